@@ -1,0 +1,179 @@
+//! Numerical gradient checking, like `torch.autograd.gradcheck`: the Jacobian from backward,
+//! row by row, against central differences `(f(x + ε) − f(x − ε)) / 2ε`, entry by entry, in f64.
+
+use crate::autograd::engine::{BackwardOptions, try_grad};
+use crate::autograd::no_grad;
+use crate::dtype::DType;
+use crate::error::Result;
+use crate::tensor::Tensor;
+use std::fmt;
+
+/// Step and tolerances of a gradient check: an entry passes when
+/// `|analytic − numerical| ≤ atol + rtol·|numerical|`.
+#[derive(Copy, Clone, Debug)]
+pub struct GradcheckOptions {
+    pub eps: f64,
+    pub atol: f64,
+    pub rtol: f64,
+}
+
+impl Default for GradcheckOptions {
+    fn default() -> Self {
+        GradcheckOptions {
+            eps: 1e-6,
+            atol: 1e-5,
+            rtol: 1e-3,
+        }
+    }
+}
+
+/// The entry of the Jacobian that disagrees most.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GradcheckMismatch {
+    /// Which input (position in the list).
+    pub input: usize,
+    /// Multi-index of the element within that input.
+    pub input_index: Vec<usize>,
+    /// Multi-index of the output element.
+    pub output_index: Vec<usize>,
+    pub analytic: f64,
+    pub numerical: f64,
+}
+
+/// Result of a gradient check.
+#[derive(Clone, Debug, PartialEq)]
+pub enum GradcheckOutcome {
+    /// Every entry within tolerance; the largest absolute difference seen.
+    Passed { max_abs_error: f64 },
+    /// The worst entry outside tolerance.
+    Failed(GradcheckMismatch),
+}
+
+impl GradcheckOutcome {
+    /// Whether the check passed.
+    pub fn passed(&self) -> bool {
+        matches!(self, GradcheckOutcome::Passed { .. })
+    }
+}
+
+impl fmt::Display for GradcheckOutcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GradcheckOutcome::Passed { max_abs_error } => {
+                write!(
+                    f,
+                    "gradcheck passed (largest difference {max_abs_error:.3e})"
+                )
+            }
+            GradcheckOutcome::Failed(m) => write!(
+                f,
+                "gradcheck failed: d output{:?} / d input {}{:?}: analytic {} vs numerical {} (difference {:.3e})",
+                m.output_index,
+                m.input,
+                m.input_index,
+                m.analytic,
+                m.numerical,
+                (m.analytic - m.numerical).abs()
+            ),
+        }
+    }
+}
+
+fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+    let mut index = vec![0; shape.len()];
+    for (slot, &dim) in index.iter_mut().zip(shape).rev() {
+        *slot = flat % dim;
+        flat /= dim;
+    }
+    index
+}
+
+/// Checks the gradients of `f` at `inputs` (f64 tensors; each is used as a fresh leaf).
+///
+/// ```
+/// use nabla_core::{gradcheck, GradcheckOptions, Tensor};
+/// let x = Tensor::from_vec(vec![0.5f64, -1.0, 2.0], &[3]);
+/// let outcome = gradcheck(|v| (&v[0] * &v[0]).sin(), &[x], GradcheckOptions::default()).unwrap();
+/// assert!(outcome.passed(), "{outcome}");
+/// ```
+pub fn gradcheck(
+    f: impl Fn(&[Tensor]) -> Tensor,
+    inputs: &[Tensor],
+    options: GradcheckOptions,
+) -> Result<GradcheckOutcome> {
+    for t in inputs {
+        if t.dtype() != DType::F64 {
+            return Err(crate::Error::UnsupportedDType {
+                op: "gradcheck",
+                got: t.dtype(),
+                expected: "f64 inputs (f32 is too coarse for central differences)",
+            });
+        }
+    }
+    let leaves: Vec<Tensor> = inputs
+        .iter()
+        .map(|t| t.detach().contiguous_copy().requires_grad())
+        .collect();
+    let output = f(&leaves);
+    let out_shape = output.shape().to_vec();
+    let n_out = output.numel();
+    // analytic[i][o][e]: d output[o] / d input i element e.
+    let mut analytic: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(n_out); leaves.len()];
+    let refs: Vec<&Tensor> = leaves.iter().collect();
+    for o in 0..n_out {
+        let mut seed = vec![0.0f64; n_out];
+        seed[o] = 1.0;
+        let seed = Tensor::from_vec(seed, &out_shape);
+        let options = BackwardOptions {
+            retain_graph: true,
+            create_graph: false,
+        };
+        let grads = if output.requires_grad_flag() {
+            try_grad(&[&output], Some(&[&seed]), &refs, options)?
+        } else {
+            leaves.iter().map(Tensor::zeros_like).collect()
+        };
+        for (i, g) in grads.iter().enumerate() {
+            analytic[i].push(g.to_vec::<f64>());
+        }
+    }
+    let mut worst: Option<(f64, GradcheckMismatch)> = None;
+    let mut max_abs_error = 0.0f64;
+    for (i, leaf) in leaves.iter().enumerate() {
+        let base = leaf.to_vec::<f64>();
+        for e in 0..base.len() {
+            let evaluate = |delta: f64| {
+                let mut shifted = base.clone();
+                shifted[e] += delta;
+                let mut args: Vec<Tensor> = leaves.iter().map(Tensor::detach).collect();
+                args[i] = Tensor::from_vec(shifted, leaf.shape());
+                no_grad(|| f(&args)).to_vec::<f64>()
+            };
+            let (plus, minus) = (evaluate(options.eps), evaluate(-options.eps));
+            for o in 0..n_out {
+                let numerical = (plus[o] - minus[o]) / (2.0 * options.eps);
+                let a = analytic[i][o][e];
+                let error = (a - numerical).abs();
+                max_abs_error = max_abs_error.max(error);
+                let excess = error - (options.atol + options.rtol * numerical.abs());
+                let worse = worst.as_ref().is_none_or(|(w, _)| excess > *w);
+                if (excess > 0.0 || !error.is_finite()) && worse {
+                    worst = Some((
+                        excess,
+                        GradcheckMismatch {
+                            input: i,
+                            input_index: unravel(e, leaf.shape()),
+                            output_index: unravel(o, &out_shape),
+                            analytic: a,
+                            numerical,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    Ok(match worst {
+        Some((_, mismatch)) => GradcheckOutcome::Failed(mismatch),
+        None => GradcheckOutcome::Passed { max_abs_error },
+    })
+}

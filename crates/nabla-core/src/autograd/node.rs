@@ -1,0 +1,243 @@
+//! Graph nodes. Every recorded operation creates one [`Node`] holding its backward rule, the
+//! tensors it saved, and edges to the nodes of its inputs (PyTorch's `Node` and `next_functions`).
+//! A leaf that requires gradients is reached through an `AccumulateGrad` node.
+
+use crate::DType;
+use crate::error::{Error, Result};
+use crate::shape::Dims;
+use crate::tensor::Tensor;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// An edge from a consumer to the node that produced one of its inputs.
+pub type Edge = Arc<Node>;
+
+/// The backward rule of an operation: its vector-Jacobian product.
+///
+/// Rules are written with ordinary (differentiable) tensor operations, so running them with
+/// gradient recording switched on yields a graph of the backward pass itself, which is how
+/// higher-order gradients come about.
+pub trait Backward: Send + Sync {
+    /// PyTorch-style name of the node, e.g. `MulBackward`.
+    fn name(&self) -> &'static str;
+
+    /// Given the gradient of the output, the gradients of the inputs (one per input, `None`
+    /// where `needs[i]` is false or the input gets no gradient). `saved` holds the tensors the
+    /// operation saved in the order it saved them. A gradient may come back in the broadcast
+    /// output shape: the engine sums it down to the input's shape.
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>>;
+}
+
+/// A tensor kept for backward, with the storage version it had then.
+pub(crate) struct SavedTensor {
+    tensor: Tensor,
+    version: u64,
+    /// The output of this very node, kept without its `grad_fn` to avoid a reference cycle.
+    is_output: bool,
+}
+
+enum Kind {
+    Op(Box<dyn Backward>),
+    AccumulateGrad(Tensor),
+}
+
+struct Saved {
+    tensors: Vec<SavedTensor>,
+    freed: bool,
+}
+
+/// What an input looked like when the operation ran: the gradient must come back like it.
+#[derive(Clone, Debug)]
+pub(crate) struct InputMeta {
+    pub(crate) shape: Dims,
+    pub(crate) dtype: DType,
+}
+
+/// A node of the backward graph.
+pub struct Node {
+    kind: Kind,
+    saved: Mutex<Saved>,
+    next: Vec<Option<Edge>>,
+    pub(crate) inputs: Vec<InputMeta>,
+    /// Creation order; later nodes run first when several are ready.
+    pub(crate) sequence_nr: u64,
+}
+
+static NEXT_SEQUENCE_NR: AtomicU64 = AtomicU64::new(0);
+
+impl Node {
+    pub(crate) fn new(
+        backward: Box<dyn Backward>,
+        inputs: &[&Tensor],
+        saved: Vec<SavedTensor>,
+    ) -> Arc<Node> {
+        Arc::new(Node {
+            kind: Kind::Op(backward),
+            saved: Mutex::new(Saved {
+                tensors: saved,
+                freed: false,
+            }),
+            next: inputs.iter().map(|t| t.gradient_edge()).collect(),
+            inputs: inputs
+                .iter()
+                .map(|t| InputMeta {
+                    shape: t.dims_vec(),
+                    dtype: t.dtype(),
+                })
+                .collect(),
+            sequence_nr: NEXT_SEQUENCE_NR.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    pub(crate) fn accumulator(leaf: Tensor) -> Arc<Node> {
+        let meta = InputMeta {
+            shape: leaf.dims_vec(),
+            dtype: leaf.dtype(),
+        };
+        Arc::new(Node {
+            kind: Kind::AccumulateGrad(leaf),
+            saved: Mutex::new(Saved {
+                tensors: Vec::new(),
+                freed: false,
+            }),
+            next: Vec::new(),
+            inputs: vec![meta],
+            sequence_nr: u64::MAX,
+        })
+    }
+
+    /// The node's name: `AddBackward`, `MatmulBackward`, `AccumulateGrad`, ...
+    pub fn name(&self) -> &'static str {
+        match &self.kind {
+            Kind::Op(b) => b.name(),
+            Kind::AccumulateGrad(_) => "AccumulateGrad",
+        }
+    }
+
+    /// The nodes gradients flow to next, one per input (`None` for inputs without gradient).
+    pub fn next_functions(&self) -> &[Option<Edge>] {
+        &self.next
+    }
+
+    /// For an `AccumulateGrad` node, the leaf it accumulates into (PyTorch's `.variable`).
+    pub fn variable(&self) -> Option<&Tensor> {
+        match &self.kind {
+            Kind::AccumulateGrad(leaf) => Some(leaf),
+            Kind::Op(_) => None,
+        }
+    }
+
+    /// Shapes of the tensors this node saved for backward (empty once freed).
+    pub fn saved_shapes(&self) -> Vec<Vec<usize>> {
+        let saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
+        saved
+            .tensors
+            .iter()
+            .map(|s| s.tensor.shape().to_vec())
+            .collect()
+    }
+
+    /// Shapes of the inputs this node computes gradients for.
+    pub fn input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs.iter().map(|m| m.shape.to_vec()).collect()
+    }
+
+    /// Runs this node's rule on the gradient of its output.
+    ///
+    /// `this` must be the `Arc` holding `self`: saved outputs are re-linked to it when the
+    /// backward pass is itself recorded. Frees the saved tensors unless `retain`.
+    pub(crate) fn apply(
+        this: &Arc<Node>,
+        grad: &Tensor,
+        retain: bool,
+    ) -> Result<Vec<Option<Tensor>>> {
+        let Kind::Op(rule) = &this.kind else {
+            unreachable!("accumulation nodes are handled by the engine")
+        };
+        let tensors = {
+            let mut saved = this.saved.lock().unwrap_or_else(|p| p.into_inner());
+            if saved.freed {
+                return Err(Error::GraphFreed { node: rule.name() });
+            }
+            let record = crate::autograd::is_grad_enabled();
+            let mut tensors = Vec::with_capacity(saved.tensors.len());
+            for s in &saved.tensors {
+                let now = s.tensor.storage_version();
+                if now != s.version {
+                    return Err(Error::SavedTensorModified {
+                        node: rule.name(),
+                        shape: s.tensor.shape().into(),
+                        saved: s.version,
+                        now,
+                    });
+                }
+                tensors.push(if s.is_output && record {
+                    s.tensor.relinked(this.clone())
+                } else {
+                    s.tensor.clone()
+                });
+            }
+            if !retain {
+                saved.tensors.clear();
+                saved.freed = true;
+            }
+            tensors
+        };
+        let needs: Vec<bool> = this.next.iter().map(Option::is_some).collect();
+        Ok(rule.vjp(&tensors, grad, &needs))
+    }
+}
+
+impl SavedTensor {
+    pub(crate) fn input(tensor: &Tensor) -> Self {
+        SavedTensor {
+            tensor: tensor.clone(),
+            version: tensor.storage_version(),
+            is_output: false,
+        }
+    }
+
+    pub(crate) fn output(tensor: &Tensor) -> Self {
+        SavedTensor {
+            tensor: tensor.detach(),
+            version: tensor.storage_version(),
+            is_output: true,
+        }
+    }
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<{}>", self.name())
+    }
+}
+
+/// Dropping a long chain node by node would recurse once per node and overflow the stack; this
+/// unlinks the chain iteratively instead, taking apart every node this was the last owner of.
+impl Drop for Node {
+    fn drop(&mut self) {
+        let mut pending: Vec<Arc<Node>> = Vec::new();
+        let take_links = |node: &mut Node, pending: &mut Vec<Arc<Node>>| {
+            pending.extend(std::mem::take(&mut node.next).into_iter().flatten());
+            let saved = std::mem::take(
+                &mut node
+                    .saved
+                    .get_mut()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .tensors,
+            );
+            for s in saved {
+                if let Some(grad_fn) = s.tensor.take_grad_fn_if_unique() {
+                    pending.push(grad_fn);
+                }
+            }
+        };
+        take_links(self, &mut pending);
+        while let Some(edge) = pending.pop() {
+            if let Ok(mut node) = Arc::try_unwrap(edge) {
+                take_links(&mut node, &mut pending);
+            }
+        }
+    }
+}

@@ -1,0 +1,288 @@
+//! Elementwise functions of two tensors under NumPy broadcasting, and the arithmetic operators
+//! (`+ - * /` on tensors and `f64` scalars, by reference or by value). Gradients come back in
+//! the broadcast shape; the engine sums them down to each input's shape.
+
+use super::unary::Unary;
+use super::{Save, ok, record};
+use crate::autograd::node::Backward;
+use crate::dtype::Float;
+use crate::error::{Error, Result};
+use crate::kernels::{dispatch_float, elementwise};
+use crate::shape::broadcast_shapes;
+use crate::tensor::Tensor;
+
+/// A two-operand elementwise function.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Maximum,
+    Minimum,
+}
+
+impl Binary {
+    fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "AddBackward",
+            Binary::Sub => "SubBackward",
+            Binary::Mul => "MulBackward",
+            Binary::Div => "DivBackward",
+            Binary::Pow => "PowBackward",
+            Binary::Maximum => "MaximumBackward",
+            Binary::Minimum => "MinimumBackward",
+        }
+    }
+
+    fn op_name(self) -> &'static str {
+        match self {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+            Binary::Pow => "pow",
+            Binary::Maximum => "maximum",
+            Binary::Minimum => "minimum",
+        }
+    }
+
+    #[inline]
+    fn forward<T: Float>(self, a: T, b: T) -> T {
+        match self {
+            Binary::Add => a + b,
+            Binary::Sub => a - b,
+            Binary::Mul => a * b,
+            Binary::Div => a / b,
+            Binary::Pow => a.powf(b),
+            Binary::Maximum => {
+                if a >= b {
+                    a
+                } else {
+                    b
+                }
+            }
+            Binary::Minimum => {
+                if a <= b {
+                    a
+                } else {
+                    b
+                }
+            }
+        }
+    }
+
+    /// What the backward rule keeps: add and sub need nothing, pow also needs its output.
+    fn saves(self) -> &'static [Save<'static>] {
+        match self {
+            Binary::Add | Binary::Sub => &[],
+            Binary::Pow => &[Save::Input(0), Save::Input(1), Save::Output],
+            _ => &[Save::Input(0), Save::Input(1)],
+        }
+    }
+
+    /// Gradients for `a` and `b` given the output gradient `g`.
+    fn vjp(self, saved: &[Tensor], g: &Tensor, needs: &[bool]) -> [Option<Tensor>; 2] {
+        let want = |i: usize, f: &dyn Fn() -> Tensor| if needs[i] { Some(f()) } else { None };
+        match self {
+            Binary::Add => [want(0, &|| g.clone()), want(1, &|| g.clone())],
+            Binary::Sub => [want(0, &|| g.clone()), want(1, &|| -g)],
+            Binary::Mul => {
+                let (a, b) = (&saved[0], &saved[1]);
+                [want(0, &|| g * b), want(1, &|| g * a)]
+            }
+            Binary::Div => {
+                let (a, b) = (&saved[0], &saved[1]);
+                [want(0, &|| g / b), want(1, &|| -(g * a) / (b * b))]
+            }
+            Binary::Pow => {
+                let (a, b, y) = (&saved[0], &saved[1], &saved[2]);
+                // d/db aᵇ = aᵇ·ln a; where a = 0 and b ≥ 0 the limit is 0 (PyTorch masks it too).
+                let log_a = a.eq_scalar(0.0).where_cond(&a.zeros_like(), &a.log());
+                [
+                    want(0, &|| g * b * a.pow(&(b - 1.0))),
+                    want(1, &|| g * y * &log_a),
+                ]
+            }
+            Binary::Maximum | Binary::Minimum => {
+                let (a, b) = (&saved[0], &saved[1]);
+                // Ties split the gradient evenly, as in PyTorch.
+                let wins = if self == Binary::Maximum {
+                    a.gt(b)
+                } else {
+                    a.lt(b)
+                };
+                let share_a = wins + a.eq(b) * 0.5;
+                [want(0, &|| g * &share_a), want(1, &|| g * (1.0 - &share_a))]
+            }
+        }
+    }
+}
+
+struct BinaryBackward(Binary);
+
+impl Backward for BinaryBackward {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+        Vec::from(self.0.vjp(saved, grad, needs))
+    }
+}
+
+impl Tensor {
+    pub(crate) fn try_binary(&self, other: &Tensor, op: Binary) -> Result<Tensor> {
+        let name = op.op_name();
+        if self.dtype() != other.dtype() {
+            return Err(Error::DTypeMismatch {
+                op: name,
+                lhs: self.dtype(),
+                rhs: other.dtype(),
+            });
+        }
+        let shape = broadcast_shapes(name, self.shape(), other.shape())?;
+        let out = dispatch_float!(name, self.dtype(), T => {
+            Tensor::from_vec(elementwise::zip(self, other, &shape, |a: T, b: T| op.forward(a, b)), &shape)
+        });
+        Ok(record(out, &[self, other], BinaryBackward(op), op.saves()))
+    }
+}
+
+macro_rules! binary_methods {
+    ($($(#[$doc:meta])* $name:ident, $try_name:ident => $op:expr;)*) => {
+        impl Tensor {
+            $(
+                $(#[$doc])*
+                pub fn $try_name(&self, other: &Tensor) -> Result<Tensor> {
+                    self.try_binary(other, $op)
+                }
+
+                $(#[$doc])*
+                #[track_caller]
+                pub fn $name(&self, other: &Tensor) -> Tensor {
+                    ok(self.$try_name(other))
+                }
+            )*
+        }
+    };
+}
+
+binary_methods! {
+    /// `a + b` with broadcasting; gradients `g` and `g`.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    /// let b = Tensor::from_vec(vec![10.0f32, 20.0, 30.0], &[3, 1]);
+    /// assert_eq!(a.add(&b).shape(), &[3, 2]);
+    /// let err = a.try_add(&Tensor::zeros(&[3], nabla_core::DType::F32)).unwrap_err();
+    /// assert_eq!(err.to_string(), "add: shapes [2] and [3] are incompatible (cannot broadcast)");
+    /// ```
+    add, try_add => Binary::Add;
+    /// `a − b` with broadcasting; gradients `g` and `−g`.
+    sub, try_sub => Binary::Sub;
+    /// `a · b` with broadcasting; gradients `g·b` and `g·a`.
+    mul, try_mul => Binary::Mul;
+    /// `a / b` with broadcasting; gradients `g/b` and `−g·a/b²`.
+    div, try_div => Binary::Div;
+    /// `aᵇ` elementwise; gradients `g·b·aᵇ⁻¹` and `g·aᵇ·ln a`.
+    pow, try_pow => Binary::Pow;
+    /// Elementwise maximum; the gradient goes to the larger operand, split evenly on ties.
+    maximum, try_maximum => Binary::Maximum;
+    /// Elementwise minimum; the gradient goes to the smaller operand, split evenly on ties.
+    minimum, try_minimum => Binary::Minimum;
+}
+
+macro_rules! operator {
+    ($trait:ident, $method:ident, $op:expr, $scalar:expr, $scalar_lhs:expr) => {
+        impl std::ops::$trait<&Tensor> for &Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                ok(self.try_binary(rhs, $op))
+            }
+        }
+        impl std::ops::$trait<Tensor> for Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: Tensor) -> Tensor {
+                ok(self.try_binary(&rhs, $op))
+            }
+        }
+        impl std::ops::$trait<&Tensor> for Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                ok(self.try_binary(rhs, $op))
+            }
+        }
+        impl std::ops::$trait<Tensor> for &Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: Tensor) -> Tensor {
+                ok(self.try_binary(&rhs, $op))
+            }
+        }
+        impl std::ops::$trait<f64> for &Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: f64) -> Tensor {
+                let scalar: fn(&Tensor, f64) -> Tensor = $scalar;
+                scalar(self, rhs)
+            }
+        }
+        impl std::ops::$trait<f64> for Tensor {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: f64) -> Tensor {
+                let scalar: fn(&Tensor, f64) -> Tensor = $scalar;
+                scalar(&self, rhs)
+            }
+        }
+        impl std::ops::$trait<&Tensor> for f64 {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: &Tensor) -> Tensor {
+                let scalar: fn(f64, &Tensor) -> Tensor = $scalar_lhs;
+                scalar(self, rhs)
+            }
+        }
+        impl std::ops::$trait<Tensor> for f64 {
+            type Output = Tensor;
+            #[track_caller]
+            fn $method(self, rhs: Tensor) -> Tensor {
+                let scalar: fn(f64, &Tensor) -> Tensor = $scalar_lhs;
+                scalar(self, &rhs)
+            }
+        }
+    };
+}
+
+operator!(Add, add, Binary::Add, |t, s| t.add_scalar(s), |s, t| t
+    .add_scalar(s));
+operator!(Sub, sub, Binary::Sub, |t, s| t.add_scalar(-s), |s, t| t
+    .neg()
+    .add_scalar(s));
+operator!(Mul, mul, Binary::Mul, |t, s| t.mul_scalar(s), |s, t| t
+    .mul_scalar(s));
+operator!(Div, div, Binary::Div, |t, s| t.div_scalar(s), |s, t| t
+    .recip()
+    .mul_scalar(s));
+
+impl std::ops::Neg for &Tensor {
+    type Output = Tensor;
+    #[track_caller]
+    fn neg(self) -> Tensor {
+        ok(self.try_unary(Unary::Neg))
+    }
+}
+
+impl std::ops::Neg for Tensor {
+    type Output = Tensor;
+    #[track_caller]
+    fn neg(self) -> Tensor {
+        ok(self.try_unary(Unary::Neg))
+    }
+}

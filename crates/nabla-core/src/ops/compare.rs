@@ -1,0 +1,104 @@
+//! Comparisons. They are not differentiable: results are 0/1 masks in the operands' dtype (so a
+//! mask multiplies straight into a gradient) and never join the graph.
+
+use super::ok;
+use crate::dtype::Element;
+use crate::error::{Error, Result};
+use crate::kernels::{dispatch_any, elementwise};
+use crate::shape::broadcast_shapes;
+use crate::tensor::Tensor;
+
+#[derive(Copy, Clone)]
+enum Compare {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Compare {
+    fn name(self) -> &'static str {
+        match self {
+            Compare::Eq => "eq",
+            Compare::Ne => "ne",
+            Compare::Lt => "lt",
+            Compare::Le => "le",
+            Compare::Gt => "gt",
+            Compare::Ge => "ge",
+        }
+    }
+
+    #[inline]
+    fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
+        match self {
+            Compare::Eq => a == b,
+            Compare::Ne => a != b,
+            Compare::Lt => a < b,
+            Compare::Le => a <= b,
+            Compare::Gt => a > b,
+            Compare::Ge => a >= b,
+        }
+    }
+}
+
+fn one_zero<T: Element>(flag: bool) -> T {
+    T::from_f64(if flag { 1.0 } else { 0.0 })
+}
+
+impl Tensor {
+    fn try_compare(&self, other: &Tensor, cmp: Compare) -> Result<Tensor> {
+        if self.dtype() != other.dtype() {
+            return Err(Error::DTypeMismatch {
+                op: cmp.name(),
+                lhs: self.dtype(),
+                rhs: other.dtype(),
+            });
+        }
+        let shape = broadcast_shapes(cmp.name(), self.shape(), other.shape())?;
+        Ok(dispatch_any!(self.dtype(), T => {
+            Tensor::from_vec(elementwise::zip(self, other, &shape, |a: T, b: T| one_zero::<T>(cmp.holds(a, b))), &shape)
+        }))
+    }
+
+    fn compare_scalar(&self, value: f64, cmp: Compare) -> Tensor {
+        dispatch_any!(self.dtype(), T => {
+            let v = T::from_f64(value);
+            Tensor::from_vec(elementwise::map(self, |a: T| one_zero::<T>(cmp.holds(a, v))), self.shape())
+        })
+    }
+}
+
+macro_rules! compare_methods {
+    ($($name:ident, $try_name:ident, $scalar:ident => $cmp:expr, $doc:literal;)*) => {
+        impl Tensor {
+            $(
+                #[doc = concat!("1 where `a ", $doc, " b` (broadcasting), else 0, in the operands' dtype.")]
+                pub fn $try_name(&self, other: &Tensor) -> Result<Tensor> {
+                    self.try_compare(other, $cmp)
+                }
+
+                #[doc = concat!("1 where `a ", $doc, " b` (broadcasting), else 0; panics on a shape mismatch.")]
+                #[track_caller]
+                pub fn $name(&self, other: &Tensor) -> Tensor {
+                    ok(self.$try_name(other))
+                }
+
+                #[doc = concat!("1 where `x ", $doc, " value`, else 0.")]
+                pub fn $scalar(&self, value: f64) -> Tensor {
+                    self.compare_scalar(value, $cmp)
+                }
+            )*
+        }
+    };
+}
+
+compare_methods! {
+    eq, try_eq, eq_scalar => Compare::Eq, "==";
+    ne, try_ne, ne_scalar => Compare::Ne, "!=";
+    lt, try_lt, lt_scalar => Compare::Lt, "<";
+    le, try_le, le_scalar => Compare::Le, "<=";
+    gt, try_gt, gt_scalar => Compare::Gt, ">";
+    ge, try_ge, ge_scalar => Compare::Ge, ">=";
+}

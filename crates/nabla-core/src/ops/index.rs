@@ -1,0 +1,372 @@
+//! Joining and indexing: cat/stack, gather and its adjoint scatter_add, index_select, where
+//! (and masked_fill on top of it), one_hot.
+
+use super::{Save, ok, record};
+use crate::autograd::node::Backward;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::kernels::elementwise::expand_to_vec;
+use crate::kernels::index::{concat, gather, scatter_add, split_at_dim};
+use crate::kernels::{dispatch_any, dispatch_float};
+use crate::shape::{Dims, broadcast_shapes, normalize_dim};
+use crate::tensor::Tensor;
+
+struct CatBackward {
+    dim: usize,
+    sizes: Vec<usize>,
+}
+
+impl Backward for CatBackward {
+    fn name(&self) -> &'static str {
+        "CatBackward"
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+        let mut start = 0;
+        self.sizes
+            .iter()
+            .zip(needs)
+            .map(|(&size, &need)| {
+                let part = need.then(|| grad.narrow(self.dim as isize, start, size));
+                start += size;
+                part
+            })
+            .collect()
+    }
+}
+
+struct GatherBackward {
+    dim: usize,
+    input_shape: Dims,
+}
+
+impl Backward for GatherBackward {
+    fn name(&self) -> &'static str {
+        "GatherBackward"
+    }
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        let zeros = Tensor::zeros(&self.input_shape, grad.dtype());
+        vec![Some(zeros.scatter_add(self.dim as isize, &saved[0], grad))]
+    }
+}
+
+struct ScatterAddBackward {
+    dim: usize,
+}
+
+impl Backward for ScatterAddBackward {
+    fn name(&self) -> &'static str {
+        "ScatterAddBackward"
+    }
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+        vec![
+            needs[0].then(|| grad.clone()),
+            None,
+            needs[2].then(|| grad.gather(self.dim as isize, &saved[0])),
+        ]
+    }
+}
+
+struct WhereBackward;
+
+impl Backward for WhereBackward {
+    fn name(&self) -> &'static str {
+        "WhereBackward"
+    }
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+        let cond = &saved[0];
+        let zeros = grad.zeros_like();
+        vec![
+            None,
+            needs[1].then(|| cond.where_cond(grad, &zeros)),
+            needs[2].then(|| cond.where_cond(&zeros, grad)),
+        ]
+    }
+}
+
+/// Checks an `i64` index against a size and returns it as a vector.
+fn checked_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<i64>> {
+    if index.dtype() != DType::I64 {
+        return Err(Error::UnsupportedDType {
+            op,
+            got: index.dtype(),
+            expected: "i64 indices",
+        });
+    }
+    let values = index.to_vec::<i64>();
+    if let Some(&bad) = values.iter().find(|&&i| i < 0 || i as usize >= size) {
+        return Err(Error::IndexOutOfRange {
+            op,
+            index: bad,
+            size,
+        });
+    }
+    Ok(values)
+}
+
+/// Checks that `index` matches `data` in every dim but `dim`.
+fn check_index_shape(op: &'static str, data: &[usize], index: &[usize], dim: usize) -> Result<()> {
+    let same = data.len() == index.len()
+        && data
+            .iter()
+            .zip(index)
+            .enumerate()
+            .all(|(d, (a, b))| d == dim || a == b);
+    if same {
+        Ok(())
+    } else {
+        Err(Error::shapes(
+            op,
+            data,
+            index,
+            format!("index must match the input in every dim but {dim}"),
+        ))
+    }
+}
+
+impl Tensor {
+    /// Concatenates tensors along `dim`; all other dims must agree.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+    /// let b = Tensor::from_vec(vec![3.0f32, 4.0], &[1, 2]);
+    /// assert_eq!(Tensor::cat(&[&a, &b], 0).shape(), &[2, 2]);
+    /// assert_eq!(Tensor::cat(&[&a, &b], 1).to_vec::<f32>(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// ```
+    pub fn try_cat(tensors: &[&Tensor], dim: isize) -> Result<Tensor> {
+        let first = tensors
+            .first()
+            .ok_or_else(|| Error::invalid("cat", "needs at least one tensor"))?;
+        let d = normalize_dim("cat", dim, first.shape())?;
+        for t in &tensors[1..] {
+            if t.dtype() != first.dtype() {
+                return Err(Error::DTypeMismatch {
+                    op: "cat",
+                    lhs: first.dtype(),
+                    rhs: t.dtype(),
+                });
+            }
+            let fits = t.ndim() == first.ndim()
+                && t.shape()
+                    .iter()
+                    .zip(first.shape())
+                    .enumerate()
+                    .all(|(i, (a, b))| i == d || a == b);
+            if !fits {
+                return Err(Error::shapes(
+                    "cat",
+                    first.shape(),
+                    t.shape(),
+                    format!("sizes must match except in dim {d}"),
+                ));
+            }
+        }
+        let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[d]).collect();
+        let (outer, _, inner) = split_at_dim(first.shape(), d);
+        let mut shape = first.dims_vec();
+        shape[d] = sizes.iter().sum();
+        let out = dispatch_any!(first.dtype(), T => {
+            let parts: Vec<Vec<T>> = tensors.iter().map(|t| t.read(|s: &[T]| s.to_vec())).collect();
+            Tensor::from_vec(concat(&parts, &sizes, outer, inner), &shape)
+        });
+        Ok(record(out, tensors, CatBackward { dim: d, sizes }, &[]))
+    }
+
+    /// Panicking form of [`Tensor::try_cat`].
+    #[track_caller]
+    pub fn cat(tensors: &[&Tensor], dim: isize) -> Tensor {
+        ok(Tensor::try_cat(tensors, dim))
+    }
+
+    /// Stacks equal-shaped tensors along a new dim.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// let a = Tensor::zeros(&[2, 3], DType::F32);
+    /// assert_eq!(Tensor::stack(&[&a, &a], 1).shape(), &[2, 2, 3]);
+    /// ```
+    pub fn try_stack(tensors: &[&Tensor], dim: isize) -> Result<Tensor> {
+        let parts = tensors
+            .iter()
+            .map(|t| t.try_unsqueeze(dim))
+            .collect::<Result<Vec<_>>>()?;
+        let refs: Vec<&Tensor> = parts.iter().collect();
+        Tensor::try_cat(&refs, dim)
+    }
+
+    /// Panicking form of [`Tensor::try_stack`].
+    #[track_caller]
+    pub fn stack(tensors: &[&Tensor], dim: isize) -> Tensor {
+        ok(Tensor::try_stack(tensors, dim))
+    }
+
+    /// `out[..., j, ...] = self[..., index[..., j, ...], ...]` along `dim`; `index` (i64) has the
+    /// input's shape in every other dim. Gradient: scatter-add back.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let i = Tensor::from_vec(vec![1i64, 0], &[2, 1]);
+    /// assert_eq!(x.gather(1, &i).to_vec::<f64>(), vec![2.0, 3.0]);
+    /// ```
+    pub fn try_gather(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
+        let d = normalize_dim("gather", dim, self.shape())?;
+        check_index_shape("gather", self.shape(), index.shape(), d)?;
+        let idx = checked_indices("gather", index, self.shape()[d])?;
+        let parts = split_at_dim(index.shape(), d);
+        let out = dispatch_float!("gather", self.dtype(), T => {
+            Tensor::from_vec(self.read(|s: &[T]| gather(s, self.shape()[d], &idx, parts)), index.shape())
+        });
+        let backward = GatherBackward {
+            dim: d,
+            input_shape: self.dims_vec(),
+        };
+        Ok(record(out, &[self], backward, &[Save::Extra(index)]))
+    }
+
+    /// Panicking form of [`Tensor::try_gather`].
+    #[track_caller]
+    pub fn gather(&self, dim: isize, index: &Tensor) -> Tensor {
+        ok(self.try_gather(dim, index))
+    }
+
+    /// A copy of `self` with `src[..., j, ...]` added at `index[..., j, ...]` along `dim`.
+    pub fn try_scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
+        let d = normalize_dim("scatter_add", dim, self.shape())?;
+        check_index_shape("scatter_add", self.shape(), index.shape(), d)?;
+        if src.shape() != index.shape() {
+            return Err(Error::shapes(
+                "scatter_add",
+                index.shape(),
+                src.shape(),
+                "src must have the index's shape",
+            ));
+        }
+        if src.dtype() != self.dtype() {
+            return Err(Error::DTypeMismatch {
+                op: "scatter_add",
+                lhs: self.dtype(),
+                rhs: src.dtype(),
+            });
+        }
+        let idx = checked_indices("scatter_add", index, self.shape()[d])?;
+        let parts = split_at_dim(index.shape(), d);
+        let out = dispatch_float!("scatter_add", self.dtype(), T => {
+            let mut data: Vec<T> = self.read(|s: &[T]| s.to_vec());
+            src.read(|s: &[T]| scatter_add(&mut data, self.shape()[d], &idx, s, parts));
+            Tensor::from_vec(data, self.shape())
+        });
+        Ok(record(
+            out,
+            &[self, index, src],
+            ScatterAddBackward { dim: d },
+            &[Save::Input(1)],
+        ))
+    }
+
+    /// Panicking form of [`Tensor::try_scatter_add`].
+    #[track_caller]
+    pub fn scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Tensor {
+        ok(self.try_scatter_add(dim, index, src))
+    }
+
+    /// The entries `indices` (1-d, i64) of dim `dim`, in that order.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::arange(0.0f32, 6.0, 1.0).reshape(&[3, 2]);
+    /// let rows = x.index_select(0, &Tensor::from_vec(vec![2i64, 0], &[2]));
+    /// assert_eq!(rows.to_vec::<f32>(), vec![4.0, 5.0, 0.0, 1.0]);
+    /// ```
+    pub fn try_index_select(&self, dim: isize, indices: &Tensor) -> Result<Tensor> {
+        let d = normalize_dim("index_select", dim, self.shape())?;
+        if indices.ndim() != 1 {
+            return Err(Error::invalid(
+                "index_select",
+                format!("indices must be 1-d, not shape {:?}", indices.shape()),
+            ));
+        }
+        let mut shape = self.dims_vec();
+        shape[d] = indices.numel();
+        let mut along: Dims = smallvec::smallvec![1; self.ndim()];
+        along[d] = indices.numel();
+        let index = indices
+            .try_reshape(&along)?
+            .try_expand(&shape)?
+            .contiguous();
+        self.try_gather(dim, &index)
+    }
+
+    /// Panicking form of [`Tensor::try_index_select`].
+    #[track_caller]
+    pub fn index_select(&self, dim: isize, indices: &Tensor) -> Tensor {
+        ok(self.try_index_select(dim, indices))
+    }
+
+    /// `a` where this condition is nonzero, else `b` (all three broadcast together).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::from_vec(vec![-1.0f64, 2.0], &[2]);
+    /// let y = x.gt_scalar(0.0).where_cond(&x, &x.zeros_like());
+    /// assert_eq!(y.to_vec::<f64>(), vec![0.0, 2.0]);
+    /// ```
+    pub fn try_where_cond(&self, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+        if a.dtype() != b.dtype() {
+            return Err(Error::DTypeMismatch {
+                op: "where",
+                lhs: a.dtype(),
+                rhs: b.dtype(),
+            });
+        }
+        let shape = broadcast_shapes("where", a.shape(), b.shape())?;
+        let shape = broadcast_shapes("where", self.shape(), &shape)?;
+        let cond: Vec<bool> = dispatch_any!(self.dtype(), C => {
+            expand_to_vec::<C>(self, &shape).into_iter().map(|c| c.as_f64() != 0.0).collect()
+        });
+        let out = dispatch_float!("where", a.dtype(), T => {
+            let (va, vb) = (expand_to_vec::<T>(a, &shape), expand_to_vec::<T>(b, &shape));
+            let values = cond.iter().zip(va).zip(vb).map(|((&c, x), y)| if c { x } else { y }).collect();
+            Tensor::from_vec::<T>(values, &shape)
+        });
+        Ok(record(out, &[self, a, b], WhereBackward, &[Save::Input(0)]))
+    }
+
+    /// Panicking form of [`Tensor::try_where_cond`].
+    #[track_caller]
+    pub fn where_cond(&self, a: &Tensor, b: &Tensor) -> Tensor {
+        ok(self.try_where_cond(a, b))
+    }
+
+    /// `value` where `mask` is nonzero, else this tensor's values.
+    #[track_caller]
+    pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
+        mask.where_cond(&Tensor::full(&[], value, self.dtype()), self)
+    }
+
+    /// One-hot rows for i64 class indices: shape `indices.shape + [classes]`.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// let t = Tensor::from_vec(vec![2i64, 0], &[2]);
+    /// assert_eq!(t.one_hot(3, DType::F32).to_vec::<f32>(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// ```
+    pub fn try_one_hot(&self, classes: usize, dtype: DType) -> Result<Tensor> {
+        let idx = checked_indices("one_hot", self, classes)?;
+        let mut shape = self.dims_vec();
+        shape.push(classes);
+        Ok(dispatch_any!(dtype, T => {
+            let mut data = vec![T::from_f64(0.0); idx.len() * classes];
+            for (row, &i) in idx.iter().enumerate() {
+                data[row * classes + i as usize] = T::from_f64(1.0);
+            }
+            Tensor::from_vec(data, &shape)
+        }))
+    }
+
+    /// Panicking form of [`Tensor::try_one_hot`].
+    #[track_caller]
+    pub fn one_hot(&self, classes: usize, dtype: DType) -> Tensor {
+        ok(self.try_one_hot(classes, dtype))
+    }
+}

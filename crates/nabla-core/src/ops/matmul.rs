@@ -1,0 +1,91 @@
+//! Matrix product with PyTorch's rules: 2-d, batched, broadcast batch dims, and 1-d operands
+//! promoted to a row or column. Backward: `dA = G·Bᵀ`, `dB = Aᵀ·G` (transposes are free views).
+
+use super::{Save, ok, record};
+use crate::autograd::node::Backward;
+use crate::error::{Error, Result};
+use crate::kernels::{dispatch_float, matmul::matmul};
+use crate::shape::{Dims, broadcast_shapes};
+use crate::tensor::Tensor;
+
+struct MatmulBackward;
+
+impl Backward for MatmulBackward {
+    fn name(&self) -> &'static str {
+        "MmBackward"
+    }
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+        let (a, b) = (&saved[0], &saved[1]);
+        vec![
+            needs[0].then(|| grad.matmul(&b.t())),
+            needs[1].then(|| a.t().matmul(grad)),
+        ]
+    }
+}
+
+impl Tensor {
+    /// Matrix product. `[m, k] @ [k, n] → [m, n]`; leading dims broadcast as batch dims; a 1-d
+    /// left operand is a row vector and a 1-d right operand a column vector (then squeezed).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let a = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[2, 2]);
+    /// let b = Tensor::eye(2, nabla_core::DType::F64);
+    /// assert_eq!(a.matmul(&b).to_vec::<f64>(), vec![1.0, 2.0, 3.0, 4.0]);
+    /// let err = a.try_matmul(&Tensor::zeros(&[3, 2], nabla_core::DType::F64)).unwrap_err();
+    /// assert_eq!(err.to_string(), "matmul: shapes [2, 2] and [3, 2] are incompatible (inner dims differ: 2 vs 3)");
+    /// ```
+    pub fn try_matmul(&self, other: &Tensor) -> Result<Tensor> {
+        if self.ndim() == 0 || other.ndim() == 0 {
+            return Err(Error::shapes(
+                "matmul",
+                self.shape(),
+                other.shape(),
+                "both operands need at least one dim",
+            ));
+        }
+        if self.ndim() == 1 {
+            return self.try_unsqueeze(0)?.try_matmul(other)?.try_squeeze(-2);
+        }
+        if other.ndim() == 1 {
+            return self.try_matmul(&other.try_unsqueeze(1)?)?.try_squeeze(-1);
+        }
+        if self.dtype() != other.dtype() {
+            return Err(Error::DTypeMismatch {
+                op: "matmul",
+                lhs: self.dtype(),
+                rhs: other.dtype(),
+            });
+        }
+        let (sa, sb) = (self.shape(), other.shape());
+        let (m, k) = (sa[sa.len() - 2], sa[sa.len() - 1]);
+        let (k2, n) = (sb[sb.len() - 2], sb[sb.len() - 1]);
+        if k != k2 {
+            return Err(Error::shapes(
+                "matmul",
+                sa,
+                sb,
+                format!("inner dims differ: {k} vs {k2}"),
+            ));
+        }
+        let batch = broadcast_shapes("matmul", &sa[..sa.len() - 2], &sb[..sb.len() - 2])
+            .map_err(|_| Error::shapes("matmul", sa, sb, "batch dims cannot broadcast"))?;
+        let mut out_shape: Dims = batch.clone();
+        out_shape.extend_from_slice(&[m, n]);
+        let out = dispatch_float!("matmul", self.dtype(), T => {
+            Tensor::from_vec(matmul::<T>(self, other, &batch, m, k, n), &out_shape)
+        });
+        Ok(record(
+            out,
+            &[self, other],
+            MatmulBackward,
+            &[Save::Input(0), Save::Input(1)],
+        ))
+    }
+
+    /// Panicking form of [`Tensor::try_matmul`].
+    #[track_caller]
+    pub fn matmul(&self, other: &Tensor) -> Tensor {
+        ok(self.try_matmul(other))
+    }
+}

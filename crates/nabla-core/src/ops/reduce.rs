@@ -1,0 +1,390 @@
+//! Reductions (sum, max, min over chosen dims, with `keepdim`) and the rule-free composites
+//! built on them: mean, var, logsumexp, softmax, log_softmax.
+
+use super::{Save, ok, record};
+use crate::autograd::node::Backward;
+use crate::dtype::Float;
+use crate::error::Result;
+use crate::kernels::{dispatch_float, reduce::reduce};
+use crate::shape::{Dims, normalize_dim, normalize_dims};
+use crate::tensor::Tensor;
+
+/// Resolved reduction: which dims, the output shape, and the same shape with 1s kept.
+struct Reduction {
+    dims: Dims,
+    out_shape: Dims,
+    keep_shape: Dims,
+}
+
+impl Reduction {
+    fn new(op: &'static str, x: &Tensor, dims: Option<&[isize]>, keepdim: bool) -> Result<Self> {
+        let dims = match dims {
+            Some(d) => normalize_dims(op, d, x.shape())?,
+            None => (0..x.ndim()).collect(),
+        };
+        let keep_shape: Dims = x
+            .shape()
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| if dims.contains(&i) { 1 } else { s })
+            .collect();
+        let out_shape = if keepdim {
+            keep_shape.clone()
+        } else {
+            x.shape()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !dims.contains(i))
+                .map(|(_, &s)| s)
+                .collect()
+        };
+        Ok(Reduction {
+            dims,
+            out_shape,
+            keep_shape,
+        })
+    }
+}
+
+struct SumBackward {
+    input_shape: Dims,
+    keep_shape: Dims,
+}
+
+impl Backward for SumBackward {
+    fn name(&self) -> &'static str {
+        "SumBackward"
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        vec![Some(
+            grad.reshape(&self.keep_shape).expand(&self.input_shape),
+        )]
+    }
+}
+
+/// Max and min send the gradient to the elements equal to the result, split evenly on ties.
+struct ExtremumBackward {
+    name: &'static str,
+    dims: Dims,
+    keep_shape: Dims,
+}
+
+impl Backward for ExtremumBackward {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        let (x, y) = (&saved[0], &saved[1]);
+        let hits = x.eq(&y.reshape(&self.keep_shape));
+        let dims: Vec<isize> = self.dims.iter().map(|&d| d as isize).collect();
+        let count = hits.sum_dims(&dims, true);
+        vec![Some(grad.reshape(&self.keep_shape) * hits / count)]
+    }
+}
+
+fn sum_run<T: Float>(run: &[T]) -> T {
+    // Accumulate in f64: f32 sums over tens of thousands of values keep full precision.
+    T::from_f64(run.iter().map(|v| v.as_f64()).sum::<f64>())
+}
+
+fn extremum<T: Float>(run: &[T], max: bool) -> T {
+    let mut best = run[0];
+    for &v in &run[1..] {
+        if v.is_nan() || best.is_nan() {
+            return T::nan();
+        }
+        if (max && v > best) || (!max && v < best) {
+            best = v;
+        }
+    }
+    best
+}
+
+fn arg_extremum<T: Float>(run: &[T], max: bool) -> i64 {
+    let mut best = 0;
+    for (i, &v) in run.iter().enumerate().skip(1) {
+        if (max && v > run[best]) || (!max && v < run[best]) {
+            best = i;
+        }
+    }
+    best as i64
+}
+
+impl Tensor {
+    /// Sum over `dims` (all dims when `None`).
+    pub fn try_sum_dims_opt(&self, dims: Option<&[isize]>, keepdim: bool) -> Result<Tensor> {
+        let r = Reduction::new("sum", self, dims, keepdim)?;
+        let out = dispatch_float!("sum", self.dtype(), T => {
+            Tensor::from_vec(reduce(self, &r.dims, sum_run::<T>), &r.out_shape)
+        });
+        let backward = SumBackward {
+            input_shape: self.dims_vec(),
+            keep_shape: r.keep_shape,
+        };
+        Ok(record(out, &[self], backward, &[]))
+    }
+
+    /// Sum of all elements, as a 0-d tensor.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// assert_eq!(Tensor::arange(1.0f64, 5.0, 1.0).sum().item::<f64>(), 10.0);
+    /// ```
+    #[track_caller]
+    pub fn sum(&self) -> Tensor {
+        ok(self.try_sum_dims_opt(None, false))
+    }
+
+    /// Sum over `dims`; `keepdim` keeps them with size 1. Gradient: broadcast back.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::arange(0.0f64, 6.0, 1.0).reshape(&[2, 3]);
+    /// assert_eq!(t.sum_dims(&[1], false).to_vec::<f64>(), vec![3.0, 12.0]);
+    /// assert_eq!(t.sum_dims(&[0], true).shape(), &[1, 3]);
+    /// ```
+    #[track_caller]
+    pub fn sum_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        ok(self.try_sum_dims_opt(Some(dims), keepdim))
+    }
+
+    /// Sums a broadcast tensor down to `shape` (the adjoint of `expand`).
+    pub fn try_sum_to(&self, shape: &[usize]) -> Result<Tensor> {
+        if self.shape() == shape {
+            return Ok(self.clone());
+        }
+        let lead = self.ndim().checked_sub(shape.len()).ok_or_else(|| {
+            crate::Error::shapes("sum_to", self.shape(), shape, "target has more dims")
+        })?;
+        let mut dims: Vec<isize> = (0..lead as isize).collect();
+        for (i, &s) in shape.iter().enumerate() {
+            let have = self.shape()[lead + i];
+            if s == 1 && have != 1 {
+                dims.push((lead + i) as isize);
+            } else if s != have {
+                return Err(crate::Error::shapes(
+                    "sum_to",
+                    self.shape(),
+                    shape,
+                    "not a broadcast of the target",
+                ));
+            }
+        }
+        self.try_sum_dims_opt(Some(&dims), true)?.try_reshape(shape)
+    }
+
+    /// Panicking form of [`Tensor::try_sum_to`].
+    #[track_caller]
+    pub fn sum_to(&self, shape: &[usize]) -> Tensor {
+        ok(self.try_sum_to(shape))
+    }
+
+    /// Mean of all elements.
+    #[track_caller]
+    pub fn mean(&self) -> Tensor {
+        let n = self.numel() as f64;
+        self.sum() / n
+    }
+
+    /// Mean over `dims`.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::arange(0.0f64, 6.0, 1.0).reshape(&[2, 3]);
+    /// assert_eq!(t.mean_dims(&[1], false).to_vec::<f64>(), vec![1.0, 4.0]);
+    /// ```
+    #[track_caller]
+    pub fn mean_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        let total = self.sum_dims(dims, keepdim);
+        let n = self.numel() / total.numel().max(1);
+        total / n as f64
+    }
+
+    fn try_extremum(&self, dims: Option<&[isize]>, keepdim: bool, max: bool) -> Result<Tensor> {
+        let (op, name) = if max {
+            ("max", "MaxBackward")
+        } else {
+            ("min", "MinBackward")
+        };
+        if self.numel() == 0 {
+            return Err(crate::Error::invalid(op, "cannot reduce an empty tensor"));
+        }
+        let r = Reduction::new(op, self, dims, keepdim)?;
+        let out = dispatch_float!(op, self.dtype(), T => {
+            Tensor::from_vec(reduce(self, &r.dims, |run: &[T]| extremum(run, max)), &r.out_shape)
+        });
+        let backward = ExtremumBackward {
+            name,
+            dims: r.dims,
+            keep_shape: r.keep_shape,
+        };
+        Ok(record(
+            out,
+            &[self],
+            backward,
+            &[Save::Input(0), Save::Output],
+        ))
+    }
+
+    /// Largest element; the gradient goes to the maximal elements, shared evenly.
+    #[track_caller]
+    pub fn max(&self) -> Tensor {
+        ok(self.try_extremum(None, false, true))
+    }
+
+    /// Largest values over `dims` (PyTorch's `amax`).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.max_dims(&[1], false).to_vec::<f64>(), vec![5.0, 3.0]);
+    /// ```
+    pub fn try_max_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.try_extremum(Some(dims), keepdim, true)
+    }
+
+    /// Panicking form of [`Tensor::try_max_dims`].
+    #[track_caller]
+    pub fn max_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        ok(self.try_max_dims(dims, keepdim))
+    }
+
+    /// Smallest element.
+    #[track_caller]
+    pub fn min(&self) -> Tensor {
+        ok(self.try_extremum(None, false, false))
+    }
+
+    /// Smallest values over `dims` (PyTorch's `amin`).
+    pub fn try_min_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.try_extremum(Some(dims), keepdim, false)
+    }
+
+    /// Panicking form of [`Tensor::try_min_dims`].
+    #[track_caller]
+    pub fn min_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        ok(self.try_min_dims(dims, keepdim))
+    }
+
+    fn try_arg_extremum(&self, dim: isize, keepdim: bool, max: bool) -> Result<Tensor> {
+        let op = if max { "argmax" } else { "argmin" };
+        let d = normalize_dim(op, dim, self.shape())?;
+        if self.shape().get(d) == Some(&0) {
+            return Err(crate::Error::invalid(op, "cannot reduce an empty dim"));
+        }
+        let r = Reduction::new(op, self, Some(&[d as isize]), keepdim)?;
+        Ok(dispatch_float!(op, self.dtype(), T => {
+            Tensor::from_vec(reduce(self, &r.dims, |run: &[T]| arg_extremum(run, max)), &r.out_shape)
+        }))
+    }
+
+    /// Index of the largest value along `dim` (first on ties), as `i64`; not differentiable.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 5.0, 3.0, 2.0], &[2, 2]);
+    /// assert_eq!(t.argmax(1, false).to_vec::<i64>(), vec![1, 0]);
+    /// ```
+    #[track_caller]
+    pub fn argmax(&self, dim: isize, keepdim: bool) -> Tensor {
+        ok(self.try_arg_extremum(dim, keepdim, true))
+    }
+
+    /// Index of the smallest value along `dim` (first on ties), as `i64`.
+    #[track_caller]
+    pub fn argmin(&self, dim: isize, keepdim: bool) -> Tensor {
+        ok(self.try_arg_extremum(dim, keepdim, false))
+    }
+
+    /// Variance over `dims` with `correction` (1: unbiased, 0: population), as in PyTorch.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]);
+    /// assert_eq!(t.var_dims(&[0], false, 1).item::<f64>(), 5.0 / 3.0);
+    /// assert_eq!(t.var_dims(&[0], false, 0).item::<f64>(), 1.25);
+    /// ```
+    pub fn try_var_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
+        let mean = self.try_sum_dims_opt(Some(dims), true)?;
+        let n = self.numel() / mean.numel().max(1);
+        let centred = self.try_sub(&(mean / n as f64))?;
+        let squares = (&centred * &centred).try_sum_dims_opt(Some(dims), keepdim)?;
+        Ok(squares / n.saturating_sub(correction).max(1) as f64)
+    }
+
+    /// Panicking form of [`Tensor::try_var_dims`].
+    #[track_caller]
+    pub fn var_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Tensor {
+        ok(self.try_var_dims(dims, keepdim, correction))
+    }
+
+    /// Unbiased variance of all elements.
+    #[track_caller]
+    pub fn var(&self) -> Tensor {
+        let all: Vec<isize> = (0..self.ndim() as isize).collect();
+        self.var_dims(&all, false, 1)
+    }
+
+    /// `log Σ exp(x)` over `dims`, computed stably by shifting by the (constant) maximum.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1000.0f64, 1000.0], &[2]);
+    /// assert!((t.logsumexp(&[0], false).item::<f64>() - (1000.0 + 2f64.ln())).abs() < 1e-9);
+    /// ```
+    pub fn try_logsumexp(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        let shift = self.detach().try_max_dims(dims, true)?;
+        // An infinite maximum would turn the shift into inf − inf; shift by 0 there instead.
+        let finite = shift.abs().lt_scalar(f64::INFINITY);
+        let shift = finite.where_cond(&shift, &shift.zeros_like());
+        let sum = self
+            .try_sub(&shift)?
+            .exp()
+            .try_sum_dims_opt(Some(dims), true)?;
+        let out = sum.log() + shift;
+        if keepdim {
+            Ok(out)
+        } else {
+            let r = Reduction::new("logsumexp", self, Some(dims), false)?;
+            out.try_reshape(&r.out_shape)
+        }
+    }
+
+    /// Panicking form of [`Tensor::try_logsumexp`].
+    #[track_caller]
+    pub fn logsumexp(&self, dims: &[isize], keepdim: bool) -> Tensor {
+        ok(self.try_logsumexp(dims, keepdim))
+    }
+
+    /// `exp(x) / Σ exp(x)` along `dim`, stable for large values.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let p = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).softmax(0);
+    /// assert!((p.sum().item::<f64>() - 1.0).abs() < 1e-15);
+    /// ```
+    pub fn try_softmax(&self, dim: isize) -> Result<Tensor> {
+        let shift = self.detach().try_max_dims(&[dim], true)?;
+        let e = self.try_sub(&shift)?.exp();
+        let total = e.try_sum_dims_opt(Some(&[dim]), true)?;
+        e.try_div(&total)
+    }
+
+    /// Panicking form of [`Tensor::try_softmax`].
+    #[track_caller]
+    pub fn softmax(&self, dim: isize) -> Tensor {
+        ok(self.try_softmax(dim))
+    }
+
+    /// `x − logsumexp(x)` along `dim`.
+    pub fn try_log_softmax(&self, dim: isize) -> Result<Tensor> {
+        let lse = self.try_logsumexp(&[dim], true)?;
+        self.try_sub(&lse)
+    }
+
+    /// Panicking form of [`Tensor::try_log_softmax`].
+    #[track_caller]
+    pub fn log_softmax(&self, dim: isize) -> Tensor {
+        ok(self.try_log_softmax(dim))
+    }
+}

@@ -1,0 +1,428 @@
+//! Views share storage and only change the layout: reshape, permute/transpose, narrow, expand,
+//! squeeze/unsqueeze. Their backward rules undo the view on the gradient. Also `contiguous`
+//! and `to_dtype`, which copy.
+
+use super::{ok, record};
+use crate::autograd::node::Backward;
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::kernels::dispatch_any;
+use crate::shape::{Dims, Layout, contiguous_strides, normalize_dim};
+use crate::tensor::Tensor;
+
+/// Backward of the views that only rearrange dims of the same elements: reshape the gradient.
+struct ReshapeBackward {
+    name: &'static str,
+    input_shape: Dims,
+}
+
+impl Backward for ReshapeBackward {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        vec![Some(grad.reshape(&self.input_shape))]
+    }
+}
+
+struct PermuteBackward {
+    inverse: Dims,
+}
+
+impl Backward for PermuteBackward {
+    fn name(&self) -> &'static str {
+        "PermuteBackward"
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        vec![Some(grad.permute(&self.inverse))]
+    }
+}
+
+/// Gradient passes unchanged (the engine sums expanded dims back down).
+struct IdentityBackward(&'static str);
+
+impl Backward for IdentityBackward {
+    fn name(&self) -> &'static str {
+        self.0
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        vec![Some(grad.clone())]
+    }
+}
+
+struct NarrowBackward {
+    dim: usize,
+    start: usize,
+    input_size: usize,
+}
+
+impl Backward for NarrowBackward {
+    fn name(&self) -> &'static str {
+        "NarrowBackward"
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        // Embed the gradient in zeros: [zeros before | grad | zeros after] along `dim`.
+        let mut parts = Vec::with_capacity(3);
+        let len = grad.shape()[self.dim];
+        let zeros = |size: usize| {
+            let mut shape = grad.dims_vec();
+            shape[self.dim] = size;
+            Tensor::zeros(&shape, grad.dtype())
+        };
+        if self.start > 0 {
+            parts.push(zeros(self.start));
+        }
+        let after = self.input_size - self.start - len;
+        let tail = (after > 0).then(|| zeros(after));
+        parts.push(grad.clone());
+        parts.extend(tail);
+        let refs: Vec<&Tensor> = parts.iter().collect();
+        vec![Some(Tensor::cat(&refs, self.dim as isize))]
+    }
+}
+
+struct ToDtypeBackward(DType);
+
+impl Backward for ToDtypeBackward {
+    fn name(&self) -> &'static str {
+        "ToCopyBackward"
+    }
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        vec![Some(grad.to_dtype(self.0))]
+    }
+}
+
+impl Tensor {
+    fn view_op(&self, layout: Layout, backward: impl Backward + 'static) -> Tensor {
+        record(self.view_with(layout), &[self], backward, &[])
+    }
+
+    fn reshape_named(&self, name: &'static str, shape: &[usize]) -> Result<Tensor> {
+        if shape.iter().product::<usize>() != self.numel() {
+            return Err(Error::ElementCount {
+                op: "reshape",
+                len: self.numel(),
+                shape: shape.into(),
+            });
+        }
+        let backward = ReshapeBackward {
+            name,
+            input_shape: self.dims_vec(),
+        };
+        if self.is_contiguous() {
+            let layout = Layout {
+                shape: shape.into(),
+                strides: contiguous_strides(shape),
+                offset: self.layout().offset,
+            };
+            return Ok(self.view_op(layout, backward));
+        }
+        let copy = self.contiguous();
+        Ok(copy.view_op(Layout::contiguous(shape), backward))
+    }
+
+    /// The same elements in a new shape (a view when contiguous, else a copy); see
+    /// [`Tensor::reshape_infer`] to infer one dim.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::arange(0.0f32, 6.0, 1.0).reshape(&[2, 3]);
+    /// assert_eq!(t.shape(), &[2, 3]);
+    /// ```
+    pub fn try_reshape(&self, shape: &[usize]) -> Result<Tensor> {
+        self.reshape_named("ReshapeBackward", shape)
+    }
+
+    /// Panicking form of [`Tensor::try_reshape`].
+    #[track_caller]
+    pub fn reshape(&self, shape: &[usize]) -> Tensor {
+        ok(self.try_reshape(shape))
+    }
+
+    /// Reshape where one entry may be `-1`, inferred from the others.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// assert_eq!(Tensor::zeros(&[4, 6], nabla_core::DType::F32).reshape_infer(&[-1, 3]).shape(), &[8, 3]);
+    /// ```
+    pub fn try_reshape_infer(&self, shape: &[isize]) -> Result<Tensor> {
+        let known: usize = shape
+            .iter()
+            .filter(|&&d| d >= 0)
+            .map(|&d| d as usize)
+            .product();
+        let unknown = shape.iter().filter(|&&d| d < 0).count();
+        if unknown > 1 || (unknown == 1 && (known == 0 || self.numel() % known != 0)) {
+            return Err(Error::invalid(
+                "reshape",
+                format!("cannot infer shape {shape:?} for {} elements", self.numel()),
+            ));
+        }
+        let resolved: Dims = shape
+            .iter()
+            .map(|&d| {
+                if d < 0 {
+                    self.numel() / known.max(1)
+                } else {
+                    d as usize
+                }
+            })
+            .collect();
+        self.try_reshape(&resolved)
+    }
+
+    /// Panicking form of [`Tensor::try_reshape_infer`].
+    #[track_caller]
+    pub fn reshape_infer(&self, shape: &[isize]) -> Tensor {
+        ok(self.try_reshape_infer(shape))
+    }
+
+    /// Dims reordered: output dim `i` is input dim `dims[i]`.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// assert_eq!(Tensor::zeros(&[2, 3, 4], DType::F32).permute(&[2, 0, 1]).shape(), &[4, 2, 3]);
+    /// ```
+    pub fn try_permute(&self, dims: &[usize]) -> Result<Tensor> {
+        let n = self.ndim();
+        let mut seen = vec![false; n];
+        if dims.len() != n
+            || dims
+                .iter()
+                .any(|&d| d >= n || std::mem::replace(&mut seen[d], true))
+        {
+            return Err(Error::invalid(
+                "permute",
+                format!(
+                    "{dims:?} is not a permutation of the {n} dims of shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        let l = self.layout();
+        let layout = Layout {
+            shape: dims.iter().map(|&d| l.shape[d]).collect(),
+            strides: dims.iter().map(|&d| l.strides[d]).collect(),
+            offset: l.offset,
+        };
+        let mut inverse: Dims = smallvec::smallvec![0; n];
+        for (i, &d) in dims.iter().enumerate() {
+            inverse[d] = i;
+        }
+        Ok(self.view_op(layout, PermuteBackward { inverse }))
+    }
+
+    /// Panicking form of [`Tensor::try_permute`].
+    #[track_caller]
+    pub fn permute(&self, dims: &[usize]) -> Tensor {
+        ok(self.try_permute(dims))
+    }
+
+    /// Swaps two dims (negative counts from the end).
+    pub fn try_transpose(&self, dim0: isize, dim1: isize) -> Result<Tensor> {
+        let a = normalize_dim("transpose", dim0, self.shape())?;
+        let b = normalize_dim("transpose", dim1, self.shape())?;
+        let mut dims: Dims = (0..self.ndim()).collect();
+        dims.swap(a, b);
+        self.try_permute(&dims)
+    }
+
+    /// Panicking form of [`Tensor::try_transpose`].
+    #[track_caller]
+    pub fn transpose(&self, dim0: isize, dim1: isize) -> Tensor {
+        ok(self.try_transpose(dim0, dim1))
+    }
+
+    /// Transpose of a matrix (swaps the last two dims).
+    #[track_caller]
+    pub fn t(&self) -> Tensor {
+        ok(self.try_transpose(-2, -1))
+    }
+
+    /// `len` entries of `dim` starting at `start`, as a view.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::arange(0.0f64, 5.0, 1.0).narrow(0, 1, 3);
+    /// assert_eq!(t.to_vec::<f64>(), vec![1.0, 2.0, 3.0]);
+    /// ```
+    pub fn try_narrow(&self, dim: isize, start: usize, len: usize) -> Result<Tensor> {
+        let d = normalize_dim("narrow", dim, self.shape())?;
+        let size = self.shape()[d];
+        if start + len > size {
+            return Err(Error::invalid(
+                "narrow",
+                format!(
+                    "range {start}..{} exceeds size {size} of dim {d} in shape {:?}",
+                    start + len,
+                    self.shape()
+                ),
+            ));
+        }
+        let mut layout = self.layout().clone();
+        layout.offset += start * layout.strides[d];
+        layout.shape[d] = len;
+        Ok(self.view_op(
+            layout,
+            NarrowBackward {
+                dim: d,
+                start,
+                input_size: size,
+            },
+        ))
+    }
+
+    /// Panicking form of [`Tensor::try_narrow`].
+    #[track_caller]
+    pub fn narrow(&self, dim: isize, start: usize, len: usize) -> Tensor {
+        ok(self.try_narrow(dim, start, len))
+    }
+
+    /// A view broadcast to `shape` (size-1 dims repeat without copying; new dims go in front).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0], &[2, 1]).expand(&[2, 3]);
+    /// assert_eq!(t.to_vec::<f32>(), vec![1.0, 1.0, 1.0, 2.0, 2.0, 2.0]);
+    /// ```
+    pub fn try_expand(&self, shape: &[usize]) -> Result<Tensor> {
+        let l = self.layout();
+        let fits = shape.len() >= l.shape.len()
+            && l.shape
+                .iter()
+                .rev()
+                .zip(shape.iter().rev())
+                .all(|(&a, &b)| a == b || a == 1);
+        if !fits {
+            return Err(Error::shapes(
+                "expand",
+                self.shape(),
+                shape,
+                "cannot broadcast",
+            ));
+        }
+        let layout = Layout {
+            shape: shape.into(),
+            strides: crate::shape::broadcast_strides(l, shape),
+            offset: l.offset,
+        };
+        Ok(self.view_op(layout, IdentityBackward("ExpandBackward")))
+    }
+
+    /// Panicking form of [`Tensor::try_expand`].
+    #[track_caller]
+    pub fn expand(&self, shape: &[usize]) -> Tensor {
+        ok(self.try_expand(shape))
+    }
+
+    /// Alias of [`Tensor::expand`], as in NumPy.
+    #[track_caller]
+    pub fn broadcast_to(&self, shape: &[usize]) -> Tensor {
+        self.expand(shape)
+    }
+
+    /// Removes dim `dim`, which must have size 1.
+    pub fn try_squeeze(&self, dim: isize) -> Result<Tensor> {
+        let d = normalize_dim("squeeze", dim, self.shape())?;
+        if self.shape()[d] != 1 {
+            return Err(Error::invalid(
+                "squeeze",
+                format!(
+                    "dim {d} of shape {:?} has size {}, not 1",
+                    self.shape(),
+                    self.shape()[d]
+                ),
+            ));
+        }
+        let mut shape = self.dims_vec();
+        shape.remove(d);
+        self.reshape_named("SqueezeBackward", &shape)
+    }
+
+    /// Panicking form of [`Tensor::try_squeeze`].
+    #[track_caller]
+    pub fn squeeze(&self, dim: isize) -> Tensor {
+        ok(self.try_squeeze(dim))
+    }
+
+    /// Inserts a size-1 dim at `dim` (which may equal `ndim`, or be negative).
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// assert_eq!(Tensor::zeros(&[3], DType::F32).unsqueeze(0).shape(), &[1, 3]);
+    /// assert_eq!(Tensor::zeros(&[3], DType::F32).unsqueeze(-1).shape(), &[3, 1]);
+    /// ```
+    pub fn try_unsqueeze(&self, dim: isize) -> Result<Tensor> {
+        let mut extended = self.dims_vec();
+        extended.push(1);
+        let d = normalize_dim("unsqueeze", dim, &extended)?;
+        let mut shape = self.dims_vec();
+        shape.insert(d, 1);
+        self.reshape_named("UnsqueezeBackward", &shape)
+    }
+
+    /// Panicking form of [`Tensor::try_unsqueeze`].
+    #[track_caller]
+    pub fn unsqueeze(&self, dim: isize) -> Tensor {
+        ok(self.try_unsqueeze(dim))
+    }
+
+    /// Merges dims `start..=end` into one.
+    #[track_caller]
+    pub fn flatten(&self, start: isize, end: isize) -> Tensor {
+        ok(self.try_flatten(start, end))
+    }
+
+    /// Fallible form of [`Tensor::flatten`].
+    pub fn try_flatten(&self, start: isize, end: isize) -> Result<Tensor> {
+        if self.ndim() == 0 {
+            return self.try_reshape(&[1]);
+        }
+        let s = normalize_dim("flatten", start, self.shape())?;
+        let e = normalize_dim("flatten", end, self.shape())?;
+        if s > e {
+            return Err(Error::invalid(
+                "flatten",
+                format!("start dim {s} is after end dim {e}"),
+            ));
+        }
+        let shape = self.shape();
+        let mut out: Dims = shape[..s].into();
+        out.push(shape[s..=e].iter().product());
+        out.extend_from_slice(&shape[e + 1..]);
+        self.reshape_named("FlattenBackward", &out)
+    }
+
+    /// This tensor if contiguous, else a row-major copy (in the graph either way).
+    pub fn contiguous(&self) -> Tensor {
+        if self.is_contiguous() {
+            return self.clone();
+        }
+        let copy = self.contiguous_copy();
+        record(copy, &[self], IdentityBackward("CloneBackward"), &[])
+    }
+
+    /// A row-major copy with its own storage, outside the graph.
+    pub(crate) fn contiguous_copy(&self) -> Tensor {
+        dispatch_any!(self.dtype(), T => Tensor::from_vec(self.read(|s: &[T]| s.to_vec()), self.shape()))
+    }
+
+    /// The values converted to `dtype` (a differentiable copy between float types).
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// assert_eq!(Tensor::scalar(1.5f64).to_dtype(DType::F32).item::<f32>(), 1.5);
+    /// ```
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let values = self.to_f64_vec();
+        let out = dispatch_any!(dtype, T => Tensor::from_vec(values.into_iter().map(T::from_f64).collect(), self.shape()));
+        if dtype.is_float() && self.dtype().is_float() {
+            record(out, &[self], ToDtypeBackward(self.dtype()), &[])
+        } else {
+            out
+        }
+    }
+}

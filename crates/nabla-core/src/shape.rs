@@ -1,0 +1,207 @@
+//! Shapes, strides and the layout of a tensor over its storage: what makes views (reshape,
+//! permute, narrow, expand) free. Broadcasting rules (NumPy's) live here too.
+
+use crate::error::{Error, Result};
+use smallvec::SmallVec;
+
+/// Dimensions of a tensor, stored inline for up to six dims.
+pub type Dims = SmallVec<[usize; 6]>;
+
+/// Where a tensor's elements sit in its storage: shape, strides (in elements) and offset.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Layout {
+    pub(crate) shape: Dims,
+    pub(crate) strides: Dims,
+    pub(crate) offset: usize,
+}
+
+/// Row-major strides for `shape`.
+pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
+    let mut strides: Dims = smallvec::smallvec![0; shape.len()];
+    let mut acc = 1;
+    for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
+        *stride = acc;
+        acc *= dim;
+    }
+    strides
+}
+
+impl Layout {
+    /// A row-major layout starting at offset 0.
+    pub fn contiguous(shape: &[usize]) -> Self {
+        Layout {
+            shape: shape.into(),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
+    }
+
+    /// The dimensions.
+    pub fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+
+    /// Strides in elements, one per dimension.
+    pub fn strides(&self) -> &[usize] {
+        &self.strides
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the elements are laid out row-major without gaps (from `offset`).
+    pub fn is_contiguous(&self) -> bool {
+        let mut expected = 1;
+        for (&dim, &stride) in self.shape.iter().zip(&self.strides).rev() {
+            if dim != 1 && stride != expected {
+                return false;
+            }
+            expected *= dim;
+        }
+        true
+    }
+
+    /// Calls `f` with the storage index of every element, in row-major order.
+    pub(crate) fn for_each_index(&self, mut f: impl FnMut(usize)) {
+        let ndim = self.shape.len();
+        if self.numel() == 0 {
+            return;
+        }
+        if ndim == 0 {
+            f(self.offset);
+            return;
+        }
+        let inner = self.shape[ndim - 1];
+        let inner_stride = self.strides[ndim - 1];
+        let mut counter: Dims = smallvec::smallvec![0; ndim - 1];
+        let mut base = self.offset;
+        loop {
+            for i in 0..inner {
+                f(base + i * inner_stride);
+            }
+            // Odometer over the outer dims.
+            let mut d = ndim - 1;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                counter[d] += 1;
+                base += self.strides[d];
+                if counter[d] < self.shape[d] {
+                    break;
+                }
+                base -= self.strides[d] * self.shape[d];
+                counter[d] = 0;
+            }
+        }
+    }
+}
+
+/// Resolves a possibly negative dimension index against `ndim`.
+pub(crate) fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usize> {
+    let ndim = shape.len() as isize;
+    let resolved = if dim < 0 { dim + ndim } else { dim };
+    if resolved < 0 || resolved >= ndim.max(1) || (ndim == 0 && resolved != 0) {
+        return Err(Error::DimOutOfRange {
+            op,
+            dim,
+            shape: shape.into(),
+        });
+    }
+    Ok(resolved as usize)
+}
+
+/// Resolves a list of dims, sorted and without repeats.
+pub(crate) fn normalize_dims(op: &'static str, dims: &[isize], shape: &[usize]) -> Result<Dims> {
+    let mut out: Dims = Dims::new();
+    for &d in dims {
+        let d = normalize_dim(op, d, shape)?;
+        if out.contains(&d) {
+            return Err(Error::invalid(
+                op,
+                format!("dimension {d} appears twice in {dims:?}"),
+            ));
+        }
+        out.push(d);
+    }
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// The shape two operands broadcast to, NumPy style.
+pub(crate) fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Result<Dims> {
+    let ndim = a.len().max(b.len());
+    let mut out: Dims = smallvec::smallvec![0; ndim];
+    for i in 0..ndim {
+        let da = if i < ndim - a.len() {
+            1
+        } else {
+            a[i - (ndim - a.len())]
+        };
+        let db = if i < ndim - b.len() {
+            1
+        } else {
+            b[i - (ndim - b.len())]
+        };
+        out[i] = match (da, db) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            _ => return Err(Error::shapes(op, a, b, "cannot broadcast")),
+        };
+    }
+    Ok(out)
+}
+
+/// Strides that read a tensor of `layout` as if expanded to `target` (0 on broadcast dims).
+pub(crate) fn broadcast_strides(layout: &Layout, target: &[usize]) -> Dims {
+    let lead = target.len() - layout.shape.len();
+    let mut strides: Dims = smallvec::smallvec![0; target.len()];
+    for (i, (&dim, &stride)) in layout.shape.iter().zip(&layout.strides).enumerate() {
+        strides[lead + i] = if dim == 1 && target[lead + i] != 1 {
+            0
+        } else {
+            stride
+        };
+    }
+    strides
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn broadcasting_follows_numpy() {
+        assert_eq!(
+            broadcast_shapes("t", &[3, 1], &[4]).unwrap().as_slice(),
+            &[3, 4]
+        );
+        assert_eq!(
+            broadcast_shapes("t", &[], &[2, 2]).unwrap().as_slice(),
+            &[2, 2]
+        );
+        let err = broadcast_shapes("add", &[3, 2], &[4]).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "add: shapes [3, 2] and [4] are incompatible (cannot broadcast)"
+        );
+    }
+
+    #[test]
+    fn strided_walk_visits_in_row_major_order() {
+        let layout = Layout {
+            shape: smallvec::smallvec![2, 3],
+            strides: smallvec::smallvec![1, 2],
+            offset: 1,
+        };
+        let mut seen = vec![];
+        layout.for_each_index(|i| seen.push(i));
+        assert_eq!(seen, vec![1, 3, 5, 2, 4, 6]);
+        assert!(!layout.is_contiguous());
+        assert!(Layout::contiguous(&[2, 1, 3]).is_contiguous());
+    }
+}

@@ -1,0 +1,77 @@
+//! The memory behind tensors. Views share one [`Storage`]; a version counter, bumped by every
+//! in-place write, lets autograd refuse gradients computed from a tensor changed after it was saved.
+
+use crate::dtype::{DType, Element};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// A typed, owned vector of elements.
+#[derive(Clone, Debug)]
+pub enum Buffer {
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+    I64(Vec<i64>),
+}
+
+impl Buffer {
+    /// The element type held.
+    pub fn dtype(&self) -> DType {
+        match self {
+            Buffer::F32(_) => DType::F32,
+            Buffer::F64(_) => DType::F64,
+            Buffer::I64(_) => DType::I64,
+        }
+    }
+
+    /// Number of elements held.
+    pub fn len(&self) -> usize {
+        match self {
+            Buffer::F32(v) => v.len(),
+            Buffer::F64(v) => v.len(),
+            Buffer::I64(v) => v.len(),
+        }
+    }
+
+    /// Whether the buffer holds no element.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Shared, lockable storage with a version counter.
+#[derive(Debug)]
+pub struct Storage {
+    data: RwLock<Buffer>,
+    version: AtomicU64,
+}
+
+impl Storage {
+    pub(crate) fn new(buffer: Buffer) -> Self {
+        Storage {
+            data: RwLock::new(buffer),
+            version: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.data
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Write access; counts as an in-place modification.
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+        self.version.fetch_add(1, Ordering::Relaxed);
+        self.data
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn slice_of<T: Element>(buffer: &Buffer) -> &[T] {
+        T::slice(buffer).expect("storage dtype checked by the caller")
+    }
+}

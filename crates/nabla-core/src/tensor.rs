@@ -1,0 +1,381 @@
+//! The [`Tensor`]: a cheap-to-clone handle on shared storage, a layout over it, and the autograd
+//! state that links it into the graph (its `grad_fn`, or for a leaf its accumulated `.grad`).
+
+use crate::autograd::node::{Edge, Node};
+use crate::dtype::{DType, Element};
+use crate::error::{Error, Result};
+use crate::shape::{Dims, Layout};
+use crate::storage::{Buffer, Storage};
+use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+
+/// An n-dimensional array of `f32`, `f64` or `i64` that records the operations applied to it.
+///
+/// Cloning is cheap (the storage is shared). Operations come in two forms: `try_op` returns a
+/// [`Result`], `op` (and the arithmetic operators) panic with the same message.
+///
+/// ```
+/// use nabla_core::Tensor;
+/// let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).requires_grad();
+/// let y = (&x * &x).sum();
+/// y.backward();
+/// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![2.0, 4.0, 6.0]);
+/// ```
+#[derive(Clone)]
+pub struct Tensor(pub(crate) Arc<TensorImpl>);
+
+pub(crate) struct TensorImpl {
+    pub(crate) storage: Arc<Storage>,
+    pub(crate) layout: Layout,
+    pub(crate) dtype: DType,
+    /// The node that produced this tensor; `None` for leaves and for tensors outside any graph.
+    pub(crate) grad_fn: Option<Arc<Node>>,
+    pub(crate) leaf: LeafState,
+}
+
+/// What a leaf keeps for autograd: whether it wants gradients, what has accumulated, and the
+/// accumulation node shared by every graph that uses it.
+#[derive(Default)]
+pub(crate) struct LeafState {
+    pub(crate) requires_grad: AtomicBool,
+    pub(crate) grad: Mutex<Option<Tensor>>,
+    pub(crate) accumulator: Mutex<Weak<Node>>,
+}
+
+impl Tensor {
+    pub(crate) fn from_parts(
+        storage: Arc<Storage>,
+        layout: Layout,
+        dtype: DType,
+        grad_fn: Option<Arc<Node>>,
+    ) -> Tensor {
+        Tensor(Arc::new(TensorImpl {
+            storage,
+            layout,
+            dtype,
+            grad_fn,
+            leaf: LeafState::default(),
+        }))
+    }
+
+    /// A new tensor owning `buffer`, laid out row-major with `shape`.
+    pub(crate) fn from_buffer(buffer: Buffer, shape: &[usize]) -> Tensor {
+        debug_assert_eq!(buffer.len(), shape.iter().product::<usize>());
+        let dtype = buffer.dtype();
+        Tensor::from_parts(
+            Arc::new(Storage::new(buffer)),
+            Layout::contiguous(shape),
+            dtype,
+            None,
+        )
+    }
+
+    /// A tensor from a vector in row-major order.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::try_from_vec(vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0], &[2, 3]).unwrap();
+    /// assert_eq!(t.shape(), &[2, 3]);
+    /// assert!(Tensor::try_from_vec(vec![1.0f32; 5], &[2, 3]).is_err());
+    /// ```
+    pub fn try_from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
+        if data.len() != shape.iter().product::<usize>() {
+            return Err(Error::ElementCount {
+                op: "from_vec",
+                len: data.len(),
+                shape: shape.into(),
+            });
+        }
+        Ok(Tensor::from_buffer(T::into_buffer(data), shape))
+    }
+
+    /// A tensor from a vector in row-major order; panics when the length does not match.
+    pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Tensor {
+        Self::try_from_vec(data, shape).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A 0-dimensional tensor holding `value`.
+    pub fn scalar<T: Element>(value: T) -> Tensor {
+        Tensor::from_buffer(T::into_buffer(vec![value]), &[])
+    }
+
+    /// The dimensions.
+    pub fn shape(&self) -> &[usize] {
+        &self.0.layout.shape
+    }
+
+    /// Alias of [`Tensor::shape`], as in PyTorch.
+    pub fn dims(&self) -> &[usize] {
+        self.shape()
+    }
+
+    /// Size of dimension `dim` (negative counts from the end); panics when out of range.
+    pub fn size(&self, dim: isize) -> usize {
+        let d = crate::shape::normalize_dim("size", dim, self.shape())
+            .unwrap_or_else(|e| panic!("{e}"));
+        self.shape()[d]
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.0.layout.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn numel(&self) -> usize {
+        self.0.layout.numel()
+    }
+
+    /// The element type.
+    pub fn dtype(&self) -> DType {
+        self.0.dtype
+    }
+
+    /// The layout (shape, strides, offset) over the storage.
+    pub fn layout(&self) -> &Layout {
+        &self.0.layout
+    }
+
+    /// Whether the elements are row-major without gaps.
+    pub fn is_contiguous(&self) -> bool {
+        self.0.layout.is_contiguous()
+    }
+
+    /// Whether two tensors are the same object (not merely equal values).
+    pub fn same_as(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
+    /// Whether two tensors share storage (views of one another).
+    pub fn shares_storage(&self, other: &Tensor) -> bool {
+        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+    }
+
+    pub(crate) fn check_dtype<T: Element>(&self, op: &'static str) -> Result<()> {
+        if self.dtype() == T::DTYPE {
+            Ok(())
+        } else {
+            Err(Error::DTypeMismatch {
+                op,
+                lhs: self.dtype(),
+                rhs: T::DTYPE,
+            })
+        }
+    }
+
+    /// Runs `f` on the elements in row-major order, borrowing when contiguous, copying otherwise.
+    pub(crate) fn read<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
+        let guard = self.0.storage.read();
+        let all = Storage::slice_of::<T>(&guard);
+        let layout = &self.0.layout;
+        let data: Cow<[T]> = if layout.is_contiguous() {
+            Cow::Borrowed(&all[layout.offset..layout.offset + layout.numel()])
+        } else {
+            let mut out = Vec::with_capacity(layout.numel());
+            layout.for_each_index(|i| out.push(all[i]));
+            Cow::Owned(out)
+        };
+        f(&data)
+    }
+
+    /// The elements in row-major order.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::arange(0.0f64, 6.0, 1.0).reshape(&[2, 3]).t();
+    /// assert_eq!(t.to_vec::<f64>(), vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]);
+    /// ```
+    pub fn try_to_vec<T: Element>(&self) -> Result<Vec<T>> {
+        self.check_dtype::<T>("to_vec")?;
+        Ok(self.read(|s: &[T]| s.to_vec()))
+    }
+
+    /// The elements in row-major order; panics when `T` is not the tensor's dtype.
+    pub fn to_vec<T: Element>(&self) -> Vec<T> {
+        self.try_to_vec().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The elements converted to `f64`, whatever the dtype.
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        match self.dtype() {
+            DType::F32 => self.read(|s: &[f32]| s.iter().map(|&v| v as f64).collect()),
+            DType::F64 => self.read(|s: &[f64]| s.to_vec()),
+            DType::I64 => self.read(|s: &[i64]| s.iter().map(|&v| v as f64).collect()),
+        }
+    }
+
+    /// The value of a one-element tensor.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// assert_eq!(Tensor::scalar(2.5f64).item::<f64>(), 2.5);
+    /// ```
+    pub fn try_item<T: Element>(&self) -> Result<T> {
+        if self.numel() != 1 {
+            return Err(Error::invalid(
+                "item",
+                format!(
+                    "only a one-element tensor has an item, this one has shape {:?}",
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(self.try_to_vec::<T>()?[0])
+    }
+
+    /// The value of a one-element tensor; panics otherwise.
+    pub fn item<T: Element>(&self) -> T {
+        self.try_item().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A new tensor with the same shape and storage layout as `layout`, sharing this storage.
+    pub(crate) fn view_with(&self, layout: Layout) -> Tensor {
+        Tensor::from_parts(self.0.storage.clone(), layout, self.dtype(), None)
+    }
+
+    // ---- autograd state -------------------------------------------------------------------
+
+    /// Whether gradients flow to or through this tensor.
+    pub fn requires_grad_flag(&self) -> bool {
+        self.0.grad_fn.is_some() || self.0.leaf.requires_grad.load(Ordering::Relaxed)
+    }
+
+    /// Marks a leaf as requiring gradients and returns it (builder style).
+    ///
+    /// Panics on a non-leaf (a tensor produced by a recorded operation): use `detach` first.
+    pub fn requires_grad(self) -> Tensor {
+        self.set_requires_grad(true);
+        self
+    }
+
+    /// Sets whether this leaf requires gradients (PyTorch's `requires_grad_`).
+    pub fn set_requires_grad(&self, flag: bool) {
+        assert!(
+            self.is_leaf(),
+            "set_requires_grad: only leaves can change requires_grad; this tensor comes from {}",
+            self.0.grad_fn.as_ref().map(|n| n.name()).unwrap_or("?")
+        );
+        if flag && !self.dtype().is_float() {
+            panic!(
+                "set_requires_grad: only floating-point tensors can require gradients, not {}",
+                self.dtype()
+            );
+        }
+        self.0.leaf.requires_grad.store(flag, Ordering::Relaxed);
+    }
+
+    /// Whether this tensor is a leaf of the graph (not produced by a recorded operation).
+    pub fn is_leaf(&self) -> bool {
+        self.0.grad_fn.is_none()
+    }
+
+    /// The node that produced this tensor, to walk the graph backwards like PyTorch's `grad_fn`.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let a = Tensor::scalar(2.0f64).requires_grad();
+    /// let y = (&a * &a).exp();
+    /// let f = y.grad_fn().unwrap();
+    /// assert_eq!(f.name(), "ExpBackward");
+    /// assert_eq!(f.next_functions()[0].as_ref().unwrap().name(), "MulBackward");
+    /// ```
+    pub fn grad_fn(&self) -> Option<Arc<Node>> {
+        self.0.grad_fn.clone()
+    }
+
+    /// The gradient accumulated in this leaf by `backward`, if any.
+    pub fn grad(&self) -> Option<Tensor> {
+        self.0
+            .leaf
+            .grad
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the accumulated gradient (used by optimisers and clipping).
+    pub fn set_grad(&self, grad: Option<Tensor>) {
+        *self.0.leaf.grad.lock().unwrap_or_else(|p| p.into_inner()) = grad;
+    }
+
+    /// Clears the accumulated gradient, like PyTorch's `zero_grad(set_to_none=True)`.
+    pub fn zero_grad(&self) {
+        self.set_grad(None);
+    }
+
+    /// A tensor sharing this storage but outside the graph (no `grad_fn`, no gradient).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(3.0f64).requires_grad();
+    /// let y = (&x * &x).detach();
+    /// assert!(y.grad_fn().is_none() && !y.requires_grad_flag());
+    /// ```
+    pub fn detach(&self) -> Tensor {
+        Tensor::from_parts(
+            self.0.storage.clone(),
+            self.0.layout.clone(),
+            self.dtype(),
+            None,
+        )
+    }
+
+    /// The edge autograd follows from a consumer of this tensor: its `grad_fn`, or for a leaf
+    /// that requires gradients, its (shared) accumulation node.
+    pub(crate) fn gradient_edge(&self) -> Option<Edge> {
+        if let Some(node) = &self.0.grad_fn {
+            return Some(node.clone());
+        }
+        if !self.0.leaf.requires_grad.load(Ordering::Relaxed) {
+            return None;
+        }
+        let mut slot = self
+            .0
+            .leaf
+            .accumulator
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(node) = slot.upgrade() {
+            return Some(node);
+        }
+        let node = Node::accumulator(self.clone());
+        *slot = Arc::downgrade(&node);
+        Some(node)
+    }
+
+    pub(crate) fn storage_version(&self) -> u64 {
+        self.0.storage.version()
+    }
+
+    /// Dims of this tensor as an inline vector.
+    pub(crate) fn dims_vec(&self) -> Dims {
+        self.0.layout.shape.clone()
+    }
+}
+
+impl Tensor {
+    /// This saved output with its producing node attached again (for recorded backward passes).
+    pub(crate) fn relinked(&self, node: Arc<Node>) -> Tensor {
+        Tensor::from_parts(
+            self.0.storage.clone(),
+            self.0.layout.clone(),
+            self.dtype(),
+            Some(node),
+        )
+    }
+
+    /// Takes the `grad_fn` out of a tensor nobody else holds, so dropping it does not recurse.
+    pub(crate) fn take_grad_fn_if_unique(self) -> Option<Arc<Node>> {
+        Arc::try_unwrap(self.0)
+            .ok()
+            .and_then(|mut inner| inner.grad_fn.take())
+    }
+}
+
+impl<T: Element> From<T> for Tensor {
+    /// A 0-d tensor holding `value`.
+    fn from(value: T) -> Tensor {
+        Tensor::scalar(value)
+    }
+}
