@@ -1,1 +1,17 @@
-//! Neural-network library.
+//! # nabla-nn
+//!
+//! The training library on top of `nabla-core`: modules and layers, losses, initialisers,
+//! optimisers, learning-rate schedules, gradient clipping, data loading and checkpoints.
+
+pub mod checkpoint;
+pub mod clip;
+pub mod data;
+pub mod error;
+pub mod init;
+pub mod layers;
+pub mod loss;
+pub mod module;
+pub mod optim;
+pub mod schedule;
+
+pub use error::{Error, Result};

@@ -1,0 +1,38 @@
+//! The error type of the training library: tensor errors from the core, and file errors that
+//! name the file and what is wrong with it.
+
+use std::path::PathBuf;
+
+/// Errors raised by layers, losses, optimisers, data loading and checkpoints.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A tensor operation failed (shapes, dtypes, ...).
+    #[error(transparent)]
+    Core(#[from] nabla_core::Error),
+    /// A file could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A file was read but its contents are wrong (truncated, corrupt, unexpected).
+    #[error("{}: {message}", path.display())]
+    Format { path: PathBuf, message: String },
+    /// An invalid argument or state, with what it concerns and what is wrong.
+    #[error("{context}: {message}")]
+    Invalid { context: &'static str, message: String },
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// An [`Error::Invalid`] from a context and a message.
+    pub fn invalid(context: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            context,
+            message: message.into(),
+        }
+    }
+}
