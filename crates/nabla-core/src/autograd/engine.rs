@@ -6,7 +6,7 @@ use super::GradModeGuard;
 use super::node::{Edge, Node};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 /// Options of a backward pass.
@@ -60,15 +60,12 @@ fn run(
     // Discover the graph and count incoming edges.
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (root, _) in &roots {
-        if !states.contains_key(&key(root)) {
-            states.insert(
-                key(root),
-                NodeState {
-                    dependencies: 0,
-                    gradient: None,
-                    needed: true,
-                },
-            );
+        if let std::collections::hash_map::Entry::Vacant(slot) = states.entry(key(root)) {
+            slot.insert(NodeState {
+                dependencies: 0,
+                gradient: None,
+                needed: true,
+            });
             stack.push(root.clone());
         }
     }
@@ -155,20 +152,19 @@ fn mark_needed(
     for state in states.values_mut() {
         state.needed = false;
     }
-    let mut visited: HashMap<*const Node, bool> = HashMap::new();
+    let mut visited: HashSet<*const Node> = HashSet::new();
     for start in discovered {
-        if visited.contains_key(&key(start)) {
+        if visited.contains(&key(start)) {
             continue;
         }
         let mut stack: Vec<(Arc<Node>, usize)> = vec![(start.clone(), 0)];
-        visited.insert(key(start), false);
+        visited.insert(key(start));
         while let Some((node, child)) = stack.pop() {
             let nexts = node.next_functions();
             if let Some(next) = nexts.get(child) {
                 stack.push((node.clone(), child + 1));
                 if let Some(next) = next {
-                    if !visited.contains_key(&key(next)) {
-                        visited.insert(key(next), false);
+                    if visited.insert(key(next)) {
                         stack.push((next.clone(), 0));
                     }
                 }

@@ -119,7 +119,7 @@ impl Tensor {
     pub fn try_mul_scalar_(&self, s: f64) -> Result<()> {
         dispatch_float!("mul_scalar_", self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| {
             let s = T::from_f64(s);
-            d.iter_mut().for_each(|v| *v = *v * s);
+            d.iter_mut().for_each(|v| *v *= s);
         }))
     }
 

@@ -171,7 +171,7 @@ impl Backward for UnaryBackward {
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Vec<Option<Tensor>> {
         let g = match self.0.derivative(&saved[0], &saved[1]) {
-            Derivative::Constant(c) if c == 1.0 => grad.clone(),
+            Derivative::Constant(1.0) => grad.clone(),
             Derivative::Constant(c) => grad * c,
             Derivative::Tensor(d) => grad * &d,
         };

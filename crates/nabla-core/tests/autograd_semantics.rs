@@ -1,0 +1,241 @@
+//! PyTorch's autograd semantics: accumulation, retain_graph, no_grad, detach, the grad_fn
+//! chain, functional grad, in-place detection, deep graphs, and the errors users meet.
+
+use nabla_core::{BackwardOptions, DType, Error, Tensor, grad, no_grad, try_grad};
+
+fn scalar(v: f64) -> Tensor {
+    Tensor::scalar(v).requires_grad()
+}
+
+#[test]
+fn second_backward_through_a_freed_graph_is_an_error() {
+    let x = scalar(2.0);
+    let y = x.exp() * &x;
+    y.backward();
+    let err = y.try_backward().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::GraphFreed {
+                node: "MulBackward"
+            }
+        ),
+        "{err}"
+    );
+    assert!(err.to_string().contains("retain_graph"));
+}
+
+#[test]
+fn retain_graph_allows_a_second_backward_that_accumulates() {
+    let x = scalar(2.0);
+    let y = &x * &x * 3.0;
+    let keep = BackwardOptions {
+        retain_graph: true,
+        create_graph: false,
+    };
+    y.try_backward_opts(None, keep).unwrap();
+    y.try_backward_opts(None, keep).unwrap();
+    assert_eq!(x.grad().unwrap().item::<f64>(), 24.0);
+}
+
+#[test]
+fn no_grad_and_detach_cut_the_graph() {
+    let x = scalar(1.5);
+    let inside = no_grad(|| x.exp());
+    assert!(inside.grad_fn().is_none() && !inside.requires_grad_flag());
+    let y = x.exp();
+    let d = y.detach();
+    assert!(d.shares_storage(&y) && d.is_leaf() && !d.requires_grad_flag());
+    let z = (&d * &x).sum();
+    z.backward();
+    assert_eq!(x.grad().unwrap().item::<f64>(), 1.5f64.exp());
+}
+
+#[test]
+fn grad_fn_chain_can_be_walked_to_the_leaves() {
+    let a = scalar(2.0);
+    let b = scalar(3.0);
+    let c = Tensor::scalar(4.0f64);
+    let y = (&a * &b + &c).exp();
+    let exp = y.grad_fn().unwrap();
+    assert_eq!(exp.name(), "ExpBackward");
+    let add = exp.next_functions()[0].clone().unwrap();
+    assert_eq!(add.name(), "AddBackward");
+    assert!(add.next_functions()[1].is_none(), "a constant has no edge");
+    let mul = add.next_functions()[0].clone().unwrap();
+    assert_eq!(mul.name(), "MulBackward");
+    assert_eq!(mul.saved_shapes(), vec![Vec::<usize>::new(), vec![]]);
+    let leaves: Vec<_> = mul
+        .next_functions()
+        .iter()
+        .map(|n| n.clone().unwrap())
+        .collect();
+    assert!(leaves.iter().all(|n| n.name() == "AccumulateGrad"));
+    assert!(leaves[0].variable().unwrap().same_as(&a));
+    assert!(leaves[1].variable().unwrap().same_as(&b));
+}
+
+#[test]
+fn functional_grad_leaves_dot_grad_untouched() {
+    let x = scalar(3.0);
+    let unused = scalar(1.0);
+    let y = x.powf(3.0);
+    let g = grad(&[&y], &[&x, &unused]);
+    assert_eq!(g[0].item::<f64>(), 27.0);
+    assert_eq!(g[1].item::<f64>(), 0.0);
+    assert!(x.grad().is_none() && unused.grad().is_none());
+}
+
+#[test]
+fn gradient_of_an_intermediate_tensor() {
+    let x = scalar(2.0);
+    let h = &x * 3.0;
+    let y = &h * &h;
+    let g = grad(&[&y], &[&h]);
+    assert_eq!(g[0].item::<f64>(), 12.0);
+}
+
+#[test]
+fn create_graph_gives_differentiable_gradients() {
+    let x = scalar(2.0);
+    let y = x.powf(3.0);
+    let options = BackwardOptions {
+        retain_graph: true,
+        create_graph: true,
+    };
+    let dy = try_grad(&[&y], None, &[&x], options).unwrap().remove(0);
+    assert_eq!(dy.item::<f64>(), 12.0);
+    let d2y = grad(&[&dy], &[&x]);
+    assert_eq!(d2y[0].item::<f64>(), 12.0);
+    // Through a saved output (exp saves y): d²/dx² eˣ = eˣ.
+    let e = x.exp();
+    let de = try_grad(&[&e], None, &[&x], options).unwrap().remove(0);
+    assert_eq!(grad(&[&de], &[&x])[0].item::<f64>(), 2f64.exp());
+}
+
+#[test]
+fn in_place_change_of_a_saved_tensor_is_detected() {
+    let w = scalar(2.0);
+    let x = Tensor::scalar(5.0f64);
+    let y = &w * &x;
+    x.fill_(7.0);
+    let err = y.try_backward().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::SavedTensorModified {
+                node: "MulBackward",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_million_node_chain_neither_overflows_backward_nor_drop() {
+    let x = scalar(1.0);
+    let mut y = x.clone();
+    for _ in 0..1_000_000 {
+        y = &y * 1.0;
+    }
+    y.backward();
+    assert_eq!(x.grad().unwrap().item::<f64>(), 1.0);
+    drop(y);
+}
+
+#[test]
+fn fan_out_sums_gradients() {
+    let x = scalar(3.0);
+    let y = &x * &x + &x * 2.0 + x.exp();
+    y.backward();
+    assert_eq!(x.grad().unwrap().item::<f64>(), 6.0 + 2.0 + 3f64.exp());
+}
+
+#[test]
+fn errors_name_the_operation_and_shapes() {
+    let a = Tensor::zeros(&[2, 3], DType::F32);
+    let b = Tensor::zeros(&[4, 3], DType::F32);
+    assert_eq!(
+        a.try_mul(&b).unwrap_err().to_string(),
+        "mul: shapes [2, 3] and [4, 3] are incompatible (cannot broadcast)"
+    );
+    assert_eq!(
+        a.try_add(&Tensor::zeros(&[3], DType::F64))
+            .unwrap_err()
+            .to_string(),
+        "add: dtypes f32 and f64 differ; convert one with .to_dtype()"
+    );
+    assert_eq!(
+        a.try_sum_dims_opt(Some(&[2]), false)
+            .unwrap_err()
+            .to_string(),
+        "sum: dimension 2 is out of range for a tensor of shape [2, 3]"
+    );
+    assert_eq!(
+        a.try_reshape(&[4]).unwrap_err().to_string(),
+        "reshape: 6 elements cannot form shape [4]"
+    );
+    let labels = Tensor::from_vec(vec![0i64, 5], &[2]);
+    assert_eq!(
+        labels.try_one_hot(3, DType::F32).unwrap_err().to_string(),
+        "one_hot: index 5 is out of range for size 3"
+    );
+    assert!(
+        labels
+            .try_exp()
+            .unwrap_err()
+            .to_string()
+            .starts_with("ExpBackward: dtype i64 is not supported")
+    );
+    let v = Tensor::zeros(&[3], DType::F64).requires_grad();
+    let err = (&v * 2.0).try_backward().unwrap_err().to_string();
+    assert!(
+        err.contains("only for scalar outputs, not shape [3]"),
+        "{err}"
+    );
+    let err = Tensor::scalar(1.0f64)
+        .try_backward()
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        err,
+        "backward: a tensor of shape [] does not require grad and has no grad_fn"
+    );
+}
+
+#[test]
+#[should_panic(
+    expected = "matmul: shapes [2, 3] and [2, 3] are incompatible (inner dims differ: 3 vs 2)"
+)]
+fn panicking_forms_carry_the_same_message() {
+    let a = Tensor::zeros(&[2, 3], DType::F32);
+    let _ = a.matmul(&a);
+}
+
+#[test]
+fn tensors_cross_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Tensor>();
+    let t = std::thread::spawn(|| Tensor::ones(&[2, 2], DType::F32))
+        .join()
+        .unwrap();
+    assert_eq!(t.sum().item::<f32>(), 4.0);
+}
+
+#[test]
+fn views_share_storage_and_copy_only_when_needed() {
+    let base = Tensor::arange(0.0f64, 12.0, 1.0).reshape(&[3, 4]);
+    let t = base.t();
+    assert!(t.shares_storage(&base) && !t.is_contiguous());
+    assert_eq!(
+        t.narrow(0, 1, 2).to_vec::<f64>(),
+        vec![1.0, 5.0, 9.0, 2.0, 6.0, 10.0]
+    );
+    let flat = t.reshape(&[12]);
+    assert!(
+        !flat.shares_storage(&base),
+        "a non-contiguous reshape copies"
+    );
+    assert!(base.reshape(&[12]).shares_storage(&base));
+}
