@@ -15,7 +15,10 @@ pub fn set_num_threads(threads: usize) -> crate::Result<()> {
         .map_err(|_| {
             crate::Error::invalid(
                 "set_num_threads",
-                format!("the thread pool already runs with {} threads", rayon::current_num_threads()),
+                format!(
+                    "the thread pool already runs with {} threads",
+                    rayon::current_num_threads()
+                ),
             )
         })
 }

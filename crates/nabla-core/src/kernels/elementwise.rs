@@ -60,7 +60,12 @@ pub(crate) fn zip<T: Element, U: Element>(
 
 /// General broadcasting zip. Adjacent dims that both operands step through uniformly are merged
 /// first, so the inner loop usually runs over a long contiguous or repeated run.
-fn strided_zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, out_shape: &[usize], f: &impl Fn(T, T) -> U) -> Vec<U> {
+fn strided_zip<T: Element, U: Element>(
+    a: &Tensor,
+    b: &Tensor,
+    out_shape: &[usize],
+    f: &impl Fn(T, T) -> U,
+) -> Vec<U> {
     let (shape, sa, sb) = coalesce(
         out_shape,
         &broadcast_strides(a.layout(), out_shape),
@@ -94,7 +99,12 @@ fn strided_zip<T: Element, U: Element>(a: &Tensor, b: &Tensor, out_shape: &[usiz
         let pb = starts_b[row];
         row += 1;
         match (ia, ib) {
-            (1, 1) => out.extend(da[pa..pa + inner].iter().zip(&db[pb..pb + inner]).map(|(&x, &y)| f(x, y))),
+            (1, 1) => out.extend(
+                da[pa..pa + inner]
+                    .iter()
+                    .zip(&db[pb..pb + inner])
+                    .map(|(&x, &y)| f(x, y)),
+            ),
             (1, 0) => {
                 let y = db[pb];
                 out.extend(da[pa..pa + inner].iter().map(|&x| f(x, y)));
@@ -117,7 +127,8 @@ fn coalesce(shape: &[usize], sa: &[usize], sb: &[usize]) -> (Dims, Dims, Dims) {
         if shape[i] == 1 {
             continue;
         }
-        if let (Some(&last), Some(&la), Some(&lb)) = (shape_out.last(), a_out.last(), b_out.last()) {
+        if let (Some(&last), Some(&la), Some(&lb)) = (shape_out.last(), a_out.last(), b_out.last())
+        {
             if la == sa[i] * shape[i] && lb == sb[i] * shape[i] {
                 let k = shape_out.len() - 1;
                 shape_out[k] = last * shape[i];
