@@ -5,6 +5,9 @@ mod commands;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Computational graphs and backpropagation with the lid off.
 #[derive(Parser)]
 #[command(name = "nabla", version, about)]

@@ -6,6 +6,7 @@ use crate::DType;
 use crate::error::{Error, Result};
 use crate::shape::Dims;
 use crate::tensor::Tensor;
+use smallvec::SmallVec;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -42,8 +43,12 @@ enum Kind {
     AccumulateGrad(Tensor),
 }
 
+/// Most operations have one or two inputs and save at most two tensors: kept inline, a node
+/// costs one allocation.
+pub(crate) type Few<T> = SmallVec<[T; 2]>;
+
 struct Saved {
-    tensors: Vec<SavedTensor>,
+    tensors: Few<SavedTensor>,
     freed: bool,
 }
 
@@ -58,8 +63,8 @@ pub(crate) struct InputMeta {
 pub struct Node {
     kind: Kind,
     saved: Mutex<Saved>,
-    next: Vec<Option<Edge>>,
-    pub(crate) inputs: Vec<InputMeta>,
+    next: Few<Option<Edge>>,
+    pub(crate) inputs: Few<InputMeta>,
     /// Creation order; later nodes run first when several are ready.
     pub(crate) sequence_nr: u64,
 }
@@ -70,7 +75,7 @@ impl Node {
     pub(crate) fn new(
         backward: Box<dyn Backward>,
         inputs: &[&Tensor],
-        saved: Vec<SavedTensor>,
+        saved: Few<SavedTensor>,
     ) -> Arc<Node> {
         Arc::new(Node {
             kind: Kind::Op(backward),
@@ -98,11 +103,11 @@ impl Node {
         Arc::new(Node {
             kind: Kind::AccumulateGrad(leaf),
             saved: Mutex::new(Saved {
-                tensors: Vec::new(),
+                tensors: Few::new(),
                 freed: false,
             }),
-            next: Vec::new(),
-            inputs: vec![meta],
+            next: Few::new(),
+            inputs: smallvec::smallvec![meta],
             sequence_nr: u64::MAX,
         })
     }
@@ -161,7 +166,7 @@ impl Node {
                 return Err(Error::GraphFreed { node: rule.name() });
             }
             let record = crate::autograd::is_grad_enabled();
-            let mut tensors = Vec::with_capacity(saved.tensors.len());
+            let mut tensors: Few<Tensor> = Few::with_capacity(saved.tensors.len());
             for s in &saved.tensors {
                 let now = s.tensor.storage_version();
                 if now != s.version {
@@ -184,7 +189,7 @@ impl Node {
             }
             tensors
         };
-        let needs: Vec<bool> = this.next.iter().map(Option::is_some).collect();
+        let needs: SmallVec<[bool; 4]> = this.next.iter().map(Option::is_some).collect();
         Ok(rule.vjp(&tensors, grad, &needs))
     }
 }

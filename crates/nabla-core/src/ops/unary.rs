@@ -130,31 +130,51 @@ impl Unary {
         }
     }
 
-    /// `f'(x)`, from the input `x` and the output `y = f(x)`, in differentiable operations.
-    fn derivative(self, x: &Tensor, y: &Tensor) -> Derivative {
+    /// What `derivative` reads: nothing for constants, the output where `f'` is a function of
+    /// `y` (cheaper, and what PyTorch saves), else the input.
+    fn saves(self) -> &'static [Save<'static>] {
+        match self {
+            Unary::Neg
+            | Unary::Sign
+            | Unary::AddScalar(_)
+            | Unary::MulScalar(_)
+            | Unary::DivScalar(_) => &[],
+            Unary::Exp | Unary::Sqrt | Unary::Tanh | Unary::Sigmoid | Unary::Recip => {
+                &[Save::Output]
+            }
+            _ => &[Save::Input(0)],
+        }
+    }
+
+    /// `f'` in differentiable operations, from `saved`: the input `x` or the output `y = f(x)`
+    /// as chosen by [`Unary::saves`].
+    fn derivative(self, saved: &[Tensor]) -> Derivative {
         use Derivative::{Constant, Tensor as T};
+        // One tensor is saved: the input for ops that read `x`, the output for ops that read `y`.
+        let x = || &saved[0];
+        let y = x;
         match self {
             Unary::Neg => Constant(-1.0),
-            Unary::Exp => T(y.clone()),
-            Unary::Log => T(x.recip()),
-            Unary::Sqrt => T(y.recip() * 0.5),
-            Unary::Abs => T(x.sign()),
+            Unary::Exp => T(y().clone()),
+            Unary::Log => T(x().recip()),
+            Unary::Sqrt => T(y().recip() * 0.5),
+            Unary::Abs => T(x().sign()),
             Unary::Sign => Constant(0.0),
-            Unary::Sin => T(x.cos()),
-            Unary::Cos => T(-x.sin()),
-            Unary::Tanh => T(1.0 - y * y),
-            Unary::Sigmoid => T(y * (1.0 - y)),
-            Unary::Relu => T(x.gt_scalar(0.0)),
-            Unary::Erf => T((x * x * -1.0).exp() * (2.0 / PI.sqrt())),
+            Unary::Sin => T(x().cos()),
+            Unary::Cos => T(-x().sin()),
+            Unary::Tanh => T(1.0 - y() * y()),
+            Unary::Sigmoid => T(y() * (1.0 - y())),
+            Unary::Relu => T(x().gt_scalar(0.0)),
+            Unary::Erf => T((x() * x() * -1.0).exp() * (2.0 / PI.sqrt())),
             Unary::Gelu => {
-                let cdf = (x * FRAC_1_SQRT_2).erf() * 0.5 + 0.5;
-                let pdf = (x * x * -0.5).exp() * (1.0 / (2.0 * PI).sqrt());
-                T(cdf + x * pdf)
+                let cdf = (x() * FRAC_1_SQRT_2).erf() * 0.5 + 0.5;
+                let pdf = (x() * x() * -0.5).exp() * (1.0 / (2.0 * PI).sqrt());
+                T(cdf + x() * pdf)
             }
-            Unary::Recip => T(-(y * y)),
-            Unary::LeakyRelu(slope) => T(x.gt_scalar(0.0) * (1.0 - slope) + slope),
-            Unary::Powf(p) => T(x.powf(p - 1.0) * p),
-            Unary::Clamp(lo, hi) => T(x.ge_scalar(lo) * x.le_scalar(hi)),
+            Unary::Recip => T(-(y() * y())),
+            Unary::LeakyRelu(slope) => T(x().gt_scalar(0.0) * (1.0 - slope) + slope),
+            Unary::Powf(p) => T(x().powf(p - 1.0) * p),
+            Unary::Clamp(lo, hi) => T(x().ge_scalar(lo) * x().le_scalar(hi)),
             Unary::AddScalar(_) => Constant(1.0),
             Unary::MulScalar(s) => Constant(s),
             Unary::DivScalar(s) => Constant(1.0 / s),
@@ -170,7 +190,7 @@ impl Backward for UnaryBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Vec<Option<Tensor>> {
-        let g = match self.0.derivative(&saved[0], &saved[1]) {
+        let g = match self.0.derivative(saved) {
             Derivative::Constant(1.0) => grad.clone(),
             Derivative::Constant(c) => grad * c,
             Derivative::Tensor(d) => grad * &d,
@@ -184,12 +204,7 @@ impl Tensor {
         let out = dispatch_float!(op.name(), self.dtype(), T => {
             Tensor::from_vec(elementwise::map(self, |v: T| op.forward(v)), self.shape())
         });
-        Ok(record(
-            out,
-            &[self],
-            UnaryBackward(op),
-            &[Save::Input(0), Save::Output],
-        ))
+        Ok(record(out, &[self], UnaryBackward(op), op.saves()))
     }
 }
 
