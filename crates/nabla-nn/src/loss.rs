@@ -66,6 +66,7 @@ pub fn try_cross_entropy_with(
     let (labels, classes) = check_classification("cross_entropy", logits, targets)?;
     let loss = match logits.dtype() {
         DType::F32 => fused_cross_entropy::<f32>(logits, &labels, classes, eps),
+        // The check above admits only f32 and f64.
         _ => fused_cross_entropy::<f64>(logits, &labels, classes, eps),
     };
     Ok(record_operation(

@@ -148,10 +148,7 @@ pub trait Module: Send + Sync {
             }
         }
         if !problems.is_empty() {
-            return Err(Error::invalid(
-                "load_state_dict",
-                format!("{}: {}", self.describe(), problems.join("; ")),
-            ));
+            return Err(Error::invalid("load_state_dict", problems.join("; ")));
         }
         for (name, target) in &own {
             target.try_copy_(incoming[name.as_str()])?;

@@ -4,7 +4,7 @@
 
 use crate::module::{Module, expect_dtype, invalid_input};
 use crate::{Error, Result};
-use nabla_core::{DType, Tensor, no_grad};
+use nabla_core::{DType, Tensor};
 
 /// `y = (x − mean)/√(var + eps)·weight + bias` per feature of an `[N, C]` input.
 ///
@@ -79,7 +79,7 @@ impl BatchNorm1d {
 
     fn update_running_stats(&self, mean: &Tensor, biased_var: &Tensor, n: usize) -> Result<()> {
         let m = self.momentum;
-        let unbiased = no_grad(|| biased_var.detach() * (n as f64 / (n - 1) as f64));
+        let unbiased = biased_var.detach() * (n as f64 / (n - 1) as f64);
         for (running, batch) in [
             (&self.running_mean, &mean.detach()),
             (&self.running_var, &unbiased),
