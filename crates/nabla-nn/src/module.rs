@@ -1,1 +1,285 @@
-//! (to be written)
+//! The [`Module`] trait every layer implements, and [`Sequential`], the container that chains
+//! layers. Names of parameters and buffers follow PyTorch (`0.weight`, `1.running_mean`), so a
+//! state dict written here loads into the equivalent `torch.nn` model and back.
+
+use crate::{Error, Result};
+use nabla_core::{DType, Tensor};
+use std::collections::{HashMap, HashSet};
+
+/// A differentiable layer or a tree of layers.
+///
+/// A layer implements [`Module::try_forward`] and [`Module::describe`], lists the tensors it owns
+/// in [`Module::local_parameters`] / [`Module::local_buffers`], and a container lists its
+/// sub-modules in [`Module::children`]; naming, state dicts and loading follow from those.
+///
+/// ```
+/// use nabla_core::{DType, Generator, Tensor};
+/// use nabla_nn::layers::{Linear, ReLU};
+/// use nabla_nn::module::{Module, Sequential};
+/// let mut rng = Generator::new(0);
+/// let mut mlp = Sequential::new();
+/// mlp.push(Box::new(Linear::new(4, 3, DType::F32, &mut rng)));
+/// mlp.push(Box::new(ReLU));
+/// let y = mlp.forward(&Tensor::ones(&[2, 4], DType::F32));
+/// assert_eq!(y.shape(), &[2, 3]);
+/// let names: Vec<String> = mlp.named_parameters().into_iter().map(|(n, _)| n).collect();
+/// assert_eq!(names, ["0.weight", "0.bias"]);
+/// ```
+pub trait Module: Send + Sync {
+    /// Applies the module, with an error naming the module and the offending input.
+    fn try_forward(&self, x: &Tensor) -> Result<Tensor>;
+
+    /// Applies the module; panics with the message of [`Module::try_forward`].
+    #[track_caller]
+    fn forward(&self, x: &Tensor) -> Tensor {
+        self.try_forward(x).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A one-line summary such as `Linear(784 -> 100)`; containers list their children.
+    fn describe(&self) -> String;
+
+    /// Parameters owned by this module itself (not its children), with their local names.
+    fn local_parameters(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+
+    /// Buffers owned by this module itself: state saved with the model but not trained
+    /// (BatchNorm's running statistics).
+    fn local_buffers(&self) -> Vec<(String, Tensor)> {
+        Vec::new()
+    }
+
+    /// Direct sub-modules with their names, so tools can walk the tree.
+    fn children(&self) -> Vec<(String, &dyn Module)> {
+        Vec::new()
+    }
+
+    /// Switches between training and evaluation behaviour (Dropout, BatchNorm); containers
+    /// pass it on to their children.
+    fn set_training(&mut self, _training: bool) {}
+
+    /// Every parameter of the tree with its dotted name: own ones first, then each child's.
+    fn named_parameters(&self) -> Vec<(String, Tensor)> {
+        let mut out = self.local_parameters();
+        for (name, child) in self.children() {
+            out.extend(prefixed(&name, child.named_parameters()));
+        }
+        out
+    }
+
+    /// Every parameter of the tree, in the order of [`Module::named_parameters`].
+    fn parameters(&self) -> Vec<Tensor> {
+        self.named_parameters()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    /// Every buffer of the tree with its dotted name.
+    fn named_buffers(&self) -> Vec<(String, Tensor)> {
+        let mut out = self.local_buffers();
+        for (name, child) in self.children() {
+            out.extend(prefixed(&name, child.named_buffers()));
+        }
+        out
+    }
+
+    /// Parameters and buffers in PyTorch's order (per module: parameters, buffers, then the
+    /// children). The tensors are the live ones, not copies.
+    fn state_dict(&self) -> Vec<(String, Tensor)> {
+        let mut out = self.local_parameters();
+        out.extend(self.local_buffers());
+        for (name, child) in self.children() {
+            out.extend(prefixed(&name, child.state_dict()));
+        }
+        out
+    }
+
+    /// Copies `state` into this module's parameters and buffers in place, by name.
+    ///
+    /// Everything is checked before anything is written: missing, unexpected and duplicate
+    /// keys, and shape or dtype mismatches are all reported in one error.
+    fn load_state_dict(&self, state: &[(String, Tensor)]) -> Result<()> {
+        let own = self.state_dict();
+        let incoming: HashMap<&str, &Tensor> = state.iter().map(|(n, t)| (n.as_str(), t)).collect();
+        let own_names: HashSet<&str> = own.iter().map(|(n, _)| n.as_str()).collect();
+        let mut problems = Vec::new();
+        if incoming.len() != state.len() {
+            let mut seen = HashSet::new();
+            let duplicates: Vec<&str> = state
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .filter(|n| !seen.insert(*n))
+                .collect();
+            problems.push(format!("duplicate keys {duplicates:?}"));
+        }
+        let missing: Vec<&str> = own
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| !incoming.contains_key(n))
+            .collect();
+        if !missing.is_empty() {
+            problems.push(format!("missing keys {missing:?}"));
+        }
+        let unexpected: Vec<&str> = state
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| !own_names.contains(n))
+            .collect();
+        if !unexpected.is_empty() {
+            problems.push(format!("unexpected keys {unexpected:?}"));
+        }
+        for (name, target) in &own {
+            let Some(src) = incoming.get(name.as_str()) else {
+                continue;
+            };
+            if src.shape() != target.shape() {
+                problems.push(format!(
+                    "{name}: the state has shape {:?}, the module {:?}",
+                    src.shape(),
+                    target.shape()
+                ));
+            } else if src.dtype() != target.dtype() {
+                problems.push(format!(
+                    "{name}: the state has dtype {}, the module {}",
+                    src.dtype(),
+                    target.dtype()
+                ));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::invalid("load_state_dict", problems.join("; ")));
+        }
+        for (name, target) in &own {
+            target.try_copy_(incoming[name.as_str()])?;
+        }
+        Ok(())
+    }
+}
+
+fn prefixed(prefix: &str, items: Vec<(String, Tensor)>) -> Vec<(String, Tensor)> {
+    items
+        .into_iter()
+        .map(|(n, t)| (format!("{prefix}.{n}"), t))
+        .collect()
+}
+
+/// The error for an input a module cannot take: names the module, says what the input is and
+/// what was expected.
+pub(crate) fn invalid_input(module: &dyn Module, what: String, expected: String) -> Error {
+    Error::invalid(
+        "forward",
+        format!(
+            "{}: input has {what}, expected {expected}",
+            module.describe()
+        ),
+    )
+}
+
+/// Checks that `x` has the dtype of the module's parameters.
+pub(crate) fn expect_dtype(module: &dyn Module, x: &Tensor, dtype: DType) -> Result<()> {
+    if x.dtype() == dtype {
+        Ok(())
+    } else {
+        Err(invalid_input(
+            module,
+            format!("dtype {}", x.dtype()),
+            format!("{dtype} (convert it with .to_dtype())"),
+        ))
+    }
+}
+
+/// Layers applied one after the other, named `0`, `1`, ... like PyTorch's `nn.Sequential`.
+///
+/// ```
+/// use nabla_core::{DType, Tensor};
+/// use nabla_nn::layers::{ReLU, Tanh};
+/// use nabla_nn::module::{Module, Sequential};
+/// let mut net = Sequential::new();
+/// net.push(Box::new(ReLU));
+/// net.push(Box::new(Tanh));
+/// let trace = net.forward_trace(&Tensor::from_vec(vec![-1.0f64, 2.0], &[2])).unwrap();
+/// assert_eq!(trace[0].to_vec::<f64>(), [0.0, 2.0]);
+/// assert_eq!(trace[1].to_vec::<f64>(), [0.0, 2f64.tanh()]);
+/// ```
+#[derive(Default)]
+pub struct Sequential {
+    layers: Vec<Box<dyn Module>>,
+}
+
+impl Sequential {
+    /// An empty container (its forward is the identity).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a layer; it is named by its position.
+    pub fn push(&mut self, layer: Box<dyn Module>) {
+        self.layers.push(layer);
+    }
+
+    /// Number of layers.
+    pub fn len(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Whether there are no layers.
+    pub fn is_empty(&self) -> bool {
+        self.layers.is_empty()
+    }
+
+    /// The layers in order.
+    pub fn layers(&self) -> &[Box<dyn Module>] {
+        &self.layers
+    }
+
+    /// The output of every layer in order (the last one is the output of the whole), for
+    /// per-layer diagnostics.
+    pub fn forward_trace(&self, x: &Tensor) -> Result<Vec<Tensor>> {
+        let mut outputs: Vec<Tensor> = Vec::with_capacity(self.layers.len());
+        for layer in &self.layers {
+            let input = outputs.last().unwrap_or(x);
+            let y = layer.try_forward(input)?;
+            outputs.push(y);
+        }
+        Ok(outputs)
+    }
+}
+
+impl Module for Sequential {
+    fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        let mut y = x.clone();
+        for layer in &self.layers {
+            y = layer.try_forward(&y)?;
+        }
+        Ok(y)
+    }
+
+    /// PyTorch's layout: one child per line, indented under the container.
+    fn describe(&self) -> String {
+        let mut out = String::from("Sequential(");
+        for (i, layer) in self.layers.iter().enumerate() {
+            let child = layer.describe().replace('\n', "\n  ");
+            out.push_str(&format!("\n  ({i}): {child}"));
+        }
+        if !self.layers.is_empty() {
+            out.push('\n');
+        }
+        out.push(')');
+        out
+    }
+
+    fn children(&self) -> Vec<(String, &dyn Module)> {
+        self.layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (i.to_string(), l.as_ref()))
+            .collect()
+    }
+
+    fn set_training(&mut self, training: bool) {
+        for layer in &mut self.layers {
+            layer.set_training(training);
+        }
+    }
+}

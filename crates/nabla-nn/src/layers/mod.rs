@@ -1,1 +1,16 @@
-//! (to be written)
+//! The layers: each implements [`crate::module::Module`] with PyTorch's parameter names and
+//! layouts, so their state dicts load into the matching `torch.nn` layers.
+
+mod activation;
+mod batchnorm;
+mod dropout;
+mod layernorm;
+mod linear;
+mod residual;
+
+pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
+pub use batchnorm::BatchNorm1d;
+pub use dropout::Dropout;
+pub use layernorm::LayerNorm;
+pub use linear::Linear;
+pub use residual::Residual;

@@ -1,0 +1,90 @@
+//! Layer normalisation over the trailing dims of each sample, with a learned scale and shift.
+
+use crate::module::{Module, expect_dtype, invalid_input};
+use crate::{Error, Result};
+use nabla_core::{DType, Tensor};
+
+/// `y = (x − mean)/√(var + eps)·weight + bias`, statistics over the last
+/// `normalized_shape.len()` dims (biased variance, eps 1e-5, as in `torch.nn.LayerNorm`).
+///
+/// ```
+/// use nabla_core::{DType, Tensor};
+/// use nabla_nn::{layers::LayerNorm, module::Module};
+/// let ln = LayerNorm::new(&[2], DType::F64);
+/// let y = ln.forward(&Tensor::from_vec(vec![1.0f64, 3.0], &[1, 2]));
+/// assert!((y.to_vec::<f64>()[1] - 1.0).abs() < 1e-4);
+/// ```
+pub struct LayerNorm {
+    normalized_shape: Vec<usize>,
+    eps: f64,
+    weight: Tensor,
+    bias: Tensor,
+}
+
+impl LayerNorm {
+    /// Weight 1 and bias 0 of shape `normalized_shape` (non-empty, no zero dims).
+    pub fn try_new(normalized_shape: &[usize], dtype: DType) -> Result<Self> {
+        if normalized_shape.is_empty() || normalized_shape.contains(&0) || !dtype.is_float() {
+            return Err(Error::invalid(
+                "LayerNorm",
+                format!(
+                    "needs a non-empty normalized shape without zero dims and a float dtype, got {normalized_shape:?} and {dtype}"
+                ),
+            ));
+        }
+        Ok(LayerNorm {
+            normalized_shape: normalized_shape.to_vec(),
+            eps: 1e-5,
+            weight: Tensor::ones(normalized_shape, dtype).requires_grad(),
+            bias: Tensor::zeros(normalized_shape, dtype).requires_grad(),
+        })
+    }
+
+    /// Panicking form of [`LayerNorm::try_new`].
+    #[track_caller]
+    pub fn new(normalized_shape: &[usize], dtype: DType) -> Self {
+        Self::try_new(normalized_shape, dtype).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The per-element scale.
+    pub fn weight(&self) -> &Tensor {
+        &self.weight
+    }
+
+    /// The per-element shift.
+    pub fn bias(&self) -> &Tensor {
+        &self.bias
+    }
+}
+
+impl Module for LayerNorm {
+    fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        expect_dtype(self, x, self.weight.dtype())?;
+        let k = self.normalized_shape.len();
+        if !x.shape().ends_with(&self.normalized_shape) {
+            return Err(invalid_input(
+                self,
+                format!("shape {:?}", x.shape()),
+                format!("trailing dims {:?}", self.normalized_shape),
+            ));
+        }
+        let dims: Vec<isize> = (1..=k as isize).map(|d| -d).collect();
+        let mean = x.mean_dims(&dims, true);
+        let var = x.try_var_dims(&dims, true, 0)?;
+        let normalised = x
+            .try_sub(&mean)?
+            .try_div(&var.add_scalar(self.eps).sqrt())?;
+        Ok(normalised.try_mul(&self.weight)?.try_add(&self.bias)?)
+    }
+
+    fn describe(&self) -> String {
+        format!("LayerNorm({:?}, eps={})", self.normalized_shape, self.eps)
+    }
+
+    fn local_parameters(&self) -> Vec<(String, Tensor)> {
+        vec![
+            ("weight".to_string(), self.weight.clone()),
+            ("bias".to_string(), self.bias.clone()),
+        ]
+    }
+}
