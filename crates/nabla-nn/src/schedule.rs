@@ -137,8 +137,8 @@ impl Schedule for CosineAnnealing {
 ///
 /// ```
 /// use nabla_nn::schedule::{Constant, LinearWarmup, Schedule};
-/// let s = LinearWarmup::new(2, 0.5, Constant::new(0.1)).unwrap();
-/// assert_eq!((s.lr(0), s.lr(1), s.lr(2)), (0.05, 0.075, 0.1));
+/// let s = LinearWarmup::new(2, 0.5, Constant::new(1.0)).unwrap();
+/// assert_eq!((s.lr(0), s.lr(1), s.lr(2)), (0.5, 0.75, 1.0));
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct LinearWarmup<S> {
