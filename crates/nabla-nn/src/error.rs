@@ -21,10 +21,7 @@ pub enum Error {
     Format { path: PathBuf, message: String },
     /// An invalid argument or state, with what it concerns and what is wrong.
     #[error("{context}: {message}")]
-    Invalid {
-        context: &'static str,
-        message: String,
-    },
+    Invalid { context: &'static str, message: String },
 }
 
 /// Shorthand for results of this crate.
