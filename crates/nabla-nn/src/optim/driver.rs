@@ -1,0 +1,274 @@
+//! [`Optim`]: applies an [`UpdateRule`] to named parameters, owns the per-parameter state
+//! buffers and step counters, and saves and restores them by name.
+
+use super::{Optimizer, UpdateRule};
+use crate::{Error, Result};
+use nabla_core::{DType, Float, Tensor};
+use std::collections::BTreeMap;
+
+/// An optimiser: an update rule plus the parameters it updates and their state.
+///
+/// ```
+/// use nabla_core::Tensor;
+/// use nabla_nn::optim::{Optim, Optimizer, Sgd};
+/// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+/// let mut opt = Optim::new(vec![("w".to_string(), w.clone())], Sgd::new(0.5)).unwrap();
+/// (&w * &w).sum().backward();
+/// opt.step().unwrap();
+/// assert_eq!(w.to_vec::<f32>(), vec![0.0, 0.0]);
+/// opt.zero_grad();
+/// assert!(w.grad().is_none());
+/// ```
+pub struct Optim<R: UpdateRule> {
+    rule: R,
+    params: Vec<(String, Tensor)>,
+    /// Per parameter: its update count and buffers, created at its first update.
+    state: Vec<Option<ParamState>>,
+    steps: u64,
+}
+
+struct ParamState {
+    updates: u64,
+    buffers: Vec<Tensor>,
+}
+
+impl<R: UpdateRule> Optim<R> {
+    /// An optimiser for `params` (distinct names; contiguous `f32`/`f64` tensors).
+    pub fn new(params: Vec<(String, Tensor)>, rule: R) -> Result<Self> {
+        rule.check()?;
+        if R::STATE.len() > 2 {
+            return Err(Error::invalid(
+                R::NAME,
+                format!(
+                    "an update rule may keep at most two state buffers, this one declares {:?}",
+                    R::STATE
+                ),
+            ));
+        }
+        if params.is_empty() {
+            return Err(Error::invalid(R::NAME, "the parameter list is empty"));
+        }
+        let mut seen = BTreeMap::new();
+        for (name, p) in &params {
+            if seen.insert(name.as_str(), ()).is_some() {
+                return Err(Error::invalid(
+                    R::NAME,
+                    format!("parameter name {name:?} appears twice"),
+                ));
+            }
+            if !p.dtype().is_float() {
+                return Err(Error::invalid(
+                    R::NAME,
+                    format!(
+                        "parameter {name:?} has dtype {}; only f32 and f64 tensors can be optimised",
+                        p.dtype()
+                    ),
+                ));
+            }
+            if !p.is_contiguous() {
+                return Err(Error::invalid(
+                    R::NAME,
+                    format!("parameter {name:?} is not contiguous and cannot be updated in place"),
+                ));
+            }
+        }
+        let state = params.iter().map(|_| None).collect();
+        Ok(Optim {
+            rule,
+            params,
+            state,
+            steps: 0,
+        })
+    }
+
+    /// The update rule (its hyper-parameters).
+    pub fn rule(&self) -> &R {
+        &self.rule
+    }
+
+    /// The parameters, in the order given.
+    pub fn params(&self) -> &[(String, Tensor)] {
+        &self.params
+    }
+
+    /// How many times [`Optimizer::step`] has run.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Checks every present gradient before anything is updated, so a bad gradient never
+    /// leaves the parameters half-stepped.
+    fn check_grads(&self) -> Result<()> {
+        for (name, p) in &self.params {
+            if let Some(g) = p.grad() {
+                if g.shape() != p.shape() || g.dtype() != p.dtype() {
+                    return Err(Error::invalid(
+                        R::NAME,
+                        format!(
+                            "gradient of {name:?} is {} {:?} but the parameter is {} {:?}",
+                            g.dtype(),
+                            g.shape(),
+                            p.dtype(),
+                            p.shape()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<R: UpdateRule> Optimizer for Optim<R> {
+    fn step(&mut self) -> Result<()> {
+        self.check_grads()?;
+        for ((_, p), slot) in self.params.iter().zip(&mut self.state) {
+            let Some(g) = p.grad() else { continue };
+            let st = slot.get_or_insert_with(|| ParamState {
+                updates: 0,
+                buffers: R::STATE.iter().map(|_| p.zeros_like()).collect(),
+            });
+            st.updates += 1;
+            match p.dtype() {
+                DType::F32 => update::<f32, R>(&self.rule, st.updates, p, &g, &st.buffers)?,
+                DType::F64 => update::<f64, R>(&self.rule, st.updates, p, &g, &st.buffers)?,
+                DType::I64 => unreachable!("Optim::new accepts only float parameters"),
+            }
+        }
+        self.steps += 1;
+        Ok(())
+    }
+
+    fn zero_grad(&self) {
+        for (_, p) in &self.params {
+            p.set_grad(None);
+        }
+    }
+
+    fn learning_rate(&self) -> f64 {
+        self.rule.learning_rate()
+    }
+
+    fn set_learning_rate(&mut self, lr: f64) {
+        self.rule.set_learning_rate(lr);
+    }
+
+    fn state_dict(&self) -> Vec<(String, Tensor)> {
+        let mut out = vec![("step".to_string(), Tensor::scalar(self.steps as i64))];
+        for ((name, _), slot) in self.params.iter().zip(&self.state) {
+            let Some(st) = slot else { continue };
+            out.push((format!("{name}.step"), Tensor::scalar(st.updates as i64)));
+            for (buf_name, buf) in R::STATE.iter().zip(&st.buffers) {
+                out.push((format!("{name}.{buf_name}"), copy(buf)));
+            }
+        }
+        out
+    }
+
+    fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<()> {
+        let mut entries: BTreeMap<&str, &Tensor> = BTreeMap::new();
+        for (name, t) in state {
+            if entries.insert(name, t).is_some() {
+                return Err(state_error::<R>(format!("entry {name:?} appears twice")));
+            }
+        }
+        let steps = take_count::<R>(&mut entries, "step")?
+            .ok_or_else(|| state_error::<R>("the entry \"step\" is missing".to_string()))?;
+        let mut loaded = Vec::with_capacity(self.params.len());
+        for (name, p) in &self.params {
+            let Some(updates) = take_count::<R>(&mut entries, &format!("{name}.step"))? else {
+                loaded.push(None);
+                continue;
+            };
+            let mut buffers = Vec::with_capacity(R::STATE.len());
+            for buf_name in R::STATE {
+                let key = format!("{name}.{buf_name}");
+                let t = entries.remove(key.as_str()).ok_or_else(|| {
+                    state_error::<R>(format!("{key:?} is missing (\"{name}.step\" is present)"))
+                })?;
+                if t.shape() != p.shape() || t.dtype() != p.dtype() {
+                    return Err(state_error::<R>(format!(
+                        "{key:?} is {} {:?} but parameter {name:?} is {} {:?}",
+                        t.dtype(),
+                        t.shape(),
+                        p.dtype(),
+                        p.shape()
+                    )));
+                }
+                buffers.push(copy(t));
+            }
+            loaded.push(Some(ParamState { updates, buffers }));
+        }
+        if !entries.is_empty() {
+            let unknown: Vec<&str> = entries.keys().copied().collect();
+            return Err(state_error::<R>(format!(
+                "entries {unknown:?} match no parameter or state of this optimiser"
+            )));
+        }
+        self.state = loaded;
+        self.steps = steps;
+        Ok(())
+    }
+}
+
+/// Runs the rule on one parameter with all its buffers writable at once, so each element is
+/// read and written in a single pass. The buffers are the optimiser's own, so their storages
+/// never alias the parameter's and the nested write locks cannot conflict.
+fn update<T: Float, R: UpdateRule>(
+    rule: &R,
+    step: u64,
+    param: &Tensor,
+    grad: &Tensor,
+    state: &[Tensor],
+) -> Result<()> {
+    let mut inner = Ok(());
+    let mut innermost = Ok(());
+    match state {
+        [] => param.try_update_::<T>(&[grad], |p, o| rule.apply(step, p, o[0], &mut []))?,
+        [a] => a.try_update_::<T>(&[], |a, _| {
+            inner = param.try_update_::<T>(&[grad], |p, o| rule.apply(step, p, o[0], &mut [a]));
+        })?,
+        [a, b] => a.try_update_::<T>(&[], |a, _| {
+            inner = b.try_update_::<T>(&[], |b, _| {
+                innermost =
+                    param.try_update_::<T>(&[grad], |p, o| rule.apply(step, p, o[0], &mut [a, b]));
+            });
+        })?,
+        _ => unreachable!("Optim::new rejects rules with more than two buffers"),
+    }
+    inner?;
+    innermost?;
+    Ok(())
+}
+
+/// A copy with its own storage, so saved state does not change as training continues.
+fn copy(t: &Tensor) -> Tensor {
+    let c = t.zeros_like();
+    c.copy_(t);
+    c
+}
+
+/// Removes `key` from `entries` and reads it as a non-negative `i64` scalar counter.
+fn take_count<R: UpdateRule>(
+    entries: &mut BTreeMap<&str, &Tensor>,
+    key: &str,
+) -> Result<Option<u64>> {
+    let Some(t) = entries.remove(key) else {
+        return Ok(None);
+    };
+    let value = (t.dtype() == DType::I64 && t.numel() == 1)
+        .then(|| t.item::<i64>())
+        .and_then(|v| u64::try_from(v).ok())
+        .ok_or_else(|| {
+            state_error::<R>(format!(
+                "{key:?} must be a non-negative i64 scalar, got {} {:?}",
+                t.dtype(),
+                t.shape()
+            ))
+        })?;
+    Ok(Some(value))
+}
+
+fn state_error<R: UpdateRule>(message: String) -> Error {
+    Error::invalid(R::NAME, format!("load_state_dict: {message}"))
+}
