@@ -32,6 +32,7 @@ pub mod storage;
 mod tensor;
 
 pub use autograd::engine::{BackwardOptions, grad, try_grad};
+pub use autograd::forward::jvp;
 pub use autograd::function::record_operation;
 pub use autograd::gradcheck::{GradcheckMismatch, GradcheckOptions, GradcheckOutcome, gradcheck};
 pub use autograd::node::{Backward, Node};

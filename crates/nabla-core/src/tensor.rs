@@ -31,6 +31,8 @@ pub(crate) struct TensorImpl {
     pub(crate) dtype: DType,
     /// The node that produced this tensor; `None` for leaves and for tensors outside any graph.
     pub(crate) grad_fn: Option<Arc<Node>>,
+    /// Forward-mode derivative carried along with the value (a dual number's ε part).
+    pub(crate) tangent: Option<Tensor>,
     pub(crate) leaf: LeafState,
 }
 
@@ -55,6 +57,7 @@ impl Tensor {
             layout,
             dtype,
             grad_fn,
+            tangent: None,
             leaf: LeafState::default(),
         }))
     }
@@ -357,12 +360,55 @@ impl Tensor {
 impl Tensor {
     /// This saved output with its producing node attached again (for recorded backward passes).
     pub(crate) fn relinked(&self, node: Arc<Node>) -> Tensor {
-        Tensor::from_parts(
+        self.rebuilt(Some(node), self.0.tangent.clone())
+    }
+
+    /// A new handle on the same values with the given `grad_fn` and tangent.
+    pub(crate) fn rebuilt(&self, grad_fn: Option<Arc<Node>>, tangent: Option<Tensor>) -> Tensor {
+        let mut t = Tensor::from_parts(
             self.0.storage.clone(),
             self.0.layout.clone(),
             self.dtype(),
-            Some(node),
-        )
+            grad_fn,
+        );
+        Arc::get_mut(&mut t.0).expect("fresh tensor").tangent = tangent;
+        t
+    }
+
+    /// The forward-mode tangent carried by this tensor, if any.
+    pub fn tangent(&self) -> Option<Tensor> {
+        self.0.tangent.clone()
+    }
+
+    /// A new leaf with these values carrying `tangent` (same shape and dtype): operations on it
+    /// carry the directional derivative along (forward mode). See [`crate::jvp`].
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(2.0f64).try_with_tangent(&Tensor::scalar(1.0f64)).unwrap();
+    /// let y = &x * &x * &x;
+    /// assert_eq!(y.tangent().unwrap().item::<f64>(), 12.0);
+    /// ```
+    pub fn try_with_tangent(&self, tangent: &Tensor) -> Result<Tensor> {
+        if tangent.shape() != self.shape() || tangent.dtype() != self.dtype() {
+            return Err(Error::invalid(
+                "with_tangent",
+                format!(
+                    "the tangent ({:?}, {}) must have the primal's shape and dtype ({:?}, {})",
+                    tangent.shape(),
+                    tangent.dtype(),
+                    self.shape(),
+                    self.dtype()
+                ),
+            ));
+        }
+        Ok(self.rebuilt(None, Some(tangent.detach())))
+    }
+
+    /// Like [`Tensor::detach`] but keeping the forward-mode tangent (saved outputs need it when
+    /// a backward pass is differentiated in forward mode).
+    pub(crate) fn detach_keeping_tangent(&self) -> Tensor {
+        self.rebuilt(None, self.0.tangent.clone())
     }
 
     /// Takes the `grad_fn` out of a tensor nobody else holds, so dropping it does not recurse.

@@ -2,6 +2,7 @@
 //! recording modes, the functional `grad`, and numerical gradient checks.
 
 pub mod engine;
+pub mod forward;
 pub mod function;
 pub mod gradcheck;
 pub mod node;

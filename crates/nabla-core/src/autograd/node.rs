@@ -28,6 +28,18 @@ pub trait Backward: Send + Sync {
     /// operation saved in the order it saved them. A gradient may come back in the broadcast
     /// output shape: the engine sums it down to the input's shape.
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>>;
+
+    /// Forward mode: the output's tangent given every input's tangent (zeros for inputs without
+    /// one), the Jacobian-vector product. `saved` is what the operation saves for `vjp`. The
+    /// result may have a shape that broadcasts to the output's. Operations without a rule
+    /// return an error, which makes [`crate::jvp`] fail with it.
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let _ = (saved, tangents);
+        Err(Error::invalid(
+            self.name(),
+            "has no forward-mode (JVP) rule",
+        ))
+    }
 }
 
 /// A tensor kept for backward, with the storage version it had then.
@@ -205,7 +217,7 @@ impl SavedTensor {
 
     pub(crate) fn output(tensor: &Tensor) -> Self {
         SavedTensor {
-            tensor: tensor.detach(),
+            tensor: tensor.detach_keeping_tangent(),
             version: tensor.storage_version(),
             is_output: true,
         }

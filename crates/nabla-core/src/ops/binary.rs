@@ -3,7 +3,7 @@
 //! the broadcast shape; the engine sums them down to each input's shape.
 
 use super::unary::Unary;
-use super::{Save, ok, record};
+use super::{Factor, Save, ok, record};
 use crate::autograd::node::Backward;
 use crate::dtype::Float;
 use crate::error::{Error, Result};
@@ -82,39 +82,35 @@ impl Binary {
         }
     }
 
-    /// Gradients for `a` and `b` given the output gradient `g`.
-    fn vjp(self, saved: &[Tensor], g: &Tensor, needs: &[bool]) -> [Option<Tensor>; 2] {
-        let want = |i: usize, f: &dyn Fn() -> Tensor| if needs[i] { Some(f()) } else { None };
-        match self {
-            Binary::Add => [want(0, &|| g.clone()), want(1, &|| g.clone())],
-            Binary::Sub => [want(0, &|| g.clone()), want(1, &|| -g)],
-            Binary::Mul => {
+    /// `∂y/∂a` (`input` 0) or `∂y/∂b` (`input` 1), in differentiable operations.
+    fn partial(self, saved: &[Tensor], input: usize) -> Factor {
+        use Factor::{Constant, Tensor as T};
+        match (self, input) {
+            (Binary::Add, _) | (Binary::Sub, 0) => Constant(1.0),
+            (Binary::Sub, _) => Constant(-1.0),
+            (Binary::Mul, 0) => T(saved[1].clone()),
+            (Binary::Mul, _) => T(saved[0].clone()),
+            (Binary::Div, 0) => T(saved[1].recip()),
+            (Binary::Div, _) => T(-(&saved[0] / (&saved[1] * &saved[1]))),
+            (Binary::Pow, 0) => {
                 let (a, b) = (&saved[0], &saved[1]);
-                [want(0, &|| g * b), want(1, &|| g * a)]
+                T(b * a.pow(&(b - 1.0)))
             }
-            Binary::Div => {
+            (Binary::Pow, _) => {
+                let (a, y) = (&saved[0], &saved[2]);
+                // d/db aᵇ = aᵇ·ln a; where a = 0 the limit is taken as 0 (PyTorch masks it too).
+                T(y * a.eq_scalar(0.0).where_cond(&a.zeros_like(), &a.log()))
+            }
+            (Binary::Maximum | Binary::Minimum, _) => {
                 let (a, b) = (&saved[0], &saved[1]);
-                [want(0, &|| g / b), want(1, &|| -(g * a) / (b * b))]
-            }
-            Binary::Pow => {
-                let (a, b, y) = (&saved[0], &saved[1], &saved[2]);
-                // d/db aᵇ = aᵇ·ln a; where a = 0 and b ≥ 0 the limit is 0 (PyTorch masks it too).
-                let log_a = a.eq_scalar(0.0).where_cond(&a.zeros_like(), &a.log());
-                [
-                    want(0, &|| g * b * a.pow(&(b - 1.0))),
-                    want(1, &|| g * y * &log_a),
-                ]
-            }
-            Binary::Maximum | Binary::Minimum => {
-                let (a, b) = (&saved[0], &saved[1]);
-                // Ties split the gradient evenly, as in PyTorch.
+                // Ties split evenly, as in PyTorch.
                 let wins = if self == Binary::Maximum {
                     a.gt(b)
                 } else {
                     a.lt(b)
                 };
                 let share_a = wins + a.eq(b) * 0.5;
-                [want(0, &|| g * &share_a), want(1, &|| g * (1.0 - &share_a))]
+                T(if input == 0 { share_a } else { 1.0 - share_a })
             }
         }
     }
@@ -128,7 +124,15 @@ impl Backward for BinaryBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
-        Vec::from(self.0.vjp(saved, grad, needs))
+        (0..2)
+            .map(|i| needs[i].then(|| self.0.partial(saved, i).times(grad)))
+            .collect()
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let da = self.0.partial(saved, 0).times(&tangents[0]);
+        let db = self.0.partial(saved, 1).times(&tangents[1]);
+        da.try_add(&db)
     }
 }
 

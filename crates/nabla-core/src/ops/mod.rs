@@ -11,14 +11,14 @@ pub mod reduce;
 pub mod unary;
 pub mod view;
 
-use crate::autograd::is_grad_enabled;
 use crate::autograd::node::{Backward, Node, SavedTensor};
+use crate::autograd::{forward, is_grad_enabled};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use std::sync::Arc;
 
 /// What an operation keeps for its backward rule.
-pub(crate) enum Save<'a> {
+pub enum Save<'a> {
     /// Input number `i`.
     Input(usize),
     /// The output itself.
@@ -27,14 +27,24 @@ pub(crate) enum Save<'a> {
     Extra(&'a Tensor),
 }
 
-/// Links `out` into the graph when recording is on and some input requires gradients.
+/// Links `out` into the graph when recording is on and some input requires gradients, and
+/// gives it a tangent (forward mode) when some input carries one.
 pub(crate) fn record(
     mut out: Tensor,
     inputs: &[&Tensor],
     backward: impl Backward + 'static,
     save: &[Save],
 ) -> Tensor {
-    if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad_flag()) {
+    let reverse = is_grad_enabled() && inputs.iter().any(|t| t.requires_grad_flag());
+    let forward = inputs.iter().any(|t| t.0.tangent.is_some()) && forward::is_enabled();
+    if forward {
+        let tangent = forward::output_tangent(&out, inputs, &backward, save);
+        match Arc::get_mut(&mut out.0) {
+            Some(inner) => inner.tangent = tangent,
+            None => out = out.rebuilt(None, tangent),
+        }
+    }
+    if !reverse {
         return out;
     }
     let saved = save
@@ -52,6 +62,24 @@ pub(crate) fn record(
             out
         }
         None => out.relinked(node),
+    }
+}
+
+/// A partial derivative: a constant or a tensor. Both modes apply it the same way: reverse mode
+/// multiplies the output's gradient by it, forward mode an input's tangent.
+pub(crate) enum Factor {
+    Constant(f64),
+    Tensor(Tensor),
+}
+
+impl Factor {
+    /// `t · factor`, skipping the multiplication by one.
+    pub(crate) fn times(&self, t: &Tensor) -> Tensor {
+        match self {
+            Factor::Constant(1.0) => t.clone(),
+            Factor::Constant(c) => t * *c,
+            Factor::Tensor(d) => t * d,
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! `f'` as a tensor expression. The backward rule is always `grad · f'`, and since `f'` is built
 //! from differentiable operations, it can itself be differentiated.
 
-use super::{Save, ok, record};
+use super::{Factor, Save, ok, record};
 use crate::autograd::node::Backward;
 use crate::dtype::Float;
 use crate::error::Result;
@@ -33,12 +33,6 @@ pub(crate) enum Unary {
     AddScalar(f64),
     MulScalar(f64),
     DivScalar(f64),
-}
-
-/// A derivative that is either a constant or a tensor.
-enum Derivative {
-    Constant(f64),
-    Tensor(Tensor),
 }
 
 impl Unary {
@@ -148,8 +142,8 @@ impl Unary {
 
     /// `f'` in differentiable operations, from `saved`: the input `x` or the output `y = f(x)`
     /// as chosen by [`Unary::saves`].
-    fn derivative(self, saved: &[Tensor]) -> Derivative {
-        use Derivative::{Constant, Tensor as T};
+    fn derivative(self, saved: &[Tensor]) -> Factor {
+        use Factor::{Constant, Tensor as T};
         // One tensor is saved: the input for ops that read `x`, the output for ops that read `y`.
         let x = || &saved[0];
         let y = x;
@@ -190,12 +184,11 @@ impl Backward for UnaryBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Vec<Option<Tensor>> {
-        let g = match self.0.derivative(saved) {
-            Derivative::Constant(1.0) => grad.clone(),
-            Derivative::Constant(c) => grad * c,
-            Derivative::Tensor(d) => grad * &d,
-        };
-        vec![Some(g)]
+        vec![Some(self.0.derivative(saved).times(grad))]
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        Ok(self.0.derivative(saved).times(&tangents[0]))
     }
 }
 
