@@ -21,20 +21,28 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Train a multi-layer perceptron on MNIST (shipped in data/mnist).
+    Train(commands::train::TrainArgs),
     /// Measure autograd overhead and matmul throughput (use a release build).
     Bench(commands::bench::BenchArgs),
 }
 
 /// What a command returns: an error becomes one line on stderr and exit status 1.
-pub type CliResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = <Cli as clap::CommandFactory>::command().get_matches();
+    let epochs_given = matches
+        .subcommand_matches("train")
+        .is_some_and(|m| m.value_source("epochs") == Some(clap::parser::ValueSource::CommandLine));
+    let cli =
+        <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = (|| -> CliResult {
         if let Some(threads) = cli.threads {
             nabla_core::set_num_threads(threads)?;
         }
         match cli.command {
+            Command::Train(args) => commands::train::run(&args, epochs_given),
             Command::Bench(args) => commands::bench::run(&args),
         }
     })();

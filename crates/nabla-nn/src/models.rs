@@ -104,13 +104,18 @@ impl MlpConfig {
     /// ```
     pub fn build(&self, dtype: DType, rng: &mut Generator) -> Result<Sequential> {
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(Error::invalid("mlp", format!("dropout must be in [0, 1), got {}", self.dropout)));
+            return Err(Error::invalid(
+                "mlp",
+                format!("dropout must be in [0, 1), got {}", self.dropout),
+            ));
         }
         let mut net = Sequential::new();
         let mut width = self.input;
         let init = self.init.init(self.activation);
         for &size in &self.hidden {
-            net.push(Box::new(Linear::with_init(width, size, true, init, dtype, rng)?));
+            net.push(Box::new(Linear::with_init(
+                width, size, true, init, dtype, rng,
+            )?));
             if self.batch_norm {
                 net.push(Box::new(BatchNorm1d::new(size, dtype)));
             }
@@ -120,7 +125,14 @@ impl MlpConfig {
             }
             width = size;
         }
-        net.push(Box::new(Linear::with_init(width, self.outputs, true, init, dtype, rng)?));
+        net.push(Box::new(Linear::with_init(
+            width,
+            self.outputs,
+            true,
+            init,
+            dtype,
+            rng,
+        )?));
         Ok(net)
     }
 }

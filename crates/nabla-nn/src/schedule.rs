@@ -11,6 +11,13 @@ pub trait Schedule: Send + Sync {
     fn lr(&self, t: usize) -> f64;
 }
 
+/// A schedule chosen at run time is a schedule too (so it can sit inside [`LinearWarmup`]).
+impl Schedule for Box<dyn Schedule> {
+    fn lr(&self, t: usize) -> f64 {
+        (**self).lr(t)
+    }
+}
+
 /// The same rate at every epoch.
 ///
 /// ```

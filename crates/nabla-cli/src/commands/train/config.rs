@@ -1,0 +1,140 @@
+//! What a training run is: every choice `nabla train` takes, saved as `config.json` so a run can
+//! be resumed or reproduced, and turned into the model, optimiser and schedule it describes.
+
+use clap::ValueEnum;
+use nabla_core::Tensor;
+use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
+use nabla_nn::optim::{AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd};
+use nabla_nn::schedule::{
+    Constant, CosineAnnealing, Exponential, LinearWarmup, Schedule, StepDecay,
+};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    Sgd,
+    Momentum,
+    Nesterov,
+    Adagrad,
+    Rmsprop,
+    Adam,
+    Adamw,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleKind {
+    Constant,
+    /// Multiply by 0.1 every third of the run.
+    Step,
+    /// Multiply by 0.9 every epoch.
+    Exponential,
+    /// Cosine annealing to zero over the run.
+    Cosine,
+}
+
+/// Weight initialisation as named on the command line.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InitKind {
+    /// PyTorch's default for linear layers.
+    Default,
+    Xavier,
+    He,
+    /// Normal with std 1 (the textbook's saturating example).
+    Std1,
+    /// Normal with std 0.01 (the textbook's collapsing example).
+    Std001,
+}
+
+impl InitKind {
+    pub fn weight_init(self) -> WeightInit {
+        match self {
+            InitKind::Default => WeightInit::Default,
+            InitKind::Xavier => WeightInit::Xavier,
+            InitKind::He => WeightInit::He,
+            InitKind::Std1 => WeightInit::Std(1.0),
+            InitKind::Std001 => WeightInit::Std(0.01),
+        }
+    }
+}
+
+/// Every setting of a run.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TrainConfig {
+    pub data: PathBuf,
+    pub hidden: Vec<usize>,
+    pub activation: Hidden,
+    pub init: InitKind,
+    pub optimizer: OptimizerKind,
+    pub lr: f64,
+    pub schedule: ScheduleKind,
+    pub warmup: usize,
+    pub batch_size: usize,
+    pub epochs: usize,
+    pub weight_decay: f64,
+    pub clip_norm: Option<f64>,
+    pub clip_value: Option<f64>,
+    pub batch_norm: bool,
+    pub dropout: f64,
+    pub seed: u64,
+}
+
+impl TrainConfig {
+    pub fn model(&self) -> MlpConfig {
+        MlpConfig {
+            input: nabla_nn::data::mnist::IMAGE_PIXELS,
+            hidden: self.hidden.clone(),
+            outputs: nabla_nn::data::mnist::NUM_CLASSES,
+            activation: self.activation,
+            init: self.init.weight_init(),
+            batch_norm: self.batch_norm,
+            dropout: self.dropout,
+        }
+    }
+
+    /// The optimiser over `params`. Weight decay is decoupled for AdamW, built into SGD, and
+    /// added to the gradient (L2, as PyTorch's `weight_decay`) by the loop for the others.
+    pub fn optimizer(&self, params: Vec<(String, Tensor)>) -> nabla_nn::Result<Box<dyn Optimizer>> {
+        let lr = self.lr;
+        Ok(match self.optimizer {
+            OptimizerKind::Sgd => Box::new(Optim::new(
+                params,
+                Sgd::new(lr).weight_decay(self.weight_decay),
+            )?),
+            OptimizerKind::Momentum => Box::new(Optim::new(params, Momentum::new(lr))?),
+            OptimizerKind::Nesterov => Box::new(Optim::new(params, Nesterov::new(lr))?),
+            OptimizerKind::Adagrad => Box::new(Optim::new(params, AdaGrad::new(lr))?),
+            OptimizerKind::Rmsprop => Box::new(Optim::new(params, RmsProp::new(lr))?),
+            OptimizerKind::Adam => Box::new(Optim::new(params, Adam::new(lr))?),
+            OptimizerKind::Adamw => Box::new(Optim::new(
+                params,
+                AdamW::new(lr).weight_decay(self.weight_decay),
+            )?),
+        })
+    }
+
+    /// Whether the loop must add `weight_decay · w` to each gradient itself.
+    pub fn coupled_weight_decay(&self) -> bool {
+        self.weight_decay > 0.0
+            && !matches!(self.optimizer, OptimizerKind::Sgd | OptimizerKind::Adamw)
+    }
+
+    /// The learning rate of every epoch.
+    pub fn schedule(&self) -> nabla_nn::Result<Box<dyn Schedule>> {
+        let main_epochs = self.epochs.saturating_sub(self.warmup).max(1);
+        let main: Box<dyn Schedule> = match self.schedule {
+            ScheduleKind::Constant => Box::new(Constant::new(self.lr)),
+            ScheduleKind::Step => Box::new(StepDecay::new(self.lr, main_epochs.div_ceil(3), 0.1)?),
+            ScheduleKind::Exponential => Box::new(Exponential::new(self.lr, 0.9)),
+            ScheduleKind::Cosine => Box::new(CosineAnnealing::new(self.lr, main_epochs, 0.0)?),
+        };
+        Ok(if self.warmup > 0 {
+            Box::new(LinearWarmup::new(self.warmup, 0.1, main)?)
+        } else {
+            main
+        })
+    }
+}
