@@ -34,7 +34,10 @@ mod tensor;
 pub use autograd::engine::{BackwardOptions, grad, try_grad};
 pub use autograd::forward::jvp;
 pub use autograd::function::record_operation;
-pub use autograd::gradcheck::{GradcheckMismatch, GradcheckOptions, GradcheckOutcome, gradcheck};
+pub use autograd::functional::{JacobianMode, Pullback, hessian, hvp, jacobian, vjp};
+pub use autograd::gradcheck::{
+    GradcheckMismatch, GradcheckOptions, GradcheckOutcome, gradcheck, gradgradcheck,
+};
 pub use autograd::node::{Backward, Node};
 pub use autograd::{GradModeGuard, enable_grad, is_grad_enabled, no_grad};
 pub use dtype::{DType, Element, Float};

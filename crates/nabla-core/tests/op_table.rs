@@ -1,7 +1,9 @@
 //! Every differentiable operation, in one table, checked against central differences in f64,
 //! including broadcast and reduced shapes. Adding an op means adding a row here.
 
-use nabla_core::{DType, GradcheckOptions, Tensor, gradcheck};
+use nabla_core::{
+    BackwardOptions, DType, GradcheckOptions, Tensor, gradcheck, gradgradcheck, jvp, try_grad,
+};
 
 /// Deterministic inputs away from kinks: `sin(0.37 i + k)` scaled and shifted.
 fn input(shape: &[usize], k: f64, scale: f64, shift: f64) -> Tensor {
@@ -227,16 +229,68 @@ fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
 fn every_op_passes_gradcheck() {
     let mut failures = Vec::new();
     for (name, f, inputs) in table() {
-        let mut options = GradcheckOptions::default();
-        if name.starts_with("to_dtype") {
-            // The f32 round trip quantises the forward to ~1e-7: a wide step keeps that noise
-            // small against it, and central differences are exact for this quadratic anyway.
-            options.eps = 1e-2;
-            options.atol = 1e-4;
-        }
-        let outcome = gradcheck(f, &inputs, options).unwrap();
+        let outcome = gradcheck(f, &inputs, options_for(name)).unwrap();
         if !outcome.passed() {
             failures.push(format!("{name}: {outcome}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Options per row: the f32 round trip quantises the forward to ~1e-7, so its row takes a wide
+/// step (central differences are exact for its quadratic anyway) and a matching tolerance.
+fn options_for(name: &str) -> GradcheckOptions {
+    let mut options = GradcheckOptions::default();
+    if name.starts_with("to_dtype") {
+        options.eps = 1e-2;
+        options.atol = 1e-4;
+    }
+    options
+}
+
+#[test]
+fn every_op_passes_gradgradcheck() {
+    let mut failures = Vec::new();
+    for (name, f, inputs) in table() {
+        let outcome = gradgradcheck(f, &inputs, options_for(name)).unwrap();
+        if !outcome.passed() {
+            failures.push(format!("{name}: {outcome}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Forward mode against reverse mode by the dot-product test: for a tangent `v` of every input
+/// and a cotangent `w` of the output, `⟨w, J·v⟩ = Σᵢ ⟨Jᵀ·w, vᵢ⟩`.
+#[test]
+fn forward_mode_agrees_with_reverse_mode_for_every_op() {
+    let mut failures = Vec::new();
+    for (name, f, inputs) in table() {
+        let tangents: Vec<Tensor> = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| input(x.shape(), 7.0 + i as f64, 1.0, 0.3))
+            .collect();
+        let (y, jv) = jvp(f, &inputs, &tangents).unwrap();
+        let w = input(y.shape(), 11.0, 1.0, 0.2);
+        let forward = (&w * &jv).sum().item::<f64>();
+        let leaves: Vec<Tensor> = inputs.iter().map(|x| x.detach().requires_grad()).collect();
+        let refs: Vec<&Tensor> = leaves.iter().collect();
+        let out = f(&leaves);
+        let pulled = try_grad(&[&out], Some(&[&w]), &refs, BackwardOptions::default()).unwrap();
+        let reverse: f64 = pulled
+            .iter()
+            .zip(&tangents)
+            .map(|(g, v)| (g * v).sum().item::<f64>())
+            .sum();
+        // Through f32, the tangent and the gradient are rounded at different points.
+        let tolerance = if name.starts_with("to_dtype") {
+            1e-6
+        } else {
+            1e-9
+        };
+        if (forward - reverse).abs() > tolerance * (1.0 + reverse.abs()) {
+            failures.push(format!("{name}: forward {forward} vs reverse {reverse}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

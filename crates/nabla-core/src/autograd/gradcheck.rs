@@ -177,3 +177,60 @@ pub fn gradcheck(
         None => GradcheckOutcome::Passed { max_abs_error },
     })
 }
+
+/// Deterministic weights in `[0.5, 1.5)`, so no output's second derivatives cancel by chance.
+fn probe(shape: &[usize]) -> Tensor {
+    let n: usize = shape.iter().product();
+    Tensor::from_vec(
+        (0..n)
+            .map(|i| 1.0 + 0.5 * (1.3 * i as f64 + 0.4).sin())
+            .collect(),
+        shape,
+    )
+}
+
+/// Checks second derivatives: runs [`gradcheck`] on `x ↦ ∂⟨w, f(x)⟩/∂x` (all inputs' gradients,
+/// flattened and joined), where the gradient is computed with `create_graph` so its own
+/// derivative comes from the recorded backward pass.
+///
+/// ```
+/// use nabla_core::{gradgradcheck, GradcheckOptions, Tensor};
+/// let x = Tensor::from_vec(vec![0.5f64, -1.0, 2.0], &[3]);
+/// let outcome = gradgradcheck(|v| v[0].tanh() * &v[0], &[x], GradcheckOptions::default()).unwrap();
+/// assert!(outcome.passed(), "{outcome}");
+/// ```
+pub fn gradgradcheck(
+    f: impl Fn(&[Tensor]) -> Tensor,
+    inputs: &[Tensor],
+    options: GradcheckOptions,
+) -> Result<GradcheckOutcome> {
+    let weights = probe(no_grad(|| f(inputs)).shape());
+    let first_derivatives = |xs: &[Tensor]| {
+        crate::enable_grad(|| {
+            let leaves: Vec<Tensor> = xs
+                .iter()
+                .map(|x| {
+                    if x.requires_grad_flag() {
+                        x.clone()
+                    } else {
+                        x.detach().requires_grad()
+                    }
+                })
+                .collect();
+            let refs: Vec<&Tensor> = leaves.iter().collect();
+            let total = (f(&leaves) * &weights).sum();
+            let create = BackwardOptions {
+                retain_graph: true,
+                create_graph: true,
+            };
+            let grads = if total.requires_grad_flag() {
+                try_grad(&[&total], None, &refs, create).unwrap_or_else(|e| panic!("{e}"))
+            } else {
+                leaves.iter().map(Tensor::zeros_like).collect()
+            };
+            let flat: Vec<Tensor> = grads.iter().map(|g| g.reshape(&[g.numel()])).collect();
+            Tensor::cat(&flat.iter().collect::<Vec<_>>(), 0)
+        })
+    };
+    gradcheck(first_derivatives, inputs, options)
+}

@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod forward;
 pub mod function;
+pub mod functional;
 pub mod gradcheck;
 pub mod node;
 

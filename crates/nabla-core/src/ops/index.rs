@@ -32,6 +32,10 @@ impl Backward for CatBackward {
             })
             .collect()
     }
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let refs: Vec<&Tensor> = tangents.iter().collect();
+        Tensor::try_cat(&refs, self.dim as isize)
+    }
 }
 
 struct GatherBackward {
@@ -46,6 +50,9 @@ impl Backward for GatherBackward {
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         let zeros = Tensor::zeros(&self.input_shape, grad.dtype());
         vec![Some(zeros.scatter_add(self.dim as isize, &saved[0], grad))]
+    }
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0].try_gather(self.dim as isize, &saved[0])
     }
 }
 
@@ -64,6 +71,9 @@ impl Backward for ScatterAddBackward {
             needs[2].then(|| grad.gather(self.dim as isize, &saved[0])),
         ]
     }
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0].try_scatter_add(self.dim as isize, &saved[0], &tangents[2])
+    }
 }
 
 struct WhereBackward;
@@ -80,6 +90,9 @@ impl Backward for WhereBackward {
             needs[1].then(|| cond.where_cond(grad, &zeros)),
             needs[2].then(|| cond.where_cond(&zeros, grad)),
         ]
+    }
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        saved[0].try_where_cond(&tangents[1], &tangents[2])
     }
 }
 

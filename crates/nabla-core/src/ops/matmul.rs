@@ -21,6 +21,13 @@ impl Backward for MatmulBackward {
             needs[1].then(|| a.t().matmul(grad)),
         ]
     }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let (a, b) = (&saved[0], &saved[1]);
+        tangents[0]
+            .try_matmul(b)?
+            .try_add(&a.try_matmul(&tangents[1])?)
+    }
 }
 
 impl Tensor {

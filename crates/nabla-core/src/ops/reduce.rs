@@ -49,6 +49,7 @@ impl Reduction {
 struct SumBackward {
     input_shape: Dims,
     keep_shape: Dims,
+    out_shape: Dims,
 }
 
 impl Backward for SumBackward {
@@ -60,6 +61,12 @@ impl Backward for SumBackward {
             grad.reshape(&self.keep_shape).expand(&self.input_shape),
         )]
     }
+
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0]
+            .try_sum_to(&self.keep_shape)?
+            .try_reshape(&self.out_shape)
+    }
 }
 
 /// Max and min send the gradient to the elements equal to the result, split evenly on ties.
@@ -67,6 +74,17 @@ struct ExtremumBackward {
     name: &'static str,
     dims: Dims,
     keep_shape: Dims,
+    out_shape: Dims,
+}
+
+impl ExtremumBackward {
+    /// The share of the result each input element holds: 1/k for the k elements equal to it.
+    fn shares(&self, x: &Tensor, y: &Tensor) -> Tensor {
+        let hits = x.eq(&y.reshape(&self.keep_shape));
+        let dims: Vec<isize> = self.dims.iter().map(|&d| d as isize).collect();
+        let count = hits.sum_dims(&dims, true);
+        hits / count
+    }
 }
 
 impl Backward for ExtremumBackward {
@@ -74,11 +92,15 @@ impl Backward for ExtremumBackward {
         self.name
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        let (x, y) = (&saved[0], &saved[1]);
-        let hits = x.eq(&y.reshape(&self.keep_shape));
-        let dims: Vec<isize> = self.dims.iter().map(|&d| d as isize).collect();
-        let count = hits.sum_dims(&dims, true);
-        vec![Some(grad.reshape(&self.keep_shape) * hits / count)]
+        let shares = self.shares(&saved[0], &saved[1]);
+        vec![Some(grad.reshape(&self.keep_shape) * shares)]
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let shares = self.shares(&saved[0], &saved[1]);
+        (&tangents[0] * shares)
+            .try_sum_to(&self.keep_shape)?
+            .try_reshape(&self.out_shape)
     }
 }
 
@@ -120,6 +142,7 @@ impl Tensor {
         let backward = SumBackward {
             input_shape: self.dims_vec(),
             keep_shape: r.keep_shape,
+            out_shape: r.out_shape,
         };
         Ok(record(out, &[self], backward, &[]))
     }
@@ -217,6 +240,7 @@ impl Tensor {
             name,
             dims: r.dims,
             keep_shape: r.keep_shape,
+            out_shape: r.out_shape,
         };
         Ok(record(
             out,

@@ -14,6 +14,7 @@ use crate::tensor::Tensor;
 struct ReshapeBackward {
     name: &'static str,
     input_shape: Dims,
+    output_shape: Dims,
 }
 
 impl Backward for ReshapeBackward {
@@ -23,9 +24,13 @@ impl Backward for ReshapeBackward {
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         vec![Some(grad.reshape(&self.input_shape))]
     }
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0].try_reshape(&self.output_shape)
+    }
 }
 
 struct PermuteBackward {
+    dims: Dims,
     inverse: Dims,
 }
 
@@ -35,6 +40,9 @@ impl Backward for PermuteBackward {
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         vec![Some(grad.permute(&self.inverse))]
+    }
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0].try_permute(&self.dims)
     }
 }
 
@@ -48,11 +56,16 @@ impl Backward for IdentityBackward {
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         vec![Some(grad.clone())]
     }
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        // An expanded tangent is broadcast to the output's shape by the caller.
+        Ok(tangents[0].clone())
+    }
 }
 
 struct NarrowBackward {
     dim: usize,
     start: usize,
+    len: usize,
     input_size: usize,
 }
 
@@ -79,16 +92,27 @@ impl Backward for NarrowBackward {
         let refs: Vec<&Tensor> = parts.iter().collect();
         vec![Some(Tensor::cat(&refs, self.dim as isize))]
     }
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0].try_narrow(self.dim as isize, self.start, self.len)
+    }
 }
 
-struct ToDtypeBackward(DType);
+/// Casts between float types: the gradient goes back to the input's type, the tangent on to
+/// the output's.
+struct ToDtypeBackward {
+    input: DType,
+    output: DType,
+}
 
 impl Backward for ToDtypeBackward {
     fn name(&self) -> &'static str {
         "ToCopyBackward"
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(grad.to_dtype(self.0))]
+        vec![Some(grad.to_dtype(self.input))]
+    }
+    fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        Ok(tangents[0].to_dtype(self.output))
     }
 }
 
@@ -108,6 +132,7 @@ impl Tensor {
         let backward = ReshapeBackward {
             name,
             input_shape: self.dims_vec(),
+            output_shape: shape.into(),
         };
         if self.is_contiguous() {
             let layout = Layout {
@@ -209,7 +234,13 @@ impl Tensor {
         for (i, &d) in dims.iter().enumerate() {
             inverse[d] = i;
         }
-        Ok(self.view_op(layout, PermuteBackward { inverse }))
+        Ok(self.view_op(
+            layout,
+            PermuteBackward {
+                dims: dims.into(),
+                inverse,
+            },
+        ))
     }
 
     /// Panicking form of [`Tensor::try_permute`].
@@ -267,6 +298,7 @@ impl Tensor {
             NarrowBackward {
                 dim: d,
                 start,
+                len,
                 input_size: size,
             },
         ))
@@ -420,7 +452,15 @@ impl Tensor {
         let values = self.to_f64_vec();
         let out = dispatch_any!(dtype, T => Tensor::from_vec(values.into_iter().map(T::from_f64).collect(), self.shape()));
         if dtype.is_float() && self.dtype().is_float() {
-            record(out, &[self], ToDtypeBackward(self.dtype()), &[])
+            record(
+                out,
+                &[self],
+                ToDtypeBackward {
+                    input: self.dtype(),
+                    output: dtype,
+                },
+                &[],
+            )
         } else {
             out
         }
