@@ -1,7 +1,7 @@
 //! The [`Tensor`]: a cheap-to-clone handle on shared storage, a layout over it, and the autograd
 //! state that links it into the graph (its `grad_fn`, or for a leaf its accumulated `.grad`).
 
-use crate::autograd::node::{Edge, Node};
+use crate::autograd::node::{Edge, GradHook, Node};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::shape::{Dims, Layout};
@@ -43,6 +43,7 @@ pub(crate) struct LeafState {
     pub(crate) requires_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) accumulator: Mutex<Weak<Node>>,
+    pub(crate) hooks: Mutex<Vec<GradHook>>,
 }
 
 impl Tensor {
@@ -300,6 +301,58 @@ impl Tensor {
     /// Replaces the accumulated gradient (used by optimisers and clipping).
     pub fn set_grad(&self, grad: Option<Tensor>) {
         *self.0.leaf.grad.lock().unwrap_or_else(|p| p.into_inner()) = grad;
+    }
+
+    /// Registers `hook` to run on this tensor's gradient whenever backward computes it; a hook
+    /// returning `Some` replaces the gradient (PyTorch's `register_hook`). Panics on a tensor
+    /// that does not require gradients.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(3.0f64).requires_grad();
+    /// let y = &x * 2.0;
+    /// y.register_hook(|g| Some(g * 10.0));
+    /// y.backward();
+    /// assert_eq!(x.grad().unwrap().item::<f64>(), 20.0);
+    /// ```
+    pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) {
+        let hooks = match &self.0.grad_fn {
+            Some(node) => &node.hooks,
+            None if self.requires_grad_flag() => &self.0.leaf.hooks,
+            None => panic!("register_hook: the tensor does not require gradients"),
+        };
+        hooks
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(Box::new(hook));
+    }
+
+    /// Keeps this non-leaf tensor's gradient in `.grad()` after backward (PyTorch's
+    /// `retain_grad`); leaves keep theirs anyway.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(3.0f64).requires_grad();
+    /// let h = &x * 2.0;
+    /// h.retain_grad();
+    /// (&h * &h).backward();
+    /// assert_eq!(h.grad().unwrap().item::<f64>(), 12.0);
+    /// ```
+    pub fn retain_grad(&self) {
+        if self.is_leaf() {
+            return;
+        }
+        let target = Arc::downgrade(&self.0);
+        self.register_hook(move |g| {
+            if let Some(t) = target.upgrade() {
+                let mut slot = t.leaf.grad.lock().unwrap_or_else(|p| p.into_inner());
+                *slot = Some(match slot.take() {
+                    Some(previous) => &previous + &g.detach(),
+                    None => g.detach(),
+                });
+            }
+            None
+        });
     }
 
     /// Clears the accumulated gradient, like PyTorch's `zero_grad(set_to_none=True)`.

@@ -93,6 +93,7 @@ fn run(
     drop(discovered);
 
     let _mode = GradModeGuard::new(options.create_graph);
+    let _scope = super::observe::BackwardScope::enter();
     let mut results: Vec<Option<Tensor>> = vec![None; capture.map_or(0, |c| c.len())];
     let mut ready: BinaryHeap<Ready> = BinaryHeap::new();
     for (root, gradient) in roots {
@@ -103,7 +104,10 @@ fn run(
         }
     }
     while let Some(Ready(node)) = ready.pop() {
-        let gradient = states.get_mut(&key(&node)).and_then(|s| s.gradient.take());
+        let gradient = states
+            .get_mut(&key(&node))
+            .and_then(|s| s.gradient.take())
+            .map(|g| node.run_hooks(g));
         if let Some(&slot) = captured.get(&key(&node)) {
             results[slot] = gradient.clone();
         }
@@ -115,23 +119,35 @@ fn run(
             (Some(g), None) if states[&key(&node)].needed => Node::apply(&node, g, retain)?,
             _ => Vec::new(),
         };
+        // Sum each gradient down to its input's shape (broadcasting happened forward).
+        let input_grads = input_grads
+            .into_iter()
+            .zip(&node.inputs)
+            .map(|(g, meta)| {
+                g.map(|g| {
+                    let g = if g.shape() != meta.shape.as_slice() {
+                        g.try_sum_to(&meta.shape)?
+                    } else {
+                        g
+                    };
+                    Ok(if g.dtype() != meta.dtype {
+                        g.to_dtype(meta.dtype)
+                    } else {
+                        g
+                    })
+                })
+                .transpose()
+            })
+            .collect::<Result<Vec<_>>>()?;
+        if let (Some(g), true) = (&gradient, super::observe::is_active()) {
+            super::observe::backward(&node, g, &input_grads);
+        }
         let mut input_grads = input_grads.into_iter();
-        for (i, next) in node.next_functions().iter().enumerate() {
+        for next in node.next_functions() {
             let grad_i = input_grads.next().flatten();
             let Some(next) = next else { continue };
             let state = states.get_mut(&key(next)).expect("next discovered");
             if let Some(g) = grad_i {
-                let meta = &node.inputs[i];
-                let g = if g.shape() != meta.shape.as_slice() {
-                    g.try_sum_to(&meta.shape)?
-                } else {
-                    g
-                };
-                let g = if g.dtype() != meta.dtype {
-                    g.to_dtype(meta.dtype)
-                } else {
-                    g
-                };
                 accumulate(&mut state.gradient, g);
             }
             state.dependencies -= 1;

@@ -7,6 +7,7 @@ pub mod function;
 pub mod functional;
 pub mod gradcheck;
 pub mod node;
+pub mod observe;
 
 use std::cell::Cell;
 

@@ -72,9 +72,14 @@ pub(crate) struct InputMeta {
 }
 
 /// A node of the backward graph.
+/// A function run on a gradient as it arrives; returning `Some` replaces the gradient.
+pub type GradHook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
+
 pub struct Node {
     kind: Kind,
     saved: Mutex<Saved>,
+    /// Hooks registered on the tensor this node produced.
+    pub(crate) hooks: Mutex<Vec<GradHook>>,
     next: Few<Option<Edge>>,
     pub(crate) inputs: Few<InputMeta>,
     /// Creation order; later nodes run first when several are ready.
@@ -95,6 +100,7 @@ impl Node {
                 tensors: saved,
                 freed: false,
             }),
+            hooks: Mutex::new(Vec::new()),
             next: inputs.iter().map(|t| t.gradient_edge()).collect(),
             inputs: inputs
                 .iter()
@@ -118,6 +124,7 @@ impl Node {
                 tensors: Few::new(),
                 freed: false,
             }),
+            hooks: Mutex::new(Vec::new()),
             next: Few::new(),
             inputs: smallvec::smallvec![meta],
             sequence_nr: u64::MAX,
@@ -203,6 +210,31 @@ impl Node {
         };
         let needs: SmallVec<[bool; 4]> = this.next.iter().map(Option::is_some).collect();
         Ok(rule.vjp(&tensors, grad, &needs))
+    }
+}
+
+impl Node {
+    /// Runs the hooks of the tensor whose gradient arrives at this node: a leaf's own hooks for
+    /// an accumulation node, else the hooks registered on this node's output.
+    pub(crate) fn run_hooks(&self, gradient: Tensor) -> Tensor {
+        let run = |hooks: &[GradHook], mut g: Tensor| {
+            for hook in hooks {
+                if let Some(replaced) = hook(&g) {
+                    g = replaced;
+                }
+            }
+            g
+        };
+        match &self.kind {
+            Kind::AccumulateGrad(leaf) => run(
+                &leaf.0.leaf.hooks.lock().unwrap_or_else(|p| p.into_inner()),
+                gradient,
+            ),
+            Kind::Op(_) => run(
+                &self.hooks.lock().unwrap_or_else(|p| p.into_inner()),
+                gradient,
+            ),
+        }
     }
 }
 

@@ -12,7 +12,7 @@ pub mod unary;
 pub mod view;
 
 use crate::autograd::node::{Backward, Node, SavedTensor};
-use crate::autograd::{forward, is_grad_enabled};
+use crate::autograd::{forward, is_grad_enabled, observe};
 use crate::error::Result;
 use crate::tensor::Tensor;
 use std::sync::Arc;
@@ -45,6 +45,9 @@ pub(crate) fn record(
         }
     }
     if !reverse {
+        if observe::is_active() {
+            observe::forward(backward.name(), inputs, &out);
+        }
         return out;
     }
     let saved = save
@@ -56,13 +59,17 @@ pub(crate) fn record(
         })
         .collect();
     let node = Node::new(Box::new(backward), inputs, saved);
-    match Arc::get_mut(&mut out.0) {
+    let out = match Arc::get_mut(&mut out.0) {
         Some(inner) => {
             inner.grad_fn = Some(node);
             out
         }
         None => out.relinked(node),
+    };
+    if observe::is_active() {
+        observe::forward(out.grad_fn().expect("just linked").name(), inputs, &out);
     }
+    out
 }
 
 /// A partial derivative: a constant or a tensor. Both modes apply it the same way: reverse mode
