@@ -33,7 +33,7 @@ mod tensor;
 
 pub use autograd::engine::{BackwardOptions, grad, try_grad};
 pub use autograd::forward::jvp;
-pub use autograd::function::record_operation;
+pub use autograd::function::{Context, Function, apply_function, checkpoint, record_operation};
 pub use autograd::functional::{JacobianMode, Pullback, hessian, hvp, jacobian, vjp};
 pub use autograd::gradcheck::{
     GradcheckMismatch, GradcheckOptions, GradcheckOutcome, gradcheck, gradgradcheck,
