@@ -4,7 +4,10 @@
 //!
 //! Run with `cargo run -p nabla-core --example custom_function`.
 
-use nabla_core::{Context, Function, GradcheckOptions, GradcheckOutcome, Result, Tensor, apply_function, gradcheck};
+use nabla_core::{
+    Context, Function, GradcheckOptions, GradcheckOutcome, Result, Tensor, apply_function,
+    gradcheck,
+};
 
 struct ClampedRelu;
 
@@ -31,7 +34,9 @@ impl Function for ClampedRelu {
 }
 
 fn clamped_relu(x: &Tensor) -> Tensor {
-    apply_function(ClampedRelu, &[x]).expect("forward cannot fail").remove(0)
+    apply_function(ClampedRelu, &[x])
+        .expect("forward cannot fail")
+        .remove(0)
 }
 
 fn main() {
@@ -45,7 +50,10 @@ fn main() {
 
     let f = |v: &[Tensor]| clamped_relu(&v[0]);
     let inside = Tensor::from_vec(vec![0.5f64, 2.0, 5.5], &[3]);
-    println!("\ngradcheck where the rule is exact:  {}", gradcheck(f, &[inside], GradcheckOptions::default()).unwrap());
+    println!(
+        "\ngradcheck where the rule is exact:  {}",
+        gradcheck(f, &[inside], GradcheckOptions::default()).unwrap()
+    );
     let outside = Tensor::from_vec(vec![-0.5f64, 6.5], &[2]);
     match gradcheck(f, &[outside], GradcheckOptions::default()).unwrap() {
         GradcheckOutcome::Failed(m) => println!(

@@ -458,6 +458,20 @@ impl Tensor {
         Ok(self.rebuilt(None, Some(tangent.detach())))
     }
 
+    /// [`Tensor::detach`] that consumes the handle, so no second handle on the values remains.
+    pub(crate) fn detach_owned(self) -> Tensor {
+        self.detach()
+    }
+
+    /// Whether this is the only tensor on its storage and covers all of it, row-major: then it
+    /// can be kept without copying, as nobody else can see a later in-place change.
+    pub(crate) fn owns_all_of_its_storage(&self) -> bool {
+        Arc::strong_count(&self.0.storage) == 1
+            && self.is_contiguous()
+            && self.0.layout.offset == 0
+            && self.0.storage.read().len() == self.numel()
+    }
+
     /// Like [`Tensor::detach`] but keeping the forward-mode tangent (saved outputs need it when
     /// a backward pass is differentiated in forward mode).
     pub(crate) fn detach_keeping_tangent(&self) -> Tensor {

@@ -104,7 +104,7 @@ fn run(
         }
     }
     while let Some(Ready(node)) = ready.pop() {
-        let gradient = states
+        let mut gradient = states
             .get_mut(&key(&node))
             .and_then(|s| s.gradient.take())
             .map(|g| node.run_hooks(g));
@@ -112,9 +112,19 @@ fn run(
             results[slot] = gradient.clone();
         }
         let input_grads = match (&gradient, node.variable()) {
-            (Some(g), Some(leaf)) if capture.is_none() => {
-                accumulate_into_leaf(leaf, g, options.create_graph);
-                Vec::new()
+            (Some(_), Some(leaf)) if capture.is_none() => {
+                let observed = super::observe::is_active()
+                    .then(|| gradient.clone())
+                    .flatten();
+                accumulate_into_leaf(
+                    leaf,
+                    gradient.take().expect("matched Some"),
+                    options.create_graph,
+                );
+                if let Some(g) = observed {
+                    super::observe::backward(&node, &g, &[]);
+                }
+                continue;
             }
             (Some(g), None) if states[&key(&node)].needed => Node::apply(&node, g, retain)?,
             _ => Vec::new(),
@@ -200,16 +210,17 @@ fn accumulate(slot: &mut Option<Tensor>, gradient: Tensor) {
     });
 }
 
-fn accumulate_into_leaf(leaf: &Tensor, gradient: &Tensor, create_graph: bool) {
+fn accumulate_into_leaf(leaf: &Tensor, gradient: Tensor, create_graph: bool) {
     let gradient = if create_graph {
-        gradient.clone()
+        gradient
     } else {
-        gradient.detach()
+        gradient.detach_owned()
     };
     let previous = leaf.grad();
     leaf.set_grad(Some(match previous {
-        None if create_graph => gradient,
-        // A fresh buffer: the leaf must not alias a gradient the engine may still hand elsewhere.
+        None if create_graph || gradient.owns_all_of_its_storage() => gradient,
+        // The gradient shares memory with something else (another gradient, a view, the root
+        // seed): `.grad` gets its own buffer, since optimisers and clipping write into it.
         None => gradient.contiguous_copy(),
         Some(previous) => &previous + &gradient,
     }));

@@ -16,9 +16,24 @@ impl Backward for MatmulBackward {
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
         let (a, b) = (&saved[0], &saved[1]);
+        // Each gradient is laid out like its operand: a transposed operand (a weight used as
+        // `x @ w.t()`) gets its gradient computed transposed, so undoing the transpose leaves
+        // it row-major and no copy is needed to store or update it.
         vec![
-            needs[0].then(|| grad.matmul(&b.t())),
-            needs[1].then(|| a.t().matmul(grad)),
+            needs[0].then(|| {
+                if is_transposed(a) {
+                    b.matmul(&grad.t()).t()
+                } else {
+                    grad.matmul(&b.t())
+                }
+            }),
+            needs[1].then(|| {
+                if is_transposed(b) {
+                    grad.t().matmul(a).t()
+                } else {
+                    a.t().matmul(grad)
+                }
+            }),
         ]
     }
 
@@ -28,6 +43,13 @@ impl Backward for MatmulBackward {
             .try_matmul(b)?
             .try_add(&a.try_matmul(&tangents[1])?)
     }
+}
+
+/// Whether the last two dims of `t` are column-major (a transposed view of a row-major matrix).
+fn is_transposed(t: &Tensor) -> bool {
+    let strides = t.layout().strides();
+    let n = strides.len();
+    n >= 2 && strides[n - 2] == 1 && strides[n - 1] != 1 && t.shape()[n - 2] > 1
 }
 
 impl Tensor {
