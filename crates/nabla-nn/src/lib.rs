@@ -16,3 +16,8 @@ pub mod optim;
 pub mod schedule;
 
 pub use error::{Error, Result};
+
+/// The README's code examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeExamples;
