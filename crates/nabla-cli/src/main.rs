@@ -25,6 +25,8 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Measure autograd overhead and matmul throughput (use a release build).
     Bench(commands::bench::BenchArgs),
+    /// Differentiate an expression at a point: value, gradient, Hessian, chain rule, graph.
+    Grad(commands::grad::GradArgs),
 }
 
 /// What a command returns: an error becomes one line on stderr and exit status 1.
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Train(args) => commands::train::run(&args, epochs_given),
             Command::Bench(args) => commands::bench::run(&args),
+            Command::Grad(args) => commands::grad::run(&args),
         }
     })();
     match result {

@@ -1,0 +1,44 @@
+//! # nabla-inspect
+//!
+//! Backpropagation with the lid off, built only on `nabla-core`'s public API (the `grad_fn`
+//! walk and autograd observers):
+//!
+//! - [`Trace`] records, while a computation runs forward and backward, every node's value, the
+//!   gradient it received and what it sent to each input;
+//! - [`Graph`] is any tensor's graph (everything its `grad_fn` chain reaches), annotated from a
+//!   trace, exported to Graphviz DOT ([`Graph::to_dot`]) or rendered to a self-contained SVG
+//!   ([`Graph::to_svg`]) with nabla's own layered layout;
+//! - [`explain`] prints the chain rule of a scalar graph node by node;
+//! - [`expr`] is a small expression language (`(w*x+b-5)^2`) that builds nabla graphs, the
+//!   engine behind `nabla grad`.
+//!
+//! ```
+//! use nabla_core::Tensor;
+//! use nabla_inspect::{Graph, GraphOptions, Trace};
+//! let x = Tensor::scalar(3.0f64).requires_grad();
+//! let trace = Trace::new().with_name(&x, "x");
+//! let (y, trace) = trace.record(|| {
+//!     let y = (&x * &x).exp();
+//!     y.backward();
+//!     y
+//! });
+//! let graph = Graph::of(&y, &trace, GraphOptions::default());
+//! assert!(graph.to_dot().contains("label=\"exp"));
+//! assert!(graph.to_svg().starts_with("<svg"));
+//! ```
+
+mod dot;
+pub mod error;
+mod explain;
+pub mod expr;
+mod format;
+mod graph;
+mod layout;
+mod svg;
+mod trace;
+
+pub use error::{Error, Result};
+pub use explain::explain;
+pub use format::{compact, op_label, shortest};
+pub use graph::{Graph, GraphEdge, GraphNode, GraphOptions, NodeKind};
+pub use trace::{Input, OpRecord, Step, Trace};
