@@ -36,7 +36,8 @@ pub use autograd::forward::jvp;
 pub use autograd::function::{Context, Function, apply_function, checkpoint, record_operation};
 pub use autograd::functional::{JacobianMode, Pullback, hessian, hvp, jacobian, vjp};
 pub use autograd::gradcheck::{
-    GradcheckMismatch, GradcheckOptions, GradcheckOutcome, gradcheck, gradgradcheck,
+    GradcheckMismatch, GradcheckOptions, GradcheckOutcome, NodeCheck, check_nodes, gradcheck,
+    gradgradcheck,
 };
 pub use autograd::node::{Backward, Node};
 pub use autograd::{GradModeGuard, enable_grad, is_grad_enabled, no_grad};

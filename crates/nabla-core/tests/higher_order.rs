@@ -385,3 +385,51 @@ fn checkpointing_gives_the_same_gradients_with_less_saved() {
     assert_eq!(saved_plain, depth * (32 * 64 + 64 * 64 + 32 * 64) * 8);
     assert_eq!(saved_checkpointed, depth / 2 * (32 * 64 + 2 * 64 * 64) * 8);
 }
+
+/// `x²` with a planted mistake in its backward rule (3x instead of 2x).
+struct WrongSquare;
+
+impl Function for WrongSquare {
+    fn name(&self) -> &'static str {
+        "WrongSquareBackward"
+    }
+    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        ctx.save_for_backward(&[&inputs[0]]);
+        Ok(vec![&inputs[0] * &inputs[0]])
+    }
+    fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+        vec![Some(&g[0] * &ctx.saved_tensors()[0] * 3.0)]
+    }
+}
+
+#[test]
+fn node_by_node_check_names_the_wrong_node_and_no_other() {
+    let x = (det(&[4, 3], 30.0) * 0.5)
+        .to_dtype(DType::F32)
+        .requires_grad();
+    let w = (det(&[3, 2], 31.0) * 0.5)
+        .to_dtype(DType::F32)
+        .requires_grad();
+    let labels = Tensor::from_vec(vec![0i64, 1, 1, 0], &[4, 1]);
+    let checks = nabla_core::check_nodes(
+        || {
+            let h = x.matmul(&w).tanh();
+            let squared = apply_function(WrongSquare, &[&h]).unwrap().remove(0);
+            let logits = (squared + &h).softmax(1).log();
+            -logits.gather(1, &labels).mean()
+        },
+        GradcheckOptions::default(),
+    )
+    .unwrap();
+    let failed: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.outcome.as_ref().is_some_and(|o| !o.passed()))
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(failed, ["WrongSquareBackward"], "{checks:#?}");
+    assert!(checks.len() > 8, "the whole graph was checked: {checks:#?}");
+    assert!(
+        checks.iter().all(|c| c.outcome.is_some()),
+        "every node replayable"
+    );
+}

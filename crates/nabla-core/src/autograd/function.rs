@@ -140,6 +140,19 @@ impl<F: Function> Backward for FunctionNode<F> {
             })
             .ok_or_else(|| Error::invalid(self.function.name(), "has no forward-mode (JVP) rule"))
     }
+
+    fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        let mut ctx = self.context(saved);
+        Some(
+            crate::no_grad(|| self.function.forward(&mut ctx, inputs)).and_then(|mut outputs| {
+                (self.index < outputs.len())
+                    .then(|| outputs.swap_remove(self.index))
+                    .ok_or_else(|| {
+                        Error::invalid(self.function.name(), "returned fewer outputs on replay")
+                    })
+            }),
+        )
+    }
 }
 
 /// Calls a [`Function`] on `inputs`, linking each differentiable output into the graph.

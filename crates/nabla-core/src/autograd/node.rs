@@ -40,6 +40,14 @@ pub trait Backward: Send + Sync {
             "has no forward-mode (JVP) rule",
         ))
     }
+
+    /// Runs the operation's forward again on other `inputs` (same shapes), with the same
+    /// parameters: how the node-by-node gradient check evaluates one node numerically.
+    /// `None` for operations that cannot be replayed.
+    fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        let _ = (saved, inputs);
+        None
+    }
 }
 
 /// A tensor kept for backward, with the storage version it had then.
@@ -165,6 +173,22 @@ impl Node {
     /// Shapes of the inputs this node computes gradients for.
     pub fn input_shapes(&self) -> Vec<Vec<usize>> {
         self.inputs.iter().map(|m| m.shape.to_vec()).collect()
+    }
+
+    /// Runs this node's operation forward on `inputs` (as [`Backward::replay`]); `None` for an
+    /// accumulation node, an operation that cannot be replayed, or one whose saved tensors were
+    /// freed by backward.
+    pub fn replay(&self, inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        let Kind::Op(rule) = &self.kind else {
+            return None;
+        };
+        let saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
+        if saved.freed {
+            return None;
+        }
+        let tensors: Vec<Tensor> = saved.tensors.iter().map(|s| s.tensor.clone()).collect();
+        drop(saved);
+        rule.replay(&tensors, inputs)
     }
 
     /// Runs this node's rule on the gradient of its output.

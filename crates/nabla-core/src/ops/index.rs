@@ -36,6 +36,10 @@ impl Backward for CatBackward {
         let refs: Vec<&Tensor> = tangents.iter().collect();
         Tensor::try_cat(&refs, self.dim as isize)
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(self.jvp(&[], inputs))
+    }
 }
 
 struct GatherBackward {
@@ -53,6 +57,10 @@ impl Backward for GatherBackward {
     }
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_gather(self.dim as isize, &saved[0])
+    }
+
+    fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(self.jvp(saved, inputs))
     }
 }
 
@@ -74,6 +82,10 @@ impl Backward for ScatterAddBackward {
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_scatter_add(self.dim as isize, &saved[0], &tangents[2])
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_scatter_add(self.dim as isize, &inputs[1], &inputs[2]))
+    }
 }
 
 struct WhereBackward;
@@ -93,6 +105,10 @@ impl Backward for WhereBackward {
     }
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         saved[0].try_where_cond(&tangents[1], &tangents[2])
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_where_cond(&inputs[1], &inputs[2]))
     }
 }
 

@@ -67,6 +67,10 @@ impl Backward for SumBackward {
             .try_sum_to(&self.keep_shape)?
             .try_reshape(&self.out_shape)
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(self.jvp(&[], inputs))
+    }
 }
 
 /// Max and min send the gradient to the elements equal to the result, split evenly on ties.
@@ -101,6 +105,16 @@ impl Backward for ExtremumBackward {
         (&tangents[0] * shares)
             .try_sum_to(&self.keep_shape)?
             .try_reshape(&self.out_shape)
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        let dims: Vec<isize> = self.dims.iter().map(|&d| d as isize).collect();
+        let max = self.name == "MaxBackward";
+        Some(
+            inputs[0]
+                .try_extremum(Some(&dims), true, max)
+                .and_then(|y| y.try_reshape(&self.out_shape)),
+        )
     }
 }
 
@@ -223,7 +237,12 @@ impl Tensor {
         total / n as f64
     }
 
-    fn try_extremum(&self, dims: Option<&[isize]>, keepdim: bool, max: bool) -> Result<Tensor> {
+    pub(crate) fn try_extremum(
+        &self,
+        dims: Option<&[isize]>,
+        keepdim: bool,
+        max: bool,
+    ) -> Result<Tensor> {
         let (op, name) = if max {
             ("max", "MaxBackward")
         } else {

@@ -190,6 +190,10 @@ impl Backward for UnaryBackward {
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         Ok(self.0.derivative(saved).times(&tangents[0]))
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_unary(self.0))
+    }
 }
 
 impl Tensor {

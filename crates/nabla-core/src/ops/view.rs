@@ -27,6 +27,10 @@ impl Backward for ReshapeBackward {
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_reshape(&self.output_shape)
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_reshape(&self.output_shape))
+    }
 }
 
 struct PermuteBackward {
@@ -44,14 +48,22 @@ impl Backward for PermuteBackward {
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_permute(&self.dims)
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_permute(&self.dims))
+    }
 }
 
-/// Gradient passes unchanged (the engine sums expanded dims back down).
-struct IdentityBackward(&'static str);
+/// Gradient passes unchanged (the engine sums expanded dims back down): `expand` (with the
+/// shape it expanded to) and the copy of `contiguous`.
+struct IdentityBackward {
+    name: &'static str,
+    expanded: Option<Dims>,
+}
 
 impl Backward for IdentityBackward {
     fn name(&self) -> &'static str {
-        self.0
+        self.name
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
         vec![Some(grad.clone())]
@@ -59,6 +71,13 @@ impl Backward for IdentityBackward {
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         // An expanded tangent is broadcast to the output's shape by the caller.
         Ok(tangents[0].clone())
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(match &self.expanded {
+            Some(shape) => inputs[0].try_expand(shape),
+            None => Ok(inputs[0].contiguous()),
+        })
     }
 }
 
@@ -95,6 +114,10 @@ impl Backward for NarrowBackward {
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_narrow(self.dim as isize, self.start, self.len)
     }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_narrow(self.dim as isize, self.start, self.len))
+    }
 }
 
 /// Casts between float types: the gradient goes back to the input's type, the tangent on to
@@ -113,6 +136,10 @@ impl Backward for ToDtypeBackward {
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         Ok(tangents[0].to_dtype(self.output))
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(Ok(inputs[0].to_dtype(self.output)))
     }
 }
 
@@ -338,7 +365,13 @@ impl Tensor {
             strides: crate::shape::broadcast_strides(l, shape),
             offset: l.offset,
         };
-        Ok(self.view_op(layout, IdentityBackward("ExpandBackward")))
+        Ok(self.view_op(
+            layout,
+            IdentityBackward {
+                name: "ExpandBackward",
+                expanded: Some(shape.into()),
+            },
+        ))
     }
 
     /// Panicking form of [`Tensor::try_expand`].
@@ -431,7 +464,15 @@ impl Tensor {
             return self.clone();
         }
         let copy = self.contiguous_copy();
-        record(copy, &[self], IdentityBackward("CloneBackward"), &[])
+        record(
+            copy,
+            &[self],
+            IdentityBackward {
+                name: "CloneBackward",
+                expanded: None,
+            },
+            &[],
+        )
     }
 
     /// A row-major copy with its own storage, outside the graph.
