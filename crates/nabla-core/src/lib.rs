@@ -31,6 +31,7 @@ pub mod shape;
 pub mod storage;
 mod tensor;
 
+pub use autograd::anomaly::{Anomaly, Phase, detect_anomaly};
 pub use autograd::engine::{BackwardOptions, grad, try_grad};
 pub use autograd::forward::jvp;
 pub use autograd::function::{Context, Function, apply_function, checkpoint, record_operation};

@@ -239,3 +239,23 @@ fn views_share_storage_and_copy_only_when_needed() {
     );
     assert!(base.reshape(&[12]).shares_storage(&base));
 }
+
+#[test]
+fn anomaly_detection_names_the_first_operation_that_produced_a_non_finite_value() {
+    let x = Tensor::from_vec(vec![2.0f64, 1.0], &[2]).requires_grad();
+    let err = nabla_core::detect_anomaly(|| {
+        let shifted = &x - 1.0;
+        let logs = shifted.log();
+        (logs * 3.0).sum().backward();
+    })
+    .unwrap_err();
+    assert_eq!(err.phase, nabla_core::Phase::Forward);
+    assert_eq!(err.name, "LogBackward");
+    assert_eq!(err.forward_index, Some(1));
+    assert_eq!(
+        err.to_string(),
+        "LogBackward (operation #1 of the forward pass) produced inf in its output of shape [2] from inputs of shapes [[2]]"
+    );
+    let fine = nabla_core::detect_anomaly(|| (&x * 2.0).sum().item::<f64>()).unwrap();
+    assert_eq!(fine, 6.0);
+}

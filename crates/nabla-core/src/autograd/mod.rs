@@ -1,6 +1,7 @@
 //! Reverse-mode automatic differentiation: graph nodes, the engine that walks them, gradient
 //! recording modes, the functional `grad`, and numerical gradient checks.
 
+pub mod anomaly;
 pub mod engine;
 pub mod forward;
 pub mod function;
