@@ -204,11 +204,15 @@ fn describe(trace: &Trace, node: &Node, depth: usize) -> (String, u8) {
     if depth > MAX_DEPTH {
         return ("…".into(), ATOM);
     }
-    let args: Vec<(String, u8)> = record
+    let mut args: Vec<(String, u8)> = record
         .inputs
         .iter()
         .map(|i| describe_input(trace, i, depth + 1))
         .collect();
+    // A one-input arithmetic node took a constant that is not recorded as an input: `x+c`.
+    if args.len() == 1 && matches!(label.as_str(), "add" | "mul" | "div" | "pow") {
+        args.push(("c".into(), ATOM));
+    }
     let infix = match (label.as_str(), args.len()) {
         ("add", 2) => Some(("+", 1, false)),
         ("sub", 2) => Some(("-", 1, false)),
@@ -245,11 +249,7 @@ fn describe(trace: &Trace, node: &Node, depth: usize) -> (String, u8) {
                 "minimum" => "min",
                 other => other,
             };
-            let mut list: Vec<&str> = args.iter().map(|(t, _)| t.as_str()).collect();
-            // A one-input arithmetic node took a constant that is not recorded as an input.
-            if args.len() == 1 && matches!(name, "add" | "sub" | "mul" | "div" | "pow") {
-                list.push("c");
-            }
+            let list: Vec<&str> = args.iter().map(|(t, _)| t.as_str()).collect();
             (format!("{name}({})", list.join(", ")), ATOM)
         }
     };

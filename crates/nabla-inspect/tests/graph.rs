@@ -1,0 +1,281 @@
+//! Graph capture and rendering: what a trace records, the graph of a tensor with values and
+//! gradients, DOT text, SVG that parses as XML with the expected labels and no overlapping
+//! boxes, and the node cap on large graphs.
+
+use nabla_core::{DType, Tensor};
+use nabla_inspect::{Graph, GraphOptions, Input, NodeKind, Trace};
+
+/// The apple example, traced forward and backward: (the total, the trace).
+fn apple() -> (Tensor, Trace) {
+    let apple = Tensor::scalar(100.0f64).requires_grad();
+    let count = Tensor::scalar(2.0f64).requires_grad();
+    let tax = Tensor::scalar(1.1f64).requires_grad();
+    let trace = Trace::new()
+        .with_name(&apple, "apple")
+        .with_name(&count, "count")
+        .with_name(&tax, "tax");
+    trace.record(|| {
+        let total = &(&apple * &count) * &tax;
+        total.backward();
+        total
+    })
+}
+
+fn labels(graph: &Graph) -> Vec<String> {
+    graph.nodes.iter().map(|n| n.title.clone()).collect()
+}
+
+#[test]
+fn the_trace_records_values_gradients_and_sources() {
+    let (total, trace) = apple();
+    let top = total.grad_fn().unwrap();
+    let record = trace.op(&top).unwrap();
+    assert_eq!(record.output.item::<f64>(), 220.00000000000003);
+    let Input::Node(inner) = &record.inputs[0] else {
+        panic!("apple*count is a node");
+    };
+    assert_eq!(trace.op(inner).unwrap().output.item::<f64>(), 200.0);
+    let Input::Node(tax) = &record.inputs[1] else {
+        panic!("tax reaches the graph through its AccumulateGrad");
+    };
+    assert_eq!(trace.name_of(tax.variable().unwrap()), Some("tax"));
+    let step = trace.step(&top).unwrap();
+    assert_eq!(step.grad_output.item::<f64>(), 1.0);
+    let sent: Vec<f64> = step
+        .grad_inputs
+        .iter()
+        .map(|g| g.as_ref().unwrap().item::<f64>())
+        .collect();
+    assert_eq!(sent, [1.1, 200.0]);
+    let order: Vec<&str> = trace.steps().iter().map(|s| s.node.name()).collect();
+    assert_eq!(
+        order,
+        [
+            "MulBackward",
+            "AccumulateGrad",
+            "MulBackward",
+            "AccumulateGrad",
+            "AccumulateGrad"
+        ]
+    );
+    assert_eq!(trace.step(tax).unwrap().grad_output.item::<f64>(), 200.0);
+}
+
+#[test]
+fn constants_and_named_results_are_recorded() {
+    let x = Tensor::scalar(2.0f64).requires_grad();
+    let five = Tensor::scalar(5.0f64);
+    let (y, mut trace) = Trace::new().record(|| &x - &five);
+    assert!(
+        matches!(&trace.op(&y.grad_fn().unwrap()).unwrap().inputs[1],
+        Input::Constant(c) if c.same_as(&five))
+    );
+    trace.name(&y, "h");
+    trace.name(&five, "five");
+    assert_eq!(trace.name_of(&y), Some("h"));
+    let graph = Graph::of(&y, &trace, GraphOptions::default());
+    assert_eq!(labels(&graph), ["h: sub", "leaf", "five"]);
+    assert_eq!(graph.nodes[2].kind, NodeKind::Constant);
+    // Nothing ran backward: no gradients anywhere.
+    assert!(graph.nodes.iter().all(|n| n.grad.is_none()));
+}
+
+#[test]
+fn the_graph_holds_values_gradients_and_edges() {
+    let (total, trace) = apple();
+    let graph = Graph::of(&total, &trace, GraphOptions::default());
+    assert_eq!(labels(&graph), ["mul", "mul", "tax", "apple", "count"]);
+    let kinds: Vec<NodeKind> = graph.nodes.iter().map(|n| n.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            NodeKind::Op,
+            NodeKind::Op,
+            NodeKind::Leaf,
+            NodeKind::Leaf,
+            NodeKind::Leaf
+        ]
+    );
+    let grads: Vec<f64> = graph
+        .nodes
+        .iter()
+        .map(|n| n.grad.as_ref().unwrap().item::<f64>())
+        .collect();
+    assert_eq!(grads, [1.0, 1.1, 200.0, 2.2, 110.00000000000001]);
+    let edges: Vec<(usize, usize, f64)> = graph
+        .edges
+        .iter()
+        .map(|e| (e.from, e.to, e.grad.as_ref().unwrap().item::<f64>()))
+        .collect();
+    assert_eq!(
+        edges,
+        [
+            (1, 0, 1.1),
+            (2, 0, 200.0),
+            (3, 1, 2.2),
+            (4, 1, 110.00000000000001)
+        ]
+    );
+    assert_eq!(graph.omitted, 0);
+}
+
+#[test]
+fn dot_lists_every_node_and_edge() {
+    let (total, trace) = apple();
+    let dot = Graph::of(&total, &trace, GraphOptions::default()).to_dot();
+    assert!(dot.starts_with("digraph nabla {\n"));
+    assert!(dot.ends_with("}\n"));
+    assert!(dot.contains(
+        "  n0 [label=\"mul\\nscalar\\n= 220\\ngrad 1\", style=\"filled\", fillcolor=\"#dbe9f8\", color=\"#3b6ea5\", penwidth=2];"
+    ));
+    assert!(dot.contains(
+        "  n3 [label=\"apple\\nscalar\\n= 100\\ngrad 2.2\", style=\"rounded,filled\", fillcolor=\"#d8f0d2\", color=\"#3c8d2f\"];"
+    ));
+    assert!(dot.contains("  n4 -> n1 [label=\"110\"];"));
+    assert_eq!(dot.matches(" -> ").count(), 4);
+}
+
+/// Every `<rect>` of a node (skipping the background) as (x, y, width, height).
+fn boxes(doc: &roxmltree::Document) -> Vec<(f64, f64, f64, f64)> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("rect") && n.attribute("rx").is_some())
+        .map(|n| {
+            let a = |name: &str| n.attribute(name).unwrap().parse::<f64>().unwrap();
+            (a("x"), a("y"), a("width"), a("height"))
+        })
+        .collect()
+}
+
+fn texts(doc: &roxmltree::Document) -> Vec<String> {
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn svg_is_well_formed_and_labelled() {
+    let (total, trace) = apple();
+    let svg = Graph::of(&total, &trace, GraphOptions::default()).to_svg();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let texts = texts(&doc);
+    for expected in [
+        "mul", "apple", "count", "tax", "scalar", "= 220", "= 200", "= 100", "= 2", "= 1.1",
+        "grad 1", "grad 1.1", "grad 200", "grad 2.2", "grad 110",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "{expected} in {texts:?}"
+        );
+    }
+    // Edge labels: the gradient sent back along each edge.
+    let edge_labels: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("font-size") == Some("11"))
+        .map(|n| n.text().unwrap())
+        .collect();
+    assert_eq!(edge_labels, ["1.1", "200", "2.2", "110"]);
+    assert_eq!(
+        doc.descendants()
+            .filter(|n| n.has_tag_name("path") && n.attribute("marker-end").is_some())
+            .count(),
+        4
+    );
+    let boxes = boxes(&doc);
+    assert_eq!(boxes.len(), 5);
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let apart =
+                a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1;
+            assert!(apart, "{a:?} overlaps {b:?}");
+        }
+    }
+}
+
+#[test]
+fn text_is_escaped() {
+    let x = Tensor::scalar(1.0f64).requires_grad();
+    let trace = Trace::new().with_name(&x, "a<b & \"c\"");
+    let svg = Graph::of(&x.exp(), &trace, GraphOptions::default()).to_svg();
+    let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
+    assert!(texts(&doc).iter().any(|t| t == "a<b & \"c\""));
+    let dot = Graph::of(&x.exp(), &trace, GraphOptions::default()).to_dot();
+    assert!(dot.contains("label=\"a<b & \\\"c\\\"\\nscalar\\n= 1\""));
+}
+
+#[test]
+fn large_tensors_show_shapes_not_values() {
+    let w = Tensor::ones(&[2, 4], DType::F64).requires_grad();
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4, 1]);
+    let (y, trace) = Trace::new().with_name(&w, "W").record(|| {
+        let y = w.matmul(&x).sum();
+        y.backward();
+        y
+    });
+    let graph = Graph::of(&y, &trace, GraphOptions::default());
+    assert_eq!(labels(&graph), ["sum", "mm", "W", "const"]);
+    let svg = graph.to_svg();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let texts = texts(&doc);
+    for expected in [
+        "[2, 4]",
+        "[2, 1]",
+        "= [[10], [10]]",
+        "grad [[1], [1]]",
+        "[4, 1]",
+        "= 20",
+    ] {
+        assert!(
+            texts.iter().any(|t| t == expected),
+            "{expected} in {texts:?}"
+        );
+    }
+    // W has 8 elements: more than the 6 shown, so neither its value nor its gradient appears.
+    assert!(!texts.iter().any(|t| t.starts_with("= [[1, 1")));
+    assert!(!texts.iter().any(|t| t.starts_with("grad [[1, 2")));
+}
+
+#[test]
+fn large_graphs_are_capped_with_a_note() {
+    let x = Tensor::from_vec(vec![0.1f64, 0.2], &[2]).requires_grad();
+    let mut y = x.clone();
+    for _ in 0..300 {
+        y = y.sin();
+    }
+    let options = GraphOptions {
+        max_nodes: 50,
+        ..GraphOptions::default()
+    };
+    let graph = Graph::of(&y, &Trace::new(), options);
+    assert_eq!((graph.nodes.len(), graph.omitted), (50, 251));
+    assert_eq!(graph.edges.len(), 49);
+    let svg = graph.to_svg();
+    roxmltree::Document::parse(&svg).unwrap();
+    assert!(svg.contains(">251 more nodes not shown (max_nodes = 50)</text>"));
+    assert!(
+        graph
+            .to_dot()
+            .contains("omitted [shape=note, label=\"251 more nodes not shown (max_nodes = 50)\"]")
+    );
+    // The default cap keeps 200 nodes.
+    let graph = Graph::of(&y, &Trace::new(), GraphOptions::default());
+    assert_eq!((graph.nodes.len(), graph.omitted), (200, 101));
+}
+
+#[test]
+fn leaves_and_constants_alone_are_one_node_graphs() {
+    let x = Tensor::scalar(3.0f64).requires_grad();
+    let graph = Graph::of(
+        &x,
+        &Trace::new().with_name(&x, "x"),
+        GraphOptions::default(),
+    );
+    assert_eq!(labels(&graph), ["x"]);
+    assert_eq!(graph.nodes[0].kind, NodeKind::Leaf);
+    let c = Tensor::scalar(2.5f64);
+    let graph = Graph::of(&c, &Trace::new(), GraphOptions::default());
+    assert_eq!(labels(&graph), ["2.5"]);
+    assert_eq!(graph.nodes[0].kind, NodeKind::Constant);
+    roxmltree::Document::parse(&graph.to_svg()).unwrap();
+}
