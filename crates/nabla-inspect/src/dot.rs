@@ -33,7 +33,7 @@ fn quoted(text: &str) -> String {
 
 impl Graph {
     /// The graph in Graphviz DOT, values flowing top to bottom, each edge labelled with the
-    /// gradient sent back along it.
+    /// gradient sent back along it when that is a single number.
     ///
     /// ```
     /// use nabla_core::Tensor;

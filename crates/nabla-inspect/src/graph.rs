@@ -154,11 +154,13 @@ impl Graph {
         lines
     }
 
-    /// An edge's label: the gradient sent back along it, when small enough to show.
+    /// An edge's label: the gradient sent back along it when it is a single number (longer
+    /// ones would collide between edges; the nodes show them).
     pub(crate) fn edge_label(&self, edge: &GraphEdge) -> Option<String> {
         edge.grad
             .as_ref()
-            .and_then(|g| values(g, self.options.max_values))
+            .filter(|g| g.numel() == 1)
+            .and_then(|g| values(g, 1))
     }
 
     /// The note under a capped graph.

@@ -1,6 +1,6 @@
 //! Self-contained SVG rendering of a [`Graph`] with nabla's own layered layout (no Graphviz):
 //! operations as blue boxes, leaves as green rounded boxes, constants dashed; values flow down,
-//! and each edge carries, in red, the gradient sent back along it.
+//! and each edge carries, in red, the gradient sent back along it (when a single number).
 
 use crate::dot::{GRAD_COLOUR, colours};
 use crate::graph::{Graph, LineRole, NodeKind};
@@ -18,7 +18,8 @@ const SPACING: Spacing = Spacing {
     margin: 16.0,
     dummy_width: 14.0,
 };
-const LEGEND: &str = "values flow down (= value); gradients flow up (grad, in red on the edges)";
+const LEGEND: &str =
+    "values flow down (= value); gradients flow up (grad; on an edge, what was sent back along it)";
 
 fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
