@@ -83,6 +83,44 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Checks every setting, naming the command-line flag that sets it, before anything is
+    /// loaded or written.
+    pub fn validate(&self) -> Result<(), String> {
+        let positive = |flag: &str, v: f64| {
+            if v > 0.0 && v.is_finite() {
+                Ok(())
+            } else {
+                Err(format!("{flag} must be a positive number, got {v}"))
+            }
+        };
+        if let Some(&size) = self.hidden.iter().find(|&&s| s == 0) {
+            return Err(format!("--hidden sizes must be at least 1, got {size}"));
+        }
+        positive("--lr", self.lr)?;
+        if self.batch_size == 0 {
+            return Err("--batch-size must be at least 1, got 0".into());
+        }
+        if self.epochs == 0 {
+            return Err("--epochs must be at least 1, got 0".into());
+        }
+        if !(self.weight_decay >= 0.0 && self.weight_decay.is_finite()) {
+            return Err(format!(
+                "--weight-decay must be zero or a positive number, got {}",
+                self.weight_decay
+            ));
+        }
+        if let Some(v) = self.clip_norm {
+            positive("--clip-norm", v)?;
+        }
+        if let Some(v) = self.clip_value {
+            positive("--clip-value", v)?;
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
+        }
+        Ok(())
+    }
+
     pub fn model(&self) -> MlpConfig {
         MlpConfig {
             input: nabla_nn::data::mnist::IMAGE_PIXELS,

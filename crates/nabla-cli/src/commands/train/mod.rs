@@ -9,6 +9,7 @@ mod trainer;
 use crate::CliResult;
 use clap::Args;
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
+use nabla_nn::data::{Mnist, Normalization};
 use nabla_nn::models::Hidden;
 use run_folder::RunFolder;
 use std::path::PathBuf;
@@ -39,8 +40,9 @@ pub struct TrainArgs {
     batch_size: usize,
     #[arg(long, default_value_t = 10)]
     epochs: usize,
-    #[arg(long, default_value_t = 0.0)]
-    weight_decay: f64,
+    /// Weight decay (default: 0.01 for AdamW, as PyTorch, 0 otherwise).
+    #[arg(long)]
+    weight_decay: Option<f64>,
     /// Clip gradients to this global L2 norm.
     #[arg(long)]
     clip_norm: Option<f64>,
@@ -95,6 +97,7 @@ impl TrainArgs {
             self.optimizer,
             OptimizerKind::Adam | OptimizerKind::Adamw | OptimizerKind::Rmsprop
         );
+        let adamw = self.optimizer == OptimizerKind::Adamw;
         TrainConfig {
             data: self.data.clone(),
             hidden: self.hidden.clone(),
@@ -106,7 +109,7 @@ impl TrainArgs {
             warmup: self.warmup,
             batch_size: self.batch_size,
             epochs: self.epochs,
-            weight_decay: self.weight_decay,
+            weight_decay: self.weight_decay.unwrap_or(if adamw { 0.01 } else { 0.0 }),
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
             batch_norm: self.batch_norm,
@@ -123,15 +126,16 @@ pub fn run(args: &TrainArgs, epochs_given: bool) -> CliResult {
             let mut config = folder.read_config()?;
             if epochs_given {
                 config.epochs = args.epochs;
+                config.validate()?;
             }
             (folder, config)
         }
         None => {
             let config = args.config();
-            let folder = RunFolder::create(args.out.as_deref())?;
-            folder.write_config(&config)?;
-            (folder, config)
+            config.validate()?;
+            (RunFolder::new_run(args.out.as_deref())?, config)
         }
     };
-    trainer::train(&config, &folder, args.quiet, args.resume.is_some())
+    let data = Mnist::load(&config.data, Normalization::MNIST)?;
+    trainer::train(&config, &data, &folder, args.quiet, args.resume.is_some())
 }

@@ -7,7 +7,7 @@ use crate::CliResult;
 use indicatif::{ProgressBar, ProgressStyle};
 use nabla_core::{DType, Generator, Tensor, no_grad};
 use nabla_nn::clip::{clip_grad_norm, clip_grad_value};
-use nabla_nn::data::{DataLoader, Dataset, Mnist, Normalization};
+use nabla_nn::data::{DataLoader, Dataset, Mnist};
 use nabla_nn::loss::try_cross_entropy;
 use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::Optimizer;
@@ -58,27 +58,31 @@ fn progress_bar(quiet: bool, batches: usize, epoch: usize, epochs: usize) -> Pro
     bar
 }
 
-pub fn train(config: &TrainConfig, folder: &RunFolder, quiet: bool, resume: bool) -> CliResult {
-    let data = Mnist::load(&config.data, Normalization::MNIST)?;
+pub fn train(
+    config: &TrainConfig,
+    data: &Mnist,
+    folder: &RunFolder,
+    quiet: bool,
+    resume: bool,
+) -> CliResult {
     let mut rng = Generator::new(config.seed);
     let mut net = config.model().build(DType::F32, &mut rng)?;
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     let schedule = config.schedule()?;
-    let mut first_epoch = 0;
-    if resume {
-        let (model_state, optimizer_state, done) = folder.load_checkpoint()?;
-        net.load_state_dict(&model_state)?;
-        optimizer.load_state_dict(&optimizer_state)?;
-        first_epoch = done;
-        if done >= config.epochs {
-            println!(
-                "{}: already trained for {done} epochs; pass --epochs to train longer",
-                folder.path().display()
-            );
-            return Ok(());
-        }
+    let first_epoch = if resume {
+        folder.restore(&net, optimizer.as_mut())?
+    } else {
+        0
+    };
+    if first_epoch >= config.epochs {
+        println!(
+            "{}: already trained for {first_epoch} epochs; pass --epochs to train longer",
+            folder.path().display()
+        );
+        return Ok(());
     }
+    folder.write_config(config)?;
     let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
     if !quiet {
         println!("{}", net.describe());
@@ -103,7 +107,7 @@ pub fn train(config: &TrainConfig, folder: &RunFolder, quiet: bool, resume: bool
             let loss_value = loss.item::<f32>() as f64;
             if !loss_value.is_finite() {
                 return Err(format!(
-                    "the loss became {loss_value} at epoch {}, step {}: lower the learning rate (now {lr}) or clip gradients with --clip-norm",
+                    "the loss became {loss_value} at epoch {}, step {}: lower the learning rate (now {lr:.2e}) or clip gradients with --clip-norm",
                     epoch + 1,
                     step + 1
                 )
@@ -142,6 +146,13 @@ pub fn train(config: &TrainConfig, folder: &RunFolder, quiet: bool, resume: bool
         bar.finish_and_clear();
         net.set_training(false);
         let (test_loss, test_acc) = evaluate(&net, &data.test)?;
+        if !test_loss.is_finite() {
+            return Err(format!(
+                "the test loss became {test_loss} after epoch {}: lower the learning rate (now {lr:.2e}) or clip gradients with --clip-norm",
+                epoch + 1
+            )
+            .into());
+        }
         let metrics = EpochMetrics {
             epoch: epoch + 1,
             lr,

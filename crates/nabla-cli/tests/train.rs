@@ -1,0 +1,578 @@
+//! `nabla train` end to end, on a tiny synthetic MNIST-format folder: the run folder it writes,
+//! resuming, the one-line errors bad input gets, and that a failed run keeps the last checkpoint.
+
+use nabla_nn::checkpoint::{Metadata, load_safetensors};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const TRAIN_IMAGES: usize = 64;
+const TEST_IMAGES: usize = 32;
+const SIDE: usize = 28;
+
+/// A fresh directory under the system temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("nabla-train-{}-{n}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn arg(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn idx_bytes(type_code: u8, dims: &[usize], body: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, type_code, dims.len() as u8];
+    for &d in dims {
+        bytes.extend((d as u32).to_be_bytes());
+    }
+    bytes.extend(body);
+    bytes
+}
+
+/// `n` images where digit `i % 10` lights up rows `2d + 4` and `2d + 5` over faint noise, and
+/// their labels: a pattern a small net learns in a few steps.
+fn synthetic_split(n: usize, seed: u32) -> (Vec<u8>, Vec<u8>) {
+    let mut state = seed;
+    let mut noise = || {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (state >> 27) as u8
+    };
+    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+    let mut pixels = Vec::with_capacity(n * SIDE * SIDE);
+    for &digit in &labels {
+        let band = 2 * usize::from(digit) + 4..2 * usize::from(digit) + 6;
+        for row in 0..SIDE {
+            for _ in 0..SIDE {
+                pixels.push(if band.contains(&row) {
+                    200 + noise()
+                } else {
+                    noise()
+                });
+            }
+        }
+    }
+    (pixels, labels)
+}
+
+/// Writes the four raw IDX files of a synthetic MNIST folder `name` and returns its path.
+fn write_mnist(dir: &TempDir, name: &str) -> PathBuf {
+    let folder = dir.path(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    for (prefix, n, seed) in [("train", TRAIN_IMAGES, 1), ("t10k", TEST_IMAGES, 2)] {
+        let (pixels, labels) = synthetic_split(n, seed);
+        let images = idx_bytes(0x08, &[n, SIDE, SIDE], &pixels);
+        std::fs::write(folder.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+        let labels = idx_bytes(0x08, &[n], &labels);
+        std::fs::write(folder.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+    }
+    folder
+}
+
+/// Runs `nabla train` with `args` in `dir`, checking that no terminal escape codes are printed.
+fn train(dir: &TempDir, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .arg("train")
+        .args(args)
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(
+            !stream.contains(&0x1b),
+            "escape codes in {:?}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    output
+}
+
+/// Stdout of a run that must succeed with nothing on stderr.
+fn succeed(dir: &TempDir, args: &[&str]) -> String {
+    let output = train(dir, args);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        output.status.success(),
+        "nabla train {args:?} failed: {stderr}"
+    );
+    assert_eq!(stderr, "");
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The single stderr line of a run that must fail with exit status 1.
+fn fail(dir: &TempDir, args: &[&str]) -> String {
+    let output = train(dir, args);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "nabla train {args:?}: {stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "not one line: {stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.ends_with('\n'),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr.trim_end().to_string()
+}
+
+/// Arguments of a run on `data` into `out`: a small net and a few steps, with `settings`
+/// replacing or adding to those defaults.
+fn small_run<'a>(data: &'a str, out: &'a str, settings: &[(&'a str, &'a str)]) -> Vec<&'a str> {
+    let mut flags = vec![
+        ("--hidden", "16"),
+        ("--batch-size", "8"),
+        ("--lr", "0.01"),
+        ("--epochs", "1"),
+    ];
+    for &(flag, value) in settings {
+        match flags.iter_mut().find(|(f, _)| *f == flag) {
+            Some(default) => default.1 = value,
+            None => flags.push((flag, value)),
+        }
+    }
+    let mut args = vec!["--data", data, "--out", out];
+    args.extend(flags.iter().flat_map(|&(flag, value)| [flag, value]));
+    args
+}
+
+fn metrics(run: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(run.join("metrics.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn read_config(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap()
+}
+
+fn summary_lines(stdout: &str) -> Vec<&str> {
+    stdout.lines().filter(|l| l.starts_with("epoch ")).collect()
+}
+
+#[test]
+fn a_run_writes_config_metrics_and_both_checkpoints() {
+    let dir = TempDir::new("run");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let stdout = succeed(&dir, &small_run(&data, &out, &[("--epochs", "2")]));
+
+    let summaries = summary_lines(&stdout);
+    assert_eq!(summaries.len(), 2, "{stdout}");
+    assert!(summaries[0].starts_with("epoch  1/2  lr 1.00e-2  train loss "));
+    assert!(summaries[1].starts_with("epoch  2/2  lr 5.00e-3  train loss "));
+    let last = stdout.lines().last().unwrap();
+    assert!(
+        last.starts_with("final test accuracy 100.00% after 2 epochs"),
+        "{last}"
+    );
+
+    let run = dir.path("run");
+    let config = read_config(&run);
+    assert_eq!(config["hidden"], serde_json::json!([16]));
+    assert_eq!(config["epochs"], 2);
+    assert_eq!(config["optimizer"], "adam");
+    assert_eq!(config["weight_decay"], 0.0);
+
+    let records = metrics(&run);
+    assert_eq!(records.len(), 2);
+    for (i, record) in records.iter().enumerate() {
+        assert_eq!(record["epoch"], i + 1);
+        for field in [
+            "train_loss",
+            "train_acc",
+            "test_loss",
+            "test_acc",
+            "seconds",
+        ] {
+            let value = record[field].as_f64().unwrap();
+            assert!(value.is_finite() && value >= 0.0, "{field} = {value}");
+        }
+    }
+    assert_eq!(records[1]["test_acc"], 1.0);
+
+    let (model, meta) = load_safetensors(run.join("model.safetensors")).unwrap();
+    let shapes: Vec<(&str, &[usize])> =
+        model.iter().map(|(n, t)| (n.as_str(), t.shape())).collect();
+    assert_eq!(
+        shapes,
+        [
+            ("0.bias", &[16][..]),
+            ("0.weight", &[16, 784][..]),
+            ("2.bias", &[10][..]),
+            ("2.weight", &[10, 16][..]),
+        ]
+    );
+    assert_eq!(meta["epoch"], "2");
+    let (optimizer, meta) = load_safetensors(run.join("optimizer.safetensors")).unwrap();
+    assert_eq!(meta["epoch"], "2");
+    let step = optimizer.iter().find(|(n, _)| n == "step").unwrap();
+    assert_eq!(step.1.to_vec::<i64>(), [16]);
+}
+
+#[test]
+fn adamw_defaults_to_pytorchs_weight_decay() {
+    let dir = TempDir::new("adamw");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let (default, given) = (dir.arg("default"), dir.arg("given"));
+    succeed(
+        &dir,
+        &small_run(&data, &default, &[("--optimizer", "adamw")]),
+    );
+    let settings = [("--optimizer", "adamw"), ("--weight-decay", "0")];
+    succeed(&dir, &small_run(&data, &given, &settings));
+    assert_eq!(read_config(&dir.path("default"))["weight_decay"], 0.01);
+    assert_eq!(read_config(&dir.path("given"))["weight_decay"], 0.0);
+}
+
+/// The name, shape and values of each tensor of a checkpoint.
+type TensorValues = Vec<(String, Vec<usize>, Vec<f64>)>;
+
+/// A checkpoint's tensors and metadata.
+fn checkpoint_values(path: &Path) -> (TensorValues, Metadata) {
+    let (tensors, meta) = load_safetensors(path).unwrap();
+    let values = tensors
+        .into_iter()
+        .map(|(name, t)| (name, t.shape().to_vec(), t.to_f64_vec()))
+        .collect();
+    (values, meta)
+}
+
+#[test]
+fn an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one() {
+    let dir = TempDir::new("interrupted");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let (straight, interrupted) = (dir.arg("straight"), dir.arg("interrupted"));
+    succeed(&dir, &small_run(&data, &straight, &[("--epochs", "2")]));
+    // A 2-epoch run stopped after its first epoch: what a one-epoch run leaves, planned for two.
+    succeed(&dir, &small_run(&data, &interrupted, &[]));
+    let config_path = dir.path("interrupted").join("config.json");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let planned = config.replace("\"epochs\": 1,", "\"epochs\": 2,");
+    assert_ne!(planned, config);
+    std::fs::write(&config_path, planned).unwrap();
+
+    let stdout = succeed(&dir, &["--resume", &interrupted, "--quiet"]);
+    assert_eq!(summary_lines(&stdout).len(), 1, "{stdout}");
+
+    let (straight, interrupted) = (dir.path("straight"), dir.path("interrupted"));
+    for file in ["model.safetensors", "optimizer.safetensors"] {
+        assert_eq!(
+            checkpoint_values(&straight.join(file)),
+            checkpoint_values(&interrupted.join(file)),
+            "{file}"
+        );
+    }
+    let (a, b) = (metrics(&straight), metrics(&interrupted));
+    assert_eq!(b.len(), 2);
+    for (a, b) in a.iter().zip(&b) {
+        for field in [
+            "epoch",
+            "lr",
+            "train_loss",
+            "train_acc",
+            "test_loss",
+            "test_acc",
+        ] {
+            assert_eq!(a[field], b[field], "{field}");
+        }
+    }
+}
+
+#[test]
+fn resume_with_more_epochs_trains_on_and_appends_metrics() {
+    let dir = TempDir::new("resume");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    succeed(&dir, &small_run(&data, &out, &[]));
+
+    let stdout = succeed(&dir, &["--resume", &out, "--epochs", "3", "--quiet"]);
+    let summaries = summary_lines(&stdout);
+    assert_eq!(summaries.len(), 2, "{stdout}");
+    assert!(
+        summaries[0].starts_with("epoch  2/3  lr 7.50e-3  "),
+        "{stdout}"
+    );
+    assert!(
+        summaries[1].starts_with("epoch  3/3  lr 2.50e-3  "),
+        "{stdout}"
+    );
+
+    let run = dir.path("run");
+    let epochs: Vec<_> = metrics(&run).iter().map(|m| m["epoch"].clone()).collect();
+    assert_eq!(epochs, [1, 2, 3]);
+    assert_eq!(read_config(&run)["epochs"], 3);
+    let (optimizer, meta) = load_safetensors(run.join("optimizer.safetensors")).unwrap();
+    assert_eq!(meta["epoch"], "3");
+    let step = optimizer.iter().find(|(n, _)| n == "step").unwrap();
+    assert_eq!(step.1.to_vec::<i64>(), [24]);
+
+    let stdout = succeed(&dir, &["--resume", &out, "--quiet"]);
+    assert_eq!(
+        stdout,
+        format!("{out}: already trained for 3 epochs; pass --epochs to train longer\n")
+    );
+}
+
+/// The error line of a run on `data`, which must fail before creating its run folder.
+fn fail_to_start(dir: &TempDir, data: &Path) -> String {
+    let out = dir.arg("run");
+    let error = fail(dir, &small_run(&data.display().to_string(), &out, &[]));
+    assert!(!dir.path("run").exists());
+    error
+}
+
+#[test]
+fn a_missing_data_folder_is_one_error_line() {
+    let dir = TempDir::new("missing");
+    let missing = dir.path("nowhere");
+    assert_eq!(
+        fail_to_start(&dir, &missing),
+        format!(
+            "error: {}: no MNIST folder here: it should hold train-images-idx3-ubyte.gz, \
+             train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz \
+             (the repository ships them in data/mnist)",
+            missing.display()
+        )
+    );
+}
+
+#[test]
+fn a_truncated_image_file_is_one_error_line() {
+    let dir = TempDir::new("truncated");
+    let data = write_mnist(&dir, "mnist");
+    let images = data.join("train-images-idx3-ubyte");
+    let bytes = std::fs::read(&images).unwrap();
+    std::fs::write(&images, &bytes[..16 + 100]).unwrap();
+    assert_eq!(
+        fail_to_start(&dir, &data),
+        format!(
+            "error: {}: truncated data: expected 50176 bytes of data after the header (dimensions \
+             [64, 28, 28]), found 100",
+            images.display()
+        )
+    );
+}
+
+#[test]
+fn a_corrupt_gzip_file_is_one_error_line() {
+    let dir = TempDir::new("corrupt-gzip");
+    let data = write_mnist(&dir, "mnist");
+    std::fs::remove_file(data.join("train-images-idx3-ubyte")).unwrap();
+    let gz = data.join("train-images-idx3-ubyte.gz");
+    // A valid gzip header followed by a deflate block of a reserved type.
+    let bytes = [
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x07,
+    ];
+    std::fs::write(&gz, bytes).unwrap();
+    assert_eq!(
+        fail_to_start(&dir, &data),
+        format!(
+            "error: {}: cannot decompress the gzip data: corrupt deflate stream",
+            gz.display()
+        )
+    );
+}
+
+#[test]
+fn bad_arguments_are_one_error_line_naming_the_flag() {
+    let dir = TempDir::new("bad-args");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let cases = [
+        ("--dropout", "1.5", "--dropout must be in [0, 1), got 1.5"),
+        (
+            "--batch-size",
+            "0",
+            "--batch-size must be at least 1, got 0",
+        ),
+        ("--epochs", "0", "--epochs must be at least 1, got 0"),
+        ("--lr", "0", "--lr must be a positive number, got 0"),
+        (
+            "--hidden",
+            "16,0",
+            "--hidden sizes must be at least 1, got 0",
+        ),
+        (
+            "--clip-norm",
+            "0",
+            "--clip-norm must be a positive number, got 0",
+        ),
+        (
+            "--weight-decay",
+            "NaN",
+            "--weight-decay must be zero or a positive number, got NaN",
+        ),
+    ];
+    for (flag, value, message) in cases {
+        assert_eq!(
+            fail(&dir, &small_run(&data, &out, &[(flag, value)])),
+            format!("error: {message}")
+        );
+    }
+    assert!(!dir.path("run").exists());
+}
+
+#[test]
+fn resuming_a_folder_that_is_not_a_run_is_one_error_line() {
+    let dir = TempDir::new("not-a-run");
+    let not_a_run = write_mnist(&dir, "mnist").display().to_string();
+    assert_eq!(
+        fail(&dir, &["--resume", &not_a_run]),
+        format!("error: {not_a_run}: not a run folder (no config.json)")
+    );
+}
+
+/// The bytes of every file of a run folder, to check that a failed run changed nothing.
+fn snapshot(run: &Path) -> Vec<(String, Vec<u8>)> {
+    [
+        "config.json",
+        "metrics.jsonl",
+        "model.safetensors",
+        "optimizer.safetensors",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), std::fs::read(run.join(name)).unwrap()))
+    .collect()
+}
+
+/// A finished one-epoch run `run` on a synthetic folder: (its path, its `--out` argument).
+fn one_epoch_run(dir: &TempDir) -> (PathBuf, String) {
+    let data = write_mnist(dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    succeed(dir, &small_run(&data, &out, &[]));
+    (dir.path("run"), out)
+}
+
+#[test]
+fn a_new_run_into_an_existing_run_folder_is_refused() {
+    let dir = TempDir::new("existing");
+    let (run, out) = one_epoch_run(&dir);
+    let before = snapshot(&run);
+    let data = dir.arg("mnist");
+    assert_eq!(
+        fail(&dir, &small_run(&data, &out, &[("--epochs", "2")])),
+        format!(
+            "error: {out}: already holds a run; continue it with --resume or choose another --out"
+        )
+    );
+    assert!(snapshot(&run) == before);
+}
+
+#[test]
+fn a_resumed_run_whose_loss_explodes_keeps_the_previous_checkpoint() {
+    let dir = TempDir::new("explodes");
+    let (run, out) = one_epoch_run(&dir);
+    let config_path = run.join("config.json");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let exploding = config.replace("\"lr\": 0.01,", "\"lr\": 1e30,");
+    assert_ne!(exploding, config);
+    std::fs::write(&config_path, &exploding).unwrap();
+    let before = snapshot(&run);
+
+    let error = fail(&dir, &["--resume", &out, "--epochs", "2"]);
+    assert!(
+        error.starts_with("error: the loss became NaN at epoch 2, step "),
+        "{error}"
+    );
+    assert!(snapshot(&run)[1..] == before[1..]);
+}
+
+#[test]
+fn resuming_with_a_corrupt_optimizer_state_keeps_the_model() {
+    let dir = TempDir::new("corrupt-optimizer");
+    let (run, out) = one_epoch_run(&dir);
+    let optimizer = run.join("optimizer.safetensors");
+    std::fs::write(&optimizer, b"not a checkpoint").unwrap();
+    let before = snapshot(&run);
+
+    let error = fail(&dir, &["--resume", &out, "--epochs", "2"]);
+    assert!(
+        error.starts_with(&format!(
+            "error: {}: not a valid safetensors file: ",
+            optimizer.display()
+        )),
+        "{error}"
+    );
+    assert!(snapshot(&run) == before);
+}
+
+#[test]
+fn a_run_that_explodes_in_its_first_epoch_saves_nothing_and_resumes_from_scratch() {
+    let dir = TempDir::new("explodes-new");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let error = fail(&dir, &small_run(&data, &out, &[("--lr", "1e30")]));
+    assert!(
+        error.starts_with(
+            "error: the loss became NaN at epoch 1, step 2: lower the learning rate (now 1.00e30)"
+        ),
+        "{error}"
+    );
+    let run = dir.path("run");
+    assert!(!run.join("model.safetensors").exists());
+
+    let config_path = run.join("config.json");
+    let config = std::fs::read_to_string(&config_path).unwrap();
+    let tamed = config.replace("\"lr\": 1e+30,", "\"lr\": 0.01,");
+    assert_ne!(tamed, config);
+    std::fs::write(&config_path, tamed).unwrap();
+    let stdout = succeed(&dir, &["--resume", &out, "--quiet"]);
+    assert_eq!(summary_lines(&stdout).len(), 1, "{stdout}");
+    assert_eq!(metrics(&run).len(), 1);
+}
+
+#[test]
+fn a_test_loss_that_explodes_after_the_last_step_saves_nothing() {
+    let dir = TempDir::new("explodes-test");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    // One step per epoch: its loss is finite, the weights it leaves are not.
+    let settings = [("--lr", "1e30"), ("--batch-size", "64")];
+    assert_eq!(
+        fail(&dir, &small_run(&data, &out, &settings)),
+        "error: the test loss became NaN after epoch 1: lower the learning rate (now 1.00e30) or \
+         clip gradients with --clip-norm"
+    );
+    assert!(!dir.path("run").join("model.safetensors").exists());
+}
+
+#[test]
+fn a_model_and_optimizer_state_from_different_epochs_are_refused() {
+    let dir = TempDir::new("mismatch");
+    let (run, out) = one_epoch_run(&dir);
+    let optimizer = run.join("optimizer.safetensors");
+    let epoch_one = std::fs::read(&optimizer).unwrap();
+    succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
+    std::fs::write(&optimizer, epoch_one).unwrap();
+    let before = snapshot(&run);
+
+    assert_eq!(
+        fail(&dir, &["--resume", &out, "--epochs", "3"]),
+        format!(
+            "error: {}: saved after epoch 2, but optimizer.safetensors after epoch 1",
+            run.join("model.safetensors").display()
+        )
+    );
+    assert!(snapshot(&run) == before);
+}
