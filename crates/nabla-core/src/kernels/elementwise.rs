@@ -8,14 +8,51 @@ use crate::storage::Storage;
 use crate::tensor::Tensor;
 use rayon::prelude::*;
 
+/// Elements per parallel task: large enough that scheduling is noise, small enough to balance.
+const CHUNK: usize = 1 << 14;
+
+/// Runs `body` compiled for AVX2 and FMA when the CPU has them (detected once and cached by
+/// the standard library), else for the baseline target. The closures the kernels pass are
+/// inlined into it, so their loops vectorise with the wider instructions.
+#[inline(always)]
+fn with_simd<R>(body: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        fn wide<R>(body: impl FnOnce() -> R) -> R {
+            body()
+        }
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+        {
+            // SAFETY: both features were just detected on this CPU.
+            return unsafe { wide(body) };
+        }
+    }
+    body()
+}
+
+/// Fills `out` chunk by chunk, in parallel when it is long; `fill(start, chunk)` writes the
+/// values of positions `start..start + chunk.len()`.
+fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync) {
+    if out.len() >= PARALLEL_THRESHOLD {
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(i, chunk)| with_simd(|| fill(i * CHUNK, chunk)));
+    } else {
+        with_simd(|| fill(0, out));
+    }
+}
+
 /// `f` applied to every element, as a new contiguous vector.
 pub(crate) fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync) -> Vec<U> {
     x.read(|src: &[T]| {
-        if src.len() >= PARALLEL_THRESHOLD {
-            src.par_iter().map(|&v| f(v)).collect()
-        } else {
-            src.iter().map(|&v| f(v)).collect()
-        }
+        let mut out = vec![U::default(); src.len()];
+        fill_chunks(&mut out, |start, chunk| {
+            for (o, &v) in chunk.iter_mut().zip(&src[start..]) {
+                *o = f(v);
+            }
+        });
+        out
     })
 }
 
@@ -27,35 +64,40 @@ pub(crate) fn zip<T: Element, U: Element>(
     f: impl Fn(T, T) -> U + Sync,
 ) -> Vec<U> {
     let n: usize = out_shape.iter().product();
+    let full = |t: &Tensor| t.numel() == n;
+    let mut out = vec![U::default(); n];
     if a.shape() == b.shape() {
-        return a.read(|xa: &[T]| {
+        a.read(|xa: &[T]| {
             b.read(|xb: &[T]| {
-                if n >= PARALLEL_THRESHOLD {
-                    xa.par_iter().zip(xb).map(|(&p, &q)| f(p, q)).collect()
-                } else {
-                    xa.iter().zip(xb).map(|(&p, &q)| f(p, q)).collect()
+                fill_chunks(&mut out, |start, chunk| {
+                    for ((o, &p), &q) in chunk.iter_mut().zip(&xa[start..]).zip(&xb[start..]) {
+                        *o = f(p, q);
+                    }
+                })
+            })
+        });
+    } else if b.numel() == 1 && full(a) {
+        let q = b.read(|xb: &[T]| xb[0]);
+        a.read(|xa: &[T]| {
+            fill_chunks(&mut out, |start, chunk| {
+                for (o, &p) in chunk.iter_mut().zip(&xa[start..]) {
+                    *o = f(p, q);
                 }
             })
         });
-    }
-    if b.numel() == 1 {
-        let q = b.read(|xb: &[T]| xb[0]);
-        return a.read(|xa: &[T]| {
-            let a_full = xa.len() == n;
-            if a_full {
-                xa.iter().map(|&p| f(p, q)).collect()
-            } else {
-                strided_zip(a, b, out_shape, &f)
-            }
-        });
-    }
-    if a.numel() == 1 {
+    } else if a.numel() == 1 && full(b) {
         let p = a.read(|xa: &[T]| xa[0]);
-        if b.numel() == n {
-            return b.read(|xb: &[T]| xb.iter().map(|&q| f(p, q)).collect());
-        }
+        b.read(|xb: &[T]| {
+            fill_chunks(&mut out, |start, chunk| {
+                for (o, &q) in chunk.iter_mut().zip(&xb[start..]) {
+                    *o = f(p, q);
+                }
+            })
+        });
+    } else {
+        with_simd(|| strided_zip(a, b, out_shape, &f, &mut out));
     }
-    strided_zip(a, b, out_shape, &f)
+    out
 }
 
 /// General broadcasting zip. Adjacent dims that both operands step through uniformly are merged
@@ -65,58 +107,61 @@ fn strided_zip<T: Element, U: Element>(
     b: &Tensor,
     out_shape: &[usize],
     f: &impl Fn(T, T) -> U,
-) -> Vec<U> {
+    out: &mut [U],
+) {
     let (shape, sa, sb) = coalesce(
         out_shape,
         &broadcast_strides(a.layout(), out_shape),
         &broadcast_strides(b.layout(), out_shape),
     );
+    if out.is_empty() {
+        return;
+    }
     let ga = a.0.storage.read();
     let gb = b.0.storage.read();
     let da = &Storage::slice_of::<T>(&ga)[a.layout().offset..];
     let db = &Storage::slice_of::<T>(&gb)[b.layout().offset..];
-    let n: usize = shape.iter().product();
-    let mut out = Vec::with_capacity(n);
-    if n == 0 {
-        return out;
-    }
     let last = shape.len() - 1;
     let (inner, ia, ib) = (shape[last], sa[last], sb[last]);
-    let outer = Layout {
+    let outer = |strides: &[usize]| Layout {
         shape: shape[..last].into(),
-        strides: sa[..last].into(),
+        strides: strides[..last].into(),
         offset: 0,
     };
-    let outer_b = Layout {
-        shape: shape[..last].into(),
-        strides: sb[..last].into(),
-        offset: 0,
-    };
-    let mut starts_b = Vec::with_capacity(n / inner);
-    outer_b.for_each_index(|j| starts_b.push(j));
-    let mut row = 0;
-    outer.for_each_index(|pa| {
-        let pb = starts_b[row];
-        row += 1;
+    let mut starts_b = Vec::with_capacity(out.len() / inner);
+    outer(&sb).for_each_index(|j| starts_b.push(j));
+    let mut rows = out.chunks_mut(inner).zip(starts_b);
+    outer(&sa).for_each_index(|pa| {
+        let (row, pb) = rows.next().expect("one row per outer index");
         match (ia, ib) {
-            (1, 1) => out.extend(
-                da[pa..pa + inner]
-                    .iter()
+            (1, 1) => {
+                for ((o, &x), &y) in row
+                    .iter_mut()
+                    .zip(&da[pa..pa + inner])
                     .zip(&db[pb..pb + inner])
-                    .map(|(&x, &y)| f(x, y)),
-            ),
+                {
+                    *o = f(x, y);
+                }
+            }
             (1, 0) => {
                 let y = db[pb];
-                out.extend(da[pa..pa + inner].iter().map(|&x| f(x, y)));
+                for (o, &x) in row.iter_mut().zip(&da[pa..pa + inner]) {
+                    *o = f(x, y);
+                }
             }
             (0, 1) => {
                 let x = da[pa];
-                out.extend(db[pb..pb + inner].iter().map(|&y| f(x, y)));
+                for (o, &y) in row.iter_mut().zip(&db[pb..pb + inner]) {
+                    *o = f(x, y);
+                }
             }
-            _ => out.extend((0..inner).map(|i| f(da[pa + i * ia], db[pb + i * ib]))),
+            _ => {
+                for (i, o) in row.iter_mut().enumerate() {
+                    *o = f(da[pa + i * ia], db[pb + i * ib]);
+                }
+            }
         }
     });
-    out
 }
 
 /// Merges adjacent dims where both stride patterns are row-major-continuous, and drops size-1

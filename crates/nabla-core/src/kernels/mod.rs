@@ -1,6 +1,7 @@
 //! Raw compute on buffers: no autograd here. Each kernel is generic over the element type and
 //! reached through [`dispatch_float!`], which turns a run-time [`crate::DType`] into a type.
 
+pub(crate) mod approx;
 pub mod elementwise;
 pub mod index;
 pub mod matmul;

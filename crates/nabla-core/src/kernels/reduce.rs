@@ -2,7 +2,7 @@
 //! output element reduces one contiguous run.
 
 use super::PARALLEL_THRESHOLD;
-use crate::dtype::Element;
+use crate::dtype::{Element, Float};
 use crate::shape::{Dims, Layout};
 use crate::tensor::Tensor;
 use rayon::prelude::*;
@@ -37,4 +37,45 @@ pub(crate) fn reduce<T: Element, U: Element>(
             data.chunks(run).map(&f).collect()
         }
     })
+}
+
+/// Sum over `dims` (sorted, unique), accumulated in f64. When the tensor is contiguous and the
+/// reduced dims are adjacent, `[outer, reduced, inner]`, whole rows of `inner` values are
+/// added at once (a bias gradient, a sum over the batch, runs at memory speed); otherwise
+/// every output reduces one gathered run.
+pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Vec<T> {
+    let shape = x.shape();
+    let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
+    let inner: usize = dims.last().map_or(1, |&d| shape[d + 1..].iter().product());
+    if !x.is_contiguous() || !adjacent || dims.is_empty() || inner == 1 {
+        return reduce(x, dims, |run: &[T]| T::from_f64(sum_run(run)));
+    }
+    let outer: usize = shape[..dims[0]].iter().product();
+    let reduced: usize = dims.iter().map(|&d| shape[d]).product();
+    x.read(|data: &[T]| {
+        let mut out = Vec::with_capacity(outer * inner);
+        let mut acc = vec![0.0f64; inner];
+        for block in data.chunks(reduced * inner) {
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            for row in block.chunks(inner) {
+                acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.as_f64());
+            }
+            out.extend(acc.iter().map(|&a| T::from_f64(a)));
+        }
+        out
+    })
+}
+
+/// Sum of a run in f64 with eight independent accumulators, so the additions pipeline and
+/// vectorise instead of waiting on one another.
+fn sum_run<T: Float>(run: &[T]) -> f64 {
+    let mut lanes = [0.0f64; 8];
+    let chunks = run.chunks_exact(8);
+    let tail: f64 = chunks.remainder().iter().map(|v| v.as_f64()).sum();
+    for chunk in chunks {
+        for (lane, &v) in lanes.iter_mut().zip(chunk) {
+            *lane += v.as_f64();
+        }
+    }
+    lanes.iter().sum::<f64>() + tail
 }

@@ -48,7 +48,7 @@ impl Binary {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn forward<T: Float>(self, a: T, b: T) -> T {
         match self {
             Binary::Add => a + b,
@@ -71,6 +71,20 @@ impl Binary {
                 }
             }
         }
+    }
+
+    /// `forward` over the broadcast operands, with the variant fixed in each closure so the
+    /// kernel's loop vectorises.
+    fn zip<T: Float>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Vec<T> {
+        use Binary::*;
+        macro_rules! fixed {
+            ($($op:ident),*) => {
+                match self {
+                    $($op => elementwise::zip(a, b, shape, |p: T, q: T| $op.forward(p, q)),)*
+                }
+            };
+        }
+        fixed!(Add, Sub, Mul, Div, Pow, Maximum, Minimum)
     }
 
     /// What the backward rule keeps: add and sub need nothing, pow also needs its output.
@@ -152,7 +166,7 @@ impl Tensor {
         }
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
         let out = dispatch_float!(name, self.dtype(), T => {
-            Tensor::from_vec(elementwise::zip(self, other, &shape, |a: T, b: T| op.forward(a, b)), &shape)
+            Tensor::from_vec(op.zip::<T>(self, other, &shape), &shape)
         });
         Ok(record(out, &[self, other], BinaryBackward(op), op.saves()))
     }

@@ -30,7 +30,7 @@ impl Compare {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn holds<T: PartialOrd>(self, a: T, b: T) -> bool {
         match self {
             Compare::Eq => a == b,
@@ -40,6 +40,35 @@ impl Compare {
             Compare::Gt => a > b,
             Compare::Ge => a >= b,
         }
+    }
+}
+
+impl Compare {
+    /// The comparison over broadcast operands, with the variant fixed in each closure so the
+    /// kernel's loop vectorises.
+    fn zip<T: Element>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Vec<T> {
+        use Compare::*;
+        macro_rules! fixed {
+            ($($c:ident),*) => {
+                match self {
+                    $($c => elementwise::zip(a, b, shape, |p: T, q: T| one_zero::<T>($c.holds(p, q))),)*
+                }
+            };
+        }
+        fixed!(Eq, Ne, Lt, Le, Gt, Ge)
+    }
+
+    /// The comparison of every element with `value`.
+    fn map_scalar<T: Element>(self, x: &Tensor, value: T) -> Vec<T> {
+        use Compare::*;
+        macro_rules! fixed {
+            ($($c:ident),*) => {
+                match self {
+                    $($c => elementwise::map(x, move |p: T| one_zero::<T>($c.holds(p, value))),)*
+                }
+            };
+        }
+        fixed!(Eq, Ne, Lt, Le, Gt, Ge)
     }
 }
 
@@ -58,14 +87,14 @@ impl Tensor {
         }
         let shape = broadcast_shapes(cmp.name(), self.shape(), other.shape())?;
         Ok(dispatch_any!(self.dtype(), T => {
-            Tensor::from_vec(elementwise::zip(self, other, &shape, |a: T, b: T| one_zero::<T>(cmp.holds(a, b))), &shape)
+            Tensor::from_vec(cmp.zip::<T>(self, other, &shape), &shape)
         }))
     }
 
     fn compare_scalar(&self, value: f64, cmp: Compare) -> Tensor {
         dispatch_any!(self.dtype(), T => {
             let v = T::from_f64(value);
-            Tensor::from_vec(elementwise::map(self, |a: T| one_zero::<T>(cmp.holds(a, v))), self.shape())
+            Tensor::from_vec(cmp.map_scalar::<T>(self, v), self.shape())
         })
     }
 }

@@ -5,7 +5,7 @@ use super::{Save, ok, record};
 use crate::autograd::node::Backward;
 use crate::dtype::Float;
 use crate::error::Result;
-use crate::kernels::{dispatch_float, reduce::reduce};
+use crate::kernels::{self, dispatch_float, reduce::reduce};
 use crate::shape::{Dims, normalize_dim, normalize_dims};
 use crate::tensor::Tensor;
 
@@ -118,11 +118,6 @@ impl Backward for ExtremumBackward {
     }
 }
 
-fn sum_run<T: Float>(run: &[T]) -> T {
-    // Accumulate in f64: f32 sums over tens of thousands of values keep full precision.
-    T::from_f64(run.iter().map(|v| v.as_f64()).sum::<f64>())
-}
-
 fn extremum<T: Float>(run: &[T], max: bool) -> T {
     let mut best = run[0];
     for &v in &run[1..] {
@@ -151,7 +146,7 @@ impl Tensor {
     pub fn try_sum_dims_opt(&self, dims: Option<&[isize]>, keepdim: bool) -> Result<Tensor> {
         let r = Reduction::new("sum", self, dims, keepdim)?;
         let out = dispatch_float!("sum", self.dtype(), T => {
-            Tensor::from_vec(reduce(self, &r.dims, sum_run::<T>), &r.out_shape)
+            Tensor::from_vec(kernels::reduce::sum::<T>(self, &r.dims), &r.out_shape)
         });
         let backward = SumBackward {
             input_shape: self.dims_vec(),
