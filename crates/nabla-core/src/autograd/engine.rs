@@ -6,7 +6,8 @@ use super::GradModeGuard;
 use super::node::{Edge, Node};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 /// Options of a backward pass.
@@ -56,7 +57,7 @@ fn run(
     capture: Option<&[Edge]>,
 ) -> Result<Vec<Option<Tensor>>> {
     let retain = options.retain_graph || options.create_graph;
-    let mut states: HashMap<*const Node, NodeState> = HashMap::new();
+    let mut states: HashMap<*const Node, NodeState> = HashMap::default();
     // Discover the graph and count incoming edges.
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (root, _) in &roots {
@@ -69,12 +70,15 @@ fn run(
             stack.push(root.clone());
         }
     }
-    let mut discovered: Vec<Arc<Node>> = stack.clone();
+    // Only `grad` (which prunes what it need not run) needs the list of all nodes.
+    let mut discovered: Vec<Arc<Node>> = if capture.is_some() { stack.clone() } else { Vec::new() };
     while let Some(node) = stack.pop() {
         for next in node.next_functions().iter().flatten() {
             let state = states.entry(key(next)).or_insert_with(|| {
                 stack.push(next.clone());
-                discovered.push(next.clone());
+                if capture.is_some() {
+                    discovered.push(next.clone());
+                }
                 NodeState {
                     dependencies: 0,
                     gradient: None,
@@ -178,7 +182,7 @@ fn mark_needed(
     for state in states.values_mut() {
         state.needed = false;
     }
-    let mut visited: HashSet<*const Node> = HashSet::new();
+    let mut visited: HashSet<*const Node> = HashSet::default();
     for start in discovered {
         if visited.contains(&key(start)) {
             continue;
