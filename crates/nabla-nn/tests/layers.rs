@@ -37,7 +37,10 @@
 //! MLP_Y = mlp(det([5,4],18.0))
 //! ```
 
-use nabla_core::{DType, Generator, GradcheckOptions, Tensor, gradcheck};
+mod common;
+
+use common::{assert_close, assert_gradcheck, det};
+use nabla_core::{DType, Generator, Tensor};
 use nabla_nn::init::Init;
 use nabla_nn::layers::{
     BatchNorm1d, Dropout, GELU, LayerNorm, LeakyReLU, Linear, ReLU, Residual, Sigmoid, Softmax,
@@ -230,30 +233,6 @@ const MLP_Y: [f64; 10] = [
     -0.5265696278393759,
     -0.5214314665336398,
 ];
-
-/// `det(shape, k)[i] = sin(0.37 i + k)`, the script's deterministic inputs.
-fn det(shape: &[usize], k: f64) -> Tensor {
-    let n: usize = shape.iter().product();
-    Tensor::from_vec((0..n).map(|i| (0.37 * i as f64 + k).sin()).collect(), shape)
-}
-
-#[track_caller]
-fn assert_close(got: &Tensor, expected: &[f64]) {
-    let got = got.to_f64_vec();
-    assert_eq!(got.len(), expected.len());
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-10 * e.abs().max(1e-3),
-            "element {i}: {g} vs PyTorch {e}"
-        );
-    }
-}
-
-#[track_caller]
-fn assert_gradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
-    let outcome = gradcheck(f, inputs, GradcheckOptions::default()).unwrap();
-    assert!(outcome.passed(), "{outcome}");
-}
 
 fn names(items: Vec<(String, Tensor)>) -> Vec<String> {
     items.into_iter().map(|(n, _)| n).collect()

@@ -25,7 +25,10 @@
 //! BCE_BIG = F.binary_cross_entropy_with_logits(x, t); BCE_BIG.backward(); BCE_BIG_GRAD = x.grad
 //! ```
 
-use nabla_core::{BackwardOptions, DType, GradcheckOptions, Tensor, gradcheck, try_grad};
+mod common;
+
+use common::{assert_close, assert_gradcheck, det};
+use nabla_core::{BackwardOptions, DType, Tensor, try_grad};
 use nabla_nn::loss::{
     CrossEntropyOptions, binary_cross_entropy_with_logits, cross_entropy, cross_entropy_with,
     mse_loss, nll_loss, try_binary_cross_entropy_with_logits, try_cross_entropy,
@@ -136,30 +139,6 @@ const BCE_GRAD_T: [f64; 6] = [
 ];
 const BCE_BIG: [f64; 1] = [5187.5];
 const BCE_BIG_GRAD: [f64; 4] = [0.25, -0.25, 0.0, -0.0625];
-
-/// `det(shape, k)[i] = sin(0.37 i + k)`, the script's deterministic inputs.
-fn det(shape: &[usize], k: f64) -> Tensor {
-    let n: usize = shape.iter().product();
-    Tensor::from_vec((0..n).map(|i| (0.37 * i as f64 + k).sin()).collect(), shape)
-}
-
-#[track_caller]
-fn assert_close(got: &Tensor, expected: &[f64]) {
-    let got = got.to_f64_vec();
-    assert_eq!(got.len(), expected.len());
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        assert!(
-            (g - e).abs() <= 1e-10 * e.abs().max(1e-3),
-            "element {i}: {g} vs PyTorch {e}"
-        );
-    }
-}
-
-#[track_caller]
-fn assert_gradcheck(f: impl Fn(&[Tensor]) -> Tensor, inputs: &[Tensor]) {
-    let outcome = gradcheck(f, inputs, GradcheckOptions::default()).unwrap();
-    assert!(outcome.passed(), "{outcome}");
-}
 
 fn labels(values: &[i64]) -> Tensor {
     Tensor::from_vec(values.to_vec(), &[values.len()])
