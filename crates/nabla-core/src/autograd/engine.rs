@@ -71,7 +71,11 @@ fn run(
         }
     }
     // Only `grad` (which prunes what it need not run) needs the list of all nodes.
-    let mut discovered: Vec<Arc<Node>> = if capture.is_some() { stack.clone() } else { Vec::new() };
+    let mut discovered: Vec<Arc<Node>> = if capture.is_some() {
+        stack.clone()
+    } else {
+        Vec::new()
+    };
     while let Some(node) = stack.pop() {
         for next in node.next_functions().iter().flatten() {
             let state = states.entry(key(next)).or_insert_with(|| {
