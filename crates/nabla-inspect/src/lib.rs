@@ -10,7 +10,10 @@
 //!   ([`Graph::to_svg`]) with nabla's own layered layout;
 //! - [`explain`] prints the chain rule of a scalar graph node by node;
 //! - [`expr`] is a small expression language (`(w*x+b-5)^2`) that builds nabla graphs, the
-//!   engine behind `nabla grad`.
+//!   engine behind `nabla grad`;
+//! - [`diagnostics`] watches a network train: per-layer histograms of activations, weights and
+//!   gradients, saturated and dead units, gradient norms with a vanishing/exploding detector,
+//!   SVG charts, and the graph around a NaN.
 //!
 //! ```
 //! use nabla_core::Tensor;
@@ -27,6 +30,7 @@
 //! assert!(graph.to_svg().starts_with("<svg"));
 //! ```
 
+pub mod diagnostics;
 mod dot;
 pub mod error;
 mod explain;

@@ -1,0 +1,277 @@
+//! SVG charts drawn with plotters: line charts in side-by-side panels (loss and accuracy
+//! curves, runs compared, gradient norms per layer on a log scale) and one histogram panel per
+//! activation layer (the textbook's figures of activation distributions).
+
+use super::recorder::{Diagnostics, EpochSnapshot, LayerInfo};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::fmt;
+
+/// A chart that could not be drawn (plotters' own error, as text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChartError(pub String);
+
+impl fmt::Display for ChartError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "drawing a chart: {}", self.0)
+    }
+}
+
+impl std::error::Error for ChartError {}
+
+fn chart_error(e: impl fmt::Display) -> ChartError {
+    ChartError(e.to_string())
+}
+
+/// A named line; points with a non-finite coordinate are left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Series {
+    pub name: String,
+    pub points: Vec<(f64, f64)>,
+    pub dashed: bool,
+}
+
+/// One panel of a line chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    pub title: String,
+    pub x_label: String,
+    pub y_label: String,
+    /// Plot log10 of the values, with ticks labelled as powers of ten (non-positive values
+    /// are left out).
+    pub log_y: bool,
+    pub series: Vec<Series>,
+}
+
+const PANEL_WIDTH: u32 = 520;
+const PANEL_HEIGHT: u32 = 400;
+const HISTOGRAM_SIDE: u32 = 260;
+const TITLE_HEIGHT: u32 = 36;
+
+/// Colours that stay apart for up to ten lines.
+fn colour(i: usize) -> RGBColor {
+    const COLOURS: [RGBColor; 10] = [
+        RGBColor(31, 119, 180),
+        RGBColor(255, 127, 14),
+        RGBColor(44, 160, 44),
+        RGBColor(214, 39, 40),
+        RGBColor(148, 103, 189),
+        RGBColor(140, 86, 75),
+        RGBColor(227, 119, 194),
+        RGBColor(127, 127, 127),
+        RGBColor(188, 189, 34),
+        RGBColor(23, 190, 207),
+    ];
+    COLOURS[i % COLOURS.len()]
+}
+
+/// `[lo, hi]` padded by 5%, or widened by 0.5 when empty.
+fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+        (lo.min(v), hi.max(v))
+    });
+    if !(lo <= hi) {
+        (0.0, 1.0)
+    } else if lo == hi {
+        (lo - 0.5, hi + 0.5)
+    } else {
+        let pad = 0.05 * (hi - lo);
+        (lo - pad, hi + pad)
+    }
+}
+
+/// The panels side by side under `title`, as a standalone SVG document.
+///
+/// ```
+/// use nabla_inspect::diagnostics::{line_chart_svg, Panel, Series};
+/// let panel = Panel {
+///     title: "loss".into(), x_label: "epoch".into(), y_label: "loss".into(), log_y: false,
+///     series: vec![Series { name: "train".into(), points: vec![(1.0, 0.9), (2.0, 0.4)], dashed: false }],
+/// };
+/// let svg = line_chart_svg("a run", &[panel]).unwrap();
+/// assert!(svg.starts_with("<svg") && svg.contains(">\ntrain\n</text>"));
+/// ```
+pub fn line_chart_svg(title: &str, panels: &[Panel]) -> Result<String, ChartError> {
+    let mut svg = String::new();
+    {
+        let width = PANEL_WIDTH * panels.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (width, PANEL_HEIGHT + TITLE_HEIGHT))
+            .into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let root = root
+            .titled(title, ("sans-serif", 20))
+            .map_err(chart_error)?;
+        for (area, panel) in root
+            .split_evenly((1, panels.len().max(1)))
+            .iter()
+            .zip(panels)
+        {
+            draw_panel(area, panel)?;
+        }
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<(), ChartError> {
+    let transform = |y: f64| if panel.log_y { y.log10() } else { y };
+    let lines: Vec<(&Series, Vec<(f64, f64)>)> = panel
+        .series
+        .iter()
+        .map(|s| {
+            let points = s
+                .points
+                .iter()
+                .map(|&(x, y)| (x, transform(y)))
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+                .collect();
+            (s, points)
+        })
+        .collect();
+    let all = || lines.iter().flat_map(|(_, p)| p.iter());
+    let (x0, x1) = padded(all().map(|p| p.0));
+    let (y0, y1) = padded(all().map(|p| p.1));
+    let mut chart = ChartBuilder::on(area)
+        .caption(&panel.title, ("sans-serif", 16))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(chart_error)?;
+    let log_y = panel.log_y;
+    chart
+        .configure_mesh()
+        .x_desc(&panel.x_label)
+        .y_desc(&panel.y_label)
+        .y_label_formatter(&|v| {
+            if log_y {
+                format!("1e{v:.1}")
+            } else {
+                format!("{v:.3}")
+            }
+        })
+        .draw()
+        .map_err(chart_error)?;
+    for (i, (series, points)) in lines.into_iter().enumerate() {
+        let style = colour(i).stroke_width(2);
+        let drawn = if series.dashed {
+            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
+        } else {
+            chart.draw_series(LineSeries::new(points.clone(), style))
+        };
+        drawn
+            .map_err(chart_error)?
+            .label(&series.name)
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], style));
+        if points.len() <= 60 {
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|&p| Circle::new(p, 2, colour(i).filled())),
+                )
+                .map_err(chart_error)?;
+        }
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(chart_error)
+}
+
+/// One histogram panel per activation layer (every layer when the network has no
+/// non-linearity) at one probe, titled with the saturated or dead fraction.
+pub fn activation_histograms_svg(
+    layers: &[LayerInfo],
+    snapshot: &EpochSnapshot,
+    title: &str,
+) -> Result<String, ChartError> {
+    let shown: Vec<_> = snapshot
+        .layers
+        .iter()
+        .filter(|l| layers[l.layer].kind.is_activation())
+        .collect();
+    let shown = if shown.is_empty() {
+        snapshot.layers.iter().collect()
+    } else {
+        shown
+    };
+    let mut svg = String::new();
+    {
+        let width = HISTOGRAM_SIDE * shown.len().max(1) as u32;
+        let root = SVGBackend::with_string(&mut svg, (width, HISTOGRAM_SIDE + TITLE_HEIGHT))
+            .into_drawing_area();
+        root.fill(&WHITE).map_err(chart_error)?;
+        let root = root
+            .titled(title, ("sans-serif", 18))
+            .map_err(chart_error)?;
+        for (area, layer) in root.split_evenly((1, shown.len().max(1))).iter().zip(shown) {
+            let h = &layer.activation.histogram;
+            let note = match (layer.saturated, layer.dead) {
+                (Some(s), _) => format!(" ({:.1}% saturated)", 100.0 * s),
+                (_, Some(d)) => format!(" ({:.1}% dead)", 100.0 * d),
+                _ => String::new(),
+            };
+            let top = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
+            let mut chart = ChartBuilder::on(area)
+                .caption(
+                    format!("{}{note}", layers[layer.layer].name),
+                    ("sans-serif", 13),
+                )
+                .margin(6)
+                .x_label_area_size(28)
+                .y_label_area_size(48)
+                .build_cartesian_2d(h.lo..h.hi, 0.0..top)
+                .map_err(chart_error)?;
+            chart
+                .configure_mesh()
+                .x_labels(5)
+                .y_labels(5)
+                .x_label_formatter(&|v| format!("{v:.2}"))
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(chart_error)?;
+            let edges = h.edges();
+            chart
+                .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
+                    Rectangle::new(
+                        [(edges[i], 0.0), (edges[i + 1], c as f64)],
+                        colour(0).filled(),
+                    )
+                }))
+                .map_err(chart_error)?;
+        }
+        root.present().map_err(chart_error)?;
+    }
+    Ok(svg)
+}
+
+/// Every training step's gradient norm per layer with parameters, on a log scale.
+pub fn gradient_norms_svg(report: &Diagnostics, title: &str) -> Result<String, ChartError> {
+    let series = report
+        .gradient_layers
+        .iter()
+        .enumerate()
+        .map(|(k, &layer)| Series {
+            name: report.layers[layer].name.clone(),
+            points: report
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(n, s)| ((n + 1) as f64, s.norms[k]))
+                .collect(),
+            dashed: false,
+        })
+        .collect();
+    let panel = Panel {
+        title: "gradient L2 norm per layer (all parameters of the layer)".into(),
+        x_label: "training step".into(),
+        y_label: "norm".into(),
+        log_y: true,
+        series,
+    };
+    line_chart_svg(title, &[panel])
+}

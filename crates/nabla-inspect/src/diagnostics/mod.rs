@@ -1,0 +1,26 @@
+//! Training diagnostics for `Sequential` networks, the pictures of the textbook's chapter 6:
+//! per-layer histograms of activations, weights and gradients with saturated and dead fractions
+//! ([`Recorder`]), gradient norms per layer and step with a vanishing/exploding detector
+//! ([`check_gradients`]), SVG charts of all of it and of training curves, and the graph around
+//! the operation where a NaN or infinity first appeared ([`anomaly_graph`]).
+
+mod anomaly;
+mod charts;
+mod gradients;
+mod histogram;
+mod layers;
+mod recorder;
+
+pub use anomaly::anomaly_graph;
+pub use charts::{
+    ChartError, Panel, Series, activation_histograms_svg, gradient_norms_svg, line_chart_svg,
+};
+pub use gradients::{
+    AlarmKind, AlarmSummary, EXPLODING_RATIO, GradientAlarm, LayerNorm, VANISHING_RATIO,
+    check_gradients,
+};
+pub use histogram::{Histogram, TensorStats};
+pub use layers::LayerKind;
+pub use recorder::{
+    BINS, Diagnostics, EpochSnapshot, LayerInfo, LayerSnapshot, Recorder, StepNorms,
+};

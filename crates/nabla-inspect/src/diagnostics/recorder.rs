@@ -1,0 +1,278 @@
+//! [`Recorder`]: watches a `Sequential` network while it trains. Once per epoch (and once before
+//! training) it runs a fixed probe batch forward and backward and keeps, per layer, histograms of
+//! the outputs, weights and weight gradients with the saturated and dead fractions; after every
+//! training step it keeps each layer's gradient norm and checks them for vanishing or exploding.
+
+use super::gradients::{AlarmKind, AlarmSummary, GradientAlarm, LayerNorm, check_gradients};
+use super::histogram::{Histogram, TensorStats};
+use super::layers::LayerKind;
+use nabla_core::{BackwardOptions, Tensor, enable_grad, try_grad};
+use nabla_nn::Result;
+use nabla_nn::module::Sequential;
+use serde::Serialize;
+
+/// Bins of every histogram (the textbook's figures use 30).
+pub const BINS: usize = 30;
+
+/// A layer of the watched network.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerInfo {
+    pub index: usize,
+    /// `index: description`, as in warnings and charts.
+    pub name: String,
+    pub kind: LayerKind,
+    pub has_parameters: bool,
+}
+
+/// One layer at one probe.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LayerSnapshot {
+    pub layer: usize,
+    /// The layer's outputs on the probe batch.
+    pub activation: TensorStats,
+    /// Sigmoid and tanh layers: the fraction of outputs in the flat parts.
+    pub saturated: Option<f64>,
+    /// ReLU layers: the fraction of units that are 0 for the whole probe batch.
+    pub dead: Option<f64>,
+    pub weight: Option<TensorStats>,
+    /// The gradient of the probe batch's loss with respect to the weight.
+    pub weight_grad: Option<TensorStats>,
+    /// L2 norm of the gradient over all the layer's parameters, on the probe batch.
+    pub grad_norm: Option<f64>,
+}
+
+/// The network at the end of an epoch (epoch 0: before training).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EpochSnapshot {
+    pub epoch: usize,
+    /// The probe batch's loss.
+    pub loss: f64,
+    pub layers: Vec<LayerSnapshot>,
+}
+
+/// Gradient norms of one training step, in the order of [`Diagnostics::gradient_layers`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StepNorms {
+    pub epoch: usize,
+    /// 1-based within the epoch.
+    pub step: usize,
+    pub norms: Vec<f64>,
+}
+
+/// Everything recorded: what `diagnostics.json` holds.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Diagnostics {
+    pub layers: Vec<LayerInfo>,
+    pub probe_samples: usize,
+    pub bins: usize,
+    pub epochs: Vec<EpochSnapshot>,
+    /// Indices of the layers with parameters, first to last.
+    pub gradient_layers: Vec<usize>,
+    pub steps: Vec<StepNorms>,
+    pub alarms: Vec<AlarmSummary>,
+}
+
+/// Collects [`Diagnostics`] for one network.
+///
+/// ```
+/// use nabla_core::{DType, Generator, Tensor};
+/// use nabla_inspect::diagnostics::Recorder;
+/// use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
+/// let config = MlpConfig { input: 4, hidden: vec![8], outputs: 2, activation: Hidden::Sigmoid,
+///     init: WeightInit::Std(1.0), batch_norm: false, dropout: 0.0 };
+/// let net = config.build(DType::F64, &mut Generator::new(0)).unwrap();
+/// let mut recorder = Recorder::new(&net);
+/// let x = Tensor::full(&[16, 4], 10.0, DType::F64);
+/// recorder.snapshot(0, &net, &x, |logits| Ok(logits.sum())).unwrap();
+/// let sigmoid = &recorder.report().epochs[0].layers[1];
+/// assert_eq!(sigmoid.saturated, Some(1.0)); // inputs of 10 push every unit to 0 or 1
+/// assert_eq!(recorder.report().gradient_layers, [0, 2]);
+/// ```
+pub struct Recorder {
+    report: Diagnostics,
+    /// Alarms of the epoch in progress, with their step.
+    pending: Vec<(usize, GradientAlarm)>,
+    steps_in_epoch: usize,
+}
+
+/// The parameters of layer `layer` with their names within it.
+fn layer_parameters(net: &Sequential, layer: usize) -> Vec<(String, Tensor)> {
+    net.layers()[layer].named_parameters()
+}
+
+fn l2(values: &[f64]) -> f64 {
+    values.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+impl Recorder {
+    pub fn new(net: &Sequential) -> Recorder {
+        let layers: Vec<LayerInfo> = net
+            .layers()
+            .iter()
+            .enumerate()
+            .map(|(index, layer)| {
+                let description = layer.describe();
+                LayerInfo {
+                    index,
+                    kind: LayerKind::of(&description),
+                    name: format!("{index}: {description}"),
+                    has_parameters: !layer.named_parameters().is_empty(),
+                }
+            })
+            .collect();
+        Recorder {
+            report: Diagnostics {
+                gradient_layers: layers
+                    .iter()
+                    .filter(|l| l.has_parameters)
+                    .map(|l| l.index)
+                    .collect(),
+                layers,
+                probe_samples: 0,
+                bins: BINS,
+                epochs: Vec::new(),
+                steps: Vec::new(),
+                alarms: Vec::new(),
+            },
+            pending: Vec::new(),
+            steps_in_epoch: 0,
+        }
+    }
+
+    pub fn report(&self) -> &Diagnostics {
+        &self.report
+    }
+
+    /// Runs the probe batch `x` through `net` (put it in evaluation mode first so the probe
+    /// neither moves batch-norm statistics nor draws dropout masks) and `loss`, and records every
+    /// layer after `epoch`. Gradients come from a functional backward, so the parameters'
+    /// `.grad` are left as they were.
+    pub fn snapshot(
+        &mut self,
+        epoch: usize,
+        net: &Sequential,
+        x: &Tensor,
+        loss: impl Fn(&Tensor) -> Result<Tensor>,
+    ) -> Result<&EpochSnapshot> {
+        let (outputs, loss, params, grads) = enable_grad(|| -> Result<_> {
+            let outputs = net.forward_trace(x)?;
+            let loss = loss(outputs.last().unwrap_or(x))?;
+            let params: Vec<(usize, String, Tensor)> = (0..net.len())
+                .flat_map(|i| {
+                    layer_parameters(net, i)
+                        .into_iter()
+                        .map(move |(name, p)| (i, name, p))
+                })
+                .collect();
+            let refs: Vec<&Tensor> = params.iter().map(|(_, _, p)| p).collect();
+            let grads = try_grad(&[&loss], None, &refs, BackwardOptions::default())?;
+            Ok((outputs, loss, params, grads))
+        })?;
+        let layers = outputs
+            .iter()
+            .enumerate()
+            .map(|(i, output)| {
+                let kind = self.report.layers[i].kind;
+                let values = output.to_f64_vec();
+                let histogram = match kind.output_range() {
+                    Some((lo, hi)) => Histogram::new(&values, lo, hi, BINS),
+                    None => Histogram::spanning(&values, BINS),
+                };
+                let units = output.shape().last().copied().unwrap_or(1);
+                let mine = || {
+                    params
+                        .iter()
+                        .zip(&grads)
+                        .filter(move |((layer, _, _), _)| *layer == i)
+                };
+                let weight = mine().find(|((_, name, _), _)| name == "weight");
+                let stats = |t: &Tensor| {
+                    let v = t.to_f64_vec();
+                    TensorStats::new(&v, Histogram::spanning(&v, BINS))
+                };
+                let squares: Vec<f64> = mine().map(|(_, g)| l2(&g.to_f64_vec())).collect();
+                LayerSnapshot {
+                    layer: i,
+                    saturated: kind.saturated(&values),
+                    dead: kind.dead(&values, units),
+                    activation: TensorStats::new(&values, histogram),
+                    weight: weight.map(|((_, _, w), _)| stats(w)),
+                    weight_grad: weight.map(|(_, g)| stats(g)),
+                    grad_norm: (!squares.is_empty()).then(|| l2(&squares)),
+                }
+            })
+            .collect();
+        self.report.probe_samples = x.shape().first().copied().unwrap_or(1);
+        self.report.epochs.push(EpochSnapshot {
+            epoch,
+            loss: loss.to_f64_vec()[0],
+            layers,
+        });
+        Ok(self.report.epochs.last().expect("just pushed"))
+    }
+
+    /// Records the gradient norm of each layer with parameters after a training step's backward
+    /// (from the parameters' `.grad`; a parameter without one counts as 0) and checks them.
+    /// Returns the step's alarm, if any; [`Recorder::finish_epoch`] summarises them.
+    pub fn record_step(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        net: &Sequential,
+    ) -> Option<GradientAlarm> {
+        let norms: Vec<LayerNorm> = self
+            .report
+            .gradient_layers
+            .iter()
+            .map(|&i| {
+                let squares: Vec<f64> = layer_parameters(net, i)
+                    .iter()
+                    .map(|(_, p)| p.grad().map_or(0.0, |g| l2(&g.to_f64_vec())))
+                    .collect();
+                LayerNorm {
+                    layer: self.report.layers[i].name.clone(),
+                    norm: l2(&squares),
+                }
+            })
+            .collect();
+        let alarm = check_gradients(&norms);
+        self.report.steps.push(StepNorms {
+            epoch,
+            step,
+            norms: norms.iter().map(|n| n.norm).collect(),
+        });
+        self.steps_in_epoch += 1;
+        if let Some(a) = &alarm {
+            self.pending.push((step, a.clone()));
+        }
+        alarm
+    }
+
+    /// Closes `epoch`: one summary per kind of alarm that went off during its steps, kept in
+    /// the report and returned for printing.
+    pub fn finish_epoch(&mut self, epoch: usize) -> Vec<AlarmSummary> {
+        let pending = std::mem::take(&mut self.pending);
+        let of_steps = std::mem::take(&mut self.steps_in_epoch);
+        let summaries: Vec<AlarmSummary> = [
+            AlarmKind::NonFinite,
+            AlarmKind::Exploding,
+            AlarmKind::Vanishing,
+        ]
+        .into_iter()
+        .filter_map(|kind| {
+            let mut of_kind = pending.iter().filter(|(_, a)| a.kind() == kind);
+            let (first_step, first) = of_kind.next()?;
+            Some(AlarmSummary {
+                epoch,
+                kind,
+                steps: 1 + of_kind.count(),
+                of_steps,
+                first_step: *first_step,
+                first: first.clone(),
+            })
+        })
+        .collect();
+        self.report.alarms.extend(summaries.iter().cloned());
+        summaries
+    }
+}
