@@ -11,17 +11,26 @@ use rayon::prelude::*;
 /// Products of at least this many multiply-adds use all threads inside one GEMM.
 const PARALLEL_FLOPS: usize = 48 * 48 * 48;
 
-/// `a @ b` for `a: [..., m, k]`, `b: [..., k, n]` with broadcast batch dims `batch`.
+/// `a @ b` for `a: [..., m, k]`, `b: [..., k, n]` with broadcast batch dims `batch`, plus
+/// `bias` (`n` values added to every row) when given: the GEMM accumulates onto rows that
+/// start as the bias, so the addition costs no pass of its own.
 pub(crate) fn matmul<T: Float>(
     a: &Tensor,
     b: &Tensor,
     batch: &[usize],
-    m: usize,
-    k: usize,
-    n: usize,
+    (m, k, n): (usize, usize, usize),
+    bias: Option<&[T]>,
 ) -> Vec<T> {
     let batch_count: usize = batch.iter().product();
-    let mut out = vec![T::default(); batch_count * m * n];
+    let mut out = match bias {
+        Some(row) => row
+            .iter()
+            .copied()
+            .cycle()
+            .take(batch_count * m * n)
+            .collect(),
+        None => vec![T::default(); batch_count * m * n],
+    };
     if out.is_empty() {
         return out;
     }
@@ -71,14 +80,14 @@ pub(crate) fn matmul<T: Float>(
                 dst.as_mut_ptr(),
                 1,
                 n as isize,
-                false,
+                bias.is_some(),
                 sa.as_ptr().add(oa[i]),
                 a_cs,
                 a_rs,
                 sb.as_ptr().add(ob[i]),
                 b_cs,
                 b_rs,
-                T::default(),
+                T::one(),
                 T::one(),
                 false,
                 false,

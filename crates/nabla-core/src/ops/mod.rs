@@ -6,6 +6,7 @@ pub mod compare;
 pub mod creation;
 pub mod index;
 pub mod inplace;
+pub mod linear;
 pub mod matmul;
 pub mod reduce;
 pub mod unary;

@@ -125,11 +125,7 @@ impl Module for Linear {
                 format!("last dim {}", self.in_features()),
             ));
         }
-        let y = x.try_matmul(&self.weight.t())?;
-        Ok(match &self.bias {
-            Some(b) => y.try_add(b)?,
-            None => y,
-        })
+        Ok(x.try_linear(&self.weight, self.bias.as_ref())?)
     }
 
     fn describe(&self) -> String {

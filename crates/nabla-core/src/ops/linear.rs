@@ -1,0 +1,122 @@
+//! The affine map of a linear layer, `y = x·Wᵀ + b` with PyTorch's weight layout `[out, in]`,
+//! as one operation: the GEMM starts from rows holding the bias (no separate addition pass),
+//! and backward produces the weight's gradient directly in its `[out, in]` layout.
+
+use super::{Save, ok, record};
+use crate::autograd::node::Backward;
+use crate::error::{Error, Result};
+use crate::kernels::{dispatch_float, matmul::matmul};
+use crate::tensor::Tensor;
+
+struct LinearBackward;
+
+/// `t` with its leading dims merged: `[rows, last]`.
+fn rows(t: &Tensor) -> Tensor {
+    let last = *t.shape().last().expect("at least one dim");
+    t.reshape(&[t.numel() / last.max(1), last])
+}
+
+impl Backward for LinearBackward {
+    fn name(&self) -> &'static str {
+        "LinearBackward"
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+        let (x, w) = (&saved[0], &saved[1]);
+        let g = rows(grad);
+        vec![
+            needs[0].then(|| grad.matmul(w)),
+            needs[1].then(|| g.t().matmul(&rows(x))),
+            needs
+                .get(2)
+                .copied()
+                .unwrap_or(false)
+                .then(|| g.sum_dims(&[0], false)),
+        ]
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let (x, w) = (&saved[0], &saved[1]);
+        let through_x = tangents[0].try_linear(w, tangents.get(2))?;
+        through_x.try_add(&x.try_linear(&tangents[1], None)?)
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_linear(&inputs[1], inputs.get(2)))
+    }
+}
+
+impl Tensor {
+    /// `x·Wᵀ + b` over the last dim of `x`, for a weight `[out, in]` and a bias `[out]`.
+    /// Gradients: `dx = g·W`, `dW = gᵀ·x`, `db = Σ g` over the leading dims.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
+    /// let w = Tensor::from_vec(vec![1.0f32, 0.0, 0.0, 1.0, 1.0, 1.0], &[3, 2]);
+    /// let b = Tensor::from_vec(vec![0.5f32, 0.5, 0.5], &[3]);
+    /// assert_eq!(x.linear(&w, Some(&b)).to_vec::<f32>(), vec![1.5, 2.5, 3.5]);
+    /// ```
+    pub fn try_linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
+        let [out_features, in_features] = *weight.shape() else {
+            return Err(Error::invalid(
+                "linear",
+                format!(
+                    "the weight must be [out, in], got shape {:?}",
+                    weight.shape()
+                ),
+            ));
+        };
+        if self.shape().last() != Some(&in_features) {
+            return Err(Error::shapes(
+                "linear",
+                self.shape(),
+                weight.shape(),
+                "the input's last dim must equal the weight's in-features",
+            ));
+        }
+        for t in std::iter::once(weight).chain(bias) {
+            if t.dtype() != self.dtype() {
+                return Err(Error::DTypeMismatch {
+                    op: "linear",
+                    lhs: self.dtype(),
+                    rhs: t.dtype(),
+                });
+            }
+        }
+        if let Some(b) = bias
+            && b.shape() != [out_features]
+        {
+            return Err(Error::shapes(
+                "linear",
+                weight.shape(),
+                b.shape(),
+                "the bias must be [out]",
+            ));
+        }
+        // The kernel reads the merged view directly; it is not an operation of the graph.
+        let x = crate::no_grad(|| rows(self));
+        let mut shape = self.shape().to_vec();
+        *shape.last_mut().expect("checked above") = out_features;
+        let m = x.shape()[0];
+        let out = dispatch_float!("linear", self.dtype(), T => {
+            let bias_values = bias.map(|b| b.to_vec::<T>());
+            let y = matmul::<T>(&x, &weight.t(), &[], (m, in_features, out_features), bias_values.as_deref());
+            Tensor::from_vec(y, &shape)
+        });
+        let mut inputs = vec![self, weight];
+        inputs.extend(bias);
+        Ok(record(
+            out,
+            &inputs,
+            LinearBackward,
+            &[Save::Input(0), Save::Input(1)],
+        ))
+    }
+
+    /// Panicking form of [`Tensor::try_linear`].
+    #[track_caller]
+    pub fn linear(&self, weight: &Tensor, bias: Option<&Tensor>) -> Tensor {
+        ok(self.try_linear(weight, bias))
+    }
+}
