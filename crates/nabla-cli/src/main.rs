@@ -25,6 +25,8 @@ enum Command {
     Train(commands::train::TrainArgs),
     /// Measure autograd overhead and matmul throughput (use a release build).
     Bench(commands::bench::BenchArgs),
+    /// Train several runs that differ in one setting and compare their curves.
+    Compare(commands::compare::CompareArgs),
     /// Differentiate an expression at a point: value, gradient, Hessian, chain rule, graph.
     Grad(commands::grad::GradArgs),
 }
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         }
         match cli.command {
             Command::Train(args) => commands::train::run(&args, epochs_given),
+            Command::Compare(args) => commands::compare::run(&args),
             Command::Bench(args) => commands::bench::run(&args),
             Command::Grad(args) => commands::grad::run(&args),
         }

@@ -80,6 +80,10 @@ pub struct TrainConfig {
     pub batch_norm: bool,
     pub dropout: f64,
     pub seed: u64,
+    /// Train on the first N training images only (runs saved before this setting existed
+    /// trained on all of them).
+    #[serde(default)]
+    pub train_subset: Option<usize>,
 }
 
 impl TrainConfig {
@@ -114,6 +118,9 @@ impl TrainConfig {
         }
         if let Some(v) = self.clip_value {
             positive("--clip-value", v)?;
+        }
+        if self.train_subset == Some(0) {
+            return Err("--train-subset must be at least 1, got 0".into());
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));

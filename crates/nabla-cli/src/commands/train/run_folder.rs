@@ -68,6 +68,13 @@ impl RunFolder {
         &self.dir
     }
 
+    /// Writes `contents` to the file `name` of the folder (charts and reports).
+    pub fn write(&self, name: &str, contents: &str) -> CliResult {
+        let path = self.dir.join(name);
+        std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(())
+    }
+
     /// Writes `config.json`, creating the folder if needed.
     pub fn write_config(&self, config: &TrainConfig) -> CliResult {
         std::fs::create_dir_all(&self.dir)

@@ -1,17 +1,36 @@
 //! The training loop: forward, fused softmax cross-entropy, backward, optional weight decay and
-//! clipping, optimiser step; then evaluation on the test set, a checkpoint and a metrics line.
+//! clipping, optimiser step; then evaluation on the test set, a checkpoint, a metrics line and
+//! the curves. Runs in-process for `nabla train` and for each run of `nabla compare`, and hands
+//! back the metrics history (and the diagnostics with `--diagnose`).
 
+use super::charts::curves_svg;
 use super::config::TrainConfig;
+use super::diagnose::{Diagnosis, anomaly_error};
+use super::progress::Console;
 use super::run_folder::{EpochMetrics, RunFolder};
 use crate::CliResult;
-use indicatif::{ProgressBar, ProgressStyle};
-use nabla_core::{DType, Generator, Tensor, no_grad};
+use nabla_core::{DType, Generator, Tensor, detect_anomaly, no_grad};
+use nabla_inspect::diagnostics::Diagnostics;
 use nabla_nn::clip::{clip_grad_norm, clip_grad_value};
 use nabla_nn::data::{DataLoader, Dataset, Mnist};
 use nabla_nn::loss::try_cross_entropy;
 use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::Optimizer;
 use std::time::Instant;
+
+/// What a run watches besides training itself.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct RunOptions {
+    pub diagnose: bool,
+    pub detect_anomaly: bool,
+}
+
+/// What a finished run hands back.
+pub struct Outcome {
+    /// Every epoch's metrics, including those before a resume.
+    pub history: Vec<EpochMetrics>,
+    pub diagnostics: Option<Diagnostics>,
+}
 
 /// Samples per evaluation batch (no graph is kept, so larger is cheaper).
 const EVAL_BATCH: usize = 1000;
@@ -43,28 +62,16 @@ fn evaluate(net: &Sequential, data: &Dataset) -> CliResult<(f64, f64)> {
     Ok((loss / n, hits as f64 / n))
 }
 
-fn progress_bar(quiet: bool, batches: usize, epoch: usize, epochs: usize) -> ProgressBar {
-    if quiet {
-        return ProgressBar::hidden();
-    }
-    // indicatif draws nothing when stderr is not a terminal, so piped output stays clean.
-    let bar = ProgressBar::new(batches as u64);
-    bar.set_style(
-        ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(format!("{epoch}/{epochs}"));
-    bar
-}
-
+/// Trains `config` on `data` into `folder` (resuming from its checkpoint when `resume`),
+/// reporting on `console`.
 pub fn train(
     config: &TrainConfig,
     data: &Mnist,
     folder: &RunFolder,
-    quiet: bool,
+    options: &RunOptions,
     resume: bool,
-) -> CliResult {
+    console: &mut Console,
+) -> CliResult<Outcome> {
     let mut rng = Generator::new(config.seed);
     let mut net = config.model().build(DType::F32, &mut rng)?;
     let params = net.named_parameters();
@@ -76,34 +83,50 @@ pub fn train(
         0
     };
     if first_epoch >= config.epochs {
-        println!(
+        console.note(&format!(
             "{}: already trained for {first_epoch} epochs; pass --epochs to train longer",
             folder.path().display()
-        );
-        return Ok(());
+        ));
+        return Ok(Outcome {
+            history: folder.read_metrics()?,
+            diagnostics: None,
+        });
     }
     folder.write_config(config)?;
     let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
-    if !quiet {
-        println!("{}", net.describe());
-        println!(
-            "{} parameters, {} training and {} test images, run folder {}",
-            params.iter().map(|(_, p)| p.numel()).sum::<usize>(),
-            data.train.len(),
-            data.test.len(),
-            folder.path().display()
-        );
+    console.begin(
+        &net.describe(),
+        params.iter().map(|(_, p)| p.numel()).sum(),
+        data.train.len(),
+        data.test.len(),
+        folder.path(),
+    );
+    let mut diagnosis = options.diagnose.then(|| Diagnosis::new(&net, &data.train));
+    if let Some(d) = &mut diagnosis {
+        d.probe(first_epoch, &mut net, folder)?;
     }
     for epoch in first_epoch..config.epochs {
         let lr = schedule.lr(epoch);
         optimizer.set_learning_rate(lr);
         net.set_training(true);
-        let bar = progress_bar(quiet, loader.num_batches(), epoch + 1, config.epochs);
+        console.epoch_started(epoch + 1, config.epochs, loader.num_batches());
         let start = Instant::now();
         let (mut loss_sum, mut hits, mut seen) = (0.0, 0, 0);
         for (step, batch) in loader.epoch(epoch as u64).enumerate() {
-            let logits = net.try_forward(&batch.features)?;
-            let loss = try_cross_entropy(&logits, &batch.targets)?;
+            optimizer.zero_grad();
+            let forward_backward = || -> CliResult<(Tensor, Tensor)> {
+                let logits = net.try_forward(&batch.features)?;
+                let loss = try_cross_entropy(&logits, &batch.targets)?;
+                loss.try_backward()?;
+                Ok((logits, loss))
+            };
+            let (logits, loss) = if options.detect_anomaly {
+                detect_anomaly(forward_backward).map_err(|anomaly| {
+                    anomaly_error(&anomaly, &params, folder, epoch + 1, step + 1)
+                })??
+            } else {
+                forward_backward()?
+            };
             let loss_value = loss.item::<f32>() as f64;
             if !loss_value.is_finite() {
                 return Err(format!(
@@ -113,8 +136,9 @@ pub fn train(
                 )
                 .into());
             }
-            optimizer.zero_grad();
-            loss.try_backward()?;
+            if let Some(d) = &mut diagnosis {
+                d.step(epoch + 1, step + 1, &net);
+            }
             if config.coupled_weight_decay() {
                 for (_, p) in &params {
                     if let Some(g) = p.grad() {
@@ -132,18 +156,14 @@ pub fn train(
             loss_sum += loss_value * batch.len() as f64;
             hits += correct(&logits, &batch.targets);
             seen += batch.len();
-            bar.inc(1);
-            if step % 20 == 0 {
-                let rate = seen as f64 / start.elapsed().as_secs_f64();
-                bar.set_message(format!(
-                    "loss {:.4} acc {:.2}% {rate:.0} samples/s",
-                    loss_sum / seen as f64,
-                    100.0 * hits as f64 / seen as f64
-                ));
-            }
+            console.step(
+                step,
+                loss_sum / seen as f64,
+                hits as f64 / seen as f64,
+                seen as f64 / start.elapsed().as_secs_f64(),
+            );
         }
         let train_seconds = start.elapsed().as_secs_f64();
-        bar.finish_and_clear();
         net.set_training(false);
         let (test_loss, test_acc) = evaluate(&net, &data.test)?;
         if !test_loss.is_finite() {
@@ -163,30 +183,29 @@ pub fn train(
             seconds: start.elapsed().as_secs_f64(),
             samples_per_second: seen as f64 / train_seconds,
         };
-        println!(
-            "epoch {:>2}/{}  lr {:.2e}  train loss {:.4} acc {:.2}%  test loss {:.4} acc {:.2}%  {:.1}s ({:.0} samples/s)",
-            metrics.epoch,
-            config.epochs,
-            lr,
-            metrics.train_loss,
-            100.0 * metrics.train_acc,
-            metrics.test_loss,
-            100.0 * metrics.test_acc,
-            metrics.seconds,
-            metrics.samples_per_second
-        );
+        console.epoch_finished(&metrics, config.epochs);
         folder.save_checkpoint(&net.state_dict(), &optimizer.state_dict(), epoch + 1)?;
         folder.append_metrics(&metrics)?;
+        let history = folder.read_metrics()?;
+        let title = format!("{} after {} epochs", folder.path().display(), epoch + 1);
+        folder.write("curves.svg", &curves_svg(&title, &history)?)?;
+        if let Some(d) = &mut diagnosis {
+            d.finish_epoch(epoch + 1, console, folder)?;
+            d.probe(epoch + 1, &mut net, folder)?;
+        }
     }
     let history = folder.read_metrics()?;
     if let Some(last) = history.last() {
         let total: f64 = history.iter().map(|m| m.seconds).sum();
-        println!(
+        console.note(&format!(
             "final test accuracy {:.2}% after {} epochs ({total:.1}s of training); run folder {}",
             100.0 * last.test_acc,
             last.epoch,
             folder.path().display()
-        );
+        ));
     }
-    Ok(())
+    Ok(Outcome {
+        history,
+        diagnostics: diagnosis.map(|d| d.report().clone()),
+    })
 }
