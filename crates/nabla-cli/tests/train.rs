@@ -1,107 +1,18 @@
 //! `nabla train` end to end, on a tiny synthetic MNIST-format folder: the run folder it writes,
 //! resuming, the one-line errors bad input gets, and that a failed run keeps the last checkpoint.
 
+mod common;
+
+use common::{TempDir, nabla, write_mnist};
 use nabla_nn::checkpoint::{Metadata, load_safetensors};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::process::Output;
 
-const TRAIN_IMAGES: usize = 64;
-const TEST_IMAGES: usize = 32;
-const SIDE: usize = 28;
-
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("nabla-train-{}-{n}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-
-    fn arg(&self, name: &str) -> String {
-        self.path(name).display().to_string()
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn idx_bytes(type_code: u8, dims: &[usize], body: &[u8]) -> Vec<u8> {
-    let mut bytes = vec![0, 0, type_code, dims.len() as u8];
-    for &d in dims {
-        bytes.extend((d as u32).to_be_bytes());
-    }
-    bytes.extend(body);
-    bytes
-}
-
-/// `n` images where digit `i % 10` lights up rows `2d + 4` and `2d + 5` over faint noise, and
-/// their labels: a pattern a small net learns in a few steps.
-fn synthetic_split(n: usize, seed: u32) -> (Vec<u8>, Vec<u8>) {
-    let mut state = seed;
-    let mut noise = || {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        (state >> 27) as u8
-    };
-    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let mut pixels = Vec::with_capacity(n * SIDE * SIDE);
-    for &digit in &labels {
-        let band = 2 * usize::from(digit) + 4..2 * usize::from(digit) + 6;
-        for row in 0..SIDE {
-            for _ in 0..SIDE {
-                pixels.push(if band.contains(&row) {
-                    200 + noise()
-                } else {
-                    noise()
-                });
-            }
-        }
-    }
-    (pixels, labels)
-}
-
-/// Writes the four raw IDX files of a synthetic MNIST folder `name` and returns its path.
-fn write_mnist(dir: &TempDir, name: &str) -> PathBuf {
-    let folder = dir.path(name);
-    std::fs::create_dir_all(&folder).unwrap();
-    for (prefix, n, seed) in [("train", TRAIN_IMAGES, 1), ("t10k", TEST_IMAGES, 2)] {
-        let (pixels, labels) = synthetic_split(n, seed);
-        let images = idx_bytes(0x08, &[n, SIDE, SIDE], &pixels);
-        std::fs::write(folder.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
-        let labels = idx_bytes(0x08, &[n], &labels);
-        std::fs::write(folder.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
-    }
-    folder
-}
-
-/// Runs `nabla train` with `args` in `dir`, checking that no terminal escape codes are printed.
+/// Runs `nabla train` with `args` in `dir`.
 fn train(dir: &TempDir, args: &[&str]) -> Output {
-    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .arg("train")
-        .args(args)
-        .current_dir(&dir.0)
-        .output()
-        .unwrap();
-    for stream in [&output.stdout, &output.stderr] {
-        assert!(
-            !stream.contains(&0x1b),
-            "escape codes in {:?}",
-            String::from_utf8_lossy(stream)
-        );
-    }
-    output
+    let mut all = vec!["train"];
+    all.extend(args);
+    nabla(dir, &all)
 }
 
 /// Stdout of a run that must succeed with nothing on stderr.

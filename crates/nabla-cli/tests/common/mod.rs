@@ -1,0 +1,124 @@
+//! What the CLI test binaries share: temporary directories, synthetic MNIST-format folders,
+//! and running `nabla` without terminal escape codes.
+
+// Each test binary compiles this module and uses a different part of it.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const TRAIN_IMAGES: usize = 64;
+const TEST_IMAGES: usize = 32;
+const SIDE: usize = 28;
+
+/// A fresh directory under the system temp dir, removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("nabla-cli-{}-{n}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    pub fn arg(&self, name: &str) -> String {
+        self.path(name).display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn idx_bytes(type_code: u8, dims: &[usize], body: &[u8]) -> Vec<u8> {
+    let mut bytes = vec![0, 0, type_code, dims.len() as u8];
+    for &d in dims {
+        bytes.extend((d as u32).to_be_bytes());
+    }
+    bytes.extend(body);
+    bytes
+}
+
+/// Pixel levels of a synthetic image (noise of 0 to 31 is added to each).
+#[derive(Copy, Clone)]
+pub struct Look {
+    pub band: u8,
+    pub background: u8,
+}
+
+/// Bright bands on a dark background, like MNIST.
+pub const DARK: Look = Look {
+    band: 200,
+    background: 0,
+};
+
+/// `n` images where digit `i % 10` marks rows `2d + 4` and `2d + 5` at `look.band` over
+/// `look.background`, and their labels: a pattern a small net learns in a few steps.
+fn synthetic_split(n: usize, seed: u32, look: Look) -> (Vec<u8>, Vec<u8>) {
+    let mut state = seed;
+    let mut noise = || {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (state >> 27) as u8
+    };
+    let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+    let mut pixels = Vec::with_capacity(n * SIDE * SIDE);
+    for &digit in &labels {
+        let band = 2 * usize::from(digit) + 4..2 * usize::from(digit) + 6;
+        for row in 0..SIDE {
+            for _ in 0..SIDE {
+                let level = if band.contains(&row) {
+                    look.band
+                } else {
+                    look.background
+                };
+                pixels.push(level + noise());
+            }
+        }
+    }
+    (pixels, labels)
+}
+
+/// Writes the four raw IDX files of a synthetic MNIST folder `name` and returns its path.
+pub fn write_mnist(dir: &TempDir, name: &str) -> PathBuf {
+    write_mnist_looking(dir, name, DARK)
+}
+
+/// [`write_mnist`] with images of the given look.
+pub fn write_mnist_looking(dir: &TempDir, name: &str, look: Look) -> PathBuf {
+    let folder = dir.path(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    for (prefix, n, seed) in [("train", TRAIN_IMAGES, 1), ("t10k", TEST_IMAGES, 2)] {
+        let (pixels, labels) = synthetic_split(n, seed, look);
+        let images = idx_bytes(0x08, &[n, SIDE, SIDE], &pixels);
+        std::fs::write(folder.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
+        let labels = idx_bytes(0x08, &[n], &labels);
+        std::fs::write(folder.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();
+    }
+    folder
+}
+
+/// Runs `nabla` with `args` in `dir`, checking that no terminal escape codes are printed.
+pub fn nabla(dir: &TempDir, args: &[&str]) -> Output {
+    let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(args)
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    for stream in [&output.stdout, &output.stderr] {
+        assert!(
+            !stream.contains(&0x1b),
+            "escape codes in {:?}",
+            String::from_utf8_lossy(stream)
+        );
+    }
+    output
+}
