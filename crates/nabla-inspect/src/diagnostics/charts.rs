@@ -80,6 +80,17 @@ fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
+/// The legend's corner on the right: below the lines when they end in the upper half (rising
+/// accuracy), above them otherwise (falling loss).
+fn legend_position(ends: &[f64], (lo, hi): (f64, f64)) -> SeriesLabelPosition {
+    let middle = (lo + hi) / 2.0;
+    if ends.iter().filter(|&&y| y > middle).count() * 2 > ends.len() {
+        SeriesLabelPosition::LowerRight
+    } else {
+        SeriesLabelPosition::UpperRight
+    }
+}
+
 /// The panels side by side under `title`, as a standalone SVG document.
 ///
 /// ```
@@ -129,6 +140,10 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         })
         .collect();
     let all = || lines.iter().flat_map(|(_, p)| p.iter());
+    let ends: Vec<f64> = lines
+        .iter()
+        .filter_map(|(_, p)| p.last().map(|l| l.1))
+        .collect();
     let (x0, x1) = padded(all().map(|p| p.0));
     let (y0, y1) = padded(all().map(|p| p.1));
     let mut chart = ChartBuilder::on(area)
@@ -177,7 +192,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
+        .position(legend_position(&ends, (y0, y1)))
         .draw()
         .map_err(chart_error)
 }
