@@ -65,12 +65,13 @@ fn colour(i: usize) -> RGBColor {
     COLOURS[i % COLOURS.len()]
 }
 
-/// `[lo, hi]` padded by 5%, or widened by 0.5 when empty.
+/// `[lo, hi]` of the (finite) values padded by 5%; widened by 0.5 for a single value, `[0, 1]`
+/// for none.
 fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
-    if !(lo <= hi) {
+    if lo > hi {
         (0.0, 1.0)
     } else if lo == hi {
         (lo - 0.5, hi + 0.5)
