@@ -1,42 +1,63 @@
-//! `nabla bench`: per-op autograd overhead and f32 matmul throughput, printed as a table and as
-//! JSON. Each figure is the best of several timed repetitions after a warm-up.
+//! `nabla bench`: the engine's speed on fixed workloads (two MNIST training runs, per-op autograd
+//! overhead, f32 matmul throughput) and the machine's FMA peak they are measured against, printed
+//! as a table and as one JSON object. `benches/peer_pytorch.py` runs the same workloads in
+//! PyTorch and prints the same keys.
+//!
+//! With several workloads selected, each runs in a fresh child process of this binary, so each
+//! peak-memory figure belongs to its workload alone.
+
+mod matmul;
+mod memory;
+mod mlp;
+mod overhead;
+mod peak;
+mod report;
 
 use crate::CliResult;
-use clap::Args;
-use nabla_core::{DType, Generator, Tensor, no_grad};
-use serde::Serialize;
+use clap::{Args, ValueEnum};
+use report::Report;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+/// One measurement `nabla bench` can run.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Workload {
+    /// MLP 784-100-10, SGD, batch 100: seconds per MNIST epoch.
+    MnistMlp,
+    /// MLP 784-1024-1024-10, Adam, batch 128: training samples per second.
+    WideMlp,
+    /// A chain of elementwise ops on a 1-element tensor: time per op.
+    Overhead,
+    /// Square f32 matrix products: GFLOP/s.
+    Matmul,
+    /// A register-only FMA loop: the machine's f32 peak, one thread and all threads.
+    Peak,
+}
 
 #[derive(Args)]
 pub struct BenchArgs {
-    /// Matrix sizes for the matmul benchmark.
-    #[arg(long, value_delimiter = ',', default_values_t = [128, 256, 512, 1024, 2048])]
+    /// Workloads to run; several run one after the other, each in a fresh process.
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [
+        Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul, Workload::Peak,
+    ])]
+    workloads: Vec<Workload>,
+    /// Matrix sizes for the matmul workload.
+    #[arg(long, value_delimiter = ',', default_values_t = [128, 512, 1024, 2048])]
     sizes: Vec<usize>,
-    /// Length of the op chain for the overhead benchmark.
+    /// Length of the op chain for the overhead workload.
     #[arg(long, default_value_t = 10_000)]
     chain: usize,
+    /// Folder with the MNIST IDX files for the training workloads.
+    #[arg(long, default_value = "data/mnist")]
+    data: PathBuf,
     /// Print only the JSON line.
     #[arg(long)]
     json: bool,
 }
 
-#[derive(Serialize)]
-struct MatmulFigure {
-    n: usize,
-    seconds: f64,
-    gflops: f64,
-}
-
-#[derive(Serialize)]
-struct Report {
-    threads: usize,
-    chain_length: usize,
-    overhead_ns_per_op: f64,
-    forward_ns_per_op: f64,
-    matmul_f32: Vec<MatmulFigure>,
-}
-
-/// Best time of `f` over repetitions lasting about `budget` in total (at least 3 runs).
+/// Best time of `f` over repetitions lasting about `budget` in total (at least 3 runs), after
+/// one untimed warm-up run.
 fn best_time(budget: Duration, mut f: impl FnMut()) -> f64 {
     f();
     let start = Instant::now();
@@ -51,59 +72,75 @@ fn best_time(budget: Duration, mut f: impl FnMut()) -> f64 {
     best
 }
 
-/// A chain of `n` multiplications on a one-element tensor: forward only, and forward + backward.
-fn overhead(n: usize) -> (f64, f64) {
-    let forward = || {
-        let x = Tensor::scalar(1.0f32).requires_grad();
-        let mut y = x.clone();
-        for _ in 0..n {
-            y = &y * 1.0001;
+/// Runs one workload in this process.
+fn run_here(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
+    let mut report = Report::new();
+    match workload {
+        Workload::MnistMlp => report.mnist_mlp = Some(mlp::mnist_mlp(&args.data)?),
+        Workload::WideMlp => report.wide_mlp = Some(mlp::wide_mlp(&args.data)?),
+        Workload::Overhead => report.overhead = Some(overhead::overhead(args.chain)),
+        Workload::Matmul => {
+            report.matmul_f32 = Some(args.sizes.iter().map(|&n| matmul::matmul(n)).collect())
         }
-        (x, y)
-    };
-    let fwd = best_time(Duration::from_millis(500), || {
-        forward();
-    });
-    let both = best_time(Duration::from_millis(500), || {
-        let (_x, y) = forward();
-        y.backward();
-    });
-    (both / n as f64 * 1e9, fwd / n as f64 * 1e9)
+        Workload::Peak => report.fma_peak = Some(peak::fma_peak()),
+    }
+    Ok(report)
 }
 
-fn matmul(n: usize) -> MatmulFigure {
-    let mut generator = Generator::new(0);
-    let a = Tensor::randn_with(&[n, n], DType::F32, &mut generator);
-    let b = Tensor::randn_with(&[n, n], DType::F32, &mut generator);
-    let seconds = best_time(Duration::from_millis(700), || {
-        no_grad(|| a.matmul(&b));
-    });
-    MatmulFigure {
-        n,
-        seconds,
-        gflops: 2.0 * (n as f64).powi(3) / seconds / 1e9,
+/// Runs one workload in a child process of this binary and reads back its JSON line.
+fn run_child(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
+    let name = workload
+        .to_possible_value()
+        .expect("every workload has a command-line name")
+        .get_name()
+        .to_string();
+    let join = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+    let output = Command::new(std::env::current_exe()?)
+        .args(["--threads", &nabla_core::num_threads().to_string()])
+        .args(["bench", "--json", "--workloads", &name])
+        .args(["--sizes", &join(&args.sizes)])
+        .args(["--chain", &args.chain.to_string()])
+        .arg("--data")
+        .arg(&args.data)
+        .output()?;
+    if !output.status.success() {
+        return Err(format!(
+            "bench workload {name} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )
+        .into());
     }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let line = stdout
+        .lines()
+        .last()
+        .ok_or_else(|| format!("bench workload {name} printed nothing"))?;
+    serde_json::from_str(line)
+        .map_err(|e| format!("bench workload {name} printed unreadable JSON ({e}): {line}").into())
 }
 
 pub fn run(args: &BenchArgs) -> CliResult {
-    let (overhead_ns_per_op, forward_ns_per_op) = overhead(args.chain);
-    let report = Report {
-        threads: nabla_core::num_threads(),
-        chain_length: args.chain,
-        overhead_ns_per_op,
-        forward_ns_per_op,
-        matmul_f32: args.sizes.iter().map(|&n| matmul(n)).collect(),
-    };
-    if !args.json {
-        println!("threads: {}", report.threads);
-        println!(
-            "autograd overhead, {}-op chain on a 1-element tensor: {:.0} ns/op forward + backward ({:.0} ns/op forward only)",
-            report.chain_length, report.overhead_ns_per_op, report.forward_ns_per_op
-        );
-        println!("{:>6} {:>12} {:>10}", "n", "time (ms)", "GFLOP/s");
-        for m in &report.matmul_f32 {
-            println!("{:>6} {:>12.3} {:>10.1}", m.n, m.seconds * 1e3, m.gflops);
+    let mut workloads = args.workloads.clone();
+    let mut seen = Vec::new();
+    workloads.retain(|w| {
+        let first = !seen.contains(w);
+        seen.push(*w);
+        first
+    });
+    let mut report = match workloads.as_slice() {
+        [only] => run_here(args, *only)?,
+        several => {
+            let mut report = Report::new();
+            for &workload in several {
+                report.merge(run_child(args, workload)?);
+            }
+            report
         }
+    };
+    report.relate_matmul_to_peak();
+    if !args.json {
+        report.print_table();
     }
     println!("{}", serde_json::to_string(&report)?);
     Ok(())

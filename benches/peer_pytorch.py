@@ -1,0 +1,328 @@
+#!/usr/bin/env python3
+"""The workloads of `nabla bench`, run in PyTorch on the CPU, printing the same table and the same
+JSON keys so the two can be compared side by side (benches/compare.py does that).
+
+Workloads (all float32, same shapes, batch sizes, optimisers and data as nabla's):
+  mnist-mlp  MLP 784-100-10, ReLU, cross-entropy, SGD lr 0.1, batch 100: seconds per epoch
+             over the 60,000 MNIST training images (best of 3 epochs).
+  wide-mlp   MLP 784-1024-1024-10, ReLU, Adam lr 1e-3, batch 128: samples per second after
+             50 warm-up steps (best of 3 windows of 200 steps).
+  overhead   a chain of 10,000 multiplications on a 1-element tensor, forward + backward.
+  matmul     square float32 products, GFLOP/s.
+
+The MNIST IDX files are read with gzip and numpy and normalised as nabla does; batches are
+gathered with a seeded `randperm` and `index_select` (cheaper than `DataLoader` over a
+`TensorDataset`, which collates sample by sample). With several workloads, each runs in a fresh
+process, so its peak resident memory (`ru_maxrss`) is its own.
+
+    python benches/peer_pytorch.py --threads 2
+    python benches/peer_pytorch.py --threads 1 --workloads wide-mlp --json
+"""
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul"]
+RUNS = 3
+SMALL_BATCH = 100
+WIDE_BATCH = 128
+WIDE_WARMUP_STEPS = 50
+WIDE_TIMED_STEPS = 200
+# nabla_nn::data::Normalization::MNIST
+MEAN, STD = np.float32(0.1307), np.float32(0.3081)
+
+
+def read_idx(path):
+    """An IDX array of unsigned bytes (the MNIST files), as numpy."""
+    with gzip.open(path, "rb") as f:
+        raw = f.read()
+    if raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise SystemExit(f"{path}: not an IDX file of unsigned bytes")
+    ndim = raw[3]
+    dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(np.int64)
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_split(folder, prefix):
+    images = read_idx(folder / f"{prefix}-images-idx3-ubyte.gz")
+    labels = read_idx(folder / f"{prefix}-labels-idx1-ubyte.gz")
+    # In place, so that no temporary copy inflates the peak memory; the same f32 operations in the
+    # same order as nabla's `(p / 255 - mean) / std`.
+    features = images.reshape(len(images), -1).astype(np.float32)
+    features /= np.float32(255)
+    features -= MEAN
+    features /= STD
+    return torch.from_numpy(features), torch.from_numpy(labels.astype(np.int64))
+
+
+def load_mnist(folder):
+    """Training and test sets, both held in memory as nabla's `Mnist::load` does."""
+    return load_split(folder, "train"), load_split(folder, "t10k")
+
+
+def resident_mib():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def peak_mib():
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def mlp(hidden):
+    torch.manual_seed(0)
+    widths = [784, *hidden]
+    layers = []
+    for a, b in zip(widths, widths[1:]):
+        layers += [nn.Linear(a, b), nn.ReLU()]
+    layers.append(nn.Linear(widths[-1], 10))
+    return nn.Sequential(*layers)
+
+
+def step(net, optimizer, x, y):
+    logits = net(x)
+    loss = F.cross_entropy(logits, y)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
+def batches(x, y, batch_size, generator, drop_last):
+    """One epoch of shuffled batches."""
+    n = len(x)
+    order = torch.randperm(n, generator=generator)
+    end = n - n % batch_size if drop_last else n
+    for start in range(0, end, batch_size):
+        idx = order[start : start + batch_size]
+        yield x.index_select(0, idx), y.index_select(0, idx)
+
+
+def mnist_mlp(folder):
+    (x, y), _test = load_mnist(folder)
+    data_rss = resident_mib()
+    net = mlp([100])
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    generator = torch.Generator().manual_seed(0)
+    runs, last_loss = [], float("nan")
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        loss = None
+        for xb, yb in batches(x, y, SMALL_BATCH, generator, drop_last=False):
+            loss = step(net, optimizer, xb, yb)
+        runs.append(time.perf_counter() - start)
+        last_loss = loss.item()
+    return {
+        "batch_size": SMALL_BATCH,
+        "steps_per_epoch": -(-len(x) // SMALL_BATCH),
+        "epoch_seconds_runs": runs,
+        "epoch_seconds": min(runs),
+        "last_loss": last_loss,
+        "data_rss_mib": data_rss,
+        "peak_rss_mib": peak_mib(),
+    }
+
+
+def wide_mlp(folder):
+    (x, y), _test = load_mnist(folder)
+    data_rss = resident_mib()
+    net = mlp([1024, 1024])
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+
+    def endless():
+        while True:
+            yield from batches(x, y, WIDE_BATCH, generator, drop_last=True)
+
+    stream = endless()
+    loss = None
+    for _ in range(WIDE_WARMUP_STEPS):
+        loss = step(net, optimizer, *next(stream))
+    runs = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        for _ in range(WIDE_TIMED_STEPS):
+            loss = step(net, optimizer, *next(stream))
+        runs.append(WIDE_TIMED_STEPS * WIDE_BATCH / (time.perf_counter() - start))
+    return {
+        "batch_size": WIDE_BATCH,
+        "warmup_steps": WIDE_WARMUP_STEPS,
+        "timed_steps": WIDE_TIMED_STEPS,
+        "samples_per_second_runs": runs,
+        "samples_per_second": max(runs),
+        "last_loss": loss.item(),
+        "data_rss_mib": data_rss,
+        "peak_rss_mib": peak_mib(),
+    }
+
+
+def best_time(budget, f):
+    """Best time of `f` over repetitions lasting about `budget` seconds (at least 3), after one
+    untimed warm-up run: the rule of nabla's `best_time`."""
+    f()
+    start = time.perf_counter()
+    best, runs = float("inf"), 0
+    while runs < 3 or time.perf_counter() - start < budget:
+        t = time.perf_counter()
+        f()
+        best = min(best, time.perf_counter() - t)
+        runs += 1
+    return best
+
+
+def overhead(n):
+    def forward():
+        x = torch.tensor(1.0, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001
+        return x, y
+
+    def both():
+        _x, y = forward()
+        y.backward()
+
+    fwd = best_time(0.5, forward)
+    total = best_time(0.5, both)
+    return {
+        "chain_length": n,
+        "ns_per_op": total / n * 1e9,
+        "forward_ns_per_op": fwd / n * 1e9,
+    }
+
+
+def matmul(n):
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(n, n, generator=generator)
+    b = torch.randn(n, n, generator=generator)
+
+    def product():
+        with torch.no_grad():
+            torch.mm(a, b)
+
+    seconds = best_time(0.7, product)
+    return {
+        "n": n,
+        "seconds": seconds,
+        "gflops": 2 * n**3 / seconds / 1e9,
+        "percent_of_avx2_peak": None,
+        "percent_of_avx512_peak": None,
+    }
+
+
+def new_report(threads):
+    return {
+        "engine": f"pytorch {torch.__version__}",
+        "threads": threads,
+        "mnist_mlp": None,
+        "wide_mlp": None,
+        "overhead": None,
+        "matmul_f32": None,
+        "fma_peak": None,
+    }
+
+
+def run_here(args, workload):
+    report = new_report(args.threads)
+    folder = Path(args.data)
+    if workload == "mnist-mlp":
+        report["mnist_mlp"] = mnist_mlp(folder)
+    elif workload == "wide-mlp":
+        report["wide_mlp"] = wide_mlp(folder)
+    elif workload == "overhead":
+        report["overhead"] = overhead(args.chain)
+    else:
+        report["matmul_f32"] = [matmul(n) for n in args.sizes]
+    return report
+
+
+def run_child(args, workload):
+    command = [
+        sys.executable,
+        __file__,
+        "--json",
+        "--threads", str(args.threads),
+        "--workloads", workload,
+        "--sizes", ",".join(map(str, args.sizes)),
+        "--chain", str(args.chain),
+        "--data", args.data,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"workload {workload} failed: {done.stderr.strip()}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_table(r):
+    mib = lambda v: "n/a" if v is None else f"{v:.0f} MiB"
+    print(f"{r['engine']}, {r['threads']} threads")
+    m = r["mnist_mlp"]
+    if m:
+        print(f"{'MLP 784-100-10 SGD, batch ' + str(m['batch_size']):<44} {m['epoch_seconds']:.3f} s/epoch "
+              f"(best of {len(m['epoch_seconds_runs'])}; {m['steps_per_epoch']} steps; last loss {m['last_loss']:.3f})")
+        print(f"{'':<44} {mib(m['peak_rss_mib'])} peak ({mib(m['data_rss_mib'])} with the data loaded)")
+    w = r["wide_mlp"]
+    if w:
+        print(f"{'MLP 784-1024-1024-10 Adam, batch ' + str(w['batch_size']):<44} {w['samples_per_second']:.0f} samples/s "
+              f"(best of {len(w['samples_per_second_runs'])} x {w['timed_steps']} steps after "
+              f"{w['warmup_steps']} warm-up; last loss {w['last_loss']:.3f})")
+        print(f"{'':<44} {mib(w['peak_rss_mib'])} peak ({mib(w['data_rss_mib'])} with the data loaded)")
+    o = r["overhead"]
+    if o:
+        print(f"{'autograd overhead, ' + str(o['chain_length']) + '-op chain':<44} {o['ns_per_op']:.0f} ns/op "
+              f"forward + backward ({o['forward_ns_per_op']:.0f} ns/op forward only)")
+    if r["matmul_f32"]:
+        print(f"{'n':>6} {'time (ms)':>12} {'GFLOP/s':>10} {'% AVX2 peak':>12} {'% AVX-512 peak':>14}")
+        for f in r["matmul_f32"]:
+            print(f"{f['n']:>6} {f['seconds'] * 1e3:>12.3f} {f['gflops']:>10.1f} {'-':>12} {'-':>14}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--workloads", default=",".join(WORKLOADS),
+                        help="comma-separated, from: " + ", ".join(WORKLOADS))
+    parser.add_argument("--sizes", default="128,512,1024,2048")
+    parser.add_argument("--chain", type=int, default=10_000)
+    parser.add_argument("--data", default="data/mnist")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    args = parser.parse_args()
+    args.sizes = [int(s) for s in args.sizes.split(",")]
+    workloads = list(dict.fromkeys(args.workloads.split(",")))
+    unknown = [w for w in workloads if w not in WORKLOADS]
+    if unknown:
+        parser.error(f"unknown workloads {unknown}; choose from {WORKLOADS}")
+    torch.set_num_threads(args.threads)
+    if len(workloads) == 1:
+        report = run_here(args, workloads[0])
+    else:
+        report = new_report(args.threads)
+        for workload in workloads:
+            child = run_child(args, workload)
+            report.update({k: v for k, v in child.items() if v is not None})
+    if not args.json:
+        print_table(report)
+    print(json.dumps(report))
+
+
+if __name__ == "__main__":
+    main()

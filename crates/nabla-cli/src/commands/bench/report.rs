@@ -1,0 +1,192 @@
+//! The figures of a `nabla bench` run: one optional section per workload (`null` in the JSON when
+//! it did not run, so every run prints the same keys), the table they print as, and the merge of
+//! the sections measured in separate processes.
+
+use serde::{Deserialize, Serialize};
+
+/// MLP 784-100-10 trained with SGD for whole epochs.
+#[derive(Serialize, Deserialize)]
+pub struct MnistMlpFigure {
+    pub batch_size: usize,
+    pub steps_per_epoch: usize,
+    /// Wall time of each timed epoch, in order.
+    pub epoch_seconds_runs: Vec<f64>,
+    pub epoch_seconds: f64,
+    /// The loss of the last step, a check that training did happen.
+    pub last_loss: f64,
+    /// Resident memory once the data is loaded, before the model exists.
+    pub data_rss_mib: Option<f64>,
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// MLP 784-1024-1024-10 trained with Adam, measured after a warm-up.
+#[derive(Serialize, Deserialize)]
+pub struct WideMlpFigure {
+    pub batch_size: usize,
+    pub warmup_steps: usize,
+    pub timed_steps: usize,
+    /// Samples per second of each timed window of `timed_steps` steps.
+    pub samples_per_second_runs: Vec<f64>,
+    pub samples_per_second: f64,
+    pub last_loss: f64,
+    pub data_rss_mib: Option<f64>,
+    pub peak_rss_mib: Option<f64>,
+}
+
+/// Time per op of a chain of multiplications on a 1-element tensor.
+#[derive(Serialize, Deserialize)]
+pub struct OverheadFigure {
+    pub chain_length: usize,
+    /// Forward and backward.
+    pub ns_per_op: f64,
+    pub forward_ns_per_op: f64,
+}
+
+/// One square f32 matrix product.
+#[derive(Serialize, Deserialize)]
+pub struct MatmulFigure {
+    pub n: usize,
+    pub seconds: f64,
+    pub gflops: f64,
+    /// Share of the all-threads peak, when the peak was measured in the same run.
+    pub percent_of_avx2_peak: Option<f64>,
+    pub percent_of_avx512_peak: Option<f64>,
+}
+
+/// Peak f32 throughput of one instruction set, from a loop of independent FMAs.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct PeakFigure {
+    pub gflops_per_core: f64,
+    pub gflops_total: f64,
+}
+
+/// The machine's FMA peaks; an instruction set the CPU lacks is `null`.
+#[derive(Serialize, Deserialize)]
+pub struct FmaPeak {
+    pub threads: usize,
+    pub avx2_fma: Option<PeakFigure>,
+    pub avx512_fma: Option<PeakFigure>,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct Report {
+    pub engine: String,
+    pub threads: usize,
+    pub mnist_mlp: Option<MnistMlpFigure>,
+    pub wide_mlp: Option<WideMlpFigure>,
+    pub overhead: Option<OverheadFigure>,
+    pub matmul_f32: Option<Vec<MatmulFigure>>,
+    pub fma_peak: Option<FmaPeak>,
+}
+
+impl Report {
+    /// A report with no section filled in.
+    pub fn new() -> Report {
+        Report {
+            engine: format!("nabla {}", env!("CARGO_PKG_VERSION")),
+            threads: nabla_core::num_threads(),
+            mnist_mlp: None,
+            wide_mlp: None,
+            overhead: None,
+            matmul_f32: None,
+            fma_peak: None,
+        }
+    }
+
+    /// Takes every section `other` has and this report lacks.
+    pub fn merge(&mut self, other: Report) {
+        self.mnist_mlp = self.mnist_mlp.take().or(other.mnist_mlp);
+        self.wide_mlp = self.wide_mlp.take().or(other.wide_mlp);
+        self.overhead = self.overhead.take().or(other.overhead);
+        self.matmul_f32 = self.matmul_f32.take().or(other.matmul_f32);
+        self.fma_peak = self.fma_peak.take().or(other.fma_peak);
+    }
+
+    /// Fills in each matmul figure's share of the peaks, when both were measured.
+    pub fn relate_matmul_to_peak(&mut self) {
+        let (Some(figures), Some(peak)) = (&mut self.matmul_f32, &self.fma_peak) else {
+            return;
+        };
+        let share = |gflops: f64, p: &Option<PeakFigure>| {
+            p.as_ref().map(|p| 100.0 * gflops / p.gflops_total)
+        };
+        for m in figures {
+            m.percent_of_avx2_peak = share(m.gflops, &peak.avx2_fma);
+            m.percent_of_avx512_peak = share(m.gflops, &peak.avx512_fma);
+        }
+    }
+
+    pub fn print_table(&self) {
+        let mib = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.0} MiB"));
+        println!("{}, {} threads", self.engine, self.threads);
+        if let Some(m) = &self.mnist_mlp {
+            println!(
+                "{:<44} {:.3} s/epoch (best of {}; {} steps; last loss {:.3})",
+                format!("MLP 784-100-10 SGD, batch {}", m.batch_size),
+                m.epoch_seconds,
+                m.epoch_seconds_runs.len(),
+                m.steps_per_epoch,
+                m.last_loss
+            );
+            println!(
+                "{:<44} {} peak ({} with the data loaded)",
+                "",
+                mib(m.peak_rss_mib),
+                mib(m.data_rss_mib)
+            );
+        }
+        if let Some(w) = &self.wide_mlp {
+            println!(
+                "{:<44} {:.0} samples/s (best of {} x {} steps after {} warm-up; last loss {:.3})",
+                format!("MLP 784-1024-1024-10 Adam, batch {}", w.batch_size),
+                w.samples_per_second,
+                w.samples_per_second_runs.len(),
+                w.timed_steps,
+                w.warmup_steps,
+                w.last_loss
+            );
+            println!(
+                "{:<44} {} peak ({} with the data loaded)",
+                "",
+                mib(w.peak_rss_mib),
+                mib(w.data_rss_mib)
+            );
+        }
+        if let Some(o) = &self.overhead {
+            println!(
+                "{:<44} {:.0} ns/op forward + backward ({:.0} ns/op forward only)",
+                format!("autograd overhead, {}-op chain", o.chain_length),
+                o.ns_per_op,
+                o.forward_ns_per_op
+            );
+        }
+        if let Some(p) = &self.fma_peak {
+            for (name, figure) in [("AVX2+FMA", &p.avx2_fma), ("AVX-512", &p.avx512_fma)] {
+                let value = figure.as_ref().map_or("not supported".to_string(), |f| {
+                    format!(
+                        "{:.1} GFLOP/s per core, {:.1} GFLOP/s on {} threads",
+                        f.gflops_per_core, f.gflops_total, p.threads
+                    )
+                });
+                println!("{:<44} {value}", format!("f32 FMA peak, {name}"));
+            }
+        }
+        if let Some(figures) = &self.matmul_f32 {
+            let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
+            println!(
+                "{:>6} {:>12} {:>10} {:>12} {:>14}",
+                "n", "time (ms)", "GFLOP/s", "% AVX2 peak", "% AVX-512 peak"
+            );
+            for m in figures {
+                println!(
+                    "{:>6} {:>12.3} {:>10.1} {:>12} {:>14}",
+                    m.n,
+                    m.seconds * 1e3,
+                    m.gflops,
+                    percent(m.percent_of_avx2_peak),
+                    percent(m.percent_of_avx512_peak)
+                );
+            }
+        }
+    }
+}
