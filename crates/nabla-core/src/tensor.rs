@@ -183,6 +183,19 @@ impl Tensor {
         f(&data)
     }
 
+    /// Runs `f` on the elements in row-major order without copying them when the tensor is
+    /// contiguous (a view that is not gets gathered first); errors when `T` is not its dtype.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
+    /// assert_eq!(t.try_with_slice(|s: &[f32]| s.iter().sum::<f32>()).unwrap(), 6.0);
+    /// ```
+    pub fn try_with_slice<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
+        self.check_dtype::<T>("with_slice")?;
+        Ok(self.read(f))
+    }
+
     /// The elements in row-major order.
     ///
     /// ```

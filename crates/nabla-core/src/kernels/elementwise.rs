@@ -3,10 +3,10 @@
 
 use super::PARALLEL_THRESHOLD;
 use crate::dtype::Element;
+use crate::parallel::for_each_chunk_mut;
 use crate::shape::{Dims, Layout, broadcast_strides};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
-use rayon::prelude::*;
 
 /// Elements per parallel task: large enough that scheduling is noise, small enough to balance.
 const CHUNK: usize = 1 << 14;
@@ -35,9 +35,7 @@ fn with_simd<R>(body: impl FnOnce() -> R) -> R {
 /// values of positions `start..start + chunk.len()`.
 fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync) {
     if out.len() >= PARALLEL_THRESHOLD {
-        out.par_chunks_mut(CHUNK)
-            .enumerate()
-            .for_each(|(i, chunk)| with_simd(|| fill(i * CHUNK, chunk)));
+        for_each_chunk_mut(out, CHUNK, |start, chunk| with_simd(|| fill(start, chunk)));
     } else {
         with_simd(|| fill(0, out));
     }

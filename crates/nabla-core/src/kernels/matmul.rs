@@ -2,14 +2,18 @@
 //! strides: transposed views (as in matmul's backward, G·Bᵀ and Aᵀ·G) cost no copy.
 
 use crate::dtype::Float;
+use crate::parallel::{SharedMut, for_each_task};
 use crate::shape::{Dims, Layout, broadcast_strides};
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use gemm::Parallelism;
-use rayon::prelude::*;
 
-/// Products of at least this many multiply-adds use all threads inside one GEMM.
+/// Products of at least this many multiply-adds are split over threads.
 const PARALLEL_FLOPS: usize = 48 * 48 * 48;
+
+/// The narrowest tile a thread is given: a few micro-kernel widths, so that packing and edge
+/// handling stay a small part of each tile's work.
+const MIN_TILE: usize = 32;
 
 /// `a @ b` for `a: [..., m, k]`, `b: [..., k, n]` with broadcast batch dims `batch`, plus
 /// `bias` (`n` values added to every row) when given: the GEMM accumulates onto rows that
@@ -62,29 +66,126 @@ pub(crate) fn matmul<T: Float>(
     let gb = b.0.storage.read();
     let sa = Storage::slice_of::<T>(&ga);
     let sb = Storage::slice_of::<T>(&gb);
-    let threads = rayon::current_num_threads();
-    let big = m * n * k >= PARALLEL_FLOPS;
-    let run = |(i, dst): (usize, &mut [T])| {
-        let parallelism = if big && batch_count == 1 && threads > 1 {
-            Parallelism::Rayon(threads)
+    let operands = Operands {
+        a: sa.as_ptr(),
+        b: sb.as_ptr(),
+        a_strides: (a_rs, a_cs),
+        b_strides: (b_rs, b_cs),
+        accumulate: bias.is_some(),
+    };
+    let tiles = tiles_per_product(batch_count, (m, k, n));
+    let dst = SharedMut(out.as_mut_ptr());
+    // SAFETY (both calls below): product `i` writes only its own m×n block of `out`, tile `t`
+    // only its own part of that block, and `out` outlives the tasks.
+    if batch_count > 1 && m * n * k >= PARALLEL_FLOPS {
+        for_each_task(batch_count, &|i| unsafe {
+            let whole = Tile::whole(m, n);
+            operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), whole)
+        });
+    } else {
+        for i in 0..batch_count {
+            for_each_task(tiles, &|t| unsafe {
+                let tile = Tile::nth(t, tiles, m, n);
+                operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), tile)
+            });
+        }
+    }
+    out
+}
+
+/// How many tiles each of the `batch_count` products is split into. A product large enough to
+/// share is cut into one tile per thread along its longer output side; every tile is a
+/// single-threaded GEMM, so a product costs one fork-join however many cache blocks it has (the
+/// `gemm` crate's own threading forks once per block, which on small products costs more than it
+/// gains). A batch of products is spread over threads one product each instead.
+fn tiles_per_product(batch_count: usize, (m, k, n): (usize, usize, usize)) -> usize {
+    let threads = crate::parallel::num_threads();
+    if batch_count > 1 || threads == 1 || m * n * k < PARALLEL_FLOPS {
+        return 1;
+    }
+    threads.min(m.max(n) / MIN_TILE).max(1)
+}
+
+/// A rectangle of the output: rows `rows.0..rows.1`, columns `cols.0..cols.1`.
+#[derive(Clone, Copy)]
+struct Tile {
+    rows: (usize, usize),
+    cols: (usize, usize),
+}
+
+impl Tile {
+    fn whole(m: usize, n: usize) -> Tile {
+        Tile {
+            rows: (0, m),
+            cols: (0, n),
+        }
+    }
+
+    /// Tile `t` of `tiles` equal strips of the m×n output, cut across its longer side.
+    fn nth(t: usize, tiles: usize, m: usize, n: usize) -> Tile {
+        let strip = |len: usize| (t * len / tiles, (t + 1) * len / tiles);
+        if m >= n {
+            Tile {
+                rows: strip(m),
+                cols: (0, n),
+            }
         } else {
-            Parallelism::None
-        };
+            Tile {
+                rows: (0, m),
+                cols: strip(n),
+            }
+        }
+    }
+}
+
+/// The two operands of a GEMM as raw storage pointers with their row and column strides.
+struct Operands<T> {
+    a: *const T,
+    b: *const T,
+    a_strides: (isize, isize),
+    b_strides: (isize, isize),
+    accumulate: bool,
+}
+
+// SAFETY: the pointers are only read, and the storages they point into are kept alive and
+// read-locked by `matmul` for as long as any task uses them.
+unsafe impl<T: Sync> Sync for Operands<T> {}
+
+impl<T: Float> Operands<T> {
+    /// Writes `tile` of the product whose operands start at offsets `a_at` and `b_at` into the
+    /// row-major m×n matrix at `dst`, on the calling thread.
+    ///
+    /// # Safety
+    /// `dst` must point to a row-major matrix with `n` columns, writable inside `tile` and
+    /// touched there by no other thread.
+    unsafe fn product(
+        &self,
+        a_at: usize,
+        b_at: usize,
+        (k, n): (usize, usize),
+        dst: *mut T,
+        tile: Tile,
+    ) {
+        let (a_rs, a_cs) = self.a_strides;
+        let (b_rs, b_cs) = self.b_strides;
+        let (r0, r1) = tile.rows;
+        let (c0, c1) = tile.cols;
         // SAFETY: the offsets and strides come from the operands' layouts, which stay inside
-        // their storages for every (row, col) of an m×k and a k×n matrix; dst holds m×n values.
+        // their storages for every (row, col) of an m×k and a k×n matrix; the tile lies inside
+        // the m×n output at `dst` (the caller's contract).
         unsafe {
             gemm::gemm(
-                m,
-                n,
+                r1 - r0,
+                c1 - c0,
                 k,
-                dst.as_mut_ptr(),
+                dst.add(r0 * n + c0),
                 1,
                 n as isize,
-                bias.is_some(),
-                sa.as_ptr().add(oa[i]),
+                self.accumulate,
+                self.a.add(a_at).offset(r0 as isize * a_rs),
                 a_cs,
                 a_rs,
-                sb.as_ptr().add(ob[i]),
+                self.b.add(b_at).offset(c0 as isize * b_cs),
                 b_cs,
                 b_rs,
                 T::one(),
@@ -92,14 +193,8 @@ pub(crate) fn matmul<T: Float>(
                 false,
                 false,
                 false,
-                parallelism,
+                Parallelism::None,
             );
         }
-    };
-    if batch_count > 1 && big {
-        out.par_chunks_mut(m * n).enumerate().for_each(run);
-    } else {
-        out.chunks_mut(m * n).enumerate().for_each(run);
     }
-    out
 }

@@ -3,9 +3,9 @@
 
 use super::PARALLEL_THRESHOLD;
 use crate::dtype::{Element, Float};
+use crate::parallel::for_each_chunk_mut;
 use crate::shape::{Dims, Layout};
 use crate::tensor::Tensor;
-use rayon::prelude::*;
 
 /// Reduces `x` over `dims` (sorted, unique) with `f`, one output per kept position, row-major.
 pub(crate) fn reduce<T: Element, U: Element>(
@@ -32,7 +32,14 @@ pub(crate) fn reduce<T: Element, U: Element>(
     }
     x.view_with(permuted).read(|data: &[T]| {
         if data.len() >= PARALLEL_THRESHOLD && outer > 1 {
-            data.par_chunks(run).map(&f).collect()
+            let mut out = vec![U::default(); outer];
+            let outputs_per_task = (PARALLEL_THRESHOLD / 4 / run).max(1);
+            for_each_chunk_mut(&mut out, outputs_per_task, |start, part| {
+                for (j, o) in part.iter_mut().enumerate() {
+                    *o = f(&data[(start + j) * run..(start + j + 1) * run]);
+                }
+            });
+            out
         } else {
             data.chunks(run).map(&f).collect()
         }

@@ -143,16 +143,22 @@ fn gather_rows(t: &Tensor, indices: &[usize]) -> Tensor {
     }
 }
 
-/// Copies rows run by run: consecutive indices (an unshuffled loader) cost one copy per batch.
+/// Copies rows run by run, straight from the dataset's storage: consecutive indices (an
+/// unshuffled loader) cost one copy per batch.
 fn gather_typed<T: Element>(t: &Tensor, indices: &[usize]) -> Tensor {
     let row_len: usize = t.shape()[1..].iter().product();
-    let mut out = Vec::with_capacity(indices.len() * row_len);
-    let mut rest = indices;
-    while let Some(&start) = rest.first() {
-        let run = 1 + rest.windows(2).take_while(|w| w[1] == w[0] + 1).count();
-        out.extend(t.narrow(0, start, run).to_vec::<T>());
-        rest = &rest[run..];
-    }
+    let out = t
+        .try_with_slice(|all: &[T]| {
+            let mut out = Vec::with_capacity(indices.len() * row_len);
+            let mut rest = indices;
+            while let Some(&start) = rest.first() {
+                let run = 1 + rest.windows(2).take_while(|w| w[1] == w[0] + 1).count();
+                out.extend_from_slice(&all[start * row_len..(start + run) * row_len]);
+                rest = &rest[run..];
+            }
+            out
+        })
+        .expect("gather_rows dispatches on the tensor's dtype");
     let mut shape = t.shape().to_vec();
     shape[0] = indices.len();
     Tensor::from_vec(out, &shape)
