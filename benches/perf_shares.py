@@ -6,7 +6,7 @@ call stack (inlined frames included).
     perf record -F 500 --call-graph dwarf,16384 -o /tmp/wide.perf \\
         ./target/release/nabla --threads 2 bench --workloads wide-mlp
     perf script -i /tmp/wide.perf -F comm,tid,period,ip,sym --inline \\
-        | python3 benches/perf_shares.py --threads 2
+        | python3 benches/perf_shares.py
 
 Attribution: everything under the batch loader is data loading; otherwise allocation when the
 frames nearest the leaf, before the first frame of nabla, gemm or rayon, are the allocator or the
@@ -16,8 +16,10 @@ as the kernel and "autograd bookkeeping" is the engine's own time. Reading the M
 before any timing starts, and `nabla train` also evaluates and writes checkpoints between epochs:
 these are reported on their own lines and left out of the shares.
 
-Shares are of CPU samples, and of an estimate of wall-clock time: the main thread's samples plus
-the other threads' divided by the thread count (the main thread waits while the pool works).
+Shares are of CPU samples, and of wall-clock time: the main thread's samples alone. It runs its
+share of every parallel kernel and polls until the helpers finish theirs, so it is busy for the
+whole step and its samples trace the wall clock; a helper's polling between kernels is CPU time
+that costs the step nothing.
 """
 
 import argparse
@@ -50,16 +52,16 @@ CATEGORIES = [
     ("op dispatch, tensor creation and drop",
      re.compile(r"nabla_core::ops|nabla_core::tensor|TensorImpl|smallvec|Arc<T,A>::drop_slow|drop_in_place"
                 r"|nabla_nn::module|nabla_nn::layers")),
-    ("threads (rayon wake-up, stealing, scheduler)",
-     re.compile(r"rayon_core|crossbeam|futex|sched|finish_task_switch|syscall|pthread")),
+    ("threads (waiting for helpers, scheduler)",
+     re.compile(r"parallel::|Team::|rayon_core|crossbeam|futex|sched|finish_task_switch|syscall|pthread|clock_gettime")),
 ]
 ALLOCATOR = re.compile(
     r"^mi_|^_mi_|mimalloc|malloc|^free|cfree|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::alloc|raw_vec"
     r"|clear_page|page_fault|handle_mm_fault|folio|alloc_pages|rmqueue|unmap|madvise|mmap|zap_"
 )
-PROJECT = re.compile(r"nabla|gemm|rayon")
+PROJECT = re.compile(r"nabla|gemm")
 THREADS = [
-    ("rayon workers", re.compile(r"rayon_core::registry::ThreadBuilder")),
+    ("kernel helpers", re.compile(r"Team::help")),
     ("data loader", re.compile(r"nabla_nn::data::loader")),
     ("main", re.compile(r"nabla::main")),
 ]
@@ -125,10 +127,7 @@ def category(frames):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=1,
-                        help="the run's --threads, for the wall-clock estimate")
-    args = parser.parse_args()
+    argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     cpu, wall, leaves = Counter(), Counter(), defaultdict(Counter)
     threads = Counter()
     for period, frames in samples(sys.stdin):
@@ -136,9 +135,8 @@ def main():
         stack = " ".join(frames)
         thread = next((t for t, p in THREADS if p.search(stack)), "other threads")
         cpu[name] += period
-        # The main thread waits while the pool works, and the pool's threads share the cores:
-        # wall time is about the main thread's samples plus the others' spread over the threads.
-        wall[name] += period if thread == "main" else period / args.threads
+        if thread == "main":
+            wall[name] += period
         leaves[name][short(frames[0]) if frames else "?"] += period
         if name not in dict(EXCLUDED):
             threads[thread] += period

@@ -62,6 +62,8 @@ pub trait Element: Copy + Default + Send + Sync + PartialOrd + fmt::Debug + 'sta
     fn slice(buffer: &crate::storage::Buffer) -> Option<&[Self]>;
     /// The mutable slice inside a buffer of this type.
     fn slice_mut(buffer: &mut crate::storage::Buffer) -> Option<&mut [Self]>;
+    /// The vector inside a buffer of this type, or the buffer back when it holds another type.
+    fn from_buffer(buffer: crate::storage::Buffer) -> Result<Vec<Self>, crate::storage::Buffer>;
 }
 
 /// A floating-point element: the types gradients flow through.
@@ -100,6 +102,14 @@ macro_rules! element {
                 match buffer {
                     crate::storage::Buffer::$variant(v) => Some(v),
                     _ => None,
+                }
+            }
+            fn from_buffer(
+                buffer: crate::storage::Buffer,
+            ) -> Result<Vec<Self>, crate::storage::Buffer> {
+                match buffer {
+                    crate::storage::Buffer::$variant(v) => Ok(v),
+                    other => Err(other),
                 }
             }
         }

@@ -83,6 +83,25 @@ pub(crate) fn for_each_task(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
     }
 }
 
+/// Runs `f` on every item, spread over the kernel threads; returns when all are done. Items are
+/// typically disjoint parts of buffers being updated in place.
+///
+/// ```
+/// let mut data = vec![1.0f32; 100_000];
+/// let parts: Vec<&mut [f32]> = data.chunks_mut(10_000).collect();
+/// nabla_core::parallel::for_each(parts, |part| part.iter_mut().for_each(|v| *v *= 2.0));
+/// assert!(data.iter().all(|&v| v == 2.0));
+/// ```
+pub fn for_each<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
+    let slots: Vec<Mutex<Option<W>>> = items.into_iter().map(|w| Mutex::new(Some(w))).collect();
+    for_each_task(slots.len(), &|i| {
+        let item = slots[i].lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(item) = item {
+            f(item);
+        }
+    });
+}
+
 /// Splits `data` into consecutive chunks of `chunk` elements (the last may be shorter) and runs
 /// `f(start, chunk)` on each, spread over the team; `start` is the chunk's first index.
 pub(crate) fn for_each_chunk_mut<T: Send>(

@@ -75,3 +75,11 @@ impl Storage {
         T::slice(buffer).expect("storage dtype checked by the caller")
     }
 }
+
+impl Drop for Storage {
+    /// Hands the buffer to the calling thread's pool for the next output of its size.
+    fn drop(&mut self) {
+        let data = self.data.get_mut().unwrap_or_else(|p| p.into_inner());
+        crate::pool::give(std::mem::replace(data, Buffer::F32(Vec::new())));
+    }
+}

@@ -44,7 +44,7 @@ fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync)
 /// `f` applied to every element, as a new contiguous vector.
 pub(crate) fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync) -> Vec<U> {
     x.read(|src: &[T]| {
-        let mut out = vec![U::default(); src.len()];
+        let mut out = crate::pool::take(src.len());
         fill_chunks(&mut out, |start, chunk| {
             for (o, &v) in chunk.iter_mut().zip(&src[start..]) {
                 *o = f(v);
@@ -63,7 +63,7 @@ pub(crate) fn zip<T: Element, U: Element>(
 ) -> Vec<U> {
     let n: usize = out_shape.iter().product();
     let full = |t: &Tensor| t.numel() == n;
-    let mut out = vec![U::default(); n];
+    let mut out = crate::pool::take(n);
     if a.shape() == b.shape() {
         a.read(|xa: &[T]| {
             b.read(|xb: &[T]| {

@@ -27,13 +27,14 @@ pub(crate) fn matmul<T: Float>(
 ) -> Vec<T> {
     let batch_count: usize = batch.iter().product();
     let mut out = match bias {
-        Some(row) => row
-            .iter()
-            .copied()
-            .cycle()
-            .take(batch_count * m * n)
-            .collect(),
-        None => vec![T::default(); batch_count * m * n],
+        Some(row) => {
+            let mut out = crate::pool::take(batch_count * m * n);
+            out.chunks_mut(n).for_each(|r| r.copy_from_slice(row));
+            out
+        }
+        // With k = 0 the product is all zeros and no GEMM writes it.
+        None if k == 0 => crate::pool::take_filled(batch_count * m * n, T::default()),
+        None => crate::pool::take(batch_count * m * n),
     };
     if out.is_empty() {
         return out;

@@ -221,17 +221,19 @@ fn update<T: Float, R: UpdateRule>(
     grad: &Tensor,
     state: &[Tensor],
 ) -> Result<()> {
+    let apply = |p: &mut [T], g: &[T], state: &mut [&mut [T]]| {
+        in_parallel_chunks(p, g, state, |p, g, state| rule.apply(step, p, g, state));
+    };
     let mut inner = Ok(());
     let mut innermost = Ok(());
     match state {
-        [] => param.try_update_::<T>(&[grad], |p, o| rule.apply(step, p, o[0], &mut []))?,
+        [] => param.try_update_::<T>(&[grad], |p, o| apply(p, o[0], &mut []))?,
         [a] => a.try_update_::<T>(&[], |a, _| {
-            inner = param.try_update_::<T>(&[grad], |p, o| rule.apply(step, p, o[0], &mut [a]));
+            inner = param.try_update_::<T>(&[grad], |p, o| apply(p, o[0], &mut [a]));
         })?,
         [a, b] => a.try_update_::<T>(&[], |a, _| {
             inner = b.try_update_::<T>(&[], |b, _| {
-                innermost =
-                    param.try_update_::<T>(&[grad], |p, o| rule.apply(step, p, o[0], &mut [a, b]));
+                innermost = param.try_update_::<T>(&[grad], |p, o| apply(p, o[0], &mut [a, b]));
             });
         })?,
         _ => unreachable!("Optim::new rejects rules with more than two buffers"),
@@ -239,6 +241,43 @@ fn update<T: Float, R: UpdateRule>(
     inner?;
     innermost?;
     Ok(())
+}
+
+/// Elements per parallel piece of an update: every rule updates each element from its own
+/// position alone, so a parameter can be cut anywhere and the pieces updated on any thread.
+const UPDATE_CHUNK: usize = 1 << 14;
+
+/// Runs `apply` over matching pieces of the parameter, its gradient and its state buffers, on
+/// the kernel threads when the parameter is long enough to be worth splitting.
+fn in_parallel_chunks<T: Float>(
+    param: &mut [T],
+    grad: &[T],
+    state: &mut [&mut [T]],
+    apply: impl Fn(&mut [T], &[T], &mut [&mut [T]]) + Sync,
+) {
+    if param.len() < 2 * UPDATE_CHUNK {
+        apply(param, grad, state);
+        return;
+    }
+    let mut state_pieces: Vec<std::slice::ChunksMut<'_, T>> = state
+        .iter_mut()
+        .map(|s| s.chunks_mut(UPDATE_CHUNK))
+        .collect();
+    let pieces: Vec<_> = param
+        .chunks_mut(UPDATE_CHUNK)
+        .zip(grad.chunks(UPDATE_CHUNK))
+        .map(|(p, g)| {
+            let s: Vec<&mut [T]> = state_pieces
+                .iter_mut()
+                .map(|c| {
+                    c.next()
+                        .expect("state buffers match the parameter's length")
+                })
+                .collect();
+            (p, g, s)
+        })
+        .collect();
+    nabla_core::parallel::for_each(pieces, |(p, g, mut s)| apply(p, g, &mut s));
 }
 
 /// A copy with its own storage, so saved state does not change as training continues.

@@ -47,7 +47,7 @@ pub trait Optimizer: Send {
 ///
 /// The update is written once for every float type; [`Optim`] dispatches on the parameter's
 /// dtype. State buffers have the parameter's shape and dtype and start at zero.
-pub trait UpdateRule: Send {
+pub trait UpdateRule: Send + Sync {
     /// The algorithm's name, used in error messages.
     const NAME: &'static str;
     /// Names of the per-parameter state buffers (at most two).
