@@ -9,7 +9,7 @@ call stack (inlined frames included).
         | python3 benches/perf_shares.py
 
 Attribution: everything under the batch loader is data loading; otherwise allocation when the
-frames nearest the leaf, before the first frame of nabla, gemm or rayon, are the allocator or the
+frames nearest the leaf, before the first frame of nabla or gemm, are the allocator or the
 kernel's page-fault path (fresh memory being zeroed counts as allocation); otherwise the category
 of the (not inlined) frame nearest the leaf that names one, so a kernel called by the engine counts
 as the kernel and "autograd bookkeeping" is the engine's own time. Reading the MNIST files happens
@@ -45,7 +45,7 @@ CATEGORIES = [
     ("optimizer update", re.compile(r"nabla_nn::optim")),
     ("loss (fused cross-entropy)", re.compile(r"nabla_nn::loss")),
     (ELEMENTWISE,
-     re.compile(r"kernels::elementwise|kernels::reduce|kernels::index|rayon::iter|strided_zip"
+     re.compile(r"kernels::elementwise|kernels::reduce|kernels::index|strided_zip"
                 r"|try_unary::\{\{closure|try_binary::\{\{closure")),
     ("autograd bookkeeping (graph recording, engine, node drops)",
      re.compile(r"autograd::|node::Node|ops::record|record_operation|gradient_edge|hashbrown|Backward")),
@@ -53,7 +53,7 @@ CATEGORIES = [
      re.compile(r"nabla_core::ops|nabla_core::tensor|TensorImpl|smallvec|Arc<T,A>::drop_slow|drop_in_place"
                 r"|nabla_nn::module|nabla_nn::layers")),
     ("threads (waiting for helpers, scheduler)",
-     re.compile(r"parallel::|Team::|rayon_core|crossbeam|futex|sched|finish_task_switch|syscall|pthread|clock_gettime")),
+     re.compile(r"parallel::|Team::|futex|sched|finish_task_switch|syscall|pthread|clock_gettime")),
 ]
 ALLOCATOR = re.compile(
     r"^mi_|^_mi_|mimalloc|malloc|^free|cfree|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::alloc|raw_vec"
