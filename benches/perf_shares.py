@@ -61,28 +61,28 @@ ALLOCATOR = re.compile(
 )
 PROJECT = re.compile(r"nabla|gemm")
 THREADS = [
-    ("kernel helpers", re.compile(r"Team::help")),
+    ("kernel helpers", re.compile(r"^nabla-kernel")),
     ("data loader", re.compile(r"nabla_nn::data::loader")),
     ("main", re.compile(r"nabla::main")),
 ]
 
 
 def samples(lines):
-    """(period, frames leaf first) per sample of `perf script` output."""
+    """(thread name, period, frames leaf first) per sample of `perf script` output."""
     header, frames = None, []
     for line in lines:
         if not line.strip():
             if header is not None:
-                yield header, frames
+                yield (*header, frames)
             header, frames = None, []
         elif not line[0].isspace():
             fields = line.split()
-            header = int(fields[-1])
+            header = (fields[0], int(fields[-1]))
         else:
             parts = line.strip().split(maxsplit=1)
             frames.append(parts[1] if len(parts) > 1 else "?")
     if header is not None:
-        yield header, frames
+        yield (*header, frames)
 
 
 def short(frame):
@@ -130,10 +130,10 @@ def main():
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     cpu, wall, leaves = Counter(), Counter(), defaultdict(Counter)
     threads = Counter()
-    for period, frames in samples(sys.stdin):
+    for comm, period, frames in samples(sys.stdin):
         name = category(frames)
         stack = " ".join(frames)
-        thread = next((t for t, p in THREADS if p.search(stack)), "other threads")
+        thread = next((t for t, p in THREADS if p.search(comm + " " + stack)), "other threads")
         cpu[name] += period
         if thread == "main":
             wall[name] += period
