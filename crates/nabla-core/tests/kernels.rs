@@ -1,6 +1,6 @@
 //! Kernels large enough to be split over threads give the same values as a plain serial loop:
 //! GEMM tiles (both orientations, transposed and batched operands), long elementwise maps and
-//! reductions.
+//! reductions; and repeated runs agree to the bit.
 
 use nabla_core::{DType, Generator, Tensor};
 
@@ -74,4 +74,25 @@ fn long_maps_and_reductions_equal_serial_loops() {
         .map(|r| r.iter().cloned().fold(f64::MIN, f64::max))
         .collect();
     assert_eq!(rows.max_dims(&[1], false).to_vec::<f64>(), want);
+}
+
+#[test]
+fn repeated_runs_give_identical_bits() {
+    let run = || {
+        let a = randn(&[257, 300], 6).requires_grad();
+        let b = randn(&[300, 190], 7).requires_grad();
+        let loss = (a.matmul(&b).relu().sum_dims(&[0], false) * 1e-3)
+            .tanh()
+            .sum();
+        loss.backward();
+        (
+            loss.to_vec::<f64>(),
+            a.grad().unwrap().to_vec::<f64>(),
+            b.grad().unwrap().to_vec::<f64>(),
+        )
+    };
+    let first = run();
+    for _ in 0..5 {
+        assert_eq!(run(), first);
+    }
 }
