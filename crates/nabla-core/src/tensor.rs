@@ -419,7 +419,7 @@ impl Tensor {
 
     /// Dims of this tensor as an inline vector.
     pub(crate) fn dims_vec(&self) -> Dims {
-        self.0.layout.shape.clone()
+        Dims::from_slice(&self.0.layout.shape)
     }
 }
 
