@@ -8,7 +8,7 @@ use crate::shape::{Dims, Layout};
 use crate::storage::{Buffer, Storage};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 /// An n-dimensional array of `f32`, `f64` or `i64` that records the operations applied to it.
 ///
@@ -33,17 +33,27 @@ pub(crate) struct TensorImpl {
     pub(crate) grad_fn: Option<Arc<Node>>,
     /// Forward-mode derivative carried along with the value (a dual number's ε part).
     pub(crate) tangent: Option<Tensor>,
-    pub(crate) leaf: LeafState,
+    /// Whether this leaf wants gradients (always false for a tensor with a `grad_fn`).
+    pub(crate) requires_grad: AtomicBool,
+    /// Gradient, accumulation node and hooks, allocated the first time a leaf needs them:
+    /// intermediate results never do.
+    pub(crate) leaf: OnceLock<Box<LeafState>>,
 }
 
-/// What a leaf keeps for autograd: whether it wants gradients, what has accumulated, and the
-/// accumulation node shared by every graph that uses it.
+/// What a leaf keeps for autograd: what has accumulated, the accumulation node shared by every
+/// graph that uses it, and its gradient hooks.
 #[derive(Default)]
 pub(crate) struct LeafState {
-    pub(crate) requires_grad: AtomicBool,
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) accumulator: Mutex<Weak<Node>>,
     pub(crate) hooks: Mutex<Vec<GradHook>>,
+}
+
+impl TensorImpl {
+    /// The leaf state, allocated on first use.
+    pub(crate) fn leaf_state(&self) -> &LeafState {
+        self.leaf.get_or_init(Box::default)
+    }
 }
 
 impl Tensor {
@@ -59,7 +69,8 @@ impl Tensor {
             dtype,
             grad_fn,
             tangent: None,
-            leaf: LeafState::default(),
+            requires_grad: AtomicBool::new(false),
+            leaf: OnceLock::new(),
         }))
     }
 
@@ -255,7 +266,7 @@ impl Tensor {
 
     /// Whether gradients flow to or through this tensor.
     pub fn requires_grad_flag(&self) -> bool {
-        self.0.grad_fn.is_some() || self.0.leaf.requires_grad.load(Ordering::Relaxed)
+        self.0.grad_fn.is_some() || self.0.requires_grad.load(Ordering::Relaxed)
     }
 
     /// Marks a leaf as requiring gradients and returns it (builder style).
@@ -279,7 +290,7 @@ impl Tensor {
                 self.dtype()
             );
         }
-        self.0.leaf.requires_grad.store(flag, Ordering::Relaxed);
+        self.0.requires_grad.store(flag, Ordering::Relaxed);
     }
 
     /// Whether this tensor is a leaf of the graph (not produced by a recorded operation).
@@ -303,17 +314,21 @@ impl Tensor {
 
     /// The gradient accumulated in this leaf by `backward`, if any.
     pub fn grad(&self) -> Option<Tensor> {
-        self.0
-            .leaf
-            .grad
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        let leaf = self.0.leaf.get()?;
+        leaf.grad.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Replaces the accumulated gradient (used by optimisers and clipping).
     pub fn set_grad(&self, grad: Option<Tensor>) {
-        *self.0.leaf.grad.lock().unwrap_or_else(|p| p.into_inner()) = grad;
+        if grad.is_none() && self.0.leaf.get().is_none() {
+            return;
+        }
+        *self
+            .0
+            .leaf_state()
+            .grad
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = grad;
     }
 
     /// Registers `hook` to run on this tensor's gradient whenever backward computes it; a hook
@@ -331,7 +346,7 @@ impl Tensor {
     pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) {
         let hooks = match &self.0.grad_fn {
             Some(node) => &node.hooks,
-            None if self.requires_grad_flag() => &self.0.leaf.hooks,
+            None if self.requires_grad_flag() => &self.0.leaf_state().hooks,
             None => panic!("register_hook: the tensor does not require gradients"),
         };
         hooks
@@ -358,7 +373,11 @@ impl Tensor {
         let target = Arc::downgrade(&self.0);
         self.register_hook(move |g| {
             if let Some(t) = target.upgrade() {
-                let mut slot = t.leaf.grad.lock().unwrap_or_else(|p| p.into_inner());
+                let mut slot = t
+                    .leaf_state()
+                    .grad
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner());
                 *slot = Some(match slot.take() {
                     Some(previous) => &previous + &g.detach(),
                     None => g.detach(),
@@ -396,12 +415,12 @@ impl Tensor {
         if let Some(node) = &self.0.grad_fn {
             return Some(node.clone());
         }
-        if !self.0.leaf.requires_grad.load(Ordering::Relaxed) {
+        if !self.0.requires_grad.load(Ordering::Relaxed) {
             return None;
         }
         let mut slot = self
             .0
-            .leaf
+            .leaf_state()
             .accumulator
             .lock()
             .unwrap_or_else(|p| p.into_inner());

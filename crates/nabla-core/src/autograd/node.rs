@@ -251,7 +251,12 @@ impl Node {
         };
         match &self.kind {
             Kind::AccumulateGrad(leaf) => run(
-                &leaf.0.leaf.hooks.lock().unwrap_or_else(|p| p.into_inner()),
+                &leaf
+                    .0
+                    .leaf_state()
+                    .hooks
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()),
                 gradient,
             ),
             Kind::Op(_) => run(
