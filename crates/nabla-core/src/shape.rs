@@ -30,9 +30,10 @@ impl Clone for Layout {
 
 /// Row-major strides for `shape`.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
-    let mut strides: Dims = smallvec::smallvec![0; shape.len()];
+    let mut strides = Dims::from_slice(shape);
     let mut acc = 1;
-    for (stride, &dim) in strides.iter_mut().zip(shape).rev() {
+    for stride in strides.iter_mut().rev() {
+        let dim = *stride;
         *stride = acc;
         acc *= dim;
     }

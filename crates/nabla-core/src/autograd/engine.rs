@@ -138,25 +138,16 @@ fn run(
             _ => Vec::new(),
         };
         // Sum each gradient down to its input's shape (broadcasting happened forward).
-        let input_grads = input_grads
-            .into_iter()
-            .zip(&node.inputs)
-            .map(|(g, meta)| {
-                g.map(|g| {
-                    let g = if g.shape() != meta.shape.as_slice() {
-                        g.try_sum_to(&meta.shape)?
-                    } else {
-                        g
-                    };
-                    Ok(if g.dtype() != meta.dtype {
-                        g.to_dtype(meta.dtype)
-                    } else {
-                        g
-                    })
-                })
-                .transpose()
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut input_grads = input_grads;
+        for (slot, meta) in input_grads.iter_mut().zip(&node.inputs) {
+            let Some(g) = slot.as_mut() else { continue };
+            if g.shape() != meta.shape.as_slice() {
+                *g = g.try_sum_to(&meta.shape)?;
+            }
+            if g.dtype() != meta.dtype {
+                *g = g.to_dtype(meta.dtype);
+            }
+        }
         if let (Some(g), true) = (&gradient, super::observe::is_active()) {
             super::observe::backward(&node, g, &input_grads);
         }

@@ -102,6 +102,17 @@ impl Node {
         inputs: &[&Tensor],
         saved: Few<SavedTensor>,
     ) -> Arc<Node> {
+        // Plain pushes: collecting into a `SmallVec` goes through its generic `extend`, which
+        // costs several times more for the one or two inputs an op has.
+        let mut next = Few::with_capacity(inputs.len());
+        let mut metas = Few::with_capacity(inputs.len());
+        for t in inputs {
+            next.push(t.gradient_edge());
+            metas.push(InputMeta {
+                shape: t.dims_vec(),
+                dtype: t.dtype(),
+            });
+        }
         Arc::new(Node {
             kind: Kind::Op(backward),
             saved: Mutex::new(Saved {
@@ -109,14 +120,8 @@ impl Node {
                 freed: false,
             }),
             hooks: Mutex::new(Vec::new()),
-            next: inputs.iter().map(|t| t.gradient_edge()).collect(),
-            inputs: inputs
-                .iter()
-                .map(|t| InputMeta {
-                    shape: t.dims_vec(),
-                    dtype: t.dtype(),
-                })
-                .collect(),
+            next,
+            inputs: metas,
             sequence_nr: NEXT_SEQUENCE_NR.fetch_add(1, Ordering::Relaxed),
         })
     }
@@ -232,7 +237,10 @@ impl Node {
             }
             tensors
         };
-        let needs: SmallVec<[bool; 4]> = this.next.iter().map(Option::is_some).collect();
+        let mut needs: SmallVec<[bool; 4]> = SmallVec::with_capacity(this.next.len());
+        for next in &this.next {
+            needs.push(next.is_some());
+        }
         Ok(rule.vjp(&tensors, grad, &needs))
     }
 }
@@ -297,7 +305,9 @@ impl Drop for Node {
     fn drop(&mut self) {
         let mut pending: Vec<Arc<Node>> = Vec::new();
         let take_links = |node: &mut Node, pending: &mut Vec<Arc<Node>>| {
-            pending.extend(std::mem::take(&mut node.next).into_iter().flatten());
+            for edge in std::mem::take(&mut node.next).into_iter().flatten() {
+                pending.push(edge);
+            }
             let saved = std::mem::take(
                 &mut node
                     .saved

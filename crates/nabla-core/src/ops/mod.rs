@@ -12,7 +12,7 @@ pub mod reduce;
 pub mod unary;
 pub mod view;
 
-use crate::autograd::node::{Backward, Node, SavedTensor};
+use crate::autograd::node::{Backward, Few, Node, SavedTensor};
 use crate::autograd::{forward, is_grad_enabled, observe};
 use crate::error::Result;
 use crate::tensor::Tensor;
@@ -51,14 +51,14 @@ pub(crate) fn record(
         }
         return out;
     }
-    let saved = save
-        .iter()
-        .map(|s| match s {
+    let mut saved = Few::with_capacity(save.len());
+    for s in save {
+        saved.push(match s {
             Save::Input(i) => SavedTensor::input(inputs[*i]),
             Save::Output => SavedTensor::output(&out),
             Save::Extra(t) => SavedTensor::input(t),
-        })
-        .collect();
+        });
+    }
     let node = Node::new(Box::new(backward), inputs, saved);
     let out = match Arc::get_mut(&mut out.0) {
         Some(inner) => {
