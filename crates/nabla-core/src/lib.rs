@@ -41,7 +41,7 @@ pub use autograd::gradcheck::{
     GradcheckMismatch, GradcheckOptions, GradcheckOutcome, NodeCheck, check_nodes, gradcheck,
     gradgradcheck,
 };
-pub use autograd::node::{Backward, Node};
+pub use autograd::node::{Backward, Gradients, Node};
 pub use autograd::{GradModeGuard, enable_grad, is_grad_enabled, no_grad};
 pub use dtype::{DType, Element, Float};
 pub use error::{Error, Result};

@@ -298,15 +298,15 @@ fn forward_mode_agrees_with_reverse_mode_for_every_op() {
 
 #[test]
 fn gradcheck_names_the_worst_entry_of_a_wrong_rule() {
-    use nabla_core::{Backward, GradcheckOutcome, no_grad, record_operation};
+    use nabla_core::{Backward, GradcheckOutcome, Gradients, no_grad, record_operation};
     struct WrongSquare;
     impl Backward for WrongSquare {
         fn name(&self) -> &'static str {
             "WrongSquareBackward"
         }
-        fn vjp(&self, saved: &[Tensor], g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+        fn vjp(&self, saved: &[Tensor], g: &Tensor, _: &[bool]) -> Gradients {
             // 3x instead of 2x.
-            vec![Some(g * &saved[0] * 3.0)]
+            Gradients::from_iter([Some(g * &saved[0] * 3.0)])
         }
     }
     let f = |v: &[Tensor]| {

@@ -6,7 +6,7 @@
 //! it can itself be differentiated.
 
 use crate::{Error, Result};
-use nabla_core::{Backward, DType, Float, Tensor, record_operation};
+use nabla_core::{Backward, DType, Float, Gradients, Tensor, record_operation};
 
 /// Options of [`cross_entropy_with`].
 #[derive(Copy, Clone, Debug, Default, PartialEq)]
@@ -116,9 +116,9 @@ impl Backward for CrossEntropyBackward {
         "CrossEntropyBackward"
     }
 
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         if !needs[0] {
-            return vec![None];
+            return Gradients::from_iter([None]);
         }
         let (logits, targets) = (&saved[0], &saved[1]);
         let &[n, classes] = logits.shape() else {
@@ -127,7 +127,7 @@ impl Backward for CrossEntropyBackward {
         let eps = self.label_smoothing;
         let target_dist =
             targets.one_hot(classes, logits.dtype()) * (1.0 - eps) + eps / classes as f64;
-        vec![Some((logits.softmax(1) - target_dist) * (grad / n as f64))]
+        Gradients::from_iter([Some((logits.softmax(1) - target_dist) * (grad / n as f64))])
     }
 }
 

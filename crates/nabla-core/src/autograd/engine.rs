@@ -3,7 +3,7 @@
 //! gradients where a value fans out. Iterative throughout, so graph depth costs no stack.
 
 use super::GradModeGuard;
-use super::node::{Edge, Node};
+use super::node::{Edge, Gradients, Node};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
@@ -135,7 +135,7 @@ fn run(
                 continue;
             }
             (Some(g), None) if states[&key(&node)].needed => Node::apply(&node, g, retain)?,
-            _ => Vec::new(),
+            _ => Gradients::new(),
         };
         // Sum each gradient down to its input's shape (broadcasting happened forward).
         let mut input_grads = input_grads;

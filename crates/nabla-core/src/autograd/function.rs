@@ -5,6 +5,7 @@
 
 use super::engine::{BackwardOptions, try_grad};
 use super::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
 use crate::ops::{Save, record};
@@ -16,13 +17,13 @@ use std::sync::Arc;
 /// input requires gradients or recording is off.
 ///
 /// ```
-/// use nabla_core::{Backward, Tensor, no_grad, record_operation};
+/// use nabla_core::{Backward, Gradients, Tensor, no_grad, record_operation};
 /// // y = 3x, with its rule written by hand.
 /// struct Triple;
 /// impl Backward for Triple {
 ///     fn name(&self) -> &'static str { "TripleBackward" }
-///     fn vjp(&self, _: &[Tensor], g: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-///         vec![Some(g * 3.0)]
+///     fn vjp(&self, _: &[Tensor], g: &Tensor, _: &[bool]) -> Gradients {
+///         Gradients::from_iter([Some(g * 3.0)])
 ///     }
 /// }
 /// let x = Tensor::scalar(2.0f64).requires_grad();
@@ -119,7 +120,7 @@ impl<F: Function> Backward for FunctionNode<F> {
         self.function.name()
     }
 
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let grads: Vec<Tensor> = (0..self.output_shapes.len())
             .map(|k| {
                 if k == self.index {
@@ -129,7 +130,7 @@ impl<F: Function> Backward for FunctionNode<F> {
                 }
             })
             .collect();
-        self.function.backward(&self.context(saved), &grads)
+        self.function.backward(&self.context(saved), &grads).into()
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {

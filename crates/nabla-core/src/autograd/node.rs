@@ -14,6 +14,10 @@ use std::sync::{Arc, Mutex};
 /// An edge from a consumer to the node that produced one of its inputs.
 pub type Edge = Arc<Node>;
 
+/// The gradients a rule returns, one per input (`None` where not needed): inline for up to two
+/// inputs, so the common op allocates no vector for them.
+pub type Gradients = SmallVec<[Option<Tensor>; 2]>;
+
 /// The backward rule of an operation: its vector-Jacobian product.
 ///
 /// Rules are written with ordinary (differentiable) tensor operations, so running them with
@@ -27,7 +31,7 @@ pub trait Backward: Send + Sync {
     /// where `needs[i]` is false or the input gets no gradient). `saved` holds the tensors the
     /// operation saved in the order it saved them. A gradient may come back in the broadcast
     /// output shape: the engine sums it down to the input's shape.
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>>;
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients;
 
     /// Forward mode: the output's tangent given every input's tangent (zeros for inputs without
     /// one), the Jacobian-vector product. `saved` is what the operation saves for `vjp`. The
@@ -200,11 +204,7 @@ impl Node {
     ///
     /// `this` must be the `Arc` holding `self`: saved outputs are re-linked to it when the
     /// backward pass is itself recorded. Frees the saved tensors unless `retain`.
-    pub(crate) fn apply(
-        this: &Arc<Node>,
-        grad: &Tensor,
-        retain: bool,
-    ) -> Result<Vec<Option<Tensor>>> {
+    pub(crate) fn apply(this: &Arc<Node>, grad: &Tensor, retain: bool) -> Result<Gradients> {
         let Kind::Op(rule) = &this.kind else {
             unreachable!("accumulation nodes are handled by the engine")
         };

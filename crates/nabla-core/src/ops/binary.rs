@@ -5,6 +5,7 @@
 use super::unary::Unary;
 use super::{Factor, Save, ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::dtype::Float;
 use crate::error::{Error, Result};
 use crate::kernels::{dispatch_float, elementwise};
@@ -137,7 +138,7 @@ impl Backward for BinaryBackward {
         self.0.name()
     }
 
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         (0..2)
             .map(|i| needs[i].then(|| self.0.partial(saved, i).times(grad)))
             .collect()

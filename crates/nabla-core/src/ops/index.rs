@@ -3,6 +3,7 @@
 
 use super::{Save, ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::expand_to_vec;
@@ -20,7 +21,7 @@ impl Backward for CatBackward {
     fn name(&self) -> &'static str {
         "CatBackward"
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let mut start = 0;
         self.sizes
             .iter()
@@ -51,9 +52,9 @@ impl Backward for GatherBackward {
     fn name(&self) -> &'static str {
         "GatherBackward"
     }
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let zeros = Tensor::zeros(&self.input_shape, grad.dtype());
-        vec![Some(zeros.scatter_add(self.dim as isize, &saved[0], grad))]
+        smallvec::smallvec![Some(zeros.scatter_add(self.dim as isize, &saved[0], grad))]
     }
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_gather(self.dim as isize, &saved[0])
@@ -72,8 +73,8 @@ impl Backward for ScatterAddBackward {
     fn name(&self) -> &'static str {
         "ScatterAddBackward"
     }
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
-        vec![
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
+        smallvec::smallvec![
             needs[0].then(|| grad.clone()),
             None,
             needs[2].then(|| grad.gather(self.dim as isize, &saved[0])),
@@ -94,10 +95,10 @@ impl Backward for WhereBackward {
     fn name(&self) -> &'static str {
         "WhereBackward"
     }
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let cond = &saved[0];
         let zeros = grad.zeros_like();
-        vec![
+        smallvec::smallvec![
             None,
             needs[1].then(|| cond.where_cond(grad, &zeros)),
             needs[2].then(|| cond.where_cond(&zeros, grad)),

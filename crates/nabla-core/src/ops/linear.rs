@@ -4,6 +4,7 @@
 
 use super::{Save, ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::error::{Error, Result};
 use crate::kernels::{dispatch_float, matmul::matmul};
 use crate::tensor::Tensor;
@@ -21,10 +22,10 @@ impl Backward for LinearBackward {
         "LinearBackward"
     }
 
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (x, w) = (&saved[0], &saved[1]);
         let g = rows(grad);
-        vec![
+        smallvec::smallvec![
             needs[0].then(|| grad.matmul(w)),
             needs[1].then(|| g.t().matmul(&rows(x))),
             needs

@@ -3,6 +3,7 @@
 
 use super::{Save, ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::error::{Error, Result};
 use crate::kernels::{dispatch_float, matmul::matmul};
 use crate::shape::{Dims, broadcast_shapes};
@@ -14,12 +15,12 @@ impl Backward for MatmulBackward {
     fn name(&self) -> &'static str {
         "MmBackward"
     }
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (a, b) = (&saved[0], &saved[1]);
         // Each gradient is laid out like its operand: a transposed operand (a weight used as
         // `x @ w.t()`) gets its gradient computed transposed, so undoing the transpose leaves
         // it row-major and no copy is needed to store or update it.
-        vec![
+        smallvec::smallvec![
             needs[0].then(|| {
                 if is_transposed(a) {
                     b.matmul(&grad.t()).t()

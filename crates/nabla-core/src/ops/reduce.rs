@@ -3,6 +3,7 @@
 
 use super::{Save, ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::dtype::Float;
 use crate::error::Result;
 use crate::kernels::{self, dispatch_float, reduce::reduce};
@@ -56,8 +57,8 @@ impl Backward for SumBackward {
     fn name(&self) -> &'static str {
         "SumBackward"
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(
             grad.reshape(&self.keep_shape).expand(&self.input_shape),
         )]
     }
@@ -95,9 +96,9 @@ impl Backward for ExtremumBackward {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let shares = self.shares(&saved[0], &saved[1]);
-        vec![Some(grad.reshape(&self.keep_shape) * shares)]
+        smallvec::smallvec![Some(grad.reshape(&self.keep_shape) * shares)]
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {

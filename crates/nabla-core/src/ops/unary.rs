@@ -4,6 +4,7 @@
 
 use super::{Factor, Save, ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::dtype::Float;
 use crate::error::Result;
 use crate::kernels::{dispatch_float, elementwise};
@@ -204,8 +205,8 @@ impl Backward for UnaryBackward {
         self.0.name()
     }
 
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(self.0.derivative(saved).times(grad))]
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(self.0.derivative(saved).times(grad))]
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {

@@ -4,6 +4,7 @@
 
 use super::{ok, record};
 use crate::autograd::node::Backward;
+use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_any;
@@ -21,8 +22,8 @@ impl Backward for ReshapeBackward {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(grad.reshape(&self.input_shape))]
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(grad.reshape(&self.input_shape))]
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_reshape(&self.output_shape)
@@ -42,8 +43,8 @@ impl Backward for PermuteBackward {
     fn name(&self) -> &'static str {
         "PermuteBackward"
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(grad.permute(&self.inverse))]
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(grad.permute(&self.inverse))]
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_permute(&self.dims)
@@ -65,8 +66,8 @@ impl Backward for IdentityBackward {
     fn name(&self) -> &'static str {
         self.name
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(grad.clone())]
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(grad.clone())]
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         // An expanded tangent is broadcast to the output's shape by the caller.
@@ -92,7 +93,7 @@ impl Backward for NarrowBackward {
     fn name(&self) -> &'static str {
         "NarrowBackward"
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         // Embed the gradient in zeros: [zeros before | grad | zeros after] along `dim`.
         let mut parts = Vec::with_capacity(3);
         let len = grad.shape()[self.dim];
@@ -109,7 +110,7 @@ impl Backward for NarrowBackward {
         parts.push(grad.clone());
         parts.extend(tail);
         let refs: Vec<&Tensor> = parts.iter().collect();
-        vec![Some(Tensor::cat(&refs, self.dim as isize))]
+        smallvec::smallvec![Some(Tensor::cat(&refs, self.dim as isize))]
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_narrow(self.dim as isize, self.start, self.len)
@@ -131,8 +132,8 @@ impl Backward for ToDtypeBackward {
     fn name(&self) -> &'static str {
         "ToCopyBackward"
     }
-    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Vec<Option<Tensor>> {
-        vec![Some(grad.to_dtype(self.input))]
+    fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(grad.to_dtype(self.input))]
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         Ok(tangents[0].to_dtype(self.output))
