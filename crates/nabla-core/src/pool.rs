@@ -65,7 +65,18 @@ pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
             return v;
         }
     }
-    vec![T::default(); len]
+    fresh(len)
+}
+
+/// A new vector of `len` default values: zeroed memory from the allocator for a large one (fresh
+/// pages come zeroed), a plain fill for a small one (cheaper than the zeroing allocator's path).
+fn fresh<T: Element>(len: usize) -> Vec<T> {
+    if len * size_of::<T>() >= MIN_BYTES {
+        return vec![T::default(); len];
+    }
+    let mut v = Vec::with_capacity(len);
+    v.resize(len, T::default());
+    v
 }
 
 /// A vector of `len` copies of `value`.

@@ -322,9 +322,11 @@ impl Drop for Node {
             }
         };
         take_links(self, &mut pending);
-        while let Some(edge) = pending.pop() {
-            if let Ok(mut node) = Arc::try_unwrap(edge) {
-                take_links(&mut node, &mut pending);
+        while let Some(mut edge) = pending.pop() {
+            // The last owner empties the node where it lies (moving it out of its `Arc` would
+            // copy the whole record); dropping `edge` then frees an unlinked node.
+            if let Some(node) = Arc::get_mut(&mut edge) {
+                take_links(node, &mut pending);
             }
         }
     }
