@@ -45,38 +45,28 @@ pub fn set_buffer_pool_limit(bytes: usize) {
 }
 
 fn bytes_of(buffer: &Buffer) -> usize {
-    let width = match buffer {
-        Buffer::F32(_) => 4,
-        Buffer::F64(_) | Buffer::I64(_) => 8,
-    };
-    buffer.len() * width
+    buffer.len() * buffer.dtype().size_in_bytes()
 }
 
-/// A vector of `len` elements whose values are unspecified: the caller writes every one.
+/// A vector of `len` elements whose values are unspecified: the caller writes every one. A small
+/// one is filled (cheaper than the zeroing allocator's path); a large one is reused from the pool
+/// or else comes zeroed from the allocator (fresh pages come zeroed).
 pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
-    if len * size_of::<T>() >= MIN_BYTES {
-        let reused = POOL.try_with(|pool| {
-            let mut pool = pool.borrow_mut();
-            let buffer = pool.free.get_mut(&(T::DTYPE, len))?.pop()?;
-            pool.bytes -= bytes_of(&buffer);
-            T::from_buffer(buffer).ok()
-        });
-        if let Ok(Some(v)) = reused {
-            return v;
-        }
+    if len * size_of::<T>() < MIN_BYTES {
+        let mut v = Vec::with_capacity(len);
+        v.resize(len, T::default());
+        return v;
     }
-    fresh(len)
-}
-
-/// A new vector of `len` default values: zeroed memory from the allocator for a large one (fresh
-/// pages come zeroed), a plain fill for a small one (cheaper than the zeroing allocator's path).
-fn fresh<T: Element>(len: usize) -> Vec<T> {
-    if len * size_of::<T>() >= MIN_BYTES {
-        return vec![T::default(); len];
+    let reused = POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        let buffer = pool.free.get_mut(&(T::DTYPE, len))?.pop()?;
+        pool.bytes -= bytes_of(&buffer);
+        T::from_buffer(buffer).ok()
+    });
+    match reused {
+        Ok(Some(v)) => v,
+        _ => vec![T::default(); len],
     }
-    let mut v = Vec::with_capacity(len);
-    v.resize(len, T::default());
-    v
 }
 
 /// A vector of `len` copies of `value`.
