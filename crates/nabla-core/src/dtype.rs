@@ -67,7 +67,7 @@ pub trait Element: Copy + Default + Send + Sync + PartialOrd + fmt::Debug + 'sta
 }
 
 /// A floating-point element: the types gradients flow through.
-pub trait Float: Element + num_traits::Float + std::iter::Sum + Default {
+pub trait Float: Element + num_traits::Float + std::iter::Sum {
     /// The exact error function, used by GELU.
     fn erf(self) -> Self;
     /// eˣ as the kernels compute it: a vectorisable approximation within 1 ulp for f32, the C

@@ -92,7 +92,7 @@ pub(crate) fn for_each_task(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
 /// nabla_core::parallel::for_each(parts, |part| part.iter_mut().for_each(|v| *v *= 2.0));
 /// assert!(data.iter().all(|&v| v == 2.0));
 /// ```
-pub fn for_each<W: Send>(items: Vec<W>, f: impl Fn(W) + Sync) {
+pub fn for_each<W: Send>(items: impl IntoIterator<Item = W>, f: impl Fn(W) + Sync) {
     let slots: Vec<Mutex<Option<W>>> = items.into_iter().map(|w| Mutex::new(Some(w))).collect();
     for_each_task(slots.len(), &|i| {
         let item = slots[i].lock().unwrap_or_else(|p| p.into_inner()).take();
@@ -217,7 +217,7 @@ impl Team {
         self.work(generation);
         let start = Instant::now();
         while self.completed.load(Ordering::Acquire) < units {
-            pause(start);
+            pause(start.elapsed());
         }
         self.panic.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
@@ -261,17 +261,16 @@ impl Team {
     /// Polls for a generation other than `seen` for [`POLL_BUDGET`], then sleeps until woken.
     fn wait_for_job(&self, seen: u32) -> u32 {
         let start = Instant::now();
-        let mut polls = 0u32;
         loop {
             let current = generation(self.claim.load(Ordering::Acquire));
             if current != seen {
                 return current;
             }
-            polls = polls.wrapping_add(1);
-            if polls % 64 == 0 && start.elapsed() > POLL_BUDGET {
+            let waited = start.elapsed();
+            if waited > POLL_BUDGET {
                 break;
             }
-            pause(start);
+            pause(waited);
         }
         let mut guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
         self.sleepers.fetch_add(1, Ordering::SeqCst);
@@ -286,9 +285,10 @@ impl Team {
     }
 }
 
-/// One wait between polls: a pause instruction at first, then a yield of the core.
-fn pause(since: Instant) {
-    if since.elapsed() < SPIN_BUDGET {
+/// One wait between polls, after waiting `waited` so far: a pause instruction at first, then a
+/// yield of the core.
+fn pause(waited: Duration) {
+    if waited < SPIN_BUDGET {
         std::hint::spin_loop();
     } else {
         std::thread::yield_now();

@@ -69,13 +69,6 @@ pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
     }
 }
 
-/// A vector of `len` copies of `value`.
-pub(crate) fn take_filled<T: Element>(len: usize, value: T) -> Vec<T> {
-    let mut v = take(len);
-    v.fill(value);
-    v
-}
-
 /// Keeps `buffer` for reuse when it is large enough and the pool has room; frees it otherwise.
 pub(crate) fn give(buffer: Buffer) {
     let bytes = bytes_of(&buffer);
@@ -112,7 +105,6 @@ mod tests {
         );
         let again = take::<f32>(10_000);
         assert_eq!(again.as_ptr(), at);
-        assert_eq!(take_filled::<f32>(10_000, 0.5), vec![0.5; 10_000]);
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn run(
         if let Some(&slot) = captured.get(&key(&node)) {
             results[slot] = gradient.clone();
         }
-        let input_grads = match (&gradient, node.variable()) {
+        let mut input_grads = match (&gradient, node.variable()) {
             (Some(_), Some(leaf)) if capture.is_none() => {
                 let observed = super::observe::is_active()
                     .then(|| gradient.clone())
@@ -138,7 +138,6 @@ fn run(
             _ => Gradients::new(),
         };
         // Sum each gradient down to its input's shape (broadcasting happened forward).
-        let mut input_grads = input_grads;
         for (slot, meta) in input_grads.iter_mut().zip(&node.inputs) {
             let Some(g) = slot.as_mut() else { continue };
             if g.shape() != meta.shape.as_slice() {

@@ -33,7 +33,7 @@ fn with_simd<R>(body: impl FnOnce() -> R) -> R {
 
 /// Fills `out` chunk by chunk, in parallel when it is long; `fill(start, chunk)` writes the
 /// values of positions `start..start + chunk.len()`.
-fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync) {
+pub(crate) fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync) {
     if out.len() >= PARALLEL_THRESHOLD {
         for_each_chunk_mut(out, CHUNK, |start, chunk| with_simd(|| fill(start, chunk)));
     } else {

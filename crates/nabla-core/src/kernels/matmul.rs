@@ -26,18 +26,15 @@ pub(crate) fn matmul<T: Float>(
     bias: Option<&[T]>,
 ) -> Vec<T> {
     let batch_count: usize = batch.iter().product();
-    let mut out = match bias {
-        Some(row) => {
-            let mut out = crate::pool::take(batch_count * m * n);
-            out.chunks_mut(n).for_each(|r| r.copy_from_slice(row));
-            out
-        }
-        // With k = 0 the product is all zeros and no GEMM writes it.
-        None if k == 0 => crate::pool::take_filled(batch_count * m * n, T::default()),
-        None => crate::pool::take(batch_count * m * n),
-    };
+    let mut out = crate::pool::take(batch_count * m * n);
     if out.is_empty() {
         return out;
+    }
+    match bias {
+        Some(row) => out.chunks_mut(n).for_each(|r| r.copy_from_slice(row)),
+        // With k = 0 the product is all zeros and no GEMM writes it.
+        None if k == 0 => out.fill(T::default()),
+        None => {}
     }
     let offsets = |t: &Tensor| -> Vec<usize> {
         let l = t.layout();
@@ -76,20 +73,17 @@ pub(crate) fn matmul<T: Float>(
     };
     let tiles = tiles_per_product(batch_count, (m, k, n));
     let dst = SharedMut(out.as_mut_ptr());
-    // SAFETY (both calls below): product `i` writes only its own m×n block of `out`, tile `t`
-    // only its own part of that block, and `out` outlives the tasks.
-    if batch_count > 1 && m * n * k >= PARALLEL_FLOPS {
-        for_each_task(batch_count, &|i| unsafe {
-            let whole = Tile::whole(m, n);
-            operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), whole)
-        });
+    // Task j computes tile j % tiles of product j / tiles.
+    let task = |j: usize| {
+        let (i, tile) = (j / tiles, Tile::nth(j % tiles, tiles, m, n));
+        // SAFETY: product `i` writes only its own m×n block of `out`, a tile only its own part
+        // of that block, and `out` outlives the tasks.
+        unsafe { operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), tile) }
+    };
+    if m * n * k >= PARALLEL_FLOPS {
+        for_each_task(batch_count * tiles, &task);
     } else {
-        for i in 0..batch_count {
-            for_each_task(tiles, &|t| unsafe {
-                let tile = Tile::nth(t, tiles, m, n);
-                operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), tile)
-            });
-        }
+        (0..batch_count).for_each(task);
     }
     out
 }
@@ -115,14 +109,8 @@ struct Tile {
 }
 
 impl Tile {
-    fn whole(m: usize, n: usize) -> Tile {
-        Tile {
-            rows: (0, m),
-            cols: (0, n),
-        }
-    }
-
-    /// Tile `t` of `tiles` equal strips of the m×n output, cut across its longer side.
+    /// Tile `t` of `tiles` equal strips of the m×n output, cut across its longer side (with one
+    /// tile, the whole output).
     fn nth(t: usize, tiles: usize, m: usize, n: usize) -> Tile {
         let strip = |len: usize| (t * len / tiles, (t + 1) * len / tiles);
         if m >= n {

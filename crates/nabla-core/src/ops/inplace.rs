@@ -5,8 +5,8 @@
 use super::ok;
 use crate::dtype::{Element, Float};
 use crate::error::{Error, Result};
-use crate::kernels::{PARALLEL_THRESHOLD, dispatch_float};
-use crate::parallel::for_each_chunk_mut;
+use crate::kernels::dispatch_float;
+use crate::kernels::elementwise::fill_chunks;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use std::borrow::Cow;
@@ -134,13 +134,9 @@ impl Tensor {
 
 /// `y += a · x`, in parallel for long vectors.
 fn axpy<T: Float>(y: &mut [T], x: &[T], a: T) {
-    if y.len() >= PARALLEL_THRESHOLD {
-        for_each_chunk_mut(y, PARALLEL_THRESHOLD / 2, |start, ys| {
-            ys.iter_mut()
-                .zip(&x[start..])
-                .for_each(|(y, &x)| *y = *y + a * x);
-        });
-    } else {
-        y.iter_mut().zip(x).for_each(|(y, &x)| *y = *y + a * x);
-    }
+    fill_chunks(y, |start, ys| {
+        ys.iter_mut()
+            .zip(&x[start..])
+            .for_each(|(y, &x)| *y = *y + a * x);
+    });
 }

@@ -25,15 +25,15 @@ impl Backward for LinearBackward {
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (x, w) = (&saved[0], &saved[1]);
         let g = rows(grad);
-        smallvec::smallvec![
+        let mut grads: Gradients = smallvec::smallvec![
             needs[0].then(|| grad.matmul(w)),
             needs[1].then(|| g.t().matmul(&rows(x))),
-            needs
-                .get(2)
-                .copied()
-                .unwrap_or(false)
-                .then(|| g.sum_dims(&[0], false)),
-        ]
+        ];
+        // A third gradient only when there is a bias, so the common pair stays inline.
+        if let Some(&needs_bias) = needs.get(2) {
+            grads.push(needs_bias.then(|| g.sum_dims(&[0], false)));
+        }
+        grads
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
@@ -95,24 +95,24 @@ impl Tensor {
                 "the bias must be [out]",
             ));
         }
-        // The kernel reads the merged view directly; it is not an operation of the graph.
-        let x = crate::no_grad(|| rows(self));
+        // The kernel reads the merged input and the transposed weight directly; these views are
+        // not operations of the graph.
+        let (x, wt) = crate::no_grad(|| (rows(self), weight.t()));
         let mut shape = self.shape().to_vec();
         *shape.last_mut().expect("checked above") = out_features;
-        let m = x.shape()[0];
+        let dims = (x.shape()[0], in_features, out_features);
         let out = dispatch_float!("linear", self.dtype(), T => {
-            let bias_values = bias.map(|b| b.to_vec::<T>());
-            let y = matmul::<T>(&x, &weight.t(), &[], (m, in_features, out_features), bias_values.as_deref());
+            let y = match bias {
+                Some(b) => b.read(|row: &[T]| matmul::<T>(&x, &wt, &[], dims, Some(row))),
+                None => matmul::<T>(&x, &wt, &[], dims, None),
+            };
             Tensor::from_vec(y, &shape)
         });
-        let mut inputs = vec![self, weight];
-        inputs.extend(bias);
-        Ok(record(
-            out,
-            &inputs,
-            LinearBackward,
-            &[Save::Input(0), Save::Input(1)],
-        ))
+        let save = [Save::Input(0), Save::Input(1)];
+        Ok(match bias {
+            Some(b) => record(out, &[self, weight, b], LinearBackward, &save),
+            None => record(out, &[self, weight], LinearBackward, &save),
+        })
     }
 
     /// Panicking form of [`Tensor::try_linear`].

@@ -75,7 +75,12 @@ impl Dataset {
                 ),
             ));
         }
-        Ok(Dataset { features, targets })
+        // Batches copy runs of rows straight from row-major storage; a strided view is laid
+        // out once here rather than gathered whole for every batch.
+        Ok(Dataset {
+            features: features.contiguous(),
+            targets: targets.contiguous(),
+        })
     }
 
     /// The number of samples.

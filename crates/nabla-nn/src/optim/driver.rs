@@ -263,7 +263,7 @@ fn in_parallel_chunks<T: Float>(
         .iter_mut()
         .map(|s| s.chunks_mut(UPDATE_CHUNK))
         .collect();
-    let pieces: Vec<_> = param
+    let pieces = param
         .chunks_mut(UPDATE_CHUNK)
         .zip(grad.chunks(UPDATE_CHUNK))
         .map(|(p, g)| {
@@ -275,8 +275,7 @@ fn in_parallel_chunks<T: Float>(
                 })
                 .collect();
             (p, g, s)
-        })
-        .collect();
+        });
     nabla_core::parallel::for_each(pieces, |(p, g, mut s)| apply(p, g, &mut s));
 }
 
