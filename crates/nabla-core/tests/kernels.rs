@@ -96,3 +96,13 @@ fn repeated_runs_give_identical_bits() {
         assert_eq!(run(), first);
     }
 }
+
+#[test]
+fn a_linear_layer_with_no_outputs_gives_an_empty_result() {
+    let x = Tensor::zeros(&[2, 3], DType::F32);
+    let y = x.linear(
+        &Tensor::zeros(&[0, 3], DType::F32),
+        Some(&Tensor::zeros(&[0], DType::F32)),
+    );
+    assert_eq!(y.shape(), &[2, 0]);
+}
