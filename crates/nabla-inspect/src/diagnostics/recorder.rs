@@ -143,6 +143,11 @@ impl Recorder {
         &self.report
     }
 
+    /// The report, ending the recording.
+    pub fn into_report(self) -> Diagnostics {
+        self.report
+    }
+
     /// Runs the probe batch `x` through `net` (put it in evaluation mode first so the probe
     /// neither moves batch-norm statistics nor draws dropout masks) and `loss`, and records every
     /// layer after `epoch`. Gradients come from a functional backward, so the parameters'

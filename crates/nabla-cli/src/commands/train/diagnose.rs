@@ -37,17 +37,17 @@ impl Diagnosis {
     pub fn probe(&mut self, epoch: usize, net: &mut Sequential, folder: &RunFolder) -> CliResult {
         net.set_training(false);
         let targets = self.probe.targets.clone();
-        let snapshot = self
-            .recorder
+        self.recorder
             .snapshot(epoch, net, &self.probe.features, |logits| {
                 try_cross_entropy(logits, &targets)
-            })?
-            .clone();
+            })?;
+        let report = self.recorder.report();
+        let snapshot = report.epochs.last().expect("the snapshot just recorded");
         let title = format!(
             "outputs of each activation layer after epoch {epoch} ({} training images)",
             self.probe.len()
         );
-        let svg = activation_histograms_svg(&self.recorder.report().layers, &snapshot, &title)?;
+        let svg = activation_histograms_svg(&report.layers, snapshot, &title)?;
         folder.write(&format!("activations_epoch_{epoch}.svg"), &svg)?;
         self.write(folder)
     }
@@ -78,8 +78,9 @@ impl Diagnosis {
         )
     }
 
-    pub fn report(&self) -> &Diagnostics {
-        self.recorder.report()
+    /// The diagnostics recorded over the run.
+    pub fn into_report(self) -> Diagnostics {
+        self.recorder.into_report()
     }
 }
 

@@ -79,10 +79,7 @@ impl RunFolder {
     pub fn write_config(&self, config: &TrainConfig) -> CliResult {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("{}: cannot create the run folder: {e}", self.dir.display()))?;
-        let path = self.dir.join(CONFIG);
-        std::fs::write(&path, serde_json::to_string_pretty(config)? + "\n")
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(())
+        self.write(CONFIG, &(serde_json::to_string_pretty(config)? + "\n"))
     }
 
     pub fn read_config(&self) -> CliResult<TrainConfig> {

@@ -19,7 +19,7 @@ use nabla_nn::optim::Optimizer;
 use std::time::Instant;
 
 /// What a run watches besides training itself.
-#[derive(Copy, Clone, Debug, Default)]
+#[derive(Copy, Clone, Debug)]
 pub struct RunOptions {
     pub diagnose: bool,
     pub detect_anomaly: bool,
@@ -82,13 +82,16 @@ pub fn train(
     } else {
         0
     };
+    // The epochs recorded so far; this loop is the only writer of the metrics file, so it keeps
+    // the history in step instead of reading the file back every epoch.
+    let mut history = folder.read_metrics()?;
     if first_epoch >= config.epochs {
         console.note(&format!(
             "{}: already trained for {first_epoch} epochs; pass --epochs to train longer",
             folder.path().display()
         ));
         return Ok(Outcome {
-            history: folder.read_metrics()?,
+            history,
             diagnostics: None,
         });
     }
@@ -186,7 +189,7 @@ pub fn train(
         console.epoch_finished(&metrics, config.epochs);
         folder.save_checkpoint(&net.state_dict(), &optimizer.state_dict(), epoch + 1)?;
         folder.append_metrics(&metrics)?;
-        let history = folder.read_metrics()?;
+        history.push(metrics);
         let title = format!("{} after {} epochs", folder.path().display(), epoch + 1);
         folder.write("curves.svg", &curves_svg(&title, &history)?)?;
         if let Some(d) = &mut diagnosis {
@@ -194,7 +197,6 @@ pub fn train(
             d.probe(epoch + 1, &mut net, folder)?;
         }
     }
-    let history = folder.read_metrics()?;
     if let Some(last) = history.last() {
         let total: f64 = history.iter().map(|m| m.seconds).sum();
         console.note(&format!(
@@ -206,6 +208,6 @@ pub fn train(
     }
     Ok(Outcome {
         history,
-        diagnostics: diagnosis.map(|d| d.report().clone()),
+        diagnostics: diagnosis.map(Diagnosis::into_report),
     })
 }
