@@ -3,8 +3,7 @@
 
 mod common;
 
-use common::{TempDir, nabla, write_mnist};
-use serde_json::Value;
+use common::{TempDir, nabla, read_json, write_mnist};
 use std::process::Output;
 
 fn compare(dir: &TempDir, out: &str, flags: &[&str]) -> Output {
@@ -24,10 +23,6 @@ fn compare(dir: &TempDir, out: &str, flags: &[&str]) -> Output {
     ];
     args.extend(flags);
     nabla(dir, &args)
-}
-
-fn read_json(path: &std::path::Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]

@@ -4,8 +4,7 @@
 
 mod common;
 
-use common::{Look, TempDir, nabla, write_mnist, write_mnist_looking};
-use serde_json::Value;
+use common::{Look, TempDir, edit_config, nabla, read_json, write_mnist, write_mnist_looking};
 use std::path::Path;
 use std::process::Output;
 
@@ -61,10 +60,6 @@ fn every_run_draws_its_loss_and_accuracy_curves() {
     let title = format!("{out} after 2 epochs");
     assert_chart(&curves, &[&title]);
     assert!(!dir.path("run").join("diagnostics.json").exists());
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 #[test]
@@ -272,11 +267,7 @@ fn detect_anomaly_stops_at_the_operation_that_made_a_nan_and_keeps_the_checkpoin
     ];
     stdout_of_success(train(&dir, &data, &out, &flags));
     let run = dir.path("run");
-    let config_path = run.join("config.json");
-    let config = std::fs::read_to_string(&config_path).unwrap();
-    let exploding = config.replace("\"lr\": 0.01,", "\"lr\": 1e30,");
-    assert_ne!(exploding, config);
-    std::fs::write(&config_path, &exploding).unwrap();
+    edit_config(&run, "\"lr\": 0.01,", "\"lr\": 1e30,");
     let before = snapshot(&run);
 
     let output = nabla(

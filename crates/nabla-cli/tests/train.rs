@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TempDir, nabla, write_mnist};
+use common::{TempDir, edit_config, nabla, read_json, write_mnist};
 use nabla_nn::checkpoint::{Metadata, load_safetensors};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -74,7 +74,7 @@ fn metrics(run: &Path) -> Vec<serde_json::Value> {
 }
 
 fn read_config(run: &Path) -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(run.join("config.json")).unwrap()).unwrap()
+    read_json(&run.join("config.json"))
 }
 
 fn summary_lines(stdout: &str) -> Vec<&str> {
@@ -177,11 +177,7 @@ fn an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one() {
     succeed(&dir, &small_run(&data, &straight, &[("--epochs", "2")]));
     // A 2-epoch run stopped after its first epoch: what a one-epoch run leaves, planned for two.
     succeed(&dir, &small_run(&data, &interrupted, &[]));
-    let config_path = dir.path("interrupted").join("config.json");
-    let config = std::fs::read_to_string(&config_path).unwrap();
-    let planned = config.replace("\"epochs\": 1,", "\"epochs\": 2,");
-    assert_ne!(planned, config);
-    std::fs::write(&config_path, planned).unwrap();
+    edit_config(&dir.path("interrupted"), "\"epochs\": 1,", "\"epochs\": 2,");
 
     let stdout = succeed(&dir, &["--resume", &interrupted, "--quiet"]);
     assert_eq!(summary_lines(&stdout).len(), 1, "{stdout}");
@@ -394,11 +390,7 @@ fn a_new_run_into_an_existing_run_folder_is_refused() {
 fn a_resumed_run_whose_loss_explodes_keeps_the_previous_checkpoint() {
     let dir = TempDir::new("explodes");
     let (run, out) = one_epoch_run(&dir);
-    let config_path = run.join("config.json");
-    let config = std::fs::read_to_string(&config_path).unwrap();
-    let exploding = config.replace("\"lr\": 0.01,", "\"lr\": 1e30,");
-    assert_ne!(exploding, config);
-    std::fs::write(&config_path, &exploding).unwrap();
+    edit_config(&run, "\"lr\": 0.01,", "\"lr\": 1e30,");
     let before = snapshot(&run);
 
     let error = fail(&dir, &["--resume", &out, "--epochs", "2"]);
@@ -443,11 +435,7 @@ fn a_run_that_explodes_in_its_first_epoch_saves_nothing_and_resumes_from_scratch
     let run = dir.path("run");
     assert!(!run.join("model.safetensors").exists());
 
-    let config_path = run.join("config.json");
-    let config = std::fs::read_to_string(&config_path).unwrap();
-    let tamed = config.replace("\"lr\": 1e+30,", "\"lr\": 0.01,");
-    assert_ne!(tamed, config);
-    std::fs::write(&config_path, tamed).unwrap();
+    edit_config(&run, "\"lr\": 1e+30,", "\"lr\": 0.01,");
     let stdout = succeed(&dir, &["--resume", &out, "--quiet"]);
     assert_eq!(summary_lines(&stdout).len(), 1, "{stdout}");
     assert_eq!(metrics(&run).len(), 1);

@@ -4,7 +4,7 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -121,4 +121,18 @@ pub fn nabla(dir: &TempDir, args: &[&str]) -> Output {
         );
     }
     output
+}
+
+/// Parses the JSON file at `path`.
+pub fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Replaces `from` by `to` in the run's `config.json`, which must contain it.
+pub fn edit_config(run: &Path, from: &str, to: &str) {
+    let path = run.join("config.json");
+    let config = std::fs::read_to_string(&path).unwrap();
+    let edited = config.replace(from, to);
+    assert_ne!(edited, config);
+    std::fs::write(&path, edited).unwrap();
 }
