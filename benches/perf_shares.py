@@ -97,8 +97,8 @@ def short(frame):
     return "::".join(frame.split("::")[-2:]) or "?"
 
 
-def category(frames):
-    stack = " ".join(frames)
+def category(frames, stack):
+    """The category of a sample from its frames (leaf first) and their joined text."""
     for name, pattern in EXCLUDED:
         if pattern.search(stack):
             return name
@@ -130,15 +130,16 @@ def main():
     argparse.ArgumentParser(description=__doc__.split("\n\n")[0]).parse_args()
     cpu, wall, leaves = Counter(), Counter(), defaultdict(Counter)
     threads = Counter()
+    excluded_names = {name for name, _ in EXCLUDED}
     for comm, period, frames in samples(sys.stdin):
-        name = category(frames)
         stack = " ".join(frames)
+        name = category(frames, stack)
         thread = next((t for t, p in THREADS if p.search(comm + " " + stack)), "other threads")
         cpu[name] += period
         if thread == "main":
             wall[name] += period
         leaves[name][short(frames[0]) if frames else "?"] += period
-        if name not in dict(EXCLUDED):
+        if name not in excluded_names:
             threads[thread] += period
     excluded = {name: cpu.pop(name) for name, _ in EXCLUDED if name in cpu}
     for name in excluded:
