@@ -104,21 +104,28 @@ fn legend_position(ends: &[f64], (lo, hi): (f64, f64)) -> SeriesLabelPosition {
 /// assert!(svg.starts_with("<svg") && svg.contains(">\ntrain\n</text>"));
 /// ```
 pub fn line_chart_svg(title: &str, panels: &[Panel]) -> Result<String, ChartError> {
+    titled_row((PANEL_WIDTH, PANEL_HEIGHT), (title, 20), panels, draw_panel)
+}
+
+/// An SVG page with `title` (at `title_px`) over one row of `items.len()` panels of
+/// `panel` = (width, height) pixels, each drawn by `draw`.
+fn titled_row<I>(
+    panel: (u32, u32),
+    (title, title_px): (&str, u32),
+    items: &[I],
+    mut draw: impl FnMut(&DrawingArea<SVGBackend, Shift>, &I) -> Result<(), ChartError>,
+) -> Result<String, ChartError> {
     let mut svg = String::new();
     {
-        let width = PANEL_WIDTH * panels.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut svg, (width, PANEL_HEIGHT + TITLE_HEIGHT))
-            .into_drawing_area();
+        let columns = items.len().max(1);
+        let size = (panel.0 * columns as u32, panel.1 + TITLE_HEIGHT);
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(chart_error)?;
         let root = root
-            .titled(title, ("sans-serif", 20))
+            .titled(title, ("sans-serif", title_px))
             .map_err(chart_error)?;
-        for (area, panel) in root
-            .split_evenly((1, panels.len().max(1)))
-            .iter()
-            .zip(panels)
-        {
-            draw_panel(area, panel)?;
+        for (area, item) in root.split_evenly((1, columns)).iter().zip(items) {
+            draw(area, item)?;
         }
         root.present().map_err(chart_error)?;
     }
@@ -171,9 +178,9 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
     for (i, (series, points)) in lines.into_iter().enumerate() {
         let style = colour(i).stroke_width(2);
         let drawn = if series.dashed {
-            chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
+            chart.draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style))
         } else {
-            chart.draw_series(LineSeries::new(points.clone(), style))
+            chart.draw_series(LineSeries::new(points.iter().copied(), style))
         };
         drawn
             .map_err(chart_error)?
@@ -215,54 +222,44 @@ pub fn activation_histograms_svg(
     } else {
         shown
     };
-    let mut svg = String::new();
-    {
-        let width = HISTOGRAM_SIDE * shown.len().max(1) as u32;
-        let root = SVGBackend::with_string(&mut svg, (width, HISTOGRAM_SIDE + TITLE_HEIGHT))
-            .into_drawing_area();
-        root.fill(&WHITE).map_err(chart_error)?;
-        let root = root
-            .titled(title, ("sans-serif", 18))
+    let side = (HISTOGRAM_SIDE, HISTOGRAM_SIDE);
+    titled_row(side, (title, 18), &shown, |area, layer| {
+        let h = &layer.activation.histogram;
+        let note = match (layer.saturated, layer.dead) {
+            (Some(s), _) => format!(" ({:.1}% saturated)", 100.0 * s),
+            (_, Some(d)) => format!(" ({:.1}% dead)", 100.0 * d),
+            _ => String::new(),
+        };
+        let top = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
+        let mut chart = ChartBuilder::on(area)
+            .caption(
+                format!("{}{note}", layers[layer.layer].name),
+                ("sans-serif", 13),
+            )
+            .margin(6)
+            .x_label_area_size(28)
+            .y_label_area_size(48)
+            .build_cartesian_2d(h.lo..h.hi, 0.0..top)
             .map_err(chart_error)?;
-        for (area, layer) in root.split_evenly((1, shown.len().max(1))).iter().zip(shown) {
-            let h = &layer.activation.histogram;
-            let note = match (layer.saturated, layer.dead) {
-                (Some(s), _) => format!(" ({:.1}% saturated)", 100.0 * s),
-                (_, Some(d)) => format!(" ({:.1}% dead)", 100.0 * d),
-                _ => String::new(),
-            };
-            let top = h.counts.iter().copied().max().unwrap_or(0).max(1) as f64 * 1.05;
-            let mut chart = ChartBuilder::on(area)
-                .caption(
-                    format!("{}{note}", layers[layer.layer].name),
-                    ("sans-serif", 13),
+        chart
+            .configure_mesh()
+            .x_labels(5)
+            .y_labels(5)
+            .x_label_formatter(&|v| format!("{v:.2}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(chart_error)?;
+        let edges = h.edges();
+        chart
+            .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
+                Rectangle::new(
+                    [(edges[i], 0.0), (edges[i + 1], c as f64)],
+                    colour(0).filled(),
                 )
-                .margin(6)
-                .x_label_area_size(28)
-                .y_label_area_size(48)
-                .build_cartesian_2d(h.lo..h.hi, 0.0..top)
-                .map_err(chart_error)?;
-            chart
-                .configure_mesh()
-                .x_labels(5)
-                .y_labels(5)
-                .x_label_formatter(&|v| format!("{v:.2}"))
-                .y_label_formatter(&|v| format!("{v:.0}"))
-                .draw()
-                .map_err(chart_error)?;
-            let edges = h.edges();
-            chart
-                .draw_series(h.counts.iter().enumerate().map(|(i, &c)| {
-                    Rectangle::new(
-                        [(edges[i], 0.0), (edges[i + 1], c as f64)],
-                        colour(0).filled(),
-                    )
-                }))
-                .map_err(chart_error)?;
-        }
-        root.present().map_err(chart_error)?;
-    }
-    Ok(svg)
+            }))
+            .map_err(chart_error)?;
+        Ok(())
+    })
 }
 
 /// Every training step's gradient norm per layer with parameters, on a log scale.
