@@ -1,12 +1,13 @@
 //! `nabla`: train networks, benchmark the engine, and look inside backpropagation.
 
+mod allocator;
 mod commands;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 /// Computational graphs and backpropagation with the lid off.
 #[derive(Parser)]

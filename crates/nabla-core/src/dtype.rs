@@ -57,13 +57,15 @@ pub trait Element: Copy + Default + Send + Sync + PartialOrd + fmt::Debug + 'sta
     /// Converts to `f64` (exact for f32; rounds i64 beyond 2^53).
     fn as_f64(self) -> f64;
     /// The storage variant holding a vector of this type.
-    fn into_buffer(data: Vec<Self>) -> crate::storage::Buffer;
+    fn into_buffer(data: crate::storage::Data<Self>) -> crate::storage::Buffer;
     /// The slice inside a buffer of this type, or `None` when the buffer holds another type.
     fn slice(buffer: &crate::storage::Buffer) -> Option<&[Self]>;
     /// The mutable slice inside a buffer of this type.
     fn slice_mut(buffer: &mut crate::storage::Buffer) -> Option<&mut [Self]>;
     /// The vector inside a buffer of this type, or the buffer back when it holds another type.
-    fn from_buffer(buffer: crate::storage::Buffer) -> Result<Vec<Self>, crate::storage::Buffer>;
+    fn from_buffer(
+        buffer: crate::storage::Buffer,
+    ) -> Result<crate::storage::Data<Self>, crate::storage::Buffer>;
 }
 
 /// A floating-point element: the types gradients flow through.
@@ -89,7 +91,7 @@ macro_rules! element {
             fn as_f64(self) -> f64 {
                 self as f64
             }
-            fn into_buffer(data: Vec<Self>) -> crate::storage::Buffer {
+            fn into_buffer(data: crate::storage::Data<Self>) -> crate::storage::Buffer {
                 crate::storage::Buffer::$variant(data)
             }
             fn slice(buffer: &crate::storage::Buffer) -> Option<&[Self]> {
@@ -106,7 +108,7 @@ macro_rules! element {
             }
             fn from_buffer(
                 buffer: crate::storage::Buffer,
-            ) -> Result<Vec<Self>, crate::storage::Buffer> {
+            ) -> Result<crate::storage::Data<Self>, crate::storage::Buffer> {
                 match buffer {
                     crate::storage::Buffer::$variant(v) => Ok(v),
                     other => Err(other),

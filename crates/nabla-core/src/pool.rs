@@ -9,7 +9,7 @@
 //! straight to the allocator, which recycles small blocks well by itself.
 
 use crate::dtype::{DType, Element};
-use crate::storage::Buffer;
+use crate::storage::{Buffer, Data};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -48,14 +48,12 @@ fn bytes_of(buffer: &Buffer) -> usize {
     buffer.len() * buffer.dtype().size_in_bytes()
 }
 
-/// A vector of `len` elements whose values are unspecified: the caller writes every one. A small
-/// one is filled (cheaper than the zeroing allocator's path); a large one is reused from the pool
-/// or else comes zeroed from the allocator (fresh pages come zeroed).
-pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
+/// `len` elements whose values are unspecified: the caller writes every one. A small buffer is
+/// filled (inline up to two elements, else cheaper than the zeroing allocator's path); a large
+/// one is reused from the pool or else comes zeroed from the allocator (fresh pages come zeroed).
+pub(crate) fn take<T: Element>(len: usize) -> Data<T> {
     if len * size_of::<T>() < MIN_BYTES {
-        let mut v = Vec::with_capacity(len);
-        v.resize(len, T::default());
-        return v;
+        return Data::from_elem(T::default(), len);
     }
     let reused = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
@@ -65,7 +63,7 @@ pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
     });
     match reused {
         Ok(Some(v)) => v,
-        _ => vec![T::default(); len],
+        _ => Data::from_vec(vec![T::default(); len]),
     }
 }
 

@@ -2,15 +2,21 @@
 //! in-place write, lets autograd refuse gradients computed from a tensor changed after it was saved.
 
 use crate::dtype::{DType, Element};
+use smallvec::SmallVec;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// Elements of one type. Up to two sit inline, in the space the heap pointer and length would
+/// take, so a scalar (a loss, a learning rate, the textbook's graph values) needs no allocation
+/// of its own.
+pub type Data<T> = SmallVec<[T; 2]>;
 
 /// A typed, owned vector of elements.
 #[derive(Clone, Debug)]
 pub enum Buffer {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-    I64(Vec<i64>),
+    F32(Data<f32>),
+    F64(Data<f64>),
+    I64(Data<i64>),
 }
 
 impl Buffer {
@@ -80,6 +86,6 @@ impl Drop for Storage {
     /// Hands the buffer to the calling thread's pool for the next output of its size.
     fn drop(&mut self) {
         let data = self.data.get_mut().unwrap_or_else(|p| p.into_inner());
-        crate::pool::give(std::mem::replace(data, Buffer::F32(Vec::new())));
+        crate::pool::give(std::mem::replace(data, Buffer::F32(Data::new())));
     }
 }

@@ -5,7 +5,7 @@ use crate::autograd::node::{Edge, GradHook, Node};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::shape::{Dims, Layout};
-use crate::storage::{Buffer, Storage};
+use crate::storage::{Buffer, Data, Storage};
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
@@ -45,7 +45,7 @@ pub(crate) struct TensorImpl {
 #[derive(Default)]
 pub(crate) struct LeafState {
     pub(crate) grad: Mutex<Option<Tensor>>,
-    pub(crate) accumulator: Mutex<Weak<Node>>,
+    pub(crate) accumulator: Mutex<Option<Weak<Node>>>,
     pub(crate) hooks: Mutex<Vec<GradHook>>,
 }
 
@@ -86,6 +86,11 @@ impl Tensor {
         )
     }
 
+    /// A tensor owning `data`, laid out row-major with `shape` (which must hold as many elements).
+    pub(crate) fn from_data<T: Element>(data: Data<T>, shape: &[usize]) -> Tensor {
+        Tensor::from_buffer(T::into_buffer(data), shape)
+    }
+
     /// A tensor from a vector in row-major order.
     ///
     /// ```
@@ -102,7 +107,7 @@ impl Tensor {
                 shape: shape.into(),
             });
         }
-        Ok(Tensor::from_buffer(T::into_buffer(data), shape))
+        Ok(Tensor::from_data(Data::from_vec(data), shape))
     }
 
     /// A tensor from a vector in row-major order; panics when the length does not match.
@@ -112,7 +117,7 @@ impl Tensor {
 
     /// A 0-dimensional tensor holding `value`.
     pub fn scalar<T: Element>(value: T) -> Tensor {
-        Tensor::from_buffer(T::into_buffer(vec![value]), &[])
+        Tensor::from_data(smallvec::smallvec![value], &[])
     }
 
     /// The dimensions.
@@ -424,11 +429,11 @@ impl Tensor {
             .accumulator
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        if let Some(node) = slot.upgrade() {
+        if let Some(node) = slot.as_ref().and_then(Weak::upgrade) {
             return Some(node);
         }
         let node = Node::accumulator(self.clone());
-        *slot = Arc::downgrade(&node);
+        *slot = Some(Arc::downgrade(&node));
         Some(node)
     }
 

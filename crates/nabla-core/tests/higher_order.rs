@@ -345,7 +345,7 @@ fn saved_bytes(t: &Tensor) -> usize {
     let mut stack = vec![t.grad_fn().unwrap()];
     let mut total = 0;
     while let Some(node) = stack.pop() {
-        if !seen.insert(std::sync::Arc::as_ptr(&node)) {
+        if !seen.insert(node.id()) {
             continue;
         }
         total += node

@@ -69,7 +69,7 @@ pub struct Trace {
 
 /// Node identity; the trace holds every node it keys, so an address is never reused meanwhile.
 pub(crate) fn key(node: &Node) -> usize {
-    node as *const Node as usize
+    node.id()
 }
 
 impl Trace {

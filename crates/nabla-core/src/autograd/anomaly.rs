@@ -78,7 +78,7 @@ fn non_finite(t: &Tensor) -> Option<&'static str> {
 
 #[derive(Default)]
 struct Detector {
-    order: HashMap<*const Node, usize>,
+    order: HashMap<usize, usize>,
     recorded: usize,
     first: Option<Anomaly>,
 }
@@ -89,7 +89,7 @@ impl Observer for Detector {
         let index = self.recorded;
         self.recorded += 1;
         if let Some(n) = &node {
-            self.order.insert(Arc::as_ptr(n), index);
+            self.order.insert(n.id(), index);
         }
         if self.first.is_some() {
             return;
@@ -119,7 +119,7 @@ impl Observer for Detector {
                 self.first = Some(Anomaly {
                     phase: Phase::Backward,
                     name: event.node.name(),
-                    forward_index: self.order.get(&Arc::as_ptr(event.node)).copied(),
+                    forward_index: self.order.get(&event.node.id()).copied(),
                     input_shapes: event.node.input_shapes(),
                     shape: g.as_ref().map(|g| g.shape().to_vec()).unwrap_or_default(),
                     input: Some(i),

@@ -45,8 +45,8 @@ impl Ord for Ready {
     }
 }
 
-fn key(node: &Arc<Node>) -> *const Node {
-    Arc::as_ptr(node)
+fn key(node: &Node) -> usize {
+    node.id()
 }
 
 /// Runs backward from `roots`. With `capture`, returns the gradients reaching those edges
@@ -57,7 +57,7 @@ fn run(
     capture: Option<&[Edge]>,
 ) -> Result<Vec<Option<Tensor>>> {
     let retain = options.retain_graph || options.create_graph;
-    let mut states: HashMap<*const Node, NodeState> = HashMap::default();
+    let mut states: HashMap<usize, NodeState> = HashMap::default();
     // Discover the graph and count incoming edges.
     let mut stack: Vec<Arc<Node>> = Vec::new();
     for (root, _) in &roots {
@@ -92,7 +92,7 @@ fn run(
             state.dependencies += 1;
         }
     }
-    let captured: HashMap<*const Node, usize> = capture
+    let captured: HashMap<usize, usize> = capture
         .map(|edges| edges.iter().enumerate().map(|(i, e)| (key(e), i)).collect())
         .unwrap_or_default();
     if capture.is_some() {
@@ -170,13 +170,13 @@ fn run(
 /// Marks the nodes from which a captured edge can be reached (post-order walk, no recursion).
 fn mark_needed(
     discovered: &[Arc<Node>],
-    captured: &HashMap<*const Node, usize>,
-    states: &mut HashMap<*const Node, NodeState>,
+    captured: &HashMap<usize, usize>,
+    states: &mut HashMap<usize, NodeState>,
 ) {
     for state in states.values_mut() {
         state.needed = false;
     }
-    let mut visited: HashSet<*const Node> = HashSet::default();
+    let mut visited: HashSet<usize> = HashSet::default();
     for start in discovered {
         if visited.contains(&key(start)) {
             continue;

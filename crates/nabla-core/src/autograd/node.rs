@@ -62,9 +62,17 @@ pub(crate) struct SavedTensor {
     is_output: bool,
 }
 
-enum Kind {
-    Op(Box<dyn Backward>),
-    AccumulateGrad(Tensor),
+/// The rule of an accumulation node: nothing flows past a leaf.
+struct AccumulateGrad;
+
+impl Backward for AccumulateGrad {
+    fn name(&self) -> &'static str {
+        "AccumulateGrad"
+    }
+
+    fn vjp(&self, _saved: &[Tensor], _grad: &Tensor, _needs: &[bool]) -> Gradients {
+        Gradients::new()
+    }
 }
 
 /// Most operations have one or two inputs and save at most two tensors: kept inline, a node
@@ -83,12 +91,14 @@ pub(crate) struct InputMeta {
     pub(crate) dtype: DType,
 }
 
-/// A node of the backward graph.
 /// A function run on a gradient as it arrives; returning `Some` replaces the gradient.
 pub type GradHook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
 
-pub struct Node {
-    kind: Kind,
+/// A node of the backward graph. The rule is stored in the node itself (`Arc<Node>` is an
+/// `Arc<Node<dyn Backward>>`), so recording an operation allocates one record, not two.
+pub struct Node<R: ?Sized + Backward = dyn Backward> {
+    /// For an `AccumulateGrad` node, the leaf it accumulates into.
+    leaf: Option<Tensor>,
     saved: Mutex<Saved>,
     /// Hooks registered on the tensor this node produced.
     pub(crate) hooks: Mutex<Vec<GradHook>>,
@@ -96,13 +106,14 @@ pub struct Node {
     pub(crate) inputs: Few<InputMeta>,
     /// Creation order; later nodes run first when several are ready.
     pub(crate) sequence_nr: u64,
+    rule: R,
 }
 
 static NEXT_SEQUENCE_NR: AtomicU64 = AtomicU64::new(0);
 
 impl Node {
     pub(crate) fn new(
-        backward: Box<dyn Backward>,
+        backward: impl Backward + 'static,
         inputs: &[&Tensor],
         saved: Few<SavedTensor>,
     ) -> Arc<Node> {
@@ -118,7 +129,7 @@ impl Node {
             });
         }
         Arc::new(Node {
-            kind: Kind::Op(backward),
+            leaf: None,
             saved: Mutex::new(Saved {
                 tensors: saved,
                 freed: false,
@@ -127,6 +138,7 @@ impl Node {
             next,
             inputs: metas,
             sequence_nr: NEXT_SEQUENCE_NR.fetch_add(1, Ordering::Relaxed),
+            rule: backward,
         })
     }
 
@@ -136,7 +148,7 @@ impl Node {
             dtype: leaf.dtype(),
         };
         Arc::new(Node {
-            kind: Kind::AccumulateGrad(leaf),
+            leaf: Some(leaf),
             saved: Mutex::new(Saved {
                 tensors: Few::new(),
                 freed: false,
@@ -145,15 +157,27 @@ impl Node {
             next: Few::new(),
             inputs: smallvec::smallvec![meta],
             sequence_nr: u64::MAX,
+            rule: AccumulateGrad,
         })
+    }
+
+    /// An identity for maps and sets: the node's address, unique among the nodes alive.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(2.0f64).requires_grad();
+    /// let y = &x * &x;
+    /// let (a, b) = (y.grad_fn().unwrap(), y.grad_fn().unwrap());
+    /// assert_eq!(a.id(), b.id());
+    /// assert_ne!(a.id(), x.exp().grad_fn().unwrap().id());
+    /// ```
+    pub fn id(&self) -> usize {
+        std::ptr::from_ref(self).cast::<()>() as usize
     }
 
     /// The node's name: `AddBackward`, `MatmulBackward`, `AccumulateGrad`, ...
     pub fn name(&self) -> &'static str {
-        match &self.kind {
-            Kind::Op(b) => b.name(),
-            Kind::AccumulateGrad(_) => "AccumulateGrad",
-        }
+        self.rule.name()
     }
 
     /// The nodes gradients flow to next, one per input (`None` for inputs without gradient).
@@ -163,10 +187,7 @@ impl Node {
 
     /// For an `AccumulateGrad` node, the leaf it accumulates into (PyTorch's `.variable`).
     pub fn variable(&self) -> Option<&Tensor> {
-        match &self.kind {
-            Kind::AccumulateGrad(leaf) => Some(leaf),
-            Kind::Op(_) => None,
-        }
+        self.leaf.as_ref()
     }
 
     /// Shapes of the tensors this node saved for backward (empty once freed).
@@ -188,16 +209,13 @@ impl Node {
     /// accumulation node, an operation that cannot be replayed, or one whose saved tensors were
     /// freed by backward.
     pub fn replay(&self, inputs: &[Tensor]) -> Option<Result<Tensor>> {
-        let Kind::Op(rule) = &self.kind else {
-            return None;
-        };
         let saved = self.saved.lock().unwrap_or_else(|p| p.into_inner());
         if saved.freed {
             return None;
         }
         let tensors: Vec<Tensor> = saved.tensors.iter().map(|s| s.tensor.clone()).collect();
         drop(saved);
-        rule.replay(&tensors, inputs)
+        self.rule.replay(&tensors, inputs)
     }
 
     /// Runs this node's rule on the gradient of its output.
@@ -205,9 +223,7 @@ impl Node {
     /// `this` must be the `Arc` holding `self`: saved outputs are re-linked to it when the
     /// backward pass is itself recorded. Frees the saved tensors unless `retain`.
     pub(crate) fn apply(this: &Arc<Node>, grad: &Tensor, retain: bool) -> Result<Gradients> {
-        let Kind::Op(rule) = &this.kind else {
-            unreachable!("accumulation nodes are handled by the engine")
-        };
+        let rule = &this.rule;
         let tensors = {
             let mut saved = this.saved.lock().unwrap_or_else(|p| p.into_inner());
             if saved.freed {
@@ -257,8 +273,8 @@ impl Node {
             }
             g
         };
-        match &self.kind {
-            Kind::AccumulateGrad(leaf) => run(
+        match &self.leaf {
+            Some(leaf) => run(
                 &leaf
                     .0
                     .leaf_state()
@@ -267,7 +283,7 @@ impl Node {
                     .unwrap_or_else(|p| p.into_inner()),
                 gradient,
             ),
-            Kind::Op(_) => run(
+            None => run(
                 &self.hooks.lock().unwrap_or_else(|p| p.into_inner()),
                 gradient,
             ),
@@ -299,34 +315,37 @@ impl fmt::Debug for Node {
     }
 }
 
+impl<R: ?Sized + Backward> Node<R> {
+    /// Moves this node's edges, and the `grad_fn`s of saved tensors nothing else holds, to
+    /// `pending`, leaving the node without links.
+    fn unlink(&mut self, pending: &mut Vec<Arc<Node>>) {
+        for edge in self.next.drain(..).flatten() {
+            pending.push(edge);
+        }
+        let saved = &mut self
+            .saved
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .tensors;
+        for s in saved.drain(..) {
+            if let Some(grad_fn) = s.tensor.take_grad_fn_if_unique() {
+                pending.push(grad_fn);
+            }
+        }
+    }
+}
+
 /// Dropping a long chain node by node would recurse once per node and overflow the stack; this
 /// unlinks the chain iteratively instead, taking apart every node this was the last owner of.
-impl Drop for Node {
+impl<R: ?Sized + Backward> Drop for Node<R> {
     fn drop(&mut self) {
         let mut pending: Vec<Arc<Node>> = Vec::new();
-        let take_links = |node: &mut Node, pending: &mut Vec<Arc<Node>>| {
-            for edge in std::mem::take(&mut node.next).into_iter().flatten() {
-                pending.push(edge);
-            }
-            let saved = std::mem::take(
-                &mut node
-                    .saved
-                    .get_mut()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .tensors,
-            );
-            for s in saved {
-                if let Some(grad_fn) = s.tensor.take_grad_fn_if_unique() {
-                    pending.push(grad_fn);
-                }
-            }
-        };
-        take_links(self, &mut pending);
+        self.unlink(&mut pending);
         while let Some(mut edge) = pending.pop() {
             // The last owner empties the node where it lies (moving it out of its `Arc` would
             // copy the whole record); dropping `edge` then frees an unlinked node.
             if let Some(node) = Arc::get_mut(&mut edge) {
-                take_links(node, &mut pending);
+                node.unlink(&mut pending);
             }
         }
     }

@@ -5,7 +5,7 @@ use super::PARALLEL_THRESHOLD;
 use crate::dtype::Element;
 use crate::parallel::for_each_chunk_mut;
 use crate::shape::{Dims, Layout, broadcast_strides};
-use crate::storage::Storage;
+use crate::storage::{Data, Storage};
 use crate::tensor::Tensor;
 
 /// Elements per parallel task: large enough that scheduling is noise, small enough to balance.
@@ -31,10 +31,16 @@ fn with_simd<R>(body: impl FnOnce() -> R) -> R {
     body()
 }
 
+/// Below this many elements a kernel runs its plain loop: the wide build's dispatch costs more
+/// than it saves.
+const SIMD_MIN: usize = 64;
+
 /// Fills `out` chunk by chunk, in parallel when it is long; `fill(start, chunk)` writes the
 /// values of positions `start..start + chunk.len()`.
 pub(crate) fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [U]) + Sync) {
-    if out.len() >= PARALLEL_THRESHOLD {
+    if out.len() < SIMD_MIN {
+        fill(0, out);
+    } else if out.len() >= PARALLEL_THRESHOLD {
         for_each_chunk_mut(out, CHUNK, |start, chunk| with_simd(|| fill(start, chunk)));
     } else {
         with_simd(|| fill(0, out));
@@ -42,7 +48,7 @@ pub(crate) fn fill_chunks<U: Element>(out: &mut [U], fill: impl Fn(usize, &mut [
 }
 
 /// `f` applied to every element, as a new contiguous vector.
-pub(crate) fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync) -> Vec<U> {
+pub(crate) fn map<T: Element, U: Element>(x: &Tensor, f: impl Fn(T) -> U + Sync) -> Data<U> {
     x.read(|src: &[T]| {
         let mut out = crate::pool::take(src.len());
         fill_chunks(&mut out, |start, chunk| {
@@ -60,7 +66,7 @@ pub(crate) fn zip<T: Element, U: Element>(
     b: &Tensor,
     out_shape: &[usize],
     f: impl Fn(T, T) -> U + Sync,
-) -> Vec<U> {
+) -> Data<U> {
     let n: usize = out_shape.iter().product();
     let full = |t: &Tensor| t.numel() == n;
     let mut out = crate::pool::take(n);

@@ -4,6 +4,7 @@
 use crate::dtype::Float;
 use crate::parallel::{SharedMut, for_each_task};
 use crate::shape::{Dims, Layout, broadcast_strides};
+use crate::storage::Data;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use gemm::Parallelism;
@@ -24,7 +25,7 @@ pub(crate) fn matmul<T: Float>(
     batch: &[usize],
     (m, k, n): (usize, usize, usize),
     bias: Option<&[T]>,
-) -> Vec<T> {
+) -> Data<T> {
     let batch_count: usize = batch.iter().product();
     let mut out = crate::pool::take(batch_count * m * n);
     if out.is_empty() {

@@ -10,6 +10,7 @@ use crate::dtype::Float;
 use crate::error::{Error, Result};
 use crate::kernels::{dispatch_float, elementwise};
 use crate::shape::broadcast_shapes;
+use crate::storage::Data;
 use crate::tensor::Tensor;
 
 /// A two-operand elementwise function.
@@ -76,7 +77,7 @@ impl Binary {
 
     /// `forward` over the broadcast operands, with the variant fixed in each closure so the
     /// kernel's loop vectorises.
-    fn zip<T: Float>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Vec<T> {
+    fn zip<T: Float>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Data<T> {
         use Binary::*;
         macro_rules! fixed {
             ($($op:ident),*) => {
@@ -167,7 +168,7 @@ impl Tensor {
         }
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
         let out = dispatch_float!(name, self.dtype(), T => {
-            Tensor::from_vec(op.zip::<T>(self, other, &shape), &shape)
+            Tensor::from_data(op.zip::<T>(self, other, &shape), &shape)
         });
         Ok(record(out, &[self, other], BinaryBackward(op), op.saves()))
     }

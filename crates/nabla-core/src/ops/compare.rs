@@ -6,6 +6,7 @@ use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernels::{dispatch_any, elementwise};
 use crate::shape::broadcast_shapes;
+use crate::storage::Data;
 use crate::tensor::Tensor;
 
 #[derive(Copy, Clone)]
@@ -46,7 +47,7 @@ impl Compare {
 impl Compare {
     /// The comparison over broadcast operands, with the variant fixed in each closure so the
     /// kernel's loop vectorises.
-    fn zip<T: Element>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Vec<T> {
+    fn zip<T: Element>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Data<T> {
         use Compare::*;
         macro_rules! fixed {
             ($($c:ident),*) => {
@@ -59,7 +60,7 @@ impl Compare {
     }
 
     /// The comparison of every element with `value`.
-    fn map_scalar<T: Element>(self, x: &Tensor, value: T) -> Vec<T> {
+    fn map_scalar<T: Element>(self, x: &Tensor, value: T) -> Data<T> {
         use Compare::*;
         macro_rules! fixed {
             ($($c:ident),*) => {
@@ -87,14 +88,14 @@ impl Tensor {
         }
         let shape = broadcast_shapes(cmp.name(), self.shape(), other.shape())?;
         Ok(dispatch_any!(self.dtype(), T => {
-            Tensor::from_vec(cmp.zip::<T>(self, other, &shape), &shape)
+            Tensor::from_data(cmp.zip::<T>(self, other, &shape), &shape)
         }))
     }
 
     fn compare_scalar(&self, value: f64, cmp: Compare) -> Tensor {
         dispatch_any!(self.dtype(), T => {
             let v = T::from_f64(value);
-            Tensor::from_vec(cmp.map_scalar::<T>(self, v), self.shape())
+            Tensor::from_data(cmp.map_scalar::<T>(self, v), self.shape())
         })
     }
 }

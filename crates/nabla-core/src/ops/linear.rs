@@ -106,7 +106,7 @@ impl Tensor {
                 Some(b) => b.read(|row: &[T]| matmul::<T>(&x, &wt, &[], dims, Some(row))),
                 None => matmul::<T>(&x, &wt, &[], dims, None),
             };
-            Tensor::from_vec(y, &shape)
+            Tensor::from_data(y, &shape)
         });
         let save = [Save::Input(0), Save::Input(1)];
         Ok(match bias {

@@ -107,7 +107,7 @@ impl Tensor {
         let mut out_shape: Dims = batch.clone();
         out_shape.extend_from_slice(&[m, n]);
         let out = dispatch_float!("matmul", self.dtype(), T => {
-            Tensor::from_vec(matmul::<T>(self, other, &batch, (m, k, n), None), &out_shape)
+            Tensor::from_data(matmul::<T>(self, other, &batch, (m, k, n), None), &out_shape)
         });
         Ok(record(
             out,

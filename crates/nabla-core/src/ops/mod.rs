@@ -59,7 +59,7 @@ pub(crate) fn record(
             Save::Extra(t) => SavedTensor::input(t),
         });
     }
-    let node = Node::new(Box::new(backward), inputs, saved);
+    let node = Node::new(backward, inputs, saved);
     let out = match Arc::get_mut(&mut out.0) {
         Some(inner) => {
             inner.grad_fn = Some(node);

@@ -8,6 +8,7 @@ use crate::autograd::node::Gradients;
 use crate::dtype::Float;
 use crate::error::Result;
 use crate::kernels::{dispatch_float, elementwise};
+use crate::storage::Data;
 use crate::tensor::Tensor;
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
@@ -128,7 +129,7 @@ impl Unary {
     /// `forward` over every element of `x`. Each arm hands the kernel a closure with the variant
     /// fixed, so the `match` in `forward` folds away and the loop vectorises (a branchy per-element
     /// match costs ~10x on random data).
-    fn map<T: Float>(self, x: &Tensor) -> Vec<T> {
+    fn map<T: Float>(self, x: &Tensor) -> Data<T> {
         use Unary::*;
         macro_rules! fixed {
             ($($plain:ident),* ; $($one:ident),* ; $($two:ident),*) => {
@@ -221,7 +222,7 @@ impl Backward for UnaryBackward {
 impl Tensor {
     pub(crate) fn try_unary(&self, op: Unary) -> Result<Tensor> {
         let out = dispatch_float!(op.name(), self.dtype(), T => {
-            Tensor::from_vec(op.map::<T>(self), self.shape())
+            Tensor::from_data(op.map::<T>(self), self.shape())
         });
         Ok(record(out, &[self], UnaryBackward(op), op.saves()))
     }
