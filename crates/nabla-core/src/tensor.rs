@@ -1,7 +1,7 @@
 //! The [`Tensor`]: a cheap-to-clone handle on shared storage, a layout over it, and the autograd
 //! state that links it into the graph (its `grad_fn`, or for a leaf its accumulated `.grad`).
 
-use crate::autograd::node::{Edge, GradHook, Node};
+use crate::autograd::node::{Edge, Hooks, Node};
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::shape::{Dims, Layout};
@@ -46,7 +46,7 @@ pub(crate) struct TensorImpl {
 pub(crate) struct LeafState {
     pub(crate) grad: Mutex<Option<Tensor>>,
     pub(crate) accumulator: Mutex<Option<Weak<Node>>>,
-    pub(crate) hooks: Mutex<Vec<GradHook>>,
+    pub(crate) hooks: Hooks,
 }
 
 impl TensorImpl {
@@ -354,10 +354,7 @@ impl Tensor {
             None if self.requires_grad_flag() => &self.0.leaf_state().hooks,
             None => panic!("register_hook: the tensor does not require gradients"),
         };
-        hooks
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(Box::new(hook));
+        hooks.register(Box::new(hook));
     }
 
     /// Keeps this non-leaf tensor's gradient in `.grad()` after backward (PyTorch's

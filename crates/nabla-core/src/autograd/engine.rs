@@ -6,7 +6,7 @@ use super::GradModeGuard;
 use super::node::{Edge, Gradients, Node};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
@@ -19,34 +19,103 @@ pub struct BackwardOptions {
     pub create_graph: bool,
 }
 
-struct NodeState {
-    dependencies: usize,
-    gradient: Option<Tensor>,
-    /// In `grad` mode: whether the node leads to a requested input.
-    needed: bool,
+/// The part of the graph a backward pass runs over, with every node numbered in the order it was
+/// discovered. Nodes are borrowed from the roots (each reachable node is owned through some edge
+/// of the graph), and a node's edges are resolved to numbers once, so running the pass looks
+/// nothing up in a map and clones no `Arc`.
+struct Graph<'a> {
+    nodes: Vec<&'a Arc<Node>>,
+    /// Where each node's resolved edges sit in `edges`.
+    edge_ranges: Vec<(u32, u32)>,
+    /// One entry per input of each node: the number of the node its gradient flows to.
+    edges: Vec<Option<u32>>,
+    /// How many edges into each node have not delivered their gradient yet.
+    dependencies: Vec<u32>,
+    number: HashMap<usize, u32>,
 }
 
-struct Ready(Arc<Node>);
+impl<'a> Graph<'a> {
+    /// Every node reachable from `roots`, with its incoming edges counted.
+    fn discover(roots: &[&'a Arc<Node>]) -> Self {
+        let mut graph = Graph {
+            nodes: Vec::new(),
+            edge_ranges: Vec::new(),
+            edges: Vec::new(),
+            dependencies: Vec::new(),
+            number: HashMap::default(),
+        };
+        let mut stack: Vec<u32> = Vec::new();
+        for root in roots {
+            if let Some(i) = graph.add(root) {
+                stack.push(i);
+            }
+        }
+        while let Some(i) = stack.pop() {
+            let node = graph.nodes[i as usize];
+            let first = graph.edges.len() as u32;
+            for next in node.next_functions() {
+                let resolved = next.as_ref().map(|next| {
+                    let j = graph.add(next).inspect(|&j| stack.push(j));
+                    let j = j.unwrap_or_else(|| graph.number[&next.id()]);
+                    graph.dependencies[j as usize] += 1;
+                    j
+                });
+                graph.edges.push(resolved);
+            }
+            graph.edge_ranges[i as usize] = (first, graph.edges.len() as u32);
+        }
+        graph
+    }
 
-impl PartialEq for Ready {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.sequence_nr == other.0.sequence_nr
+    /// Numbers `node` if it is new, returning its number; `None` when it was seen before.
+    fn add(&mut self, node: &'a Arc<Node>) -> Option<u32> {
+        let next_number = self.nodes.len() as u32;
+        match self.number.entry(node.id()) {
+            std::collections::hash_map::Entry::Occupied(_) => None,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(next_number);
+                self.nodes.push(node);
+                self.edge_ranges.push((0, 0));
+                self.dependencies.push(0);
+                Some(next_number)
+            }
+        }
     }
-}
-impl Eq for Ready {}
-impl PartialOrd for Ready {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Ready {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.sequence_nr.cmp(&other.0.sequence_nr)
-    }
-}
 
-fn key(node: &Node) -> usize {
-    node.id()
+    fn edges_of(&self, i: u32) -> &[Option<u32>] {
+        let (first, end) = self.edge_ranges[i as usize];
+        &self.edges[first as usize..end as usize]
+    }
+
+    /// Which nodes lead to one of `targets` (by number): only those need their rules run.
+    fn leading_to(&self, targets: &[u32]) -> Vec<bool> {
+        let mut needed = vec![false; self.nodes.len()];
+        let mut visited = vec![false; self.nodes.len()];
+        for start in 0..self.nodes.len() as u32 {
+            if visited[start as usize] {
+                continue;
+            }
+            // Post-order walk without recursion: (node, next edge to follow).
+            let mut stack: Vec<(u32, usize)> = vec![(start, 0)];
+            visited[start as usize] = true;
+            while let Some((i, child)) = stack.pop() {
+                let edges = self.edges_of(i);
+                if let Some(next) = edges.get(child) {
+                    stack.push((i, child + 1));
+                    if let Some(j) = *next {
+                        if !visited[j as usize] {
+                            visited[j as usize] = true;
+                            stack.push((j, 0));
+                        }
+                    }
+                    continue;
+                }
+                needed[i as usize] =
+                    targets.contains(&i) || edges.iter().flatten().any(|&j| needed[j as usize]);
+            }
+        }
+        needed
+    }
 }
 
 /// Runs backward from `roots`. With `capture`, returns the gradients reaching those edges
@@ -57,66 +126,42 @@ fn run(
     capture: Option<&[Edge]>,
 ) -> Result<Vec<Option<Tensor>>> {
     let retain = options.retain_graph || options.create_graph;
-    let mut states: HashMap<usize, NodeState> = HashMap::default();
-    // Discover the graph and count incoming edges.
-    let mut stack: Vec<Arc<Node>> = Vec::new();
-    for (root, _) in &roots {
-        if let std::collections::hash_map::Entry::Vacant(slot) = states.entry(key(root)) {
-            slot.insert(NodeState {
-                dependencies: 0,
-                gradient: None,
-                needed: true,
-            });
-            stack.push(root.clone());
+    let (root_nodes, root_gradients): (Vec<Edge>, Vec<Tensor>) = roots.into_iter().unzip();
+    let root_refs: Vec<&Arc<Node>> = root_nodes.iter().collect();
+    let mut graph = Graph::discover(&root_refs);
+    // Each captured edge, by node number (an edge the roots do not reach gets nothing).
+    let captured: Vec<(usize, u32)> = capture
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, edge)| graph.number.get(&edge.id()).map(|&i| (slot, i)))
+        .collect();
+    let needed = match capture {
+        Some(_) => {
+            let targets: Vec<u32> = captured.iter().map(|&(_, i)| i).collect();
+            graph.leading_to(&targets)
         }
-    }
-    // Only `grad` (which prunes what it need not run) needs the list of all nodes.
-    let mut discovered: Vec<Arc<Node>> = if capture.is_some() {
-        stack.clone()
-    } else {
-        Vec::new()
+        None => Vec::new(),
     };
-    while let Some(node) = stack.pop() {
-        for next in node.next_functions().iter().flatten() {
-            let state = states.entry(key(next)).or_insert_with(|| {
-                stack.push(next.clone());
-                if capture.is_some() {
-                    discovered.push(next.clone());
-                }
-                NodeState {
-                    dependencies: 0,
-                    gradient: None,
-                    needed: true,
-                }
-            });
-            state.dependencies += 1;
-        }
-    }
-    let captured: HashMap<usize, usize> = capture
-        .map(|edges| edges.iter().enumerate().map(|(i, e)| (key(e), i)).collect())
-        .unwrap_or_default();
-    if capture.is_some() {
-        mark_needed(&discovered, &captured, &mut states);
-    }
-    drop(discovered);
 
     let _mode = GradModeGuard::new(options.create_graph);
     let _scope = super::observe::BackwardScope::enter();
     let mut results: Vec<Option<Tensor>> = vec![None; capture.map_or(0, |c| c.len())];
-    let mut ready: BinaryHeap<Ready> = BinaryHeap::new();
-    for (root, gradient) in roots {
-        let state = states.get_mut(&key(&root)).expect("root discovered");
-        accumulate(&mut state.gradient, gradient);
-        if state.dependencies == 0 && !ready.iter().any(|r| Arc::ptr_eq(&r.0, &root)) {
-            ready.push(Ready(root));
+    let mut gradients: Vec<Option<Tensor>> = vec![None; graph.nodes.len()];
+    // Latest-created first; accumulation nodes (numbered `u64::MAX`) as soon as they are ready.
+    let mut ready: BinaryHeap<(u64, u32)> = BinaryHeap::new();
+    for (root, gradient) in root_nodes.iter().zip(root_gradients) {
+        let i = graph.number[&root.id()];
+        accumulate(&mut gradients[i as usize], gradient);
+        let entry = (root.sequence_nr, i);
+        if graph.dependencies[i as usize] == 0 && !ready.iter().any(|&r| r == entry) {
+            ready.push(entry);
         }
     }
-    while let Some(Ready(node)) = ready.pop() {
-        let mut gradient = states
-            .get_mut(&key(&node))
-            .and_then(|s| s.gradient.take())
-            .map(|g| node.run_hooks(g));
-        if let Some(&slot) = captured.get(&key(&node)) {
+    while let Some((_, i)) = ready.pop() {
+        let node = graph.nodes[i as usize];
+        let mut gradient = gradients[i as usize].take().map(|g| node.run_hooks(g));
+        for &(slot, _) in captured.iter().filter(|&&(_, c)| c == i) {
             results[slot] = gradient.clone();
         }
         let mut input_grads = match (&gradient, node.variable()) {
@@ -130,11 +175,13 @@ fn run(
                     options.create_graph,
                 );
                 if let Some(g) = observed {
-                    super::observe::backward(&node, &g, &[]);
+                    super::observe::backward(node, &g, &[]);
                 }
                 continue;
             }
-            (Some(g), None) if states[&key(&node)].needed => Node::apply(&node, g, retain)?,
+            (Some(g), None) if needed.get(i as usize).copied().unwrap_or(true) => {
+                Node::apply(node, g, retain)?
+            }
             _ => Gradients::new(),
         };
         // Sum each gradient down to its input's shape (broadcasting happened forward).
@@ -148,57 +195,24 @@ fn run(
             }
         }
         if let (Some(g), true) = (&gradient, super::observe::is_active()) {
-            super::observe::backward(&node, g, &input_grads);
+            super::observe::backward(node, g, &input_grads);
         }
         let mut input_grads = input_grads.into_iter();
-        for next in node.next_functions() {
+        let (first, end) = graph.edge_ranges[i as usize];
+        for &next in &graph.edges[first as usize..end as usize] {
             let grad_i = input_grads.next().flatten();
-            let Some(next) = next else { continue };
-            let state = states.get_mut(&key(next)).expect("next discovered");
+            let Some(j) = next else { continue };
             if let Some(g) = grad_i {
-                accumulate(&mut state.gradient, g);
+                accumulate(&mut gradients[j as usize], g);
             }
-            state.dependencies -= 1;
-            if state.dependencies == 0 {
-                ready.push(Ready(next.clone()));
+            let waiting = &mut graph.dependencies[j as usize];
+            *waiting -= 1;
+            if *waiting == 0 {
+                ready.push((graph.nodes[j as usize].sequence_nr, j));
             }
         }
     }
     Ok(results)
-}
-
-/// Marks the nodes from which a captured edge can be reached (post-order walk, no recursion).
-fn mark_needed(
-    discovered: &[Arc<Node>],
-    captured: &HashMap<usize, usize>,
-    states: &mut HashMap<usize, NodeState>,
-) {
-    for state in states.values_mut() {
-        state.needed = false;
-    }
-    let mut visited: HashSet<usize> = HashSet::default();
-    for start in discovered {
-        if visited.contains(&key(start)) {
-            continue;
-        }
-        let mut stack: Vec<(Arc<Node>, usize)> = vec![(start.clone(), 0)];
-        visited.insert(key(start));
-        while let Some((node, child)) = stack.pop() {
-            let nexts = node.next_functions();
-            if let Some(next) = nexts.get(child) {
-                stack.push((node.clone(), child + 1));
-                if let Some(next) = next {
-                    if visited.insert(key(next)) {
-                        stack.push((next.clone(), 0));
-                    }
-                }
-                continue;
-            }
-            let needed = captured.contains_key(&key(&node))
-                || nexts.iter().flatten().any(|n| states[&key(n)].needed);
-            states.get_mut(&key(&node)).expect("discovered").needed = needed;
-        }
-    }
 }
 
 fn accumulate(slot: &mut Option<Tensor>, gradient: Tensor) {

@@ -7,9 +7,9 @@ use crate::error::{Error, Result};
 use crate::shape::Dims;
 use crate::tensor::Tensor;
 use smallvec::SmallVec;
+use std::cell::Cell;
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// An edge from a consumer to the node that produced one of its inputs.
 pub type Edge = Arc<Node>;
@@ -94,6 +94,34 @@ pub(crate) struct InputMeta {
 /// A function run on a gradient as it arrives; returning `Some` replaces the gradient.
 pub type GradHook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
 
+/// The hooks of one tensor. Most tensors never get one, so the list is made on the first
+/// registration, and running the hooks of a tensor without any takes no lock.
+#[derive(Default)]
+pub(crate) struct Hooks(OnceLock<Mutex<Vec<GradHook>>>);
+
+impl Hooks {
+    pub(crate) fn register(&self, hook: GradHook) {
+        self.0
+            .get_or_init(Mutex::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(hook);
+    }
+
+    /// Runs every hook in registration order, each on the gradient the one before left.
+    fn run(&self, mut gradient: Tensor) -> Tensor {
+        let Some(hooks) = self.0.get() else {
+            return gradient;
+        };
+        for hook in hooks.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            if let Some(replaced) = hook(&gradient) {
+                gradient = replaced;
+            }
+        }
+        gradient
+    }
+}
+
 /// A node of the backward graph. The rule is stored in the node itself (`Arc<Node>` is an
 /// `Arc<Node<dyn Backward>>`), so recording an operation allocates one record, not two.
 pub struct Node<R: ?Sized + Backward = dyn Backward> {
@@ -101,7 +129,7 @@ pub struct Node<R: ?Sized + Backward = dyn Backward> {
     leaf: Option<Tensor>,
     saved: Mutex<Saved>,
     /// Hooks registered on the tensor this node produced.
-    pub(crate) hooks: Mutex<Vec<GradHook>>,
+    pub(crate) hooks: Hooks,
     next: Few<Option<Edge>>,
     pub(crate) inputs: Few<InputMeta>,
     /// Creation order; later nodes run first when several are ready.
@@ -109,7 +137,11 @@ pub struct Node<R: ?Sized + Backward = dyn Backward> {
     rule: R,
 }
 
-static NEXT_SEQUENCE_NR: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Per thread, as PyTorch's: no shared counter (and no atomic) per recorded op. Nodes of one
+    /// graph are normally recorded by one thread; across threads the order is arbitrary.
+    static NEXT_SEQUENCE_NR: Cell<u64> = const { Cell::new(0) };
+}
 
 impl Node {
     pub(crate) fn new(
@@ -134,10 +166,10 @@ impl Node {
                 tensors: saved,
                 freed: false,
             }),
-            hooks: Mutex::new(Vec::new()),
+            hooks: Hooks::default(),
             next,
             inputs: metas,
-            sequence_nr: NEXT_SEQUENCE_NR.fetch_add(1, Ordering::Relaxed),
+            sequence_nr: NEXT_SEQUENCE_NR.with(|next| next.replace(next.get() + 1)),
             rule: backward,
         })
     }
@@ -153,7 +185,7 @@ impl Node {
                 tensors: Few::new(),
                 freed: false,
             }),
-            hooks: Mutex::new(Vec::new()),
+            hooks: Hooks::default(),
             next: Few::new(),
             inputs: smallvec::smallvec![meta],
             sequence_nr: u64::MAX,
@@ -265,28 +297,9 @@ impl Node {
     /// Runs the hooks of the tensor whose gradient arrives at this node: a leaf's own hooks for
     /// an accumulation node, else the hooks registered on this node's output.
     pub(crate) fn run_hooks(&self, gradient: Tensor) -> Tensor {
-        let run = |hooks: &[GradHook], mut g: Tensor| {
-            for hook in hooks {
-                if let Some(replaced) = hook(&g) {
-                    g = replaced;
-                }
-            }
-            g
-        };
         match &self.leaf {
-            Some(leaf) => run(
-                &leaf
-                    .0
-                    .leaf_state()
-                    .hooks
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner()),
-                gradient,
-            ),
-            None => run(
-                &self.hooks.lock().unwrap_or_else(|p| p.into_inner()),
-                gradient,
-            ),
+            Some(leaf) => leaf.0.leaf_state().hooks.run(gradient),
+            None => self.hooks.run(gradient),
         }
     }
 }
