@@ -10,6 +10,11 @@ use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
+/// How tensor records and storages are shared: without weak references (triomphe's `Arc`), so
+/// dropping a handle is one atomic decrement where std's `Arc` takes two, and checking that a
+/// fresh output is unshared is a load instead of a compare-and-swap.
+pub(crate) type Shared<T> = triomphe::Arc<T>;
+
 /// An n-dimensional array of `f32`, `f64` or `i64` that records the operations applied to it.
 ///
 /// Cloning is cheap (the storage is shared). Operations come in two forms: `try_op` returns a
@@ -23,10 +28,10 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 /// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![2.0, 4.0, 6.0]);
 /// ```
 #[derive(Clone)]
-pub struct Tensor(pub(crate) Arc<TensorImpl>);
+pub struct Tensor(pub(crate) Shared<TensorImpl>);
 
 pub(crate) struct TensorImpl {
-    pub(crate) storage: Arc<Storage>,
+    pub(crate) storage: Shared<Storage>,
     pub(crate) layout: Layout,
     pub(crate) dtype: DType,
     /// The node that produced this tensor; `None` for leaves and for tensors outside any graph.
@@ -44,7 +49,8 @@ pub(crate) struct TensorImpl {
 /// graph that uses it, and its gradient hooks.
 #[derive(Default)]
 pub(crate) struct LeafState {
-    pub(crate) grad: Mutex<Option<Tensor>>,
+    /// Shared with the hook that fills it for a non-leaf that retains its gradient.
+    pub(crate) grad: Arc<Mutex<Option<Tensor>>>,
     pub(crate) accumulator: Mutex<Option<Weak<Node>>>,
     pub(crate) hooks: Hooks,
 }
@@ -58,12 +64,12 @@ impl TensorImpl {
 
 impl Tensor {
     pub(crate) fn from_parts(
-        storage: Arc<Storage>,
+        storage: Shared<Storage>,
         layout: Layout,
         dtype: DType,
         grad_fn: Option<Arc<Node>>,
     ) -> Tensor {
-        Tensor(Arc::new(TensorImpl {
+        Tensor(Shared::new(TensorImpl {
             storage,
             layout,
             dtype,
@@ -79,7 +85,7 @@ impl Tensor {
         debug_assert_eq!(buffer.len(), shape.iter().product::<usize>());
         let dtype = buffer.dtype();
         Tensor::from_parts(
-            Arc::new(Storage::new(buffer)),
+            Shared::new(Storage::new(buffer)),
             Layout::contiguous(shape),
             dtype,
             None,
@@ -164,12 +170,12 @@ impl Tensor {
 
     /// Whether two tensors are the same object (not merely equal values).
     pub fn same_as(&self, other: &Tensor) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Shared::ptr_eq(&self.0, &other.0)
     }
 
     /// Whether two tensors share storage (views of one another).
     pub fn shares_storage(&self, other: &Tensor) -> bool {
-        Arc::ptr_eq(&self.0.storage, &other.0.storage)
+        Shared::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
     pub(crate) fn check_dtype<T: Element>(&self, op: &'static str) -> Result<()> {
@@ -372,19 +378,15 @@ impl Tensor {
         if self.is_leaf() {
             return;
         }
-        let target = Arc::downgrade(&self.0);
+        // The hook holds the gradient slot, not the tensor: the tensor holds the node that holds
+        // the hook, and holding the tensor back would make a cycle.
+        let retained = self.0.leaf_state().grad.clone();
         self.register_hook(move |g| {
-            if let Some(t) = target.upgrade() {
-                let mut slot = t
-                    .leaf_state()
-                    .grad
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner());
-                *slot = Some(match slot.take() {
-                    Some(previous) => &previous + &g.detach(),
-                    None => g.detach(),
-                });
-            }
+            let mut slot = retained.lock().unwrap_or_else(|p| p.into_inner());
+            *slot = Some(match slot.take() {
+                Some(previous) => &previous + &g.detach(),
+                None => g.detach(),
+            });
             None
         });
     }
@@ -458,7 +460,7 @@ impl Tensor {
             self.dtype(),
             grad_fn,
         );
-        Arc::get_mut(&mut t.0).expect("fresh tensor").tangent = tangent;
+        Shared::get_mut(&mut t.0).expect("fresh tensor").tangent = tangent;
         t
     }
 
@@ -500,7 +502,7 @@ impl Tensor {
     /// Whether this is the only tensor on its storage and covers all of it, row-major: then it
     /// can be kept without copying, as nobody else can see a later in-place change.
     pub(crate) fn owns_all_of_its_storage(&self) -> bool {
-        Arc::strong_count(&self.0.storage) == 1
+        Shared::count(&self.0.storage) == 1
             && self.is_contiguous()
             && self.0.layout.offset == 0
             && self.0.storage.read().len() == self.numel()
@@ -514,7 +516,7 @@ impl Tensor {
 
     /// Takes the `grad_fn` out of a tensor nobody else holds, so dropping it does not recurse.
     pub(crate) fn take_grad_fn_if_unique(self) -> Option<Arc<Node>> {
-        Arc::try_unwrap(self.0)
+        Shared::try_unwrap(self.0)
             .ok()
             .and_then(|mut inner| inner.grad_fn.take())
     }

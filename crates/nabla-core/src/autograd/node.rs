@@ -127,6 +127,10 @@ impl Hooks {
 pub struct Node<R: ?Sized + Backward = dyn Backward> {
     /// For an `AccumulateGrad` node, the leaf it accumulates into.
     leaf: Option<Tensor>,
+    /// Whether the operation saved any tensor: a node that saved none has nothing to check or
+    /// free, and its rule runs without taking the lock (PyTorch, too, only fails a second
+    /// backward where a freed tensor is needed).
+    saves_tensors: bool,
     saved: Mutex<Saved>,
     /// Hooks registered on the tensor this node produced.
     pub(crate) hooks: Hooks,
@@ -162,6 +166,7 @@ impl Node {
         }
         Arc::new(Node {
             leaf: None,
+            saves_tensors: !saved.is_empty(),
             saved: Mutex::new(Saved {
                 tensors: saved,
                 freed: false,
@@ -181,6 +186,7 @@ impl Node {
         };
         Arc::new(Node {
             leaf: Some(leaf),
+            saves_tensors: false,
             saved: Mutex::new(Saved {
                 tensors: Few::new(),
                 freed: false,
@@ -256,7 +262,9 @@ impl Node {
     /// backward pass is itself recorded. Frees the saved tensors unless `retain`.
     pub(crate) fn apply(this: &Arc<Node>, grad: &Tensor, retain: bool) -> Result<Gradients> {
         let rule = &this.rule;
-        let tensors = {
+        let tensors = if !this.saves_tensors {
+            Few::new()
+        } else {
             let mut saved = this.saved.lock().unwrap_or_else(|p| p.into_inner());
             if saved.freed {
                 return Err(Error::GraphFreed { node: rule.name() });

@@ -15,8 +15,8 @@ pub mod view;
 use crate::autograd::node::{Backward, Few, Node, SavedTensor};
 use crate::autograd::{forward, is_grad_enabled, observe};
 use crate::error::Result;
+use crate::tensor::Shared;
 use crate::tensor::Tensor;
-use std::sync::Arc;
 
 /// What an operation keeps for its backward rule.
 pub enum Save<'a> {
@@ -40,7 +40,7 @@ pub(crate) fn record(
     let forward = inputs.iter().any(|t| t.0.tangent.is_some()) && forward::is_enabled();
     if forward {
         let tangent = forward::output_tangent(&out, inputs, &backward, save);
-        match Arc::get_mut(&mut out.0) {
+        match Shared::get_mut(&mut out.0) {
             Some(inner) => inner.tangent = tangent,
             None => out = out.rebuilt(None, tangent),
         }
@@ -60,7 +60,7 @@ pub(crate) fn record(
         });
     }
     let node = Node::new(backward, inputs, saved);
-    let out = match Arc::get_mut(&mut out.0) {
+    let out = match Shared::get_mut(&mut out.0) {
         Some(inner) => {
             inner.grad_fn = Some(node);
             out
