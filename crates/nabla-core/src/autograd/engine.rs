@@ -7,6 +7,7 @@ use super::node::{Edge, Gradients, Node};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use rustc_hash::FxHashMap as HashMap;
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 
@@ -148,17 +149,18 @@ fn run(
     let _scope = super::observe::BackwardScope::enter();
     let mut results: Vec<Option<Tensor>> = vec![None; capture.map_or(0, |c| c.len())];
     let mut gradients: Vec<Option<Tensor>> = vec![None; graph.nodes.len()];
-    // Latest-created first; accumulation nodes (numbered `u64::MAX`) as soon as they are ready.
-    let mut ready: BinaryHeap<(u64, u32)> = BinaryHeap::new();
+    // Latest-created first; accumulation nodes (numbered `u64::MAX`) as soon as they are ready,
+    // in the order they were discovered (an op's inputs in order).
+    let mut ready: BinaryHeap<(u64, Reverse<u32>)> = BinaryHeap::new();
     for (root, gradient) in root_nodes.iter().zip(root_gradients) {
         let i = graph.number[&root.id()];
         accumulate(&mut gradients[i as usize], gradient);
-        let entry = (root.sequence_nr, i);
+        let entry = (root.sequence_nr, Reverse(i));
         if graph.dependencies[i as usize] == 0 && !ready.iter().any(|&r| r == entry) {
             ready.push(entry);
         }
     }
-    while let Some((_, i)) = ready.pop() {
+    while let Some((_, Reverse(i))) = ready.pop() {
         let node = graph.nodes[i as usize];
         let mut gradient = gradients[i as usize].take().map(|g| node.run_hooks(g));
         for &(slot, _) in captured.iter().filter(|&&(_, c)| c == i) {
@@ -208,7 +210,7 @@ fn run(
             let waiting = &mut graph.dependencies[j as usize];
             *waiting -= 1;
             if *waiting == 0 {
-                ready.push((graph.nodes[j as usize].sequence_nr, j));
+                ready.push((graph.nodes[j as usize].sequence_nr, Reverse(j)));
             }
         }
     }
