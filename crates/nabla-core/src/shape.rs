@@ -4,8 +4,13 @@
 use crate::error::{Error, Result};
 use smallvec::SmallVec;
 
-/// Dimensions of a tensor, stored inline for up to six dims.
-pub type Dims = SmallVec<[usize; 6]>;
+/// How many dims a shape holds inline: enough for images in batches (N, C, H, W). A tensor
+/// record holds two shapes and a graph node one per input, so each inline slot is paid for in
+/// every record copied and every cache line a backward pass touches.
+const INLINE_DIMS: usize = 4;
+
+/// Dimensions of a tensor, stored inline for up to [`INLINE_DIMS`] dims.
+pub type Dims = SmallVec<[usize; INLINE_DIMS]>;
 
 /// Where a tensor's elements sit in its storage: shape, strides (in elements) and offset.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,14 +20,27 @@ pub struct Layout {
     pub(crate) offset: usize,
 }
 
-/// `SmallVec`'s own `clone` and `From<&[T]>` push element by element through its generic
-/// `extend`; copying the slice at once costs a tenth of that, and layouts are copied for every
-/// op output.
+/// `dims` as inline dims. `SmallVec`'s own `clone` and `From<&[T]>` push element by element
+/// through its generic `extend`, and `from_slice` calls `memcpy` for a few bytes; filling the
+/// fixed inline array takes a handful of moves, and dims are copied for every op output.
+pub(crate) fn dims_of(dims: &[usize]) -> Dims {
+    let mut inline = [0usize; INLINE_DIMS];
+    match inline.get_mut(..dims.len()) {
+        Some(prefix) => {
+            for (slot, &d) in prefix.iter_mut().zip(dims) {
+                *slot = d;
+            }
+            Dims::from_buf_and_len(inline, dims.len())
+        }
+        None => Dims::from_slice(dims),
+    }
+}
+
 impl Clone for Layout {
     fn clone(&self) -> Self {
         Layout {
-            shape: Dims::from_slice(&self.shape),
-            strides: Dims::from_slice(&self.strides),
+            shape: dims_of(&self.shape),
+            strides: dims_of(&self.strides),
             offset: self.offset,
         }
     }
@@ -30,7 +48,7 @@ impl Clone for Layout {
 
 /// Row-major strides for `shape`.
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
-    let mut strides = Dims::from_slice(shape);
+    let mut strides = dims_of(shape);
     let mut acc = 1;
     for stride in strides.iter_mut().rev() {
         let dim = *stride;
@@ -44,7 +62,7 @@ impl Layout {
     /// A row-major layout starting at offset 0.
     pub fn contiguous(shape: &[usize]) -> Self {
         Layout {
-            shape: Dims::from_slice(shape),
+            shape: dims_of(shape),
             strides: contiguous_strides(shape),
             offset: 0,
         }

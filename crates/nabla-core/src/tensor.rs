@@ -442,7 +442,7 @@ impl Tensor {
 
     /// Dims of this tensor as an inline vector.
     pub(crate) fn dims_vec(&self) -> Dims {
-        Dims::from_slice(&self.0.layout.shape)
+        crate::shape::dims_of(&self.0.layout.shape)
     }
 }
 

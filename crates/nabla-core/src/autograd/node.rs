@@ -340,18 +340,17 @@ impl<R: ?Sized + Backward> Node<R> {
     /// Moves this node's edges, and the `grad_fn`s of saved tensors nothing else holds, to
     /// `pending`, leaving the node without links.
     fn unlink(&mut self, pending: &mut Vec<Arc<Node>>) {
-        for edge in self.next.drain(..).flatten() {
-            pending.push(edge);
+        // Popping is cheaper than draining, and on a node already unlinked costs two checks.
+        while let Some(edge) = self.next.pop() {
+            pending.extend(edge);
         }
         let saved = &mut self
             .saved
             .get_mut()
             .unwrap_or_else(|p| p.into_inner())
             .tensors;
-        for s in saved.drain(..) {
-            if let Some(grad_fn) = s.tensor.take_grad_fn_if_unique() {
-                pending.push(grad_fn);
-            }
+        while let Some(s) = saved.pop() {
+            pending.extend(s.tensor.take_grad_fn_if_unique());
         }
     }
 }
