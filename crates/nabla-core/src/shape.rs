@@ -23,6 +23,7 @@ pub struct Layout {
 /// `dims` as inline dims. `SmallVec`'s own `clone` and `From<&[T]>` push element by element
 /// through its generic `extend`, and `from_slice` calls `memcpy` for a few bytes; filling the
 /// fixed inline array takes a handful of moves, and dims are copied for every op output.
+#[inline]
 pub(crate) fn dims_of(dims: &[usize]) -> Dims {
     let mut inline = [0usize; INLINE_DIMS];
     match inline.get_mut(..dims.len()) {
@@ -47,6 +48,7 @@ impl Clone for Layout {
 }
 
 /// Row-major strides for `shape`.
+#[inline]
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
     let mut strides = dims_of(shape);
     let mut acc = 1;
@@ -60,6 +62,7 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
 
 impl Layout {
     /// A row-major layout starting at offset 0.
+    #[inline]
     pub fn contiguous(shape: &[usize]) -> Self {
         Layout {
             shape: dims_of(shape),

@@ -15,6 +15,17 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 /// fresh output is unshared is a load instead of a compare-and-swap.
 pub(crate) type Shared<T> = triomphe::Arc<T>;
 
+/// `make()` in a new shared allocation. Allocating before the value is made lets the compiler
+/// write its fields straight to the heap; `Shared::new(value)` builds the record on the stack
+/// and copies it over, and the copy's reads of freshly written, misaligned stores stall.
+#[inline(always)]
+pub(crate) fn share<T>(make: impl FnOnce() -> T) -> Shared<T> {
+    let mut slot = triomphe::UniqueArc::new_uninit();
+    slot.write(make());
+    // SAFETY: `write` just initialised the value.
+    unsafe { triomphe::UniqueArc::assume_init(slot) }.shareable()
+}
+
 /// An n-dimensional array of `f32`, `f64` or `i64` that records the operations applied to it.
 ///
 /// Cloning is cheap (the storage is shared). Operations come in two forms: `try_op` returns a
@@ -56,6 +67,24 @@ pub(crate) struct LeafState {
 }
 
 impl TensorImpl {
+    #[inline(always)]
+    fn new(
+        storage: Shared<Storage>,
+        layout: Layout,
+        dtype: DType,
+        grad_fn: Option<Arc<Node>>,
+    ) -> Self {
+        TensorImpl {
+            storage,
+            layout,
+            dtype,
+            grad_fn,
+            tangent: None,
+            requires_grad: AtomicBool::new(false),
+            leaf: OnceLock::new(),
+        }
+    }
+
     /// The leaf state, allocated on first use.
     pub(crate) fn leaf_state(&self) -> &LeafState {
         self.leaf.get_or_init(Box::default)
@@ -69,27 +98,19 @@ impl Tensor {
         dtype: DType,
         grad_fn: Option<Arc<Node>>,
     ) -> Tensor {
-        Tensor(Shared::new(TensorImpl {
-            storage,
-            layout,
-            dtype,
-            grad_fn,
-            tangent: None,
-            requires_grad: AtomicBool::new(false),
-            leaf: OnceLock::new(),
-        }))
+        Tensor(share(|| TensorImpl::new(storage, layout, dtype, grad_fn)))
     }
 
-    /// A new tensor owning `buffer`, laid out row-major with `shape`.
+    /// A new tensor owning `buffer`, laid out row-major with `shape`. The layout is computed
+    /// where the record is written, not passed in, which saves copying it (every op output
+    /// comes through here).
     pub(crate) fn from_buffer(buffer: Buffer, shape: &[usize]) -> Tensor {
         debug_assert_eq!(buffer.len(), shape.iter().product::<usize>());
         let dtype = buffer.dtype();
-        Tensor::from_parts(
-            Shared::new(Storage::new(buffer)),
-            Layout::contiguous(shape),
-            dtype,
-            None,
-        )
+        let storage = share(|| Storage::new(buffer));
+        Tensor(share(|| {
+            TensorImpl::new(storage, Layout::contiguous(shape), dtype, None)
+        }))
     }
 
     /// A tensor owning `data`, laid out row-major with `shape` (which must hold as many elements).
