@@ -73,6 +73,15 @@ impl Storage {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Write access through exclusive ownership, without locking; counts as an in-place
+    /// modification.
+    pub(crate) fn buffer_mut(&mut self) -> &mut Buffer {
+        *self.version.get_mut() += 1;
+        self.data
+            .get_mut()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     pub(crate) fn version(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
     }

@@ -529,6 +529,38 @@ impl Tensor {
             && self.0.storage.read().len() == self.numel()
     }
 
+    /// Runs `f` on the elements of a tensor nobody else can see, in place, and returns whether
+    /// it did: this must be the only handle on its record and on its storage, which holds
+    /// exactly its elements of type `T`, with no graph or tangent attached and no graph being
+    /// recorded. Holding the only handles is what proves exclusive access, so no lock is taken.
+    pub(crate) fn update_private<T: Element>(&mut self, f: impl FnOnce(&mut [T])) -> bool {
+        let numel = self.numel();
+        if self.0.grad_fn.is_some()
+            || self.0.tangent.is_some()
+            || crate::autograd::is_grad_enabled()
+            || !self.is_contiguous()
+            || self.0.layout.offset != 0
+        {
+            return false;
+        }
+        let Some(record) = Shared::get_mut(&mut self.0) else {
+            return false;
+        };
+        if *record.requires_grad.get_mut() {
+            return false;
+        }
+        let Some(storage) = Shared::get_mut(&mut record.storage) else {
+            return false;
+        };
+        match T::slice_mut(storage.buffer_mut()) {
+            Some(elements) if elements.len() == numel => {
+                f(elements);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Like [`Tensor::detach`] but keeping the forward-mode tangent (saved outputs need it when
     /// a backward pass is differentiated in forward mode).
     pub(crate) fn detach_keeping_tangent(&self) -> Tensor {

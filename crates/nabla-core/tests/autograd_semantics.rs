@@ -259,3 +259,27 @@ fn anomaly_detection_names_the_first_operation_that_produced_a_non_finite_value(
     let fine = nabla_core::detect_anomaly(|| (&x * 2.0).sum().item::<f64>()).unwrap();
     assert_eq!(fine, 6.0);
 }
+
+#[test]
+fn gradients_reused_in_place_are_never_ones_anybody_else_holds() {
+    // Constant factors scale the gradient they are handed in place when nothing else can see
+    // it; the caller's seed, a gradient a hook kept and a retained gradient must stay as they were.
+    let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
+    let h = &x * 3.0;
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let slot = kept.clone();
+    h.register_hook(move |g| {
+        *slot.lock().unwrap() = Some(g.clone());
+        None
+    });
+    let m = &h * 5.0;
+    m.retain_grad();
+    let y = &m * 7.0;
+    let seed = Tensor::from_vec(vec![1.0f64, 10.0], &[2]);
+    y.backward_with(&seed);
+    assert_eq!(seed.to_vec::<f64>(), vec![1.0, 10.0]);
+    assert_eq!(m.grad().unwrap().to_vec::<f64>(), vec![7.0, 70.0]);
+    let hooked = kept.lock().unwrap().clone().unwrap();
+    assert_eq!(hooked.to_vec::<f64>(), vec![35.0, 350.0]);
+    assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![105.0, 1050.0]);
+}

@@ -181,7 +181,11 @@ fn run(
                 }
                 continue;
             }
-            (Some(g), None) if needed.get(i as usize).copied().unwrap_or(true) => {
+            (Some(_), None) if needed.get(i as usize).copied().unwrap_or(true) => {
+                // The rule gets the gradient to keep (it may reuse its memory); an observer
+                // still needs it afterwards.
+                let g = gradient.take().expect("matched Some");
+                gradient = super::observe::is_active().then(|| g.clone());
                 Node::apply(node, g, retain)?
             }
             _ => Gradients::new(),

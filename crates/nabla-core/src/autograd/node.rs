@@ -33,6 +33,13 @@ pub trait Backward: Send + Sync {
     /// output shape: the engine sums it down to the input's shape.
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients;
 
+    /// [`Backward::vjp`] handed the output's gradient to keep, as the engine does: a rule may
+    /// reuse its memory for an input's gradient when nothing else can see it. The default
+    /// lends it to `vjp`.
+    fn vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Gradients {
+        self.vjp(saved, &grad, needs)
+    }
+
     /// Forward mode: the output's tangent given every input's tangent (zeros for inputs without
     /// one), the Jacobian-vector product. `saved` is what the operation saves for `vjp`. The
     /// result may have a shape that broadcasts to the output's. Operations without a rule
@@ -260,7 +267,7 @@ impl Node {
     ///
     /// `this` must be the `Arc` holding `self`: saved outputs are re-linked to it when the
     /// backward pass is itself recorded. Frees the saved tensors unless `retain`.
-    pub(crate) fn apply(this: &Arc<Node>, grad: &Tensor, retain: bool) -> Result<Gradients> {
+    pub(crate) fn apply(this: &Arc<Node>, grad: Tensor, retain: bool) -> Result<Gradients> {
         let rule = &this.rule;
         let tensors = if !this.saves_tensors {
             Few::new()
@@ -297,7 +304,7 @@ impl Node {
         for next in &this.next {
             needs.push(next.is_some());
         }
-        Ok(rule.vjp(&tensors, grad, &needs))
+        Ok(rule.vjp_owned(&tensors, grad, &needs))
     }
 }
 

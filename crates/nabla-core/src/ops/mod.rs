@@ -14,7 +14,9 @@ pub mod view;
 
 use crate::autograd::node::{Backward, Few, Node, SavedTensor};
 use crate::autograd::{forward, is_grad_enabled, observe};
+use crate::dtype::{DType, Float};
 use crate::error::Result;
+use crate::kernels::elementwise::fill_chunks;
 use crate::tensor::Shared;
 use crate::tensor::Tensor;
 
@@ -89,6 +91,27 @@ impl Factor {
             Factor::Tensor(d) => t * d,
         }
     }
+
+    /// [`Factor::times`] on a tensor given to keep: scaled where it lies when nothing else can
+    /// see it, instead of in a new tensor.
+    pub(crate) fn times_owned(&self, mut t: Tensor) -> Tensor {
+        if let Factor::Constant(c) = *self {
+            let scaled = match t.dtype() {
+                DType::F32 => t.update_private(|v: &mut [f32]| scale(v, c as f32)),
+                DType::F64 => t.update_private(|v: &mut [f64]| scale(v, c)),
+                DType::I64 => false,
+            };
+            if scaled {
+                return t;
+            }
+        }
+        self.times(&t)
+    }
+}
+
+/// `v *= c`, in parallel for long vectors.
+fn scale<T: Float>(v: &mut [T], c: T) {
+    fill_chunks(v, |_, chunk| chunk.iter_mut().for_each(|x| *x = *x * c));
 }
 
 /// Unwraps a result, panicking with the error's message at the caller's location.

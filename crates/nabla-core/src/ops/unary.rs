@@ -210,6 +210,10 @@ impl Backward for UnaryBackward {
         smallvec::smallvec![Some(self.0.derivative(saved).times(grad))]
     }
 
+    fn vjp_owned(&self, saved: &[Tensor], grad: Tensor, _needs: &[bool]) -> Gradients {
+        smallvec::smallvec![Some(self.0.derivative(saved).times_owned(grad))]
+    }
+
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         Ok(self.0.derivative(saved).times(&tangents[0]))
     }
