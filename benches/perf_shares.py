@@ -53,17 +53,20 @@ CATEGORIES = [
      re.compile(r"nabla_core::ops|nabla_core::tensor|TensorImpl|smallvec|Arc<T,A>::drop_slow|drop_in_place"
                 r"|nabla_nn::module|nabla_nn::layers")),
     ("threads (waiting for helpers, scheduler)",
-     re.compile(r"parallel::|Team::|futex|sched|finish_task_switch|syscall|pthread|clock_gettime")),
+     re.compile(r"parallel::pause|Team::|futex|sched|finish_task_switch|syscall|pthread|clock_gettime")),
 ]
 ALLOCATOR = re.compile(
     r"^mi_|^_mi_|mimalloc|malloc|^free|cfree|__rust_alloc|__rust_dealloc|__rust_realloc|alloc::alloc|raw_vec"
     r"|clear_page|page_fault|handle_mm_fault|folio|alloc_pages|rmqueue|unmap|madvise|mmap|zap_"
 )
 PROJECT = re.compile(r"nabla|gemm")
+TASK_CLOSURE = re.compile(r"parallel::for_each[a-z_]*::\{\{closure")
 THREADS = [
     ("kernel helpers", re.compile(r"^nabla-kernel")),
     ("data loader", re.compile(r"nabla_nn::data::loader")),
-    ("main", re.compile(r"nabla::main")),
+    # The binary's own name: the threads above are told apart first, and deep stacks are not
+    # always unwound as far as `nabla::main`.
+    ("main", re.compile(r"^nabla ")),
 ]
 
 
@@ -120,6 +123,13 @@ def category(frames, stack):
         # walking its index space; kernels run inside it (its own time is locking).
         if depth > 0 and frame.endswith("Tensor::read"):
             return LAYOUT if walked else ELEMENTWISE
+        # A task of the kernel team (an optimiser's piece of update, say) has its work inlined
+        # into the team's closure: the inlined frames say whose work it is.
+        if TASK_CLOSURE.search(frame):
+            for inlined in frames[:depth]:
+                for name, pattern in CATEGORIES:
+                    if pattern.search(inlined):
+                        return name
         for name, pattern in CATEGORIES:
             if pattern.search(frame):
                 return name
@@ -143,7 +153,7 @@ def main():
             threads[thread] += period
     excluded = {name: cpu.pop(name) for name, _ in EXCLUDED if name in cpu}
     for name in excluded:
-        wall.pop(name)
+        wall.pop(name, None)  # its samples may all be on other threads
     total_cpu, total_wall = sum(cpu.values()), sum(wall.values())
     if total_cpu == 0:
         raise SystemExit("no samples")
