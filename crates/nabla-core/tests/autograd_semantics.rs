@@ -87,6 +87,14 @@ fn functional_grad_leaves_dot_grad_untouched() {
 }
 
 #[test]
+fn functional_grad_answers_every_input_even_one_asked_twice() {
+    let x = scalar(3.0);
+    let y = x.powf(2.0);
+    let g = grad(&[&y], &[&x, &x]);
+    assert_eq!((g[0].item::<f64>(), g[1].item::<f64>()), (6.0, 6.0));
+}
+
+#[test]
 fn gradient_of_an_intermediate_tensor() {
     let x = scalar(2.0);
     let h = &x * 3.0;
