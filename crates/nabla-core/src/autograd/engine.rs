@@ -32,6 +32,7 @@ struct Graph<'a> {
     edges: Vec<Option<u32>>,
     /// How many edges into each node have not delivered their gradient yet.
     dependencies: Vec<u32>,
+    /// Each node's number, by [`Node::id`].
     number: HashMap<usize, u32>,
 }
 
