@@ -21,25 +21,34 @@ fn word_aligned(layout: &Layout) -> bool {
     layout.align() <= size_of::<usize>()
 }
 
+/// A block for `layout` from `plain` (word alignment, which every block has) or else from
+/// `aligned`: `mi_malloc` / `mi_malloc_aligned`, or their zeroing forms.
+///
+/// # Safety
+/// `plain` and `aligned` must be mimalloc's allocation functions of one kind.
+#[inline]
+unsafe fn allocate(
+    layout: Layout,
+    plain: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    let block = if word_aligned(&layout) {
+        unsafe { plain(layout.size()) }
+    } else {
+        unsafe { aligned(layout.size(), layout.align()) }
+    };
+    block.cast()
+}
+
 // SAFETY: every function forwards to the mimalloc call for the same request; blocks are freed by
 // `mi_free` whichever way they were allocated, and the alignment is always honoured.
 unsafe impl GlobalAlloc for MiMalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let block = if word_aligned(&layout) {
-            unsafe { ffi::mi_malloc(layout.size()) }
-        } else {
-            unsafe { ffi::mi_malloc_aligned(layout.size(), layout.align()) }
-        };
-        block.cast()
+        unsafe { allocate(layout, ffi::mi_malloc, ffi::mi_malloc_aligned) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let block = if word_aligned(&layout) {
-            unsafe { ffi::mi_zalloc(layout.size()) }
-        } else {
-            unsafe { ffi::mi_zalloc_aligned(layout.size(), layout.align()) }
-        };
-        block.cast()
+        unsafe { allocate(layout, ffi::mi_zalloc, ffi::mi_zalloc_aligned) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
