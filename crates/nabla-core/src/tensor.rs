@@ -568,10 +568,8 @@ impl Tensor {
     }
 
     /// Takes the `grad_fn` out of a tensor nobody else holds, so dropping it does not recurse.
-    pub(crate) fn take_grad_fn_if_unique(self) -> Option<Arc<Node>> {
-        Shared::try_unwrap(self.0)
-            .ok()
-            .and_then(|mut inner| inner.grad_fn.take())
+    pub(crate) fn take_grad_fn_if_unique(mut self) -> Option<Arc<Node>> {
+        Shared::get_mut(&mut self.0).and_then(|inner| inner.grad_fn.take())
     }
 }
 

@@ -48,7 +48,7 @@ impl<'a> Graph<'a> {
         };
         let mut stack: Vec<u32> = Vec::new();
         for root in roots {
-            if let Some(i) = graph.add(root) {
+            if let Ok(i) = graph.add(root) {
                 stack.push(i);
             }
         }
@@ -57,8 +57,13 @@ impl<'a> Graph<'a> {
             let first = graph.edges.len() as u32;
             for next in node.next_functions() {
                 let resolved = next.as_ref().map(|next| {
-                    let j = graph.add(next).inspect(|&j| stack.push(j));
-                    let j = j.unwrap_or_else(|| graph.number[&next.id()]);
+                    let j = match graph.add(next) {
+                        Ok(new) => {
+                            stack.push(new);
+                            new
+                        }
+                        Err(seen) => seen,
+                    };
                     graph.dependencies[j as usize] += 1;
                     j
                 });
@@ -69,17 +74,18 @@ impl<'a> Graph<'a> {
         graph
     }
 
-    /// Numbers `node` if it is new, returning its number; `None` when it was seen before.
-    fn add(&mut self, node: &'a Arc<Node>) -> Option<u32> {
+    /// Numbers `node`: `Ok` with the new number, or `Err` with the number it was given when
+    /// seen before.
+    fn add(&mut self, node: &'a Arc<Node>) -> std::result::Result<u32, u32> {
         let next_number = self.nodes.len() as u32;
         match self.number.entry(node.id()) {
-            std::collections::hash_map::Entry::Occupied(_) => None,
+            std::collections::hash_map::Entry::Occupied(seen) => Err(*seen.get()),
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(next_number);
                 self.nodes.push(node);
                 self.edge_ranges.push((0, 0));
                 self.dependencies.push(0);
-                Some(next_number)
+                Ok(next_number)
             }
         }
     }

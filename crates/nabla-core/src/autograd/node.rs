@@ -276,8 +276,6 @@ impl Node {
             if saved.freed {
                 return Err(Error::GraphFreed { node: rule.name() });
             }
-            let record = crate::autograd::is_grad_enabled();
-            let mut tensors: Few<Tensor> = Few::with_capacity(saved.tensors.len());
             for s in &saved.tensors {
                 let now = s.tensor.storage_version();
                 if now != s.version {
@@ -288,15 +286,30 @@ impl Node {
                         now,
                     });
                 }
-                tensors.push(if s.is_output && record {
+            }
+            let record = crate::autograd::is_grad_enabled();
+            let handed = |s: &SavedTensor| {
+                if s.is_output && record {
                     s.tensor.relinked(this.clone())
                 } else {
                     s.tensor.clone()
-                });
-            }
-            if !retain {
-                saved.tensors.clear();
+                }
+            };
+            let mut tensors: Few<Tensor> = Few::with_capacity(saved.tensors.len());
+            if retain {
+                for s in &saved.tensors {
+                    tensors.push(handed(s));
+                }
+            } else {
+                // Freed now: moved out instead of cloned and then dropped.
                 saved.freed = true;
+                for s in std::mem::take(&mut saved.tensors) {
+                    tensors.push(if s.is_output && record {
+                        handed(&s)
+                    } else {
+                        s.tensor
+                    });
+                }
             }
             tensors
         };

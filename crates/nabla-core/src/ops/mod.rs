@@ -95,6 +95,9 @@ impl Factor {
     /// [`Factor::times`] on a tensor given to keep: scaled where it lies when nothing else can
     /// see it, instead of in a new tensor.
     pub(crate) fn times_owned(&self, mut t: Tensor) -> Tensor {
+        if let Factor::Constant(1.0) = self {
+            return t;
+        }
         if let Factor::Constant(c) = *self {
             let scaled = match t.dtype() {
                 DType::F32 => t.update_private(|v: &mut [f32]| scale(v, c as f32)),
