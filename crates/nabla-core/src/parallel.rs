@@ -93,10 +93,10 @@ pub(crate) fn for_each_task(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
 /// assert!(data.iter().all(|&v| v == 2.0));
 /// ```
 pub fn for_each<W: Send>(items: impl IntoIterator<Item = W>, f: impl Fn(W) + Sync) {
-    let slots: Vec<Mutex<Option<W>>> = items.into_iter().map(|w| Mutex::new(Some(w))).collect();
-    for_each_task(slots.len(), &|i| {
-        let item = slots[i].lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(item) = item {
+    // One slot per task: each task takes its own item out, so no lock is needed.
+    let mut slots: Vec<Option<W>> = items.into_iter().map(Some).collect();
+    for_each_chunk_mut(&mut slots, 1, |_, slot| {
+        if let Some(item) = slot[0].take() {
             f(item);
         }
     });

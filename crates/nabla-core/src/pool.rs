@@ -10,8 +10,8 @@
 
 use crate::dtype::{DType, Element};
 use crate::storage::{Buffer, Data};
+use rustc_hash::FxHashMap as HashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Buffers smaller than this many bytes are not pooled.
@@ -35,7 +35,8 @@ thread_local! {
 }
 
 /// Sets how many bytes of freed buffers each thread keeps for reuse (128 MiB by default);
-/// 0 turns reuse off. Buffers already kept beyond the new limit are freed as they are reused.
+/// 0 turns reuse off. Buffers already kept stay until they are taken again; a buffer given back
+/// is kept only within the new limit.
 ///
 /// ```
 /// nabla_core::set_buffer_pool_limit(64 << 20);

@@ -8,6 +8,7 @@ use crate::storage::Data;
 use crate::storage::Storage;
 use crate::tensor::Tensor;
 use gemm::Parallelism;
+use smallvec::SmallVec;
 
 /// Products of at least this many multiply-adds are split over threads.
 const PARALLEL_FLOPS: usize = 48 * 48 * 48;
@@ -37,7 +38,8 @@ pub(crate) fn matmul<T: Float>(
         None if k == 0 => out.fill(T::default()),
         None => {}
     }
-    let offsets = |t: &Tensor| -> Vec<usize> {
+    // Where each product's operand starts; inline for the usual single product.
+    let offsets = |t: &Tensor| -> SmallVec<[usize; 4]> {
         let l = t.layout();
         let nb = l.shape.len() - 2;
         let batch_layout = Layout {
@@ -50,7 +52,7 @@ pub(crate) fn matmul<T: Float>(
             strides: broadcast_strides(&batch_layout, batch),
             offset: l.offset,
         };
-        let mut v = Vec::with_capacity(batch_count);
+        let mut v = SmallVec::with_capacity(batch_count);
         view.for_each_index(|i| v.push(i));
         v
     };
@@ -66,13 +68,14 @@ pub(crate) fn matmul<T: Float>(
     let sa = Storage::slice_of::<T>(&ga);
     let sb = Storage::slice_of::<T>(&gb);
     let operands = Operands {
-        a: sa.as_ptr(),
-        b: sb.as_ptr(),
+        a: sa,
+        b: sb,
         a_strides: (a_rs, a_cs),
         b_strides: (b_rs, b_cs),
         accumulate: bias.is_some(),
     };
-    let tiles = tiles_per_product(batch_count, (m, k, n));
+    let parallel = m * n * k >= PARALLEL_FLOPS;
+    let tiles = tiles_per_product(batch_count, parallel, m.max(n));
     let dst = SharedMut(out.as_mut_ptr());
     // Task j computes tile j % tiles of product j / tiles.
     let task = |j: usize| {
@@ -81,7 +84,7 @@ pub(crate) fn matmul<T: Float>(
         // of that block, and `out` outlives the tasks.
         unsafe { operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), tile) }
     };
-    if m * n * k >= PARALLEL_FLOPS {
+    if parallel {
         for_each_task(batch_count * tiles, &task);
     } else {
         (0..batch_count).for_each(task);
@@ -94,12 +97,12 @@ pub(crate) fn matmul<T: Float>(
 /// single-threaded GEMM, so a product costs one fork-join however many cache blocks it has (the
 /// `gemm` crate's own threading forks once per block, which on small products costs more than it
 /// gains). A batch of products is spread over threads one product each instead.
-fn tiles_per_product(batch_count: usize, (m, k, n): (usize, usize, usize)) -> usize {
+fn tiles_per_product(batch_count: usize, parallel: bool, longer_side: usize) -> usize {
     let threads = crate::parallel::num_threads();
-    if batch_count > 1 || threads == 1 || m * n * k < PARALLEL_FLOPS {
+    if batch_count > 1 || threads == 1 || !parallel {
         return 1;
     }
-    threads.min(m.max(n) / MIN_TILE).max(1)
+    threads.min(longer_side / MIN_TILE).max(1)
 }
 
 /// A rectangle of the output: rows `rows.0..rows.1`, columns `cols.0..cols.1`.
@@ -128,20 +131,16 @@ impl Tile {
     }
 }
 
-/// The two operands of a GEMM as raw storage pointers with their row and column strides.
-struct Operands<T> {
-    a: *const T,
-    b: *const T,
+/// The two operands of a GEMM: their whole storages, read through row and column strides.
+struct Operands<'a, T> {
+    a: &'a [T],
+    b: &'a [T],
     a_strides: (isize, isize),
     b_strides: (isize, isize),
     accumulate: bool,
 }
 
-// SAFETY: the pointers are only read, and the storages they point into are kept alive and
-// read-locked by `matmul` for as long as any task uses them.
-unsafe impl<T: Sync> Sync for Operands<T> {}
-
-impl<T: Float> Operands<T> {
+impl<T: Float> Operands<'_, T> {
     /// Writes `tile` of the product whose operands start at offsets `a_at` and `b_at` into the
     /// row-major m×n matrix at `dst`, on the calling thread.
     ///
@@ -172,10 +171,10 @@ impl<T: Float> Operands<T> {
                 1,
                 n as isize,
                 self.accumulate,
-                self.a.add(a_at).offset(r0 as isize * a_rs),
+                self.a.as_ptr().add(a_at).offset(r0 as isize * a_rs),
                 a_cs,
                 a_rs,
-                self.b.add(b_at).offset(c0 as isize * b_cs),
+                self.b.as_ptr().add(b_at).offset(c0 as isize * b_cs),
                 b_cs,
                 b_rs,
                 T::one(),
