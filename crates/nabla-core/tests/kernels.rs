@@ -106,3 +106,50 @@ fn a_linear_layer_with_no_outputs_gives_an_empty_result() {
     );
     assert_eq!(y.shape(), &[2, 0]);
 }
+
+/// The wide (vectorised) build of a map gives, bit for bit, what the plain loop gives for a
+/// single element, edge values included: NaN passes through exp, tanh, sigmoid and clamp, exp
+/// overflows to infinity and underflows to zero, clamp bounds both sides.
+#[test]
+fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
+    let edges = [
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        100.0,
+        -100.0,
+        88.8,
+        -87.5,
+        0.0,
+        -0.0,
+        0.3,
+        -2.0,
+        1e-30,
+    ];
+    let values: Vec<f32> = edges.iter().copied().cycle().take(256).collect();
+    let long = Tensor::from_vec(values.clone(), &[values.len()]);
+    let ops: [(&str, fn(&Tensor) -> Tensor); 5] = [
+        ("exp", |t| t.exp()),
+        ("tanh", |t| t.tanh()),
+        ("sigmoid", |t| t.sigmoid()),
+        ("relu", |t| t.relu()),
+        ("clamp", |t| t.clamp(-1.0, 2.0)),
+    ];
+    for (name, op) in ops {
+        let wide = op(&long).to_vec::<f32>();
+        for (i, &x) in values.iter().enumerate() {
+            let single = op(&Tensor::from_vec(vec![x], &[1])).to_vec::<f32>()[0];
+            assert!(
+                wide[i].to_bits() == single.to_bits() || (wide[i].is_nan() && single.is_nan()),
+                "{name}({x}): {} in a long tensor, {single} alone",
+                wide[i]
+            );
+        }
+    }
+    let exp = long.exp().to_vec::<f32>();
+    assert!(exp[0].is_nan());
+    assert_eq!(&exp[1..5], &[f32::INFINITY, 0.0, f32::INFINITY, 0.0]);
+    let clamped = long.clamp(-1.0, 2.0).to_vec::<f32>();
+    assert!(clamped[0].is_nan());
+    assert_eq!(&clamped[1..5], &[2.0, -1.0, 2.0, -1.0]);
+}

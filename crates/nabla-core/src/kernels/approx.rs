@@ -18,7 +18,8 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     // Round to nearest by adding and removing 1.5·2²³ (no call to a rounding function, which
     // baseline x86-64 lacks as an instruction and which would stop vectorisation).
     const ROUNDER: f32 = 12_582_912.0;
-    let k = (clamped * LOG2_E + ROUNDER) - ROUNDER;
+    let shifted = clamped * LOG2_E + ROUNDER;
+    let k = shifted - ROUNDER;
     let r = clamped - k * LN2_HI - k * LN2_LO;
     let p = 1.987_569_1e-4f32;
     let p = p * r + 1.398_2e-3;
@@ -27,17 +28,15 @@ pub(crate) fn exp_f32(x: f32) -> f32 {
     let p = p * r + 1.666_666_5e-1;
     let p = p * r + 0.5;
     let er = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((k as i32 + 127) << 23) as u32);
+    // k as an integer, read from the low bits of `shifted` (1.5·2²³ + k): `k as i32` would
+    // be a saturating conversion, which the compiler does one lane at a time.
+    let k_int = shifted.to_bits().wrapping_sub(ROUNDER.to_bits());
+    let scale = f32::from_bits(k_int.wrapping_add(127) << 23);
+    // Independent selects, not one branch chain, so the loop vectorises. NaN needs none: it
+    // survives the clamp and the polynomial.
     let y = er * scale;
-    if x > EXP_MAX {
-        f32::INFINITY
-    } else if x < EXP_MIN {
-        0.0
-    } else if x.is_nan() {
-        x
-    } else {
-        y
-    }
+    let y = if x > EXP_MAX { f32::INFINITY } else { y };
+    if x < EXP_MIN { 0.0 } else { y }
 }
 
 /// tanh: an odd polynomial near zero (where 1 − 2/(e²ˣ + 1) would cancel), that form beyond.

@@ -3,7 +3,7 @@
 //! the broadcast shape; the engine sums them down to each input's shape.
 
 use super::unary::Unary;
-use super::{Factor, Save, ok, record};
+use super::{Factor, Save, ok, per_variant, record};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::Float;
@@ -78,15 +78,9 @@ impl Binary {
     /// `forward` over the broadcast operands, with the variant fixed in each closure so the
     /// kernel's loop vectorises.
     fn zip<T: Float>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Data<T> {
-        use Binary::*;
-        macro_rules! fixed {
-            ($($op:ident),*) => {
-                match self {
-                    $($op => elementwise::zip(a, b, shape, |p: T, q: T| $op.forward(p, q)),)*
-                }
-            };
-        }
-        fixed!(Add, Sub, Mul, Div, Pow, Maximum, Minimum)
+        per_variant!(self, Binary,
+            |op| elementwise::zip(a, b, shape, move |p: T, q: T| op().forward(p, q));
+            Add, Sub, Mul, Div, Pow, Maximum, Minimum; ;)
     }
 
     /// What the backward rule keeps: add and sub need nothing, pow also needs its output.

@@ -1,7 +1,7 @@
 //! Comparisons. They are not differentiable: results are 0/1 masks in the operands' dtype (so a
 //! mask multiplies straight into a gradient) and never join the graph.
 
-use super::ok;
+use super::{ok, per_variant};
 use crate::dtype::Element;
 use crate::error::{Error, Result};
 use crate::kernels::{dispatch_any, elementwise};
@@ -48,28 +48,16 @@ impl Compare {
     /// The comparison over broadcast operands, with the variant fixed in each closure so the
     /// kernel's loop vectorises.
     fn zip<T: Element>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Data<T> {
-        use Compare::*;
-        macro_rules! fixed {
-            ($($c:ident),*) => {
-                match self {
-                    $($c => elementwise::zip(a, b, shape, |p: T, q: T| one_zero::<T>($c.holds(p, q))),)*
-                }
-            };
-        }
-        fixed!(Eq, Ne, Lt, Le, Gt, Ge)
+        per_variant!(self, Compare,
+            |c| elementwise::zip(a, b, shape, move |p: T, q: T| one_zero::<T>(c().holds(p, q)));
+            Eq, Ne, Lt, Le, Gt, Ge; ;)
     }
 
     /// The comparison of every element with `value`.
     fn map_scalar<T: Element>(self, x: &Tensor, value: T) -> Data<T> {
-        use Compare::*;
-        macro_rules! fixed {
-            ($($c:ident),*) => {
-                match self {
-                    $($c => elementwise::map(x, move |p: T| one_zero::<T>($c.holds(p, value))),)*
-                }
-            };
-        }
-        fixed!(Eq, Ne, Lt, Le, Gt, Ge)
+        per_variant!(self, Compare,
+            |c| elementwise::map(x, move |p: T| one_zero::<T>(c().holds(p, value)));
+            Eq, Ne, Lt, Le, Gt, Ge; ;)
     }
 }
 

@@ -2,7 +2,7 @@
 //! `f'` as a tensor expression. The backward rule is always `grad · f'`, and since `f'` is built
 //! from differentiable operations, it can itself be differentiated.
 
-use super::{Factor, Save, ok, record};
+use super::{Factor, Save, ok, per_variant, record};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::Float;
@@ -112,13 +112,11 @@ impl Unary {
             }
             Unary::Powf(p) => x.powf(c(p)),
             Unary::Clamp(lo, hi) => {
-                if x < c(lo) {
-                    c(lo)
-                } else if x > c(hi) {
-                    c(hi)
-                } else {
-                    x
-                }
+                // Two selects rather than one branch chain, so the loop vectorises; NaN fails
+                // both comparisons and passes through, as in PyTorch.
+                let (lo, hi) = (c(lo), c(hi));
+                let raised = if x < lo { lo } else { x };
+                if raised > hi { hi } else { raised }
             }
             Unary::AddScalar(s) => x + c(s),
             Unary::MulScalar(s) => x * c(s),
@@ -130,21 +128,10 @@ impl Unary {
     /// fixed, so the `match` in `forward` folds away and the loop vectorises (a branchy per-element
     /// match costs ~10x on random data).
     fn map<T: Float>(self, x: &Tensor) -> Data<T> {
-        use Unary::*;
-        macro_rules! fixed {
-            ($($plain:ident),* ; $($one:ident),* ; $($two:ident),*) => {
-                match self {
-                    $($plain => elementwise::map(x, |v: T| $plain.forward(v)),)*
-                    $($one(a) => elementwise::map(x, move |v: T| $one(a).forward(v)),)*
-                    $($two(a, b) => elementwise::map(x, move |v: T| $two(a, b).forward(v)),)*
-                }
-            };
-        }
-        fixed!(
+        per_variant!(self, Unary, |op| elementwise::map(x, move |v: T| op().forward(v));
             Neg, Exp, Log, Sqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, Erf, Gelu, Recip;
             LeakyRelu, Powf, AddScalar, MulScalar, DivScalar;
-            Clamp
-        )
+            Clamp)
     }
 
     /// What `derivative` reads: nothing for constants, the output where `f'` is a function of
