@@ -77,6 +77,8 @@ pub trait Float: Element + num_traits::Float + std::iter::Sum {
     fn exp_kernel(self) -> Self;
     /// tanh as the kernels compute it: within 1.5 ulp for f32, the C library for f64.
     fn tanh_kernel(self) -> Self;
+    /// ln as the kernels compute it: within 1 ulp for f32, the C library for f64.
+    fn ln_kernel(self) -> Self;
 }
 
 macro_rules! element {
@@ -134,6 +136,10 @@ impl Float for f32 {
     fn tanh_kernel(self) -> Self {
         crate::kernels::approx::tanh_f32(self)
     }
+    #[inline(always)]
+    fn ln_kernel(self) -> Self {
+        crate::kernels::approx::ln_f32(self)
+    }
 }
 
 impl Float for f64 {
@@ -145,5 +151,8 @@ impl Float for f64 {
     }
     fn tanh_kernel(self) -> Self {
         self.tanh()
+    }
+    fn ln_kernel(self) -> Self {
+        self.ln()
     }
 }

@@ -108,8 +108,8 @@ fn a_linear_layer_with_no_outputs_gives_an_empty_result() {
 }
 
 /// The wide (vectorised) build of a map gives, bit for bit, what the plain loop gives for a
-/// single element, edge values included: NaN passes through exp, tanh, sigmoid and clamp, exp
-/// overflows to infinity and underflows to zero, clamp bounds both sides.
+/// single element, edge values included: NaN passes through exp, log, tanh, sigmoid and clamp, exp
+/// overflows to infinity and underflows to zero, clamp bounds both sides; a square is `x·x`.
 #[test]
 fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     let edges = [
@@ -128,8 +128,9 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     ];
     let values: Vec<f32> = edges.iter().copied().cycle().take(256).collect();
     let long = Tensor::from_vec(values.clone(), &[values.len()]);
-    let ops: [(&str, fn(&Tensor) -> Tensor); 5] = [
+    let ops: [(&str, fn(&Tensor) -> Tensor); 6] = [
         ("exp", |t| t.exp()),
+        ("log", |t| t.log()),
         ("tanh", |t| t.tanh()),
         ("sigmoid", |t| t.sigmoid()),
         ("relu", |t| t.relu()),
@@ -145,6 +146,14 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
                 wide[i]
             );
         }
+    }
+    let squares = long.powf(2.0).to_vec::<f32>();
+    for (i, &x) in values.iter().enumerate() {
+        assert!(
+            squares[i].to_bits() == (x * x).to_bits() || x.is_nan(),
+            "{x}² = {}",
+            squares[i]
+        );
     }
     let exp = long.exp().to_vec::<f32>();
     assert!(exp[0].is_nan());

@@ -1,8 +1,9 @@
-//! Branch-free f32 exp and tanh (Cephes' `expf` and `tanhf` polynomials) that the compiler
-//! vectorises, unlike the C library's calls. Maximum errors measured against f64 references
-//! over every 7th f32 of (−87, 88) for exp and (−20, 20) for tanh: exp 0.99 ulp, tanh 1.31 ulp
-//! (the tests check a sparser sample against 1 and 1.5 ulp). f64 keeps the C library: gradient
-//! checks need its accuracy more than speed.
+//! Branch-free f32 exp, tanh and ln (Cephes' `expf`, `tanhf` and `logf` polynomials) that the
+//! compiler vectorises, unlike the C library's calls. Maximum errors measured against f64
+//! references over every 7th f32 of (−87, 88) for exp, (−20, 20) for tanh and every positive
+//! f32 for ln: exp 0.99 ulp, tanh 1.31 ulp, ln 0.82 ulp (the tests check a sparser sample
+//! against 1, 1.5 and 1 ulp). f64 keeps the C library: gradient checks need its accuracy more
+//! than speed.
 
 const LOG2_E: f32 = std::f32::consts::LOG2_E;
 const LN2_HI: f32 = 0.693_359_4;
@@ -54,6 +55,38 @@ pub(crate) fn tanh_f32(x: f32) -> f32 {
     if a < 0.625 { small } else { large.copysign(x) }
 }
 
+/// ln x: x = m·2ᵉ with m in [√½, √2), ln(m) by Cephes' degree-9 polynomial in m − 1, e·ln 2 in
+/// two parts. Subnormals are scaled into the normal range first; every special case is a select.
+#[inline(always)]
+pub(crate) fn ln_f32(x: f32) -> f32 {
+    const TWO_POW_23: f32 = 8_388_608.0;
+    let subnormal = x < f32::MIN_POSITIVE;
+    let scaled = if subnormal { x * TWO_POW_23 } else { x };
+    let bits = scaled.to_bits();
+    // The biased exponent less 126 puts the mantissa in [0.5, 1).
+    let e = ((bits >> 23) & 0xff) as i32 - 126 - if subnormal { 23 } else { 0 };
+    let m = f32::from_bits((bits & 0x007f_ffff) | 0x3f00_0000);
+    let low = m < std::f32::consts::FRAC_1_SQRT_2;
+    let e = (if low { e - 1 } else { e }) as f32;
+    let r = if low { m + m - 1.0 } else { m - 1.0 };
+    let z = r * r;
+    let p = 7.037_683_6e-2f32;
+    let p = p * r - 1.151_461_e-1;
+    let p = p * r + 1.167_699_9e-1;
+    let p = p * r - 1.242_014_1e-1;
+    let p = p * r + 1.424_932_3e-1;
+    let p = p * r - 1.666_805_8e-1;
+    let p = p * r + 2.000_071_5e-1;
+    let p = p * r - 2.499_999_4e-1;
+    let p = p * r + 3.333_333e-1;
+    let y = p * r * z + e * LN2_LO - 0.5 * z;
+    let y = r + y + e * LN2_HI;
+    let y = if x == f32::INFINITY { x } else { y };
+    let y = if x == 0.0 { f32::NEG_INFINITY } else { y };
+    // Negative numbers and NaN (which fails every comparison).
+    if x >= 0.0 { y } else { f32::NAN }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +121,22 @@ mod tests {
         assert_eq!(exp_f32(-100.0), 0.0);
         assert!(exp_f32(f32::NAN).is_nan());
         assert_eq!(exp_f32(0.0), 1.0);
+    }
+
+    #[test]
+    fn ln_is_within_one_ulp() {
+        let worst = every_f32_in(1e-45, f32::MAX)
+            .step_by(4001)
+            .map(|x| ulps(ln_f32(x), (x as f64).ln()))
+            .fold(0.0, f64::max);
+        assert!(worst <= 1.0, "worst error {worst} ulp");
+        assert_eq!(ln_f32(1.0), 0.0);
+        assert_eq!(ln_f32(0.0), f32::NEG_INFINITY);
+        assert_eq!(ln_f32(-0.0), f32::NEG_INFINITY);
+        assert_eq!(ln_f32(f32::INFINITY), f32::INFINITY);
+        assert!(ln_f32(-1.0).is_nan());
+        assert!(ln_f32(f32::NEG_INFINITY).is_nan());
+        assert!(ln_f32(f32::NAN).is_nan());
     }
 
     #[test]
