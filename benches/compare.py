@@ -101,6 +101,14 @@ def main():
     ratio_row("peak RSS, MLP 784-100-10 (target <= PyTorch's)", "MiB",
               dig("mnist_mlp", "peak_rss_mib"), min, lambda r: r <= 1.0, ".0f")
 
+    ops = [e["op"] for r in nabla for e in (r.get("elementwise_f32") or [])]
+    for op in dict.fromkeys(ops):
+        pick = lambda r, op=op: next((e["microseconds"] for e in (r.get("elementwise_f32") or [])
+                                      if e["op"] == op), None)
+        n, t = best(nabla, pick, min), best(torch, pick, min)
+        rows.append((f"f32 {op} over 2^20 elements (no target)", f"{fmt(n, '.0f')} µs",
+                     f"{fmt(t, '.0f')} µs", fmt(n / t if n and t else None, ".2f") + "x", None))
+
     print(f"{threads} thread(s); FMA peak on {threads} thread(s): AVX2+FMA {fmt(avx2, '.1f')} GFLOP/s, "
           f"AVX-512 {fmt(avx512, '.1f')} GFLOP/s (best of {len(nabla)} nabla and {len(torch)} PyTorch runs)")
     print()

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul"]
+WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise"]
 RUNS = 3
 SMALL_BATCH = 100
 WIDE_BATCH = 128
@@ -229,6 +229,38 @@ def matmul(n):
     }
 
 
+ELEMENTWISE = {
+    "relu": lambda x, y: torch.relu(x),
+    "clamp": lambda x, y: torch.clamp(x, -1.0, 1.0),
+    "add": lambda x, y: x + y,
+    "square": lambda x, y: torch.pow(x, 2.0),
+    "exp": lambda x, y: torch.exp(x),
+    "log": lambda x, y: torch.log(x),
+    "tanh": lambda x, y: torch.tanh(x),
+    "sigmoid": lambda x, y: torch.sigmoid(x),
+    "gelu": lambda x, y: torch.nn.functional.gelu(x),
+}
+
+
+def elementwise():
+    """The ops of nabla's elementwise workload over 2^20 f32 elements (positive ones for log)."""
+    numel = 1 << 20
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(numel, generator=generator)
+    y = torch.randn(numel, generator=generator)
+    positive = x.abs()
+    figures = []
+    for op, call in ELEMENTWISE.items():
+        data = positive if op == "log" else x
+
+        def run():
+            with torch.no_grad():
+                call(data, y)
+
+        figures.append({"op": op, "numel": numel, "microseconds": best_time(0.2, run) * 1e6})
+    return figures
+
+
 def new_report(threads):
     return {
         "engine": f"pytorch {torch.__version__}",
@@ -237,6 +269,7 @@ def new_report(threads):
         "wide_mlp": None,
         "overhead": None,
         "matmul_f32": None,
+        "elementwise_f32": None,
         "fma_peak": None,
     }
 
@@ -250,6 +283,8 @@ def run_here(args, workload):
         report["wide_mlp"] = wide_mlp(folder)
     elif workload == "overhead":
         report["overhead"] = overhead(args.chain)
+    elif workload == "elementwise":
+        report["elementwise_f32"] = elementwise()
     else:
         report["matmul_f32"] = [matmul(n) for n in args.sizes]
     return report
@@ -290,6 +325,8 @@ def print_table(r):
     if o:
         print(f"{'autograd overhead, ' + str(o['chain_length']) + '-op chain':<44} {o['ns_per_op']:.0f} ns/op "
               f"forward + backward ({o['forward_ns_per_op']:.0f} ns/op forward only)")
+    for e in r["elementwise_f32"] or []:
+        print(f"{'f32 ' + e['op'] + ' over ' + str(e['numel']) + ' elements':<44} {e['microseconds']:.0f} µs")
     if r["matmul_f32"]:
         print(f"{'n':>6} {'time (ms)':>12} {'GFLOP/s':>10} {'% AVX2 peak':>12} {'% AVX-512 peak':>14}")
         for f in r["matmul_f32"]:

@@ -1,11 +1,12 @@
 //! `nabla bench`: the engine's speed on fixed workloads (two MNIST training runs, per-op autograd
-//! overhead, f32 matmul throughput) and the machine's FMA peak they are measured against, printed
+//! overhead, f32 matmul and elementwise throughput) and the machine's FMA peak they are measured against, printed
 //! as a table and as one JSON object. `benches/peer_pytorch.py` runs the same workloads in
 //! PyTorch and prints the same keys.
 //!
 //! With several workloads selected, each runs in a fresh child process of this binary, so each
 //! peak-memory figure belongs to its workload alone.
 
+mod elementwise;
 mod matmul;
 mod memory;
 mod mlp;
@@ -31,6 +32,8 @@ pub enum Workload {
     Overhead,
     /// Square f32 matrix products: GFLOP/s.
     Matmul,
+    /// Common elementwise ops over 2²⁰ f32 elements: time per call.
+    Elementwise,
     /// A register-only FMA loop: the machine's f32 peak, one thread and all threads.
     Peak,
 }
@@ -39,7 +42,8 @@ pub enum Workload {
 pub struct BenchArgs {
     /// Workloads to run; several run one after the other, each in a fresh process.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [
-        Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul, Workload::Peak,
+        Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul,
+        Workload::Elementwise, Workload::Peak,
     ])]
     workloads: Vec<Workload>,
     /// Matrix sizes for the matmul workload.
@@ -82,6 +86,7 @@ fn run_here(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
         Workload::Matmul => {
             report.matmul_f32 = Some(args.sizes.iter().map(|&n| matmul::matmul(n)).collect())
         }
+        Workload::Elementwise => report.elementwise_f32 = Some(elementwise::elementwise()),
         Workload::Peak => report.fma_peak = Some(peak::fma_peak()),
     }
     Ok(report)

@@ -53,6 +53,15 @@ pub struct MatmulFigure {
     pub percent_of_avx512_peak: Option<f64>,
 }
 
+/// One elementwise op over a long f32 tensor.
+#[derive(Serialize, Deserialize)]
+pub struct ElementwiseFigure {
+    pub op: String,
+    pub numel: usize,
+    /// Best time of one call.
+    pub microseconds: f64,
+}
+
 /// Peak f32 throughput of one instruction set, from a loop of independent FMAs.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct PeakFigure {
@@ -76,6 +85,7 @@ pub struct Report {
     pub wide_mlp: Option<WideMlpFigure>,
     pub overhead: Option<OverheadFigure>,
     pub matmul_f32: Option<Vec<MatmulFigure>>,
+    pub elementwise_f32: Option<Vec<ElementwiseFigure>>,
     pub fma_peak: Option<FmaPeak>,
 }
 
@@ -89,6 +99,7 @@ impl Report {
             wide_mlp: None,
             overhead: None,
             matmul_f32: None,
+            elementwise_f32: None,
             fma_peak: None,
         }
     }
@@ -99,6 +110,7 @@ impl Report {
         self.wide_mlp = self.wide_mlp.take().or(other.wide_mlp);
         self.overhead = self.overhead.take().or(other.overhead);
         self.matmul_f32 = self.matmul_f32.take().or(other.matmul_f32);
+        self.elementwise_f32 = self.elementwise_f32.take().or(other.elementwise_f32);
         self.fma_peak = self.fma_peak.take().or(other.fma_peak);
     }
 
@@ -169,6 +181,15 @@ impl Report {
                     )
                 });
                 println!("{:<44} {value}", format!("f32 FMA peak, {name}"));
+            }
+        }
+        if let Some(figures) = &self.elementwise_f32 {
+            for e in figures {
+                println!(
+                    "{:<44} {:.0} µs",
+                    format!("f32 {} over {} elements", e.op, e.numel),
+                    e.microseconds
+                );
             }
         }
         if let Some(figures) = &self.matmul_f32 {
