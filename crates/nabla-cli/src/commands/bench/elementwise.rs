@@ -10,8 +10,11 @@ use std::time::Duration;
 /// Elements per tensor: 4 MiB of f32, past the per-core caches.
 const NUMEL: usize = 1 << 20;
 
+/// An op of the workload, called with the input and a second operand (used by `add` only).
+type Op = fn(&Tensor, &Tensor) -> Tensor;
+
 /// Each op's name (as in `benches/peer_pytorch.py`) and its call.
-const OPS: [(&str, fn(&Tensor, &Tensor) -> Tensor); 9] = [
+const OPS: [(&str, Op); 9] = [
     ("relu", |x, _| x.relu()),
     ("clamp", |x, _| x.clamp(-1.0, 1.0)),
     ("add", |x, y| x + y),
