@@ -9,6 +9,8 @@ Workloads (all float32, same shapes, batch sizes, optimisers and data as nabla's
              50 warm-up steps (best of 3 windows of 200 steps).
   overhead   a chain of 10,000 multiplications on a 1-element tensor, forward + backward.
   matmul     square float32 products, GFLOP/s.
+  elementwise  relu, clamp, add, square, exp, log, tanh, sigmoid, GELU over 2^20 float32
+             elements: microseconds per call.
 
 The MNIST IDX files are read with gzip and numpy and normalised as nabla does; batches are
 gathered with a seeded `randperm` and `index_select` (cheaper than `DataLoader` over a
