@@ -128,7 +128,8 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     ];
     let values: Vec<f32> = edges.iter().copied().cycle().take(256).collect();
     let long = Tensor::from_vec(values.clone(), &[values.len()]);
-    let ops: [(&str, fn(&Tensor) -> Tensor); 6] = [
+    type Map = fn(&Tensor) -> Tensor;
+    let ops: [(&str, Map); 6] = [
         ("exp", |t| t.exp()),
         ("log", |t| t.log()),
         ("tanh", |t| t.tanh()),
