@@ -29,6 +29,8 @@ pub(crate) enum Unary {
     Erf,
     Gelu,
     Recip,
+    /// `powf(2)`: one exact product, where the C library's pow is a call per element.
+    Square,
     LeakyRelu(f64),
     Powf(f64),
     Clamp(f64, f64),
@@ -55,7 +57,7 @@ impl Unary {
             Unary::Gelu => "GeluBackward",
             Unary::Recip => "ReciprocalBackward",
             Unary::LeakyRelu(_) => "LeakyReluBackward",
-            Unary::Powf(_) => "PowBackward",
+            Unary::Powf(_) | Unary::Square => "PowBackward",
             Unary::Clamp(..) => "ClampBackward",
             Unary::AddScalar(_) => "AddBackward",
             Unary::MulScalar(_) => "MulBackward",
@@ -110,6 +112,7 @@ impl Unary {
                     x * c(slope)
                 }
             }
+            Unary::Square => x * x,
             Unary::Powf(p) => x.powf(c(p)),
             Unary::Clamp(lo, hi) => {
                 // Two selects rather than one branch chain, so the loop vectorises; NaN fails
@@ -128,13 +131,8 @@ impl Unary {
     /// fixed, so the `match` in `forward` folds away and the loop vectorises (a branchy per-element
     /// match costs ~10x on random data).
     fn map<T: Float>(self, x: &Tensor) -> Data<T> {
-        if self == Unary::Powf(2.0) {
-            // A square (losses, penalties) as one product: the correctly rounded square, in a
-            // loop that vectorises, where the C library's pow is a call per element.
-            return elementwise::map(x, |v: T| v * v);
-        }
         per_variant!(self, Unary, |op| elementwise::map(x, move |v: T| op().forward(v));
-            Neg, Exp, Log, Sqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, Erf, Gelu, Recip;
+            Neg, Exp, Log, Sqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, Erf, Gelu, Recip, Square;
             LeakyRelu, Powf, AddScalar, MulScalar, DivScalar;
             Clamp)
     }
@@ -182,6 +180,7 @@ impl Unary {
             }
             Unary::Recip => T(-(y() * y())),
             Unary::LeakyRelu(slope) => T(x().gt_scalar(0.0) * (1.0 - slope) + slope),
+            Unary::Square => T(x() * 2.0),
             Unary::Powf(p) => T(x().powf(p - 1.0) * p),
             Unary::Clamp(lo, hi) => T(x().ge_scalar(lo) * x().le_scalar(hi)),
             Unary::AddScalar(_) => Constant(1.0),
@@ -308,7 +307,13 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn powf(&self, exponent: f64) -> Tensor {
-        ok(self.try_unary(Unary::Powf(exponent)))
+        // A square (losses, penalties) gets its own rule: x·x forward, 2x backward.
+        let op = if exponent == 2.0 {
+            Unary::Square
+        } else {
+            Unary::Powf(exponent)
+        };
+        ok(self.try_unary(op))
     }
 
     /// Limits values to `[min, max]`; the gradient passes where `min ≤ x ≤ max`.
