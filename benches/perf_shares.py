@@ -36,7 +36,7 @@ EXCLUDED = [
 ALLOCATION = "allocation, freeing and page faults"
 LAYOUT = "layout copies (non-contiguous tensor gathered element by element)"
 ELEMENTWISE = "elementwise and reduction kernels"
-DATA = "data loading (batch gather, loader thread)"
+DATA = "data loading (batch gather)"
 DATA_FRAMES = re.compile(r"nabla_nn::data")
 CATEGORIES = [
     ("GEMM (gemm crate: packing + microkernels)",

@@ -19,7 +19,7 @@ const MIN_BYTES: usize = 16 << 10;
 
 /// At most this many buffers of one type and length are kept: enough for the tensors of one size
 /// a step frees (a layer's activations, say), while sizes that are freed but never asked for
-/// again (input batches made by a loader thread) cannot fill the pool.
+/// again (input batches made by a prefetching loader thread) cannot fill the pool.
 const MAX_PER_SIZE: usize = 8;
 
 static LIMIT_BYTES: AtomicUsize = AtomicUsize::new(128 << 20);

@@ -98,6 +98,49 @@ fn repeated_runs_give_identical_bits() {
 }
 
 #[test]
+fn index_select_equals_picking_entry_by_entry() {
+    // Long enough to be copied in parallel pieces, with runs of consecutive indices, repeats
+    // and reversals; along the first, middle and last dim.
+    let x = randn(&[40, 30, 50], 8);
+    let xs = x.to_vec::<f64>();
+    let picks: Vec<i64> = [0i64, 1, 2, 3, 9, 9, 8, 20, 21, 29, 5].to_vec();
+    let at = |i: usize, j: usize, k: usize| xs[(i * 30 + j) * 50 + k];
+    for dim in 0..3 {
+        let size = x.shape()[dim] as i64;
+        let idx: Vec<i64> = picks.iter().map(|&p| p % size).collect();
+        let got = x
+            .index_select(dim as isize, &Tensor::from_vec(idx.clone(), &[idx.len()]))
+            .to_vec::<f64>();
+        let mut want = Vec::new();
+        let mut shape = [40, 30, 50];
+        shape[dim] = idx.len();
+        for i in 0..shape[0] {
+            for j in 0..shape[1] {
+                for k in 0..shape[2] {
+                    let mut pos = [i, j, k];
+                    pos[dim] = idx[pos[dim]] as usize;
+                    want.push(at(pos[0], pos[1], pos[2]));
+                }
+            }
+        }
+        assert_eq!(got, want, "dim {dim}");
+    }
+    // Integer tensors too, and a view whose rows are not contiguous.
+    let labels = Tensor::from_vec((0..10i64).collect(), &[10]);
+    let picked = labels.index_select(0, &Tensor::from_vec(vec![9i64, 0, 1, 2], &[4]));
+    assert_eq!(picked.to_vec::<i64>(), vec![9, 0, 1, 2]);
+    let view = x.transpose(0, 2);
+    let rows = view.index_select(0, &Tensor::from_vec(vec![49i64, 0], &[2]));
+    assert_eq!(rows.shape(), &[2, 30, 40]);
+    assert_eq!(rows.to_vec::<f64>()[..2], [at(0, 0, 49), at(1, 0, 49)]);
+    // Out of range, and indices of another dtype, are errors naming the op.
+    let err = x.try_index_select(1, &Tensor::from_vec(vec![30i64], &[1]));
+    assert!(err.unwrap_err().to_string().contains("index_select"));
+    let err = x.try_index_select(0, &Tensor::from_vec(vec![0.0f32], &[1]));
+    assert!(err.unwrap_err().to_string().contains("index_select"));
+}
+
+#[test]
 fn a_linear_layer_with_no_outputs_gives_an_empty_result() {
     let x = Tensor::zeros(&[2, 3], DType::F32);
     let y = x.linear(

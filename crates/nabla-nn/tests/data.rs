@@ -534,6 +534,8 @@ fn loader_shuffle_visits_every_sample_once_reproducibly() {
     );
 
     assert_eq!(visited(&loader, 0), first);
+    // Batches gathered ahead on a background thread are the same batches.
+    assert_eq!(visited(&loader.clone().prefetch(3), 0), first);
     let rerun = DataLoader::new(indexed(50), 8).unwrap().shuffle(42);
     assert_eq!(visited(&rerun, 0), first);
     assert_ne!(visited(&loader, 1), first);
@@ -543,22 +545,29 @@ fn loader_shuffle_visits_every_sample_once_reproducibly() {
 
 #[test]
 fn loader_drop_last_with_shuffle_drops_the_tail_of_the_order() {
-    let loader = DataLoader::new(indexed(10), 4)
-        .unwrap()
-        .shuffle(3)
-        .drop_last(true);
-    let order: Vec<i64> = loader.order(2).iter().map(|&i| i as i64).collect();
-    assert_eq!(visited(&loader, 2), order[..8].to_vec());
+    for prefetch in [0, 1] {
+        let loader = DataLoader::new(indexed(10), 4)
+            .unwrap()
+            .shuffle(3)
+            .drop_last(true)
+            .prefetch(prefetch);
+        let order: Vec<i64> = loader.order(2).iter().map(|&i| i as i64).collect();
+        assert_eq!(visited(&loader, 2), order[..8].to_vec());
+    }
 }
 
 #[test]
 fn loader_stops_cleanly_when_an_epoch_is_abandoned() {
-    let loader = DataLoader::new(indexed(100), 2).unwrap();
-    let mut epoch = loader.epoch(0);
-    assert_eq!(epoch.next().unwrap().targets.to_vec::<i64>(), vec![0, 1]);
-    assert_eq!(epoch.len(), 49);
-    drop(epoch);
-    assert_eq!(loader.epoch(1).count(), 50);
+    for prefetch in [0, 2] {
+        let loader = DataLoader::new(indexed(100), 2).unwrap().prefetch(prefetch);
+        let mut epoch = loader.epoch(0);
+        assert_eq!(epoch.next().unwrap().targets.to_vec::<i64>(), vec![0, 1]);
+        assert_eq!(epoch.len(), 49);
+        drop(epoch);
+        let mut whole = loader.epoch(1);
+        assert_eq!(whole.by_ref().count(), 50);
+        assert!(whole.next().is_none());
+    }
 }
 
 #[test]

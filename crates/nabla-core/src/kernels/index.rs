@@ -2,7 +2,10 @@
 //! Positions split as (outer, along `dim`, inner), the index sharing every dim but `dim` with
 //! the data.
 
+use super::PARALLEL_THRESHOLD;
 use crate::dtype::Element;
+use crate::parallel::for_each_chunk_mut;
+use crate::storage::Data;
 
 /// Sizes before, at and after `dim`.
 pub(crate) fn split_at_dim(shape: &[usize], dim: usize) -> (usize, usize, usize) {
@@ -27,6 +30,46 @@ pub(crate) fn gather<T: Element>(
                 out.push(src[(o * src_dim + at) * inner + i]);
             }
         }
+    }
+    out
+}
+
+/// `out[o, j, i] = src[o, indices[j], i]`: whole runs of `inner` values copied at once, and
+/// consecutive indices merged into one copy (rows in order cost one copy per block). A large
+/// output is filled in parallel pieces of whole runs.
+pub(crate) fn select<T: Element>(
+    src: &[T],
+    (outer, src_dim, inner): (usize, usize, usize),
+    indices: &[usize],
+) -> Data<T> {
+    let along = indices.len();
+    let mut out = crate::pool::take(outer * along * inner);
+    if out.is_empty() {
+        return out;
+    }
+    // Output run `r` (of `inner` values) is input run `o * src_dim + indices[j]`, r = o·along + j.
+    let source_run = |r: usize| (r / along) * src_dim + indices[r % along];
+    let fill = |first_run: usize, part: &mut [T]| {
+        let runs = part.len() / inner;
+        let mut r = 0;
+        while r < runs {
+            let start = source_run(first_run + r);
+            let mut len = 1;
+            while r + len < runs && source_run(first_run + r + len) == start + len {
+                len += 1;
+            }
+            part[r * inner..(r + len) * inner]
+                .copy_from_slice(&src[start * inner..(start + len) * inner]);
+            r += len;
+        }
+    };
+    if out.len() >= PARALLEL_THRESHOLD {
+        let runs_per_task = (PARALLEL_THRESHOLD / inner).max(1);
+        for_each_chunk_mut(&mut out, runs_per_task * inner, |start, part| {
+            fill(start / inner, part)
+        });
+    } else {
+        fill(0, &mut out);
     }
     out
 }

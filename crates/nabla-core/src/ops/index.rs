@@ -7,7 +7,7 @@ use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::elementwise::expand_to_vec;
-use crate::kernels::index::{concat, gather, scatter_add, split_at_dim};
+use crate::kernels::index::{concat, gather, scatter_add, select, split_at_dim};
 use crate::kernels::{dispatch_any, dispatch_float};
 use crate::shape::{Dims, broadcast_shapes, normalize_dim};
 use crate::tensor::Tensor;
@@ -58,6 +58,33 @@ impl Backward for GatherBackward {
     }
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_gather(self.dim as isize, &saved[0])
+    }
+
+    fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(self.jvp(saved, inputs))
+    }
+}
+
+struct IndexSelectBackward {
+    dim: usize,
+    input_shape: Dims,
+}
+
+impl Backward for IndexSelectBackward {
+    fn name(&self) -> &'static str {
+        "IndexSelectBackward"
+    }
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        // Every selected entry's gradient is added back where it came from: a scatter-add over
+        // the indices spread to the gradient's shape.
+        let mut along: Dims = smallvec::smallvec![1; grad.ndim()];
+        along[self.dim] = saved[0].numel();
+        let index = saved[0].reshape(&along).expand(grad.shape()).contiguous();
+        let zeros = Tensor::zeros(&self.input_shape, grad.dtype());
+        smallvec::smallvec![Some(zeros.scatter_add(self.dim as isize, &index, grad))]
+    }
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        tangents[0].try_index_select(self.dim as isize, &saved[0])
     }
 
     fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
@@ -300,13 +327,18 @@ impl Tensor {
         ok(self.try_scatter_add(dim, index, src))
     }
 
-    /// The entries `indices` (1-d, i64) of dim `dim`, in that order.
+    /// The entries `indices` (1-d, i64) of dim `dim`, in that order, for every dtype. Each
+    /// selected slice is copied whole (consecutive indices as one copy), so gathering a batch
+    /// of rows costs one pass over them. Gradient: the selected slices' gradients added back.
     ///
     /// ```
     /// use nabla_core::Tensor;
     /// let x = Tensor::arange(0.0f32, 6.0, 1.0).reshape(&[3, 2]);
     /// let rows = x.index_select(0, &Tensor::from_vec(vec![2i64, 0], &[2]));
     /// assert_eq!(rows.to_vec::<f32>(), vec![4.0, 5.0, 0.0, 1.0]);
+    /// let labels = Tensor::from_vec(vec![7i64, 8, 9], &[3]);
+    /// let picked = labels.index_select(0, &Tensor::from_vec(vec![1i64, 1], &[2]));
+    /// assert_eq!(picked.to_vec::<i64>(), vec![8, 8]);
     /// ```
     pub fn try_index_select(&self, dim: isize, indices: &Tensor) -> Result<Tensor> {
         let d = normalize_dim("index_select", dim, self.shape())?;
@@ -316,15 +348,21 @@ impl Tensor {
                 format!("indices must be 1-d, not shape {:?}", indices.shape()),
             ));
         }
+        let picks: Vec<usize> = checked_indices("index_select", indices, self.shape()[d])?
+            .into_iter()
+            .map(|i| i as usize)
+            .collect();
         let mut shape = self.dims_vec();
-        shape[d] = indices.numel();
-        let mut along: Dims = smallvec::smallvec![1; self.ndim()];
-        along[d] = indices.numel();
-        let index = indices
-            .try_reshape(&along)?
-            .try_expand(&shape)?
-            .contiguous();
-        self.try_gather(dim, &index)
+        shape[d] = picks.len();
+        let parts = split_at_dim(self.shape(), d);
+        let out = dispatch_any!(self.dtype(), T => {
+            Tensor::from_data(self.read(|s: &[T]| select(s, parts, &picks)), &shape)
+        });
+        let backward = IndexSelectBackward {
+            dim: d,
+            input_shape: self.dims_vec(),
+        };
+        Ok(record(out, &[self], backward, &[Save::Extra(indices)]))
     }
 
     /// Panicking form of [`Tensor::try_index_select`].

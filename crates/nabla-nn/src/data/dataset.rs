@@ -2,7 +2,7 @@
 //! indexes the samples, and the batches gathered from it.
 
 use crate::error::{Error, Result};
-use nabla_core::{DType, Element, Tensor};
+use nabla_core::Tensor;
 use std::ops::Range;
 
 /// Samples held in memory: `features[i]` goes with `targets[i]`.
@@ -140,31 +140,10 @@ impl Dataset {
     }
 }
 
+/// The rows at `indices` (in range), copied straight from the dataset's storage by
+/// `index_select`: one copy per run of consecutive rows, into a reused buffer.
 fn gather_rows(t: &Tensor, indices: &[usize]) -> Tensor {
-    match t.dtype() {
-        DType::F32 => gather_typed::<f32>(t, indices),
-        DType::F64 => gather_typed::<f64>(t, indices),
-        DType::I64 => gather_typed::<i64>(t, indices),
-    }
-}
-
-/// Copies rows run by run, straight from the dataset's storage: consecutive indices (an
-/// unshuffled loader) cost one copy per batch.
-fn gather_typed<T: Element>(t: &Tensor, indices: &[usize]) -> Tensor {
-    let row_len: usize = t.shape()[1..].iter().product();
-    let out = t
-        .try_with_slice(|all: &[T]| {
-            let mut out = Vec::with_capacity(indices.len() * row_len);
-            let mut rest = indices;
-            while let Some(&start) = rest.first() {
-                let run = 1 + rest.windows(2).take_while(|w| w[1] == w[0] + 1).count();
-                out.extend_from_slice(&all[start * row_len..(start + run) * row_len]);
-                rest = &rest[run..];
-            }
-            out
-        })
-        .expect("gather_rows dispatches on the tensor's dtype");
-    let mut shape = t.shape().to_vec();
-    shape[0] = indices.len();
-    Tensor::from_vec(out, &shape)
+    let picks: Vec<i64> = indices.iter().map(|&i| i as i64).collect();
+    let picks = Tensor::from_vec(picks, &[indices.len()]);
+    nabla_core::no_grad(|| t.index_select(0, &picks))
 }

@@ -1,5 +1,6 @@
 //! Mini-batches over a [`Dataset`]: a seeded shuffle per epoch, an optional dropped last batch,
-//! and batches gathered on a background thread a few steps ahead so copying overlaps training.
+//! and batches gathered when asked for or, with [`DataLoader::prefetch`], on a background thread
+//! a few steps ahead.
 
 use super::dataset::{Batch, Dataset};
 use crate::error::{Error, Result};
@@ -7,13 +8,16 @@ use nabla_core::Generator;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
 
-/// How many batches the background thread prepares ahead of the consumer.
-const PREFETCH: usize = 2;
-
 /// Iterates a dataset in mini-batches, epoch by epoch.
 ///
 /// With [`DataLoader::shuffle`], epoch `e` visits the samples in an order drawn from a generator
 /// seeded by `(seed, e)`: a rerun sees the same orders, and successive epochs differ.
+///
+/// By default a batch is gathered on the calling thread when the iterator is advanced, as
+/// PyTorch's `DataLoader` does with no workers. Gathering is one copy per row from memory, into
+/// a buffer the previous batches freed, so it is cheaper there than handing batches over from
+/// another thread that competes with the kernel threads for the cores. A dataset whose batches
+/// cost more to make can be prepared ahead with [`DataLoader::prefetch`].
 ///
 /// ```
 /// use nabla_core::Tensor;
@@ -31,6 +35,7 @@ pub struct DataLoader {
     batch_size: usize,
     seed: Option<u64>,
     drop_last: bool,
+    prefetch: usize,
 }
 
 impl DataLoader {
@@ -47,6 +52,7 @@ impl DataLoader {
             batch_size,
             seed: None,
             drop_last: false,
+            prefetch: 0,
         })
     }
 
@@ -59,6 +65,28 @@ impl DataLoader {
     /// Whether to leave out the last batch when it is smaller than the batch size.
     pub fn drop_last(mut self, drop_last: bool) -> DataLoader {
         self.drop_last = drop_last;
+        self
+    }
+
+    /// Gathers batches on a background thread that keeps up to `batches` of them ready ahead of
+    /// the consumer; 0 (the default) gathers each batch on the calling thread. The batches and
+    /// their order are the same either way.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// use nabla_nn::data::{DataLoader, Dataset};
+    /// let features = Tensor::from_vec((0..12).map(|i| i as f32).collect(), &[6, 2]);
+    /// let targets = Tensor::from_vec(vec![0i64; 6], &[6]);
+    /// let loader = DataLoader::new(Dataset::new(features, targets).unwrap(), 4).unwrap();
+    /// let ahead = loader.clone().prefetch(2);
+    /// let firsts = |l: &DataLoader| -> Vec<f32> {
+    ///     l.epoch(0).map(|b| b.features.to_vec::<f32>()[0]).collect()
+    /// };
+    /// assert_eq!(firsts(&loader), vec![0.0, 8.0]);
+    /// assert_eq!(firsts(&ahead), firsts(&loader));
+    /// ```
+    pub fn prefetch(mut self, batches: usize) -> DataLoader {
+        self.prefetch = batches;
         self
     }
 
@@ -91,20 +119,29 @@ impl DataLoader {
         order
     }
 
-    /// The batches of epoch `epoch`, gathered on a background thread.
+    /// The batches of epoch `epoch`, gathered as they are asked for (or ahead, with
+    /// [`DataLoader::prefetch`]).
     pub fn epoch(&self, epoch: u64) -> Batches {
         let mut order = self.order(epoch);
-        order.truncate(self.num_batches() * self.batch_size);
         let remaining = self.num_batches();
-        let (sender, receiver) = sync_channel(PREFETCH);
-        let dataset = self.dataset.clone();
-        let batch_size = self.batch_size;
-        let worker = std::thread::spawn(move || produce(&dataset, &order, batch_size, &sender));
-        Batches {
-            receiver: Some(receiver),
-            worker: Some(worker),
-            remaining,
-        }
+        order.truncate(remaining * self.batch_size);
+        let (dataset, batch_size) = (self.dataset.clone(), self.batch_size);
+        let source = if self.prefetch == 0 {
+            Source::Here {
+                dataset,
+                order,
+                batch_size,
+                next: 0,
+            }
+        } else {
+            let (sender, receiver) = sync_channel(self.prefetch);
+            let worker = std::thread::spawn(move || produce(&dataset, &order, batch_size, &sender));
+            Source::Ahead {
+                receiver: Some(receiver),
+                worker: Some(worker),
+            }
+        };
+        Batches { source, remaining }
     }
 }
 
@@ -125,26 +162,50 @@ fn produce(dataset: &Dataset, order: &[usize], batch_size: usize, sender: &SyncS
 
 /// The batches of one epoch, in order; see [`DataLoader::epoch`].
 pub struct Batches {
-    receiver: Option<Receiver<Batch>>,
-    worker: Option<JoinHandle<()>>,
+    source: Source,
     remaining: usize,
+}
+
+/// Where the batches come from: gathered on the calling thread, or received from a worker.
+enum Source {
+    Here {
+        dataset: Dataset,
+        order: Vec<usize>,
+        batch_size: usize,
+        next: usize,
+    },
+    Ahead {
+        receiver: Option<Receiver<Batch>>,
+        worker: Option<JoinHandle<()>>,
+    },
 }
 
 impl Iterator for Batches {
     type Item = Batch;
 
     fn next(&mut self) -> Option<Batch> {
-        match self.receiver.as_ref()?.recv() {
-            Ok(batch) => {
-                self.remaining -= 1;
-                Some(batch)
+        let batch = match &mut self.source {
+            Source::Here {
+                dataset,
+                order,
+                batch_size,
+                next,
+            } => {
+                let chunk = order.get(*next..)?.chunks(*batch_size).next()?;
+                *next += chunk.len();
+                dataset.gather_in_range(chunk)
             }
-            Err(_) => {
-                self.receiver = None;
-                self.join_worker();
-                None
-            }
-        }
+            Source::Ahead { receiver, .. } => match receiver.as_ref()?.recv() {
+                Ok(batch) => batch,
+                Err(_) => {
+                    *receiver = None;
+                    self.join_worker();
+                    return None;
+                }
+            },
+        };
+        self.remaining -= 1;
+        Some(batch)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -157,7 +218,9 @@ impl ExactSizeIterator for Batches {}
 impl Batches {
     /// Waits for the worker; a panic there is raised again here rather than lost.
     fn join_worker(&mut self) {
-        if let Some(worker) = self.worker.take() {
+        if let Source::Ahead { worker, .. } = &mut self.source
+            && let Some(worker) = worker.take()
+        {
             if let Err(panic) = worker.join() {
                 std::panic::resume_unwind(panic);
             }
@@ -167,10 +230,13 @@ impl Batches {
 
 impl Drop for Batches {
     fn drop(&mut self) {
-        // Dropping the receiver first makes a blocked worker's send fail, so the join returns.
-        self.receiver = None;
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
+        if let Source::Ahead { receiver, worker } = &mut self.source {
+            // Dropping the receiver first makes a blocked worker's send fail, so the join
+            // returns.
+            *receiver = None;
+            if let Some(worker) = worker.take() {
+                let _ = worker.join();
+            }
         }
     }
 }
