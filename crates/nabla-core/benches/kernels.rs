@@ -38,6 +38,7 @@ fn main() {
         time("sum", || a.sum());
         time("max over dim 1", || a.max_dims(&[1], false));
         time("transpose copy", || a.t().contiguous());
+        time("broadcast copy", || row.expand(&[1000, 1000]).contiguous());
         time("softmax over dim 1", || a.softmax(1));
     });
 }

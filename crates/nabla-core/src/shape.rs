@@ -98,6 +98,39 @@ impl Layout {
         true
     }
 
+    /// Copies the elements this layout addresses in `all` into `out` in row-major order, a row
+    /// (the last dim) at a time: one copy when the row's elements are adjacent, one fill when
+    /// they are all the same element (a broadcast), a strided loop otherwise.
+    pub(crate) fn gather_into<T: Copy>(&self, all: &[T], out: &mut [T]) {
+        debug_assert_eq!(out.len(), self.numel());
+        let Some(last) = self.shape.len().checked_sub(1) else {
+            out[0] = all[self.offset];
+            return;
+        };
+        let (inner, stride) = (self.shape[last], self.strides[last]);
+        if out.is_empty() {
+            return;
+        }
+        let rows = Layout {
+            shape: self.shape[..last].into(),
+            strides: self.strides[..last].into(),
+            offset: self.offset,
+        };
+        let mut chunks = out.chunks_exact_mut(inner);
+        rows.for_each_index(|start| {
+            let row = chunks.next().expect("one output row per outer index");
+            match stride {
+                1 => row.copy_from_slice(&all[start..start + inner]),
+                0 => row.fill(all[start]),
+                _ => {
+                    for (i, o) in row.iter_mut().enumerate() {
+                        *o = all[start + i * stride];
+                    }
+                }
+            }
+        });
+    }
+
     /// Calls `f` with the storage index of every element, in row-major order.
     pub(crate) fn for_each_index(&self, mut f: impl FnMut(usize)) {
         let ndim = self.shape.len();
@@ -236,6 +269,34 @@ mod tests {
         let mut seen = vec![];
         layout.for_each_index(|i| seen.push(i));
         assert_eq!(seen, vec![1, 3, 5, 2, 4, 6]);
+        let storage: Vec<usize> = (0..8).collect();
+        let mut copied = vec![0; 6];
+        layout.gather_into(&storage, &mut copied);
+        assert_eq!(copied, seen);
+        // Broadcast rows (stride 0), adjacent rows (stride 1) and a 0-d layout.
+        let expanded = Layout {
+            shape: smallvec::smallvec![2, 3],
+            strides: smallvec::smallvec![2, 0],
+            offset: 1,
+        };
+        expanded.gather_into(&storage, &mut copied);
+        assert_eq!(copied, vec![1, 1, 1, 3, 3, 3]);
+        let rows = Layout {
+            shape: smallvec::smallvec![2, 2],
+            strides: smallvec::smallvec![4, 1],
+            offset: 2,
+        };
+        let mut four = vec![0; 4];
+        rows.gather_into(&storage, &mut four);
+        assert_eq!(four, vec![2, 3, 6, 7]);
+        let scalar = Layout {
+            shape: Dims::new(),
+            strides: Dims::new(),
+            offset: 5,
+        };
+        let mut one = vec![0];
+        scalar.gather_into(&storage, &mut one);
+        assert_eq!(one, vec![5]);
         assert!(!layout.is_contiguous());
         assert!(Layout::contiguous(&[2, 1, 3]).is_contiguous());
     }

@@ -6,7 +6,6 @@ use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::shape::{Dims, Layout};
 use crate::storage::{Buffer, Data, Storage};
-use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
@@ -216,14 +215,25 @@ impl Tensor {
         let guard = self.0.storage.read();
         let all = Storage::slice_of::<T>(&guard);
         let layout = &self.0.layout;
-        let data: Cow<[T]> = if layout.is_contiguous() {
-            Cow::Borrowed(&all[layout.offset..layout.offset + layout.numel()])
+        if layout.is_contiguous() {
+            f(&all[layout.offset..layout.offset + layout.numel()])
         } else {
-            let mut out = Vec::with_capacity(layout.numel());
-            layout.for_each_index(|i| out.push(all[i]));
-            Cow::Owned(out)
-        };
-        f(&data)
+            f(&gathered(layout, all))
+        }
+    }
+
+    /// The elements in row-major order, in a buffer of their own.
+    pub(crate) fn read_owned<T: Element>(&self) -> Data<T> {
+        let guard = self.0.storage.read();
+        let all = Storage::slice_of::<T>(&guard);
+        let layout = &self.0.layout;
+        if layout.is_contiguous() {
+            let mut out = crate::pool::take(layout.numel());
+            out.copy_from_slice(&all[layout.offset..layout.offset + layout.numel()]);
+            out
+        } else {
+            gathered(layout, all)
+        }
     }
 
     /// Runs `f` on the elements in row-major order without copying them when the tensor is
@@ -578,4 +588,11 @@ impl<T: Element> From<T> for Tensor {
     fn from(value: T) -> Tensor {
         Tensor::scalar(value)
     }
+}
+
+/// The elements `layout` addresses in `all`, gathered row-major into a buffer of their own.
+fn gathered<T: Element>(layout: &Layout, all: &[T]) -> Data<T> {
+    let mut out = crate::pool::take(layout.numel());
+    layout.gather_into(all, &mut out);
+    out
 }

@@ -217,8 +217,7 @@ pub(crate) fn expand_to_vec<T: Element>(x: &Tensor, shape: &[usize]) -> Vec<T> {
         offset: x.layout().offset,
     };
     let guard = x.0.storage.read();
-    let s = Storage::slice_of::<T>(&guard);
-    let mut out = Vec::with_capacity(layout.numel());
-    layout.for_each_index(|i| out.push(s[i]));
+    let mut out = vec![T::default(); layout.numel()];
+    layout.gather_into(Storage::slice_of::<T>(&guard), &mut out);
     out
 }

@@ -478,7 +478,7 @@ impl Tensor {
 
     /// A row-major copy with its own storage, outside the graph.
     pub(crate) fn contiguous_copy(&self) -> Tensor {
-        dispatch_any!(self.dtype(), T => Tensor::from_vec(self.read(|s: &[T]| s.to_vec()), self.shape()))
+        dispatch_any!(self.dtype(), T => Tensor::from_data(self.read_owned::<T>(), self.shape()))
     }
 
     /// The values converted to `dtype` (a differentiable copy between float types).
