@@ -31,8 +31,15 @@ fn assert_close(got: &[f64], want: &[f64]) {
 
 #[test]
 fn tiled_products_equal_the_triple_loop() {
-    // Tall (split by rows), wide (split by columns), and below the threshold (one tile).
-    for (m, k, n) in [(300, 70, 40), (40, 70, 300), (130, 200, 130), (7, 5, 3)] {
+    // Tall (split by rows), wide (split by columns), tall with enough columns that a transposed
+    // right operand is split by columns, and below the threshold (one tile).
+    for (m, k, n) in [
+        (300, 70, 40),
+        (40, 70, 300),
+        (130, 200, 130),
+        (300, 70, 80),
+        (7, 5, 3),
+    ] {
         let a = randn(&[m, k], 1);
         let b = randn(&[k, n], 2);
         let want = naive_matmul(&a.to_vec(), &b.to_vec(), (m, k, n));

@@ -75,11 +75,12 @@ pub(crate) fn matmul<T: Float>(
         accumulate: bias.is_some(),
     };
     let parallel = m * n * k >= PARALLEL_FLOPS;
-    let tiles = tiles_per_product(batch_count, parallel, m.max(n));
+    let split = Split::choose(batch_count, parallel, (m, n), b_cs);
+    let tiles = split.count;
     let dst = SharedMut(out.as_mut_ptr());
     // Task j computes tile j % tiles of product j / tiles.
     let task = |j: usize| {
-        let (i, tile) = (j / tiles, Tile::nth(j % tiles, tiles, m, n));
+        let (i, tile) = (j / tiles, split.tile(j % tiles, (m, n)));
         // SAFETY: product `i` writes only its own m×n block of `out`, a tile only its own part
         // of that block, and `out` outlives the tasks.
         unsafe { operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), tile) }
@@ -92,17 +93,61 @@ pub(crate) fn matmul<T: Float>(
     out
 }
 
-/// How many tiles each of the `batch_count` products is split into. A product large enough to
-/// share is cut into one tile per thread along its longer output side; every tile is a
-/// single-threaded GEMM, so a product costs one fork-join however many cache blocks it has (the
-/// `gemm` crate's own threading forks once per block, which on small products costs more than it
-/// gains). A batch of products is spread over threads one product each instead.
-fn tiles_per_product(batch_count: usize, parallel: bool, longer_side: usize) -> usize {
-    let threads = crate::parallel::num_threads();
-    if batch_count > 1 || threads == 1 || !parallel {
-        return 1;
+/// How a product's output is cut between threads: into `count` equal strips of rows, or of
+/// columns.
+#[derive(Clone, Copy)]
+struct Split {
+    count: usize,
+    columns: bool,
+}
+
+impl Split {
+    /// A product large enough to share is cut into one strip per thread; every strip is a
+    /// single-threaded GEMM, so a product costs one fork-join however many cache blocks it has
+    /// (the `gemm` crate's own threading forks once per block, which on small products costs
+    /// more than it gains). A batch of products is spread over threads one product each instead.
+    ///
+    /// Strips run across the longer output side, except where `b` is read transposed
+    /// (`b_col_stride != 1`): every strip packs the columns of `b` it needs, and packing a
+    /// transposed operand is a gather as costly as a fair share of the arithmetic (the forward
+    /// `x·wᵀ` of a linear layer), so strips of columns share that packing between threads where
+    /// strips of rows would each repeat it.
+    fn choose(
+        batch_count: usize,
+        parallel: bool,
+        (m, n): (usize, usize),
+        b_col_stride: isize,
+    ) -> Split {
+        let threads = crate::parallel::num_threads();
+        if batch_count > 1 || threads == 1 || !parallel {
+            return Split {
+                count: 1,
+                columns: false,
+            };
+        }
+        let columns = n > m || (b_col_stride != 1 && n >= threads * MIN_TILE);
+        let side = if columns { n } else { m };
+        Split {
+            count: threads.min(side / MIN_TILE).max(1),
+            columns,
+        }
     }
-    threads.min(longer_side / MIN_TILE).max(1)
+
+    /// Strip `t` of the m×n output.
+    fn tile(self, t: usize, (m, n): (usize, usize)) -> Tile {
+        let strip = |len: usize| (t * len / self.count, (t + 1) * len / self.count);
+        if self.columns {
+            Tile {
+                rows: (0, m),
+                cols: strip(n),
+            }
+        } else {
+            Tile {
+                rows: strip(m),
+                cols: (0, n),
+            }
+        }
+    }
 }
 
 /// A rectangle of the output: rows `rows.0..rows.1`, columns `cols.0..cols.1`.
@@ -110,25 +155,6 @@ fn tiles_per_product(batch_count: usize, parallel: bool, longer_side: usize) -> 
 struct Tile {
     rows: (usize, usize),
     cols: (usize, usize),
-}
-
-impl Tile {
-    /// Tile `t` of `tiles` equal strips of the m×n output, cut across its longer side (with one
-    /// tile, the whole output).
-    fn nth(t: usize, tiles: usize, m: usize, n: usize) -> Tile {
-        let strip = |len: usize| (t * len / tiles, (t + 1) * len / tiles);
-        if m >= n {
-            Tile {
-                rows: strip(m),
-                cols: (0, n),
-            }
-        } else {
-            Tile {
-                rows: (0, m),
-                cols: strip(n),
-            }
-        }
-    }
 }
 
 /// The two operands of a GEMM: their whole storages, read through row and column strides.
