@@ -11,7 +11,11 @@
 //!
 //! The team has one helper fewer than [`num_threads`]; it starts with the first parallel kernel.
 //! Tasks are claimed dynamically, but each task computes a fixed part of the output, so results
-//! do not depend on which thread ran what. A kernel called while the team is busy (from inside a
+//! do not depend on which thread ran what. The calling thread claims tasks from the front and
+//! the helpers from the back: with two threads each kernel's first half runs on the caller and
+//! its second half on the helper, so the part of a buffer one kernel writes (an optimiser's
+//! update of a weight) is in the cache of the core the next kernel reads it on (the GEMM strip
+//! that packs that weight), unless one thread falls behind and the other takes its tasks. A kernel called while the team is busy (from inside a
 //! task, or from a second user thread) runs its tasks on the calling thread.
 
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -152,9 +156,9 @@ type Panic = Box<dyn std::any::Any + Send>;
 
 /// The state the calling thread and the helpers share.
 ///
-/// `claim` packs the job's generation (high 32 bits), its number of units (16 bits) and the next
-/// unclaimed unit (low 16 bits). A thread runs unit `u` of generation `g` only after moving
-/// `claim` from `(g, units, u)` to `(g, units, u + 1)`; while any unit of `g` is unclaimed the
+/// `claim` packs the job's generation (high 32 bits) and the range of its unclaimed units: the
+/// first (16 bits) and one past the last (low 16 bits). A thread runs unit `u` of generation `g`
+/// only after taking it off either end of that range; while any unit of `g` is unclaimed the
 /// caller of `g` is still waiting, so the task it published is alive.
 struct Team {
     helpers: usize,
@@ -195,8 +199,18 @@ fn generation(claim: u64) -> u32 {
     (claim >> 32) as u32
 }
 
-fn units_and_next(claim: u64) -> (usize, usize) {
+/// The unclaimed units of a claim word: `first..end`.
+fn unclaimed(claim: u64) -> (usize, usize) {
     (((claim >> 16) & 0xffff) as usize, (claim & 0xffff) as usize)
+}
+
+/// Which end of the unclaimed range a thread takes its units from.
+#[derive(Clone, Copy)]
+enum End {
+    /// The calling thread.
+    Front,
+    /// The helpers.
+    Back,
 }
 
 impl Team {
@@ -208,13 +222,13 @@ impl Team {
         let slot: *const Task<'_> = &task;
         self.task
             .store(slot as *mut Task<'static>, Ordering::Relaxed);
-        let claim = (u64::from(generation) << 32) | ((units as u64) << 16);
+        let claim = (u64::from(generation) << 32) | units as u64;
         self.claim.store(claim, Ordering::SeqCst);
         if self.sleepers.load(Ordering::SeqCst) > 0 {
             let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
             self.wake.notify_all();
         }
-        self.work(generation);
+        self.work(generation, End::Front);
         let start = Instant::now();
         while self.completed.load(Ordering::Acquire) < units {
             pause(start.elapsed());
@@ -222,18 +236,23 @@ impl Team {
         self.panic.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
-    /// Claims and runs units of generation `generation` until none is left.
-    fn work(&self, generation_to_run: u32) {
+    /// Claims units of generation `generation` from one end of the unclaimed range and runs
+    /// them until none is left.
+    fn work(&self, generation_to_run: u32, end: End) {
         loop {
             let claim = self.claim.load(Ordering::Acquire);
-            let (units, next) = units_and_next(claim);
-            if generation(claim) != generation_to_run || next >= units {
+            let (first, last_end) = unclaimed(claim);
+            if generation(claim) != generation_to_run || first >= last_end {
                 return;
             }
+            let (next, claimed) = match end {
+                End::Front => (first, claim + (1 << 16)),
+                End::Back => (last_end - 1, claim - 1),
+            };
             let task = self.task.load(Ordering::Acquire);
             if self
                 .claim
-                .compare_exchange_weak(claim, claim + 1, Ordering::AcqRel, Ordering::Acquire)
+                .compare_exchange_weak(claim, claimed, Ordering::AcqRel, Ordering::Acquire)
                 .is_ok()
             {
                 // SAFETY: the claim succeeded, so unit `next` of this generation was unclaimed
@@ -254,7 +273,7 @@ impl Team {
         loop {
             seen = self.wait_for_job(seen);
             // A panic inside a task is caught in `work`; a helper never unwinds.
-            self.work(seen);
+            self.work(seen, End::Back);
         }
     }
 
@@ -309,6 +328,30 @@ mod tests {
             assert!(
                 counts.iter().all(|c| c.load(Ordering::Relaxed) == 1),
                 "{tasks} tasks"
+            );
+        }
+    }
+
+    #[test]
+    fn the_caller_runs_a_prefix_of_the_tasks_and_the_helpers_the_rest() {
+        let caller = std::thread::current().id();
+        for tasks in [2, 3, 64, 1000] {
+            let on_caller: Vec<AtomicBool> = (0..tasks).map(|_| AtomicBool::new(false)).collect();
+            for_each_task(tasks, &|i| {
+                // Long enough tasks that the helpers take part.
+                std::thread::sleep(Duration::from_micros(20));
+                let here = std::thread::current().id() == caller;
+                on_caller[i].store(here, Ordering::Relaxed);
+            });
+            let flags: Vec<bool> = on_caller
+                .iter()
+                .map(|f| f.load(Ordering::Relaxed))
+                .collect();
+            let prefix = flags.iter().take_while(|&&here| here).count();
+            assert!(prefix >= 1, "{tasks} tasks: the caller claims first");
+            assert!(
+                flags[prefix..].iter().all(|&here| !here),
+                "{tasks} tasks: caller ran {flags:?}"
             );
         }
     }

@@ -31,11 +31,14 @@ fn assert_close(got: &[f64], want: &[f64]) {
 
 #[test]
 fn tiled_products_equal_the_triple_loop() {
-    // Tall (split by rows), wide (split by columns), tall with enough columns that a transposed
-    // right operand is split by columns, and below the threshold (one tile).
+    // Split by rows: tall, and wide with a small right operand; split by columns: too few rows,
+    // a large right operand, and any transposed right operand wide enough; one tile: below the
+    // threshold. Each product is also taken from transposed storage.
     for (m, k, n) in [
         (300, 70, 40),
+        (100, 60, 500),
         (40, 70, 300),
+        (70, 400, 400),
         (130, 200, 130),
         (300, 70, 80),
         (7, 5, 3),

@@ -13,6 +13,10 @@ use smallvec::SmallVec;
 /// Products of at least this many multiply-adds are split over threads.
 const PARALLEL_FLOPS: usize = 48 * 48 * 48;
 
+/// A right operand up to this size is packed whole by every strip of rows: it stays in each
+/// core's cache (2 MiB of L2 per core on the machine in docs/performance.md).
+const SHARED_OPERAND_BYTES: usize = 1 << 20;
+
 /// The narrowest tile a thread is given: a few micro-kernel widths, so that packing and edge
 /// handling stay a small part of each tile's work.
 const MIN_TILE: usize = 32;
@@ -75,7 +79,7 @@ pub(crate) fn matmul<T: Float>(
         accumulate: bias.is_some(),
     };
     let parallel = m * n * k >= PARALLEL_FLOPS;
-    let split = Split::choose(batch_count, parallel, (m, n), b_cs);
+    let split = Split::choose(batch_count, parallel, (m, k, n), b_cs, size_of::<T>());
     let tiles = split.count;
     let dst = SharedMut(out.as_mut_ptr());
     // Task j computes tile j % tiles of product j / tiles.
@@ -107,16 +111,23 @@ impl Split {
     /// (the `gemm` crate's own threading forks once per block, which on small products costs
     /// more than it gains). A batch of products is spread over threads one product each instead.
     ///
-    /// Strips run across the longer output side, except where `b` is read transposed
-    /// (`b_col_stride != 1`): every strip packs the columns of `b` it needs, and packing a
-    /// transposed operand is a gather as costly as a fair share of the arithmetic (the forward
-    /// `x·wᵀ` of a linear layer), so strips of columns share that packing between threads where
-    /// strips of rows would each repeat it.
+    /// Every strip packs the columns of `b` it needs. Which way to cut:
+    /// - `b` read transposed (`b_col_stride != 1`, the forward `x·wᵀ` of a linear layer):
+    ///   strips of columns. Packing a transposed operand is a gather as costly as a fair share
+    ///   of the arithmetic, and strips of columns share it where strips of rows would each
+    ///   repeat it.
+    /// - `b` row-major and at most [`SHARED_OPERAND_BYTES`] (a weight gradient `gᵀ·x` has the
+    ///   batch as `b`): strips of rows, each packing all of `b` from cache. A strip of rows is a
+    ///   contiguous block of the output, so the kernel after the product (an optimiser update,
+    ///   which splits buffers front and back the same way) finds its part in its own core's
+    ///   cache.
+    /// - Otherwise, across the longer side.
     fn choose(
         batch_count: usize,
         parallel: bool,
-        (m, n): (usize, usize),
+        (m, k, n): (usize, usize, usize),
         b_col_stride: isize,
+        element_bytes: usize,
     ) -> Split {
         let threads = crate::parallel::num_threads();
         if batch_count > 1 || threads == 1 || !parallel {
@@ -125,7 +136,14 @@ impl Split {
                 columns: false,
             };
         }
-        let columns = n > m || (b_col_stride != 1 && n >= threads * MIN_TILE);
+        let min_side = threads * MIN_TILE;
+        let columns = if b_col_stride != 1 && n >= min_side {
+            true
+        } else if m >= min_side && k * n * element_bytes <= SHARED_OPERAND_BYTES {
+            false
+        } else {
+            n > m
+        };
         let side = if columns { n } else { m };
         Split {
             count: threads.min(side / MIN_TILE).max(1),
