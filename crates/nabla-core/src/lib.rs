@@ -29,6 +29,7 @@ pub mod parallel;
 mod pool;
 pub mod random;
 pub mod shape;
+pub mod simd;
 pub mod storage;
 mod tensor;
 

@@ -5,42 +5,12 @@ use super::PARALLEL_THRESHOLD;
 use crate::dtype::Element;
 use crate::parallel::for_each_chunk_mut;
 use crate::shape::{Dims, Layout, broadcast_strides};
+use crate::simd::with_simd;
 use crate::storage::{Data, Storage};
 use crate::tensor::Tensor;
 
 /// Elements per parallel task: large enough that scheduling is noise, small enough to balance.
 const CHUNK: usize = 1 << 14;
-
-/// Runs `body` compiled for AVX-512 (16 f32 lanes) or else AVX2 and FMA (8 lanes) when the CPU
-/// has them (detected once and cached by the standard library), else for the baseline target.
-/// The closures the kernels pass are inlined into it, so their loops vectorise with the wider
-/// instructions. Results do not depend on the width: the kernels are elementwise and the
-/// compiler does not fuse a multiply and an add on its own.
-#[inline(always)]
-fn with_simd<R>(body: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx512f,avx2,fma")]
-        fn widest<R>(body: impl FnOnce() -> R) -> R {
-            body()
-        }
-        #[target_feature(enable = "avx2,fma")]
-        fn wide<R>(body: impl FnOnce() -> R) -> R {
-            body()
-        }
-        let avx2_fma = std::arch::is_x86_feature_detected!("avx2")
-            && std::arch::is_x86_feature_detected!("fma");
-        if avx2_fma && std::arch::is_x86_feature_detected!("avx512f") {
-            // SAFETY: all three features were just detected on this CPU.
-            return unsafe { widest(body) };
-        }
-        if avx2_fma {
-            // SAFETY: both features were just detected on this CPU.
-            return unsafe { wide(body) };
-        }
-    }
-    body()
-}
 
 /// Below this many elements a kernel runs its plain loop: the wide build's dispatch costs more
 /// than it saves.

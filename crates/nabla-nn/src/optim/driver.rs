@@ -3,6 +3,7 @@
 
 use super::{Optimizer, UpdateRule};
 use crate::{Error, Result};
+use nabla_core::simd::with_simd;
 use nabla_core::{DType, Float, Tensor};
 use std::collections::BTreeMap;
 
@@ -222,7 +223,9 @@ fn update<T: Float, R: UpdateRule>(
     state: &[Tensor],
 ) -> Result<()> {
     let apply = |p: &mut [T], g: &[T], state: &mut [&mut [T]]| {
-        in_parallel_chunks(p, g, state, |p, g, state| rule.apply(step, p, g, state));
+        in_parallel_chunks(p, g, state, |p, g, state| {
+            with_simd(|| rule.apply(step, p, g, state))
+        });
     };
     let mut inner = Ok(());
     let mut innermost = Ok(());
