@@ -74,9 +74,13 @@ impl Backward for SumBackward {
     }
 }
 
-/// Max and min send the gradient to the elements equal to the result, split evenly on ties.
+/// Max and min send the gradient to the elements equal to the result, split evenly on ties. As
+/// in PyTorch, where the result is NaN the whole reduction (`max()`) shares it among the NaN
+/// elements, and a reduction over chosen dims (`amax`) gives NaN to every element of the run.
 struct ExtremumBackward {
     name: &'static str,
+    /// Whether every dim was reduced by `max()`/`min()` rather than named.
+    whole: bool,
     dims: Dims,
     keep_shape: Dims,
     out_shape: Dims,
@@ -85,7 +89,11 @@ struct ExtremumBackward {
 impl ExtremumBackward {
     /// The share of the result each input element holds: 1/k for the k elements equal to it.
     fn shares(&self, x: &Tensor, y: &Tensor) -> Tensor {
-        let hits = x.eq(&y.reshape(&self.keep_shape));
+        let y = y.reshape(&self.keep_shape);
+        let mut hits = x.eq(&y);
+        if self.whole {
+            hits = hits + x.ne(x) * y.ne(&y);
+        }
         let dims: Vec<isize> = self.dims.iter().map(|&d| d as isize).collect();
         let count = hits.sum_dims(&dims, true);
         hits / count
@@ -132,9 +140,13 @@ fn extremum<T: Float>(run: &[T], max: bool) -> T {
     best
 }
 
+/// The index of the first extreme value, or of the first NaN, as in PyTorch.
 fn arg_extremum<T: Float>(run: &[T], max: bool) -> i64 {
     let mut best = 0;
-    for (i, &v) in run.iter().enumerate().skip(1) {
+    for (i, &v) in run.iter().enumerate() {
+        if v.is_nan() {
+            return i as i64;
+        }
         if (max && v > run[best]) || (!max && v < run[best]) {
             best = i;
         }
@@ -253,6 +265,7 @@ impl Tensor {
         });
         let backward = ExtremumBackward {
             name,
+            whole: dims.is_none(),
             dims: r.dims,
             keep_shape: r.keep_shape,
             out_shape: r.out_shape,
@@ -265,13 +278,15 @@ impl Tensor {
         ))
     }
 
-    /// Largest element; the gradient goes to the maximal elements, shared evenly.
+    /// Largest element, NaN if any element is NaN; the gradient goes to the maximal elements
+    /// (the NaN ones when the result is NaN), shared evenly.
     #[track_caller]
     pub fn max(&self) -> Tensor {
         ok(self.try_extremum(None, false, true))
     }
 
-    /// Largest values over `dims` (PyTorch's `amax`).
+    /// Largest values over `dims` (PyTorch's `amax`): NaN where the run holds a NaN, and then
+    /// the gradient of every element of the run is NaN.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -317,7 +332,8 @@ impl Tensor {
         }))
     }
 
-    /// Index of the largest value along `dim` (first on ties), as `i64`; not differentiable.
+    /// Index of the largest value along `dim` (first on ties, or the first NaN), as `i64`; not
+    /// differentiable.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -329,26 +345,30 @@ impl Tensor {
         ok(self.try_arg_extremum(dim, keepdim, true))
     }
 
-    /// Index of the smallest value along `dim` (first on ties), as `i64`.
+    /// Index of the smallest value along `dim` (first on ties, or the first NaN), as `i64`.
     #[track_caller]
     pub fn argmin(&self, dim: isize, keepdim: bool) -> Tensor {
         ok(self.try_arg_extremum(dim, keepdim, false))
     }
 
-    /// Variance over `dims` with `correction` (1: unbiased, 0: population), as in PyTorch.
+    /// Variance over `dims` with `correction` (1: unbiased, 0: population), as in PyTorch: the
+    /// sum of squared deviations divided by `max(n − correction, 0)`, so one element with
+    /// correction 1, or an empty run, gives NaN (0/0).
     ///
     /// ```
     /// use nabla_core::Tensor;
     /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]);
     /// assert_eq!(t.var_dims(&[0], false, 1).item::<f64>(), 5.0 / 3.0);
     /// assert_eq!(t.var_dims(&[0], false, 0).item::<f64>(), 1.25);
+    /// assert!(Tensor::from_vec(vec![3.0f64], &[1]).var().item::<f64>().is_nan());
     /// ```
     pub fn try_var_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
-        let mean = self.try_sum_dims_opt(Some(dims), true)?;
-        let n = self.numel() / mean.numel().max(1);
-        let centred = self.try_sub(&(mean / n as f64))?;
+        let r = Reduction::new("var", self, Some(dims), keepdim)?;
+        let n: usize = r.dims.iter().map(|&d| self.shape()[d]).product();
+        let mean = self.try_sum_dims_opt(Some(dims), true)? / n as f64;
+        let centred = self.try_sub(&mean)?;
         let squares = (&centred * &centred).try_sum_dims_opt(Some(dims), keepdim)?;
-        Ok(squares / n.saturating_sub(correction).max(1) as f64)
+        Ok(squares / n.saturating_sub(correction) as f64)
     }
 
     /// Panicking form of [`Tensor::try_var_dims`].
