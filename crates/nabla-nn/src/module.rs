@@ -150,9 +150,11 @@ pub trait Module: Send + Sync {
         if !problems.is_empty() {
             return Err(Error::invalid("load_state_dict", problems.join("; ")));
         }
-        for (name, target) in &own {
-            target.try_copy_(incoming[name.as_str()])?;
-        }
+        // Parameters are leaves that require grad: written under no_grad, as in PyTorch.
+        nabla_core::no_grad(|| {
+            own.iter()
+                .try_for_each(|(name, target)| target.try_copy_(incoming[name.as_str()]))
+        })?;
         Ok(())
     }
 }

@@ -446,8 +446,10 @@ fn dropout_is_seeded_and_identity_in_eval() {
 
 fn batchnorm() -> BatchNorm1d {
     let bn = BatchNorm1d::new(3, DType::F64);
-    bn.weight().copy_(&(det(&[3], 9.0) * 0.5 + 1.0));
-    bn.bias().copy_(&(det(&[3], 10.0) * 0.2));
+    nabla_core::no_grad(|| {
+        bn.weight().copy_(&(det(&[3], 9.0) * 0.5 + 1.0));
+        bn.bias().copy_(&(det(&[3], 10.0) * 0.2));
+    });
     bn
 }
 
@@ -522,8 +524,10 @@ fn batchnorm_names_and_errors() {
 
 fn layernorm() -> LayerNorm {
     let ln = LayerNorm::new(&[3, 4], DType::F64);
-    ln.weight().copy_(&(det(&[3, 4], 12.0) * 0.5 + 1.0));
-    ln.bias().copy_(&(det(&[3, 4], 13.0) * 0.1));
+    nabla_core::no_grad(|| {
+        ln.weight().copy_(&(det(&[3, 4], 12.0) * 0.5 + 1.0));
+        ln.bias().copy_(&(det(&[3, 4], 13.0) * 0.1));
+    });
     ln
 }
 

@@ -1,6 +1,8 @@
 //! In-place updates for optimisers and initialisers. They bypass the graph (like PyTorch's
 //! updates under `no_grad`) and bump the storage version, so a tensor saved for a pending
-//! backward pass that gets modified is detected instead of silently giving wrong gradients.
+//! backward pass that gets modified is detected instead of silently giving wrong gradients. As in
+//! PyTorch, a leaf that requires grad may be written only under [`no_grad`](crate::no_grad)
+//! (where optimisers and initialisers run); elsewhere the write would be lost to autograd.
 
 use super::ok;
 use crate::dtype::{Element, Float};
@@ -14,7 +16,8 @@ use std::borrow::Cow;
 impl Tensor {
     /// Runs `f` on this tensor's elements (mutable) and the elements of `others` (read-only,
     /// same number of elements), in place and outside the graph. This tensor must be
-    /// contiguous; element types must all be `T`.
+    /// contiguous; element types must all be `T`; a leaf that requires grad is written only
+    /// under `no_grad`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -34,6 +37,7 @@ impl Tensor {
         f: impl FnOnce(&mut [T], &[&[T]]),
     ) -> Result<()> {
         self.check_dtype::<T>("update_")?;
+        self.check_writable("update_")?;
         if !self.is_contiguous() {
             return Err(Error::invalid(
                 "update_",
@@ -94,7 +98,18 @@ impl Tensor {
     }
 
     /// Fallible form of [`Tensor::copy_`].
+    ///
+    /// ```
+    /// use nabla_core::{Tensor, no_grad};
+    /// let w = Tensor::zeros(&[2], nabla_core::DType::F64).requires_grad();
+    /// let src = Tensor::ones(&[2], nabla_core::DType::F64);
+    /// let err = w.try_copy_(&src).unwrap_err();
+    /// assert!(err.to_string().starts_with("copy_: a leaf tensor of shape [2] that requires grad"));
+    /// no_grad(|| w.copy_(&src));
+    /// assert_eq!(w.to_vec::<f64>(), vec![1.0, 1.0]);
+    /// ```
     pub fn try_copy_(&self, src: &Tensor) -> Result<()> {
+        self.check_writable("copy_")?;
         crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[src], |d: &mut [T], s| d.copy_from_slice(s[0])))
     }
 
@@ -106,6 +121,7 @@ impl Tensor {
 
     /// Fallible form of [`Tensor::add_scaled_`].
     pub fn try_add_scaled_(&self, other: &Tensor, alpha: f64) -> Result<()> {
+        self.check_writable("add_scaled_")?;
         dispatch_float!("add_scaled_", self.dtype(), T => self.try_update_(&[other], |d: &mut [T], s| axpy(d, s[0], T::from_f64(alpha))))
     }
 
@@ -117,6 +133,7 @@ impl Tensor {
 
     /// Fallible form of [`Tensor::mul_scalar_`].
     pub fn try_mul_scalar_(&self, s: f64) -> Result<()> {
+        self.check_writable("mul_scalar_")?;
         dispatch_float!("mul_scalar_", self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| {
             let s = T::from_f64(s);
             d.iter_mut().for_each(|v| *v *= s);
@@ -126,9 +143,30 @@ impl Tensor {
     /// Sets every element to `value`, in place.
     #[track_caller]
     pub fn fill_(&self, value: f64) {
-        ok(
-            crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value)))),
-        )
+        ok(self.try_fill_(value))
+    }
+
+    /// Fallible form of [`Tensor::fill_`].
+    pub fn try_fill_(&self, value: f64) -> Result<()> {
+        self.check_writable("fill_")?;
+        crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value))))
+    }
+
+    /// Refuses an in-place write to a leaf that requires grad while gradients are recorded, as
+    /// PyTorch does: the change would be invisible to autograd.
+    fn check_writable(&self, op: &'static str) -> Result<()> {
+        if self.requires_grad_flag() && self.is_leaf() && crate::is_grad_enabled() {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "a leaf tensor of shape {:?} that requires grad is being used in an in-place \
+                     operation; run it under no_grad (as optimisers and initialisers do), or \
+                     write to a detached copy",
+                    self.shape()
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

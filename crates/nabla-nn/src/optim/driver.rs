@@ -4,7 +4,7 @@
 use super::{Optimizer, UpdateRule};
 use crate::{Error, Result};
 use nabla_core::simd::with_simd;
-use nabla_core::{DType, Float, Tensor};
+use nabla_core::{DType, Float, GradModeGuard, Tensor};
 use std::collections::BTreeMap;
 
 /// An optimiser: an update rule plus the parameters it updates and their state.
@@ -123,6 +123,8 @@ impl<R: UpdateRule> Optim<R> {
 impl<R: UpdateRule> Optimizer for Optim<R> {
     fn step(&mut self) -> Result<()> {
         self.check_grads()?;
+        // Parameters are leaves that require grad: the core writes them only under no_grad.
+        let _no_grad = GradModeGuard::new(false);
         for ((_, p), slot) in self.params.iter().zip(&mut self.state) {
             let Some(g) = p.grad() else { continue };
             let st = slot.get_or_insert_with(|| ParamState {
