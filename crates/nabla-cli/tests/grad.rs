@@ -311,7 +311,10 @@ fn nan_propagates_through_relu_and_max() {
     for mode in ["reverse", "forward"] {
         for expression in ["relu(x)", "max(x, 0)", "min(0, x)"] {
             let out = stdout(&[expression, "--at", "x=nan", "--mode", mode]);
-            assert!(out.contains("f     = NaN\n∂f/∂x = 1\n"), "{expression}: {out}");
+            assert!(
+                out.contains("f     = NaN\n∂f/∂x = 1\n"),
+                "{expression}: {out}"
+            );
         }
     }
 }

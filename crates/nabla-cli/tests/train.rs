@@ -156,6 +156,76 @@ fn adamw_defaults_to_pytorchs_weight_decay() {
     assert_eq!(read_config(&dir.path("given"))["weight_decay"], 0.0);
 }
 
+/// `--optimizer sgd --momentum` is PyTorch's SGD: its buffer is saved in the optimiser
+/// checkpoint under PyTorch's name, the settings in `config.json`, and a resumed run goes on
+/// from them; the options are refused with other optimisers and outside PyTorch's ranges.
+#[test]
+fn sgd_with_momentum_saves_its_buffer_and_checks_its_options() {
+    let dir = TempDir::new("sgd-momentum");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let run = dir.arg("run");
+    let settings = [
+        ("--optimizer", "sgd"),
+        ("--momentum", "0.9"),
+        ("--nesterov", ""),
+    ];
+    let args: Vec<&str> = small_run(&data, &run, &settings)
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .collect();
+    succeed(&dir, &args);
+    let config = read_config(&dir.path("run"));
+    assert_eq!(
+        (
+            &config["momentum"],
+            &config["dampening"],
+            &config["nesterov"]
+        ),
+        (&0.9.into(), &0.0.into(), &true.into())
+    );
+    let (state, _) = checkpoint_values(&dir.path("run").join("optimizer.safetensors"));
+    assert!(
+        state
+            .iter()
+            .any(|(name, _, _)| name.ends_with(".momentum_buffer")),
+        "{:?}",
+        state.iter().map(|(n, _, _)| n).collect::<Vec<_>>()
+    );
+    let resume = dir.path("run").display().to_string();
+    succeed(&dir, &["--resume", &resume, "--epochs", "2"]);
+    let out = dir.arg("refused");
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("--momentum", "0.9")],
+            "--momentum applies to --optimizer sgd (PyTorch's SGD), not to --optimizer adam",
+        ),
+        (
+            &[("--optimizer", "sgd"), ("--momentum", "1")],
+            "--momentum must be in [0, 1), got 1",
+        ),
+        (
+            &[("--optimizer", "sgd"), ("--dampening", "2")],
+            "--dampening must be in [0, 1], got 2",
+        ),
+        (
+            &[
+                ("--optimizer", "sgd"),
+                ("--momentum", "0.9"),
+                ("--dampening", "0.5"),
+                ("--nesterov", ""),
+            ],
+            "--nesterov needs --momentum above 0 and no --dampening",
+        ),
+    ];
+    for (settings, message) in cases {
+        let args: Vec<&str> = small_run(&data, &out, settings)
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        assert_eq!(fail(&dir, &args), format!("error: {message}"));
+    }
+}
+
 /// The name, shape and values of each tensor of a checkpoint.
 type TensorValues = Vec<(String, Vec<usize>, Vec<f64>)>;
 

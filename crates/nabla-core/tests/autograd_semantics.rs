@@ -117,8 +117,9 @@ fn functional_grad_refuses_an_unused_input_unless_allowed() {
     let g = try_grad_opts(&[&y], None, &[&unused, &x], zeros).unwrap();
     assert_eq!(g[0].as_ref().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
     assert!(x.grad().is_none() && unused.grad().is_none());
-    let panicked =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| grad(&[&x.powf(2.0)], &[&unused])));
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grad(&[&x.powf(2.0)], &[&unused])
+    }));
     assert!(panicked.is_err());
 }
 

@@ -58,10 +58,25 @@ type Unary = fn(&Tensor) -> Tensor;
 fn elementwise_functions_at_nan_infinities_zeros_and_bounds() {
     let rows: [(&str, Unary, &[f64], &[f64]); 9] = [
         ("relu", |x| x.relu(), &RELU_Y, &RELU_GRAD),
-        ("leaky_relu", |x| x.leaky_relu(0.1), &LEAKY_RELU_Y, &LEAKY_RELU_GRAD),
+        (
+            "leaky_relu",
+            |x| x.leaky_relu(0.1),
+            &LEAKY_RELU_Y,
+            &LEAKY_RELU_GRAD,
+        ),
         ("clamp", |x| x.clamp(-1.0, 1.0), &CLAMP_Y, &CLAMP_GRAD),
-        ("clamp_min", |x| x.clamp_min(-1.0), &CLAMP_MIN_Y, &CLAMP_MIN_GRAD),
-        ("clamp_max", |x| x.clamp_max(1.0), &CLAMP_MAX_Y, &CLAMP_MAX_GRAD),
+        (
+            "clamp_min",
+            |x| x.clamp_min(-1.0),
+            &CLAMP_MIN_Y,
+            &CLAMP_MIN_GRAD,
+        ),
+        (
+            "clamp_max",
+            |x| x.clamp_max(1.0),
+            &CLAMP_MAX_Y,
+            &CLAMP_MAX_GRAD,
+        ),
         (
             "clamp(-inf, inf)",
             |x| x.clamp(f64::NEG_INFINITY, f64::INFINITY),
@@ -93,7 +108,8 @@ fn elementwise_functions_at_nan_infinities_zeros_and_bounds() {
         assert_same(name, &got_y, y);
         assert_same(&format!("{name} gradient"), &got_g[0], g);
         // Forward mode gives the same derivative.
-        let (_, tangent) = nabla_core::jvp(|v| f(&v[0]), &[x.clone()], &[x.ones_like()]).unwrap();
+        let (_, tangent) =
+            nabla_core::jvp(|v| f(&v[0]), std::slice::from_ref(&x), &[x.ones_like()]).unwrap();
         assert_same(&format!("{name} tangent"), &tangent, g);
     }
 }
@@ -152,42 +168,75 @@ fn var_of_too_few_elements_is_nan_or_infinite() {
     assert_same("var of one element", &v, &VAR_ONE[..1]);
     assert_same("its gradient", &g[0], &VAR_ONE[1..]);
     let empty = Tensor::zeros(&[2, 0], nabla_core::DType::F64);
-    assert_same("var over an empty dim", &empty.var_dims(&[1], false, 1), &VAR_EMPTY_DIM);
+    assert_same(
+        "var over an empty dim",
+        &empty.var_dims(&[1], false, 1),
+        &VAR_EMPTY_DIM,
+    );
     let over = [
-        tensor(&[3.0, 4.0], &[2]).var_dims(&[0], false, 2).item::<f64>(),
-        tensor(&[3.0, 4.0, 5.0], &[3]).var_dims(&[0], false, 5).item::<f64>(),
+        tensor(&[3.0, 4.0], &[2])
+            .var_dims(&[0], false, 2)
+            .item::<f64>(),
+        tensor(&[3.0, 4.0, 5.0], &[3])
+            .var_dims(&[0], false, 5)
+            .item::<f64>(),
     ];
-    assert_same("var with correction ≥ n", &tensor(&over, &[2]), &VAR_OVER_CORRECTED);
+    assert_same(
+        "var with correction ≥ n",
+        &tensor(&over, &[2]),
+        &VAR_OVER_CORRECTED,
+    );
 }
 
 #[test]
 fn matmul_at_every_rank() {
     type Case<'a> = (&'a str, &'a [usize], &'a [usize], [&'a [f64]; 3]);
     let cases: [Case; 6] = [
-        ("dot", &[4], &[4], [&MATMUL_DOT, &MATMUL_DOT_GRAD_A, &MATMUL_DOT_GRAD_B]),
+        (
+            "dot",
+            &[4],
+            &[4],
+            [&MATMUL_DOT, &MATMUL_DOT_GRAD_A, &MATMUL_DOT_GRAD_B],
+        ),
         (
             "vector · matrix",
             &[4],
             &[4, 3],
-            [&MATMUL_VEC_MAT, &MATMUL_VEC_MAT_GRAD_A, &MATMUL_VEC_MAT_GRAD_B],
+            [
+                &MATMUL_VEC_MAT,
+                &MATMUL_VEC_MAT_GRAD_A,
+                &MATMUL_VEC_MAT_GRAD_B,
+            ],
         ),
         (
             "matrix · vector",
             &[3, 4],
             &[4],
-            [&MATMUL_MAT_VEC, &MATMUL_MAT_VEC_GRAD_A, &MATMUL_MAT_VEC_GRAD_B],
+            [
+                &MATMUL_MAT_VEC,
+                &MATMUL_MAT_VEC_GRAD_A,
+                &MATMUL_MAT_VEC_GRAD_B,
+            ],
         ),
         (
             "batch · vector",
             &[2, 3, 4],
             &[4],
-            [&MATMUL_BATCH_VEC, &MATMUL_BATCH_VEC_GRAD_A, &MATMUL_BATCH_VEC_GRAD_B],
+            [
+                &MATMUL_BATCH_VEC,
+                &MATMUL_BATCH_VEC_GRAD_A,
+                &MATMUL_BATCH_VEC_GRAD_B,
+            ],
         ),
         (
             "vector · batch",
             &[4],
             &[2, 4, 3],
-            [&MATMUL_VEC_BATCH, &MATMUL_VEC_BATCH_GRAD_A, &MATMUL_VEC_BATCH_GRAD_B],
+            [
+                &MATMUL_VEC_BATCH,
+                &MATMUL_VEC_BATCH_GRAD_A,
+                &MATMUL_VEC_BATCH_GRAD_B,
+            ],
         ),
         (
             "broadcast batches",

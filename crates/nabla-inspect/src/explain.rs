@@ -302,7 +302,11 @@ fn local_rule(
         ("SqrtBackward", _, _) => rule("∂sqrt(x)/∂x = 1/(2*sqrt(x))", Some(0.5 / output)),
         ("AbsBackward", _, _) => rule(
             "∂abs(x)/∂x = sign(x)",
-            Some(if a == 0.0 || a.is_nan() { 0.0 } else { a.signum() }),
+            Some(if a == 0.0 || a.is_nan() {
+                0.0
+            } else {
+                a.signum()
+            }),
         ),
         ("SinBackward", _, _) => rule("∂sin(x)/∂x = cos(x)", Some(a.cos())),
         ("CosBackward", _, _) => rule("∂cos(x)/∂x = -sin(x)", Some(-a.sin())),

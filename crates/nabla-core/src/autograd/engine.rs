@@ -411,10 +411,12 @@ pub fn try_grad(
     inputs: &[&Tensor],
     options: BackwardOptions,
 ) -> Result<Vec<Tensor>> {
-    Ok(try_grad_opts(outputs, grad_outputs, inputs, options.into())?
-        .into_iter()
-        .map(|g| g.expect("every input used"))
-        .collect())
+    Ok(
+        try_grad_opts(outputs, grad_outputs, inputs, options.into())?
+            .into_iter()
+            .map(|g| g.expect("every input used"))
+            .collect(),
+    )
 }
 
 /// [`try_grad`] with PyTorch's options for unused inputs: `None` for each with `allow_unused`,
@@ -462,9 +464,7 @@ pub fn try_grad_opts(
         .into_iter()
         .zip(inputs)
         .map(|(g, input)| match g {
-            None if options.materialize_grads => {
-                Some(Tensor::zeros(input.shape(), input.dtype()))
-            }
+            None if options.materialize_grads => Some(Tensor::zeros(input.shape(), input.dtype())),
             g => g,
         })
         .collect())

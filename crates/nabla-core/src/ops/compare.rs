@@ -43,7 +43,7 @@ impl Compare {
             Compare::Le => a <= b,
             Compare::Gt => a > b,
             Compare::Ge => a >= b,
-            Compare::GtOrNan => !(a <= b),
+            Compare::GtOrNan => a.partial_cmp(&b).is_none_or(|o| o.is_gt()),
         }
     }
 }

@@ -93,8 +93,16 @@ impl Tensor {
             // their dot product as a 0-d tensor.
             let row = self.ndim() == 1;
             let column = other.ndim() == 1;
-            let a = if row { self.try_unsqueeze(0)? } else { self.clone() };
-            let b = if column { other.try_unsqueeze(1)? } else { other.clone() };
+            let a = if row {
+                self.try_unsqueeze(0)?
+            } else {
+                self.clone()
+            };
+            let b = if column {
+                other.try_unsqueeze(1)?
+            } else {
+                other.clone()
+            };
             let mut out = a.try_matmul(&b).map_err(|e| match e {
                 // Name the operands as given, not as promoted.
                 Error::ShapeMismatch { reason, .. } => {

@@ -6,26 +6,39 @@
 //! `python tools/pytorch_reference/edge_values.py > crates/nabla-core/tests/reference/pytorch_numbers.rs`.
 
 /// The edge inputs of the elementwise functions.
-pub const EDGES: [f64; 9] = [f64::NAN, -1.0, -0.0, 0.0, 0.5, 1.0, 2.0, f64::INFINITY, f64::NEG_INFINITY];
-
-/// The second operand of maximum and minimum.
-pub const OTHER: [f64; 9] = [0.0, 0.0, 0.0, -0.0, 0.5, f64::NAN, 3.0, 1.0, f64::NAN];
-
-/// The reduced tensor, shape [3, 4], row-major.
-pub const ROWS: [f64; 12] = [1.0, f64::NAN, 3.0, f64::NAN, 5.0, 2.0, 9.0, 9.0, -1.0, 0.0, -4.0, f64::NAN];
-
-/// relu(x) at `EDGES`.
-pub const RELU_Y: [f64; 9] = [
+pub const EDGES: [f64; 9] = [
     f64::NAN,
-    0.0,
+    -1.0,
     -0.0,
     0.0,
     0.5,
     1.0,
     2.0,
     f64::INFINITY,
-    0.0,
+    f64::NEG_INFINITY,
 ];
+
+/// The second operand of maximum and minimum.
+pub const OTHER: [f64; 9] = [0.0, 0.0, 0.0, -0.0, 0.5, f64::NAN, 3.0, 1.0, f64::NAN];
+
+/// The reduced tensor, shape [3, 4], row-major.
+pub const ROWS: [f64; 12] = [
+    1.0,
+    f64::NAN,
+    3.0,
+    f64::NAN,
+    5.0,
+    2.0,
+    9.0,
+    9.0,
+    -1.0,
+    0.0,
+    -4.0,
+    f64::NAN,
+];
+
+/// relu(x) at `EDGES`.
+pub const RELU_Y: [f64; 9] = [f64::NAN, 0.0, -0.0, 0.0, 0.5, 1.0, 2.0, f64::INFINITY, 0.0];
 
 /// d sum(relu(x)) / dx at `EDGES`.
 pub const RELU_GRAD: [f64; 9] = [1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0];
@@ -168,17 +181,7 @@ pub const MAXIMUM_GRAD_A: [f64; 9] = [1.0, 0.0, 0.5, 0.5, 0.5, 1.0, 0.0, 1.0, 1.
 pub const MAXIMUM_GRAD_B: [f64; 9] = [1.0, 1.0, 0.5, 0.5, 0.5, 1.0, 1.0, 0.0, 1.0];
 
 /// minimum(EDGES, OTHER).
-pub const MINIMUM_Y: [f64; 9] = [
-    f64::NAN,
-    -1.0,
-    0.0,
-    -0.0,
-    0.5,
-    f64::NAN,
-    2.0,
-    1.0,
-    f64::NAN,
-];
+pub const MINIMUM_Y: [f64; 9] = [f64::NAN, -1.0, 0.0, -0.0, 0.5, f64::NAN, 2.0, 1.0, f64::NAN];
 
 /// d sum(minimum(a, b)) / da at `EDGES`, `OTHER`.
 pub const MINIMUM_GRAD_A: [f64; 9] = [1.0, 1.0, 0.5, 0.5, 0.5, 1.0, 1.0, 0.0, 1.0];

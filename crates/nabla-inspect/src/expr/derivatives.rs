@@ -198,7 +198,10 @@ pub fn hessian(expr: &Expr, values: &[f64], mode: Mode) -> Result<Vec<Vec<f64>>>
                         materialize_grads: true,
                         ..GradOptions::default()
                     };
-                    for row in try_grad_opts(&[g], None, &refs, retain)?.into_iter().flatten() {
+                    for row in try_grad_opts(&[g], None, &refs, retain)?
+                        .into_iter()
+                        .flatten()
+                    {
                         flat.push(row.try_item::<f64>()?);
                     }
                 } else {

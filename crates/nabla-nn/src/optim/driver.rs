@@ -125,11 +125,12 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         self.check_grads()?;
         // Parameters are leaves that require grad: the core writes them only under no_grad.
         let _no_grad = GradModeGuard::new(false);
+        let rule_state = self.rule.state();
         for ((_, p), slot) in self.params.iter().zip(&mut self.state) {
             let Some(g) = p.grad() else { continue };
             let st = slot.get_or_insert_with(|| ParamState {
                 updates: 0,
-                buffers: R::STATE.iter().map(|_| p.zeros_like()).collect(),
+                buffers: rule_state.iter().map(|_| p.zeros_like()).collect(),
             });
             st.updates += 1;
             match p.dtype() {
@@ -161,7 +162,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         for ((name, _), slot) in self.params.iter().zip(&self.state) {
             let Some(st) = slot else { continue };
             out.push((format!("{name}.step"), Tensor::scalar(st.updates as i64)));
-            for (buf_name, buf) in R::STATE.iter().zip(&st.buffers) {
+            for (buf_name, buf) in self.rule.state().iter().zip(&st.buffers) {
                 out.push((format!("{name}.{buf_name}"), copy(buf)));
             }
         }
@@ -183,8 +184,8 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                 loaded.push(None);
                 continue;
             };
-            let mut buffers = Vec::with_capacity(R::STATE.len());
-            for buf_name in R::STATE {
+            let mut buffers = Vec::with_capacity(self.rule.state().len());
+            for buf_name in self.rule.state() {
                 let key = format!("{name}.{buf_name}");
                 let t = entries.remove(key.as_str()).ok_or_else(|| {
                     state_error::<R>(format!("{key:?} is missing (\"{name}.step\" is present)"))
