@@ -158,6 +158,16 @@ def main():
         torch.stack([torch.tensor([3.0, 4.0]).var(correction=2), torch.tensor([3.0, 4.0, 5.0]).var(correction=5)]),
     )
 
+    y, (g,) = value_and_grads(lambda t: t.std(), one)
+    add("STD_ONE", "std([3]) with correction 1, and its gradient.", torch.cat([y.reshape(1), g]))
+    y, (g,) = value_and_grads(lambda t: t.std(), torch.tensor([2.0, 2.0, 2.0]))
+    add("STD_FLAT", "std([2, 2, 2]), and its gradient (zero, not NaN).", torch.cat([y.reshape(1), g]))
+    spread = det([3, 4], 3)
+    spread[1] = 0.5  # a row with zero deviation
+    y, (g,) = value_and_grads(lambda t: t.std(1, correction=0) * det([3], 4), spread)
+    add("STD_ROWS", "std(det([3, 4], 3) with row 1 set to 0.5, dim 1, correction 0) * det([3], 4).", y)
+    add("STD_ROWS_GRAD", "d sum(STD_ROWS) / dx, shape [3, 4].", g)
+
     # matmul over ranks: value of sum(matmul(a, b) * w) and its gradients.
     cases = [
         ("DOT", [4], [4]),

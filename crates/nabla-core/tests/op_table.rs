@@ -128,6 +128,12 @@ fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
             vec![any(&[4, 3], 1.0)],
         ),
         (
+            "std",
+            |v| v[0].std_dims(&[1], true, 1),
+            vec![any(&[3, 4], 1.0)],
+        ),
+        ("std all", |v| v[0].std(), vec![any(&[2, 3], 1.0)]),
+        (
             "logsumexp",
             |v| v[0].logsumexp(&[1], false),
             vec![input(&[3, 4], 1.0, 10.0, 0.0)],

@@ -189,6 +189,29 @@ fn var_of_too_few_elements_is_nan_or_infinite() {
 }
 
 #[test]
+fn std_is_nan_with_too_few_elements_and_has_a_zero_gradient_where_flat() {
+    let (v, g) = value_and_grads(|v| v[0].std(), &[tensor(&[3.0], &[1])]);
+    assert_same("std of one element", &v, &STD_ONE[..1]);
+    assert_same("its gradient", &g[0], &STD_ONE[1..]);
+    let (v, g) = value_and_grads(|v| v[0].std(), &[tensor(&[2.0, 2.0, 2.0], &[3])]);
+    assert_same("std of equal elements", &v, &STD_FLAT[..1]);
+    assert_same("its gradient", &g[0], &STD_FLAT[1..]);
+    let spread = det(&[3, 4], 3.0).to_vec::<f64>();
+    let spread: Vec<f64> = spread
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| if (4..8).contains(&i) { 0.5 } else { v })
+        .collect();
+    let w = det(&[3], 4.0);
+    let (v, g) = value_and_grads(
+        |v| v[0].std_dims(&[1], false, 0) * &w,
+        &[tensor(&spread, &[3, 4])],
+    );
+    assert_close("std over rows", &v, &STD_ROWS);
+    assert_close("its gradient", &g[0], &STD_ROWS_GRAD);
+}
+
+#[test]
 fn matmul_at_every_rank() {
     type Case<'a> = (&'a str, &'a [usize], &'a [usize], [&'a [f64]; 3]);
     let cases: [Case; 6] = [

@@ -1,5 +1,5 @@
-//! Reductions (sum, max, min over chosen dims, with `keepdim`) and the rule-free composites
-//! built on them: mean, var, logsumexp, softmax, log_softmax.
+//! Reductions (sum, max, min over chosen dims, with `keepdim`), std with its own rule, and the
+//! rule-free composites built on them: mean, var, logsumexp, softmax, log_softmax.
 
 use super::{Save, ok, record};
 use crate::autograd::node::Backward;
@@ -124,6 +124,48 @@ impl Backward for ExtremumBackward {
                 .try_extremum(Some(&dims), true, max)
                 .and_then(|y| y.try_reshape(&self.out_shape)),
         )
+    }
+}
+
+/// The standard deviation's rule, after PyTorch's `std_backward`: `∂σ/∂x = (x − x̄)/((n − c)·σ)`,
+/// zero where `σ = 0`.
+struct StdBackward {
+    dims: Vec<isize>,
+    keepdim: bool,
+    correction: usize,
+    /// `n − correction`, at least 0.
+    divisor: f64,
+    keep_shape: Dims,
+}
+
+impl StdBackward {
+    /// `∂σ/∂x` for every element of `x`, from `x` and the result `sigma`.
+    fn partial(&self, x: &Tensor, sigma: &Tensor) -> Tensor {
+        let sigma = sigma.reshape(&self.keep_shape);
+        let flat = sigma.eq_scalar(0.0);
+        let n = x.numel() / sigma.numel().max(1);
+        let centred = x - x.sum_dims(&self.dims, true) / n as f64;
+        centred / ((&sigma + &flat) * self.divisor) * (1.0 - flat)
+    }
+}
+
+impl Backward for StdBackward {
+    fn name(&self) -> &'static str {
+        "StdBackward"
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        let partial = self.partial(&saved[0], &saved[1]);
+        smallvec::smallvec![Some(grad.reshape(&self.keep_shape) * partial)]
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        (&tangents[0] * self.partial(&saved[0], &saved[1]))
+            .try_sum_dims_opt(Some(&self.dims), self.keepdim)
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_std_dims(&self.dims, self.keepdim, self.correction))
     }
 }
 
@@ -382,6 +424,55 @@ impl Tensor {
     pub fn var(&self) -> Tensor {
         let all: Vec<isize> = (0..self.ndim() as isize).collect();
         self.var_dims(&all, false, 1)
+    }
+
+    /// Standard deviation over `dims` with `correction`, `√var`, as in PyTorch: NaN where the
+    /// variance is (one element with correction 1), and a zero gradient where the deviation is
+    /// zero (where `1/(2√var)` would make it NaN).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 3.0], &[2]).requires_grad();
+    /// let s = t.std_dims(&[0], false, 1);
+    /// s.backward();
+    /// assert_eq!(s.item::<f64>(), 2f64.sqrt());
+    /// let flat = Tensor::from_vec(vec![2.0f64, 2.0], &[2]).requires_grad();
+    /// flat.std().backward();
+    /// assert_eq!(flat.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
+    /// ```
+    pub fn try_std_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
+        let r = Reduction::new("std", self, Some(dims), keepdim)?;
+        let n: usize = r.dims.iter().map(|&d| self.shape()[d]).product();
+        let out = self
+            .detach()
+            .try_var_dims(dims, keepdim, correction)?
+            .sqrt();
+        let backward = StdBackward {
+            dims: r.dims.iter().map(|&d| d as isize).collect(),
+            keepdim,
+            correction,
+            divisor: n.saturating_sub(correction) as f64,
+            keep_shape: r.keep_shape,
+        };
+        Ok(record(
+            out,
+            &[self],
+            backward,
+            &[Save::Input(0), Save::Output],
+        ))
+    }
+
+    /// Panicking form of [`Tensor::try_std_dims`].
+    #[track_caller]
+    pub fn std_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Tensor {
+        ok(self.try_std_dims(dims, keepdim, correction))
+    }
+
+    /// Standard deviation of all elements, with correction 1.
+    #[track_caller]
+    pub fn std(&self) -> Tensor {
+        let all: Vec<isize> = (0..self.ndim() as isize).collect();
+        self.std_dims(&all, false, 1)
     }
 
     /// `log Σ exp(x)` over `dims`, computed stably by shifting by the (constant) maximum.

@@ -283,6 +283,31 @@ pub const VAR_EMPTY_DIM: [f64; 2] = [f64::NAN, f64::NAN];
 /// var([3, 4], correction 2), var([3, 4, 5], correction 5).
 pub const VAR_OVER_CORRECTED: [f64; 2] = [f64::INFINITY, f64::INFINITY];
 
+/// std([3]) with correction 1, and its gradient.
+pub const STD_ONE: [f64; 2] = [f64::NAN, f64::NAN];
+
+/// std([2, 2, 2]), and its gradient (zero, not NaN).
+pub const STD_FLAT: [f64; 4] = [0.0, 0.0, 0.0, 0.0];
+
+/// std(det([3, 4], 3) with row 1 set to 0.5, dim 1, correction 0) * det([3], 4).
+pub const STD_ROWS: [f64; 3] = [-0.27426145596638996, -0.0, -0.38425604610364766];
+
+/// d sum(STD_ROWS) / dx, shape [3, 4].
+pub const STD_ROWS_GRAD: [f64; 12] = [
+    -0.26588406487818184,
+    -0.07399392082418332,
+    0.10189655988304366,
+    0.23798142581932158,
+    0.0,
+    0.0,
+    0.0,
+    0.0,
+    0.3433437863202459,
+    0.10645198033429644,
+    -0.12632212374146679,
+    -0.3234736429130755,
+];
+
 /// sum(matmul(det([4], 1), det([4], 2)) * det([], 9)); matmul's shape is [].
 pub const MATMUL_DOT: [f64; 1] = [0.7668798903134485];
 
