@@ -5,6 +5,9 @@
 //! Do not edit by hand: regenerate with
 //! `python tools/pytorch_reference/edge_values.py > crates/nabla-core/tests/reference/pytorch_numbers.rs`.
 
+// Values such as exp(1) are PyTorch's results, not approximations of the constants.
+#![allow(clippy::approx_constant)]
+
 /// The edge inputs of the elementwise functions.
 pub const EDGES: [f64; 9] = [
     f64::NAN,
@@ -160,6 +163,184 @@ pub const CLAMP_MIN_NAN_Y: [f64; 9] = [
 
 /// d sum(clamp(x, min=nan)) / dx at `EDGES`.
 pub const CLAMP_MIN_NAN_GRAD: [f64; 9] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+
+/// abs(x) at `EDGES`.
+pub const ABS_Y: [f64; 9] = [
+    f64::NAN,
+    1.0,
+    0.0,
+    0.0,
+    0.5,
+    1.0,
+    2.0,
+    f64::INFINITY,
+    f64::INFINITY,
+];
+
+/// d sum(abs(x)) / dx at `EDGES`.
+pub const ABS_GRAD: [f64; 9] = [0.0, -1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, -1.0];
+
+/// sign(x) at `EDGES`.
+pub const SIGN_Y: [f64; 9] = [0.0, -1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, -1.0];
+
+/// d sum(sign(x)) / dx at `EDGES`.
+pub const SIGN_GRAD: [f64; 9] = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
+
+/// sigmoid(x) at `EDGES`.
+pub const SIGMOID_Y: [f64; 9] = [
+    f64::NAN,
+    0.2689414213699951,
+    0.5,
+    0.5,
+    0.6224593312018546,
+    0.7310585786300049,
+    0.8807970779778823,
+    1.0,
+    0.0,
+];
+
+/// d sum(sigmoid(x)) / dx at `EDGES`.
+pub const SIGMOID_GRAD: [f64; 9] = [
+    f64::NAN,
+    0.19661193324148185,
+    0.25,
+    0.25,
+    0.2350037122015945,
+    0.19661193324148185,
+    0.10499358540350662,
+    0.0,
+    0.0,
+];
+
+/// tanh(x) at `EDGES`.
+pub const TANH_Y: [f64; 9] = [
+    f64::NAN,
+    -0.7615941559557649,
+    -0.0,
+    0.0,
+    0.46211715726000974,
+    0.7615941559557649,
+    0.9640275800758169,
+    1.0,
+    -1.0,
+];
+
+/// d sum(tanh(x)) / dx at `EDGES`.
+pub const TANH_GRAD: [f64; 9] = [
+    f64::NAN,
+    0.41997434161402614,
+    1.0,
+    1.0,
+    0.7864477329659274,
+    0.41997434161402614,
+    0.07065082485316443,
+    0.0,
+    0.0,
+];
+
+/// exp(x) at `EDGES`.
+pub const EXP_Y: [f64; 9] = [
+    f64::NAN,
+    0.36787944117144233,
+    1.0,
+    1.0,
+    1.6487212707001282,
+    2.718281828459045,
+    7.38905609893065,
+    f64::INFINITY,
+    0.0,
+];
+
+/// d sum(exp(x)) / dx at `EDGES`.
+pub const EXP_GRAD: [f64; 9] = [
+    f64::NAN,
+    0.36787944117144233,
+    1.0,
+    1.0,
+    1.6487212707001282,
+    2.718281828459045,
+    7.38905609893065,
+    f64::INFINITY,
+    0.0,
+];
+
+/// log(x) at `EDGES`.
+pub const LOG_Y: [f64; 9] = [
+    f64::NAN,
+    f64::NAN,
+    f64::NEG_INFINITY,
+    f64::NEG_INFINITY,
+    -0.6931471805599453,
+    0.0,
+    0.6931471805599453,
+    f64::INFINITY,
+    f64::NAN,
+];
+
+/// d sum(log(x)) / dx at `EDGES`.
+pub const LOG_GRAD: [f64; 9] = [
+    f64::NAN,
+    -1.0,
+    f64::NEG_INFINITY,
+    f64::INFINITY,
+    2.0,
+    1.0,
+    0.5,
+    0.0,
+    -0.0,
+];
+
+/// sqrt(x) at `EDGES`.
+pub const SQRT_Y: [f64; 9] = [
+    f64::NAN,
+    f64::NAN,
+    -0.0,
+    0.0,
+    0.7071067811865476,
+    1.0,
+    1.4142135623730951,
+    f64::INFINITY,
+    f64::NAN,
+];
+
+/// d sum(sqrt(x)) / dx at `EDGES`.
+pub const SQRT_GRAD: [f64; 9] = [
+    f64::NAN,
+    f64::NAN,
+    f64::NEG_INFINITY,
+    f64::INFINITY,
+    0.7071067811865475,
+    0.5,
+    0.35355339059327373,
+    0.0,
+    f64::NAN,
+];
+
+/// gelu(x) at `EDGES`.
+pub const GELU_Y: [f64; 9] = [
+    f64::NAN,
+    -0.15865525393145702,
+    -0.0,
+    0.0,
+    0.34573123063700656,
+    0.841344746068543,
+    1.9544997361036416,
+    f64::INFINITY,
+    f64::NAN,
+];
+
+/// d sum(gelu(x)) / dx at `EDGES`.
+pub const GELU_GRAD: [f64; 9] = [
+    f64::NAN,
+    -0.08331547058768635,
+    0.5,
+    0.5,
+    0.8674951246561629,
+    1.0833154705876864,
+    1.085231801078197,
+    f64::NAN,
+    f64::NAN,
+];
 
 /// maximum(EDGES, OTHER).
 pub const MAXIMUM_Y: [f64; 9] = [
