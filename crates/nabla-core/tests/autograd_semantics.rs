@@ -207,7 +207,20 @@ fn in_place_change_of_a_leaf_that_requires_grad_is_refused_outside_no_grad() {
         w.mul_scalar_(2.0);
     });
     assert_eq!(w.to_vec::<f64>(), vec![3.0, 3.0]);
-    // A tensor that does not require grad, and a non-leaf, are written as before.
+    // A view of it is refused too; a tensor that does not require grad, and a result that is not
+    // a view of a leaf, are written as before.
+    let err = w
+        .reshape(&[2, 1])
+        .narrow(0, 1, 1)
+        .try_fill_(0.0)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "fill_: a view of a leaf tensor of shape [2] that requires grad is being used in an \
+         in-place operation; run it under no_grad (as optimisers and initialisers do), or write \
+         to a detached copy"
+    );
+    no_grad(|| w.reshape(&[2, 1]).fill_(3.0));
     other.fill_(1.0);
     let y = &w * 2.0;
     y.fill_(0.0);

@@ -152,21 +152,50 @@ impl Tensor {
         crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value))))
     }
 
-    /// Refuses an in-place write to a leaf that requires grad while gradients are recorded, as
-    /// PyTorch does: the change would be invisible to autograd.
+    /// Refuses an in-place write to a leaf that requires grad, or to a view of one, while
+    /// gradients are recorded, as PyTorch does: the change would be invisible to autograd.
     fn check_writable(&self, op: &'static str) -> Result<()> {
-        if self.requires_grad_flag() && self.is_leaf() && crate::is_grad_enabled() {
-            return Err(Error::invalid(
-                op,
-                format!(
-                    "a leaf tensor of shape {:?} that requires grad is being used in an in-place \
-                     operation; run it under no_grad (as optimisers and initialisers do), or \
-                     write to a detached copy",
-                    self.shape()
-                ),
-            ));
+        if !crate::is_grad_enabled() {
+            return Ok(());
         }
-        Ok(())
+        let what = if self.requires_grad_flag() && self.is_leaf() {
+            format!("a leaf tensor of shape {:?}", self.shape())
+        } else if let Some(leaf) = self.viewed_leaf() {
+            format!("a view of a leaf tensor of shape {:?}", leaf.shape())
+        } else {
+            return Ok(());
+        };
+        Err(Error::invalid(
+            op,
+            format!(
+                "{what} that requires grad is being used in an in-place operation; run it under \
+                 no_grad (as optimisers and initialisers do), or write to a detached copy"
+            ),
+        ))
+    }
+
+    /// The leaf that requires grad whose memory this tensor views, found down its chain of view
+    /// operations (each has one input, whose storage it shares).
+    fn viewed_leaf(&self) -> Option<Tensor> {
+        const VIEWS: [&str; 7] = [
+            "ReshapeBackward",
+            "SqueezeBackward",
+            "UnsqueezeBackward",
+            "FlattenBackward",
+            "NarrowBackward",
+            "PermuteBackward",
+            "ExpandBackward",
+        ];
+        let mut node = self.grad_fn()?;
+        while VIEWS.contains(&node.name()) {
+            let next = node.next_functions().first()?.clone()?;
+            if let Some(leaf) = next.variable() {
+                return (leaf.requires_grad_flag() && leaf.shares_storage(self))
+                    .then(|| leaf.clone());
+            }
+            node = next;
+        }
+        None
     }
 }
 
