@@ -312,3 +312,19 @@ fn matmul_at_every_rank() {
         "matmul: shapes [4] and [3] are incompatible (inner dims differ: 4 vs 3)"
     );
 }
+
+#[test]
+fn the_new_operations_refuse_integer_tensors() {
+    let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
+    for (op, result) in [
+        ("clamp_min", ints.try_clamp_min(0.0)),
+        ("clamp_max", ints.try_clamp_max(0.0)),
+        ("std", ints.try_std()),
+    ] {
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains("dtype i64 is not supported"),
+            "{op}: {message}"
+        );
+    }
+}

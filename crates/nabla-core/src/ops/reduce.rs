@@ -471,8 +471,13 @@ impl Tensor {
     /// Standard deviation of all elements, with correction 1.
     #[track_caller]
     pub fn std(&self) -> Tensor {
+        ok(self.try_std())
+    }
+
+    /// Fallible form of [`Tensor::std`]: errors for an integer tensor.
+    pub fn try_std(&self) -> Result<Tensor> {
         let all: Vec<isize> = (0..self.ndim() as isize).collect();
-        self.std_dims(&all, false, 1)
+        self.try_std_dims(&all, false, 1)
     }
 
     /// `log Σ exp(x)` over `dims`, computed stably by shifting by the (constant) maximum.

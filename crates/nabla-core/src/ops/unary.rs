@@ -372,14 +372,24 @@ impl Tensor {
     /// `clamp(min, ∞)`. A NaN bound makes every element NaN.
     #[track_caller]
     pub fn clamp_min(&self, min: f64) -> Tensor {
-        ok(self.try_unary(Unary::ClampMin(min)))
+        ok(self.try_clamp_min(min))
+    }
+
+    /// Fallible form of [`Tensor::clamp_min`]: errors for an integer tensor.
+    pub fn try_clamp_min(&self, min: f64) -> Result<Tensor> {
+        self.try_unary(Unary::ClampMin(min))
     }
 
     /// Values above `max` lowered to it (PyTorch's `clamp_max`); the gradient passes where
     /// `x < max`.
     #[track_caller]
     pub fn clamp_max(&self, max: f64) -> Tensor {
-        ok(self.try_unary(Unary::ClampMax(max)))
+        ok(self.try_clamp_max(max))
+    }
+
+    /// Fallible form of [`Tensor::clamp_max`]: errors for an integer tensor.
+    pub fn try_clamp_max(&self, max: f64) -> Result<Tensor> {
+        self.try_unary(Unary::ClampMax(max))
     }
 
     /// Fallible form of [`Tensor::clamp`]: errors when `min > max` (PyTorch would set every
