@@ -405,6 +405,7 @@ impl Tensor {
     /// assert!(Tensor::from_vec(vec![3.0f64], &[1]).var().item::<f64>().is_nan());
     /// ```
     pub fn try_var_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
+        self.check_float("var")?;
         let r = Reduction::new("var", self, Some(dims), keepdim)?;
         let n: usize = r.dims.iter().map(|&d| self.shape()[d]).product();
         let mean = self.try_sum_dims_opt(Some(dims), true)? / n as f64;
@@ -441,6 +442,7 @@ impl Tensor {
     /// assert_eq!(flat.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
     /// ```
     pub fn try_std_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
+        self.check_float("std")?;
         let r = Reduction::new("std", self, Some(dims), keepdim)?;
         let n: usize = r.dims.iter().map(|&d| self.shape()[d]).product();
         let out = self

@@ -377,6 +377,7 @@ impl Tensor {
 
     /// Fallible form of [`Tensor::clamp_min`]: errors for an integer tensor.
     pub fn try_clamp_min(&self, min: f64) -> Result<Tensor> {
+        self.check_float("clamp_min")?;
         self.try_unary(Unary::ClampMin(min))
     }
 
@@ -389,6 +390,7 @@ impl Tensor {
 
     /// Fallible form of [`Tensor::clamp_max`]: errors for an integer tensor.
     pub fn try_clamp_max(&self, max: f64) -> Result<Tensor> {
+        self.check_float("clamp_max")?;
         self.try_unary(Unary::ClampMax(max))
     }
 
