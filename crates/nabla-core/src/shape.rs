@@ -86,6 +86,30 @@ impl Layout {
         self.shape.iter().product()
     }
 
+    /// The storage range of a contiguous layout's elements (empty when it has none, wherever
+    /// its offset points).
+    pub(crate) fn contiguous_span(&self) -> std::ops::Range<usize> {
+        match self.numel() {
+            0 => 0..0,
+            n => self.offset..self.offset + n,
+        }
+    }
+
+    /// Whether every storage index this layout addresses lies below `len`: the invariant every
+    /// view keeps, checked again before a kernel reads through raw pointers.
+    pub(crate) fn fits_in(&self, len: usize) -> bool {
+        if self.numel() == 0 {
+            return true;
+        }
+        self.shape
+            .iter()
+            .zip(&self.strides)
+            .try_fold(self.offset, |last, (&dim, &stride)| {
+                (dim - 1).checked_mul(stride)?.checked_add(last)
+            })
+            .is_some_and(|last| last < len)
+    }
+
     /// Whether the elements are laid out row-major without gaps (from `offset`).
     pub fn is_contiguous(&self) -> bool {
         let mut expected = 1;
@@ -221,6 +245,7 @@ pub(crate) fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Re
             _ => return Err(Error::shapes(op, a, b, "cannot broadcast")),
         };
     }
+    crate::limits::numel(op, &out)?;
     Ok(out)
 }
 

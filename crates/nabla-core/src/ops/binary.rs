@@ -161,6 +161,7 @@ impl Tensor {
             });
         }
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
+        crate::limits::allocation(name, &shape, self.dtype())?;
         let out = dispatch_float!(name, self.dtype(), T => {
             Tensor::from_data(op.zip::<T>(self, other, &shape), &shape)
         });

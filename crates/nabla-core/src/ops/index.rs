@@ -221,7 +221,11 @@ impl Tensor {
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[d]).collect();
         let (outer, _, inner) = split_at_dim(first.shape(), d);
         let mut shape = first.dims_vec();
-        shape[d] = sizes.iter().sum();
+        shape[d] = sizes
+            .iter()
+            .try_fold(0usize, |total, &s| total.checked_add(s))
+            .ok_or_else(|| Error::invalid("cat", format!("the sizes {sizes:?} of dim {d} overflow")))?;
+        crate::limits::allocation("cat", &shape, first.dtype())?;
         let out = dispatch_any!(first.dtype(), T => {
             let parts: Vec<Vec<T>> = tensors.iter().map(|t| t.read(|s: &[T]| s.to_vec())).collect();
             Tensor::from_vec(concat(&parts, &sizes, outer, inner), &shape)
@@ -270,6 +274,7 @@ impl Tensor {
         let d = normalize_dim("gather", dim, self.shape())?;
         check_index_shape("gather", self.shape(), index.shape(), d)?;
         let idx = checked_indices("gather", index, self.shape()[d])?;
+        crate::limits::allocation("gather", index.shape(), self.dtype())?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("gather", self.dtype(), T => {
             Tensor::from_vec(self.read(|s: &[T]| gather(s, self.shape()[d], &idx, parts)), index.shape())
@@ -307,6 +312,7 @@ impl Tensor {
             });
         }
         let idx = checked_indices("scatter_add", index, self.shape()[d])?;
+        crate::limits::allocation("scatter_add", self.shape(), self.dtype())?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("scatter_add", self.dtype(), T => {
             let mut data: Vec<T> = self.read(|s: &[T]| s.to_vec());
@@ -354,6 +360,7 @@ impl Tensor {
             .collect();
         let mut shape = self.dims_vec();
         shape[d] = picks.len();
+        crate::limits::allocation("index_select", &shape, self.dtype())?;
         let parts = split_at_dim(self.shape(), d);
         let out = dispatch_any!(self.dtype(), T => {
             Tensor::from_data(self.read(|s: &[T]| select(s, parts, &picks)), &shape)
@@ -389,6 +396,7 @@ impl Tensor {
         }
         let shape = broadcast_shapes("where", a.shape(), b.shape())?;
         let shape = broadcast_shapes("where", self.shape(), &shape)?;
+        crate::limits::allocation("where", &shape, a.dtype())?;
         let cond: Vec<bool> = dispatch_any!(self.dtype(), C => {
             expand_to_vec::<C>(self, &shape).into_iter().map(|c| c.as_f64() != 0.0).collect()
         });
@@ -406,10 +414,15 @@ impl Tensor {
         ok(self.try_where_cond(a, b))
     }
 
-    /// `value` where `mask` is nonzero, else this tensor's values.
+    /// `value` where `mask` is nonzero, else this tensor's values (broadcasting together).
+    pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
+        mask.try_where_cond(&Tensor::try_full(&[], value, self.dtype())?, self)
+    }
+
+    /// Panicking form of [`Tensor::try_masked_fill`].
     #[track_caller]
     pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
-        mask.where_cond(&Tensor::full(&[], value, self.dtype()), self)
+        ok(self.try_masked_fill(mask, value))
     }
 
     /// One-hot rows for i64 class indices: shape `indices.shape + [classes]`.
@@ -423,6 +436,7 @@ impl Tensor {
         let idx = checked_indices("one_hot", self, classes)?;
         let mut shape = self.dims_vec();
         shape.push(classes);
+        crate::limits::allocation("one_hot", &shape, dtype)?;
         Ok(dispatch_any!(dtype, T => {
             let mut data = vec![T::from_f64(0.0); idx.len() * classes];
             for (row, &i) in idx.iter().enumerate() {
