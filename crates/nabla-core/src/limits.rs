@@ -44,7 +44,8 @@ pub(crate) fn numel(op: &'static str, shape: &[usize]) -> Result<usize> {
 /// in `isize::MAX` and in the machine's physical memory.
 pub(crate) fn allocation(op: &'static str, shape: &[usize], dtype: DType) -> Result<usize> {
     let n = numel(op, shape)?;
-    bytes(n, dtype).map_err(|why| Error::invalid(op, format!("shape {shape:?} of {dtype} {why}")))?;
+    bytes(n, dtype)
+        .map_err(|why| Error::invalid(op, format!("shape {shape:?} of {dtype} {why}")))?;
     Ok(n)
 }
 

@@ -192,11 +192,13 @@ impl Layout {
     }
 }
 
-/// Resolves a possibly negative dimension index against `ndim`.
+/// Resolves a possibly negative dimension index against `ndim`. As in PyTorch, a 0-d tensor
+/// accepts dim 0 and -1 (both resolve to 0) where an operation treats it as having one dim of
+/// size 1, as reductions, `squeeze` and `transpose` do.
 pub(crate) fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usize> {
-    let ndim = shape.len() as isize;
+    let ndim = (shape.len() as isize).max(1);
     let resolved = if dim < 0 { dim + ndim } else { dim };
-    if resolved < 0 || resolved >= ndim.max(1) || (ndim == 0 && resolved != 0) {
+    if resolved < 0 || resolved >= ndim {
         return Err(Error::DimOutOfRange {
             op,
             dim,
@@ -204,6 +206,18 @@ pub(crate) fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Re
         });
     }
     Ok(resolved as usize)
+}
+
+/// Resolves a dim whose size is read: unlike [`normalize_dim`], a 0-d tensor has none.
+pub(crate) fn existing_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usize> {
+    if shape.is_empty() {
+        return Err(Error::DimOutOfRange {
+            op,
+            dim,
+            shape: shape.into(),
+        });
+    }
+    normalize_dim(op, dim, shape)
 }
 
 /// Resolves a list of dims, sorted and without repeats.

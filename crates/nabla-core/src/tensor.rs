@@ -166,7 +166,7 @@ impl Tensor {
     /// assert!(t.try_size(2).is_err());
     /// ```
     pub fn try_size(&self, dim: isize) -> Result<usize> {
-        let d = crate::shape::normalize_dim("size", dim, self.shape())?;
+        let d = crate::shape::existing_dim("size", dim, self.shape())?;
         Ok(self.shape()[d])
     }
 

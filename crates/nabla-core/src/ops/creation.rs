@@ -138,9 +138,7 @@ impl Tensor {
                 start + (end - start) * i as f64 / (steps - 1) as f64
             }
         });
-        Ok(
-            dispatch_any!(dtype, T => Tensor::from_vec(values.map(T::from_f64).collect(), &[steps])),
-        )
+        Ok(dispatch_any!(dtype, T => Tensor::from_vec(values.map(T::from_f64).collect(), &[steps])))
     }
 
     /// Panicking form of [`Tensor::try_linspace`].
@@ -158,9 +156,7 @@ impl Tensor {
     pub fn try_eye(n: usize, dtype: DType) -> Result<Tensor> {
         let total = limits::allocation("eye", &[n, n], dtype)?;
         let values = (0..total).map(|i| if i / n == i % n { 1.0 } else { 0.0 });
-        Ok(
-            dispatch_any!(dtype, T => Tensor::from_vec(values.map(T::from_f64).collect(), &[n, n])),
-        )
+        Ok(dispatch_any!(dtype, T => Tensor::from_vec(values.map(T::from_f64).collect(), &[n, n])))
     }
 
     /// Panicking form of [`Tensor::try_eye`].
@@ -219,7 +215,11 @@ impl Tensor {
     }
 
     /// Uniform values in `[0, 1)` from `generator`; an error for an integer dtype.
-    pub fn try_rand_with(shape: &[usize], dtype: DType, generator: &mut Generator) -> Result<Tensor> {
+    pub fn try_rand_with(
+        shape: &[usize],
+        dtype: DType,
+        generator: &mut Generator,
+    ) -> Result<Tensor> {
         Tensor::sample("rand", shape, dtype, || generator.uniform(0.0, 1.0))
     }
 

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::expand_to_vec;
 use crate::kernels::index::{concat, gather, scatter_add, select, split_at_dim};
 use crate::kernels::{dispatch_any, dispatch_float};
-use crate::shape::{Dims, broadcast_shapes, normalize_dim};
+use crate::shape::{Dims, broadcast_shapes, existing_dim};
 use crate::tensor::Tensor;
 
 struct CatBackward {
@@ -194,7 +194,7 @@ impl Tensor {
         let first = tensors
             .first()
             .ok_or_else(|| Error::invalid("cat", "needs at least one tensor"))?;
-        let d = normalize_dim("cat", dim, first.shape())?;
+        let d = existing_dim("cat", dim, first.shape())?;
         for t in &tensors[1..] {
             if t.dtype() != first.dtype() {
                 return Err(Error::DTypeMismatch {
@@ -224,7 +224,9 @@ impl Tensor {
         shape[d] = sizes
             .iter()
             .try_fold(0usize, |total, &s| total.checked_add(s))
-            .ok_or_else(|| Error::invalid("cat", format!("the sizes {sizes:?} of dim {d} overflow")))?;
+            .ok_or_else(|| {
+                Error::invalid("cat", format!("the sizes {sizes:?} of dim {d} overflow"))
+            })?;
         crate::limits::allocation("cat", &shape, first.dtype())?;
         let out = dispatch_any!(first.dtype(), T => {
             let parts: Vec<Vec<T>> = tensors.iter().map(|t| t.read(|s: &[T]| s.to_vec())).collect();
@@ -271,10 +273,10 @@ impl Tensor {
     /// assert_eq!(x.gather(1, &i).to_vec::<f64>(), vec![2.0, 3.0]);
     /// ```
     pub fn try_gather(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
-        let d = normalize_dim("gather", dim, self.shape())?;
+        let d = existing_dim("gather", dim, self.shape())?;
         check_index_shape("gather", self.shape(), index.shape(), d)?;
-        let idx = checked_indices("gather", index, self.shape()[d])?;
         crate::limits::allocation("gather", index.shape(), self.dtype())?;
+        let idx = checked_indices("gather", index, self.shape()[d])?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("gather", self.dtype(), T => {
             Tensor::from_vec(self.read(|s: &[T]| gather(s, self.shape()[d], &idx, parts)), index.shape())
@@ -294,7 +296,7 @@ impl Tensor {
 
     /// A copy of `self` with `src[..., j, ...]` added at `index[..., j, ...]` along `dim`.
     pub fn try_scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let d = normalize_dim("scatter_add", dim, self.shape())?;
+        let d = existing_dim("scatter_add", dim, self.shape())?;
         check_index_shape("scatter_add", self.shape(), index.shape(), d)?;
         if src.shape() != index.shape() {
             return Err(Error::shapes(
@@ -347,20 +349,20 @@ impl Tensor {
     /// assert_eq!(picked.to_vec::<i64>(), vec![8, 8]);
     /// ```
     pub fn try_index_select(&self, dim: isize, indices: &Tensor) -> Result<Tensor> {
-        let d = normalize_dim("index_select", dim, self.shape())?;
+        let d = existing_dim("index_select", dim, self.shape())?;
         if indices.ndim() != 1 {
             return Err(Error::invalid(
                 "index_select",
                 format!("indices must be 1-d, not shape {:?}", indices.shape()),
             ));
         }
+        let mut shape = self.dims_vec();
+        shape[d] = indices.numel();
+        crate::limits::allocation("index_select", &shape, self.dtype())?;
         let picks: Vec<usize> = checked_indices("index_select", indices, self.shape()[d])?
             .into_iter()
             .map(|i| i as usize)
             .collect();
-        let mut shape = self.dims_vec();
-        shape[d] = picks.len();
-        crate::limits::allocation("index_select", &shape, self.dtype())?;
         let parts = split_at_dim(self.shape(), d);
         let out = dispatch_any!(self.dtype(), T => {
             Tensor::from_data(self.read(|s: &[T]| select(s, parts, &picks)), &shape)

@@ -81,8 +81,7 @@ impl Tensor {
         let refs: Vec<&[T]> = slices.iter().map(|c| c.as_ref()).collect();
         let mut guard = self.0.storage.write();
         let l = self.layout();
-        let data =
-            &mut T::slice_mut(&mut guard).expect("dtype checked")[l.contiguous_span()];
+        let data = &mut T::slice_mut(&mut guard).expect("dtype checked")[l.contiguous_span()];
         f(data, &refs);
         Ok(())
     }

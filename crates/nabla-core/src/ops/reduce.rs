@@ -19,10 +19,14 @@ struct Reduction {
 
 impl Reduction {
     fn new(op: &'static str, x: &Tensor, dims: Option<&[isize]>, keepdim: bool) -> Result<Self> {
-        let dims = match dims {
+        let mut dims = match dims {
             Some(d) => normalize_dims(op, d, x.shape())?,
             None => (0..x.ndim()).collect(),
         };
+        // A 0-d tensor's dim 0 is a dim of size 1 only in name: there is nothing to reduce.
+        if x.ndim() == 0 {
+            dims.clear();
+        }
         let keep_shape: Dims = x
             .shape()
             .iter()

@@ -8,7 +8,7 @@ use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_any;
-use crate::shape::{Dims, Layout, contiguous_strides, normalize_dim};
+use crate::shape::{Dims, Layout, contiguous_strides, existing_dim, normalize_dim};
 use crate::tensor::Tensor;
 
 /// Backward of the views that only rearrange dims of the same elements: reshape the gradient.
@@ -282,6 +282,9 @@ impl Tensor {
     pub fn try_transpose(&self, dim0: isize, dim1: isize) -> Result<Tensor> {
         let a = normalize_dim("transpose", dim0, self.shape())?;
         let b = normalize_dim("transpose", dim1, self.shape())?;
+        if self.ndim() == 0 {
+            return self.try_permute(&[]);
+        }
         let mut dims: Dims = (0..self.ndim()).collect();
         dims.swap(a, b);
         self.try_permute(&dims)
@@ -312,7 +315,7 @@ impl Tensor {
     /// assert_eq!(t.to_vec::<f64>(), vec![1.0, 2.0, 3.0]);
     /// ```
     pub fn try_narrow(&self, dim: isize, start: usize, len: usize) -> Result<Tensor> {
-        let d = normalize_dim("narrow", dim, self.shape())?;
+        let d = existing_dim("narrow", dim, self.shape())?;
         let size = self.shape()[d];
         if start.checked_add(len).is_none_or(|end| end > size) {
             return Err(Error::invalid(
@@ -409,6 +412,9 @@ impl Tensor {
     /// Removes dim `dim`, which must have size 1.
     pub fn try_squeeze(&self, dim: isize) -> Result<Tensor> {
         let d = normalize_dim("squeeze", dim, self.shape())?;
+        if self.ndim() == 0 {
+            return self.reshape_named("SqueezeBackward", &[]);
+        }
         if self.shape()[d] != 1 {
             return Err(Error::invalid(
                 "squeeze",
