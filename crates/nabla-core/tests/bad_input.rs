@@ -63,6 +63,21 @@ fn empty_narrows_at_the_end_of_every_dim_read_as_empty() {
     );
 }
 
+/// Found by the broadcasting property test: the gradient of `[0, 1] - [2]` sums a `[0, 2]`
+/// gradient over dim 0, which split its data into chunks of zero elements and panicked.
+#[test]
+fn sums_over_an_empty_dim_give_zeros() {
+    let empty = Tensor::zeros(&[0, 2], DType::F32);
+    assert_eq!(empty.sum_dims(&[0], false).to_vec::<f32>(), vec![0.0, 0.0]);
+    assert_eq!(empty.sum_dims(&[0], true).shape(), &[1, 2]);
+    assert_eq!(empty.sum_dims(&[1], false).shape(), &[0]);
+    let a = Tensor::zeros(&[0, 1], DType::F64).requires_grad();
+    let b = Tensor::ones(&[2], DType::F64).requires_grad();
+    (&a - &b).sum().backward();
+    assert_eq!(b.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
+    assert_eq!(a.grad().unwrap().shape(), &[0, 1]);
+}
+
 #[test]
 fn shapes_whose_size_overflows_are_refused_by_every_constructor() {
     let message = "zeros: shape [18446744073709551615, 2] has more elements than fit in memory \
