@@ -17,6 +17,9 @@ fn panic_message(f: impl FnOnce()) -> String {
     }
 }
 
+/// A `try_` call's result and its panicking twin.
+type Case<'a> = (nabla_core::Result<Tensor>, Box<dyn FnOnce() + 'a>);
+
 fn err(result: nabla_core::Result<Tensor>) -> String {
     result.map(|_| ()).unwrap_err().to_string()
 }
@@ -257,7 +260,7 @@ fn zero_dim_tensors_have_no_dim_to_index() {
 fn every_new_try_form_returns_the_error_its_panicking_twin_raises() {
     let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
     let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
-    let cases: Vec<(nabla_core::Result<Tensor>, Box<dyn FnOnce()>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             x.try_sum_dims(&[3], false),
             Box::new(|| drop(x.sum_dims(&[3], false))),

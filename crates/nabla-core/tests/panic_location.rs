@@ -5,6 +5,9 @@ use nabla_core::{DType, Tensor};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
 
+/// A name, a panicking call, and the result of its `try_` twin.
+type Case<'a> = (&'static str, Box<dyn FnOnce() + 'a>, nabla_core::Result<()>);
+
 /// Where each panic was raised and its message.
 type Seen = Arc<Mutex<Vec<(String, String)>>>;
 
@@ -33,8 +36,7 @@ fn panics_point_at_the_caller_and_match_the_try_form() {
     let a = Tensor::zeros(&[2, 3], DType::F32);
     let b = Tensor::zeros(&[4], DType::F32);
     let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
-    #[allow(clippy::type_complexity)]
-    let cases: Vec<(&str, Box<dyn FnOnce()>, nabla_core::Result<()>)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "operator +",
             Box::new(|| drop(&a + &b)),
