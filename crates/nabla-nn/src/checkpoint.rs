@@ -5,9 +5,8 @@
 use crate::{Error, Result};
 use nabla_core::{DType, Tensor};
 use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors, View};
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use safetensors::{Dtype, SafeTensors};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +18,7 @@ pub type Metadata = BTreeMap<String, String>;
 ///
 /// The bytes go to a temporary file in the same directory, which is flushed to disk and then
 /// renamed over `path`: on any error the previous file at `path` is left as it was. Names
-/// must be distinct.
+/// must be distinct. The bytes depend only on the tensors and the metadata (see [`encode`]).
 ///
 /// ```
 /// use nabla_core::Tensor;
@@ -49,18 +48,63 @@ pub fn save_safetensors(
             ));
         }
     }
-    let views = tensors.iter().map(|(name, t)| (name.as_str(), Raw::of(t)));
-    let info = (!metadata.is_empty()).then(|| {
-        metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<HashMap<_, _>>()
-    });
-    let bytes = safetensors::serialize(views, info).map_err(|e| Error::Format {
-        path: path.to_path_buf(),
-        message: format!("cannot encode the checkpoint: {e}"),
-    })?;
-    write_atomically(path, &bytes)
+    write_atomically(path, &encode(tensors, metadata))
+}
+
+/// The safetensors bytes of `tensors` and `metadata`, the same for the same input in any order:
+/// tensors with wider elements first, then by name, so each one is aligned to its element size
+/// (the safetensors crate's layout); the header lists the metadata first, keys sorted, then the
+/// tensors in file order, padded with spaces to a multiple of 8 bytes.
+///
+/// ```
+/// use nabla_core::Tensor;
+/// use nabla_nn::checkpoint::encode;
+/// use std::collections::BTreeMap;
+/// let w = Tensor::from_vec(vec![1.0f32], &[1]);
+/// let meta = BTreeMap::from([("b".to_string(), "2".to_string()), ("a".to_string(), "1".to_string())]);
+/// let bytes = encode(&[("w".to_string(), w)], &meta);
+/// let header = std::str::from_utf8(&bytes[8..bytes.len() - 4]).unwrap();
+/// assert_eq!(
+///     header.trim_end(),
+///     r#"{"__metadata__":{"a":"1","b":"2"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+/// );
+/// ```
+pub fn encode(tensors: &[(String, Tensor)], metadata: &Metadata) -> Vec<u8> {
+    let mut raws: Vec<(&str, Raw)> = tensors
+        .iter()
+        .map(|(name, t)| (name.as_str(), Raw::of(t)))
+        .collect();
+    raws.sort_by(|(a, x), (b, y)| y.dtype.bitsize().cmp(&x.dtype.bitsize()).then(a.cmp(b)));
+    let mut entries = Vec::with_capacity(raws.len() + 1);
+    if !metadata.is_empty() {
+        entries.push(format!("\"__metadata__\":{}", json(metadata)));
+    }
+    let mut offset = 0;
+    for (name, raw) in &raws {
+        let end = offset + raw.data.len();
+        entries.push(format!(
+            "{}:{{\"dtype\":{},\"shape\":{},\"data_offsets\":[{offset},{end}]}}",
+            json(name),
+            json(&raw.dtype),
+            json(&raw.shape)
+        ));
+        offset = end;
+    }
+    let mut header = format!("{{{}}}", entries.join(",")).into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut bytes = Vec::with_capacity(8 + header.len() + offset);
+    bytes.extend((header.len() as u64).to_le_bytes());
+    bytes.extend(header);
+    for (_, raw) in raws {
+        bytes.extend(raw.data);
+    }
+    bytes
+}
+
+/// `value` as JSON; the strings, maps of strings, numbers and dtype names of a header always
+/// encode.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("header values encode as JSON")
 }
 
 /// Reads a safetensors file: its tensors sorted by name, and its metadata.
@@ -123,24 +167,6 @@ impl Raw {
             shape: t.shape().to_vec(),
             data,
         }
-    }
-}
-
-impl View for Raw {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.data)
-    }
-
-    fn data_len(&self) -> usize {
-        self.data.len()
     }
 }
 
