@@ -195,9 +195,40 @@ fn to_tensor(view: &TensorView<'_>) -> Option<Tensor> {
     }
 }
 
-/// Writes `bytes` to a temporary sibling of `path`, syncs it, renames it over `path` and syncs
-/// the directory so the rename itself survives a crash. The temporary file is removed on error.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// A moment of [`write_atomically_observed`], for tests that stop a save at each one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WriteStage {
+    /// The first half of the bytes is in the temporary file.
+    PartlyWritten,
+    /// The temporary file holds every byte and is synced; the target is not replaced yet.
+    Written,
+    /// The temporary file has replaced the target; the directory is not synced yet.
+    Renamed,
+}
+
+/// Writes `bytes` to a temporary sibling of `path` (`.NAME.tmp-PID`), syncs it, renames it over
+/// `path` and syncs the directory so the rename itself survives a crash: whenever the process
+/// stops, `path` holds either its old bytes or all the new ones. The temporary file is removed
+/// on error; one left by a killed process is removed by [`remove_temporaries`].
+///
+/// ```
+/// use nabla_nn::checkpoint::write_atomically;
+/// let path = std::env::temp_dir().join(format!("nabla-doc-atomic-{}", std::process::id()));
+/// write_atomically(&path, b"state").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"state");
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    write_atomically_observed(path, bytes, |_| ())
+}
+
+/// [`write_atomically`], calling `at` at each [`WriteStage`].
+pub fn write_atomically_observed(
+    path: impl AsRef<Path>,
+    bytes: &[u8],
+    mut at: impl FnMut(WriteStage),
+) -> Result<()> {
+    let path = path.as_ref();
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -214,28 +245,77 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    tmp_name.push(format!("{TEMPORARY}{}", std::process::id()));
     let tmp = dir.join(tmp_name);
 
+    let (first, second) = bytes.split_at(bytes.len() / 2);
     let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
+        f.write_all(first)?;
+        at(WriteStage::PartlyWritten);
+        f.write_all(second)?;
         f.sync_all()
     });
-    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
+    let renamed = written.and_then(|()| {
+        at(WriteStage::Written);
+        std::fs::rename(&tmp, path)
+    });
     if let Err(e) = renamed {
         // Best effort: the temporary may not exist if creating it failed.
         let _ = std::fs::remove_file(&tmp);
         return Err(io(e));
     }
+    at(WriteStage::Renamed);
     sync_dir(&dir).map_err(io)
 }
 
+/// What names a temporary file of [`write_atomically`], between the target's name and the PID.
+const TEMPORARY: &str = ".tmp-";
+
+/// Removes the temporary files a killed [`write_atomically`] left in `dir` (`.NAME.tmp-PID`)
+/// and returns their names, sorted.
+///
+/// ```
+/// use nabla_nn::checkpoint::remove_temporaries;
+/// let dir = std::env::temp_dir().join(format!("nabla-doc-temporaries-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join(".model.safetensors.tmp-123"), b"half").unwrap();
+/// std::fs::write(dir.join("model.safetensors"), b"kept").unwrap();
+/// assert_eq!(remove_temporaries(&dir).unwrap(), [".model.safetensors.tmp-123"]);
+/// assert!(dir.join("model.safetensors").exists());
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn remove_temporaries(dir: impl AsRef<Path>) -> Result<Vec<String>> {
+    let dir = dir.as_ref();
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let temporary = name.starts_with('.')
+            && name.rsplit_once(TEMPORARY).is_some_and(|(target, pid)| {
+                target.len() > 1 && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+            });
+        if temporary && entry.file_type().map_err(io)?.is_file() {
+            std::fs::remove_file(entry.path()).map_err(io)?;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+/// Syncs the directory `dir`, so the files created, renamed or removed in it survive a crash
+/// (nothing to do where the platform has no such call).
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Syncs the directory `dir` (nothing to do on this platform).
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+pub fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }

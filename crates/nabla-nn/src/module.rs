@@ -97,7 +97,11 @@ pub trait Module: Send + Sync {
     /// Restores every generator of the tree from `generators`, by name. The names must be
     /// exactly those of [`Module::named_generators`]; nothing is changed otherwise.
     fn load_generators(&self, generators: &[(String, Generator)]) -> Result<()> {
-        let own: Vec<String> = self.named_generators().into_iter().map(|(n, _)| n).collect();
+        let own: Vec<String> = self
+            .named_generators()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
         let incoming: BTreeMap<&str, &Generator> =
             generators.iter().map(|(n, g)| (n.as_str(), g)).collect();
         let missing: Vec<&str> = own

@@ -302,7 +302,11 @@ fn the_same_checkpoint_gives_the_same_bytes() {
     reversed.reverse();
     let files: Vec<Vec<u8>> = (0..20)
         .map(|i| {
-            let tensors = if i % 2 == 0 { sample() } else { reversed.clone() };
+            let tensors = if i % 2 == 0 {
+                sample()
+            } else {
+                reversed.clone()
+            };
             save_safetensors(&path, &tensors, &info).unwrap();
             std::fs::read(&path).unwrap()
         })
