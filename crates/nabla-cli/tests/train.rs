@@ -7,7 +7,7 @@ mod common;
 use common::{
     DARK, TempDir, edit_config, nabla, nabla_with_env, read_json, write_mnist, write_mnist_sized,
 };
-use nabla_nn::checkpoint::{Metadata, load_safetensors, save_safetensors};
+use nabla_nn::checkpoint::{load_safetensors, save_safetensors};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -172,19 +172,6 @@ fn adamw_defaults_to_pytorchs_weight_decay() {
     succeed(&dir, &small_run(&data, &given, &settings));
     assert_eq!(read_config(&dir.path("default"))["weight_decay"], 0.01);
     assert_eq!(read_config(&dir.path("given"))["weight_decay"], 0.0);
-}
-
-/// The name, shape and values of each tensor of a checkpoint.
-type TensorValues = Vec<(String, Vec<usize>, Vec<f64>)>;
-
-/// A checkpoint's tensors and metadata.
-fn checkpoint_values(path: &Path) -> (TensorValues, Metadata) {
-    let (tensors, meta) = load_safetensors(path).unwrap();
-    let values = tensors
-        .into_iter()
-        .map(|(name, t)| (name, t.shape().to_vec(), t.to_f64_vec()))
-        .collect();
-    (values, meta)
 }
 
 /// Dropout's generator was not saved: a resumed run drew other masks and ended with other

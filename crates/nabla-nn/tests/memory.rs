@@ -45,7 +45,7 @@ fn counts_over_a_run(keep_losses: bool) -> Vec<LiveCounts> {
 
 #[test]
 fn graphs_and_saved_tensors_are_freed_after_every_step() {
-    nabla_core::set_num_threads(1);
+    nabla_core::set_num_threads(1).unwrap();
     let counts = counts_over_a_run(false);
     // Adam's state is created by its first step; from then on every step frees all it built.
     assert!(
