@@ -12,8 +12,8 @@
 //! checkpoint that completes the epoch; a resumed run cuts it back to the checkpoint's epoch,
 //! dropping a line whose checkpoint never landed. `model.safetensors` (the model alone, loadable
 //! into the matching `torch.nn.Sequential`) is written after the checkpoint and rewritten from
-//! it on resume when a kill came in between. `config.json` is written atomically;
-//! `resumes.jsonl` records each resume and the settings it changed. Temporary files a kill left
+//! it on resume when a kill came in between. `config.json`, the charts and `resumes.jsonl` (each
+//! resume and the settings it changed) are replaced atomically. Temporary files a kill left
 //! behind are removed when the run starts again.
 
 use super::abort_hook::AbortHook;
@@ -123,10 +123,9 @@ impl RunFolder {
         Ok(())
     }
 
-    /// Writes `contents` to the file `name` of the folder (charts and reports).
+    /// Writes `contents` to the file `name` of the folder (charts and reports), atomically.
     pub fn write(&self, name: &str, contents: &str) -> CliResult {
-        let path = self.dir.join(name);
-        std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_atomically(self.dir.join(name), contents.as_bytes())?;
         Ok(())
     }
 
@@ -231,13 +230,13 @@ impl RunFolder {
             "threads": nabla_core::num_threads(),
         });
         let path = self.dir.join(RESUMES);
-        let io = |e: std::io::Error| format!("{}: {e}", path.display());
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(io)?;
-        writeln!(file, "{record}").map_err(io)?;
+        let mut text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(format!("{}: {e}", path.display()).into()),
+        };
+        text.push_str(&format!("{record}\n"));
+        write_atomically(&path, text.as_bytes())?;
         Ok(())
     }
 
