@@ -13,7 +13,8 @@ static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 #[derive(Parser)]
 #[command(name = "nabla", version, about)]
 struct Cli {
-    /// Threads for large kernels (default: all cores).
+    /// Threads for large kernels, from 1 to 1024 (default: all cores; 0 is refused, as in
+    /// PyTorch's set_num_threads).
     #[arg(long, global = true)]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -53,7 +54,8 @@ fn main() -> ExitCode {
         <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = (|| -> CliResult {
         if let Some(threads) = cli.threads {
-            nabla_core::set_num_threads(threads)?;
+            nabla_core::set_num_threads(threads)
+                .map_err(|e| format!("--threads {threads}: {e}"))?;
         }
         match cli.command {
             Command::Train(args) => commands::train::run(&args, &given),

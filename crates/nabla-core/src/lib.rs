@@ -24,6 +24,7 @@ mod display;
 pub mod dtype;
 pub mod error;
 pub(crate) mod kernels;
+pub mod limits;
 mod live;
 pub mod ops;
 pub mod parallel;

@@ -68,8 +68,10 @@ impl Generator {
         StandardNormal.sample(&mut self.0)
     }
 
-    /// A uniform integer from `0..n`.
+    /// A uniform integer from `0..n`; panics when `n` is 0 (the range is empty).
+    #[track_caller]
     pub fn below(&mut self, n: usize) -> usize {
+        assert!(n > 0, "below: cannot draw from the empty range 0..0");
         self.0.random_range(0..n)
     }
 
