@@ -756,3 +756,67 @@ fn a_loss_that_blows_up_gets_a_warning_naming_the_step_and_the_layer() {
         "{stderr}"
     );
 }
+
+/// Each damage to a run folder is refused with the file and the fault, and changes nothing.
+#[test]
+fn damaged_run_folders_are_refused_naming_the_file_and_the_fault() {
+    let dir = TempDir::new("damaged");
+    let (run, out) = one_epoch_run(&dir);
+    let resume = ["--resume", out.as_str(), "--epochs", "2"];
+    let checkpoint = run.join("checkpoint.safetensors");
+
+    let metrics_file = run.join("metrics.jsonl");
+    let lines = std::fs::read(&metrics_file).unwrap();
+    std::fs::write(&metrics_file, b"").unwrap();
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {}: holds the records of 0 epochs, but checkpoint.safetensors was saved \
+             after epoch 1",
+            metrics_file.display()
+        )
+    );
+    std::fs::write(&metrics_file, lines).unwrap();
+
+    edit_config(&run, "\"seed\": 0", "\"seed\": 7");
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {}: its data order (seed 0, epoch 1) is not the run's (seed 7, epoch 1)",
+            checkpoint.display()
+        )
+    );
+    edit_config(&run, "\"seed\": 7", "\"seed\": 0");
+
+    let output = nabla_with_env(
+        &dir,
+        &["train", "--resume", &out, "--epochs", "2"],
+        &[("NABLA_TEST_ABORT_AT", "checkpoint")],
+    );
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: NABLA_TEST_ABORT_AT=\"checkpoint\": expected POINT@EPOCH\n"
+    );
+
+    let saved = std::fs::read(&checkpoint).unwrap();
+    std::fs::remove_file(&checkpoint).unwrap();
+    let before = snapshot_without_checkpoint(&run);
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {out}: holds model.safetensors but no checkpoint.safetensors, which --resume \
+             needs (earlier versions of nabla saved the optimiser apart); start a new run"
+        )
+    );
+    assert!(snapshot_without_checkpoint(&run) == before);
+    std::fs::write(&checkpoint, saved).unwrap();
+    succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
+}
+
+/// The bytes of the files of a run folder that has lost its checkpoint.
+fn snapshot_without_checkpoint(run: &Path) -> Vec<Vec<u8>> {
+    ["config.json", "metrics.jsonl", "model.safetensors"]
+        .iter()
+        .map(|name| std::fs::read(run.join(name)).unwrap())
+        .collect()
+}
