@@ -849,7 +849,10 @@ fn resuming_with_another_thread_count_warns_and_records_it() {
     args.extend(small_run(&data, &out, &[("--epochs", "2")]));
     let output = nabla_with_env(&dir, &args, &[("NABLA_TEST_ABORT_AT", "epoch-end@1")]);
     assert_eq!(output.status.code(), None, "{output:?}");
-    let output = nabla(&dir, &["--threads", "1", "train", "--resume", &out, "--quiet"]);
+    let output = nabla(
+        &dir,
+        &["--threads", "1", "train", "--resume", &out, "--quiet"],
+    );
     assert!(output.status.success(), "{output:?}");
     assert_eq!(
         String::from_utf8(output.stderr).unwrap(),
@@ -878,8 +881,10 @@ fn an_epoch_whose_loss_stays_far_above_the_first_gets_a_warning() {
     assert!(
         stderr.starts_with("warning: the mean training loss of epoch 1, ")
             && stderr.contains(", is over 10 times the run's first loss ")
-            && stderr.contains("the run diverged; lower the learning rate (now 1.00e1), lower \
-                 --weight-decay (now 1.00e-3), use a smaller initialisation"),
+            && stderr.contains(
+                "the run diverged; lower the learning rate (now 1.00e1), lower \
+                 --weight-decay (now 1.00e-3), use a smaller initialisation"
+            ),
         "{stderr}"
     );
     // Healthy runs stay silent: the default, SGD on a sigmoid net, the momentum rule.
@@ -887,9 +892,16 @@ fn an_epoch_whose_loss_stays_far_above_the_first_gets_a_warning() {
         ("default", vec![]),
         (
             "sgd-sigmoid",
-            vec![("--optimizer", "sgd"), ("--lr", "0.1"), ("--activation", "sigmoid")],
+            vec![
+                ("--optimizer", "sgd"),
+                ("--lr", "0.1"),
+                ("--activation", "sigmoid"),
+            ],
         ),
-        ("momentum", vec![("--optimizer", "momentum"), ("--lr", "0.1")]),
+        (
+            "momentum",
+            vec![("--optimizer", "momentum"), ("--lr", "0.1")],
+        ),
     ] {
         let mut settings = settings;
         settings.push(("--epochs", "2"));
@@ -916,7 +928,9 @@ fn step_counts_at_their_limit_are_refused_before_anything_is_saved() {
     let message = fail(&dir, &["--resume", &out, "--epochs", "3"]);
     assert!(
         message.starts_with("error: Adam: step: the step count of ")
-            && message.ends_with(", 9223372036854775807, has reached i64::MAX, the largest a state dict can hold"),
+            && message.ends_with(
+                ", 9223372036854775807, has reached i64::MAX, the largest a state dict can hold"
+            ),
         "{message}"
     );
     assert!(checkpoints() == before, "the checkpoint is kept");
@@ -956,7 +970,10 @@ fn inconsistent_checkpoint_metadata_and_unknown_settings_are_refused() {
     );
     restore();
     edit_checkpoint(&run, |tensors, _| {
-        let step = tensors.iter_mut().find(|(n, _)| n == "optimizer.step").unwrap();
+        let step = tensors
+            .iter_mut()
+            .find(|(n, _)| n == "optimizer.step")
+            .unwrap();
         step.1 = nabla_core::Tensor::scalar(0i64);
     });
     let message = fail(&dir, &resume);
@@ -981,6 +998,7 @@ fn inconsistent_checkpoint_metadata_and_unknown_settings_are_refused() {
 
 /// The cleanup of killed writes used to delete every `.X.tmp-N` file, the user's too; two
 /// processes could write one run folder at once.
+#[cfg(unix)]
 #[test]
 fn only_the_runs_own_temporaries_are_removed_and_a_second_writer_is_refused() {
     let dir = TempDir::new("temporaries-lock");
@@ -993,7 +1011,11 @@ fn only_the_runs_own_temporaries_are_removed_and_a_second_writer_is_refused() {
         .write(true)
         .open(run.join(".lock"))
         .unwrap();
-    lock.try_lock().unwrap();
+    // The lock nabla takes: flock on `.lock`, held by this process until `lock` is closed.
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor belongs to `lock`, open for the whole call.
+    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(locked, 0);
     std::fs::write(run.join(".lock"), "4242\n").unwrap();
     let before = snapshot(&run);
     assert_eq!(
@@ -1008,7 +1030,10 @@ fn only_the_runs_own_temporaries_are_removed_and_a_second_writer_is_refused() {
     // A lock its process no longer holds (as after a kill) stops nothing.
     drop(lock);
     succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
-    assert_eq!(std::fs::read_to_string(run.join(".notes.tmp-1")).unwrap(), "keep");
+    assert_eq!(
+        std::fs::read_to_string(run.join(".notes.tmp-1")).unwrap(),
+        "keep"
+    );
     let temporaries: Vec<String> = entries(&run)
         .into_iter()
         .filter(|e| e.contains(".tmp-"))
@@ -1033,7 +1058,9 @@ fn a_resume_after_a_kill_at_the_last_epoch_redraws_the_charts() {
     let stdout = succeed(&dir, &["--resume", &out, "--quiet", "--diagnose"]);
     assert_eq!(
         stdout,
-        format!("{out}: the run already has 2 epochs; pass --epochs with more than 2 to train longer\n")
+        format!(
+            "{out}: the run already has 2 epochs; pass --epochs with more than 2 to train longer\n"
+        )
     );
     assert!(curves().contains("after 2 epochs"), "{}", curves());
     assert!(run.join("activations_epoch_2.svg").exists());
@@ -1100,7 +1127,9 @@ fn messages_say_what_is_wrong_in_the_users_terms() {
     let (_, out) = one_epoch_run(&dir);
     assert_eq!(
         succeed(&dir, &["--resume", &out, "--epochs", "1"]),
-        format!("{out}: the run already has 1 epochs; pass --epochs with more than 1 to train longer\n")
+        format!(
+            "{out}: the run already has 1 epochs; pass --epochs with more than 1 to train longer\n"
+        )
     );
     assert_eq!(
         fail(&dir, &["--resume", &out, "--batch-norm", "--epochs", "2"]),

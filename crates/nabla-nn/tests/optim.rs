@@ -508,7 +508,11 @@ fn load_state_dict_rejects_bad_state_and_keeps_the_old_one() {
 fn with_count(good: &[(String, Tensor)], key: &str, value: i64) -> Vec<(String, Tensor)> {
     good.iter()
         .map(|(n, t)| {
-            let t = if n == key { Tensor::scalar(value) } else { t.clone() };
+            let t = if n == key {
+                Tensor::scalar(value)
+            } else {
+                t.clone()
+            };
             (n.clone(), t)
         })
         .collect()

@@ -101,11 +101,9 @@ impl<R: UpdateRule> Optim<R> {
     /// dict can hold (a loaded state may already be there).
     fn check_counts(&self) -> Result<()> {
         let full = |count: u64| count >= i64::MAX as u64;
-        let param_full = self
-            .params
-            .iter()
-            .zip(&self.state)
-            .find(|((_, p), slot)| p.grad().is_some() && slot.as_ref().is_some_and(|s| full(s.updates)));
+        let param_full = self.params.iter().zip(&self.state).find(|((_, p), slot)| {
+            p.grad().is_some() && slot.as_ref().is_some_and(|s| full(s.updates))
+        });
         if full(self.steps) || param_full.is_some() {
             let what = param_full.map_or_else(
                 || format!("the step count {}", self.steps),

@@ -226,7 +226,11 @@ fn resume_changes(
             // A switch given on the command line is on, so the run has it off.
             conflicts.push(match new {
                 serde_json::Value::Bool(_) => format!("{flag} (the run has no {flag})"),
-                _ => format!("{flag} {} (the run has {})", flag_value(new), flag_value(old)),
+                _ => format!(
+                    "{flag} {} (the run has {})",
+                    flag_value(new),
+                    flag_value(old)
+                ),
             });
         }
     }

@@ -73,6 +73,30 @@ fn is_run_output(name: &str) -> bool {
             .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// Takes the exclusive advisory lock of `file` (`flock`) without waiting: `false` when another
+/// process holds it. The operating system drops it when the file is closed or its process ends.
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor belongs to `file`, open for the whole call; flock reads nothing
+    // else.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Where there is no `flock`, runs are not locked.
+#[cfg(not(unix))]
+fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
 /// Refuses a folder that holds a run, or any file of one.
 fn check_free(dir: &Path) -> CliResult {
     if dir.join(CONFIG).exists() {
@@ -172,22 +196,18 @@ impl RunFolder {
             .truncate(false)
             .open(&path)
             .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                let holder = std::fs::read_to_string(&path).unwrap_or_default();
-                let holder = match holder.trim() {
-                    "" => String::new(),
-                    pid => format!(" (PID {pid})"),
-                };
-                return Err(format!(
-                    "{}: another nabla process{holder} is writing this run folder; wait for it \
-                     to finish",
-                    self.dir.display()
-                )
-                .into());
-            }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io(e).into()),
+        if !try_lock(&file).map_err(io)? {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => String::new(),
+                pid => format!(" (PID {pid})"),
+            };
+            return Err(format!(
+                "{}: another nabla process{holder} is writing this run folder; wait for it to \
+                 finish",
+                self.dir.display()
+            )
+            .into());
         }
         file.set_len(0).map_err(io)?;
         writeln!(file, "{}", std::process::id()).map_err(io)?;

@@ -70,11 +70,7 @@ fn evaluate(net: &Sequential, data: &Dataset) -> CliResult<(f64, f64)> {
 
 /// Writes `curves.svg` for the epochs of `history`.
 fn write_curves(folder: &RunFolder, history: &[EpochMetrics]) -> CliResult {
-    let title = format!(
-        "{} after {} epochs",
-        folder.path().display(),
-        history.len()
-    );
+    let title = format!("{} after {} epochs", folder.path().display(), history.len());
     folder.write("curves.svg", &curves_svg(&title, history)?)
 }
 
@@ -251,9 +247,10 @@ pub fn train(
             samples_per_second: seen as f64 / train_seconds,
         };
         console.epoch_finished(&metrics, config.epochs);
-        if let Some(first_loss) = progress.first_loss.filter(|&first| {
-            !warned && metrics.train_loss > EPOCH_BLOW_UP_FACTOR * first
-        }) {
+        if let Some(first_loss) = progress
+            .first_loss
+            .filter(|&first| !warned && metrics.train_loss > EPOCH_BLOW_UP_FACTOR * first)
+        {
             warned = true;
             console.warning(&format!(
                 "the mean training loss of epoch {}, {:.4}, is over {EPOCH_BLOW_UP_FACTOR} \
