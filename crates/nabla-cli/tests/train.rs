@@ -1128,7 +1128,7 @@ fn messages_say_what_is_wrong_in_the_users_terms() {
     assert_eq!(
         succeed(&dir, &["--resume", &out, "--epochs", "1"]),
         format!(
-            "{out}: the run already has 1 epochs; pass --epochs with more than 1 to train longer\n"
+            "{out}: the run already has 1 epoch; pass --epochs with more than 1 to train longer\n"
         )
     );
     assert_eq!(

@@ -113,9 +113,10 @@ pub fn train(
             d.probe(first_epoch, &mut net, folder)?;
         }
         console.note(&format!(
-            "{}: the run already has {first_epoch} epochs; pass --epochs with more than \
+            "{}: the run already has {first_epoch} epoch{}; pass --epochs with more than \
              {first_epoch} to train longer",
-            folder.path().display()
+            folder.path().display(),
+            if first_epoch == 1 { "" } else { "s" }
         ));
         return Ok(Outcome {
             history,
