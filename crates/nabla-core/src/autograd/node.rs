@@ -27,6 +27,13 @@ pub trait Backward: Send + Sync {
     /// PyTorch-style name of the node, e.g. `MulBackward`.
     fn name(&self) -> &'static str;
 
+    /// Which rule this is, among every rule the library defines (see
+    /// [`crate::autograd::rules`]): the name, unless several rules share it (`x²` and `xᵖ` are
+    /// both `PowBackward`, with rules `PowBackward(square)` and `PowBackward(scalar)`).
+    fn rule(&self) -> &'static str {
+        self.name()
+    }
+
     /// Given the gradient of the output, the gradients of the inputs (one per input, `None`
     /// where `needs[i]` is false or the input gets no gradient). `saved` holds the tensors the
     /// operation saved in the order it saved them. A gradient may come back in the broadcast
@@ -98,6 +105,15 @@ pub(crate) struct InputMeta {
     pub(crate) dtype: DType,
 }
 
+impl InputMeta {
+    pub(crate) fn of(t: &Tensor) -> Self {
+        InputMeta {
+            shape: t.dims_vec(),
+            dtype: t.dtype(),
+        }
+    }
+}
+
 /// A function run on a gradient as it arrives; returning `Some` replaces the gradient.
 pub type GradHook = Box<dyn Fn(&Tensor) -> Option<Tensor> + Send + Sync>;
 
@@ -154,6 +170,11 @@ thread_local! {
     static NEXT_SEQUENCE_NR: Cell<u64> = const { Cell::new(0) };
 }
 
+/// The sequence number the next node recorded on this thread will get.
+pub(crate) fn next_sequence_nr() -> u64 {
+    NEXT_SEQUENCE_NR.with(Cell::get)
+}
+
 impl Node {
     pub(crate) fn new(
         backward: impl Backward + 'static,
@@ -166,11 +187,18 @@ impl Node {
         let mut metas = Few::with_capacity(inputs.len());
         for t in inputs {
             next.push(t.gradient_edge());
-            metas.push(InputMeta {
-                shape: t.dims_vec(),
-                dtype: t.dtype(),
-            });
+            metas.push(InputMeta::of(t));
         }
+        Node::with_edges(backward, next, metas, saved)
+    }
+
+    /// A node whose gradients flow to `next`, one edge per input described by `inputs`.
+    pub(crate) fn with_edges(
+        backward: impl Backward + 'static,
+        next: Few<Option<Edge>>,
+        inputs: Few<InputMeta>,
+        saved: Few<SavedTensor>,
+    ) -> Arc<Node> {
         Arc::new(Node {
             leaf: None,
             saves_tensors: !saved.is_empty(),
@@ -180,17 +208,14 @@ impl Node {
             }),
             hooks: Hooks::default(),
             next,
-            inputs: metas,
+            inputs,
             sequence_nr: NEXT_SEQUENCE_NR.with(|next| next.replace(next.get() + 1)),
             rule: backward,
         })
     }
 
     pub(crate) fn accumulator(leaf: Tensor) -> Arc<Node> {
-        let meta = InputMeta {
-            shape: leaf.dims_vec(),
-            dtype: leaf.dtype(),
-        };
+        let meta = InputMeta::of(&leaf);
         Arc::new(Node {
             leaf: Some(leaf),
             saves_tensors: false,
@@ -223,6 +248,24 @@ impl Node {
     /// The node's name: `AddBackward`, `MatmulBackward`, `AccumulateGrad`, ...
     pub fn name(&self) -> &'static str {
         self.rule.name()
+    }
+
+    /// Which rule computes this node's gradients ([`Backward::rule`]).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(2.0f64).requires_grad();
+    /// let node = x.powf(2.0).grad_fn().unwrap();
+    /// assert_eq!((node.name(), node.rule()), ("PowBackward", "PowBackward(square)"));
+    /// ```
+    pub fn rule(&self) -> &'static str {
+        self.rule.rule()
+    }
+
+    /// Whether this node was recorded on this thread at or after `start` (a value of
+    /// [`next_sequence_nr`] read earlier): created since then, not before.
+    pub(crate) fn recorded_since(&self, start: u64) -> bool {
+        self.leaf.is_none() && self.sequence_nr >= start
     }
 
     /// The nodes gradients flow to next, one per input (`None` for inputs without gradient).

@@ -39,6 +39,30 @@ pub(crate) enum Unary {
     DivScalar(f64),
 }
 
+crate::autograd::rules::rule_keys!(Unary {
+    Neg => "NegBackward",
+    Exp => "ExpBackward",
+    Log => "LogBackward",
+    Sqrt => "SqrtBackward",
+    Abs => "AbsBackward",
+    Sign => "SignBackward",
+    Sin => "SinBackward",
+    Cos => "CosBackward",
+    Tanh => "TanhBackward",
+    Sigmoid => "SigmoidBackward",
+    Relu => "ReluBackward",
+    Erf => "ErfBackward",
+    Gelu => "GeluBackward",
+    Recip => "ReciprocalBackward",
+    Square => "PowBackward(square)",
+    LeakyRelu => "LeakyReluBackward",
+    Powf => "PowBackward(scalar)",
+    Clamp => "ClampBackward",
+    AddScalar => "AddBackward(scalar)",
+    MulScalar => "MulBackward(scalar)",
+    DivScalar => "DivBackward(scalar)",
+});
+
 impl Unary {
     fn name(self) -> &'static str {
         match self {
@@ -195,6 +219,10 @@ struct UnaryBackward(Unary);
 impl Backward for UnaryBackward {
     fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    fn rule(&self) -> &'static str {
+        self.0.rule()
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Gradients {
