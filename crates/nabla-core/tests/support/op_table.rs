@@ -1,12 +1,13 @@
 //! What every row of an op table gets checked for, shared by the tables of the core and of the
 //! layer library: gradients against central differences in f64, second derivatives, forward
-//! mode against reverse mode, and that the table exercises every rule its crate defines.
+//! mode against reverse mode, every node replayed and checked on its own, and that the table
+//! exercises every rule its crate defines.
 
 #![allow(dead_code)]
 
 use nabla_core::autograd::observe::{ForwardEvent, Observer, observe};
 use nabla_core::{
-    BackwardOptions, GradcheckOptions, Tensor, gradcheck, gradgradcheck, jvp, try_grad,
+    BackwardOptions, GradcheckOptions, Tensor, check_nodes, gradcheck, gradgradcheck, jvp, try_grad,
 };
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -81,6 +82,24 @@ pub fn forward_reverse_failures(rows: &[Row], tolerance: impl Fn(&str) -> f64) -
                 .sum();
             ((forward - reverse).abs() > tolerance(name) * (1.0 + reverse.abs()))
                 .then(|| format!("{name}: forward {forward} vs reverse {reverse}"))
+        })
+        .collect()
+}
+
+/// Nodes of the rows' graphs that cannot be replayed, or whose rule disagrees with central
+/// differences of the replay ([`check_nodes`], node by node).
+pub fn node_check_failures(
+    rows: &[Row],
+    options: impl Fn(&str) -> GradcheckOptions,
+) -> Vec<String> {
+    rows.iter()
+        .flat_map(|(name, f, inputs)| {
+            let leaves: Vec<Tensor> = inputs.iter().map(|x| x.detach().requires_grad()).collect();
+            check_nodes(|| f(&leaves), options(name))
+                .unwrap()
+                .into_iter()
+                .filter(|c| !c.outcome.as_ref().is_some_and(|o| o.passed()))
+                .map(move |c| format!("{name}: {c}"))
         })
         .collect()
 }
