@@ -695,3 +695,28 @@ fn hooks_of_a_checkpoint_input_see_its_whole_gradient_once() {
     assert_close(&checkpointed, &plain.to_vec::<f64>(), 1e-15);
     assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 2);
 }
+
+#[test]
+fn a_segment_that_changes_between_runs_is_an_error_not_a_panic() {
+    let x = det(&[4], 48.0).requires_grad();
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
+    let y = checkpoint(
+        move |v| {
+            let first = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+            if first {
+                v[0].exp()
+            } else {
+                v[0].narrow(0, 0, 2).exp()
+            }
+        },
+        &[&x],
+    )
+    .unwrap();
+    let err = y.sum().try_backward().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint: the segment run again in backward gave [2] f64, the first run [4] f64; it \
+         must compute the same thing every time"
+    );
+}

@@ -366,3 +366,48 @@ fn gradcheck_rejects_f32_inputs() {
         "{err}"
     );
 }
+
+/// The in-place operations have no rule: they write outside the graph. So that no gradient
+/// silently ignores a write, each refuses a tensor computed by a recorded operation while
+/// recording is on (PyTorch would record the write), and writes it under `no_grad`.
+#[test]
+fn in_place_operations_refuse_a_tensor_of_the_graph() {
+    type Write = fn(&Tensor) -> Result<()>;
+    let writes: [(&str, Write); 5] = [
+        ("copy_", |t| t.try_copy_(&any(&[3], 2.0))),
+        ("add_scaled_", |t| t.try_add_scaled_(&any(&[3], 2.0), 2.0)),
+        ("mul_scalar_", |t| t.try_mul_scalar_(3.0)),
+        ("fill_", |t| {
+            t.fill_(1.0);
+            Ok(())
+        }),
+        ("update_", |t| {
+            t.try_update_(&[], |v: &mut [f64], _| v[0] = 0.0)
+        }),
+    ];
+    for (name, write) in writes {
+        let x = any(&[3], 1.0).requires_grad();
+        let y = &x * 2.0;
+        let outcome = if name == "fill_" {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(&y)))
+                .map_err(|p| p.downcast_ref::<String>().cloned().unwrap_or_default())
+                .and_then(|r| r.map_err(|e| e.to_string()))
+        } else {
+            write(&y).map_err(|e| e.to_string())
+        };
+        let message = outcome.expect_err(name);
+        assert_eq!(
+            message,
+            "update_: a tensor of shape [3] computed by MulBackward is being modified in place \
+             while gradients are recorded; the write would not be recorded and gradients through \
+             the tensor would be wrong: use the out-of-place operation, or write under no_grad",
+            "{name}"
+        );
+        assert_eq!(
+            y.to_vec::<f64>(),
+            (&x * 2.0).to_vec::<f64>(),
+            "{name} wrote"
+        );
+        nabla_core::no_grad(|| write(&y)).unwrap();
+    }
+}

@@ -4,7 +4,7 @@
 use super::engine::grad_to_boundary;
 use super::node::{Backward, Edge, Few, Gradients, InputMeta, Node, SavedTensor, next_sequence_nr};
 use super::{enable_grad, is_grad_enabled, no_grad, observe};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
@@ -109,18 +109,28 @@ impl Backward for CheckpointBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
+        crate::ops::ok(self.try_vjp_owned(saved, grad.clone(), needs))
+    }
+
+    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
         let create_graph = is_grad_enabled();
         let output = enable_grad(|| (self.f)(&saved[..self.inputs]));
-        assert!(
-            output.shape() == grad.shape(),
-            "CheckpointBackward: the segment ran again gave shape {:?}, its gradient has {:?}; \
-             it must compute the same thing every time",
-            output.shape(),
-            grad.shape()
-        );
+        if output.shape() != grad.shape() || output.dtype() != grad.dtype() {
+            return Err(Error::invalid(
+                "checkpoint",
+                format!(
+                    "the segment run again in backward gave {:?} {}, the first run {:?} {}; it \
+                     must compute the same thing every time",
+                    output.shape(),
+                    output.dtype(),
+                    grad.shape(),
+                    grad.dtype()
+                ),
+            ));
+        }
         let mut gradients: Gradients = self.boundary.iter().map(|_| None).collect();
         if !output.requires_grad_flag() {
-            return gradients;
+            return Ok(gradients);
         }
         // One slot per distinct edge: an input given twice gets its gradient once.
         let mut slots = Vec::new();
@@ -134,12 +144,11 @@ impl Backward for CheckpointBackward {
                 edges.push(edge);
             }
         }
-        let arrived = grad_to_boundary(&output, grad.clone(), &edges, create_graph)
-            .unwrap_or_else(|e| panic!("CheckpointBackward: {e}"));
+        let arrived = grad_to_boundary(&output, grad, &edges, create_graph)?;
         for (slot, g) in slots.into_iter().zip(arrived) {
             gradients[slot] = g;
         }
-        gradients
+        Ok(gradients)
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {

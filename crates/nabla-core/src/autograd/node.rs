@@ -47,6 +47,13 @@ pub trait Backward: Send + Sync {
         self.vjp(saved, &grad, needs)
     }
 
+    /// [`Backward::vjp_owned`] for a rule that can fail as it runs (one that runs a forward
+    /// computation again, say, and finds it changed): what the engine calls, its error ending
+    /// the backward pass. The default cannot fail.
+    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+        Ok(self.vjp_owned(saved, grad, needs))
+    }
+
     /// Forward mode: the output's tangent given every input's tangent (zeros for inputs without
     /// one), the Jacobian-vector product. `saved` is what the operation saves for `vjp`. The
     /// result may have a shape that broadcasts to the output's. Operations without a rule
@@ -360,7 +367,7 @@ impl Node {
         for next in &this.next {
             needs.push(next.is_some());
         }
-        Ok(rule.vjp_owned(&tensors, grad, &needs))
+        rule.try_vjp_owned(&tensors, grad, &needs)
     }
 }
 

@@ -1,6 +1,9 @@
 //! In-place updates for optimisers and initialisers. They bypass the graph (like PyTorch's
 //! updates under `no_grad`) and bump the storage version, so a tensor saved for a pending
 //! backward pass that gets modified is detected instead of silently giving wrong gradients.
+//! A tensor computed by a recorded operation is written only under [`no_grad`](crate::no_grad):
+//! the write is not recorded, so gradients through it would ignore it (PyTorch records it; the
+//! out-of-place operations do here).
 
 use super::ok;
 use crate::dtype::{Element, Float};
@@ -14,7 +17,8 @@ use std::borrow::Cow;
 impl Tensor {
     /// Runs `f` on this tensor's elements (mutable) and the elements of `others` (read-only,
     /// same number of elements), in place and outside the graph. This tensor must be
-    /// contiguous; element types must all be `T`.
+    /// contiguous, and computed by no recorded operation unless recording is off; element
+    /// types must all be `T`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -54,6 +58,19 @@ impl Tensor {
                     "element counts differ",
                 ));
             }
+        }
+        if let Some(node) = self.grad_fn().filter(|_| crate::is_grad_enabled()) {
+            return Err(Error::invalid(
+                "update_",
+                format!(
+                    "a tensor of shape {:?} computed by {} is being modified in place while \
+                     gradients are recorded; the write would not be recorded and gradients \
+                     through the tensor would be wrong: use the out-of-place operation, or \
+                     write under no_grad",
+                    self.shape(),
+                    node.name()
+                ),
+            ));
         }
         // Copy what aliases this storage first: it cannot be read while being written.
         let owned: Vec<Option<Vec<T>>> = others
