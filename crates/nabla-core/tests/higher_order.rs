@@ -720,3 +720,33 @@ fn a_segment_that_changes_between_runs_is_an_error_not_a_panic() {
          must compute the same thing every time"
     );
 }
+
+#[test]
+fn a_custom_jvp_with_the_wrong_number_of_tangents_is_an_error() {
+    struct TwoTangents;
+    impl Function for TwoTangents {
+        fn name(&self) -> &'static str {
+            "TwoTangentsBackward"
+        }
+        fn forward(&self, _: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+            Ok(vec![inputs[0].exp()])
+        }
+        fn backward(&self, _: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+            vec![Some(g[0].clone())]
+        }
+        fn jvp(&self, _: &Context, t: &[Tensor]) -> Option<Vec<Tensor>> {
+            Some(vec![t[0].clone(), t[0].clone()])
+        }
+    }
+    let (x, v) = (Tensor::scalar(1.0f64), Tensor::scalar(1.0f64));
+    let err = jvp(
+        |v| apply_function(TwoTangents, &[&v[0]]).unwrap().remove(0),
+        &[x],
+        &[v],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "TwoTangentsBackward: jvp returned 2 tangents, one per output expected (1)"
+    );
+}

@@ -254,7 +254,7 @@ impl<F: Function> Backward for FunctionNode<F> {
             return Err(Error::invalid(
                 self.function.name(),
                 format!(
-                    "jvp returned {} tangents for {} outputs",
+                    "jvp returned {} tangents, one per output expected ({})",
                     outputs.len(),
                     self.outputs.len()
                 ),
