@@ -206,6 +206,7 @@ impl Node {
         inputs: Few<InputMeta>,
         saved: Few<SavedTensor>,
     ) -> Arc<Node> {
+        crate::live::node_created();
         Arc::new(Node {
             leaf: None,
             saves_tensors: !saved.is_empty(),
@@ -222,6 +223,7 @@ impl Node {
     }
 
     pub(crate) fn accumulator(leaf: Tensor) -> Arc<Node> {
+        crate::live::node_created();
         let meta = InputMeta::of(&leaf);
         Arc::new(Node {
             leaf: Some(leaf),
@@ -429,6 +431,7 @@ impl<R: ?Sized + Backward> Node<R> {
 /// unlinks the chain iteratively instead, taking apart every node this was the last owner of.
 impl<R: ?Sized + Backward> Drop for Node<R> {
     fn drop(&mut self) {
+        crate::live::node_freed();
         let mut pending: Vec<Arc<Node>> = Vec::new();
         self.unlink(&mut pending);
         while let Some(mut edge) = pending.pop() {
