@@ -30,6 +30,7 @@ pub(crate) use rule_keys;
 const TYPE_RULES: &[&str] = &[
     "SumBackward",
     "ExtremumBackward",
+    "StdBackward",
     "CatBackward",
     "GatherBackward",
     "IndexSelectBackward",
