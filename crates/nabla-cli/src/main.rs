@@ -38,9 +38,18 @@ pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>
 
 fn main() -> ExitCode {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
-    let epochs_given = matches
+    // The settings given on `nabla train`'s command line, which `--resume` checks against the run.
+    let given: Vec<String> = matches
         .subcommand_matches("train")
-        .is_some_and(|m| m.value_source("epochs") == Some(clap::parser::ValueSource::CommandLine));
+        .map(|m| {
+            m.ids()
+                .filter(|id| {
+                    m.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                })
+                .map(|id| id.as_str().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     let cli =
         <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = (|| -> CliResult {
@@ -49,7 +58,7 @@ fn main() -> ExitCode {
                 .map_err(|e| format!("--threads {threads}: {e}"))?;
         }
         match cli.command {
-            Command::Train(args) => commands::train::run(&args, epochs_given),
+            Command::Train(args) => commands::train::run(&args, &given),
             Command::Compare(args) => commands::compare::run(&args),
             Command::Bench(args) => commands::bench::run(&args),
             Command::Grad(args) => commands::grad::run(&args),
