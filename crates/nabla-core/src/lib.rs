@@ -36,7 +36,7 @@ pub mod storage;
 mod tensor;
 
 pub use autograd::anomaly::{Anomaly, Phase, detect_anomaly};
-pub use autograd::engine::{BackwardOptions, grad, try_grad};
+pub use autograd::engine::{BackwardOptions, GradOptions, grad, try_grad, try_grad_opts};
 pub use autograd::forward::jvp;
 pub use autograd::function::{Context, Function, apply_function, checkpoint, record_operation};
 pub use autograd::functional::{JacobianMode, Pullback, hessian, hvp, jacobian, vjp};

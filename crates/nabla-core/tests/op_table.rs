@@ -78,6 +78,8 @@ fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
         ("erf", |v| v[0].erf(), vec![any(&[6], 1.0)]),
         ("recip", |v| v[0].recip(), vec![positive(&[4], 1.0)]),
         ("clamp", |v| v[0].clamp(-0.5, 0.6), vec![any(&[8], 1.0)]),
+        ("clamp_min", |v| v[0].clamp_min(-0.5), vec![any(&[8], 1.0)]),
+        ("clamp_max", |v| v[0].clamp_max(0.6), vec![any(&[8], 1.0)]),
         (
             "maximum",
             |v| v[0].maximum(&v[1]),
@@ -126,6 +128,12 @@ fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
             vec![any(&[4, 3], 1.0)],
         ),
         (
+            "std",
+            |v| v[0].std_dims(&[1], true, 1),
+            vec![any(&[3, 4], 1.0)],
+        ),
+        ("std all", |v| v[0].std(), vec![any(&[2, 3], 1.0)]),
+        (
             "logsumexp",
             |v| v[0].logsumexp(&[1], false),
             vec![input(&[3, 4], 1.0, 10.0, 0.0)],
@@ -150,6 +158,26 @@ fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
             "matmul vector",
             |v| v[0].matmul(&v[1]),
             vec![any(&[4], 1.0), any(&[4, 3], 2.0)],
+        ),
+        (
+            "matmul dot",
+            |v| v[0].matmul(&v[1]),
+            vec![any(&[4], 1.0), any(&[4], 2.0)],
+        ),
+        (
+            "matmul matrix vector",
+            |v| v[0].matmul(&v[1]),
+            vec![any(&[3, 4], 1.0), any(&[4], 2.0)],
+        ),
+        (
+            "matmul batch vector",
+            |v| v[0].matmul(&v[1]),
+            vec![any(&[2, 3, 4], 1.0), any(&[4], 2.0)],
+        ),
+        (
+            "matmul vector batch",
+            |v| v[0].matmul(&v[1]),
+            vec![any(&[4], 1.0), any(&[2, 4, 3], 2.0)],
         ),
         (
             "matmul transposed",

@@ -374,8 +374,33 @@ impl Tensor {
     }
 }
 
+/// Options of [`try_grad_opts`], after the keyword arguments of `torch.autograd.grad`.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct GradOptions {
+    /// Keep saved tensors so the graph can be traversed again.
+    pub retain_graph: bool,
+    /// Record the backward pass itself, so the gradients are differentiable (implies retain).
+    pub create_graph: bool,
+    /// An input the outputs do not depend on gets `None` instead of an error.
+    pub allow_unused: bool,
+    /// An input the outputs do not depend on gets zeros of its shape instead of an error
+    /// (PyTorch's `materialize_grads`; here it implies `allow_unused`).
+    pub materialize_grads: bool,
+}
+
+impl From<BackwardOptions> for GradOptions {
+    fn from(options: BackwardOptions) -> Self {
+        GradOptions {
+            retain_graph: options.retain_graph,
+            create_graph: options.create_graph,
+            ..GradOptions::default()
+        }
+    }
+}
+
 /// Gradients of `outputs` (scalars) with respect to `inputs`, without touching any `.grad`.
-/// An input the outputs do not depend on gets zeros.
+/// Every input must be used by the outputs, as in PyTorch; see [`try_grad_opts`] for
+/// `allow_unused` and `materialize_grads`.
 ///
 /// ```
 /// use nabla_core::{grad, Tensor};
@@ -391,22 +416,99 @@ pub fn grad(outputs: &[&Tensor], inputs: &[&Tensor]) -> Vec<Tensor> {
 }
 
 /// Fallible, general form of [`grad`]: explicit output gradients and options (`create_graph`
-/// makes the returned gradients differentiable).
+/// makes the returned gradients differentiable). An input the outputs do not depend on is an
+/// error naming it.
+///
+/// ```
+/// use nabla_core::{BackwardOptions, Tensor, try_grad};
+/// let (x, unused) = (Tensor::scalar(3.0f64).requires_grad(), Tensor::scalar(1.0f64).requires_grad());
+/// let err = try_grad(&[&(&x * &x)], None, &[&x, &unused], BackwardOptions::default()).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "grad: input 1 (shape []) is not used by the outputs; set allow_unused in GradOptions \
+///      (try_grad_opts) to get None for it, or materialize_grads to get zeros"
+/// );
+/// ```
 pub fn try_grad(
     outputs: &[&Tensor],
     grad_outputs: Option<&[&Tensor]>,
     inputs: &[&Tensor],
     options: BackwardOptions,
 ) -> Result<Vec<Tensor>> {
+    Ok(
+        try_grad_opts(outputs, grad_outputs, inputs, options.into())?
+            .into_iter()
+            .map(|g| g.expect("every input used"))
+            .collect(),
+    )
+}
+
+/// [`try_grad`] with PyTorch's options for unused inputs: `None` for each with `allow_unused`,
+/// zeros with `materialize_grads`, an error naming the first otherwise.
+///
+/// ```
+/// use nabla_core::{GradOptions, Tensor, try_grad_opts};
+/// let (x, unused) = (Tensor::scalar(3.0f64).requires_grad(), Tensor::scalar(1.0f64).requires_grad());
+/// let y = &x * &x;
+/// let options = GradOptions { allow_unused: true, retain_graph: true, ..GradOptions::default() };
+/// let g = try_grad_opts(&[&y], None, &[&x, &unused], options).unwrap();
+/// assert_eq!((g[0].as_ref().unwrap().item::<f64>(), g[1].is_none()), (6.0, true));
+/// let options = GradOptions { materialize_grads: true, ..GradOptions::default() };
+/// let g = try_grad_opts(&[&y], None, &[&x, &unused], options).unwrap();
+/// assert_eq!(g[1].as_ref().unwrap().item::<f64>(), 0.0);
+/// ```
+pub fn try_grad_opts(
+    outputs: &[&Tensor],
+    grad_outputs: Option<&[&Tensor]>,
+    inputs: &[&Tensor],
+    options: GradOptions,
+) -> Result<Vec<Option<Tensor>>> {
     let roots = root_gradients("grad", outputs, grad_outputs)?;
     let edges = inputs
         .iter()
         .map(|t| root_edge("grad", t))
         .collect::<Result<Vec<_>>>()?;
-    let results = run(roots, options, Some(&edges))?;
+    let backward = BackwardOptions {
+        retain_graph: options.retain_graph,
+        create_graph: options.create_graph,
+    };
+    let results = run(roots, backward, Some(&edges))?;
+    let allowed = options.allow_unused || options.materialize_grads;
+    if let (false, Some(i)) = (allowed, results.iter().position(Option::is_none)) {
+        return Err(Error::invalid(
+            "grad",
+            format!(
+                "input {i} (shape {:?}) is not used by the outputs; set allow_unused in \
+                 GradOptions (try_grad_opts) to get None for it, or materialize_grads to get zeros",
+                inputs[i].shape()
+            ),
+        ));
+    }
     Ok(results
         .into_iter()
         .zip(inputs)
-        .map(|(g, input)| g.unwrap_or_else(|| Tensor::zeros(input.shape(), input.dtype())))
+        .map(|(g, input)| match g {
+            None if options.materialize_grads => Some(Tensor::zeros(input.shape(), input.dtype())),
+            g => g,
+        })
+        .collect())
+}
+
+/// [`try_grad_opts`] with `materialize_grads`: zeros for an input the outputs do not depend on,
+/// as the function transforms need (a function that ignores an input has a zero derivative in
+/// it).
+pub(crate) fn grad_or_zeros(
+    outputs: &[&Tensor],
+    grad_outputs: Option<&[&Tensor]>,
+    inputs: &[&Tensor],
+    options: BackwardOptions,
+) -> Result<Vec<Tensor>> {
+    let options = GradOptions {
+        materialize_grads: true,
+        ..options.into()
+    };
+    Ok(try_grad_opts(outputs, grad_outputs, inputs, options)?
+        .into_iter()
+        .map(|g| g.expect("materialized"))
         .collect())
 }

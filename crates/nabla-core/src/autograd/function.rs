@@ -3,7 +3,7 @@
 //! hand-written derivatives implements [`Function`] (PyTorch's `autograd.Function`); and
 //! [`checkpoint`] trades memory for a second forward pass.
 
-use super::engine::{BackwardOptions, try_grad};
+use super::engine::{BackwardOptions, grad_or_zeros};
 use super::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::DType;
@@ -257,7 +257,7 @@ impl<G: Fn(&[Tensor]) -> Tensor + Send + Sync + 'static> Function for Recompute<
                 retain_graph: false,
                 create_graph,
             };
-            let grads = try_grad(&[&output], Some(&[&grad_outputs[0]]), &refs, options)
+            let grads = grad_or_zeros(&[&output], Some(&[&grad_outputs[0]]), &refs, options)
                 .unwrap_or_else(|e| panic!("{e}"));
             grads
                 .into_iter()
