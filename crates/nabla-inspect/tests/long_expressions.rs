@@ -96,3 +96,21 @@ fn a_megabyte_bad_expression_gets_a_short_message() {
         .to_string();
     assert!(message.len() < 200, "{} bytes", message.len());
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_hessian_larger_than_the_machine_is_refused_before_it_is_computed() {
+    // 2^17 distinct variables: a Hessian of 2^34 entries, 412 GB.
+    let names: Vec<String> = (0..1 << 17).map(|i| format!("v{i}")).collect();
+    let e = expr::parse(&names.join("+")).unwrap();
+    let values = vec![1.0; names.len()];
+    let message = expr::hessian(&e, &values, Mode::Forward)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        message.starts_with(
+            "hessian: the Hessian of 131072 variables would need 412.3 GB; this machine has "
+        ),
+        "{message}"
+    );
+}

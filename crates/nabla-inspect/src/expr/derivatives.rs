@@ -209,6 +209,19 @@ pub fn hessian(expr: &Expr, values: &[f64], mode: Mode) -> Result<Vec<Vec<f64>>>
     if n == 0 {
         return Ok(Vec::new());
     }
+    // n² entries, held about three times over (rows, the flat copy, the result).
+    let bytes = (n as u64)
+        .checked_mul(n as u64)
+        .and_then(|e| e.checked_mul(24));
+    nabla_nn::memory::check(
+        &format!("the Hessian of {n} variables"),
+        bytes,
+        nabla_nn::memory::available(),
+    )
+    .map_err(|e| nabla_core::Error::InvalidArgument {
+        op: "hessian",
+        message: e.to_string(),
+    })?;
     let flat = match mode {
         Mode::Forward => {
             let failure = RefCell::new(None);
