@@ -146,7 +146,7 @@ impl IdxArray {
             reader: MultiGzDecoder::new(bytes),
             compressed: bytes.len() as u64,
         };
-        decode(&mut source, path.as_ref(), None)
+        decode(&mut source, path.as_ref(), crate::memory::available())
     }
 }
 
