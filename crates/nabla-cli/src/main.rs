@@ -13,7 +13,8 @@ static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 #[derive(Parser)]
 #[command(name = "nabla", version, about)]
 struct Cli {
-    /// Threads for large kernels (default: all cores).
+    /// Threads for large kernels, from 1 to 1024 (default: all cores; 0 is refused, as in
+    /// PyTorch's set_num_threads).
     #[arg(long, global = true)]
     threads: Option<usize>,
     #[command(subcommand)]
@@ -37,17 +38,27 @@ pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>
 
 fn main() -> ExitCode {
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
-    let epochs_given = matches
+    // The settings given on `nabla train`'s command line, which `--resume` checks against the run.
+    let given: Vec<String> = matches
         .subcommand_matches("train")
-        .is_some_and(|m| m.value_source("epochs") == Some(clap::parser::ValueSource::CommandLine));
+        .map(|m| {
+            m.ids()
+                .filter(|id| {
+                    m.value_source(id.as_str()) == Some(clap::parser::ValueSource::CommandLine)
+                })
+                .map(|id| id.as_str().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
     let cli =
         <Cli as clap::FromArgMatches>::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = (|| -> CliResult {
         if let Some(threads) = cli.threads {
-            nabla_core::set_num_threads(threads)?;
+            nabla_core::set_num_threads(threads)
+                .map_err(|e| format!("--threads {threads}: {e}"))?;
         }
         match cli.command {
-            Command::Train(args) => commands::train::run(&args, epochs_given),
+            Command::Train(args) => commands::train::run(&args, &given),
             Command::Compare(args) => commands::compare::run(&args),
             Command::Bench(args) => commands::bench::run(&args),
             Command::Grad(args) => commands::grad::run(&args),

@@ -241,8 +241,8 @@ fn diagnose_counts_dead_relu_units_and_warns_when_gradients_vanish() {
 fn snapshot(run: &Path) -> Vec<Vec<u8>> {
     [
         "metrics.jsonl",
+        "checkpoint.safetensors",
         "model.safetensors",
-        "optimizer.safetensors",
         "curves.svg",
     ]
     .iter()

@@ -1,10 +1,13 @@
 //! `nabla train` end to end, on a tiny synthetic MNIST-format folder: the run folder it writes,
-//! resuming, the one-line errors bad input gets, and that a failed run keeps the last checkpoint.
+//! resuming, the one-line errors bad input gets, that a failed run keeps the last checkpoint,
+//! and the warnings and errors of training that diverges.
 
 mod common;
 
-use common::{TempDir, edit_config, nabla, read_json, write_mnist};
-use nabla_nn::checkpoint::{Metadata, load_safetensors};
+use common::{
+    DARK, TempDir, edit_config, nabla, nabla_with_env, read_json, write_mnist, write_mnist_sized,
+};
+use nabla_nn::checkpoint::{load_safetensors, save_safetensors};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -82,7 +85,7 @@ fn summary_lines(stdout: &str) -> Vec<&str> {
 }
 
 #[test]
-fn a_run_writes_config_metrics_and_both_checkpoints() {
+fn a_run_writes_config_metrics_checkpoint_and_model() {
     let dir = TempDir::new("run");
     let data = write_mnist(&dir, "mnist").display().to_string();
     let out = dir.arg("run");
@@ -135,10 +138,25 @@ fn a_run_writes_config_metrics_and_both_checkpoints() {
         ]
     );
     assert_eq!(meta["epoch"], "2");
-    let (optimizer, meta) = load_safetensors(run.join("optimizer.safetensors")).unwrap();
+    let (checkpoint, meta) = load_safetensors(run.join("checkpoint.safetensors")).unwrap();
     assert_eq!(meta["epoch"], "2");
-    let step = optimizer.iter().find(|(n, _)| n == "step").unwrap();
+    assert_eq!(meta["data_epoch"], "2");
+    assert_eq!(meta["data_seed"], "0");
+    let step = checkpoint
+        .iter()
+        .find(|(n, _)| n == "optimizer.step")
+        .unwrap();
     assert_eq!(step.1.to_vec::<i64>(), [16]);
+    let saved_model: Vec<_> = checkpoint
+        .iter()
+        .filter_map(|(n, t)| Some((n.strip_prefix("model.")?, t.to_f64_vec())))
+        .collect();
+    let exported: Vec<_> = model
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.to_f64_vec()))
+        .collect();
+    assert_eq!(saved_model, exported);
+    assert!(!run.join("optimizer.safetensors").exists());
 }
 
 #[test]
@@ -156,42 +174,35 @@ fn adamw_defaults_to_pytorchs_weight_decay() {
     assert_eq!(read_config(&dir.path("given"))["weight_decay"], 0.0);
 }
 
-/// The name, shape and values of each tensor of a checkpoint.
-type TensorValues = Vec<(String, Vec<usize>, Vec<f64>)>;
-
-/// A checkpoint's tensors and metadata.
-fn checkpoint_values(path: &Path) -> (TensorValues, Metadata) {
-    let (tensors, meta) = load_safetensors(path).unwrap();
-    let values = tensors
-        .into_iter()
-        .map(|(name, t)| (name, t.shape().to_vec(), t.to_f64_vec()))
-        .collect();
-    (values, meta)
-}
-
+/// Dropout's generator was not saved: a resumed run drew other masks and ended with other
+/// weights.
 #[test]
-fn an_interrupted_run_resumes_to_the_weights_of_an_uninterrupted_one() {
+fn an_interrupted_run_with_dropout_resumes_to_the_bytes_of_an_uninterrupted_one() {
     let dir = TempDir::new("interrupted");
     let data = write_mnist(&dir, "mnist").display().to_string();
     let (straight, interrupted) = (dir.arg("straight"), dir.arg("interrupted"));
-    succeed(&dir, &small_run(&data, &straight, &[("--epochs", "2")]));
-    // A 2-epoch run stopped after its first epoch: what a one-epoch run leaves, planned for two.
-    succeed(&dir, &small_run(&data, &interrupted, &[]));
-    edit_config(&dir.path("interrupted"), "\"epochs\": 1,", "\"epochs\": 2,");
+    let dropout = ("--dropout", "0.5");
+    succeed(
+        &dir,
+        &small_run(&data, &straight, &[("--epochs", "3"), dropout]),
+    );
+    // A 3-epoch run stopped after its first epoch: what a one-epoch run leaves, planned for three.
+    succeed(&dir, &small_run(&data, &interrupted, &[dropout]));
+    edit_config(&dir.path("interrupted"), "\"epochs\": 1,", "\"epochs\": 3,");
 
     let stdout = succeed(&dir, &["--resume", &interrupted, "--quiet"]);
-    assert_eq!(summary_lines(&stdout).len(), 1, "{stdout}");
+    assert_eq!(summary_lines(&stdout).len(), 2, "{stdout}");
 
     let (straight, interrupted) = (dir.path("straight"), dir.path("interrupted"));
-    for file in ["model.safetensors", "optimizer.safetensors"] {
-        assert_eq!(
-            checkpoint_values(&straight.join(file)),
-            checkpoint_values(&interrupted.join(file)),
-            "{file}"
+    for file in ["checkpoint.safetensors", "model.safetensors"] {
+        assert!(
+            std::fs::read(straight.join(file)).unwrap()
+                == std::fs::read(interrupted.join(file)).unwrap(),
+            "{file} differs"
         );
     }
     let (a, b) = (metrics(&straight), metrics(&interrupted));
-    assert_eq!(b.len(), 2);
+    assert_eq!(b.len(), 3);
     for (a, b) in a.iter().zip(&b) {
         for field in [
             "epoch",
@@ -229,10 +240,19 @@ fn resume_with_more_epochs_trains_on_and_appends_metrics() {
     let epochs: Vec<_> = metrics(&run).iter().map(|m| m["epoch"].clone()).collect();
     assert_eq!(epochs, [1, 2, 3]);
     assert_eq!(read_config(&run)["epochs"], 3);
-    let (optimizer, meta) = load_safetensors(run.join("optimizer.safetensors")).unwrap();
+    let (checkpoint, meta) = load_safetensors(run.join("checkpoint.safetensors")).unwrap();
     assert_eq!(meta["epoch"], "3");
-    let step = optimizer.iter().find(|(n, _)| n == "step").unwrap();
+    let step = checkpoint
+        .iter()
+        .find(|(n, _)| n == "optimizer.step")
+        .unwrap();
     assert_eq!(step.1.to_vec::<i64>(), [24]);
+    let resumes = std::fs::read_to_string(run.join("resumes.jsonl")).unwrap();
+    let threads = nabla_core::num_threads();
+    assert_eq!(
+        resumes,
+        format!("{{\"after_epoch\":1,\"changed\":{{\"epochs\":[1,3]}},\"threads\":{threads}}}\n")
+    );
 
     let stdout = succeed(&dir, &["--resume", &out, "--quiet"]);
     assert_eq!(
@@ -401,8 +421,8 @@ fn snapshot(run: &Path) -> Vec<(String, Vec<u8>)> {
     [
         "config.json",
         "metrics.jsonl",
+        "checkpoint.safetensors",
         "model.safetensors",
-        "optimizer.safetensors",
     ]
     .iter()
     .map(|name| (name.to_string(), std::fs::read(run.join(name)).unwrap()))
@@ -444,22 +464,23 @@ fn a_resumed_run_whose_loss_explodes_keeps_the_previous_checkpoint() {
         error.starts_with("error: the loss became NaN at epoch 2, step "),
         "{error}"
     );
+    assert!(error.contains(", first in the "), "{error}");
     assert!(snapshot(&run)[1..] == before[1..]);
 }
 
 #[test]
-fn resuming_with_a_corrupt_optimizer_state_keeps_the_model() {
-    let dir = TempDir::new("corrupt-optimizer");
+fn resuming_with_a_corrupt_checkpoint_changes_nothing() {
+    let dir = TempDir::new("corrupt-checkpoint");
     let (run, out) = one_epoch_run(&dir);
-    let optimizer = run.join("optimizer.safetensors");
-    std::fs::write(&optimizer, b"not a checkpoint").unwrap();
+    let checkpoint = run.join("checkpoint.safetensors");
+    std::fs::write(&checkpoint, b"not a checkpoint").unwrap();
     let before = snapshot(&run);
 
     let error = fail(&dir, &["--resume", &out, "--epochs", "2"]);
     assert!(
         error.starts_with(&format!(
             "error: {}: not a valid safetensors file: ",
-            optimizer.display()
+            checkpoint.display()
         )),
         "{error}"
     );
@@ -472,11 +493,11 @@ fn a_run_that_explodes_in_its_first_epoch_saves_nothing_and_resumes_from_scratch
     let data = write_mnist(&dir, "mnist").display().to_string();
     let out = dir.arg("run");
     let error = fail(&dir, &small_run(&data, &out, &[("--lr", "1e30")]));
-    assert!(
-        error.starts_with(
-            "error: the loss became NaN at epoch 1, step 2: lower the learning rate (now 1.00e30)"
-        ),
-        "{error}"
+    assert_eq!(
+        error,
+        "error: the loss became NaN at epoch 1, step 2, first in the output of layer 2 \
+         (Linear(16 -> 10)): lower the learning rate (now 1.00e30), use a smaller initialisation \
+         (--init) or normalise (--batch-norm), or clip gradients with --clip-norm"
     );
     let run = dir.path("run");
     assert!(!run.join("model.safetensors").exists());
@@ -496,28 +517,218 @@ fn a_test_loss_that_explodes_after_the_last_step_saves_nothing() {
     let settings = [("--lr", "1e30"), ("--batch-size", "64")];
     assert_eq!(
         fail(&dir, &small_run(&data, &out, &settings)),
-        "error: the test loss became NaN after epoch 1: lower the learning rate (now 1.00e30) or \
-         clip gradients with --clip-norm"
+        "error: the test loss became NaN after epoch 1, first in the output of layer 2 \
+         (Linear(16 -> 10)): lower the learning rate (now 1.00e30), use a smaller initialisation \
+         (--init) or normalise (--batch-norm), or clip gradients with --clip-norm"
     );
     assert!(!dir.path("run").join("model.safetensors").exists());
 }
 
+/// A NaN weight used to train on with exit status 0, saving a model whose logits were all NaN.
 #[test]
-fn a_model_and_optimizer_state_from_different_epochs_are_refused() {
-    let dir = TempDir::new("mismatch");
+fn a_checkpoint_holding_nan_is_refused_naming_the_tensor() {
+    let dir = TempDir::new("nan-checkpoint");
     let (run, out) = one_epoch_run(&dir);
-    let optimizer = run.join("optimizer.safetensors");
-    let epoch_one = std::fs::read(&optimizer).unwrap();
-    succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
-    std::fs::write(&optimizer, epoch_one).unwrap();
+    let path = run.join("checkpoint.safetensors");
+    let (mut tensors, meta) = load_safetensors(&path).unwrap();
+    let weight = tensors
+        .iter_mut()
+        .find(|(n, _)| n == "model.0.weight")
+        .unwrap();
+    let mut values = weight.1.to_vec::<f32>();
+    values[5] = f32::NAN;
+    weight.1 = nabla_core::Tensor::from_vec(values, weight.1.shape());
+    save_safetensors(&path, &tensors, &meta).unwrap();
     let before = snapshot(&run);
 
     assert_eq!(
-        fail(&dir, &["--resume", &out, "--epochs", "3"]),
+        fail(&dir, &["--resume", &out, "--epochs", "2"]),
         format!(
-            "error: {}: saved after epoch 2, but optimizer.safetensors after epoch 1",
-            run.join("model.safetensors").display()
+            "error: {}: tensor \"model.0.weight\" holds NaN at element 5; the checkpoint cannot \
+             be resumed",
+            path.display()
         )
     );
     assert!(snapshot(&run) == before);
+}
+
+/// `--resume` used to ignore every setting but `--epochs` without a word.
+#[test]
+fn resume_refuses_settings_that_conflict_with_the_run_naming_them() {
+    let dir = TempDir::new("conflicts");
+    let (run, out) = one_epoch_run(&dir);
+    let before = snapshot(&run);
+    let args = [
+        "--resume",
+        &out,
+        "--hidden",
+        "64",
+        "--lr",
+        "5",
+        "--optimizer",
+        "sgd",
+        "--epochs",
+        "2",
+    ];
+    assert_eq!(
+        fail(&dir, &args),
+        format!(
+            "error: {out}: --hidden 64 (the run has 16), --lr 5 (the run has 0.01), --optimizer sgd \
+             (the run has adam) conflict with the run's config.json; --resume continues a run as \
+             it was configured, changing only --epochs (start a new run with --out to change the \
+             rest)"
+        )
+    );
+    assert!(snapshot(&run) == before);
+    assert!(!run.join("resumes.jsonl").exists());
+
+    // Settings equal to the run's are no conflict.
+    let stdout = succeed(
+        &dir,
+        &[
+            "--resume", &out, "--hidden", "16", "--epochs", "2", "--quiet",
+        ],
+    );
+    assert_eq!(summary_lines(&stdout).len(), 1, "{stdout}");
+}
+
+/// `--out` used to train over a folder holding a model but no `config.json`.
+#[test]
+fn out_refuses_a_folder_holding_a_checkpoint_without_a_config() {
+    let dir = TempDir::new("out-checkpoint");
+    let (run, out) = one_epoch_run(&dir);
+    std::fs::remove_file(run.join("config.json")).unwrap();
+    let model = std::fs::read(run.join("model.safetensors")).unwrap();
+    let data = dir.arg("mnist");
+    assert_eq!(
+        fail(&dir, &small_run(&data, &out, &[])),
+        format!(
+            "error: {out}: holds checkpoint.safetensors of an earlier run but no config.json; \
+             choose another --out or remove it"
+        )
+    );
+    assert!(std::fs::read(run.join("model.safetensors")).unwrap() == model);
+}
+
+/// The names of the files of `run`, sorted.
+fn entries(run: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Runs `args` with the test hook aborting at `point`; the process must die of the abort.
+fn abort_at(dir: &TempDir, args: &[&str], point: &str) {
+    let mut all = vec!["train"];
+    all.extend(args);
+    let output = nabla_with_env(dir, &all, &[("NABLA_TEST_ABORT_AT", point)]);
+    assert_eq!(output.status.code(), None, "{point}: {output:?}");
+}
+
+/// A kill between the metrics line and the checkpoint used to lose the epoch's line for good, a
+/// kill between the model and optimiser renames left a run that could not be resumed, and a
+/// killed write left its temporary file forever.
+#[test]
+fn kills_inside_a_checkpoint_write_leave_a_resumable_consistent_run() {
+    let dir = TempDir::new("killed-writes");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let (straight, killed) = (dir.arg("straight"), dir.arg("killed"));
+    succeed(&dir, &small_run(&data, &straight, &[("--epochs", "2")]));
+
+    let run = dir.path("killed");
+    let args = small_run(&data, &killed, &[("--epochs", "2")]);
+    abort_at(&dir, &args, "metrics@1");
+    assert_eq!(metrics(&run).len(), 1);
+    assert!(!run.join("checkpoint.safetensors").exists());
+    let resume = ["--resume", killed.as_str(), "--quiet"];
+    abort_at(&dir, &resume, "checkpoint-partial@1");
+    assert_eq!(metrics(&run).len(), 1, "the extra line was cut back");
+    let temporary = ".checkpoint.safetensors.tmp-";
+    assert!(entries(&run).iter().any(|e| e.starts_with(temporary)));
+    abort_at(&dir, &resume, "model-written@2");
+    assert!(!entries(&run).iter().any(|e| e.starts_with(temporary)));
+    let (_, meta) = load_safetensors(run.join("model.safetensors")).unwrap();
+    assert_eq!(
+        meta["epoch"], "1",
+        "killed before the model of epoch 2 replaced it"
+    );
+
+    let stdout = succeed(&dir, &resume);
+    assert_eq!(
+        stdout,
+        format!("{killed}: already trained for 2 epochs; pass --epochs to train longer\n")
+    );
+    assert!(!entries(&run).iter().any(|e| e.contains(".tmp-")));
+    let straight = dir.path("straight");
+    for file in ["checkpoint.safetensors", "model.safetensors"] {
+        assert!(
+            std::fs::read(straight.join(file)).unwrap() == std::fs::read(run.join(file)).unwrap(),
+            "{file} differs"
+        );
+    }
+    let epochs: Vec<_> = metrics(&run).iter().map(|m| m["epoch"].clone()).collect();
+    assert_eq!(epochs, [1, 2]);
+}
+
+/// An empty training set used to train with exit status 0, writing NaN metrics as `null` and a
+/// folder that could never be resumed; an empty test set got a "lower the learning rate" hint.
+#[test]
+fn an_empty_training_or_test_set_is_an_error_before_training() {
+    let dir = TempDir::new("empty");
+    for (name, train, test, set, images) in [
+        ("no-train", 0, 32, "training", "train"),
+        ("no-test", 64, 0, "test", "t10k"),
+    ] {
+        let data = write_mnist_sized(&dir, name, DARK, train, test);
+        assert_eq!(
+            fail_to_start(&dir, &data),
+            format!(
+                "error: {}: the {set} set is empty ({images}-images-idx3-ubyte holds no images); \
+                 training needs at least one image in each set",
+                data.display()
+            )
+        );
+    }
+}
+
+/// The stderr of a run that must succeed.
+fn stderr_of_success(dir: &TempDir, args: &[&str]) -> String {
+    let output = train(dir, args);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    stderr
+}
+
+/// Adam at a learning rate of 1e6, or a sigmoid net under SGD at 1e4, used to end with exit
+/// status 0 and a loss near 1e12 without a word.
+#[test]
+fn a_loss_that_blows_up_gets_a_warning_naming_the_step_and_the_layer() {
+    let dir = TempDir::new("blow-up");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let (adam, sigmoid) = (dir.arg("adam"), dir.arg("sigmoid"));
+    let stderr = stderr_of_success(&dir, &small_run(&data, &adam, &[("--lr", "1e6")]));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("warning: the loss blew up to ")
+            && stderr.contains(" at epoch 1, step 2, over 100 times its first value ")
+            && stderr.contains(", first in the output of layer 0 (Linear(784 -> 16)) (up to ")
+            && stderr.ends_with(
+                "): lower the learning rate (now 1.00e6), use a smaller initialisation (--init) \
+                 or normalise (--batch-norm), or clip gradients with --clip-norm\n"
+            ),
+        "{stderr}"
+    );
+    let settings = [
+        ("--lr", "1e4"),
+        ("--optimizer", "sgd"),
+        ("--activation", "sigmoid"),
+    ];
+    let stderr = stderr_of_success(&dir, &small_run(&data, &sigmoid, &settings));
+    assert!(
+        stderr.starts_with("warning: the loss blew up to ") && stderr.contains(", first in "),
+        "{stderr}"
+    );
 }

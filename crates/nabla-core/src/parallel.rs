@@ -37,27 +37,44 @@ const SPIN_BUDGET: Duration = Duration::from_micros(50);
 /// claimable units; larger task counts are grouped into units.
 const MAX_UNITS: usize = (1 << 16) - 1;
 
-static THREADS: OnceLock<usize> = OnceLock::new();
-static TEAM: OnceLock<&'static Team> = OnceLock::new();
+/// The most threads [`set_num_threads`] accepts. Far more than any machine this runs on has
+/// cores, so it only stops a mistyped count: every thread reserves a stack, and tens of
+/// thousands of them exhaust the operating system's limits before doing any work.
+pub const MAX_THREADS: usize = 1024;
 
-/// Sets how many threads large kernels use, the calling thread included. Must be called before
-/// the first parallel kernel; a later call with a different count returns an error naming the
-/// count in force.
+static THREADS: OnceLock<usize> = OnceLock::new();
+/// The team, and why it has fewer helpers than asked for if the operating system refused one.
+static TEAM: OnceLock<(&'static Team, Option<String>)> = OnceLock::new();
+
+/// Sets how many threads large kernels use, the calling thread included, from 1 to
+/// [`MAX_THREADS`] (0 is an error, as in PyTorch's `set_num_threads`). Must be called before the
+/// first parallel kernel; a later call with a different count returns an error naming the count
+/// in force. The helper threads start here, so an operating system that refuses one is an error
+/// too (kernels then run on the threads that did start).
 ///
 /// ```
 /// // Chosen once at start-up, e.g. from a `--threads` flag.
 /// let _ = nabla_core::set_num_threads(2);
+/// assert!(nabla_core::set_num_threads(0).is_err());
+/// assert!(nabla_core::set_num_threads(100_000).is_err());
 /// ```
 pub fn set_num_threads(threads: usize) -> crate::Result<()> {
-    let threads = threads.max(1);
+    if threads == 0 || threads > MAX_THREADS {
+        return Err(crate::Error::invalid(
+            "set_num_threads",
+            format!("the thread count must be from 1 to {MAX_THREADS}, got {threads}"),
+        ));
+    }
     let set = *THREADS.get_or_init(|| threads);
-    if set == threads {
-        Ok(())
-    } else {
-        Err(crate::Error::invalid(
+    if set != threads {
+        return Err(crate::Error::invalid(
             "set_num_threads",
             format!("kernels already run with {set} threads"),
-        ))
+        ));
+    }
+    match &TEAM.get_or_init(start_team).1 {
+        Some(refused) => Err(crate::Error::invalid("set_num_threads", refused.clone())),
+        None => Ok(()),
     }
 }
 
@@ -175,26 +192,40 @@ struct Team {
 }
 
 fn team() -> &'static Team {
-    TEAM.get_or_init(|| {
-        let team: &'static Team = Box::leak(Box::new(Team {
-            helpers: num_threads() - 1,
-            claim: AtomicU64::new(0),
-            task: AtomicPtr::new(std::ptr::null_mut()),
-            completed: AtomicUsize::new(0),
-            panic: Mutex::new(None),
-            busy: AtomicBool::new(false),
-            sleepers: AtomicUsize::new(0),
-            lock: Mutex::new(()),
-            wake: Condvar::new(),
-        }));
-        for i in 0..team.helpers {
-            std::thread::Builder::new()
-                .name(format!("nabla-kernel-{}", i + 1))
-                .spawn(move || team.help())
-                .expect("the operating system refused a kernel thread");
+    TEAM.get_or_init(start_team).0
+}
+
+/// Makes the team and starts its helpers; stops at the first helper the operating system
+/// refuses, saying so. Units are claimed dynamically and the caller runs whatever no helper
+/// takes, so a team with fewer helpers than planned computes the same results.
+fn start_team() -> (&'static Team, Option<String>) {
+    let team: &'static Team = Box::leak(Box::new(Team {
+        helpers: num_threads() - 1,
+        claim: AtomicU64::new(0),
+        task: AtomicPtr::new(std::ptr::null_mut()),
+        completed: AtomicUsize::new(0),
+        panic: Mutex::new(None),
+        busy: AtomicBool::new(false),
+        sleepers: AtomicUsize::new(0),
+        lock: Mutex::new(()),
+        wake: Condvar::new(),
+    }));
+    for i in 0..team.helpers {
+        let started = std::thread::Builder::new()
+            .name(format!("nabla-kernel-{}", i + 1))
+            .spawn(move || team.help());
+        if let Err(e) = started {
+            let refused = format!(
+                "the operating system refused kernel thread {} of {} ({e}); kernels run with {} \
+                 threads",
+                i + 2,
+                team.helpers + 1,
+                i + 1
+            );
+            return (team, Some(refused));
         }
-        team
-    })
+    }
+    (team, None)
 }
 
 fn generation(claim: u64) -> u32 {

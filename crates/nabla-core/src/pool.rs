@@ -53,9 +53,10 @@ fn bytes_of(buffer: &Buffer) -> usize {
 /// filled (inline up to two elements, else cheaper than the zeroing allocator's path); a large
 /// one is reused from the pool or else comes zeroed from the allocator (fresh pages come zeroed).
 pub(crate) fn take<T: Element>(len: usize) -> Data<T> {
-    if len * size_of::<T>() < MIN_BYTES {
+    if len.saturating_mul(size_of::<T>()) < MIN_BYTES {
         return Data::from_elem(T::default(), len);
     }
+    crate::limits::assert_allocatable(len, T::DTYPE);
     let reused = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         let buffer = pool.free.get_mut(&(T::DTYPE, len))?.pop()?;

@@ -86,6 +86,30 @@ impl Layout {
         self.shape.iter().product()
     }
 
+    /// The storage range of a contiguous layout's elements (empty when it has none, wherever
+    /// its offset points).
+    pub(crate) fn contiguous_span(&self) -> std::ops::Range<usize> {
+        match self.numel() {
+            0 => 0..0,
+            n => self.offset..self.offset + n,
+        }
+    }
+
+    /// Whether every storage index this layout addresses lies below `len`: the invariant every
+    /// view keeps, checked again before a kernel reads through raw pointers.
+    pub(crate) fn fits_in(&self, len: usize) -> bool {
+        if self.numel() == 0 {
+            return true;
+        }
+        self.shape
+            .iter()
+            .zip(&self.strides)
+            .try_fold(self.offset, |last, (&dim, &stride)| {
+                (dim - 1).checked_mul(stride)?.checked_add(last)
+            })
+            .is_some_and(|last| last < len)
+    }
+
     /// Whether the elements are laid out row-major without gaps (from `offset`).
     pub fn is_contiguous(&self) -> bool {
         let mut expected = 1;
@@ -168,11 +192,13 @@ impl Layout {
     }
 }
 
-/// Resolves a possibly negative dimension index against `ndim`.
+/// Resolves a possibly negative dimension index against `ndim`. As in PyTorch, a 0-d tensor
+/// accepts dim 0 and -1 (both resolve to 0) where an operation treats it as having one dim of
+/// size 1, as reductions, `squeeze` and `transpose` do.
 pub(crate) fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usize> {
-    let ndim = shape.len() as isize;
+    let ndim = (shape.len() as isize).max(1);
     let resolved = if dim < 0 { dim + ndim } else { dim };
-    if resolved < 0 || resolved >= ndim.max(1) || (ndim == 0 && resolved != 0) {
+    if resolved < 0 || resolved >= ndim {
         return Err(Error::DimOutOfRange {
             op,
             dim,
@@ -180,6 +206,18 @@ pub(crate) fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Re
         });
     }
     Ok(resolved as usize)
+}
+
+/// Resolves a dim whose size is read: unlike [`normalize_dim`], a 0-d tensor has none.
+pub(crate) fn existing_dim(op: &'static str, dim: isize, shape: &[usize]) -> Result<usize> {
+    if shape.is_empty() {
+        return Err(Error::DimOutOfRange {
+            op,
+            dim,
+            shape: shape.into(),
+        });
+    }
+    normalize_dim(op, dim, shape)
 }
 
 /// Resolves a list of dims, sorted and without repeats.
@@ -221,6 +259,7 @@ pub(crate) fn broadcast_shapes(op: &'static str, a: &[usize], b: &[usize]) -> Re
             _ => return Err(Error::shapes(op, a, b, "cannot broadcast")),
         };
     }
+    crate::limits::numel(op, &out)?;
     Ok(out)
 }
 

@@ -53,6 +53,7 @@ pub struct Storage {
 
 impl Storage {
     pub(crate) fn new(buffer: Buffer) -> Self {
+        crate::live::storage_created();
         Storage {
             data: RwLock::new(buffer),
             version: AtomicU64::new(0),
@@ -94,6 +95,7 @@ impl Storage {
 impl Drop for Storage {
     /// Hands the buffer to the calling thread's pool for the next output of its size.
     fn drop(&mut self) {
+        crate::live::storage_freed();
         let data = self.data.get_mut().unwrap_or_else(|p| p.into_inner());
         crate::pool::give(std::mem::replace(data, Buffer::F32(Data::new())));
     }

@@ -126,7 +126,7 @@ impl Tensor {
     /// assert!(Tensor::try_from_vec(vec![1.0f32; 5], &[2, 3]).is_err());
     /// ```
     pub fn try_from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
-        if data.len() != shape.iter().product::<usize>() {
+        if data.len() != crate::limits::numel("from_vec", shape)? {
             return Err(Error::ElementCount {
                 op: "from_vec",
                 len: data.len(),
@@ -137,8 +137,9 @@ impl Tensor {
     }
 
     /// A tensor from a vector in row-major order; panics when the length does not match.
+    #[track_caller]
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Tensor {
-        Self::try_from_vec(data, shape).unwrap_or_else(|e| panic!("{e}"))
+        crate::ops::ok(Self::try_from_vec(data, shape))
     }
 
     /// A 0-dimensional tensor holding `value`.
@@ -156,11 +157,23 @@ impl Tensor {
         self.shape()
     }
 
-    /// Size of dimension `dim` (negative counts from the end); panics when out of range.
+    /// Size of dimension `dim` (negative counts from the end).
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// let t = Tensor::zeros(&[2, 3], DType::F32);
+    /// assert_eq!(t.size(-1), 3);
+    /// assert!(t.try_size(2).is_err());
+    /// ```
+    pub fn try_size(&self, dim: isize) -> Result<usize> {
+        let d = crate::shape::existing_dim("size", dim, self.shape())?;
+        Ok(self.shape()[d])
+    }
+
+    /// Panicking form of [`Tensor::try_size`].
+    #[track_caller]
     pub fn size(&self, dim: isize) -> usize {
-        let d = crate::shape::normalize_dim("size", dim, self.shape())
-            .unwrap_or_else(|e| panic!("{e}"));
-        self.shape()[d]
+        crate::ops::ok(self.try_size(dim))
     }
 
     /// Number of dimensions.
@@ -216,7 +229,7 @@ impl Tensor {
         let all = Storage::slice_of::<T>(&guard);
         let layout = &self.0.layout;
         if layout.is_contiguous() {
-            f(&all[layout.offset..layout.offset + layout.numel()])
+            f(&all[layout.contiguous_span()])
         } else {
             f(&gathered(layout, all))
         }
@@ -229,7 +242,7 @@ impl Tensor {
         let layout = &self.0.layout;
         if layout.is_contiguous() {
             let mut out = crate::pool::take(layout.numel());
-            out.copy_from_slice(&all[layout.offset..layout.offset + layout.numel()]);
+            out.copy_from_slice(&all[layout.contiguous_span()]);
             out
         } else {
             gathered(layout, all)
@@ -262,8 +275,9 @@ impl Tensor {
     }
 
     /// The elements in row-major order; panics when `T` is not the tensor's dtype.
+    #[track_caller]
     pub fn to_vec<T: Element>(&self) -> Vec<T> {
-        self.try_to_vec().unwrap_or_else(|e| panic!("{e}"))
+        crate::ops::ok(self.try_to_vec())
     }
 
     /// The elements converted to `f64`, whatever the dtype.
@@ -295,8 +309,9 @@ impl Tensor {
     }
 
     /// The value of a one-element tensor; panics otherwise.
+    #[track_caller]
     pub fn item<T: Element>(&self) -> T {
-        self.try_item().unwrap_or_else(|e| panic!("{e}"))
+        crate::ops::ok(self.try_item())
     }
 
     /// A new tensor with the same shape and storage layout as `layout`, sharing this storage.
@@ -314,25 +329,46 @@ impl Tensor {
     /// Marks a leaf as requiring gradients and returns it (builder style).
     ///
     /// Panics on a non-leaf (a tensor produced by a recorded operation): use `detach` first.
+    #[track_caller]
     pub fn requires_grad(self) -> Tensor {
         self.set_requires_grad(true);
         self
     }
 
-    /// Sets whether this leaf requires gradients (PyTorch's `requires_grad_`).
-    pub fn set_requires_grad(&self, flag: bool) {
-        assert!(
-            self.is_leaf(),
-            "set_requires_grad: only leaves can change requires_grad; this tensor comes from {}",
-            self.0.grad_fn.as_ref().map(|n| n.name()).unwrap_or("?")
-        );
+    /// Sets whether this leaf requires gradients (PyTorch's `requires_grad_`); an error on a
+    /// non-leaf, or when asking gradients of an integer tensor.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// assert!(Tensor::scalar(1i64).try_set_requires_grad(true).is_err());
+    /// ```
+    pub fn try_set_requires_grad(&self, flag: bool) -> Result<()> {
+        if let Some(node) = &self.0.grad_fn {
+            return Err(Error::invalid(
+                "set_requires_grad",
+                format!(
+                    "only leaves can change requires_grad; this tensor comes from {}",
+                    node.name()
+                ),
+            ));
+        }
         if flag && !self.dtype().is_float() {
-            panic!(
-                "set_requires_grad: only floating-point tensors can require gradients, not {}",
-                self.dtype()
-            );
+            return Err(Error::invalid(
+                "set_requires_grad",
+                format!(
+                    "only floating-point tensors can require gradients, not {}",
+                    self.dtype()
+                ),
+            ));
         }
         self.0.requires_grad.store(flag, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Panicking form of [`Tensor::try_set_requires_grad`].
+    #[track_caller]
+    pub fn set_requires_grad(&self, flag: bool) {
+        crate::ops::ok(self.try_set_requires_grad(flag))
     }
 
     /// Whether this tensor is a leaf of the graph (not produced by a recorded operation).
@@ -385,13 +421,29 @@ impl Tensor {
     /// y.backward();
     /// assert_eq!(x.grad().unwrap().item::<f64>(), 20.0);
     /// ```
+    #[track_caller]
     pub fn register_hook(&self, hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static) {
+        crate::ops::ok(self.try_register_hook(hook))
+    }
+
+    /// Fallible form of [`Tensor::register_hook`]: an error on a tensor that does not require
+    /// gradients.
+    pub fn try_register_hook(
+        &self,
+        hook: impl Fn(&Tensor) -> Option<Tensor> + Send + Sync + 'static,
+    ) -> Result<()> {
         let hooks = match &self.0.grad_fn {
             Some(node) => &node.hooks,
             None if self.requires_grad_flag() => &self.0.leaf_state().hooks,
-            None => panic!("register_hook: the tensor does not require gradients"),
+            None => {
+                return Err(Error::invalid(
+                    "register_hook",
+                    "the tensor does not require gradients",
+                ));
+            }
         };
         hooks.register(Box::new(hook));
+        Ok(())
     }
 
     /// Keeps this non-leaf tensor's gradient in `.grad()` after backward (PyTorch's

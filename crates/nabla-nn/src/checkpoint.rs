@@ -5,9 +5,8 @@
 use crate::{Error, Result};
 use nabla_core::{DType, Tensor};
 use safetensors::tensor::TensorView;
-use safetensors::{Dtype, SafeTensors, View};
-use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use safetensors::{Dtype, SafeTensors};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,7 +18,7 @@ pub type Metadata = BTreeMap<String, String>;
 ///
 /// The bytes go to a temporary file in the same directory, which is flushed to disk and then
 /// renamed over `path`: on any error the previous file at `path` is left as it was. Names
-/// must be distinct.
+/// must be distinct. The bytes depend only on the tensors and the metadata (see [`encode`]).
 ///
 /// ```
 /// use nabla_core::Tensor;
@@ -49,18 +48,63 @@ pub fn save_safetensors(
             ));
         }
     }
-    let views = tensors.iter().map(|(name, t)| (name.as_str(), Raw::of(t)));
-    let info = (!metadata.is_empty()).then(|| {
-        metadata
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect::<HashMap<_, _>>()
-    });
-    let bytes = safetensors::serialize(views, info).map_err(|e| Error::Format {
-        path: path.to_path_buf(),
-        message: format!("cannot encode the checkpoint: {e}"),
-    })?;
-    write_atomically(path, &bytes)
+    write_atomically(path, &encode(tensors, metadata))
+}
+
+/// The safetensors bytes of `tensors` and `metadata`, the same for the same input in any order:
+/// tensors with wider elements first, then by name, so each one is aligned to its element size
+/// (the safetensors crate's layout); the header lists the metadata first, keys sorted, then the
+/// tensors in file order, padded with spaces to a multiple of 8 bytes.
+///
+/// ```
+/// use nabla_core::Tensor;
+/// use nabla_nn::checkpoint::encode;
+/// use std::collections::BTreeMap;
+/// let w = Tensor::from_vec(vec![1.0f32], &[1]);
+/// let meta = BTreeMap::from([("b".to_string(), "2".to_string()), ("a".to_string(), "1".to_string())]);
+/// let bytes = encode(&[("w".to_string(), w)], &meta);
+/// let header = std::str::from_utf8(&bytes[8..bytes.len() - 4]).unwrap();
+/// assert_eq!(
+///     header.trim_end(),
+///     r#"{"__metadata__":{"a":"1","b":"2"},"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#
+/// );
+/// ```
+pub fn encode(tensors: &[(String, Tensor)], metadata: &Metadata) -> Vec<u8> {
+    let mut raws: Vec<(&str, Raw)> = tensors
+        .iter()
+        .map(|(name, t)| (name.as_str(), Raw::of(t)))
+        .collect();
+    raws.sort_by(|(a, x), (b, y)| y.dtype.bitsize().cmp(&x.dtype.bitsize()).then(a.cmp(b)));
+    let mut entries = Vec::with_capacity(raws.len() + 1);
+    if !metadata.is_empty() {
+        entries.push(format!("\"__metadata__\":{}", json(metadata)));
+    }
+    let mut offset = 0;
+    for (name, raw) in &raws {
+        let end = offset + raw.data.len();
+        entries.push(format!(
+            "{}:{{\"dtype\":{},\"shape\":{},\"data_offsets\":[{offset},{end}]}}",
+            json(name),
+            json(&raw.dtype),
+            json(&raw.shape)
+        ));
+        offset = end;
+    }
+    let mut header = format!("{{{}}}", entries.join(",")).into_bytes();
+    header.resize(header.len().next_multiple_of(8), b' ');
+    let mut bytes = Vec::with_capacity(8 + header.len() + offset);
+    bytes.extend((header.len() as u64).to_le_bytes());
+    bytes.extend(header);
+    for (_, raw) in raws {
+        bytes.extend(raw.data);
+    }
+    bytes
+}
+
+/// `value` as JSON; the strings, maps of strings, numbers and dtype names of a header always
+/// encode.
+fn json(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("header values encode as JSON")
 }
 
 /// Reads a safetensors file: its tensors sorted by name, and its metadata.
@@ -141,24 +185,6 @@ impl Raw {
     }
 }
 
-impl View for Raw {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.data)
-    }
-
-    fn data_len(&self) -> usize {
-        self.data.len()
-    }
-}
-
 fn le_bytes<T, const N: usize>(values: Vec<T>, f: fn(T) -> [u8; N]) -> Vec<u8> {
     values.into_iter().flat_map(f).collect()
 }
@@ -184,9 +210,40 @@ fn to_tensor(view: &TensorView<'_>) -> Option<Tensor> {
     }
 }
 
-/// Writes `bytes` to a temporary sibling of `path`, syncs it, renames it over `path` and syncs
-/// the directory so the rename itself survives a crash. The temporary file is removed on error.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// A moment of [`write_atomically_observed`], for tests that stop a save at each one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum WriteStage {
+    /// The first half of the bytes is in the temporary file.
+    PartlyWritten,
+    /// The temporary file holds every byte and is synced; the target is not replaced yet.
+    Written,
+    /// The temporary file has replaced the target; the directory is not synced yet.
+    Renamed,
+}
+
+/// Writes `bytes` to a temporary sibling of `path` (`.NAME.tmp-PID`), syncs it, renames it over
+/// `path` and syncs the directory so the rename itself survives a crash: whenever the process
+/// stops, `path` holds either its old bytes or all the new ones. The temporary file is removed
+/// on error; one left by a killed process is removed by [`remove_temporaries`].
+///
+/// ```
+/// use nabla_nn::checkpoint::write_atomically;
+/// let path = std::env::temp_dir().join(format!("nabla-doc-atomic-{}", std::process::id()));
+/// write_atomically(&path, b"state").unwrap();
+/// assert_eq!(std::fs::read(&path).unwrap(), b"state");
+/// std::fs::remove_file(&path).unwrap();
+/// ```
+pub fn write_atomically(path: impl AsRef<Path>, bytes: &[u8]) -> Result<()> {
+    write_atomically_observed(path, bytes, |_| ())
+}
+
+/// [`write_atomically`], calling `at` at each [`WriteStage`].
+pub fn write_atomically_observed(
+    path: impl AsRef<Path>,
+    bytes: &[u8],
+    mut at: impl FnMut(WriteStage),
+) -> Result<()> {
+    let path = path.as_ref();
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -203,28 +260,77 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let mut tmp_name = std::ffi::OsString::from(".");
     tmp_name.push(file_name);
-    tmp_name.push(format!(".tmp-{}", std::process::id()));
+    tmp_name.push(format!("{TEMPORARY}{}", std::process::id()));
     let tmp = dir.join(tmp_name);
 
+    let (first, second) = bytes.split_at(bytes.len() / 2);
     let written = File::create(&tmp).and_then(|mut f| {
-        f.write_all(bytes)?;
+        f.write_all(first)?;
+        at(WriteStage::PartlyWritten);
+        f.write_all(second)?;
         f.sync_all()
     });
-    let renamed = written.and_then(|()| std::fs::rename(&tmp, path));
+    let renamed = written.and_then(|()| {
+        at(WriteStage::Written);
+        std::fs::rename(&tmp, path)
+    });
     if let Err(e) = renamed {
         // Best effort: the temporary may not exist if creating it failed.
         let _ = std::fs::remove_file(&tmp);
         return Err(io(e));
     }
+    at(WriteStage::Renamed);
     sync_dir(&dir).map_err(io)
 }
 
+/// What names a temporary file of [`write_atomically`], between the target's name and the PID.
+const TEMPORARY: &str = ".tmp-";
+
+/// Removes the temporary files a killed [`write_atomically`] left in `dir` (`.NAME.tmp-PID`)
+/// and returns their names, sorted.
+///
+/// ```
+/// use nabla_nn::checkpoint::remove_temporaries;
+/// let dir = std::env::temp_dir().join(format!("nabla-doc-temporaries-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join(".model.safetensors.tmp-123"), b"half").unwrap();
+/// std::fs::write(dir.join("model.safetensors"), b"kept").unwrap();
+/// assert_eq!(remove_temporaries(&dir).unwrap(), [".model.safetensors.tmp-123"]);
+/// assert!(dir.join("model.safetensors").exists());
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+pub fn remove_temporaries(dir: impl AsRef<Path>) -> Result<Vec<String>> {
+    let dir = dir.as_ref();
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut removed = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let temporary = name.starts_with('.')
+            && name.rsplit_once(TEMPORARY).is_some_and(|(target, pid)| {
+                target.len() > 1 && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+            });
+        if temporary && entry.file_type().map_err(io)?.is_file() {
+            std::fs::remove_file(entry.path()).map_err(io)?;
+            removed.push(name);
+        }
+    }
+    removed.sort();
+    Ok(removed)
+}
+
+/// Syncs the directory `dir`, so the files created, renamed or removed in it survive a crash
+/// (nothing to do where the platform has no such call).
 #[cfg(unix)]
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
+/// Syncs the directory `dir` (nothing to do on this platform).
 #[cfg(not(unix))]
-fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+pub fn sync_dir(_dir: &Path) -> std::io::Result<()> {
     Ok(())
 }

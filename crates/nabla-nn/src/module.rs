@@ -3,8 +3,8 @@
 //! state dict written here loads into the equivalent `torch.nn` model and back.
 
 use crate::{Error, Result};
-use nabla_core::{DType, Tensor};
-use std::collections::{HashMap, HashSet};
+use nabla_core::{DType, Generator, Tensor};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A differentiable layer or a tree of layers.
 ///
@@ -52,6 +52,80 @@ pub trait Module: Send + Sync {
     /// Direct sub-modules with their names, so tools can walk the tree.
     fn children(&self) -> Vec<(String, &dyn Module)> {
         Vec::new()
+    }
+
+    /// States of the random-number generators owned by this module itself (Dropout's mask
+    /// stream), with their local names. A checkpoint saves them so a resumed run draws the masks
+    /// an uninterrupted one would.
+    fn local_generators(&self) -> Vec<(String, Generator)> {
+        Vec::new()
+    }
+
+    /// Replaces the state of the generator `name` listed by [`Module::local_generators`].
+    fn set_local_generator(&self, name: &str, _generator: Generator) -> Result<()> {
+        Err(Error::invalid(
+            "load_generators",
+            format!("{}: has no generator {name:?}", self.describe()),
+        ))
+    }
+
+    /// Every generator of the tree with its dotted name (`3.generator`), own ones first.
+    ///
+    /// ```
+    /// use nabla_nn::layers::{Dropout, ReLU};
+    /// use nabla_nn::module::{Module, Sequential};
+    /// let mut net = Sequential::new();
+    /// net.push(Box::new(ReLU));
+    /// net.push(Box::new(Dropout::new(0.5, 7)));
+    /// let saved = net.named_generators();
+    /// assert_eq!(saved[0].0, "1.generator");
+    /// net.load_generators(&saved).unwrap();
+    /// ```
+    fn named_generators(&self) -> Vec<(String, Generator)> {
+        let mut out = self.local_generators();
+        for (name, child) in self.children() {
+            out.extend(
+                child
+                    .named_generators()
+                    .into_iter()
+                    .map(|(n, g)| (format!("{name}.{n}"), g)),
+            );
+        }
+        out
+    }
+
+    /// Restores every generator of the tree from `generators`, by name. The names must be
+    /// exactly those of [`Module::named_generators`]; nothing is changed otherwise.
+    fn load_generators(&self, generators: &[(String, Generator)]) -> Result<()> {
+        let own: Vec<String> = self
+            .named_generators()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let incoming: BTreeMap<&str, &Generator> =
+            generators.iter().map(|(n, g)| (n.as_str(), g)).collect();
+        let missing: Vec<&str> = own
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !incoming.contains_key(n))
+            .collect();
+        let unexpected: Vec<&str> = incoming
+            .keys()
+            .copied()
+            .filter(|n| !own.iter().any(|o| o == n))
+            .collect();
+        if !missing.is_empty() || !unexpected.is_empty() || incoming.len() != generators.len() {
+            return Err(Error::invalid(
+                "load_generators",
+                format!(
+                    "the generators do not match the module: missing {missing:?}, unexpected \
+                     {unexpected:?}, {} given for {} names",
+                    generators.len(),
+                    incoming.len()
+                ),
+            ));
+        }
+        set_generators(self, "", &incoming)
     }
 
     /// Switches between training and evaluation behaviour (Dropout, BatchNorm); containers
@@ -155,6 +229,22 @@ pub trait Module: Send + Sync {
         }
         Ok(())
     }
+}
+
+/// Sets the generators of `module` (whose names start with `prefix`) and of its children.
+fn set_generators(
+    module: &(impl Module + ?Sized),
+    prefix: &str,
+    generators: &BTreeMap<&str, &Generator>,
+) -> Result<()> {
+    for (name, _) in module.local_generators() {
+        let full = format!("{prefix}{name}");
+        module.set_local_generator(&name, generators[full.as_str()].clone())?;
+    }
+    for (name, child) in module.children() {
+        set_generators(child, &format!("{prefix}{name}."), generators)?;
+    }
+    Ok(())
 }
 
 fn prefixed(prefix: &str, items: Vec<(String, Tensor)>) -> Vec<(String, Tensor)> {

@@ -16,6 +16,11 @@ const SIDE: usize = 28;
 pub struct TempDir(PathBuf);
 
 impl TempDir {
+    /// The directory itself.
+    pub fn root(&self) -> &Path {
+        &self.0
+    }
+
     pub fn new(name: &str) -> TempDir {
         static COUNTER: AtomicUsize = AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -94,9 +99,20 @@ pub fn write_mnist(dir: &TempDir, name: &str) -> PathBuf {
 
 /// [`write_mnist`] with images of the given look.
 pub fn write_mnist_looking(dir: &TempDir, name: &str, look: Look) -> PathBuf {
+    write_mnist_sized(dir, name, look, TRAIN_IMAGES, TEST_IMAGES)
+}
+
+/// [`write_mnist`] with `train` training and `test` test images of the given look.
+pub fn write_mnist_sized(
+    dir: &TempDir,
+    name: &str,
+    look: Look,
+    train: usize,
+    test: usize,
+) -> PathBuf {
     let folder = dir.path(name);
     std::fs::create_dir_all(&folder).unwrap();
-    for (prefix, n, seed) in [("train", TRAIN_IMAGES, 1), ("t10k", TEST_IMAGES, 2)] {
+    for (prefix, n, seed) in [("train", train, 1), ("t10k", test, 2)] {
         let (pixels, labels) = synthetic_split(n, seed, look);
         let images = idx_bytes(0x08, &[n, SIDE, SIDE], &pixels);
         std::fs::write(folder.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
@@ -108,8 +124,14 @@ pub fn write_mnist_looking(dir: &TempDir, name: &str, look: Look) -> PathBuf {
 
 /// Runs `nabla` with `args` in `dir`, checking that no terminal escape codes are printed.
 pub fn nabla(dir: &TempDir, args: &[&str]) -> Output {
+    nabla_with_env(dir, args, &[])
+}
+
+/// [`nabla`] with the environment variables `vars` set.
+pub fn nabla_with_env(dir: &TempDir, args: &[&str], vars: &[(&str, &str)]) -> Output {
     let output = Command::new(env!("CARGO_BIN_EXE_nabla"))
         .args(args)
+        .envs(vars.iter().copied())
         .current_dir(&dir.0)
         .output()
         .unwrap();

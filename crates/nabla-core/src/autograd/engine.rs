@@ -291,6 +291,18 @@ fn root_gradients(
                         "output and its gradient differ",
                     ));
                 }
+                if g.dtype() != output.dtype() {
+                    return Err(Error::invalid(
+                        op,
+                        format!(
+                            "the output has dtype {} but its gradient has dtype {}; convert the \
+                             gradient with .to_dtype(DType::{})",
+                            output.dtype(),
+                            g.dtype(),
+                            output.dtype().as_str()
+                        ),
+                    ));
+                }
                 (*g).clone()
             }
             None => {
@@ -332,17 +344,29 @@ impl Tensor {
     }
 
     /// Panicking form of [`Tensor::try_backward`].
+    #[track_caller]
     pub fn backward(&self) {
-        self.try_backward().unwrap_or_else(|e| panic!("{e}"))
+        crate::ops::ok(self.try_backward())
     }
 
     /// Back-propagates `grad` (the gradient of some scalar with respect to this tensor).
+    #[track_caller]
     pub fn backward_with(&self, grad: &Tensor) {
-        self.try_backward_opts(Some(grad), BackwardOptions::default())
-            .unwrap_or_else(|e| panic!("{e}"))
+        crate::ops::ok(self.try_backward_opts(Some(grad), BackwardOptions::default()))
     }
 
-    /// Back-propagates with explicit options; `grad` defaults to one for a scalar.
+    /// Back-propagates with explicit options; `grad` defaults to one for a scalar. The
+    /// gradient must have the output's shape and dtype.
+    ///
+    /// ```
+    /// use nabla_core::{BackwardOptions, Tensor};
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+    /// let y = &x * 2.0;
+    /// let err = y
+    ///     .try_backward_opts(Some(&Tensor::ones(&[2], nabla_core::DType::F64)), BackwardOptions::default())
+    ///     .unwrap_err();
+    /// assert!(err.to_string().contains("dtype f64"));
+    /// ```
     pub fn try_backward_opts(&self, grad: Option<&Tensor>, options: BackwardOptions) -> Result<()> {
         let grads: Option<[&Tensor; 1]> = grad.map(|g| [g]);
         let roots = root_gradients("backward", &[self], grads.as_ref().map(|g| g.as_slice()))?;
@@ -361,8 +385,9 @@ impl Tensor {
 /// assert_eq!(g[0].item::<f64>(), 6.0);
 /// assert!(x.grad().is_none());
 /// ```
+#[track_caller]
 pub fn grad(outputs: &[&Tensor], inputs: &[&Tensor]) -> Vec<Tensor> {
-    try_grad(outputs, None, inputs, BackwardOptions::default()).unwrap_or_else(|e| panic!("{e}"))
+    crate::ops::ok(try_grad(outputs, None, inputs, BackwardOptions::default()))
 }
 
 /// Fallible, general form of [`grad`]: explicit output gradients and options (`create_graph`

@@ -162,6 +162,7 @@ impl Node {
     ) -> Arc<Node> {
         // Plain pushes: collecting into a `SmallVec` goes through its generic `extend`, which
         // costs several times more for the one or two inputs an op has.
+        crate::live::node_created();
         let mut next = Few::with_capacity(inputs.len());
         let mut metas = Few::with_capacity(inputs.len());
         for t in inputs {
@@ -187,6 +188,7 @@ impl Node {
     }
 
     pub(crate) fn accumulator(leaf: Tensor) -> Arc<Node> {
+        crate::live::node_created();
         let meta = InputMeta {
             shape: leaf.dims_vec(),
             dtype: leaf.dtype(),
@@ -379,6 +381,7 @@ impl<R: ?Sized + Backward> Node<R> {
 /// unlinks the chain iteratively instead, taking apart every node this was the last owner of.
 impl<R: ?Sized + Backward> Drop for Node<R> {
     fn drop(&mut self) {
+        crate::live::node_freed();
         let mut pending: Vec<Arc<Node>> = Vec::new();
         self.unlink(&mut pending);
         while let Some(mut edge) = pending.pop() {

@@ -38,9 +38,12 @@ pub(crate) fn matmul<T: Float>(
     }
     match bias {
         Some(row) => out.chunks_mut(n).for_each(|r| r.copy_from_slice(row)),
-        // With k = 0 the product is all zeros and no GEMM writes it.
         None if k == 0 => out.fill(T::default()),
         None => {}
+    }
+    // With k = 0 the product adds nothing: the output is the bias or zeros, and no GEMM runs.
+    if k == 0 {
+        return out;
     }
     // Where each product's operand starts; inline for the usual single product.
     let offsets = |t: &Tensor| -> SmallVec<[usize; 4]> {
@@ -71,6 +74,12 @@ pub(crate) fn matmul<T: Float>(
     let gb = b.0.storage.read();
     let sa = Storage::slice_of::<T>(&ga);
     let sb = Storage::slice_of::<T>(&gb);
+    // The GEMM reads through raw pointers: a layout reaching past its storage would be a
+    // memory error, so the invariant every view keeps is checked once more here.
+    assert!(
+        a.layout().fits_in(sa.len()) && b.layout().fits_in(sb.len()),
+        "matmul: an operand's layout reaches outside its storage"
+    );
     let operands = Operands {
         a: sa,
         b: sb,

@@ -54,7 +54,7 @@ pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Vec<T> {
     let shape = x.shape();
     let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
     let inner: usize = dims.last().map_or(1, |&d| shape[d + 1..].iter().product());
-    if !x.is_contiguous() || !adjacent || dims.is_empty() || inner == 1 {
+    if !x.is_contiguous() || !adjacent || dims.is_empty() || inner == 1 || x.numel() == 0 {
         return reduce(x, dims, |run: &[T]| T::from_f64(sum_run(run)));
     }
     let outer: usize = shape[..dims[0]].iter().product();

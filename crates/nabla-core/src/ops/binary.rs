@@ -161,6 +161,10 @@ impl Tensor {
             });
         }
         let shape = broadcast_shapes(name, self.shape(), other.shape())?;
+        // An output of a contiguous operand's shape is no larger than that operand's storage.
+        if shape.as_slice() != self.shape() || !self.is_contiguous() {
+            crate::limits::allocation(name, &shape, self.dtype())?;
+        }
         let out = dispatch_float!(name, self.dtype(), T => {
             Tensor::from_data(op.zip::<T>(self, other, &shape), &shape)
         });
@@ -213,8 +217,12 @@ binary_methods! {
     minimum, try_minimum => Binary::Minimum;
 }
 
+/// The four forms of a binary operator between tensors, and the forms with an `f64` on either
+/// side, written `|t, s| expr` and `|s, t| expr`. The scalar bodies are pasted in, not called
+/// through closures, so a panic reports the caller's line.
 macro_rules! operator {
-    ($trait:ident, $method:ident, $op:expr, $scalar:expr, $scalar_lhs:expr) => {
+    ($trait:ident, $method:ident, $op:expr,
+     |$t:ident, $s:ident| $scalar:expr, |$ls:ident, $lt:ident| $scalar_lhs:expr) => {
         impl std::ops::$trait<&Tensor> for &Tensor {
             type Output = Tensor;
             #[track_caller]
@@ -247,32 +255,32 @@ macro_rules! operator {
             type Output = Tensor;
             #[track_caller]
             fn $method(self, rhs: f64) -> Tensor {
-                let scalar: fn(&Tensor, f64) -> Tensor = $scalar;
-                scalar(self, rhs)
+                let ($t, $s) = (self, rhs);
+                $scalar
             }
         }
         impl std::ops::$trait<f64> for Tensor {
             type Output = Tensor;
             #[track_caller]
             fn $method(self, rhs: f64) -> Tensor {
-                let scalar: fn(&Tensor, f64) -> Tensor = $scalar;
-                scalar(&self, rhs)
+                let ($t, $s) = (&self, rhs);
+                $scalar
             }
         }
         impl std::ops::$trait<&Tensor> for f64 {
             type Output = Tensor;
             #[track_caller]
             fn $method(self, rhs: &Tensor) -> Tensor {
-                let scalar: fn(f64, &Tensor) -> Tensor = $scalar_lhs;
-                scalar(self, rhs)
+                let ($ls, $lt) = (self, rhs);
+                $scalar_lhs
             }
         }
         impl std::ops::$trait<Tensor> for f64 {
             type Output = Tensor;
             #[track_caller]
             fn $method(self, rhs: Tensor) -> Tensor {
-                let scalar: fn(f64, &Tensor) -> Tensor = $scalar_lhs;
-                scalar(self, &rhs)
+                let ($ls, $lt) = (self, &rhs);
+                $scalar_lhs
             }
         }
     };

@@ -75,21 +75,23 @@ impl Tensor {
             });
         }
         let shape = broadcast_shapes(cmp.name(), self.shape(), other.shape())?;
+        crate::limits::allocation(cmp.name(), &shape, self.dtype())?;
         Ok(dispatch_any!(self.dtype(), T => {
             Tensor::from_data(cmp.zip::<T>(self, other, &shape), &shape)
         }))
     }
 
-    fn compare_scalar(&self, value: f64, cmp: Compare) -> Tensor {
-        dispatch_any!(self.dtype(), T => {
+    fn try_compare_scalar(&self, value: f64, cmp: Compare) -> Result<Tensor> {
+        crate::limits::allocation(cmp.name(), self.shape(), self.dtype())?;
+        Ok(dispatch_any!(self.dtype(), T => {
             let v = T::from_f64(value);
             Tensor::from_data(cmp.map_scalar::<T>(self, v), self.shape())
-        })
+        }))
     }
 }
 
 macro_rules! compare_methods {
-    ($($name:ident, $try_name:ident, $scalar:ident => $cmp:expr, $doc:literal;)*) => {
+    ($($name:ident, $try_name:ident, $scalar:ident, $try_scalar:ident => $cmp:expr, $doc:literal;)*) => {
         impl Tensor {
             $(
                 #[doc = concat!("1 where `a ", $doc, " b` (broadcasting), else 0, in the operands' dtype.")]
@@ -104,8 +106,14 @@ macro_rules! compare_methods {
                 }
 
                 #[doc = concat!("1 where `x ", $doc, " value`, else 0.")]
+                pub fn $try_scalar(&self, value: f64) -> Result<Tensor> {
+                    self.try_compare_scalar(value, $cmp)
+                }
+
+                #[doc = concat!("1 where `x ", $doc, " value`, else 0; panics only when the result could not be held in memory.")]
+                #[track_caller]
                 pub fn $scalar(&self, value: f64) -> Tensor {
-                    self.compare_scalar(value, $cmp)
+                    ok(self.$try_scalar(value))
                 }
             )*
         }
@@ -113,10 +121,10 @@ macro_rules! compare_methods {
 }
 
 compare_methods! {
-    eq, try_eq, eq_scalar => Compare::Eq, "==";
-    ne, try_ne, ne_scalar => Compare::Ne, "!=";
-    lt, try_lt, lt_scalar => Compare::Lt, "<";
-    le, try_le, le_scalar => Compare::Le, "<=";
-    gt, try_gt, gt_scalar => Compare::Gt, ">";
-    ge, try_ge, ge_scalar => Compare::Ge, ">=";
+    eq, try_eq, eq_scalar, try_eq_scalar => Compare::Eq, "==";
+    ne, try_ne, ne_scalar, try_ne_scalar => Compare::Ne, "!=";
+    lt, try_lt, lt_scalar, try_lt_scalar => Compare::Lt, "<";
+    le, try_le, le_scalar, try_le_scalar => Compare::Le, "<=";
+    gt, try_gt, gt_scalar, try_gt_scalar => Compare::Gt, ">";
+    ge, try_ge, ge_scalar, try_ge_scalar => Compare::Ge, ">=";
 }

@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 use crate::kernels::elementwise::expand_to_vec;
 use crate::kernels::index::{concat, gather, scatter_add, select, split_at_dim};
 use crate::kernels::{dispatch_any, dispatch_float};
-use crate::shape::{Dims, broadcast_shapes, normalize_dim};
+use crate::shape::{Dims, broadcast_shapes, existing_dim};
 use crate::tensor::Tensor;
 
 struct CatBackward {
@@ -194,7 +194,7 @@ impl Tensor {
         let first = tensors
             .first()
             .ok_or_else(|| Error::invalid("cat", "needs at least one tensor"))?;
-        let d = normalize_dim("cat", dim, first.shape())?;
+        let d = existing_dim("cat", dim, first.shape())?;
         for t in &tensors[1..] {
             if t.dtype() != first.dtype() {
                 return Err(Error::DTypeMismatch {
@@ -221,7 +221,13 @@ impl Tensor {
         let sizes: Vec<usize> = tensors.iter().map(|t| t.shape()[d]).collect();
         let (outer, _, inner) = split_at_dim(first.shape(), d);
         let mut shape = first.dims_vec();
-        shape[d] = sizes.iter().sum();
+        shape[d] = sizes
+            .iter()
+            .try_fold(0usize, |total, &s| total.checked_add(s))
+            .ok_or_else(|| {
+                Error::invalid("cat", format!("the sizes {sizes:?} of dim {d} overflow"))
+            })?;
+        crate::limits::allocation("cat", &shape, first.dtype())?;
         let out = dispatch_any!(first.dtype(), T => {
             let parts: Vec<Vec<T>> = tensors.iter().map(|t| t.read(|s: &[T]| s.to_vec())).collect();
             Tensor::from_vec(concat(&parts, &sizes, outer, inner), &shape)
@@ -267,8 +273,9 @@ impl Tensor {
     /// assert_eq!(x.gather(1, &i).to_vec::<f64>(), vec![2.0, 3.0]);
     /// ```
     pub fn try_gather(&self, dim: isize, index: &Tensor) -> Result<Tensor> {
-        let d = normalize_dim("gather", dim, self.shape())?;
+        let d = existing_dim("gather", dim, self.shape())?;
         check_index_shape("gather", self.shape(), index.shape(), d)?;
+        crate::limits::allocation("gather", index.shape(), self.dtype())?;
         let idx = checked_indices("gather", index, self.shape()[d])?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("gather", self.dtype(), T => {
@@ -289,7 +296,7 @@ impl Tensor {
 
     /// A copy of `self` with `src[..., j, ...]` added at `index[..., j, ...]` along `dim`.
     pub fn try_scatter_add(&self, dim: isize, index: &Tensor, src: &Tensor) -> Result<Tensor> {
-        let d = normalize_dim("scatter_add", dim, self.shape())?;
+        let d = existing_dim("scatter_add", dim, self.shape())?;
         check_index_shape("scatter_add", self.shape(), index.shape(), d)?;
         if src.shape() != index.shape() {
             return Err(Error::shapes(
@@ -307,6 +314,7 @@ impl Tensor {
             });
         }
         let idx = checked_indices("scatter_add", index, self.shape()[d])?;
+        crate::limits::allocation("scatter_add", self.shape(), self.dtype())?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("scatter_add", self.dtype(), T => {
             let mut data: Vec<T> = self.read(|s: &[T]| s.to_vec());
@@ -341,19 +349,20 @@ impl Tensor {
     /// assert_eq!(picked.to_vec::<i64>(), vec![8, 8]);
     /// ```
     pub fn try_index_select(&self, dim: isize, indices: &Tensor) -> Result<Tensor> {
-        let d = normalize_dim("index_select", dim, self.shape())?;
+        let d = existing_dim("index_select", dim, self.shape())?;
         if indices.ndim() != 1 {
             return Err(Error::invalid(
                 "index_select",
                 format!("indices must be 1-d, not shape {:?}", indices.shape()),
             ));
         }
+        let mut shape = self.dims_vec();
+        shape[d] = indices.numel();
+        crate::limits::allocation("index_select", &shape, self.dtype())?;
         let picks: Vec<usize> = checked_indices("index_select", indices, self.shape()[d])?
             .into_iter()
             .map(|i| i as usize)
             .collect();
-        let mut shape = self.dims_vec();
-        shape[d] = picks.len();
         let parts = split_at_dim(self.shape(), d);
         let out = dispatch_any!(self.dtype(), T => {
             Tensor::from_data(self.read(|s: &[T]| select(s, parts, &picks)), &shape)
@@ -389,6 +398,7 @@ impl Tensor {
         }
         let shape = broadcast_shapes("where", a.shape(), b.shape())?;
         let shape = broadcast_shapes("where", self.shape(), &shape)?;
+        crate::limits::allocation("where", &shape, a.dtype())?;
         let cond: Vec<bool> = dispatch_any!(self.dtype(), C => {
             expand_to_vec::<C>(self, &shape).into_iter().map(|c| c.as_f64() != 0.0).collect()
         });
@@ -406,10 +416,15 @@ impl Tensor {
         ok(self.try_where_cond(a, b))
     }
 
-    /// `value` where `mask` is nonzero, else this tensor's values.
+    /// `value` where `mask` is nonzero, else this tensor's values (broadcasting together).
+    pub fn try_masked_fill(&self, mask: &Tensor, value: f64) -> Result<Tensor> {
+        mask.try_where_cond(&Tensor::try_full(&[], value, self.dtype())?, self)
+    }
+
+    /// Panicking form of [`Tensor::try_masked_fill`].
     #[track_caller]
     pub fn masked_fill(&self, mask: &Tensor, value: f64) -> Tensor {
-        mask.where_cond(&Tensor::full(&[], value, self.dtype()), self)
+        ok(self.try_masked_fill(mask, value))
     }
 
     /// One-hot rows for i64 class indices: shape `indices.shape + [classes]`.
@@ -423,6 +438,7 @@ impl Tensor {
         let idx = checked_indices("one_hot", self, classes)?;
         let mut shape = self.dims_vec();
         shape.push(classes);
+        crate::limits::allocation("one_hot", &shape, dtype)?;
         Ok(dispatch_any!(dtype, T => {
             let mut data = vec![T::from_f64(0.0); idx.len() * classes];
             for (row, &i) in idx.iter().enumerate() {

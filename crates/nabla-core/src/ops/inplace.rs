@@ -73,7 +73,7 @@ impl Tensor {
                 (Some(c), _) => Cow::Borrowed(c.as_slice()),
                 (None, Some(g)) if o.is_contiguous() => {
                     let l = o.layout();
-                    Cow::Borrowed(&Storage::slice_of::<T>(g)[l.offset..l.offset + l.numel()])
+                    Cow::Borrowed(&Storage::slice_of::<T>(g)[l.contiguous_span()])
                 }
                 _ => Cow::Owned(o.read(|s: &[T]| s.to_vec())),
             })
@@ -81,8 +81,7 @@ impl Tensor {
         let refs: Vec<&[T]> = slices.iter().map(|c| c.as_ref()).collect();
         let mut guard = self.0.storage.write();
         let l = self.layout();
-        let data =
-            &mut T::slice_mut(&mut guard).expect("dtype checked")[l.offset..l.offset + l.numel()];
+        let data = &mut T::slice_mut(&mut guard).expect("dtype checked")[l.contiguous_span()];
         f(data, &refs);
         Ok(())
     }
@@ -123,12 +122,15 @@ impl Tensor {
         }))
     }
 
-    /// Sets every element to `value`, in place.
+    /// Sets every element to `value`, in place; an error for a tensor that is not contiguous.
+    pub fn try_fill_(&self, value: f64) -> Result<()> {
+        crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value))))
+    }
+
+    /// Panicking form of [`Tensor::try_fill_`].
     #[track_caller]
     pub fn fill_(&self, value: f64) {
-        ok(
-            crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value)))),
-        )
+        ok(self.try_fill_(value))
     }
 }
 

@@ -100,6 +100,7 @@ impl Tensor {
         let (x, wt) = crate::no_grad(|| (rows(self), weight.t()));
         let mut shape = self.shape().to_vec();
         *shape.last_mut().expect("checked above") = out_features;
+        crate::limits::allocation("linear", &shape, self.dtype())?;
         let dims = (x.shape()[0], in_features, out_features);
         let out = dispatch_float!("linear", self.dtype(), T => {
             let y = match bias {

@@ -106,6 +106,7 @@ impl Tensor {
             .map_err(|_| Error::shapes("matmul", sa, sb, "batch dims cannot broadcast"))?;
         let mut out_shape: Dims = batch.clone();
         out_shape.extend_from_slice(&[m, n]);
+        crate::limits::allocation("matmul", &out_shape, self.dtype())?;
         let out = dispatch_float!("matmul", self.dtype(), T => {
             Tensor::from_data(matmul::<T>(self, other, &batch, (m, k, n), None), &out_shape)
         });

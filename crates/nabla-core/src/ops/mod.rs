@@ -144,8 +144,12 @@ fn scale<T: Float>(v: &mut [T], c: T) {
     fill_chunks(v, |_, chunk| chunk.iter_mut().for_each(|x| *x = *x * c));
 }
 
-/// Unwraps a result, panicking with the error's message at the caller's location.
+/// Unwraps a result, panicking with the error's message at the caller's location (a `match`,
+/// not `unwrap_or_else`: a panic inside a closure would report the closure's line).
 #[track_caller]
 pub(crate) fn ok<T>(result: Result<T>) -> T {
-    result.unwrap_or_else(|e| panic!("{e}"))
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{e}"),
+    }
 }

@@ -19,10 +19,14 @@ struct Reduction {
 
 impl Reduction {
     fn new(op: &'static str, x: &Tensor, dims: Option<&[isize]>, keepdim: bool) -> Result<Self> {
-        let dims = match dims {
+        let mut dims = match dims {
             Some(d) => normalize_dims(op, d, x.shape())?,
             None => (0..x.ndim()).collect(),
         };
+        // A 0-d tensor's dim 0 is a dim of size 1 only in name: there is nothing to reduce.
+        if x.ndim() == 0 {
+            dims.clear();
+        }
         let keep_shape: Dims = x
             .shape()
             .iter()
@@ -39,6 +43,7 @@ impl Reduction {
                 .map(|(_, &s)| s)
                 .collect()
         };
+        crate::limits::allocation(op, &out_shape, x.dtype())?;
         Ok(Reduction {
             dims,
             out_shape,
@@ -163,9 +168,14 @@ impl Tensor {
     /// use nabla_core::Tensor;
     /// assert_eq!(Tensor::arange(1.0f64, 5.0, 1.0).sum().item::<f64>(), 10.0);
     /// ```
+    pub fn try_sum(&self) -> Result<Tensor> {
+        self.try_sum_dims_opt(None, false)
+    }
+
+    /// Panicking form of [`Tensor::try_sum`].
     #[track_caller]
     pub fn sum(&self) -> Tensor {
-        ok(self.try_sum_dims_opt(None, false))
+        ok(self.try_sum())
     }
 
     /// Sum over `dims`; `keepdim` keeps them with size 1. Gradient: broadcast back.
@@ -176,9 +186,14 @@ impl Tensor {
     /// assert_eq!(t.sum_dims(&[1], false).to_vec::<f64>(), vec![3.0, 12.0]);
     /// assert_eq!(t.sum_dims(&[0], true).shape(), &[1, 3]);
     /// ```
+    pub fn try_sum_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        self.try_sum_dims_opt(Some(dims), keepdim)
+    }
+
+    /// Panicking form of [`Tensor::try_sum_dims`].
     #[track_caller]
     pub fn sum_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
-        ok(self.try_sum_dims_opt(Some(dims), keepdim))
+        ok(self.try_sum_dims(dims, keepdim))
     }
 
     /// Sums a broadcast tensor down to `shape` (the adjoint of `expand`).
@@ -213,10 +228,15 @@ impl Tensor {
     }
 
     /// Mean of all elements.
+    pub fn try_mean(&self) -> Result<Tensor> {
+        let n = self.numel() as f64;
+        self.try_sum()?.try_div_scalar(n)
+    }
+
+    /// Panicking form of [`Tensor::try_mean`].
     #[track_caller]
     pub fn mean(&self) -> Tensor {
-        let n = self.numel() as f64;
-        self.sum() / n
+        ok(self.try_mean())
     }
 
     /// Mean over `dims`.
@@ -226,11 +246,16 @@ impl Tensor {
     /// let t = Tensor::arange(0.0f64, 6.0, 1.0).reshape(&[2, 3]);
     /// assert_eq!(t.mean_dims(&[1], false).to_vec::<f64>(), vec![1.0, 4.0]);
     /// ```
+    pub fn try_mean_dims(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
+        let total = self.try_sum_dims(dims, keepdim)?;
+        let n = self.numel() / total.numel().max(1);
+        total.try_div_scalar(n as f64)
+    }
+
+    /// Panicking form of [`Tensor::try_mean_dims`].
     #[track_caller]
     pub fn mean_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
-        let total = self.sum_dims(dims, keepdim);
-        let n = self.numel() / total.numel().max(1);
-        total / n as f64
+        ok(self.try_mean_dims(dims, keepdim))
     }
 
     pub(crate) fn try_extremum(
@@ -265,10 +290,16 @@ impl Tensor {
         ))
     }
 
-    /// Largest element; the gradient goes to the maximal elements, shared evenly.
+    /// Largest element; the gradient goes to the maximal elements, shared evenly. An error for
+    /// an empty tensor.
+    pub fn try_max(&self) -> Result<Tensor> {
+        self.try_extremum(None, false, true)
+    }
+
+    /// Panicking form of [`Tensor::try_max`].
     #[track_caller]
     pub fn max(&self) -> Tensor {
-        ok(self.try_extremum(None, false, true))
+        ok(self.try_max())
     }
 
     /// Largest values over `dims` (PyTorch's `amax`).
@@ -288,10 +319,15 @@ impl Tensor {
         ok(self.try_max_dims(dims, keepdim))
     }
 
-    /// Smallest element.
+    /// Smallest element; an error for an empty tensor.
+    pub fn try_min(&self) -> Result<Tensor> {
+        self.try_extremum(None, false, false)
+    }
+
+    /// Panicking form of [`Tensor::try_min`].
     #[track_caller]
     pub fn min(&self) -> Tensor {
-        ok(self.try_extremum(None, false, false))
+        ok(self.try_min())
     }
 
     /// Smallest values over `dims` (PyTorch's `amin`).
@@ -303,6 +339,17 @@ impl Tensor {
     #[track_caller]
     pub fn min_dims(&self, dims: &[isize], keepdim: bool) -> Tensor {
         ok(self.try_min_dims(dims, keepdim))
+    }
+
+    /// Index of the largest value along `dim` (first on ties), as `i64`; an error for a dim
+    /// out of range or of size 0.
+    pub fn try_argmax(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        self.try_arg_extremum(dim, keepdim, true)
+    }
+
+    /// Index of the smallest value along `dim` (first on ties), as `i64`.
+    pub fn try_argmin(&self, dim: isize, keepdim: bool) -> Result<Tensor> {
+        self.try_arg_extremum(dim, keepdim, false)
     }
 
     fn try_arg_extremum(&self, dim: isize, keepdim: bool, max: bool) -> Result<Tensor> {
@@ -326,13 +373,13 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn argmax(&self, dim: isize, keepdim: bool) -> Tensor {
-        ok(self.try_arg_extremum(dim, keepdim, true))
+        ok(self.try_argmax(dim, keepdim))
     }
 
     /// Index of the smallest value along `dim` (first on ties), as `i64`.
     #[track_caller]
     pub fn argmin(&self, dim: isize, keepdim: bool) -> Tensor {
-        ok(self.try_arg_extremum(dim, keepdim, false))
+        ok(self.try_argmin(dim, keepdim))
     }
 
     /// Variance over `dims` with `correction` (1: unbiased, 0: population), as in PyTorch.
@@ -358,10 +405,15 @@ impl Tensor {
     }
 
     /// Unbiased variance of all elements.
+    pub fn try_var(&self) -> Result<Tensor> {
+        let all: Vec<isize> = (0..self.ndim() as isize).collect();
+        self.try_var_dims(&all, false, 1)
+    }
+
+    /// Panicking form of [`Tensor::try_var`].
     #[track_caller]
     pub fn var(&self) -> Tensor {
-        let all: Vec<isize> = (0..self.ndim() as isize).collect();
-        self.var_dims(&all, false, 1)
+        ok(self.try_var())
     }
 
     /// `log Σ exp(x)` over `dims`, computed stably by shifting by the (constant) maximum.

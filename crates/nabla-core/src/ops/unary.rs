@@ -216,6 +216,10 @@ impl Backward for UnaryBackward {
 
 impl Tensor {
     pub(crate) fn try_unary(&self, op: Unary) -> Result<Tensor> {
+        // A contiguous input's storage already holds as many elements as the output needs.
+        if !self.is_contiguous() {
+            crate::limits::allocation(op.name(), self.shape(), self.dtype())?;
+        }
         let out = dispatch_float!(op.name(), self.dtype(), T => {
             Tensor::from_data(op.map::<T>(self), self.shape())
         });
@@ -292,9 +296,14 @@ unary_methods! {
 
 impl Tensor {
     /// `x` where positive, `slope·x` elsewhere; derivative 1 or `slope`.
+    pub fn try_leaky_relu(&self, slope: f64) -> Result<Tensor> {
+        self.try_unary(Unary::LeakyRelu(slope))
+    }
+
+    /// Panicking form of [`Tensor::try_leaky_relu`].
     #[track_caller]
     pub fn leaky_relu(&self, slope: f64) -> Tensor {
-        ok(self.try_unary(Unary::LeakyRelu(slope)))
+        ok(self.try_leaky_relu(slope))
     }
 
     /// `xᵖ` for a constant exponent; derivative `p·xᵖ⁻¹`.
@@ -305,15 +314,20 @@ impl Tensor {
     /// x.powf(3.0).backward();
     /// assert_eq!(x.grad().unwrap().item::<f64>(), 12.0);
     /// ```
-    #[track_caller]
-    pub fn powf(&self, exponent: f64) -> Tensor {
+    pub fn try_powf(&self, exponent: f64) -> Result<Tensor> {
         // A square (losses, penalties) gets its own rule: x·x forward, 2x backward.
         let op = if exponent == 2.0 {
             Unary::Square
         } else {
             Unary::Powf(exponent)
         };
-        ok(self.try_unary(op))
+        self.try_unary(op)
+    }
+
+    /// Panicking form of [`Tensor::try_powf`].
+    #[track_caller]
+    pub fn powf(&self, exponent: f64) -> Tensor {
+        ok(self.try_powf(exponent))
     }
 
     /// Limits values to `[min, max]`; the gradient passes where `min ≤ x ≤ max`.
@@ -333,21 +347,36 @@ impl Tensor {
         self.try_unary(Unary::Clamp(min, max))
     }
 
-    /// `x + s` for a constant.
+    /// `x + s` for a constant; an error for an integer tensor.
+    pub fn try_add_scalar(&self, s: f64) -> Result<Tensor> {
+        self.try_unary(Unary::AddScalar(s))
+    }
+
+    /// Panicking form of [`Tensor::try_add_scalar`].
     #[track_caller]
     pub fn add_scalar(&self, s: f64) -> Tensor {
-        ok(self.try_unary(Unary::AddScalar(s)))
+        ok(self.try_add_scalar(s))
     }
 
-    /// `x · s` for a constant.
+    /// `x · s` for a constant; an error for an integer tensor.
+    pub fn try_mul_scalar(&self, s: f64) -> Result<Tensor> {
+        self.try_unary(Unary::MulScalar(s))
+    }
+
+    /// Panicking form of [`Tensor::try_mul_scalar`].
     #[track_caller]
     pub fn mul_scalar(&self, s: f64) -> Tensor {
-        ok(self.try_unary(Unary::MulScalar(s)))
+        ok(self.try_mul_scalar(s))
     }
 
-    /// `x / s` for a constant.
+    /// `x / s` for a constant; an error for an integer tensor.
+    pub fn try_div_scalar(&self, s: f64) -> Result<Tensor> {
+        self.try_unary(Unary::DivScalar(s))
+    }
+
+    /// Panicking form of [`Tensor::try_div_scalar`].
     #[track_caller]
     pub fn div_scalar(&self, s: f64) -> Tensor {
-        ok(self.try_unary(Unary::DivScalar(s)))
+        ok(self.try_div_scalar(s))
     }
 }

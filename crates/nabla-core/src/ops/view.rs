@@ -8,7 +8,7 @@ use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_any;
-use crate::shape::{Dims, Layout, contiguous_strides, normalize_dim};
+use crate::shape::{Dims, Layout, contiguous_strides, existing_dim, normalize_dim};
 use crate::tensor::Tensor;
 
 /// Backward of the views that only rearrange dims of the same elements: reshape the gradient.
@@ -150,7 +150,7 @@ impl Tensor {
     }
 
     fn reshape_named(&self, name: &'static str, shape: &[usize]) -> Result<Tensor> {
-        if shape.iter().product::<usize>() != self.numel() {
+        if crate::limits::numel("reshape", shape)? != self.numel() {
             return Err(Error::ElementCount {
                 op: "reshape",
                 len: self.numel(),
@@ -199,11 +199,12 @@ impl Tensor {
     /// assert_eq!(Tensor::zeros(&[4, 6], nabla_core::DType::F32).reshape_infer(&[-1, 3]).shape(), &[8, 3]);
     /// ```
     pub fn try_reshape_infer(&self, shape: &[isize]) -> Result<Tensor> {
-        let known: usize = shape
+        let given: Dims = shape
             .iter()
             .filter(|&&d| d >= 0)
             .map(|&d| d as usize)
-            .product();
+            .collect();
+        let known = crate::limits::numel("reshape", &given)?;
         let unknown = shape.iter().filter(|&&d| d < 0).count();
         if unknown > 1 || (unknown == 1 && (known == 0 || self.numel() % known != 0)) {
             return Err(Error::invalid(
@@ -281,6 +282,9 @@ impl Tensor {
     pub fn try_transpose(&self, dim0: isize, dim1: isize) -> Result<Tensor> {
         let a = normalize_dim("transpose", dim0, self.shape())?;
         let b = normalize_dim("transpose", dim1, self.shape())?;
+        if self.ndim() == 0 {
+            return self.try_permute(&[]);
+        }
         let mut dims: Dims = (0..self.ndim()).collect();
         dims.swap(a, b);
         self.try_permute(&dims)
@@ -292,10 +296,15 @@ impl Tensor {
         ok(self.try_transpose(dim0, dim1))
     }
 
-    /// Transpose of a matrix (swaps the last two dims).
+    /// Transpose of a matrix (swaps the last two dims); an error for fewer than 2 dims.
+    pub fn try_t(&self) -> Result<Tensor> {
+        self.try_transpose(-2, -1)
+    }
+
+    /// Panicking form of [`Tensor::try_t`].
     #[track_caller]
     pub fn t(&self) -> Tensor {
-        ok(self.try_transpose(-2, -1))
+        ok(self.try_t())
     }
 
     /// `len` entries of `dim` starting at `start`, as a view.
@@ -306,20 +315,32 @@ impl Tensor {
     /// assert_eq!(t.to_vec::<f64>(), vec![1.0, 2.0, 3.0]);
     /// ```
     pub fn try_narrow(&self, dim: isize, start: usize, len: usize) -> Result<Tensor> {
-        let d = normalize_dim("narrow", dim, self.shape())?;
+        let d = existing_dim("narrow", dim, self.shape())?;
         let size = self.shape()[d];
-        if start + len > size {
+        if start.checked_add(len).is_none_or(|end| end > size) {
             return Err(Error::invalid(
                 "narrow",
                 format!(
-                    "range {start}..{} exceeds size {size} of dim {d} in shape {:?}",
-                    start + len,
+                    "start {start} plus length {len} exceeds size {size} of dim {d} in shape {:?}",
                     self.shape()
                 ),
             ));
         }
         let mut layout = self.layout().clone();
-        layout.offset += start * layout.strides[d];
+        // Within bounds for a layout that addresses anything; an empty one may have dims whose
+        // strides span more than its storage, so its offset is computed without overflow too.
+        layout.offset = start
+            .checked_mul(layout.strides[d])
+            .and_then(|shift| shift.checked_add(layout.offset))
+            .ok_or_else(|| {
+                Error::invalid(
+                    "narrow",
+                    format!(
+                        "start {start} of dim {d} in shape {:?} lies beyond any storage",
+                        self.shape()
+                    ),
+                )
+            })?;
         layout.shape[d] = len;
         Ok(self.view_op(
             layout,
@@ -361,6 +382,7 @@ impl Tensor {
                 "cannot broadcast",
             ));
         }
+        crate::limits::numel("expand", shape)?;
         let layout = Layout {
             shape: shape.into(),
             strides: crate::shape::broadcast_strides(l, shape),
@@ -390,6 +412,9 @@ impl Tensor {
     /// Removes dim `dim`, which must have size 1.
     pub fn try_squeeze(&self, dim: isize) -> Result<Tensor> {
         let d = normalize_dim("squeeze", dim, self.shape())?;
+        if self.ndim() == 0 {
+            return self.reshape_named("SqueezeBackward", &[]);
+        }
         if self.shape()[d] != 1 {
             return Err(Error::invalid(
                 "squeeze",
@@ -459,7 +484,17 @@ impl Tensor {
         self.reshape_named("FlattenBackward", &out)
     }
 
-    /// This tensor if contiguous, else a row-major copy (in the graph either way).
+    /// This tensor if contiguous, else a row-major copy (in the graph either way); an error
+    /// when the copy could not be held in memory (a large `expand`).
+    pub fn try_contiguous(&self) -> Result<Tensor> {
+        if !self.is_contiguous() {
+            crate::limits::allocation("contiguous", self.shape(), self.dtype())?;
+        }
+        Ok(self.contiguous())
+    }
+
+    /// This tensor if contiguous, else a row-major copy (in the graph either way). Panics, with
+    /// the size named, only when the copy could not be held in memory.
     pub fn contiguous(&self) -> Tensor {
         if self.is_contiguous() {
             return self.clone();

@@ -6,6 +6,9 @@ use crate::{Error, Result};
 use nabla_core::{Generator, Tensor};
 use std::sync::Mutex;
 
+/// The name of the mask generator in [`Module::local_generators`].
+const GENERATOR: &str = "generator";
+
 /// Inverted dropout with its own seeded generator, so a run is reproducible.
 ///
 /// ```
@@ -84,5 +87,21 @@ impl Module for Dropout {
 
     fn set_training(&mut self, training: bool) {
         self.training = training;
+    }
+
+    fn local_generators(&self) -> Vec<(String, Generator)> {
+        let rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        vec![(GENERATOR.to_string(), rng.clone())]
+    }
+
+    fn set_local_generator(&self, name: &str, generator: Generator) -> Result<()> {
+        if name != GENERATOR {
+            return Err(Error::invalid(
+                "load_generators",
+                format!("{}: has no generator {name:?}", self.describe()),
+            ));
+        }
+        *self.rng.lock().unwrap_or_else(|p| p.into_inner()) = generator;
+        Ok(())
     }
 }

@@ -71,7 +71,7 @@ pub fn run(args: &CompareArgs) -> CliResult {
         let label = format!("[{}/{} {setting}={value}]", i + 1, configs.len());
         let mut console = Console::new(args.quiet, Some(label));
         let outcome = RunFolder::new_run(Some(&run_dir))
-            .and_then(|folder| train(config, &data, &folder, &options, false, &mut console));
+            .and_then(|folder| train(config, &data, &folder, &options, None, &mut console));
         if let Err(e) = &outcome {
             console.warning(&format!("failed: {e}"));
         }

@@ -1,12 +1,15 @@
 //! `nabla train`: trains a multi-layer perceptron on MNIST-format data with a progress bar, one
 //! summary line per epoch, and a run folder holding `config.json`, `metrics.jsonl`,
-//! `curves.svg`, `model.safetensors` and `optimizer.safetensors` (so `--resume` continues where
-//! it stopped); `--diagnose` adds per-layer diagnostics and `--detect-anomaly` stops at the
-//! first NaN or infinity. `nabla compare` runs the same trainer over several settings.
+//! `curves.svg`, `checkpoint.safetensors` (so `--resume` continues where it stopped, to the
+//! same weights) and `model.safetensors`; `--diagnose` adds per-layer diagnostics and
+//! `--detect-anomaly` stops at the first NaN or infinity. `nabla compare` runs the same trainer
+//! over several settings.
 
+mod abort_hook;
 mod charts;
 pub mod config;
 mod diagnose;
+mod divergence;
 mod progress;
 mod run_folder;
 mod trainer;
@@ -14,7 +17,7 @@ mod trainer;
 pub use charts::compare_svg;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
-pub use trainer::{Outcome, RunOptions, train};
+pub use trainer::{Changes, Outcome, RunOptions, train};
 
 use crate::CliResult;
 use clap::Args;
@@ -98,7 +101,7 @@ pub struct TrainArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue the run in this folder from its last completed epoch (up to `--epochs` if given
-    /// explicitly, else the saved count).
+    /// explicitly, else the saved count). Settings of the run may not change, except `--epochs`.
     #[arg(long, conflicts_with = "out")]
     resume: Option<PathBuf>,
     /// No progress bars.
@@ -157,30 +160,110 @@ impl SettingsArgs {
     }
 }
 
-/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`.
+/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`. An
+/// empty training or test set is an error.
 pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
     let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
     if let Some(n) = config.train_subset {
         data.train = data.train.take(n);
     }
+    for (set, images, len) in [
+        ("training", "train", data.train.len()),
+        ("test", "t10k", data.test.len()),
+    ] {
+        if len == 0 {
+            return Err(format!(
+                "{}: the {set} set is empty ({images}-images-idx3-ubyte holds no images); \
+                 training needs at least one image in each set",
+                config.data.display()
+            )
+            .into());
+        }
+    }
     Ok(data)
 }
 
-pub fn run(args: &TrainArgs, epochs_given: bool) -> CliResult {
-    let (folder, config) = match &args.resume {
+/// Settings `--resume` may change (besides those outside the configuration: `--quiet`,
+/// `--diagnose`, `--detect-anomaly`, `--threads`).
+const CHANGEABLE: [&str; 1] = ["epochs"];
+
+/// The settings of `args` given on the command line (`given` holds their names) that differ
+/// from the run's `config`: the changeable ones as changes to apply, the others as an error
+/// naming each.
+fn resume_changes(
+    args: &SettingsArgs,
+    given: &[String],
+    config: &TrainConfig,
+) -> CliResult<Changes> {
+    let saved = serde_json::to_value(config)?;
+    let asked = serde_json::to_value(args.config())?;
+    let mut changes = Changes::new();
+    let mut conflicts = Vec::new();
+    for name in given {
+        let (Some(old), Some(new)) = (saved.get(name), asked.get(name)) else {
+            continue;
+        };
+        if old == new {
+            continue;
+        }
+        if CHANGEABLE.contains(&name.as_str()) {
+            changes.insert(name.clone(), serde_json::json!([old, new]));
+        } else {
+            conflicts.push(format!(
+                "--{} {} (the run has {})",
+                name.replace('_', "-"),
+                flag_value(new),
+                flag_value(old)
+            ));
+        }
+    }
+    if conflicts.is_empty() {
+        Ok(changes)
+    } else {
+        Err(format!(
+            "{} conflict{} with the run's config.json; --resume continues a run as it was \
+             configured, changing only --epochs (start a new run with --out to change the rest)",
+            conflicts.join(", "),
+            if conflicts.len() == 1 { "s" } else { "" }
+        )
+        .into())
+    }
+}
+
+/// A configuration value as it is written on the command line (`64,32`, `sgd`, `0.5`).
+fn flag_value(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(flag_value).collect::<Vec<_>>().join(",")
+        }
+        serde_json::Value::Null => "none".to_string(),
+        serde_json::Value::Number(n) => n
+            .as_f64()
+            .filter(|_| n.is_f64())
+            .map_or_else(|| n.to_string(), |f| f.to_string()),
+        other => other.to_string(),
+    }
+}
+
+/// Runs `nabla train`; `given` names the settings given on the command line.
+pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
+    let (folder, config, changes) = match &args.resume {
         Some(dir) => {
             let folder = RunFolder::open(dir)?;
             let mut config = folder.read_config()?;
-            if epochs_given {
+            let changes = resume_changes(&args.settings, given, &config)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            if changes.contains_key("epochs") {
                 config.epochs = args.settings.epochs;
                 config.validate()?;
             }
-            (folder, config)
+            (folder, config, Some(changes))
         }
         None => {
             let config = args.settings.config();
             config.validate()?;
-            (RunFolder::new_run(args.out.as_deref())?, config)
+            (RunFolder::new_run(args.out.as_deref())?, config, None)
         }
     };
     let data = load_data(&config)?;
@@ -190,7 +273,7 @@ pub fn run(args: &TrainArgs, epochs_given: bool) -> CliResult {
         &data,
         &folder,
         &args.settings.options(),
-        args.resume.is_some(),
+        changes.as_ref(),
         &mut console,
     )?;
     Ok(())

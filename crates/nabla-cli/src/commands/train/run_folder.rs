@@ -1,10 +1,29 @@
-//! The run folder: `config.json`, `metrics.jsonl` (one JSON object per epoch), and the model
-//! and optimiser checkpoints, written atomically so a failure never destroys the previous one.
+//! The run folder and its one consistent state.
+//!
+//! `checkpoint.safetensors` is the state a resumed run starts from, in one file: the model's
+//! tensors (`model.` + PyTorch's names), the optimiser's (`optimizer.` + its names), the state of
+//! every random generator of the model (`generator.` + its name, Dropout's mask stream, four
+//! words of xoshiro256++ as `I64`), and in its metadata the completed epoch, the data order's
+//! seed and next epoch, the thread count that wrote it and the run's first loss. It is replaced
+//! in one atomic rename after every epoch, so a kill at any moment leaves the old state or the
+//! new one, complete.
+//!
+//! The other files follow from it. `metrics.jsonl` gets each epoch's line (synced) before the
+//! checkpoint that completes the epoch; a resumed run cuts it back to the checkpoint's epoch,
+//! dropping a line whose checkpoint never landed. `model.safetensors` (the model alone, loadable
+//! into the matching `torch.nn.Sequential`) is written after the checkpoint and rewritten from
+//! it on resume when a kill came in between. `config.json`, the charts and `resumes.jsonl` (each
+//! resume and the settings it changed) are replaced atomically. Temporary files a kill left
+//! behind are removed when the run starts again.
 
+use super::abort_hook::AbortHook;
 use super::config::TrainConfig;
 use crate::CliResult;
-use nabla_core::Tensor;
-use nabla_nn::checkpoint::{Metadata, load_safetensors, save_safetensors};
+use nabla_core::{DType, Generator, Tensor};
+use nabla_nn::checkpoint::{
+    Metadata, WriteStage, encode, load_safetensors, remove_temporaries, sync_dir, write_atomically,
+    write_atomically_observed,
+};
 use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
 use serde::{Deserialize, Serialize};
@@ -24,18 +43,38 @@ pub struct EpochMetrics {
     pub samples_per_second: f64,
 }
 
+/// What a checkpoint holds besides the tensors.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Progress {
+    /// Epochs completed (0: none, the run starts from its initial weights).
+    pub epoch: usize,
+    /// The loss of the run's first step, against which a blow-up is measured.
+    pub first_loss: Option<f64>,
+}
+
 pub struct RunFolder {
     dir: PathBuf,
 }
 
 const CONFIG: &str = "config.json";
 const METRICS: &str = "metrics.jsonl";
+const CHECKPOINT: &str = "checkpoint.safetensors";
 const MODEL: &str = "model.safetensors";
-const OPTIMIZER: &str = "optimizer.safetensors";
+const RESUMES: &str = "resumes.jsonl";
+/// The optimiser file of runs written before the single checkpoint.
+const OLD_OPTIMIZER: &str = "optimizer.safetensors";
+
+/// Files only a run writes: a folder holding one of them holds a run.
+const RUN_FILES: [&str; 6] = [CONFIG, CHECKPOINT, MODEL, OLD_OPTIMIZER, METRICS, RESUMES];
+
+const MODEL_PREFIX: &str = "model.";
+const OPTIMIZER_PREFIX: &str = "optimizer.";
+const GENERATOR_PREFIX: &str = "generator.";
 
 impl RunFolder {
     /// The folder of a new run: `dir`, or the first free `runs/train-N`. Nothing is created
-    /// until the configuration is written, so a run that fails to start leaves no folder.
+    /// until the configuration is written, so a run that fails to start leaves no folder. A
+    /// folder holding any file of a run (a configuration, a checkpoint, metrics) is refused.
     pub fn new_run(dir: Option<&Path>) -> CliResult<RunFolder> {
         let dir = match dir {
             Some(d) => d.to_path_buf(),
@@ -47,6 +86,14 @@ impl RunFolder {
         if dir.join(CONFIG).exists() {
             return Err(format!(
                 "{}: already holds a run; continue it with --resume or choose another --out",
+                dir.display()
+            )
+            .into());
+        }
+        if let Some(file) = RUN_FILES.iter().find(|f| dir.join(f).exists()) {
+            return Err(format!(
+                "{}: holds {file} of an earlier run but no {CONFIG}; choose another --out or \
+                 remove it",
                 dir.display()
             )
             .into());
@@ -68,18 +115,27 @@ impl RunFolder {
         &self.dir
     }
 
-    /// Writes `contents` to the file `name` of the folder (charts and reports).
-    pub fn write(&self, name: &str, contents: &str) -> CliResult {
-        let path = self.dir.join(name);
-        std::fs::write(&path, contents).map_err(|e| format!("{}: {e}", path.display()))?;
+    /// Removes the temporary files a killed write left in the folder, if it exists.
+    pub fn remove_temporaries(&self) -> CliResult {
+        if self.dir.is_dir() {
+            remove_temporaries(&self.dir)?;
+        }
         Ok(())
     }
 
-    /// Writes `config.json`, creating the folder if needed.
+    /// Writes `contents` to the file `name` of the folder (charts and reports), atomically.
+    pub fn write(&self, name: &str, contents: &str) -> CliResult {
+        write_atomically(self.dir.join(name), contents.as_bytes())?;
+        Ok(())
+    }
+
+    /// Writes `config.json` atomically, creating the folder if needed.
     pub fn write_config(&self, config: &TrainConfig) -> CliResult {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("{}: cannot create the run folder: {e}", self.dir.display()))?;
-        self.write(CONFIG, &(serde_json::to_string_pretty(config)? + "\n"))
+        let text = serde_json::to_string_pretty(config)? + "\n";
+        write_atomically(self.dir.join(CONFIG), text.as_bytes())?;
+        Ok(())
     }
 
     pub fn read_config(&self) -> CliResult<TrainConfig> {
@@ -94,81 +150,279 @@ impl RunFolder {
         Ok(config)
     }
 
-    /// Epoch records written so far.
-    pub fn read_metrics(&self) -> CliResult<Vec<EpochMetrics>> {
+    /// The epoch records of the first `epochs` epochs, the ones the checkpoint holds; lines of
+    /// later epochs (written before a checkpoint that never landed) and a line cut short by a
+    /// kill are dropped from the file.
+    pub fn metrics_up_to(&self, epochs: usize) -> CliResult<Vec<EpochMetrics>> {
         let path = self.dir.join(METRICS);
-        let Ok(text) = std::fs::read_to_string(&path) else {
-            return Ok(Vec::new());
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(format!("{}: {e}", path.display()).into()),
         };
-        text.lines()
-            .enumerate()
-            .map(|(i, line)| {
-                serde_json::from_str(line)
-                    .map_err(|e| format!("{} line {}: {e}", path.display(), i + 1).into())
-            })
-            .collect()
+        // A line without its newline is one a kill cut short.
+        let complete = &text[..text.rfind('\n').map_or(0, |i| i + 1)];
+        let mut kept = Vec::new();
+        let mut kept_bytes = 0;
+        for (i, line) in complete.lines().enumerate() {
+            let metrics: EpochMetrics = serde_json::from_str(line)
+                .map_err(|e| format!("{} line {}: {e}", path.display(), i + 1))?;
+            if metrics.epoch > epochs {
+                break;
+            }
+            if metrics.epoch != kept.len() + 1 {
+                return Err(format!(
+                    "{} line {}: the record of epoch {} where epoch {} was expected",
+                    path.display(),
+                    i + 1,
+                    metrics.epoch,
+                    kept.len() + 1
+                )
+                .into());
+            }
+            kept.push(metrics);
+            kept_bytes += line.len() + 1;
+        }
+        if kept.len() != epochs {
+            return Err(format!(
+                "{}: holds the records of {} epochs, but {CHECKPOINT} was saved after epoch \
+                 {epochs}",
+                path.display(),
+                kept.len()
+            )
+            .into());
+        }
+        if kept_bytes != text.len() {
+            write_atomically(&path, &text.as_bytes()[..kept_bytes])?;
+        }
+        Ok(kept)
     }
 
-    /// Appends one epoch's record.
+    /// Appends one epoch's record and syncs it to disk, so it is there before the checkpoint
+    /// that completes the epoch.
     pub fn append_metrics(&self, metrics: &EpochMetrics) -> CliResult {
         let path = self.dir.join(METRICS);
+        let existed = path.exists();
+        let io = |e: std::io::Error| format!("{}: {e}", path.display());
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
-        writeln!(file, "{}", serde_json::to_string(metrics)?)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(io)?;
+        writeln!(file, "{}", serde_json::to_string(metrics)?).map_err(io)?;
+        file.sync_data().map_err(io)?;
+        if !existed {
+            sync_dir(&self.dir).map_err(io)?;
+        }
         Ok(())
     }
 
-    /// Saves the model and the optimiser state after `epoch` (1-based) completed.
+    /// Records a resume in `resumes.jsonl`: the epoch it starts after, the settings it
+    /// changed (`{"epochs": [old, new]}`) and its thread count.
+    pub fn record_resume(
+        &self,
+        after_epoch: usize,
+        changes: &serde_json::Map<String, serde_json::Value>,
+    ) -> CliResult {
+        let record = serde_json::json!({
+            "after_epoch": after_epoch,
+            "changed": changes,
+            "threads": nabla_core::num_threads(),
+        });
+        let path = self.dir.join(RESUMES);
+        let mut text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+            Err(e) => return Err(format!("{}: {e}", path.display()).into()),
+        };
+        text.push_str(&format!("{record}\n"));
+        write_atomically(&path, text.as_bytes())?;
+        Ok(())
+    }
+
+    /// Saves the state after `progress.epoch` completed epochs: `checkpoint.safetensors` in one
+    /// atomic replacement, then `model.safetensors` from it. `seed` fixes the data order.
     pub fn save_checkpoint(
         &self,
-        model: &[(String, Tensor)],
-        optimizer: &[(String, Tensor)],
-        epoch: usize,
+        net: &dyn Module,
+        optimizer: &dyn Optimizer,
+        progress: &Progress,
+        seed: u64,
+        hook: &AbortHook,
     ) -> CliResult {
+        let mut tensors = prefixed(MODEL_PREFIX, net.state_dict());
+        tensors.extend(prefixed(OPTIMIZER_PREFIX, optimizer.state_dict()));
+        for (name, generator) in net.named_generators() {
+            let words = generator.state().map(|w| w as i64).to_vec();
+            tensors.push((
+                format!("{GENERATOR_PREFIX}{name}"),
+                Tensor::from_vec(words, &[4]),
+            ));
+        }
+        let mut meta = Metadata::from([
+            ("epoch".to_string(), progress.epoch.to_string()),
+            ("format".to_string(), "pt".to_string()),
+            ("data_seed".to_string(), seed.to_string()),
+            ("data_epoch".to_string(), progress.epoch.to_string()),
+            ("threads".to_string(), nabla_core::num_threads().to_string()),
+        ]);
+        if let Some(loss) = progress.first_loss {
+            meta.insert("first_loss".to_string(), format!("{loss:?}"));
+        }
+        let epoch = progress.epoch;
+        write_atomically_observed(
+            self.dir.join(CHECKPOINT),
+            &encode(&tensors, &meta),
+            |stage| hook.at(&stage_point("checkpoint", stage), epoch),
+        )?;
+        self.export_model(net, epoch, hook)
+    }
+
+    /// Writes `model.safetensors` (the model alone, PyTorch's names) unless it already holds
+    /// exactly these bytes.
+    fn export_model(&self, net: &dyn Module, epoch: usize, hook: &AbortHook) -> CliResult {
         let meta = Metadata::from([
             ("epoch".to_string(), epoch.to_string()),
             ("format".to_string(), "pt".to_string()),
         ]);
-        save_safetensors(self.dir.join(MODEL), model, &meta)?;
-        save_safetensors(self.dir.join(OPTIMIZER), optimizer, &meta)?;
+        let bytes = encode(&net.state_dict(), &meta);
+        let path = self.dir.join(MODEL);
+        if std::fs::read(&path).is_ok_and(|old| old == bytes) {
+            return Ok(());
+        }
+        write_atomically_observed(&path, &bytes, |stage| {
+            hook.at(&stage_point("model", stage), epoch)
+        })?;
         Ok(())
     }
 
-    /// Restores the last checkpoint into `net` and `optimizer` and returns the epoch it was saved
-    /// after: 0 when the run stopped before its first epoch completed. The model and optimiser
-    /// files must come from the same epoch.
-    pub fn restore(&self, net: &dyn Module, optimizer: &mut dyn Optimizer) -> CliResult<usize> {
-        let (model_path, optimizer_path) = (self.dir.join(MODEL), self.dir.join(OPTIMIZER));
-        if !model_path.exists() && !optimizer_path.exists() {
-            return Ok(0);
+    /// Restores the checkpoint into `net` and `optimizer` (and the model's generators) and
+    /// returns its progress: epoch 0 when the run stopped before its first epoch completed.
+    /// A checkpoint whose data order is not `seed`'s, or holding a NaN or infinity, is refused.
+    /// `model.safetensors` is rewritten from the checkpoint if a kill left it behind.
+    pub fn restore(
+        &self,
+        net: &dyn Module,
+        optimizer: &mut dyn Optimizer,
+        seed: u64,
+    ) -> CliResult<Progress> {
+        let path = self.dir.join(CHECKPOINT);
+        if !path.exists() {
+            if let Some(file) = [MODEL, OLD_OPTIMIZER]
+                .iter()
+                .find(|f| self.dir.join(f).exists())
+            {
+                return Err(format!(
+                    "{}: holds {file} but no {CHECKPOINT}, the file a run resumes from (written \
+                     by nabla since runs became resumable after a kill); start a new run",
+                    self.dir.display()
+                )
+                .into());
+            }
+            return Ok(Progress::default());
         }
-        let (model, model_meta) = load_safetensors(&model_path)?;
-        let (state, optimizer_meta) = load_safetensors(&optimizer_path)?;
-        let epoch_of = |meta: &Metadata, path: &Path| -> CliResult<usize> {
-            meta.get("epoch")
-                .and_then(|e| e.parse().ok())
-                .ok_or_else(|| {
-                    format!("{}: no epoch in the checkpoint metadata", path.display()).into()
-                })
+        let (tensors, meta) = load_safetensors(&path)?;
+        let fail = |message: String| -> Box<dyn std::error::Error + Send + Sync> {
+            format!("{}: {message}", path.display()).into()
         };
-        let epoch = epoch_of(&model_meta, &model_path)?;
-        let optimizer_epoch = epoch_of(&optimizer_meta, &optimizer_path)?;
-        if epoch != optimizer_epoch {
-            return Err(format!(
-                "{}: saved after epoch {epoch}, but {OPTIMIZER} after epoch {optimizer_epoch}",
-                model_path.display()
-            )
-            .into());
+        for (name, t) in &tensors {
+            if let Some(index) = first_non_finite(t) {
+                return Err(fail(format!(
+                    "tensor {name:?} holds {} at element {index}; the checkpoint cannot be \
+                     resumed",
+                    t.to_f64_vec()[index]
+                )));
+            }
         }
-        net.load_state_dict(&model)
-            .map_err(|e| format!("{}: {e}", model_path.display()))?;
+        let number = |key: &str| -> CliResult<u64> {
+            meta.get(key)
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| fail(format!("no {key} in the checkpoint metadata")))
+        };
+        let epoch = number("epoch")? as usize;
+        let (data_seed, data_epoch) = (number("data_seed")?, number("data_epoch")? as usize);
+        if data_seed != seed || data_epoch != epoch {
+            return Err(fail(format!(
+                "its data order (seed {data_seed}, epoch {data_epoch}) is not the run's (seed \
+                 {seed}, epoch {epoch})"
+            )));
+        }
+        let first_loss = match meta.get("first_loss") {
+            Some(v) => Some(
+                v.parse::<f64>()
+                    .map_err(|_| fail(format!("first_loss {v:?} is not a number")))?,
+            ),
+            None => None,
+        };
+        let group = |prefix: &str| -> Vec<(String, Tensor)> {
+            tensors
+                .iter()
+                .filter_map(|(n, t)| n.strip_prefix(prefix).map(|n| (n.to_string(), t.clone())))
+                .collect()
+        };
+        let unknown: Vec<&str> = tensors
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .filter(|n| {
+                ![MODEL_PREFIX, OPTIMIZER_PREFIX, GENERATOR_PREFIX]
+                    .iter()
+                    .any(|p| n.starts_with(p))
+            })
+            .collect();
+        if !unknown.is_empty() {
+            return Err(fail(format!("unexpected tensors {unknown:?}")));
+        }
+        let generators = group(GENERATOR_PREFIX)
+            .into_iter()
+            .map(|(name, t)| {
+                let words: Vec<i64> = if t.dtype() == DType::I64 && t.shape() == [4] {
+                    t.to_vec::<i64>()
+                } else {
+                    return Err(fail(format!(
+                        "generator {name:?} is not four I64 words (dtype {}, shape {:?})",
+                        t.dtype(),
+                        t.shape()
+                    )));
+                };
+                let state = std::array::from_fn(|i| words[i] as u64);
+                let generator = Generator::from_state(state)
+                    .map_err(|e| fail(format!("generator {name:?}: {e}")))?;
+                Ok((name, generator))
+            })
+            .collect::<CliResult<Vec<_>>>()?;
+        net.load_state_dict(&group(MODEL_PREFIX))
+            .map_err(|e| fail(e.to_string()))?;
+        net.load_generators(&generators)
+            .map_err(|e| fail(e.to_string()))?;
         optimizer
-            .load_state_dict(&state)
-            .map_err(|e| format!("{}: {e}", optimizer_path.display()))?;
-        Ok(epoch)
+            .load_state_dict(&group(OPTIMIZER_PREFIX))
+            .map_err(|e| fail(e.to_string()))?;
+        self.export_model(net, epoch, &AbortHook::none())?;
+        Ok(Progress { epoch, first_loss })
     }
+}
+
+/// The test hook's name for a moment of writing `file` (`checkpoint-written`, `model-partial`).
+fn stage_point(file: &str, stage: WriteStage) -> String {
+    let stage = match stage {
+        WriteStage::PartlyWritten => "partial",
+        WriteStage::Written => "written",
+        WriteStage::Renamed => "renamed",
+    };
+    format!("{file}-{stage}")
+}
+
+/// The index of the first NaN or infinity of a float tensor.
+fn first_non_finite(t: &Tensor) -> Option<usize> {
+    if !t.dtype().is_float() {
+        return None;
+    }
+    t.to_f64_vec().iter().position(|v| !v.is_finite())
+}
+
+fn prefixed(prefix: &str, tensors: Vec<(String, Tensor)>) -> Vec<(String, Tensor)> {
+    tensors
+        .into_iter()
+        .map(|(name, t)| (format!("{prefix}{name}"), t))
+        .collect()
 }

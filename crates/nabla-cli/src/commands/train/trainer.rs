@@ -1,13 +1,17 @@
 //! The training loop: forward, fused softmax cross-entropy, backward, optional weight decay and
-//! clipping, optimiser step; then evaluation on the test set, a checkpoint, a metrics line and
-//! the curves. Runs in-process for `nabla train` and for each run of `nabla compare`, and hands
+//! clipping, optimiser step; then evaluation on the test set, a metrics line, a checkpoint and
+//! the curves. A loss that becomes NaN or infinite stops the run naming the layer where the
+//! first non-finite value appears; a loss that blows up far above its first value gets a
+//! warning naming the layer that exploded. Runs in-process for `nabla train` and for each run of `nabla compare`, and hands
 //! back the metrics history (and the diagnostics with `--diagnose`).
 
+use super::abort_hook::AbortHook;
 use super::charts::curves_svg;
 use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
+use super::divergence::{BLOW_UP_FACTOR, first_exploded, first_non_finite, usual_causes};
 use super::progress::Console;
-use super::run_folder::{EpochMetrics, RunFolder};
+use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
 use nabla_core::{DType, Generator, Tensor, detect_anomaly, no_grad};
 use nabla_inspect::diagnostics::Diagnostics;
@@ -62,29 +66,34 @@ fn evaluate(net: &Sequential, data: &Dataset) -> CliResult<(f64, f64)> {
     Ok((loss / n, hits as f64 / n))
 }
 
-/// Trains `config` on `data` into `folder` (resuming from its checkpoint when `resume`),
-/// reporting on `console`.
+/// What `--resume` changed in a run's configuration: `{"epochs": [old, new]}`.
+pub type Changes = serde_json::Map<String, serde_json::Value>;
+
+/// Trains `config` on `data` into `folder` (resuming from its checkpoint when `resume` gives
+/// the settings the resume changed), reporting on `console`.
 pub fn train(
     config: &TrainConfig,
     data: &Mnist,
     folder: &RunFolder,
     options: &RunOptions,
-    resume: bool,
+    resume: Option<&Changes>,
     console: &mut Console,
 ) -> CliResult<Outcome> {
+    let hook = AbortHook::from_env()?;
+    folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
     let mut net = config.model().build(DType::F32, &mut rng)?;
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     let schedule = config.schedule()?;
-    let first_epoch = if resume {
-        folder.restore(&net, optimizer.as_mut())?
-    } else {
-        0
+    let mut progress = match resume {
+        Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed)?,
+        None => Progress::default(),
     };
-    // The epochs recorded so far; this loop is the only writer of the metrics file, so it keeps
-    // the history in step instead of reading the file back every epoch.
-    let mut history = folder.read_metrics()?;
+    let first_epoch = progress.epoch;
+    // The epochs the checkpoint holds; this loop is the only writer of the metrics file, so it
+    // keeps the history in step instead of reading the file back every epoch.
+    let mut history = folder.metrics_up_to(first_epoch)?;
     if first_epoch >= config.epochs {
         console.note(&format!(
             "{}: already trained for {first_epoch} epochs; pass --epochs to train longer",
@@ -96,6 +105,9 @@ pub fn train(
         });
     }
     folder.write_config(config)?;
+    if let Some(changes) = resume {
+        folder.record_resume(first_epoch, changes)?;
+    }
     let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
     console.begin(
         &net.describe(),
@@ -108,6 +120,7 @@ pub fn train(
     if let Some(d) = &mut diagnosis {
         d.probe(first_epoch, &mut net, folder)?;
     }
+    let mut warned = false;
     for epoch in first_epoch..config.epochs {
         let lr = schedule.lr(epoch);
         optimizer.set_learning_rate(lr);
@@ -116,6 +129,9 @@ pub fn train(
         let start = Instant::now();
         let (mut loss_sum, mut hits, mut seen) = (0.0, 0, 0);
         for (step, batch) in loader.epoch(epoch as u64).enumerate() {
+            if step == loader.num_batches() / 2 {
+                hook.at("mid-epoch", epoch + 1);
+            }
             optimizer.zero_grad();
             let forward_backward = || -> CliResult<(Tensor, Tensor)> {
                 let logits = net.try_forward(&batch.features)?;
@@ -131,13 +147,26 @@ pub fn train(
                 forward_backward()?
             };
             let loss_value = loss.item::<f32>() as f64;
+            let place = format!("epoch {}, step {}", epoch + 1, step + 1);
             if !loss_value.is_finite() {
+                let origin = first_non_finite(&mut net, &batch.features)
+                    .map_or_else(String::new, |o| format!(", first in {o}"));
                 return Err(format!(
-                    "the loss became {loss_value} at epoch {}, step {}: lower the learning rate (now {lr:.2e}) or clip gradients with --clip-norm",
-                    epoch + 1,
-                    step + 1
+                    "the loss became {loss_value} at {place}{origin}: {}",
+                    usual_causes(lr)
                 )
                 .into());
+            }
+            let first_loss = *progress.first_loss.get_or_insert(loss_value);
+            if !warned && loss_value > BLOW_UP_FACTOR * first_loss {
+                warned = true;
+                let origin = first_exploded(&mut net, &batch.features)
+                    .map_or_else(String::new, |o| format!(", first in {o}"));
+                console.warning(&format!(
+                    "the loss blew up to {loss_value:.3e} at {place}, over {BLOW_UP_FACTOR} \
+                     times its first value {first_loss:.4}{origin}: {}",
+                    usual_causes(lr)
+                ));
             }
             if let Some(d) = &mut diagnosis {
                 d.step(epoch + 1, step + 1, &net);
@@ -170,9 +199,13 @@ pub fn train(
         net.set_training(false);
         let (test_loss, test_acc) = evaluate(&net, &data.test)?;
         if !test_loss.is_finite() {
+            let probe = data.test.take(EVAL_BATCH).features;
+            let origin = first_non_finite(&mut net, &probe)
+                .map_or_else(String::new, |o| format!(", first in {o}"));
             return Err(format!(
-                "the test loss became {test_loss} after epoch {}: lower the learning rate (now {lr:.2e}) or clip gradients with --clip-norm",
-                epoch + 1
+                "the test loss became {test_loss} after epoch {}{origin}: {}",
+                epoch + 1,
+                usual_causes(lr)
             )
             .into());
         }
@@ -187,8 +220,10 @@ pub fn train(
             samples_per_second: seen as f64 / train_seconds,
         };
         console.epoch_finished(&metrics, config.epochs);
-        folder.save_checkpoint(&net.state_dict(), &optimizer.state_dict(), epoch + 1)?;
         folder.append_metrics(&metrics)?;
+        hook.at("metrics", epoch + 1);
+        progress.epoch = epoch + 1;
+        folder.save_checkpoint(&net, optimizer.as_ref(), &progress, config.seed, &hook)?;
         history.push(metrics);
         let title = format!("{} after {} epochs", folder.path().display(), epoch + 1);
         folder.write("curves.svg", &curves_svg(&title, &history)?)?;
@@ -196,6 +231,7 @@ pub fn train(
             d.finish_epoch(epoch + 1, console, folder)?;
             d.probe(epoch + 1, &mut net, folder)?;
         }
+        hook.at("epoch-end", epoch + 1);
     }
     if let Some(last) = history.last() {
         let total: f64 = history.iter().map(|m| m.seconds).sum();

@@ -1,0 +1,89 @@
+//! Training that diverges: where a NaN or infinity first appears in the network, where a loss
+//! that blew up (finite, but far above its first value) comes from, and what usually causes it.
+
+use nabla_core::{Tensor, no_grad};
+use nabla_nn::module::{Module, Sequential};
+
+/// A step whose loss exceeds this multiple of the run's first loss gets a warning.
+pub const BLOW_UP_FACTOR: f64 = 100.0;
+
+/// Outputs or gradients whose largest magnitude exceeds this have exploded, once the loss has
+/// blown up (the activations, logits and gradients of a healthy network on normalised inputs
+/// stay within a few tens; a cross-entropy loss of L needs logits L apart).
+const EXPLODED: f64 = 100.0;
+
+/// The usual causes, with the flags that address them.
+pub fn usual_causes(lr: f64) -> String {
+    format!(
+        "lower the learning rate (now {lr:.2e}), use a smaller initialisation (--init) or \
+         normalise (--batch-norm), or clip gradients with --clip-norm"
+    )
+}
+
+/// The first layer where a NaN or infinity appears: its weights, else its output on `features`
+/// (evaluation mode, so nothing the run depends on is drawn or updated), else its gradient.
+pub fn first_non_finite(net: &mut Sequential, features: &Tensor) -> Option<String> {
+    let bad = |t: &Tensor| t.to_f64_vec().iter().any(|v| !v.is_finite());
+    let params = net.named_parameters();
+    if let Some((name, _)) = params.iter().find(|(_, p)| bad(p)) {
+        return Some(format!("the weights of {} ({name})", layer_of(net, name)));
+    }
+    if let Some(i) = layer_outputs(net, features).iter().position(bad) {
+        return Some(format!("the output of {}", layer(net, i)));
+    }
+    let (name, _) = params
+        .iter()
+        .find(|(_, p)| p.grad().is_some_and(|g| bad(&g)))?;
+    Some(format!("the gradient of {} ({name})", layer_of(net, name)))
+}
+
+/// The first layer whose output on `features` (evaluation mode) or whose gradient has a value
+/// above [`EXPLODED`] in magnitude, with that value.
+pub fn first_exploded(net: &mut Sequential, features: &Tensor) -> Option<String> {
+    let largest = |t: &Tensor| t.to_f64_vec().iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let outputs = layer_outputs(net, features);
+    if let Some((i, size)) = outputs
+        .iter()
+        .map(largest)
+        .enumerate()
+        .find(|&(_, m)| m > EXPLODED)
+    {
+        return Some(format!(
+            "the output of {} (up to {size:.2e})",
+            layer(net, i)
+        ));
+    }
+    net.named_parameters().iter().find_map(|(name, p)| {
+        let size = largest(&p.grad()?);
+        (size > EXPLODED).then(|| {
+            format!(
+                "the gradient of {} ({name}, up to {size:.2e})",
+                layer_of(net, name)
+            )
+        })
+    })
+}
+
+/// Every layer's output on `features` in evaluation mode, outside the graph; the network is
+/// back in training mode afterwards.
+fn layer_outputs(net: &mut Sequential, features: &Tensor) -> Vec<Tensor> {
+    net.set_training(false);
+    let outputs = no_grad(|| net.forward_trace(features)).unwrap_or_default();
+    net.set_training(true);
+    outputs
+}
+
+/// `layer 2 (Linear(16 -> 10))`.
+fn layer(net: &Sequential, index: usize) -> String {
+    format!("layer {index} ({})", net.layers()[index].describe())
+}
+
+/// The layer a parameter name such as `2.weight` belongs to.
+fn layer_of(net: &Sequential, parameter: &str) -> String {
+    parameter
+        .split('.')
+        .next()
+        .and_then(|i| i.parse().ok())
+        .filter(|&i| i < net.len())
+        .map_or_else(|| "a layer".to_string(), |i| layer(net, i))
+}

@@ -1,0 +1,355 @@
+//! Bad input through the library: out-of-range views, shapes whose size overflows or exceeds
+//! memory, mismatched dtypes. Each returns an error naming the operation and what is wrong (and
+//! never reaches memory outside a buffer), and the panicking form panics with the same message.
+
+use nabla_core::{BackwardOptions, DType, Tensor};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The message of the panic `f` raises.
+fn panic_message(f: impl FnOnce()) -> String {
+    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("the call panics");
+    match payload.downcast::<String>() {
+        Ok(message) => *message,
+        Err(payload) => payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// A `try_` call's result and its panicking twin.
+type Case<'a> = (nabla_core::Result<Tensor>, Box<dyn FnOnce() + 'a>);
+
+fn err(result: nabla_core::Result<Tensor>) -> String {
+    result.map(|_| ()).unwrap_err().to_string()
+}
+
+fn square(n: usize) -> Tensor {
+    Tensor::arange(0.0f32, (n * n) as f32, 1.0).reshape(&[n, n])
+}
+
+#[test]
+fn narrow_whose_end_wraps_around_is_refused() {
+    let x = square(64);
+    let message = "narrow: start 18446744073709551553 plus length 64 exceeds size 64 of dim 1 in \
+                   shape [64, 64]";
+    assert_eq!(err(x.try_narrow(1, usize::MAX - 62, 64)), message);
+    assert_eq!(
+        panic_message(|| {
+            x.narrow(1, usize::MAX - 62, 64);
+        }),
+        message
+    );
+    assert!(x.try_narrow(0, usize::MAX, 1).is_err());
+    assert!(x.try_narrow(0, 1, usize::MAX).is_err());
+    // The largest valid narrow still multiplies correctly.
+    let last = x.narrow(1, 63, 1);
+    assert_eq!(
+        last.matmul(&Tensor::ones(&[1, 1], DType::F32))
+            .to_vec::<f32>(),
+        (0..64).map(|r| (r * 64 + 63) as f32).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn empty_narrows_at_the_end_of_every_dim_read_as_empty() {
+    let x = square(4);
+    let empty = x.narrow(1, 4, 0).narrow(0, 4, 0);
+    assert_eq!(empty.shape(), &[0, 0]);
+    assert!(empty.to_vec::<f32>().is_empty());
+    assert_eq!(empty.contiguous().numel(), 0);
+    assert_eq!(
+        x.narrow(1, 4, 0)
+            .matmul(&Tensor::zeros(&[0, 3], DType::F32))
+            .to_vec::<f32>(),
+        vec![0.0; 12]
+    );
+}
+
+/// Found by the broadcasting property test: the gradient of `[0, 1] - [2]` sums a `[0, 2]`
+/// gradient over dim 0, which split its data into chunks of zero elements and panicked.
+#[test]
+fn sums_over_an_empty_dim_give_zeros() {
+    let empty = Tensor::zeros(&[0, 2], DType::F32);
+    assert_eq!(empty.sum_dims(&[0], false).to_vec::<f32>(), vec![0.0, 0.0]);
+    assert_eq!(empty.sum_dims(&[0], true).shape(), &[1, 2]);
+    assert_eq!(empty.sum_dims(&[1], false).shape(), &[0]);
+    let a = Tensor::zeros(&[0, 1], DType::F64).requires_grad();
+    let b = Tensor::ones(&[2], DType::F64).requires_grad();
+    (&a - &b).sum().backward();
+    assert_eq!(b.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
+    assert_eq!(a.grad().unwrap().shape(), &[0, 1]);
+}
+
+#[test]
+fn shapes_whose_size_overflows_are_refused_by_every_constructor() {
+    let message = "zeros: shape [18446744073709551615, 2] has more elements than fit in memory \
+                   (the product of its dims overflows)";
+    assert_eq!(
+        err(Tensor::try_zeros(&[usize::MAX, 2], DType::F32)),
+        message
+    );
+    assert_eq!(
+        panic_message(|| {
+            Tensor::zeros(&[usize::MAX, 2], DType::F32);
+        }),
+        message
+    );
+    // A zero-size dim does not hide an overflow of the others.
+    assert!(Tensor::try_zeros(&[0, usize::MAX, 2], DType::F32).is_err());
+    assert!(Tensor::try_ones(&[1 << 32, 1 << 32], DType::F64).is_err());
+    assert!(Tensor::try_full(&[1 << 32, 1 << 32], 1.0, DType::I64).is_err());
+    assert!(Tensor::try_randn(&[1 << 32, 1 << 32], DType::F32).is_err());
+    assert!(Tensor::try_rand(&[1 << 32, 1 << 32], DType::F32).is_err());
+    assert!(Tensor::try_eye(1 << 32, DType::F32).is_err());
+    assert!(Tensor::try_linspace(0.0, 1.0, usize::MAX, DType::F32).is_err());
+    assert_eq!(
+        err(Tensor::try_from_vec(Vec::<f32>::new(), &[1 << 32, 1 << 32])),
+        "from_vec: shape [4294967296, 4294967296] has more elements than fit in memory (the \
+         product of its dims overflows)"
+    );
+    assert!(Tensor::try_from_vec(Vec::<f32>::new(), &[0, usize::MAX, 2]).is_err());
+}
+
+#[test]
+fn allocations_beyond_memory_are_refused_with_the_size_named() {
+    assert_eq!(
+        err(Tensor::try_zeros(&[1 << 62], DType::F64)),
+        "zeros: shape [4611686018427387904] of f64 needs 4611686018427387904 × 8 bytes, more \
+         than fit in memory (over isize::MAX)"
+    );
+    // 4 TiB: beyond any test machine's memory, within isize.
+    let message = err(Tensor::try_zeros(&[1 << 40], DType::F32));
+    assert!(
+        message.starts_with(
+            "zeros: shape [1099511627776] of f32 needs 4.0 TiB, more than this machine's "
+        ),
+        "{message}"
+    );
+    // An expanded view costs nothing; copying it would.
+    let wide = Tensor::scalar(1.0f32).expand(&[1 << 40]);
+    assert!(
+        err(wide.try_exp()).starts_with("ExpBackward: shape [1099511627776] of f32 needs 4.0 TiB")
+    );
+    assert!(err(wide.try_contiguous()).starts_with("contiguous: shape [1099511627776] of f32"));
+    assert!(err(wide.try_add_scalar(1.0)).starts_with("AddBackward: shape [1099511627776]"));
+    assert!(err(wide.try_gt_scalar(0.0)).starts_with("gt: shape [1099511627776]"));
+    assert!(err(wide.try_sum_dims(&[], false)).starts_with("sum"));
+    let copy = panic_message(|| {
+        wide.contiguous();
+    });
+    assert!(
+        copy.starts_with(
+            "cannot allocate a buffer of 1099511627776 f32 elements: it needs 4.0 TiB"
+        ),
+        "{copy}"
+    );
+}
+
+#[test]
+fn views_whose_size_overflows_are_refused() {
+    let empty = Tensor::zeros(&[0], DType::F32);
+    assert!(empty.try_reshape(&[1 << 32, 1 << 32, 0]).is_err());
+    assert!(empty.try_reshape_infer(&[-1, 1 << 32, 1 << 32, 0]).is_err());
+    assert!(empty.try_reshape(&[1 << 20, 0]).is_ok());
+    let one = Tensor::scalar(1.0f32);
+    assert_eq!(
+        err(one.try_expand(&[1 << 32, 1 << 32])),
+        "expand: shape [4294967296, 4294967296] has more elements than fit in memory (the \
+         product of its dims overflows)"
+    );
+    let column = one.expand(&[1 << 40, 1]);
+    let row = one.expand(&[1, 1 << 40]);
+    assert_eq!(
+        err(column.try_add(&row)),
+        "add: shape [1099511627776, 1099511627776] has more elements than fit in memory (the \
+         product of its dims overflows)"
+    );
+    assert!(column.try_lt(&row).is_err());
+    assert!(column.try_where_cond(&row, &row).is_err());
+}
+
+#[test]
+fn index_and_product_outputs_whose_size_overflows_are_refused() {
+    let tall = Tensor::zeros(&[1 << 40, 0], DType::F32);
+    let wide = Tensor::zeros(&[0, 1 << 40], DType::F32);
+    assert_eq!(
+        err(tall.try_matmul(&wide)),
+        "matmul: shape [1099511627776, 1099511627776] has more elements than fit in memory (the \
+         product of its dims overflows)"
+    );
+    assert!(
+        tall.try_linear(&Tensor::zeros(&[1 << 40, 0], DType::F32), None)
+            .is_err()
+    );
+    let half = Tensor::zeros(&[0, 1 << 62], DType::F32);
+    assert!(Tensor::try_cat(&[&half, &half, &half, &half], 1).is_err());
+    let labels = Tensor::from_vec(vec![0i64], &[1]);
+    assert!(labels.try_one_hot(usize::MAX, DType::F32).is_err());
+    let picks = Tensor::scalar(0i64).expand(&[1 << 31]);
+    let rows = Tensor::scalar(1.0f32).expand(&[1, 1 << 40]);
+    assert!(err(rows.try_index_select(0, &picks)).starts_with("index_select: shape"));
+}
+
+#[test]
+fn arange_follows_pytorch_on_bad_ranges() {
+    assert_eq!(
+        err(Tensor::try_arange(0.0f64, 1.0, 0.0)),
+        "arange: step must not be zero"
+    );
+    assert_eq!(
+        err(Tensor::try_arange(0.0f64, 1.0, -0.5)),
+        "arange: the step -0.5 does not lead from 0 to 1"
+    );
+    assert_eq!(
+        err(Tensor::try_arange(0.0f64, f64::NAN, 1.0)),
+        "arange: unsupported range 0 to NaN by 1: all three must be finite"
+    );
+    assert!(Tensor::try_arange(0.0f64, 1e30, 1.0).is_err());
+    assert_eq!(
+        Tensor::arange(3.0f64, 0.0, -1.0).to_vec::<f64>(),
+        vec![3.0, 2.0, 1.0]
+    );
+    assert_eq!(Tensor::arange(0.0f64, 0.0, 1.0).numel(), 0);
+}
+
+#[test]
+fn a_gradient_of_another_dtype_is_an_error_naming_both() {
+    let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
+    let y = &x * 3.0;
+    let message = "backward: the output has dtype f32 but its gradient has dtype f64; convert the \
+                   gradient with .to_dtype(DType::F32)";
+    let g = Tensor::ones(&[2], DType::F64);
+    assert_eq!(
+        y.try_backward_opts(Some(&g), BackwardOptions::default())
+            .unwrap_err()
+            .to_string(),
+        message
+    );
+    assert_eq!(panic_message(|| y.backward_with(&g)), message);
+    assert!(nabla_core::try_grad(&[&y], Some(&[&g]), &[&x], BackwardOptions::default()).is_err());
+    y.backward_with(&Tensor::ones(&[2], DType::F32));
+    assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![3.0, 3.0]);
+}
+
+#[test]
+fn zero_dim_tensors_have_no_dim_to_index() {
+    let s = Tensor::scalar(2.0f64);
+    assert_eq!(
+        err(s.try_narrow(0, 0, 1)),
+        "narrow: dimension 0 is out of range for a tensor of shape []"
+    );
+    assert!(s.try_size(0).is_err());
+    assert!(Tensor::try_cat(&[&s, &s], 0).is_err());
+    assert!(
+        s.try_index_select(0, &Tensor::from_vec(vec![0i64], &[1]))
+            .is_err()
+    );
+    assert!(s.try_gather(0, &Tensor::scalar(0i64)).is_err());
+    // Where PyTorch treats a 0-d tensor as one dim of size 1, so does nabla.
+    assert_eq!(s.sum_dims(&[0], false).item::<f64>(), 2.0);
+    assert_eq!(s.sum_dims(&[-1], true).shape(), &[] as &[usize]);
+    assert_eq!(s.max_dims(&[0], false).item::<f64>(), 2.0);
+    assert_eq!(s.argmax(0, false).item::<i64>(), 0);
+    assert_eq!(s.squeeze(0).item::<f64>(), 2.0);
+    assert_eq!(s.transpose(0, -1).item::<f64>(), 2.0);
+    assert!(s.try_sum_dims(&[1], false).is_err());
+}
+
+#[test]
+fn every_new_try_form_returns_the_error_its_panicking_twin_raises() {
+    let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
+    let x = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+    let cases: Vec<Case> = vec![
+        (
+            x.try_sum_dims(&[3], false),
+            Box::new(|| drop(x.sum_dims(&[3], false))),
+        ),
+        (ints.try_sum(), Box::new(|| drop(ints.sum()))),
+        (ints.try_mean(), Box::new(|| drop(ints.mean()))),
+        (
+            x.try_mean_dims(&[2], true),
+            Box::new(|| drop(x.mean_dims(&[2], true))),
+        ),
+        (
+            Tensor::zeros(&[0], DType::F32).try_max(),
+            Box::new(|| drop(Tensor::zeros(&[0], DType::F32).max())),
+        ),
+        (
+            Tensor::zeros(&[0], DType::F32).try_min(),
+            Box::new(|| drop(Tensor::zeros(&[0], DType::F32).min())),
+        ),
+        (
+            x.try_argmax(1, false),
+            Box::new(|| drop(x.argmax(1, false))),
+        ),
+        (
+            x.try_argmin(1, false),
+            Box::new(|| drop(x.argmin(1, false))),
+        ),
+        (ints.try_var(), Box::new(|| drop(ints.var()))),
+        (ints.try_powf(2.0), Box::new(|| drop(ints.powf(2.0)))),
+        (
+            ints.try_leaky_relu(0.1),
+            Box::new(|| drop(ints.leaky_relu(0.1))),
+        ),
+        (
+            ints.try_add_scalar(1.0),
+            Box::new(|| drop(ints.add_scalar(1.0))),
+        ),
+        (
+            ints.try_mul_scalar(1.0),
+            Box::new(|| drop(ints.mul_scalar(1.0))),
+        ),
+        (
+            ints.try_div_scalar(1.0),
+            Box::new(|| drop(ints.div_scalar(1.0))),
+        ),
+        (x.try_t(), Box::new(|| drop(x.t()))),
+        (
+            x.try_masked_fill(&Tensor::zeros(&[3], DType::F32), 0.0),
+            Box::new(|| drop(x.masked_fill(&Tensor::zeros(&[3], DType::F32), 0.0))),
+        ),
+        (
+            Tensor::try_rand(&[2], DType::I64),
+            Box::new(|| drop(Tensor::rand(&[2], DType::I64))),
+        ),
+        (
+            Tensor::try_uniform_with(
+                &[2],
+                1.0,
+                0.0,
+                DType::F32,
+                &mut nabla_core::Generator::new(0),
+            ),
+            Box::new(|| {
+                drop(Tensor::uniform_with(
+                    &[2],
+                    1.0,
+                    0.0,
+                    DType::F32,
+                    &mut nabla_core::Generator::new(0),
+                ))
+            }),
+        ),
+    ];
+    for (result, panicking) in cases {
+        let message = err(result);
+        assert_eq!(panic_message(panicking), message);
+    }
+    let view = x.expand(&[2, 2]);
+    assert_eq!(
+        view.try_fill_(1.0).unwrap_err().to_string(),
+        panic_message(|| view.fill_(1.0))
+    );
+    assert!(x.mul_scalar(2.0).try_set_requires_grad(true).is_ok());
+    let y = &Tensor::scalar(1.0f64).requires_grad() * 2.0;
+    assert_eq!(
+        y.try_set_requires_grad(false).unwrap_err().to_string(),
+        panic_message(|| y.set_requires_grad(false))
+    );
+    assert_eq!(
+        x.try_register_hook(|_| None).unwrap_err().to_string(),
+        panic_message(|| x.register_hook(|_| None))
+    );
+}
