@@ -367,3 +367,18 @@ fn bad_bindings_are_one_line_errors() {
         "error: --at: `x` is not NAME=VALUE\n"
     );
 }
+
+/// NaN in, NaN out, as in PyTorch: relu and max give NaN at NaN, and their derivative there is
+/// PyTorch's, 1 (relu's gradient is stopped only where x ≤ 0; max sends it to both operands).
+#[test]
+fn nan_propagates_through_relu_and_max() {
+    for mode in ["reverse", "forward"] {
+        for expression in ["relu(x)", "max(x, 0)", "min(0, x)"] {
+            let out = stdout(&[expression, "--at", "x=nan", "--mode", mode]);
+            assert!(
+                out.contains("f     = NaN\n∂f/∂x = 1\n"),
+                "{expression}: {out}"
+            );
+        }
+    }
+}

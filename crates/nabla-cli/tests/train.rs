@@ -174,6 +174,76 @@ fn adamw_defaults_to_pytorchs_weight_decay() {
     assert_eq!(read_config(&dir.path("given"))["weight_decay"], 0.0);
 }
 
+/// `--optimizer sgd --momentum` is PyTorch's SGD: its buffer is saved in the optimiser
+/// checkpoint under PyTorch's name, the settings in `config.json`, and a resumed run goes on
+/// from them; the options are refused with other optimisers and outside PyTorch's ranges.
+#[test]
+fn sgd_with_momentum_saves_its_buffer_and_checks_its_options() {
+    let dir = TempDir::new("sgd-momentum");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let run = dir.arg("run");
+    let settings = [
+        ("--optimizer", "sgd"),
+        ("--momentum", "0.9"),
+        ("--nesterov", ""),
+    ];
+    let args: Vec<&str> = small_run(&data, &run, &settings)
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .collect();
+    succeed(&dir, &args);
+    let config = read_config(&dir.path("run"));
+    assert_eq!(
+        (
+            &config["momentum"],
+            &config["dampening"],
+            &config["nesterov"]
+        ),
+        (&0.9.into(), &0.0.into(), &true.into())
+    );
+    let (state, _) = load_safetensors(dir.path("run").join("checkpoint.safetensors")).unwrap();
+    let names: Vec<&str> = state.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(
+        names
+            .iter()
+            .any(|n| n.starts_with("optimizer.") && n.ends_with(".momentum_buffer")),
+        "{names:?}"
+    );
+    let resume = dir.path("run").display().to_string();
+    succeed(&dir, &["--resume", &resume, "--epochs", "2"]);
+    let out = dir.arg("refused");
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("--momentum", "0.9")],
+            "--momentum applies to --optimizer sgd (PyTorch's SGD), not to --optimizer adam",
+        ),
+        (
+            &[("--optimizer", "sgd"), ("--momentum", "1")],
+            "--momentum must be in [0, 1), got 1",
+        ),
+        (
+            &[("--optimizer", "sgd"), ("--dampening", "2")],
+            "--dampening must be in [0, 1], got 2",
+        ),
+        (
+            &[
+                ("--optimizer", "sgd"),
+                ("--momentum", "0.9"),
+                ("--dampening", "0.5"),
+                ("--nesterov", ""),
+            ],
+            "--nesterov needs --momentum above 0 and no --dampening",
+        ),
+    ];
+    for (settings, message) in cases {
+        let args: Vec<&str> = small_run(&data, &out, settings)
+            .into_iter()
+            .filter(|a| !a.is_empty())
+            .collect();
+        assert_eq!(fail(&dir, &args), format!("error: {message}"));
+    }
+}
+
 /// Dropout's generator was not saved: a resumed run drew other masks and ended with other
 /// weights.
 #[test]
@@ -731,4 +801,68 @@ fn a_loss_that_blows_up_gets_a_warning_naming_the_step_and_the_layer() {
         stderr.starts_with("warning: the loss blew up to ") && stderr.contains(", first in "),
         "{stderr}"
     );
+}
+
+/// Each damage to a run folder is refused with the file and the fault, and changes nothing.
+#[test]
+fn damaged_run_folders_are_refused_naming_the_file_and_the_fault() {
+    let dir = TempDir::new("damaged");
+    let (run, out) = one_epoch_run(&dir);
+    let resume = ["--resume", out.as_str(), "--epochs", "2"];
+    let checkpoint = run.join("checkpoint.safetensors");
+
+    let metrics_file = run.join("metrics.jsonl");
+    let lines = std::fs::read(&metrics_file).unwrap();
+    std::fs::write(&metrics_file, b"").unwrap();
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {}: holds the records of 0 epochs, but checkpoint.safetensors was saved \
+             after epoch 1",
+            metrics_file.display()
+        )
+    );
+    std::fs::write(&metrics_file, lines).unwrap();
+
+    edit_config(&run, "\"seed\": 0", "\"seed\": 7");
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {}: its data order (seed 0, epoch 1) is not the run's (seed 7, epoch 1)",
+            checkpoint.display()
+        )
+    );
+    edit_config(&run, "\"seed\": 7", "\"seed\": 0");
+
+    let output = nabla_with_env(
+        &dir,
+        &["train", "--resume", &out, "--epochs", "2"],
+        &[("NABLA_TEST_ABORT_AT", "checkpoint")],
+    );
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "error: NABLA_TEST_ABORT_AT=\"checkpoint\": expected POINT@EPOCH\n"
+    );
+
+    let saved = std::fs::read(&checkpoint).unwrap();
+    std::fs::remove_file(&checkpoint).unwrap();
+    let before = snapshot_without_checkpoint(&run);
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {out}: holds model.safetensors but no checkpoint.safetensors, which --resume \
+             needs (earlier versions of nabla saved the optimiser apart); start a new run"
+        )
+    );
+    assert!(snapshot_without_checkpoint(&run) == before);
+    std::fs::write(&checkpoint, saved).unwrap();
+    succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
+}
+
+/// The bytes of the files of a run folder that has lost its checkpoint.
+fn snapshot_without_checkpoint(run: &Path) -> Vec<Vec<u8>> {
+    ["config.json", "metrics.jsonl", "model.safetensors"]
+        .iter()
+        .map(|name| std::fs::read(run.join(name)).unwrap())
+        .collect()
 }

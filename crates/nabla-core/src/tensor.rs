@@ -211,6 +211,19 @@ impl Tensor {
         Shared::ptr_eq(&self.0.storage, &other.0.storage)
     }
 
+    /// An error naming `op` unless this tensor holds floats.
+    pub(crate) fn check_float(&self, op: &'static str) -> Result<()> {
+        if self.dtype().is_float() {
+            Ok(())
+        } else {
+            Err(Error::UnsupportedDType {
+                op,
+                got: self.dtype(),
+                expected: "f32 or f64",
+            })
+        }
+    }
+
     pub(crate) fn check_dtype<T: Element>(&self, op: &'static str) -> Result<()> {
         if self.dtype() == T::DTYPE {
             Ok(())

@@ -1,7 +1,9 @@
 //! PyTorch's autograd semantics: accumulation, retain_graph, no_grad, detach, the grad_fn
 //! chain, functional grad, in-place detection, deep graphs, and the errors users meet.
 
-use nabla_core::{BackwardOptions, DType, Error, Tensor, grad, no_grad, try_grad};
+use nabla_core::{
+    BackwardOptions, DType, Error, GradOptions, Tensor, grad, no_grad, try_grad, try_grad_opts,
+};
 
 fn scalar(v: f64) -> Tensor {
     Tensor::scalar(v).requires_grad()
@@ -78,12 +80,47 @@ fn grad_fn_chain_can_be_walked_to_the_leaves() {
 #[test]
 fn functional_grad_leaves_dot_grad_untouched() {
     let x = scalar(3.0);
-    let unused = scalar(1.0);
     let y = x.powf(3.0);
-    let g = grad(&[&y], &[&x, &unused]);
+    let g = grad(&[&y], &[&x]);
     assert_eq!(g[0].item::<f64>(), 27.0);
-    assert_eq!(g[1].item::<f64>(), 0.0);
+    assert!(x.grad().is_none());
+}
+
+/// As `torch.autograd.grad`: an input the outputs do not depend on is an error naming it, unless
+/// `allow_unused` (then `None`) or `materialize_grads` (then zeros).
+#[test]
+fn functional_grad_refuses_an_unused_input_unless_allowed() {
+    let (x, unused) = (scalar(3.0), Tensor::zeros(&[2], DType::F64).requires_grad());
+    let y = x.powf(3.0);
+    let retain = BackwardOptions {
+        retain_graph: true,
+        create_graph: false,
+    };
+    let err = try_grad(&[&y], None, &[&x, &unused], retain).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "grad: input 1 (shape [2]) is not used by the outputs; set allow_unused in GradOptions \
+         (try_grad_opts) to get None for it, or materialize_grads to get zeros"
+    );
+    let allow = GradOptions {
+        allow_unused: true,
+        retain_graph: true,
+        ..GradOptions::default()
+    };
+    let g = try_grad_opts(&[&y], None, &[&x, &unused], allow).unwrap();
+    assert_eq!(g[0].as_ref().map(|g| g.item::<f64>()), Some(27.0));
+    assert!(g[1].is_none());
+    let zeros = GradOptions {
+        materialize_grads: true,
+        ..GradOptions::default()
+    };
+    let g = try_grad_opts(&[&y], None, &[&unused, &x], zeros).unwrap();
+    assert_eq!(g[0].as_ref().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
     assert!(x.grad().is_none() && unused.grad().is_none());
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        grad(&[&x.powf(2.0)], &[&unused])
+    }));
+    assert!(panicked.is_err());
 }
 
 #[test]
@@ -138,6 +175,58 @@ fn in_place_change_of_a_saved_tensor_is_detected() {
         ),
         "{err}"
     );
+}
+
+/// As PyTorch: every in-place op on a leaf that requires grad is refused while gradients are
+/// recorded, and allowed under `no_grad` (where optimisers update their parameters).
+#[test]
+fn in_place_change_of_a_leaf_that_requires_grad_is_refused_outside_no_grad() {
+    let w = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
+    let other = Tensor::from_vec(vec![0.5f64, 0.5], &[2]);
+    let attempts: [(&str, Result<(), Error>); 5] = [
+        ("copy_", w.try_copy_(&other)),
+        ("add_scaled_", w.try_add_scaled_(&other, 2.0)),
+        ("mul_scalar_", w.try_mul_scalar_(3.0)),
+        ("fill_", w.try_fill_(0.0)),
+        ("update_", w.try_update_(&[], |d: &mut [f64], _| d[0] = 9.0)),
+    ];
+    for (op, result) in attempts {
+        assert_eq!(
+            result.unwrap_err().to_string(),
+            format!(
+                "{op}: a leaf tensor of shape [2] that requires grad is being used in an in-place \
+                 operation; run it under no_grad (as optimisers and initialisers do), or write to \
+                 a detached copy"
+            )
+        );
+    }
+    assert_eq!(w.to_vec::<f64>(), vec![1.0, 2.0]);
+    no_grad(|| {
+        w.copy_(&other);
+        w.add_scaled_(&other, 2.0);
+        w.mul_scalar_(2.0);
+    });
+    assert_eq!(w.to_vec::<f64>(), vec![3.0, 3.0]);
+    // A view of it is refused too; a tensor that does not require grad is written as before, and
+    // a result of a recorded operation under no_grad (outside, its write is refused: the gradient
+    // would ignore it; see op_table.rs).
+    let err = w
+        .reshape(&[2, 1])
+        .narrow(0, 1, 1)
+        .try_fill_(0.0)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "fill_: a view of a leaf tensor of shape [2] that requires grad is being used in an \
+         in-place operation; run it under no_grad (as optimisers and initialisers do), or write \
+         to a detached copy"
+    );
+    no_grad(|| w.reshape(&[2, 1]).fill_(3.0));
+    other.fill_(1.0);
+    let y = &w * 2.0;
+    assert!(y.try_fill_(0.0).is_err());
+    no_grad(|| y.fill_(0.0));
+    assert_eq!(y.to_vec::<f64>(), vec![0.0, 0.0]);
 }
 
 #[test]

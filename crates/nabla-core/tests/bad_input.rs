@@ -353,3 +353,15 @@ fn every_new_try_form_returns_the_error_its_panicking_twin_raises() {
         panic_message(|| x.register_hook(|_| None))
     );
 }
+
+#[test]
+fn drawing_from_an_empty_range_names_it() {
+    let mut g = nabla_core::Generator::new(0);
+    assert_eq!(
+        panic_message(|| {
+            g.below(0);
+        }),
+        "below: cannot draw from the empty range 0..0"
+    );
+    assert!(g.below(1) == 0);
+}

@@ -161,8 +161,10 @@ fn a_linear_layer_with_no_outputs_gives_an_empty_result() {
 }
 
 /// The wide (vectorised) build of a map gives, bit for bit, what the plain loop gives for a
-/// single element, edge values included: NaN passes through exp, log, tanh, sigmoid and clamp, exp
-/// overflows to infinity and underflows to zero, clamp bounds both sides; a square is `x·x`.
+/// single element, edge values included: NaN passes through exp, log, tanh, sigmoid, relu,
+/// leaky_relu and clamp, a NaN clamp bound gives NaN, exp overflows to infinity and underflows to
+/// zero, clamp bounds both sides; a square is `x·x`; maximum and minimum give NaN when either
+/// operand is NaN.
 #[test]
 fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     let edges = [
@@ -182,13 +184,21 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     let values: Vec<f32> = edges.iter().copied().cycle().take(256).collect();
     let long = Tensor::from_vec(values.clone(), &[values.len()]);
     type Map = fn(&Tensor) -> Tensor;
-    let ops: [(&str, Map); 6] = [
+    let ops: [(&str, Map); 14] = [
         ("exp", |t| t.exp()),
         ("log", |t| t.log()),
         ("tanh", |t| t.tanh()),
         ("sigmoid", |t| t.sigmoid()),
         ("relu", |t| t.relu()),
+        ("leaky_relu", |t| t.leaky_relu(0.1)),
         ("clamp", |t| t.clamp(-1.0, 2.0)),
+        ("clamp nan", |t| t.clamp(f64::NAN, 2.0)),
+        ("clamp_min", |t| t.clamp_min(-1.0)),
+        ("clamp_max", |t| t.clamp_max(2.0)),
+        ("maximum(x, 0)", |t| t.maximum(&t.zeros_like())),
+        ("maximum(0, x)", |t| t.zeros_like().maximum(t)),
+        ("minimum(x, 0)", |t| t.minimum(&t.zeros_like())),
+        ("minimum(0, x)", |t| t.zeros_like().minimum(t)),
     ];
     for (name, op) in ops {
         let wide = op(&long).to_vec::<f32>();
@@ -215,4 +225,13 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     let clamped = long.clamp(-1.0, 2.0).to_vec::<f32>();
     assert!(clamped[0].is_nan());
     assert_eq!(&clamped[1..5], &[2.0, -1.0, 2.0, -1.0]);
+    for (name, values) in [
+        ("relu", long.relu()),
+        ("maximum", long.maximum(&long.zeros_like())),
+        ("minimum", long.minimum(&long.zeros_like())),
+        ("clamp nan", long.clamp_min(f64::NAN)),
+    ] {
+        assert!(values.to_vec::<f32>()[0].is_nan(), "{name}(NaN)");
+    }
+    assert!(long.clamp(f64::NAN, 1.0).to_vec::<f32>()[3].is_nan());
 }

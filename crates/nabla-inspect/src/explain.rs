@@ -276,7 +276,8 @@ fn local_rule(
 ) -> Option<(String, Option<f64>)> {
     let rule = |formula: &str, value: Option<f64>| Some((formula.to_string(), value));
     let (a, b) = (inputs.first().copied()?, inputs.get(1).copied());
-    let step = |v: f64| if v > 0.0 { 1.0 } else { 0.0 };
+    // relu's derivative as PyTorch takes it: 0 where x ≤ 0, 1 elsewhere (NaN included).
+    let step = |v: f64| if v <= 0.0 { 0.0 } else { 1.0 };
     match (node_name, b, i) {
         ("AddBackward", Some(_), 0) => rule("∂(a+b)/∂a = 1", Some(1.0)),
         ("AddBackward", Some(_), _) => rule("∂(a+b)/∂b = 1", Some(1.0)),
@@ -301,7 +302,11 @@ fn local_rule(
         ("SqrtBackward", _, _) => rule("∂sqrt(x)/∂x = 1/(2*sqrt(x))", Some(0.5 / output)),
         ("AbsBackward", _, _) => rule(
             "∂abs(x)/∂x = sign(x)",
-            Some(if a == 0.0 { 0.0 } else { a.signum() }),
+            Some(if a == 0.0 || a.is_nan() {
+                0.0
+            } else {
+                a.signum()
+            }),
         ),
         ("SinBackward", _, _) => rule("∂sin(x)/∂x = cos(x)", Some(a.cos())),
         ("CosBackward", _, _) => rule("∂cos(x)/∂x = -sin(x)", Some(-a.sin())),
@@ -310,20 +315,21 @@ fn local_rule(
             "∂sigmoid(x)/∂x = sigmoid(x)*(1-sigmoid(x))",
             Some(output * (1.0 - output)),
         ),
-        ("ReluBackward", _, _) => rule("∂relu(x)/∂x = 1 if x > 0 else 0", Some(step(a))),
+        ("ReluBackward", _, _) => rule("∂relu(x)/∂x = 0 if x ≤ 0 else 1", Some(step(a))),
         ("MaximumBackward" | "MinimumBackward", Some(b), _) => {
             let (me, other) = if i == 0 { (a, b) } else { (b, a) };
-            let wins = if node_name == "MaximumBackward" {
-                me > other
-            } else {
+            let loses = if node_name == "MaximumBackward" {
                 me < other
+            } else {
+                me > other
             };
+            // Where either is NaN neither loses: both get the whole gradient, as in PyTorch.
             let value = if me == other {
                 0.5
-            } else if wins {
-                1.0
-            } else {
+            } else if loses {
                 0.0
+            } else {
+                1.0
             };
             let op = if node_name == "MaximumBackward" {
                 "max"
@@ -332,7 +338,7 @@ fn local_rule(
             };
             let side = if i == 0 { "a" } else { "b" };
             rule(
-                &format!("∂{op}(a,b)/∂{side} = 1 where {side} wins, ½ on a tie"),
+                &format!("∂{op}(a,b)/∂{side} = 0 where {side} loses, ½ on a tie, else 1"),
                 Some(value),
             )
         }

@@ -120,7 +120,7 @@ fn relu_net() -> Sequential {
             "0.weight" => vec![1.0, 0.0, 0.0, -1.0],
             _ => vec![0.0, 0.0],
         };
-        p.copy_(&Tensor::from_vec(values, &[p.numel()]).reshape(p.shape()));
+        nabla_core::no_grad(|| p.copy_(&Tensor::from_vec(values, &[p.numel()]).reshape(p.shape())));
     }
     net
 }

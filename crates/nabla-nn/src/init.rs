@@ -127,28 +127,30 @@ impl Init {
                 format!("weights must be f32 or f64, not {dtype}"),
             ));
         }
-        let uniform = |bound: f64, rng: &mut Generator| {
-            Tensor::uniform_with(shape, -bound, bound, dtype, rng)
+        let uniform = |bound: f64, rng: &mut Generator| -> Result<Tensor> {
+            Ok(Tensor::try_uniform_with(shape, -bound, bound, dtype, rng)?)
         };
-        let normal = |mean: f64, std: f64, rng: &mut Generator| {
-            Tensor::randn_with(shape, dtype, rng) * std + mean
+        let normal = |mean: f64, std: f64, rng: &mut Generator| -> Result<Tensor> {
+            Ok(Tensor::try_randn_with(shape, dtype, rng)?
+                .try_mul_scalar(std)?
+                .try_add_scalar(mean)?)
         };
         Ok(match *self {
             Init::XavierUniform { gain } => {
                 let (fan_in, fan_out) = nonzero_fans(shape)?;
-                uniform(gain * (6.0 / (fan_in + fan_out) as f64).sqrt(), rng)
+                uniform(gain * (6.0 / (fan_in + fan_out) as f64).sqrt(), rng)?
             }
             Init::XavierNormal { gain } => {
                 let (fan_in, fan_out) = nonzero_fans(shape)?;
-                normal(0.0, gain * (2.0 / (fan_in + fan_out) as f64).sqrt(), rng)
+                normal(0.0, gain * (2.0 / (fan_in + fan_out) as f64).sqrt(), rng)?
             }
             Init::KaimingUniform { mode, activation } => {
                 let fan = mode_fan(shape, mode)?;
-                uniform(gain(activation) * (3.0 / fan).sqrt(), rng)
+                uniform(gain(activation) * (3.0 / fan).sqrt(), rng)?
             }
             Init::KaimingNormal { mode, activation } => {
                 let fan = mode_fan(shape, mode)?;
-                normal(0.0, gain(activation) / fan.sqrt(), rng)
+                normal(0.0, gain(activation) / fan.sqrt(), rng)?
             }
             Init::Normal { mean, std } => {
                 if std.is_nan() || std < 0.0 {
@@ -157,7 +159,7 @@ impl Init {
                         format!("normal std must be non-negative, got {std}"),
                     ));
                 }
-                normal(mean, std, rng)
+                normal(mean, std, rng)?
             }
             Init::Uniform { low, high } => {
                 if low.is_nan() || high.is_nan() || low > high {
@@ -166,18 +168,20 @@ impl Init {
                         format!("uniform bounds must satisfy low <= high, got [{low}, {high})"),
                     ));
                 }
-                Tensor::uniform_with(shape, low, high, dtype, rng)
+                Tensor::try_uniform_with(shape, low, high, dtype, rng)?
             }
-            Init::Zeros => Tensor::zeros(shape, dtype),
-            Init::Ones => Tensor::ones(shape, dtype),
+            Init::Zeros => Tensor::try_zeros(shape, dtype)?,
+            Init::Ones => Tensor::try_ones(shape, dtype)?,
         })
     }
 
     /// Panicking form of [`Init::try_tensor`].
     #[track_caller]
     pub fn tensor(&self, shape: &[usize], dtype: DType, rng: &mut Generator) -> Tensor {
-        self.try_tensor(shape, dtype, rng)
-            .unwrap_or_else(|e| panic!("{e}"))
+        match self.try_tensor(shape, dtype, rng) {
+            Ok(t) => t,
+            Err(e) => panic!("{e}"),
+        }
     }
 }
 

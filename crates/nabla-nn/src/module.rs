@@ -114,14 +114,22 @@ pub trait Module: Send + Sync {
             .copied()
             .filter(|n| !own.iter().any(|o| o == n))
             .collect();
-        if !missing.is_empty() || !unexpected.is_empty() || incoming.len() != generators.len() {
+        let mut problems = Vec::new();
+        if incoming.len() != generators.len() {
+            problems.push("duplicate names".to_string());
+        }
+        if !missing.is_empty() {
+            problems.push(format!("missing {missing:?}"));
+        }
+        if !unexpected.is_empty() {
+            problems.push(format!("unexpected {unexpected:?}"));
+        }
+        if !problems.is_empty() {
             return Err(Error::invalid(
                 "load_generators",
                 format!(
-                    "the generators do not match the module: missing {missing:?}, unexpected \
-                     {unexpected:?}, {} given for {} names",
-                    generators.len(),
-                    incoming.len()
+                    "the generators do not match the module: {}",
+                    problems.join("; ")
                 ),
             ));
         }
@@ -224,9 +232,11 @@ pub trait Module: Send + Sync {
         if !problems.is_empty() {
             return Err(Error::invalid("load_state_dict", problems.join("; ")));
         }
-        for (name, target) in &own {
-            target.try_copy_(incoming[name.as_str()])?;
-        }
+        // Parameters are leaves that require grad: written under no_grad, as in PyTorch.
+        nabla_core::no_grad(|| {
+            own.iter()
+                .try_for_each(|(name, target)| target.try_copy_(incoming[name.as_str()]))
+        })?;
         Ok(())
     }
 }

@@ -185,4 +185,21 @@ fn invalid_requests_are_errors() {
     );
     let empty: Tensor = Init::Ones.tensor(&[0], DType::F32, &mut Generator::new(0));
     assert_eq!(empty.shape(), &[0]);
+    // A weight larger than memory is an error naming its size, not an attempted allocation.
+    for init in [
+        Init::linear_default(),
+        Init::Zeros,
+        Init::Normal {
+            mean: 0.0,
+            std: 1.0,
+        },
+    ] {
+        let text = message(init, &[1_000_000_000, 784], DType::F32);
+        assert!(
+            text.contains(
+                "shape [1000000000, 784] of f32 needs 2.9 TiB, more than this machine's "
+            ),
+            "{text}"
+        );
+    }
 }

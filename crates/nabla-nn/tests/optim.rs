@@ -22,6 +22,9 @@
 //!     return out
 //! ```
 
+#[path = "reference/torch_sgd.rs"]
+mod torch_sgd;
+
 use nabla_core::{DType, Tensor};
 use nabla_nn::optim::{
     AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd, UpdateRule,
@@ -560,4 +563,101 @@ fn a_gradient_of_the_wrong_shape_fails_before_anything_moves() {
     );
     assert_eq!(values(&params), [W0.as_slice(), B0.as_slice()].concat());
     assert_eq!(opt.steps(), 0);
+}
+
+/// `Sgd` with momentum, dampening, Nesterov and weight decay follows `torch.optim.SGD` through a
+/// learning-rate change (0.1 for three steps, then 0.03), where the textbook `Momentum` does not;
+/// its buffer survives a save and restore.
+#[test]
+fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
+    use torch_sgd::*;
+    let configs: [(&str, Sgd, [&[f64]; 2]); 5] = [
+        (
+            "momentum",
+            Sgd::new(0.1).momentum(0.9),
+            [&SGD_MOMENTUM_STEP_3, &SGD_MOMENTUM_STEP_6],
+        ),
+        (
+            "nesterov",
+            Sgd::new(0.1).momentum(0.9).nesterov(true),
+            [&SGD_NESTEROV_STEP_3, &SGD_NESTEROV_STEP_6],
+        ),
+        (
+            "dampening",
+            Sgd::new(0.1).momentum(0.9).dampening(0.5),
+            [&SGD_DAMPENING_STEP_3, &SGD_DAMPENING_STEP_6],
+        ),
+        (
+            "nesterov and weight decay",
+            Sgd::new(0.1)
+                .momentum(0.9)
+                .nesterov(true)
+                .weight_decay(0.01),
+            [&SGD_NESTEROV_DECAY_STEP_3, &SGD_NESTEROV_DECAY_STEP_6],
+        ),
+        (
+            "all",
+            Sgd::new(0.1)
+                .momentum(0.5)
+                .dampening(0.3)
+                .weight_decay(0.05),
+            [&SGD_ALL_STEP_3, &SGD_ALL_STEP_6],
+        ),
+    ];
+    for (name, rule, [after_3, after_6]) in configs {
+        let params = make_params(&W0, &B0, DType::F64);
+        let mut opt = Optim::new(params.clone(), rule.clone()).unwrap();
+        let first = run_steps(&mut opt, &params, 3);
+        assert_close(&first[2], after_3, 1e-13);
+        // Resume from the saved state in a fresh optimiser at the new rate.
+        let state = opt.state_dict();
+        assert!(
+            state
+                .iter()
+                .any(|(k, _)| k == "layer.weight.momentum_buffer"),
+            "{name}"
+        );
+        let mut resumed = Optim::new(params.clone(), rule).unwrap();
+        resumed.load_state_dict(&state).unwrap();
+        resumed.set_learning_rate(0.03);
+        let second = run_steps(&mut resumed, &params, 3);
+        assert_close(&second[2], after_6, 1e-13);
+    }
+    // The textbook rule agrees at the constant rate and not after the change.
+    let params = make_params(&W0, &B0, DType::F64);
+    let mut textbook = Optim::new(params.clone(), Momentum::new(0.1)).unwrap();
+    let first = run_steps(&mut textbook, &params, 3);
+    assert_close(&first[2], &SGD_MOMENTUM_STEP_3, 1e-13);
+    textbook.set_learning_rate(0.03);
+    let after = run_steps(&mut textbook, &params, 3).remove(2);
+    let drift = after
+        .iter()
+        .zip(SGD_MOMENTUM_STEP_6)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
+    assert!((drift - 1.08).abs() < 0.005, "textbook drift {drift}");
+}
+
+#[test]
+fn sgd_refuses_nesterov_without_momentum_or_with_dampening() {
+    let params = make_params(&W0, &B0, DType::F64);
+    for rule in [
+        Sgd::new(0.1).nesterov(true),
+        Sgd::new(0.1).momentum(0.9).dampening(0.1).nesterov(true),
+    ] {
+        let err = Optim::new(params.clone(), rule).err().unwrap();
+        assert!(
+            err.to_string()
+                .starts_with("SGD: Nesterov momentum needs a momentum above 0 and no dampening"),
+            "{err}"
+        );
+    }
+    let err = Optim::new(params.clone(), Sgd::new(0.1).momentum(1.0))
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), "SGD: momentum must lie in [0, 1), got 1");
+    // Without momentum SGD keeps no state, as before.
+    let mut plain = Optim::new(params.clone(), Sgd::new(0.1)).unwrap();
+    run_steps(&mut plain, &params, 1);
+    assert_eq!(plain.state_dict().len(), 3);
 }

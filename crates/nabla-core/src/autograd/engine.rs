@@ -37,8 +37,9 @@ struct Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
-    /// Every node reachable from `roots`, with its incoming edges counted.
-    fn discover(roots: &[&'a Arc<Node>]) -> Self {
+    /// Every node reachable from `roots`, with its incoming edges counted. The edges of the
+    /// nodes in `boundary` (by [`Node::id`]) are not followed.
+    fn discover(roots: &[&'a Arc<Node>], boundary: &[usize]) -> Self {
         let mut graph = Graph {
             nodes: Vec::new(),
             edge_ranges: Vec::new(),
@@ -54,6 +55,9 @@ impl<'a> Graph<'a> {
         }
         while let Some(i) = stack.pop() {
             let node = graph.nodes[i as usize];
+            if boundary.contains(&node.id()) {
+                continue;
+            }
             let first = graph.edges.len() as u32;
             for next in node.next_functions() {
                 let resolved = next.as_ref().map(|next| {
@@ -126,17 +130,35 @@ impl<'a> Graph<'a> {
     }
 }
 
-/// Runs backward from `roots`. With `capture`, returns the gradients reaching those edges
-/// instead of accumulating into leaves.
+/// What a backward pass does with the gradients it computes.
+#[derive(Copy, Clone)]
+enum Capture<'e> {
+    /// Accumulates into every leaf's `.grad`.
+    Leaves,
+    /// Returns the gradients reaching these edges, accumulating nothing (`torch.autograd.grad`:
+    /// an edge's node still runs when it leads to another captured edge).
+    Edges(&'e [Edge]),
+    /// As `Edges`, but the captured nodes are a boundary: neither they nor anything past them
+    /// runs, so each gets only what flows into it from inside.
+    Boundary(&'e [Edge]),
+}
+
+/// Runs backward from `roots`, accumulating or capturing the gradients as `capture` says.
 fn run(
     roots: Vec<(Edge, Tensor)>,
     options: BackwardOptions,
-    capture: Option<&[Edge]>,
+    capture: Capture,
 ) -> Result<Vec<Option<Tensor>>> {
+    let (capture, boundary): (_, Vec<usize>) = match capture {
+        Capture::Leaves => (None, Vec::new()),
+        Capture::Edges(edges) => (Some(edges), Vec::new()),
+        Capture::Boundary(edges) => (Some(edges), edges.iter().map(|e| e.id()).collect()),
+    };
+    let stops = !boundary.is_empty();
     let retain = options.retain_graph || options.create_graph;
     let (root_nodes, root_gradients): (Vec<Edge>, Vec<Tensor>) = roots.into_iter().unzip();
     let root_refs: Vec<&Arc<Node>> = root_nodes.iter().collect();
-    let mut graph = Graph::discover(&root_refs);
+    let mut graph = Graph::discover(&root_refs, &boundary);
     // Each captured edge, by node number (an edge the roots do not reach gets nothing).
     let captured: Vec<(usize, u32)> = capture
         .unwrap_or_default()
@@ -169,6 +191,14 @@ fn run(
     }
     while let Some((_, Reverse(i))) = ready.pop() {
         let node = graph.nodes[i as usize];
+        if stops && captured.iter().any(|&(_, c)| c == i) {
+            // A boundary node: what arrived is the result; neither its hooks nor its rule run
+            // (the pass that owns the node runs them, on its whole gradient).
+            for &(slot, _) in captured.iter().filter(|&&(_, c)| c == i) {
+                results[slot] = gradients[i as usize].clone();
+            }
+            continue;
+        }
         let mut gradient = gradients[i as usize].take().map(|g| node.run_hooks(g));
         for &(slot, _) in captured.iter().filter(|&&(_, c)| c == i) {
             results[slot] = gradient.clone();
@@ -370,12 +400,37 @@ impl Tensor {
     pub fn try_backward_opts(&self, grad: Option<&Tensor>, options: BackwardOptions) -> Result<()> {
         let grads: Option<[&Tensor; 1]> = grad.map(|g| [g]);
         let roots = root_gradients("backward", &[self], grads.as_ref().map(|g| g.as_slice()))?;
-        run(roots, options, None).map(|_| ())
+        run(roots, options, Capture::Leaves).map(|_| ())
+    }
+}
+
+/// Options of [`try_grad_opts`], after the keyword arguments of `torch.autograd.grad`.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct GradOptions {
+    /// Keep saved tensors so the graph can be traversed again.
+    pub retain_graph: bool,
+    /// Record the backward pass itself, so the gradients are differentiable (implies retain).
+    pub create_graph: bool,
+    /// An input the outputs do not depend on gets `None` instead of an error.
+    pub allow_unused: bool,
+    /// An input the outputs do not depend on gets zeros of its shape instead of an error
+    /// (PyTorch's `materialize_grads`; here it implies `allow_unused`).
+    pub materialize_grads: bool,
+}
+
+impl From<BackwardOptions> for GradOptions {
+    fn from(options: BackwardOptions) -> Self {
+        GradOptions {
+            retain_graph: options.retain_graph,
+            create_graph: options.create_graph,
+            ..GradOptions::default()
+        }
     }
 }
 
 /// Gradients of `outputs` (scalars) with respect to `inputs`, without touching any `.grad`.
-/// An input the outputs do not depend on gets zeros.
+/// Every input must be used by the outputs, as in PyTorch; see [`try_grad_opts`] for
+/// `allow_unused` and `materialize_grads`.
 ///
 /// ```
 /// use nabla_core::{grad, Tensor};
@@ -391,22 +446,117 @@ pub fn grad(outputs: &[&Tensor], inputs: &[&Tensor]) -> Vec<Tensor> {
 }
 
 /// Fallible, general form of [`grad`]: explicit output gradients and options (`create_graph`
-/// makes the returned gradients differentiable).
+/// makes the returned gradients differentiable). An input the outputs do not depend on is an
+/// error naming it.
+///
+/// ```
+/// use nabla_core::{BackwardOptions, Tensor, try_grad};
+/// let (x, unused) = (Tensor::scalar(3.0f64).requires_grad(), Tensor::scalar(1.0f64).requires_grad());
+/// let err = try_grad(&[&(&x * &x)], None, &[&x, &unused], BackwardOptions::default()).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "grad: input 1 (shape []) is not used by the outputs; set allow_unused in GradOptions \
+///      (try_grad_opts) to get None for it, or materialize_grads to get zeros"
+/// );
+/// ```
 pub fn try_grad(
     outputs: &[&Tensor],
     grad_outputs: Option<&[&Tensor]>,
     inputs: &[&Tensor],
     options: BackwardOptions,
 ) -> Result<Vec<Tensor>> {
+    Ok(
+        try_grad_opts(outputs, grad_outputs, inputs, options.into())?
+            .into_iter()
+            .map(|g| g.expect("every input used"))
+            .collect(),
+    )
+}
+
+/// [`try_grad`] with PyTorch's options for unused inputs: `None` for each with `allow_unused`,
+/// zeros with `materialize_grads`, an error naming the first otherwise.
+///
+/// ```
+/// use nabla_core::{GradOptions, Tensor, try_grad_opts};
+/// let (x, unused) = (Tensor::scalar(3.0f64).requires_grad(), Tensor::scalar(1.0f64).requires_grad());
+/// let y = &x * &x;
+/// let options = GradOptions { allow_unused: true, retain_graph: true, ..GradOptions::default() };
+/// let g = try_grad_opts(&[&y], None, &[&x, &unused], options).unwrap();
+/// assert_eq!((g[0].as_ref().unwrap().item::<f64>(), g[1].is_none()), (6.0, true));
+/// let options = GradOptions { materialize_grads: true, ..GradOptions::default() };
+/// let g = try_grad_opts(&[&y], None, &[&x, &unused], options).unwrap();
+/// assert_eq!(g[1].as_ref().unwrap().item::<f64>(), 0.0);
+/// ```
+pub fn try_grad_opts(
+    outputs: &[&Tensor],
+    grad_outputs: Option<&[&Tensor]>,
+    inputs: &[&Tensor],
+    options: GradOptions,
+) -> Result<Vec<Option<Tensor>>> {
     let roots = root_gradients("grad", outputs, grad_outputs)?;
     let edges = inputs
         .iter()
         .map(|t| root_edge("grad", t))
         .collect::<Result<Vec<_>>>()?;
-    let results = run(roots, options, Some(&edges))?;
+    let backward = BackwardOptions {
+        retain_graph: options.retain_graph,
+        create_graph: options.create_graph,
+    };
+    let results = run(roots, backward, Capture::Edges(&edges))?;
+    let allowed = options.allow_unused || options.materialize_grads;
+    if let (false, Some(i)) = (allowed, results.iter().position(Option::is_none)) {
+        return Err(Error::invalid(
+            "grad",
+            format!(
+                "input {i} (shape {:?}) is not used by the outputs; set allow_unused in \
+                 GradOptions (try_grad_opts) to get None for it, or materialize_grads to get zeros",
+                inputs[i].shape()
+            ),
+        ));
+    }
     Ok(results
         .into_iter()
         .zip(inputs)
-        .map(|(g, input)| g.unwrap_or_else(|| Tensor::zeros(input.shape(), input.dtype())))
+        .map(|(g, input)| match g {
+            None if options.materialize_grads => Some(Tensor::zeros(input.shape(), input.dtype())),
+            g => g,
+        })
         .collect())
+}
+
+/// [`try_grad_opts`] with `materialize_grads`: zeros for an input the outputs do not depend on,
+/// as the function transforms need (a function that ignores an input has a zero derivative in
+/// it).
+pub(crate) fn grad_or_zeros(
+    outputs: &[&Tensor],
+    grad_outputs: Option<&[&Tensor]>,
+    inputs: &[&Tensor],
+    options: BackwardOptions,
+) -> Result<Vec<Tensor>> {
+    let options = GradOptions {
+        materialize_grads: true,
+        ..options.into()
+    };
+    Ok(try_grad_opts(outputs, grad_outputs, inputs, options)?
+        .into_iter()
+        .map(|g| g.expect("materialized"))
+        .collect())
+}
+
+/// The gradients that flow from `output` (seeded with `gradient`) into each of `boundary`'s
+/// nodes, without running those nodes or anything past them: the part of the graph between
+/// `output` and the boundary, differentiated on its own (`None` where nothing arrives). With
+/// `create_graph`, the gradients are themselves recorded.
+pub(crate) fn grad_to_boundary(
+    output: &Tensor,
+    gradient: Tensor,
+    boundary: &[Edge],
+    create_graph: bool,
+) -> Result<Vec<Option<Tensor>>> {
+    let root = root_edge("grad", output)?;
+    let options = BackwardOptions {
+        retain_graph: false,
+        create_graph,
+    };
+    run(vec![(root, gradient)], options, Capture::Boundary(boundary))
 }

@@ -2,7 +2,7 @@
 //! reverse mode (a row per output element) or forward mode (a column per input element),
 //! Hessians by forward-over-reverse, and Hessian-vector products.
 
-use super::engine::{BackwardOptions, try_grad};
+use super::engine::{BackwardOptions, grad_or_zeros};
 use super::forward::jvp;
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -23,14 +23,15 @@ pub struct Pullback {
 }
 
 impl Pullback {
-    /// `vᵀ·J` for each input, for `v` shaped like the output. Can be called repeatedly.
+    /// `vᵀ·J` for each input, for `v` shaped like the output (zeros for an input the function
+    /// ignores). Can be called repeatedly.
     pub fn apply(&self, cotangent: &Tensor) -> Result<Vec<Tensor>> {
         let refs: Vec<&Tensor> = self.inputs.iter().collect();
         let options = BackwardOptions {
             retain_graph: true,
             create_graph: false,
         };
-        try_grad(&[&self.output], Some(&[cotangent]), &refs, options)
+        grad_or_zeros(&[&self.output], Some(&[cotangent]), &refs, options)
     }
 }
 
@@ -141,7 +142,7 @@ pub fn hvp(f: impl Fn(&Tensor) -> Tensor, x: &Tensor, v: &Tensor) -> Result<Tens
             format!("f must return a scalar, not shape {:?}", y.shape()),
         ));
     }
-    let g = try_grad(&[&y], None, &[&dual], BackwardOptions::default())?.remove(0);
+    let g = grad_or_zeros(&[&y], None, &[&dual], BackwardOptions::default())?.remove(0);
     if let Some(e) = super::forward::take_failure() {
         return Err(e);
     }

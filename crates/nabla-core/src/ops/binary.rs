@@ -25,6 +25,16 @@ pub(crate) enum Binary {
     Minimum,
 }
 
+crate::autograd::rules::rule_keys!(Binary {
+    Add => "AddBackward",
+    Sub => "SubBackward",
+    Mul => "MulBackward",
+    Div => "DivBackward",
+    Pow => "PowBackward",
+    Maximum => "MaximumBackward",
+    Minimum => "MinimumBackward",
+});
+
 impl Binary {
     fn name(self) -> &'static str {
         match self {
@@ -58,15 +68,17 @@ impl Binary {
             Binary::Mul => a * b,
             Binary::Div => a / b,
             Binary::Pow => a.powf(b),
+            // NaN in either operand gives NaN (`b` is NaN when the test fails on it); a tie
+            // gives `a`, as in PyTorch (which matters for ±0).
             Binary::Maximum => {
-                if a >= b {
+                if a >= b || a.is_nan() {
                     a
                 } else {
                     b
                 }
             }
             Binary::Minimum => {
-                if a <= b {
+                if a <= b || a.is_nan() {
                     a
                 } else {
                     b
@@ -112,15 +124,15 @@ impl Binary {
                 T(y * a.eq_scalar(0.0).where_cond(&a.zeros_like(), &a.log()))
             }
             (Binary::Maximum | Binary::Minimum, _) => {
-                let (a, b) = (&saved[0], &saved[1]);
-                // Ties split evenly, as in PyTorch.
-                let wins = if self == Binary::Maximum {
-                    a.gt(b)
+                // As in PyTorch: an operand's share is zero where it loses, one half on a tie and
+                // one elsewhere, so where either is NaN both operands get the whole gradient.
+                let (me, other) = (&saved[input], &saved[1 - input]);
+                let loses = if self == Binary::Maximum {
+                    me.lt(other)
                 } else {
-                    a.lt(b)
+                    me.gt(other)
                 };
-                let share_a = wins + a.eq(b) * 0.5;
-                T(if input == 0 { share_a } else { 1.0 - share_a })
+                T(1.0 - loses - me.eq(other) * 0.5)
             }
         }
     }
@@ -131,6 +143,10 @@ struct BinaryBackward(Binary);
 impl Backward for BinaryBackward {
     fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    fn rule(&self) -> &'static str {
+        self.0.rule()
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
@@ -211,9 +227,18 @@ binary_methods! {
     div, try_div => Binary::Div;
     /// `aᵇ` elementwise; gradients `g·b·aᵇ⁻¹` and `g·aᵇ·ln a`.
     pow, try_pow => Binary::Pow;
-    /// Elementwise maximum; the gradient goes to the larger operand, split evenly on ties.
+    /// Elementwise maximum, NaN where either operand is NaN (PyTorch's `maximum`); the gradient
+    /// goes to the larger operand, split evenly on ties, and to both where either is NaN.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let a = Tensor::from_vec(vec![f64::NAN, 1.0], &[2]);
+    /// let m = a.maximum(&Tensor::zeros(&[2], nabla_core::DType::F64)).to_vec::<f64>();
+    /// assert!(m[0].is_nan() && m[1] == 1.0);
+    /// ```
     maximum, try_maximum => Binary::Maximum;
-    /// Elementwise minimum; the gradient goes to the smaller operand, split evenly on ties.
+    /// Elementwise minimum, NaN where either operand is NaN; the gradient goes to the smaller
+    /// operand, split evenly on ties, and to both where either is NaN.
     minimum, try_minimum => Binary::Minimum;
 }
 

@@ -17,6 +17,8 @@ enum Compare {
     Le,
     Gt,
     Ge,
+    /// Greater or unordered: `!(a <= b)`, true where either is NaN.
+    GtOrNan,
 }
 
 impl Compare {
@@ -28,6 +30,7 @@ impl Compare {
             Compare::Le => "le",
             Compare::Gt => "gt",
             Compare::Ge => "ge",
+            Compare::GtOrNan => "gt_or_nan",
         }
     }
 
@@ -40,6 +43,7 @@ impl Compare {
             Compare::Le => a <= b,
             Compare::Gt => a > b,
             Compare::Ge => a >= b,
+            Compare::GtOrNan => a.partial_cmp(&b).is_none_or(|o| o.is_gt()),
         }
     }
 }
@@ -50,14 +54,14 @@ impl Compare {
     fn zip<T: Element>(self, a: &Tensor, b: &Tensor, shape: &[usize]) -> Data<T> {
         per_variant!(self, Compare,
             |c| elementwise::zip(a, b, shape, move |p: T, q: T| one_zero::<T>(c().holds(p, q)));
-            Eq, Ne, Lt, Le, Gt, Ge; ;)
+            Eq, Ne, Lt, Le, Gt, Ge, GtOrNan; ;)
     }
 
     /// The comparison of every element with `value`.
     fn map_scalar<T: Element>(self, x: &Tensor, value: T) -> Data<T> {
         per_variant!(self, Compare,
             |c| elementwise::map(x, move |p: T| one_zero::<T>(c().holds(p, value)));
-            Eq, Ne, Lt, Le, Gt, Ge; ;)
+            Eq, Ne, Lt, Le, Gt, Ge, GtOrNan; ;)
     }
 }
 
@@ -127,4 +131,13 @@ compare_methods! {
     le, try_le, le_scalar, try_le_scalar => Compare::Le, "<=";
     gt, try_gt, gt_scalar, try_gt_scalar => Compare::Gt, ">";
     ge, try_ge, ge_scalar, try_ge_scalar => Compare::Ge, ">=";
+}
+
+impl Tensor {
+    /// 1 where `x > value` or `x` is NaN, else 0: a backward rule's mask where PyTorch tests
+    /// `!(x <= value)`.
+    #[track_caller]
+    pub(crate) fn gt_or_nan_scalar(&self, value: f64) -> Tensor {
+        ok(self.try_compare_scalar(value, Compare::GtOrNan))
+    }
 }

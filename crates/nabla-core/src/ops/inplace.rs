@@ -1,6 +1,10 @@
 //! In-place updates for optimisers and initialisers. They bypass the graph (like PyTorch's
 //! updates under `no_grad`) and bump the storage version, so a tensor saved for a pending
-//! backward pass that gets modified is detected instead of silently giving wrong gradients.
+//! backward pass that gets modified is detected instead of silently giving wrong gradients. As in
+//! PyTorch, a leaf that requires grad may be written only under [`no_grad`](crate::no_grad)
+//! (where optimisers and initialisers run); elsewhere the write would be lost to autograd. So may
+//! a tensor computed by a recorded operation: the write is not recorded, so gradients through it
+//! would ignore it (PyTorch records it; the out-of-place operations do here).
 
 use super::ok;
 use crate::dtype::{Element, Float};
@@ -14,7 +18,8 @@ use std::borrow::Cow;
 impl Tensor {
     /// Runs `f` on this tensor's elements (mutable) and the elements of `others` (read-only,
     /// same number of elements), in place and outside the graph. This tensor must be
-    /// contiguous; element types must all be `T`.
+    /// contiguous; element types must all be `T`; a leaf that requires grad, or a tensor
+    /// computed by a recorded operation, is written only under `no_grad`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -34,6 +39,7 @@ impl Tensor {
         f: impl FnOnce(&mut [T], &[&[T]]),
     ) -> Result<()> {
         self.check_dtype::<T>("update_")?;
+        self.check_writable("update_")?;
         if !self.is_contiguous() {
             return Err(Error::invalid(
                 "update_",
@@ -93,7 +99,18 @@ impl Tensor {
     }
 
     /// Fallible form of [`Tensor::copy_`].
+    ///
+    /// ```
+    /// use nabla_core::{Tensor, no_grad};
+    /// let w = Tensor::zeros(&[2], nabla_core::DType::F64).requires_grad();
+    /// let src = Tensor::ones(&[2], nabla_core::DType::F64);
+    /// let err = w.try_copy_(&src).unwrap_err();
+    /// assert!(err.to_string().starts_with("copy_: a leaf tensor of shape [2] that requires grad"));
+    /// no_grad(|| w.copy_(&src));
+    /// assert_eq!(w.to_vec::<f64>(), vec![1.0, 1.0]);
+    /// ```
     pub fn try_copy_(&self, src: &Tensor) -> Result<()> {
+        self.check_writable("copy_")?;
         crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[src], |d: &mut [T], s| d.copy_from_slice(s[0])))
     }
 
@@ -105,6 +122,7 @@ impl Tensor {
 
     /// Fallible form of [`Tensor::add_scaled_`].
     pub fn try_add_scaled_(&self, other: &Tensor, alpha: f64) -> Result<()> {
+        self.check_writable("add_scaled_")?;
         dispatch_float!("add_scaled_", self.dtype(), T => self.try_update_(&[other], |d: &mut [T], s| axpy(d, s[0], T::from_f64(alpha))))
     }
 
@@ -116,6 +134,7 @@ impl Tensor {
 
     /// Fallible form of [`Tensor::mul_scalar_`].
     pub fn try_mul_scalar_(&self, s: f64) -> Result<()> {
+        self.check_writable("mul_scalar_")?;
         dispatch_float!("mul_scalar_", self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| {
             let s = T::from_f64(s);
             d.iter_mut().for_each(|v| *v *= s);
@@ -124,6 +143,7 @@ impl Tensor {
 
     /// Sets every element to `value`, in place; an error for a tensor that is not contiguous.
     pub fn try_fill_(&self, value: f64) -> Result<()> {
+        self.check_writable("fill_")?;
         crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value))))
     }
 
@@ -131,6 +151,65 @@ impl Tensor {
     #[track_caller]
     pub fn fill_(&self, value: f64) {
         ok(self.try_fill_(value))
+    }
+
+    /// Refuses an in-place write to a leaf that requires grad, or to a view of one, while
+    /// gradients are recorded, as PyTorch does: the change would be invisible to autograd. So
+    /// is a write to any other tensor a recorded operation computed (PyTorch records that one).
+    fn check_writable(&self, op: &'static str) -> Result<()> {
+        if !crate::is_grad_enabled() {
+            return Ok(());
+        }
+        let what = if self.requires_grad_flag() && self.is_leaf() {
+            format!("a leaf tensor of shape {:?}", self.shape())
+        } else if let Some(leaf) = self.viewed_leaf() {
+            format!("a view of a leaf tensor of shape {:?}", leaf.shape())
+        } else if let Some(node) = self.grad_fn() {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "a tensor of shape {:?} computed by {} is being modified in place while \
+                     gradients are recorded; the write would not be recorded and gradients \
+                     through the tensor would be wrong: use the out-of-place operation, or \
+                     write under no_grad",
+                    self.shape(),
+                    node.name()
+                ),
+            ));
+        } else {
+            return Ok(());
+        };
+        Err(Error::invalid(
+            op,
+            format!(
+                "{what} that requires grad is being used in an in-place operation; run it under \
+                 no_grad (as optimisers and initialisers do), or write to a detached copy"
+            ),
+        ))
+    }
+
+    /// The leaf that requires grad whose memory this tensor views, found down its chain of view
+    /// operations (each has one input, whose storage it shares).
+    fn viewed_leaf(&self) -> Option<Tensor> {
+        const VIEWS: [&str; 7] = [
+            "ReshapeBackward",
+            "SqueezeBackward",
+            "UnsqueezeBackward",
+            "FlattenBackward",
+            "NarrowBackward",
+            "PermuteBackward",
+            "ExpandBackward",
+        ];
+        let mut node = self.grad_fn()?;
+        while VIEWS.contains(&node.name()) {
+            let next = node.next_functions().first()?.clone()?;
+            if let Some(leaf) = next.variable() {
+                return (leaf.requires_grad_flag() && leaf.shares_storage(self))
+                    .then(|| leaf.clone());
+            }
+            node = next;
+        }
+        None
     }
 }
 

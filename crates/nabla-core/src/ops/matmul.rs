@@ -15,6 +15,9 @@ impl Backward for MatmulBackward {
     fn name(&self) -> &'static str {
         "MmBackward"
     }
+    fn rule(&self) -> &'static str {
+        "MatmulBackward"
+    }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (a, b) = (&saved[0], &saved[1]);
         // Each gradient is laid out like its operand: a transposed operand (a weight used as
@@ -58,8 +61,17 @@ fn is_transposed(t: &Tensor) -> bool {
 }
 
 impl Tensor {
-    /// Matrix product. `[m, k] @ [k, n] → [m, n]`; leading dims broadcast as batch dims; a 1-d
-    /// left operand is a row vector and a 1-d right operand a column vector (then squeezed).
+    /// Matrix product with `torch.matmul`'s rules. `[m, k] @ [k, n] → [m, n]`; leading dims
+    /// broadcast as batch dims; a 1-d left operand is a row vector and a 1-d right operand a
+    /// column vector, the added dim removed from the result: `[k] @ [k]` is the dot product (0-d),
+    /// `[k] @ [k, n] → [n]`, `[m, k] @ [k] → [m]`, `[b, m, k] @ [k] → [b, m]`.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let v = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]);
+    /// let dot = v.matmul(&v);
+    /// assert_eq!((dot.shape(), dot.item::<f64>()), (&[][..], 14.0));
+    /// ```
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -78,11 +90,36 @@ impl Tensor {
                 "both operands need at least one dim",
             ));
         }
-        if self.ndim() == 1 {
-            return self.try_unsqueeze(0)?.try_matmul(other)?.try_squeeze(-2);
-        }
-        if other.ndim() == 1 {
-            return self.try_matmul(&other.try_unsqueeze(1)?)?.try_squeeze(-1);
+        if self.ndim() == 1 || other.ndim() == 1 {
+            // A 1-d left operand is a row `[1, k]` and a 1-d right one a column `[k, 1]`; the
+            // added dims are removed from the product, the column's first, so two vectors give
+            // their dot product as a 0-d tensor.
+            let row = self.ndim() == 1;
+            let column = other.ndim() == 1;
+            let a = if row {
+                self.try_unsqueeze(0)?
+            } else {
+                self.clone()
+            };
+            let b = if column {
+                other.try_unsqueeze(1)?
+            } else {
+                other.clone()
+            };
+            let mut out = a.try_matmul(&b).map_err(|e| match e {
+                // Name the operands as given, not as promoted.
+                Error::ShapeMismatch { reason, .. } => {
+                    Error::shapes("matmul", self.shape(), other.shape(), reason)
+                }
+                e => e,
+            })?;
+            if column {
+                out = out.try_squeeze(-1)?;
+            }
+            if row {
+                out = out.try_squeeze(if column { -1 } else { -2 })?;
+            }
+            return Ok(out);
         }
         if self.dtype() != other.dtype() {
             return Err(Error::DTypeMismatch {

@@ -1,5 +1,5 @@
-//! Reductions (sum, max, min over chosen dims, with `keepdim`) and the rule-free composites
-//! built on them: mean, var, logsumexp, softmax, log_softmax.
+//! Reductions (sum, max, min over chosen dims, with `keepdim`), std with its own rule, and the
+//! rule-free composites built on them: mean, var, logsumexp, softmax, log_softmax.
 
 use super::{Save, ok, record};
 use crate::autograd::node::Backward;
@@ -79,9 +79,13 @@ impl Backward for SumBackward {
     }
 }
 
-/// Max and min send the gradient to the elements equal to the result, split evenly on ties.
+/// Max and min send the gradient to the elements equal to the result, split evenly on ties. As
+/// in PyTorch, where the result is NaN the whole reduction (`max()`) shares it among the NaN
+/// elements, and a reduction over chosen dims (`amax`) gives NaN to every element of the run.
 struct ExtremumBackward {
     name: &'static str,
+    /// Whether every dim was reduced by `max()`/`min()` rather than named.
+    whole: bool,
     dims: Dims,
     keep_shape: Dims,
     out_shape: Dims,
@@ -90,7 +94,11 @@ struct ExtremumBackward {
 impl ExtremumBackward {
     /// The share of the result each input element holds: 1/k for the k elements equal to it.
     fn shares(&self, x: &Tensor, y: &Tensor) -> Tensor {
-        let hits = x.eq(&y.reshape(&self.keep_shape));
+        let y = y.reshape(&self.keep_shape);
+        let mut hits = x.eq(&y);
+        if self.whole {
+            hits = hits + x.ne(x) * y.ne(&y);
+        }
         let dims: Vec<isize> = self.dims.iter().map(|&d| d as isize).collect();
         let count = hits.sum_dims(&dims, true);
         hits / count
@@ -100,6 +108,9 @@ impl ExtremumBackward {
 impl Backward for ExtremumBackward {
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn rule(&self) -> &'static str {
+        "ExtremumBackward"
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let shares = self.shares(&saved[0], &saved[1]);
@@ -124,6 +135,48 @@ impl Backward for ExtremumBackward {
     }
 }
 
+/// The standard deviation's rule, after PyTorch's `std_backward`: `∂σ/∂x = (x − x̄)/((n − c)·σ)`,
+/// zero where `σ = 0`.
+struct StdBackward {
+    dims: Vec<isize>,
+    keepdim: bool,
+    correction: usize,
+    /// `n − correction`, at least 0.
+    divisor: f64,
+    keep_shape: Dims,
+}
+
+impl StdBackward {
+    /// `∂σ/∂x` for every element of `x`, from `x` and the result `sigma`.
+    fn partial(&self, x: &Tensor, sigma: &Tensor) -> Tensor {
+        let sigma = sigma.reshape(&self.keep_shape);
+        let flat = sigma.eq_scalar(0.0);
+        let n = x.numel() / sigma.numel().max(1);
+        let centred = x - x.sum_dims(&self.dims, true) / n as f64;
+        centred / ((&sigma + &flat) * self.divisor) * (1.0 - flat)
+    }
+}
+
+impl Backward for StdBackward {
+    fn name(&self) -> &'static str {
+        "StdBackward"
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
+        let partial = self.partial(&saved[0], &saved[1]);
+        smallvec::smallvec![Some(grad.reshape(&self.keep_shape) * partial)]
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        (&tangents[0] * self.partial(&saved[0], &saved[1]))
+            .try_sum_dims_opt(Some(&self.dims), self.keepdim)
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_std_dims(&self.dims, self.keepdim, self.correction))
+    }
+}
+
 fn extremum<T: Float>(run: &[T], max: bool) -> T {
     let mut best = run[0];
     for &v in &run[1..] {
@@ -137,9 +190,13 @@ fn extremum<T: Float>(run: &[T], max: bool) -> T {
     best
 }
 
+/// The index of the first extreme value, or of the first NaN, as in PyTorch.
 fn arg_extremum<T: Float>(run: &[T], max: bool) -> i64 {
     let mut best = 0;
-    for (i, &v) in run.iter().enumerate().skip(1) {
+    for (i, &v) in run.iter().enumerate() {
+        if v.is_nan() {
+            return i as i64;
+        }
         if (max && v > run[best]) || (!max && v < run[best]) {
             best = i;
         }
@@ -278,6 +335,7 @@ impl Tensor {
         });
         let backward = ExtremumBackward {
             name,
+            whole: dims.is_none(),
             dims: r.dims,
             keep_shape: r.keep_shape,
             out_shape: r.out_shape,
@@ -290,8 +348,8 @@ impl Tensor {
         ))
     }
 
-    /// Largest element; the gradient goes to the maximal elements, shared evenly. An error for
-    /// an empty tensor.
+    /// Largest element, NaN if any element is NaN; the gradient goes to the maximal elements
+    /// (the NaN ones when the result is NaN), shared evenly. An error for an empty tensor.
     pub fn try_max(&self) -> Result<Tensor> {
         self.try_extremum(None, false, true)
     }
@@ -302,7 +360,8 @@ impl Tensor {
         ok(self.try_max())
     }
 
-    /// Largest values over `dims` (PyTorch's `amax`).
+    /// Largest values over `dims` (PyTorch's `amax`): NaN where the run holds a NaN, and then
+    /// the gradient of every element of the run is NaN.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -364,7 +423,8 @@ impl Tensor {
         }))
     }
 
-    /// Index of the largest value along `dim` (first on ties), as `i64`; not differentiable.
+    /// Index of the largest value along `dim` (first on ties, or the first NaN), as `i64`; not
+    /// differentiable.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -376,26 +436,31 @@ impl Tensor {
         ok(self.try_argmax(dim, keepdim))
     }
 
-    /// Index of the smallest value along `dim` (first on ties), as `i64`.
+    /// Index of the smallest value along `dim` (first on ties, or the first NaN), as `i64`.
     #[track_caller]
     pub fn argmin(&self, dim: isize, keepdim: bool) -> Tensor {
         ok(self.try_argmin(dim, keepdim))
     }
 
-    /// Variance over `dims` with `correction` (1: unbiased, 0: population), as in PyTorch.
+    /// Variance over `dims` with `correction` (1: unbiased, 0: population), as in PyTorch: the
+    /// sum of squared deviations divided by `max(n − correction, 0)`, so one element with
+    /// correction 1, or an empty run, gives NaN (0/0).
     ///
     /// ```
     /// use nabla_core::Tensor;
     /// let t = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0], &[4]);
     /// assert_eq!(t.var_dims(&[0], false, 1).item::<f64>(), 5.0 / 3.0);
     /// assert_eq!(t.var_dims(&[0], false, 0).item::<f64>(), 1.25);
+    /// assert!(Tensor::from_vec(vec![3.0f64], &[1]).var().item::<f64>().is_nan());
     /// ```
     pub fn try_var_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
-        let mean = self.try_sum_dims_opt(Some(dims), true)?;
-        let n = self.numel() / mean.numel().max(1);
-        let centred = self.try_sub(&(mean / n as f64))?;
+        self.check_float("var")?;
+        let r = Reduction::new("var", self, Some(dims), keepdim)?;
+        let n: usize = r.dims.iter().map(|&d| self.shape()[d]).product();
+        let mean = self.try_sum_dims_opt(Some(dims), true)? / n as f64;
+        let centred = self.try_sub(&mean)?;
         let squares = (&centred * &centred).try_sum_dims_opt(Some(dims), keepdim)?;
-        Ok(squares / n.saturating_sub(correction).max(1) as f64)
+        Ok(squares / n.saturating_sub(correction) as f64)
     }
 
     /// Panicking form of [`Tensor::try_var_dims`].
@@ -414,6 +479,61 @@ impl Tensor {
     #[track_caller]
     pub fn var(&self) -> Tensor {
         ok(self.try_var())
+    }
+
+    /// Standard deviation over `dims` with `correction`, `√var`, as in PyTorch: NaN where the
+    /// variance is (one element with correction 1), and a zero gradient where the deviation is
+    /// zero (where `1/(2√var)` would make it NaN).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let t = Tensor::from_vec(vec![1.0f64, 3.0], &[2]).requires_grad();
+    /// let s = t.std_dims(&[0], false, 1);
+    /// s.backward();
+    /// assert_eq!(s.item::<f64>(), 2f64.sqrt());
+    /// let flat = Tensor::from_vec(vec![2.0f64, 2.0], &[2]).requires_grad();
+    /// flat.std().backward();
+    /// assert_eq!(flat.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0]);
+    /// ```
+    pub fn try_std_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Result<Tensor> {
+        self.check_float("std")?;
+        let r = Reduction::new("std", self, Some(dims), keepdim)?;
+        let n: usize = r.dims.iter().map(|&d| self.shape()[d]).product();
+        let out = self
+            .detach()
+            .try_var_dims(dims, keepdim, correction)?
+            .sqrt();
+        let backward = StdBackward {
+            dims: r.dims.iter().map(|&d| d as isize).collect(),
+            keepdim,
+            correction,
+            divisor: n.saturating_sub(correction) as f64,
+            keep_shape: r.keep_shape,
+        };
+        Ok(record(
+            out,
+            &[self],
+            backward,
+            &[Save::Input(0), Save::Output],
+        ))
+    }
+
+    /// Panicking form of [`Tensor::try_std_dims`].
+    #[track_caller]
+    pub fn std_dims(&self, dims: &[isize], keepdim: bool, correction: usize) -> Tensor {
+        ok(self.try_std_dims(dims, keepdim, correction))
+    }
+
+    /// Standard deviation of all elements, with correction 1.
+    #[track_caller]
+    pub fn std(&self) -> Tensor {
+        ok(self.try_std())
+    }
+
+    /// Fallible form of [`Tensor::std`]: errors for an integer tensor.
+    pub fn try_std(&self) -> Result<Tensor> {
+        let all: Vec<isize> = (0..self.ndim() as isize).collect();
+        self.try_std_dims(&all, false, 1)
     }
 
     /// `log Σ exp(x)` over `dims`, computed stably by shifting by the (constant) maximum.

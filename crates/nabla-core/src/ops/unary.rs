@@ -34,10 +34,38 @@ pub(crate) enum Unary {
     LeakyRelu(f64),
     Powf(f64),
     Clamp(f64, f64),
+    ClampMin(f64),
+    ClampMax(f64),
     AddScalar(f64),
     MulScalar(f64),
     DivScalar(f64),
 }
+
+crate::autograd::rules::rule_keys!(Unary {
+    Neg => "NegBackward",
+    Exp => "ExpBackward",
+    Log => "LogBackward",
+    Sqrt => "SqrtBackward",
+    Abs => "AbsBackward",
+    Sign => "SignBackward",
+    Sin => "SinBackward",
+    Cos => "CosBackward",
+    Tanh => "TanhBackward",
+    Sigmoid => "SigmoidBackward",
+    Relu => "ReluBackward",
+    Erf => "ErfBackward",
+    Gelu => "GeluBackward",
+    Recip => "ReciprocalBackward",
+    Square => "PowBackward(square)",
+    LeakyRelu => "LeakyReluBackward",
+    Powf => "PowBackward(scalar)",
+    Clamp => "ClampBackward",
+    ClampMin => "ClampMinBackward",
+    ClampMax => "ClampMaxBackward",
+    AddScalar => "AddBackward(scalar)",
+    MulScalar => "MulBackward(scalar)",
+    DivScalar => "DivBackward(scalar)",
+});
 
 impl Unary {
     fn name(self) -> &'static str {
@@ -59,6 +87,8 @@ impl Unary {
             Unary::LeakyRelu(_) => "LeakyReluBackward",
             Unary::Powf(_) | Unary::Square => "PowBackward",
             Unary::Clamp(..) => "ClampBackward",
+            Unary::ClampMin(_) => "ClampMinBackward",
+            Unary::ClampMax(_) => "ClampMaxBackward",
             Unary::AddScalar(_) => "AddBackward",
             Unary::MulScalar(_) => "MulBackward",
             Unary::DivScalar(_) => "DivBackward",
@@ -95,11 +125,12 @@ impl Unary {
                     e / (T::one() + e)
                 }
             }
+            // NaN and −0 are not below zero and pass through, as in PyTorch.
             Unary::Relu => {
-                if x > T::zero() {
-                    x
-                } else {
+                if x < T::zero() {
                     T::zero()
+                } else {
+                    x
                 }
             }
             Unary::Erf => x.erf(),
@@ -115,11 +146,24 @@ impl Unary {
             Unary::Square => x * x,
             Unary::Powf(p) => x.powf(c(p)),
             Unary::Clamp(lo, hi) => {
-                // Two selects rather than one branch chain, so the loop vectorises; NaN fails
-                // both comparisons and passes through, as in PyTorch.
-                let (lo, hi) = (c(lo), c(hi));
-                let raised = if x < lo { lo } else { x };
-                if raised > hi { hi } else { raised }
+                // Selects rather than one branch chain, so the loop vectorises; a NaN element
+                // fails both comparisons and passes through, and a NaN bound (a constant, so the
+                // test leaves the loop) makes every element NaN, as in PyTorch.
+                let raised = if x < c(lo) { c(lo) } else { x };
+                let lowered = if raised > c(hi) { c(hi) } else { raised };
+                if lo.is_nan() || hi.is_nan() {
+                    T::nan()
+                } else {
+                    lowered
+                }
+            }
+            Unary::ClampMin(lo) => {
+                let raised = if x < c(lo) { c(lo) } else { x };
+                if lo.is_nan() { T::nan() } else { raised }
+            }
+            Unary::ClampMax(hi) => {
+                let lowered = if x > c(hi) { c(hi) } else { x };
+                if hi.is_nan() { T::nan() } else { lowered }
             }
             Unary::AddScalar(s) => x + c(s),
             Unary::MulScalar(s) => x * c(s),
@@ -133,7 +177,7 @@ impl Unary {
     fn map<T: Float>(self, x: &Tensor) -> Data<T> {
         per_variant!(self, Unary, |op| elementwise::map(x, move |v: T| op().forward(v));
             Neg, Exp, Log, Sqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, Erf, Gelu, Recip, Square;
-            LeakyRelu, Powf, AddScalar, MulScalar, DivScalar;
+            LeakyRelu, Powf, ClampMin, ClampMax, AddScalar, MulScalar, DivScalar;
             Clamp)
     }
 
@@ -171,7 +215,8 @@ impl Unary {
             Unary::Cos => T(-x().sin()),
             Unary::Tanh => T(1.0 - y() * y()),
             Unary::Sigmoid => T(y() * (1.0 - y())),
-            Unary::Relu => T(x().gt_scalar(0.0)),
+            // As PyTorch: zero where the input is at most zero, one elsewhere (NaN included).
+            Unary::Relu => T(x().gt_or_nan_scalar(0.0)),
             Unary::Erf => T((x() * x() * -1.0).exp() * (2.0 / PI.sqrt())),
             Unary::Gelu => {
                 let cdf = (x() * FRAC_1_SQRT_2).erf() * 0.5 + 0.5;
@@ -182,7 +227,10 @@ impl Unary {
             Unary::LeakyRelu(slope) => T(x().gt_scalar(0.0) * (1.0 - slope) + slope),
             Unary::Square => T(x() * 2.0),
             Unary::Powf(p) => T(x().powf(p - 1.0) * p),
-            Unary::Clamp(lo, hi) => T(x().ge_scalar(lo) * x().le_scalar(hi)),
+            // Strictly inside the bounds, as PyTorch 2: zero at a bound, at NaN and for a NaN bound.
+            Unary::Clamp(lo, hi) => T(x().gt_scalar(lo) * x().lt_scalar(hi)),
+            Unary::ClampMin(lo) => T(x().gt_scalar(lo)),
+            Unary::ClampMax(hi) => T(x().lt_scalar(hi)),
             Unary::AddScalar(_) => Constant(1.0),
             Unary::MulScalar(s) => Constant(s),
             Unary::DivScalar(s) => Constant(1.0 / s),
@@ -195,6 +243,10 @@ struct UnaryBackward(Unary);
 impl Backward for UnaryBackward {
     fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    fn rule(&self) -> &'static str {
+        self.0.rule()
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Gradients {
@@ -284,7 +336,18 @@ unary_methods! {
     /// assert!((x.grad().unwrap().item::<f64>() - y * (1.0 - y)).abs() < 1e-15);
     /// ```
     sigmoid, try_sigmoid => Unary::Sigmoid;
-    /// `max(x, 0)`; the gradient passes where `x > 0` only.
+    /// `max(x, 0)`, NaN staying NaN; the gradient is stopped where `x ≤ 0` and passes elsewhere
+    /// (at NaN too), as in PyTorch.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::from_vec(vec![-1.0f64, 2.0, f64::NAN], &[3]).requires_grad();
+    /// let y = x.relu();
+    /// y.sum().backward();
+    /// assert_eq!(y.to_vec::<f64>()[..2], [0.0, 2.0]);
+    /// assert!(y.to_vec::<f64>()[2].is_nan());
+    /// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![0.0, 1.0, 1.0]);
+    /// ```
     relu, try_relu => Unary::Relu;
     /// The error function; derivative `2/√π · e^(−x²)`.
     erf, try_erf => Unary::Erf;
@@ -330,13 +393,53 @@ impl Tensor {
         ok(self.try_powf(exponent))
     }
 
-    /// Limits values to `[min, max]`; the gradient passes where `min ≤ x ≤ max`.
+    /// Limits values to `[min, max]`. As in PyTorch 2, the gradient passes strictly inside,
+    /// `min < x < max`, and is zero at either bound; a NaN element stays NaN (gradient zero), and
+    /// a NaN bound makes every element NaN.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::from_vec(vec![-2.0f64, -1.0, 0.5, 1.0], &[4]).requires_grad();
+    /// let y = x.clamp(-1.0, 1.0);
+    /// y.sum().backward();
+    /// assert_eq!(y.to_vec::<f64>(), vec![-1.0, -1.0, 0.5, 1.0]);
+    /// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![0.0, 0.0, 1.0, 0.0]);
+    /// assert!(x.clamp(f64::NAN, 1.0).to_vec::<f64>().iter().all(|v| v.is_nan()));
+    /// ```
     #[track_caller]
     pub fn clamp(&self, min: f64, max: f64) -> Tensor {
         ok(self.try_clamp(min, max))
     }
 
-    /// Fallible form of [`Tensor::clamp`]: errors when `min > max`.
+    /// Values below `min` raised to it (PyTorch's `clamp_min`, or `clamp(min=…)`); the gradient
+    /// passes where `x > min`, so an infinite element keeps its gradient, unlike
+    /// `clamp(min, ∞)`. A NaN bound makes every element NaN.
+    #[track_caller]
+    pub fn clamp_min(&self, min: f64) -> Tensor {
+        ok(self.try_clamp_min(min))
+    }
+
+    /// Fallible form of [`Tensor::clamp_min`]: errors for an integer tensor.
+    pub fn try_clamp_min(&self, min: f64) -> Result<Tensor> {
+        self.check_float("clamp_min")?;
+        self.try_unary(Unary::ClampMin(min))
+    }
+
+    /// Values above `max` lowered to it (PyTorch's `clamp_max`); the gradient passes where
+    /// `x < max`.
+    #[track_caller]
+    pub fn clamp_max(&self, max: f64) -> Tensor {
+        ok(self.try_clamp_max(max))
+    }
+
+    /// Fallible form of [`Tensor::clamp_max`]: errors for an integer tensor.
+    pub fn try_clamp_max(&self, max: f64) -> Result<Tensor> {
+        self.check_float("clamp_max")?;
+        self.try_unary(Unary::ClampMax(max))
+    }
+
+    /// Fallible form of [`Tensor::clamp`]: errors when `min > max` (PyTorch would set every
+    /// element to `max`).
     pub fn try_clamp(&self, min: f64, max: f64) -> Result<Tensor> {
         if min > max {
             return Err(crate::Error::invalid(

@@ -6,7 +6,7 @@
 use super::gradients::{AlarmKind, AlarmSummary, GradientAlarm, LayerNorm, check_gradients};
 use super::histogram::{Histogram, TensorStats};
 use super::layers::LayerKind;
-use nabla_core::{BackwardOptions, Tensor, enable_grad, try_grad};
+use nabla_core::{GradOptions, Tensor, enable_grad, try_grad_opts};
 use nabla_nn::Result;
 use nabla_nn::module::Sequential;
 use serde::Serialize;
@@ -170,7 +170,15 @@ impl Recorder {
                 })
                 .collect();
             let refs: Vec<&Tensor> = params.iter().map(|(_, _, p)| p).collect();
-            let grads = try_grad(&[&loss], None, &refs, BackwardOptions::default())?;
+            // A parameter the loss does not reach (a layer after the output) has zero gradient.
+            let options = GradOptions {
+                materialize_grads: true,
+                ..GradOptions::default()
+            };
+            let grads: Vec<Tensor> = try_grad_opts(&[&loss], None, &refs, options)?
+                .into_iter()
+                .flatten()
+                .collect();
             Ok((outputs, loss, params, grads))
         })?;
         let layers = outputs

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::explain::explain;
 use crate::graph::{Graph, GraphOptions};
 use crate::trace::Trace;
-use nabla_core::{BackwardOptions, Tensor, no_grad, try_grad};
+use nabla_core::{BackwardOptions, GradOptions, Tensor, no_grad, try_grad, try_grad_opts};
 use std::cell::RefCell;
 use std::collections::HashMap;
 
@@ -252,11 +252,16 @@ pub fn hessian(expr: &Expr, values: &[f64], mode: Mode) -> Result<Vec<Vec<f64>>>
             let mut flat = Vec::with_capacity(n * n);
             for g in &first {
                 if g.requires_grad_flag() {
-                    let retain = BackwardOptions {
+                    // A variable this entry does not depend on has a zero second derivative.
+                    let retain = GradOptions {
                         retain_graph: true,
-                        create_graph: false,
+                        materialize_grads: true,
+                        ..GradOptions::default()
                     };
-                    for row in try_grad(&[g], None, &refs, retain)? {
+                    for row in try_grad_opts(&[g], None, &refs, retain)?
+                        .into_iter()
+                        .flatten()
+                    {
                         flat.push(row.try_item::<f64>()?);
                     }
                 } else {

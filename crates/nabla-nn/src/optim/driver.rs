@@ -4,7 +4,7 @@
 use super::{Optimizer, UpdateRule};
 use crate::{Error, Result};
 use nabla_core::simd::with_simd;
-use nabla_core::{DType, Float, Tensor};
+use nabla_core::{DType, Float, GradModeGuard, Tensor};
 use std::collections::BTreeMap;
 
 /// An optimiser: an update rule plus the parameters it updates and their state.
@@ -123,11 +123,14 @@ impl<R: UpdateRule> Optim<R> {
 impl<R: UpdateRule> Optimizer for Optim<R> {
     fn step(&mut self) -> Result<()> {
         self.check_grads()?;
+        // Parameters are leaves that require grad: the core writes them only under no_grad.
+        let _no_grad = GradModeGuard::new(false);
+        let rule_state = self.rule.state();
         for ((_, p), slot) in self.params.iter().zip(&mut self.state) {
             let Some(g) = p.grad() else { continue };
             let st = slot.get_or_insert_with(|| ParamState {
                 updates: 0,
-                buffers: R::STATE.iter().map(|_| p.zeros_like()).collect(),
+                buffers: rule_state.iter().map(|_| p.zeros_like()).collect(),
             });
             st.updates += 1;
             match p.dtype() {
@@ -159,7 +162,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         for ((name, _), slot) in self.params.iter().zip(&self.state) {
             let Some(st) = slot else { continue };
             out.push((format!("{name}.step"), Tensor::scalar(st.updates as i64)));
-            for (buf_name, buf) in R::STATE.iter().zip(&st.buffers) {
+            for (buf_name, buf) in self.rule.state().iter().zip(&st.buffers) {
                 out.push((format!("{name}.{buf_name}"), copy(buf)));
             }
         }
@@ -181,8 +184,8 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                 loaded.push(None);
                 continue;
             };
-            let mut buffers = Vec::with_capacity(R::STATE.len());
-            for buf_name in R::STATE {
+            let mut buffers = Vec::with_capacity(self.rule.state().len());
+            for buf_name in self.rule.state() {
                 let key = format!("{name}.{buf_name}");
                 let t = entries.remove(key.as_str()).ok_or_else(|| {
                     state_error::<R>(format!("{key:?} is missing (\"{name}.step\" is present)"))

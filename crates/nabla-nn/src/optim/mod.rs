@@ -2,7 +2,8 @@
 //! algorithm implements (one element-wise body, generic over `f32`/`f64`), and [`Optim`], which
 //! applies a rule to a set of named parameters and keeps its per-parameter state.
 //!
-//! Rules: [`Sgd`] (optional weight decay), [`Momentum`] (textbook form), [`Nesterov`],
+//! Rules: [`Sgd`] (PyTorch's SGD: weight decay, momentum, dampening, Nesterov), [`Momentum`]
+//! (textbook form, equal to SGD's momentum only at a constant learning rate), [`Nesterov`],
 //! [`AdaGrad`], [`RmsProp`], [`Adam`] and [`AdamW`], with PyTorch's formulas and defaults
 //! unless their documentation says otherwise.
 
@@ -50,8 +51,14 @@ pub trait Optimizer: Send {
 pub trait UpdateRule: Send + Sync {
     /// The algorithm's name, used in error messages.
     const NAME: &'static str;
-    /// Names of the per-parameter state buffers (at most two).
+    /// Names of the per-parameter state buffers this rule may keep (at most two).
     const STATE: &'static [&'static str];
+
+    /// The buffers this configuration keeps: [`UpdateRule::STATE`], or fewer when an option
+    /// turns state off (SGD without momentum keeps none).
+    fn state(&self) -> &'static [&'static str] {
+        Self::STATE
+    }
 
     /// The learning rate.
     fn learning_rate(&self) -> f64;
@@ -60,7 +67,7 @@ pub trait UpdateRule: Send + Sync {
     /// Rejects hyper-parameters outside their valid range.
     fn check(&self) -> Result<()>;
     /// Updates `param` in place from `grad`; `step` counts this parameter's updates from 1, and
-    /// `state` holds the buffers named by [`UpdateRule::STATE`], in that order.
+    /// `state` holds the buffers named by [`UpdateRule::state`], in that order.
     fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]);
 }
 

@@ -1,10 +1,25 @@
-//! Plain stochastic gradient descent, with optional L2 weight decay folded into the gradient.
+//! Stochastic gradient descent as PyTorch's `torch.optim.SGD`: L2 weight decay folded into the
+//! gradient, and optional momentum with dampening and Nesterov's form.
 
-use super::{UpdateRule, check_range};
-use crate::Result;
+use super::{UpdateRule, check_range, check_rate};
+use crate::{Error, Result};
 use nabla_core::Float;
 
-/// `W ← W − η (∇W + λ W)` (PyTorch's `SGD` without momentum; λ = 0 by default).
+/// PyTorch's `SGD`, for every combination of its options and under any learning-rate schedule:
+///
+/// ```text
+/// d = ∇W + λ W
+/// b = d                         at the first step
+/// b = μ b + (1 − τ) d           after it        (μ momentum, τ dampening)
+/// d = d + μ b  (Nesterov)   or   d = b
+/// W = W − η d
+/// ```
+///
+/// Without momentum (μ = 0, the default) it is `W ← W − η (∇W + λ W)` and keeps no state;
+/// with momentum it keeps `momentum_buffer`, PyTorch's name. The buffer holds gradients, not
+/// steps, so a new learning rate applies to all of it at once: this is where it differs from
+/// the textbook [`Momentum`](super::Momentum) (`v ← α v − η ∇W`), which equals it only while η
+/// is constant.
 ///
 /// ```
 /// use nabla_core::Tensor;
@@ -14,19 +29,35 @@ use nabla_core::Float;
 /// w.set_grad(Some(Tensor::from_vec(vec![2.0f64], &[1])));
 /// opt.step().unwrap();
 /// assert_eq!(w.to_vec::<f64>(), vec![1.0 - 0.1 * (2.0 + 0.5)]);
+///
+/// // Momentum 0.5: the buffer is the gradient at the first step, then 0.5 b + g.
+/// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1).momentum(0.5)).unwrap();
+/// for lr in [0.1, 0.2] {
+///     opt.set_learning_rate(lr);
+///     w.set_grad(Some(Tensor::from_vec(vec![1.0f64], &[1])));
+///     opt.step().unwrap();
+/// }
+/// assert_eq!(w.to_vec::<f64>(), vec![1.0 - 0.1 * 1.0 - 0.2 * 1.5]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sgd {
     lr: f64,
     weight_decay: f64,
+    momentum: f64,
+    dampening: f64,
+    nesterov: bool,
 }
 
 impl Sgd {
-    /// SGD with learning rate `lr` and no weight decay.
+    /// SGD with learning rate `lr`, no weight decay and no momentum.
     pub fn new(lr: f64) -> Self {
         Sgd {
             lr,
             weight_decay: 0.0,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
         }
     }
 
@@ -35,11 +66,37 @@ impl Sgd {
         self.weight_decay = weight_decay;
         self
     }
+
+    /// Sets the momentum coefficient μ (0 turns momentum off).
+    pub fn momentum(mut self, momentum: f64) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Sets the dampening τ: each new gradient enters the buffer scaled by `1 − τ`.
+    pub fn dampening(mut self, dampening: f64) -> Self {
+        self.dampening = dampening;
+        self
+    }
+
+    /// Uses Nesterov's form (needs momentum and no dampening, as in PyTorch).
+    pub fn nesterov(mut self, nesterov: bool) -> Self {
+        self.nesterov = nesterov;
+        self
+    }
 }
 
 impl UpdateRule for Sgd {
     const NAME: &'static str = "SGD";
-    const STATE: &'static [&'static str] = &[];
+    const STATE: &'static [&'static str] = &["momentum_buffer"];
+
+    fn state(&self) -> &'static [&'static str] {
+        if self.momentum == 0.0 {
+            &[]
+        } else {
+            Self::STATE
+        }
+    }
 
     fn learning_rate(&self) -> f64 {
         self.lr
@@ -57,13 +114,42 @@ impl UpdateRule for Sgd {
             self.weight_decay,
             0.0,
             f64::INFINITY,
-        )
+        )?;
+        check_rate(Self::NAME, "momentum", self.momentum)?;
+        check_range(Self::NAME, "dampening", self.dampening, 0.0, 1.0)?;
+        if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
+            return Err(Error::invalid(
+                Self::NAME,
+                format!(
+                    "Nesterov momentum needs a momentum above 0 and no dampening, got momentum \
+                     {} and dampening {}",
+                    self.momentum, self.dampening
+                ),
+            ));
+        }
+        Ok(())
     }
 
-    fn apply<T: Float>(&self, _step: u64, param: &mut [T], grad: &[T], _state: &mut [&mut [T]]) {
+    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
         let (lr, wd) = (T::from_f64(self.lr), T::from_f64(self.weight_decay));
-        for (p, &g) in param.iter_mut().zip(grad) {
-            *p = *p - lr * (g + wd * *p);
+        let [buffer] = state else {
+            for (p, &g) in param.iter_mut().zip(grad) {
+                *p = *p - lr * (g + wd * *p);
+            }
+            return;
+        };
+        let mu = T::from_f64(self.momentum);
+        // The first step copies the gradient into the buffer: `0·b + 1·d` with a zero buffer.
+        let (keep, take) = if step == 1 {
+            (T::zero(), T::one())
+        } else {
+            (mu, T::from_f64(1.0 - self.dampening))
+        };
+        for ((p, &g), b) in param.iter_mut().zip(grad).zip(buffer.iter_mut()) {
+            let d = g + wd * *p;
+            *b = keep * *b + take * d;
+            let d = if self.nesterov { d + mu * *b } else { *b };
+            *p = *p - lr * d;
         }
     }
 }

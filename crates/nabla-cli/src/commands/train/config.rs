@@ -75,6 +75,14 @@ pub struct TrainConfig {
     pub batch_size: usize,
     pub epochs: usize,
     pub weight_decay: f64,
+    /// `--optimizer sgd`'s momentum, dampening and Nesterov switch (runs saved before these
+    /// settings existed had none).
+    #[serde(default)]
+    pub momentum: f64,
+    #[serde(default)]
+    pub dampening: f64,
+    #[serde(default)]
+    pub nesterov: bool,
     pub clip_norm: Option<f64>,
     pub clip_value: Option<f64>,
     pub batch_norm: bool,
@@ -113,6 +121,7 @@ impl TrainConfig {
                 self.weight_decay
             ));
         }
+        self.check_sgd_momentum()?;
         if let Some(v) = self.clip_norm {
             positive("--clip-norm", v)?;
         }
@@ -184,6 +193,42 @@ impl TrainConfig {
         nabla_nn::memory::check(&what, bytes, available).map_err(|e| e.to_string())
     }
 
+    /// `--momentum`, `--dampening` and `--nesterov` belong to `--optimizer sgd`, in PyTorch's
+    /// ranges.
+    fn check_sgd_momentum(&self) -> Result<(), String> {
+        let set = [
+            ("--momentum", self.momentum != 0.0),
+            ("--dampening", self.dampening != 0.0),
+            ("--nesterov", self.nesterov),
+        ];
+        if let Some((flag, _)) = set.iter().find(|(_, on)| *on) {
+            if self.optimizer != OptimizerKind::Sgd {
+                return Err(format!(
+                    "{flag} applies to --optimizer sgd (PyTorch's SGD), not to --optimizer {}",
+                    self.optimizer
+                        .to_possible_value()
+                        .map_or_else(String::new, |v| v.get_name().to_string())
+                ));
+            }
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return Err(format!(
+                "--momentum must be in [0, 1), got {}",
+                self.momentum
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.dampening) {
+            return Err(format!(
+                "--dampening must be in [0, 1], got {}",
+                self.dampening
+            ));
+        }
+        if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
+            return Err("--nesterov needs --momentum above 0 and no --dampening".into());
+        }
+        Ok(())
+    }
+
     pub fn model(&self) -> MlpConfig {
         MlpConfig {
             input: nabla_nn::data::mnist::IMAGE_PIXELS,
@@ -196,14 +241,20 @@ impl TrainConfig {
         }
     }
 
-    /// The optimiser over `params`. Weight decay is decoupled for AdamW, built into SGD, and
+    /// The optimiser over `params`; `sgd` is PyTorch's SGD with the run's momentum, dampening
+    /// and Nesterov switch, `momentum` the textbook rule. Weight decay is decoupled for AdamW,
+    /// built into SGD, and
     /// added to the gradient (L2, as PyTorch's `weight_decay`) by the loop for the others.
     pub fn optimizer(&self, params: Vec<(String, Tensor)>) -> nabla_nn::Result<Box<dyn Optimizer>> {
         let lr = self.lr;
         Ok(match self.optimizer {
             OptimizerKind::Sgd => Box::new(Optim::new(
                 params,
-                Sgd::new(lr).weight_decay(self.weight_decay),
+                Sgd::new(lr)
+                    .weight_decay(self.weight_decay)
+                    .momentum(self.momentum)
+                    .dampening(self.dampening)
+                    .nesterov(self.nesterov),
             )?),
             OptimizerKind::Momentum => Box::new(Optim::new(params, Momentum::new(lr))?),
             OptimizerKind::Nesterov => Box::new(Optim::new(params, Nesterov::new(lr))?),

@@ -56,6 +56,16 @@ pub struct SettingsArgs {
     /// Weight decay (default: 0.01 for AdamW, as PyTorch, 0 otherwise).
     #[arg(long)]
     pub weight_decay: Option<f64>,
+    /// Momentum of `--optimizer sgd`, as `torch.optim.SGD(momentum=…)` (0: none). The
+    /// `momentum` optimiser is the textbook rule instead, equal to this only at a constant rate.
+    #[arg(long, default_value_t = 0.0)]
+    pub momentum: f64,
+    /// Dampening of `--optimizer sgd`'s momentum.
+    #[arg(long, default_value_t = 0.0)]
+    pub dampening: f64,
+    /// Nesterov's form of `--optimizer sgd`'s momentum.
+    #[arg(long)]
+    pub nesterov: bool,
     /// Clip gradients to this global L2 norm.
     #[arg(long)]
     pub clip_norm: Option<f64>,
@@ -150,6 +160,9 @@ impl SettingsArgs {
             batch_size: self.batch_size,
             epochs: self.epochs,
             weight_decay: self.weight_decay.unwrap_or(if adamw { 0.01 } else { 0.0 }),
+            momentum: self.momentum,
+            dampening: self.dampening,
+            nesterov: self.nesterov,
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
             batch_norm: self.batch_norm,

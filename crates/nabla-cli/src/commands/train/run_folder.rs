@@ -313,8 +313,8 @@ impl RunFolder {
                 .find(|f| self.dir.join(f).exists())
             {
                 return Err(format!(
-                    "{}: holds {file} but no {CHECKPOINT}, the file a run resumes from (written \
-                     by nabla since runs became resumable after a kill); start a new run",
+                    "{}: holds {file} but no {CHECKPOINT}, which --resume needs (earlier \
+                     versions of nabla saved the optimiser apart); start a new run",
                     self.dir.display()
                 )
                 .into());
