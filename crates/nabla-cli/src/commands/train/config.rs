@@ -148,6 +148,7 @@ impl TrainConfig {
     /// output, its activation and their gradients), all `f32`. Run before anything is built.
     pub fn check_memory(&self, available: Option<u64>) -> Result<(), String> {
         let (state, optimizer) = match self.optimizer {
+            OptimizerKind::Sgd if self.momentum > 0.0 => (1, "SGD's momentum buffer"),
             OptimizerKind::Sgd => (0, "SGD"),
             OptimizerKind::Momentum => (1, "momentum's velocity"),
             OptimizerKind::Nesterov => (1, "Nesterov's velocity"),
@@ -314,6 +315,9 @@ mod tests {
             dropout: 0.0,
             seed: 0,
             train_subset: None,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
         }
     }
 
