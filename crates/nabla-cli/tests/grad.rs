@@ -265,11 +265,75 @@ fn leading_minus_and_constant_expressions() {
         "{\"value\": 1024, \"grad\": {}}\n"
     );
     assert_eq!(stdout(&["2^10"]), "f = 2^10\nf = 1024\n");
-    // Unused values are allowed.
+}
+
+#[test]
+fn a_value_for_a_variable_the_expression_does_not_use_is_an_error() {
     assert_eq!(
-        stdout(&["x", "--at", "x=1,y=2", "--json"]),
-        "{\"value\": 1, \"grad\": {\"x\": 1}}\n"
+        failure(&["x", "--at", "x=1,y=2"]),
+        "error: --at: `y` is given a value but x does not use it (its variables: x)\n"
     );
+    assert_eq!(
+        failure(&["2^10", "--at", "w=1"]),
+        "error: --at: `w` is given a value but 2^10 does not use it (its variables: none)\n"
+    );
+}
+
+#[test]
+fn json_writes_infinities_and_nan_as_distinct_strings() {
+    let v = json(&["log(x)", "--at", "x=0"]);
+    assert_eq!(
+        (v["value"].as_str(), v["grad"]["x"].as_str()),
+        (Some("-inf"), Some("inf"))
+    );
+    let v = json(&["sqrt(x)", "--at", "x=-1"]);
+    assert_eq!(
+        (v["value"].as_str(), v["grad"]["x"].as_str()),
+        (Some("nan"), Some("nan"))
+    );
+}
+
+#[test]
+fn a_flat_sum_of_202_terms_is_accepted_and_deep_nesting_refused() {
+    let sum = vec!["x"; 202].join("+");
+    assert_eq!(
+        stdout(&[&sum, "--at", "x=0.5", "--json"]),
+        "{\"value\": 101, \"grad\": {\"x\": 202}}\n"
+    );
+    let product = vec!["x"; 10_000].join("*");
+    assert_eq!(
+        stdout(&[&product, "--at", "x=1", "--json"]),
+        "{\"value\": 1, \"grad\": {\"x\": 10000}}\n"
+    );
+    let deep = format!("{}x{}", "(".repeat(201), ")".repeat(201));
+    let error = failure(&[&deep, "--at", "x=1"]);
+    assert!(
+        error.starts_with(
+            "error: syntax error at column 201: the expression nests deeper than 200 levels\n"
+        ),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_long_bad_expression_echoes_a_bounded_excerpt() {
+    // 100 kB (a command-line argument holds at most 128 kB on Linux).
+    let long = format!(
+        "{} + $ + {}",
+        vec!["x"; 25_000].join("+"),
+        vec!["x"; 25_000].join("+")
+    );
+    let error = failure(&[&long, "--at", "x=1"]);
+    assert_eq!(error.lines().count(), 3, "{error}");
+    assert!(error.len() < 300, "{} bytes: {error}", error.len());
+    assert!(
+        error.starts_with("error: syntax error at column 50003: unexpected character `$`\n  …"),
+        "{error}"
+    );
+    assert!(error.contains("+x + $ + x+"), "{error}");
+    let name = "a".repeat(100_000);
+    let error = failure(&["x", "--at", &format!("x=1,{name}=2")]);
+    assert!(error.len() < 300, "{} bytes: {error}", error.len());
 }
 
 #[test]

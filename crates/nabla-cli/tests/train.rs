@@ -433,6 +433,52 @@ fn bad_arguments_are_one_error_line_naming_the_flag() {
     assert!(!dir.path("run").exists());
 }
 
+#[cfg(target_os = "linux")]
+#[test]
+fn a_model_too_large_for_the_machine_is_refused_before_anything_is_built() {
+    let dir = TempDir::new("huge-model");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let error = fail(&dir, &small_run(&data, &out, &[("--hidden", "1000000000")]));
+    assert!(
+        error.starts_with(
+            "error: the model of --hidden 1000000000 (795000000010 parameters with their \
+             gradients and Adam's moments, and the activations of a batch of 8) would need 12.8 \
+             TB; this machine has "
+        ) && error.ends_with(" available"),
+        "{error}"
+    );
+    assert!(!dir.path("run").exists());
+    // The same size in the config.json of a run is refused on --resume.
+    let resumed = TempDir::new("huge-model-resume");
+    let (run, out) = one_epoch_run(&resumed);
+    let mut config = read_config(&run);
+    config["hidden"] = serde_json::json!([1_000_000_000]);
+    std::fs::write(run.join("config.json"), config.to_string()).unwrap();
+    let error = fail(&resumed, &["--resume", &out]);
+    assert!(
+        error.starts_with(&format!(
+            "error: {}: the model of --hidden 1000000000 (",
+            run.join("config.json").display()
+        )),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_warmup_as_long_as_the_run_is_refused() {
+    let dir = TempDir::new("warmup");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    assert_eq!(
+        fail(
+            &dir,
+            &small_run(&data, &out, &[("--warmup", "3"), ("--epochs", "2")])
+        ),
+        "error: --warmup must be shorter than the run, got --warmup 3 with --epochs 2"
+    );
+}
+
 #[test]
 fn resuming_a_folder_that_is_not_a_run_is_one_error_line() {
     let dir = TempDir::new("not-a-run");

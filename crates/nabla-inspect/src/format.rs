@@ -1,6 +1,25 @@
 //! How numbers, values and op names are written in graphs, explanations and the CLI.
 
 use nabla_core::Tensor;
+use std::borrow::Cow;
+
+/// Most characters of user text (a name, a number, a field) echoed in a message.
+pub const ECHO: usize = 40;
+
+/// `text` cut to its first [`ECHO`] characters, with `…` when cut: what a message echoes of
+/// input that may be arbitrarily long.
+///
+/// ```
+/// use nabla_inspect::clip;
+/// assert_eq!(clip("x"), "x");
+/// assert_eq!(clip(&"a".repeat(1000)), format!("{}…", "a".repeat(40)));
+/// ```
+pub fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(ECHO) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
+    }
+}
 
 /// The shortest text that reads back as exactly `v` (Rust's round-trip formatting), switching
 /// to exponent notation for very large or very small magnitudes.

@@ -43,6 +43,6 @@ mod trace;
 
 pub use error::{Error, Result};
 pub use explain::explain;
-pub use format::{compact, op_label, shortest};
+pub use format::{clip, compact, op_label, shortest};
 pub use graph::{Graph, GraphEdge, GraphNode, GraphOptions, NodeKind};
 pub use trace::{Input, OpRecord, Step, Trace};

@@ -118,12 +118,27 @@ pub fn load_safetensors(path: impl AsRef<Path>) -> Result<(Vec<(String, Tensor)>
         path: path.to_path_buf(),
         source,
     })?;
+    parse_safetensors(&bytes, path)
+}
+
+/// Parses the bytes of a safetensors file as [`load_safetensors`] does; `path` only names the
+/// source in errors.
+///
+/// ```
+/// let error = nabla_nn::checkpoint::parse_safetensors(&[8, 0, 0, 0], "cut.safetensors");
+/// assert!(error.unwrap_err().to_string().starts_with("cut.safetensors: not a valid safetensors file"));
+/// ```
+pub fn parse_safetensors(
+    bytes: &[u8],
+    path: impl AsRef<Path>,
+) -> Result<(Vec<(String, Tensor)>, Metadata)> {
+    let path = path.as_ref();
     let invalid = |e: safetensors::SafeTensorError| Error::Format {
         path: path.to_path_buf(),
         message: format!("not a valid safetensors file: {e}"),
     };
-    let (_, header) = SafeTensors::read_metadata(&bytes).map_err(invalid)?;
-    let file = SafeTensors::deserialize(&bytes).map_err(invalid)?;
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(invalid)?;
+    let file = SafeTensors::deserialize(bytes).map_err(invalid)?;
     let mut tensors = file
         .tensors()
         .into_iter()

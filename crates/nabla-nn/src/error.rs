@@ -19,6 +19,9 @@ pub enum Error {
     /// A file was read but its contents are wrong (truncated, corrupt, unexpected).
     #[error("{}: {message}", path.display())]
     Format { path: PathBuf, message: String },
+    /// Something would need more memory than the machine has (see [`crate::memory`]).
+    #[error("{0}")]
+    Memory(String),
     /// An invalid argument or state, with what it concerns and what is wrong.
     #[error("{context}: {message}")]
     Invalid {

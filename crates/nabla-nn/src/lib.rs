@@ -10,6 +10,7 @@ pub mod error;
 pub mod init;
 pub mod layers;
 pub mod loss;
+pub mod memory;
 pub mod models;
 pub mod module;
 pub mod optim;

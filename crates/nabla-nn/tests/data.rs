@@ -245,6 +245,69 @@ fn idx_corrupt_gzip_is_reported() {
     }
 }
 
+/// 1 MiB of zeros as one gzip member (about 1 kB): members concatenate, so `n` of them are a
+/// small file that inflates to `n` MiB.
+fn zeros_member() -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(&vec![0u8; 1 << 20]).unwrap();
+    encoder.finish().unwrap()
+}
+
+#[test]
+fn idx_gzip_inflating_past_its_header_stops_at_what_the_header_declares() {
+    let dir = TempDir::new("idx-bomb");
+    // A 16-byte array followed by 1.5 GiB of zeros, in about 1.5 MB.
+    let mut bytes = gzip(&idx_bytes(0x08, &[16], &[1; 16]));
+    let member = zeros_member();
+    for _ in 0..1536 {
+        bytes.extend(&member);
+    }
+    assert!(bytes.len() < 2_000_000);
+    let path = dir.write("bomb-idx1-ubyte.gz", &bytes);
+    assert_eq!(
+        format_message(IdxArray::read(&path).unwrap_err(), &path),
+        "more than 1048576 trailing bytes after the 16 bytes of data the header declares \
+         (dimensions [16])"
+    );
+}
+
+#[test]
+fn idx_headers_claiming_more_than_the_file_holds_are_refused_before_allocating() {
+    let dir = TempDir::new("idx-claims");
+    // 6 GiB of i32 claimed by 1.5 MB of gzip: more than deflate can produce from it.
+    let mut bytes = gzip(&idx_bytes(0x0C, &[1536, 1024, 1024], &[]));
+    let member = zeros_member();
+    for _ in 0..1536 {
+        bytes.extend(&member);
+    }
+    let path = dir.write("claims-idx3-ubyte.gz", &bytes);
+    assert_eq!(
+        format_message(IdxArray::read(&path).unwrap_err(), &path),
+        format!(
+            "the header declares 6442450944 bytes of data (dimensions [1536, 1024, 1024]), more \
+             than a gzip stream of {} bytes can hold (at most {}): the header or the file is \
+             corrupt",
+            bytes.len(),
+            bytes.len() * 1032
+        )
+    );
+    // Raw: 16 GiB claimed by a 16-byte file is compared with the file's size, not read.
+    let path = dir.write(
+        "claims-idx2-ubyte",
+        &idx_bytes(0x0D, &[65536, 65536], &[0; 4]),
+    );
+    assert_eq!(
+        format_message(IdxArray::read(&path).unwrap_err(), &path),
+        "truncated data: expected 17179869184 bytes of data after the header (dimensions \
+         [65536, 65536]), found 4"
+    );
+    let path = dir.write("overflow", &idx_bytes(0x0E, &[u32::MAX; 3], &[]));
+    assert_eq!(
+        format_message(IdxArray::read(&path).unwrap_err(), &path),
+        "dimensions [4294967295, 4294967295, 4294967295] overflow the address space"
+    );
+}
+
 // ---- MNIST --------------------------------------------------------------------------------
 
 fn pixel(image: usize, p: usize) -> u8 {
@@ -729,6 +792,119 @@ fn csv_errors_name_the_file_line_and_column() {
             "for {text:?}"
         );
     }
+}
+
+#[test]
+fn csv_nan_infinity_and_overflow_are_refused_with_line_and_column() {
+    let by_name = |kind| CsvOptions::new(Column::Name("y".into()), kind);
+    let finite = "is not a finite number (NaN and infinity are refused)";
+    let cases = [
+        (
+            "x,y\n1,0\nnan,1\n",
+            TargetKind::ClassIndex,
+            format!("line 3, column 1 (\"x\"): \"nan\" {finite}"),
+        ),
+        (
+            "x,y\n1,0\n2,1\nNaN,1\n",
+            TargetKind::ClassIndex,
+            format!("line 4, column 1 (\"x\"): \"NaN\" {finite}"),
+        ),
+        (
+            "x,y\n-inf,0\n",
+            TargetKind::ClassName,
+            format!("line 2, column 1 (\"x\"): \"-inf\" {finite}"),
+        ),
+        (
+            "x,y\n\"Infinity\",0\n",
+            TargetKind::ClassIndex,
+            format!("line 2, column 1 (\"x\"): \"Infinity\" {finite}"),
+        ),
+        (
+            "x,y\n1,inf\n",
+            TargetKind::Regression,
+            format!("line 2, column 2 (\"y\"): \"inf\" {finite}"),
+        ),
+        (
+            "x,y\n1e39,0\n",
+            TargetKind::ClassIndex,
+            "line 2, column 1 (\"x\"): \"1e39\" is beyond the range of f32 (about ±3.4e38)"
+                .to_string(),
+        ),
+    ];
+    for (text, kind, expected) in cases {
+        let err = CsvData::parse(text, "t.csv", &by_name(kind)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("t.csv: {expected}"),
+            "for {text:?}"
+        );
+    }
+    // The largest finite f32 is accepted.
+    let data =
+        CsvData::parse("x,y\n3.4e38,0\n", "t.csv", &by_name(TargetKind::ClassIndex)).unwrap();
+    assert_eq!(data.dataset.features.to_vec::<f32>(), vec![3.4e38]);
+}
+
+#[test]
+fn csv_absurd_lines_are_refused_with_short_messages() {
+    let options = CsvOptions::new(Column::Index(0), TargetKind::ClassIndex);
+    // More columns than the bound: refused while reading the line.
+    let wide = vec!["1"; nabla_nn::data::csv::MAX_COLUMNS + 1].join(",");
+    let err = CsvData::parse(&wide, "wide.csv", &options).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "wide.csv: line 1 has more than 1048576 fields"
+    );
+    // A 1 MB field is echoed by its first 60 characters only.
+    let long = format!("a,b\n0,{}\n", "9x".repeat(500_000));
+    let message = CsvData::parse(&long, "long.csv", &options)
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        format!(
+            "long.csv: line 2, column 2 (\"b\"): \"{}…\" is not a number",
+            "9x".repeat(30)
+        )
+    );
+    let err = CsvData::parse(
+        "a,b\n0,1\n",
+        "t.csv",
+        &CsvOptions::new(Column::Name("z".repeat(1000)), TargetKind::ClassIndex),
+    )
+    .unwrap_err();
+    assert!(err.to_string().len() < 200, "{err}");
+    // A header of many columns is listed by its first 20 names.
+    let header: Vec<String> = (0..1000).map(|i| format!("c{i}")).collect();
+    let text = format!("{}\n{}\n", header.join(","), vec!["0"; 1000].join(","));
+    let err = CsvData::parse(
+        &text,
+        "t.csv",
+        &CsvOptions::new(Column::Name("y".into()), TargetKind::ClassIndex),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().ends_with("\"c18\", \"c19\"] and 980 more)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn csv_quotes_escape_quotes_and_delimiters() {
+    let options = CsvOptions::new(Column::Index(1), TargetKind::ClassName);
+    let data = CsvData::parse(
+        "\"a \"\"q\"\"\", \"b,c\"\n \"1\" ,\"x\"\"y\"\n2,\"\"\n",
+        "q.csv",
+        &options,
+    )
+    .unwrap();
+    assert_eq!(data.feature_names, Some(vec!["a \"q\"".to_string()]));
+    assert_eq!(data.target_name.as_deref(), Some("b,c"));
+    assert_eq!(
+        data.class_names,
+        Some(vec![String::new(), "x\"y".to_string()])
+    );
+    assert_eq!(data.dataset.features.to_vec::<f32>(), vec![1.0, 2.0]);
 }
 
 #[test]

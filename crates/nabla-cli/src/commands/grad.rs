@@ -8,7 +8,7 @@ mod report;
 use crate::CliResult;
 use clap::{Args, ValueEnum};
 use nabla_inspect::expr::{self, Mode};
-use nabla_inspect::{Error, GraphOptions};
+use nabla_inspect::{Error, GraphOptions, clip};
 use std::path::{Path, PathBuf};
 
 /// How derivatives are propagated.
@@ -29,7 +29,8 @@ pub struct GradArgs {
     /// Values of the variables: NAME=VALUE pairs separated by commas (may be repeated).
     #[arg(long, value_name = "NAME=VALUE,...")]
     at: Vec<String>,
-    /// Print one JSON object: {"value": …, "grad": {…}} (and "hessian" with --order 2).
+    /// Print one JSON object: {"value": …, "grad": {…}} (and "hessian" with --order 2);
+    /// infinities and NaN are the strings "inf", "-inf" and "nan".
     #[arg(long, conflicts_with = "explain")]
     json: bool,
     /// Write the graph, with values and gradients, as Graphviz DOT.
@@ -58,8 +59,10 @@ pub fn run(args: &GradArgs) -> CliResult {
     let pairs: Vec<(&str, f64)> = at.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let values = expr::bind(&expression, &pairs).map_err(|e| match e {
         Error::Unbound { name } => {
+            let name = clip(&name);
             format!("no value for the variable `{name}`: add {name}=VALUE to --at")
         }
+        other @ Error::Unused { .. } => format!("--at: {other}"),
         other => other.to_string(),
     })?;
     let mode = match args.mode {

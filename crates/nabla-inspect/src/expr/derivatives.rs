@@ -9,6 +9,7 @@ use crate::graph::{Graph, GraphOptions};
 use crate::trace::Trace;
 use nabla_core::{BackwardOptions, GradOptions, Tensor, no_grad, try_grad, try_grad_opts};
 use std::cell::RefCell;
+use std::collections::HashMap;
 
 /// Which way derivatives are propagated.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -26,9 +27,28 @@ pub struct Evaluation {
     pub gradient: Vec<f64>,
 }
 
-/// The values of `expr`'s variables, in [`Expr::variables`] order, looked up in `at`. Values for
-/// names the expression does not use are ignored; a variable without one is an error.
+/// The values of `expr`'s variables, in [`Expr::variables`] order, looked up in `at`. A variable
+/// without a value is an error, and so is a value for a name the expression does not use (a
+/// misspelt name would otherwise pass unnoticed).
+///
+/// ```
+/// use nabla_inspect::expr;
+/// let e = expr::parse("x*y").unwrap();
+/// assert_eq!(expr::bind(&e, &[("y", 2.0), ("x", 1.0)]).unwrap(), vec![1.0, 2.0]);
+/// let error = expr::bind(&e, &[("x", 1.0), ("y", 2.0), ("z", 3.0)]).unwrap_err();
+/// assert_eq!(error.to_string(), "`z` is given a value but x*y does not use it (its variables: x, y)");
+/// ```
 pub fn bind(expr: &Expr, at: &[(&str, f64)]) -> Result<Vec<f64>> {
+    if let Some((name, _)) = at
+        .iter()
+        .find(|(n, _)| !expr.variables().iter().any(|v| v == n))
+    {
+        return Err(Error::Unused {
+            name: name.to_string(),
+            expression: expr.source().to_string(),
+            variables: expr.variables().to_vec(),
+        });
+    }
     expr.variables()
         .iter()
         .map(|name| {
@@ -98,7 +118,7 @@ pub fn record(expr: &Expr, values: &[f64]) -> Result<Recording> {
     let mut operations = Vec::new();
     let (root, trace) = trace.record(|| -> Result<Tensor> {
         let root = expr.eval_visiting(&lookup(expr, &leaves), &mut |text, t| {
-            operations.push((t.clone(), text.to_string()))
+            operations.push((t.clone(), name_of(text)))
         })?;
         if root.requires_grad_flag() {
             root.try_backward()?;
@@ -111,6 +131,33 @@ pub fn record(expr: &Expr, values: &[f64]) -> Result<Recording> {
         trace,
         operations,
     })
+}
+
+/// Longest operation name kept, in characters: the partial sums of a long chain would otherwise
+/// take memory quadratic in its length.
+const MAX_NAME: usize = 80;
+
+/// `text` as an operation's name: its start and end around `…` when it is longer than
+/// [`MAX_NAME`].
+fn name_of(text: &str) -> String {
+    let half = MAX_NAME / 2;
+    let head_end = text
+        .char_indices()
+        .nth(half)
+        .map_or(text.len(), |(at, _)| at);
+    let tail_start = text
+        .char_indices()
+        .rev()
+        .nth(half - 1)
+        .map_or(0, |(at, _)| at);
+    if head_end >= tail_start {
+        return text.to_string();
+    }
+    format!(
+        "{}…{}",
+        text[..head_end].trim_end(),
+        text[tail_start..].trim_start()
+    )
 }
 
 /// Value and gradient of `expr` at `values`.
@@ -162,6 +209,19 @@ pub fn hessian(expr: &Expr, values: &[f64], mode: Mode) -> Result<Vec<Vec<f64>>>
     if n == 0 {
         return Ok(Vec::new());
     }
+    // n² entries, held about three times over (rows, the flat copy, the result).
+    let bytes = (n as u64)
+        .checked_mul(n as u64)
+        .and_then(|e| e.checked_mul(24));
+    nabla_nn::memory::check(
+        &format!("the Hessian of {n} variables"),
+        bytes,
+        nabla_nn::memory::available(),
+    )
+    .map_err(|e| nabla_core::Error::InvalidArgument {
+        op: "hessian",
+        message: e.to_string(),
+    })?;
     let flat = match mode {
         Mode::Forward => {
             let failure = RefCell::new(None);
@@ -242,12 +302,13 @@ fn leaves(expr: &Expr, values: &[f64]) -> Result<Vec<Tensor>> {
 
 /// Looks variables up among `tensors`, which follow `expr`'s variable order.
 fn lookup<'a>(expr: &'a Expr, tensors: &'a [Tensor]) -> impl Fn(&str) -> Option<Tensor> + 'a {
-    move |name| {
-        expr.variables()
-            .iter()
-            .position(|v| v == name)
-            .map(|i| tensors[i].clone())
-    }
+    let index: HashMap<&str, &Tensor> = expr
+        .variables()
+        .iter()
+        .map(String::as_str)
+        .zip(tensors)
+        .collect();
+    move |name| index.get(name).map(|&t| t.clone())
 }
 
 /// `expr` as the infallible function of its variables that `jvp` and `hessian` take: a failure

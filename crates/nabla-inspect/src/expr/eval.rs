@@ -59,13 +59,19 @@ impl Evaluator<'_> {
             }
             AstKind::Binary(op, lhs, rhs) => {
                 let (a, b) = (self.eval(lhs)?, self.eval(rhs)?);
-                match op {
-                    BinaryOp::Add => a.try_add(&b)?,
-                    BinaryOp::Sub => a.try_sub(&b)?,
-                    BinaryOp::Mul => a.try_mul(&b)?,
-                    BinaryOp::Div => a.try_div(&b)?,
-                    BinaryOp::Pow => a.try_pow(&b)?,
+                apply(*op, &a, &b)?
+            }
+            AstKind::Chain(first, rest) => {
+                // A loop, not recursion: each partial result is visited with its text.
+                let mut acc = self.eval(first)?;
+                for (i, (op, operand)) in rest.iter().enumerate() {
+                    acc = apply(*op, &acc, &self.eval(operand)?)?;
+                    if i + 1 < rest.len() {
+                        let text = &self.source[first.span.start..operand.span.end];
+                        (self.visit)(without_parens(text), &acc);
+                    }
                 }
+                acc
             }
             AstKind::Call(function, args) => {
                 let x = self.eval(&args[0])?;
@@ -87,6 +93,16 @@ impl Evaluator<'_> {
         (self.visit)(without_parens(&self.source[ast.span.clone()]), &result);
         Ok(result)
     }
+}
+
+fn apply(op: BinaryOp, a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    Ok(match op {
+        BinaryOp::Add => a.try_add(b)?,
+        BinaryOp::Sub => a.try_sub(b)?,
+        BinaryOp::Mul => a.try_mul(b)?,
+        BinaryOp::Div => a.try_div(b)?,
+        BinaryOp::Pow => a.try_pow(b)?,
+    })
 }
 
 /// `text` without parentheses around all of it: `(a+b)` → `a+b`, but `(a)+(b)` stays.

@@ -3,6 +3,7 @@
 
 use super::syntax_error;
 use crate::error::Result;
+use crate::format::clip;
 use std::ops::Range;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -32,7 +33,7 @@ impl TokenKind {
     pub(crate) fn describe(&self) -> String {
         match self {
             TokenKind::Number(v) => format!("the number {v}"),
-            TokenKind::Ident(name) => format!("`{name}`"),
+            TokenKind::Ident(name) => format!("`{}`", clip(name)),
             TokenKind::Plus => "`+`".into(),
             TokenKind::Minus => "`-`".into(),
             TokenKind::Star => "`*`".into(),
@@ -80,9 +81,9 @@ pub(crate) fn tokenize(source: &str) -> Result<Vec<Token>> {
         } else if c.is_ascii_digit() || c == '.' {
             i = number_end(source, start)?;
             let text = &source[start..i];
-            let value = text
-                .parse::<f64>()
-                .map_err(|_| syntax_error(source, start, format!("malformed number `{text}`")))?;
+            let value = text.parse::<f64>().map_err(|_| {
+                syntax_error(source, start, format!("malformed number `{}`", clip(text)))
+            })?;
             tokens.push(Token {
                 kind: TokenKind::Number(value),
                 span: start..i,
@@ -145,7 +146,7 @@ fn number_end(source: &str, start: usize) -> Result<usize> {
                 start,
                 format!(
                     "malformed number `{}`: the exponent needs digits",
-                    &source[start..j]
+                    clip(&source[start..j])
                 ),
             ));
         }

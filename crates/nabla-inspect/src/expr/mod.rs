@@ -14,6 +14,8 @@
 //! ```
 //!
 //! Functions: `exp log sqrt abs sin cos tanh sigmoid relu` of one argument, `max min` of two.
+//! Nesting (parentheses, calls, unary signs, powers) is bounded at 200 levels; a run of `+ -`
+//! or of `* /` is one level however long (`x+x+…+x` with 10,000 terms is fine).
 //! Every variable becomes a 0-d `f64` leaf; `^` with a constant exponent is `powf`, with one
 //! that depends on a variable `pow`.
 //!
@@ -79,7 +81,12 @@ pub(crate) enum AstKind {
     Number(f64),
     Variable(String),
     Neg(Box<Ast>),
+    /// A power, `base ^ exponent`.
     Binary(BinaryOp, Box<Ast>, Box<Ast>),
+    /// A left-associative run of `+ -` or of `* /`, however long: `a - b + c` is `a` followed
+    /// by `(Sub, b), (Add, c)`. One level of the tree, so a long sum nests no deeper than a
+    /// short one and nothing recurses along it.
+    Chain(Box<Ast>, Vec<(BinaryOp, Ast)>),
     Call(Function, Vec<Ast>),
 }
 
@@ -121,6 +128,17 @@ pub(crate) const FUNCTIONS: [(Function, &str, usize); 11] = [
     (Function::Max, "max", 2),
     (Function::Min, "min", 2),
 ];
+
+impl BinaryOp {
+    /// Whether `self` and `other` chain together: both additive or both multiplicative.
+    pub(crate) fn chains_with(self, other: BinaryOp) -> bool {
+        use BinaryOp::*;
+        matches!(
+            (self, other),
+            (Add | Sub, Add | Sub) | (Mul | Div, Mul | Div)
+        )
+    }
+}
 
 /// A syntax error at byte `at` of `source`.
 pub(crate) fn syntax_error(source: &str, at: usize, message: String) -> Error {

@@ -4,8 +4,11 @@
 use super::lexer::{Token, TokenKind, tokenize};
 use super::{Ast, AstKind, BinaryOp, Expr, FUNCTIONS, syntax_error};
 use crate::error::{Error, Result};
+use crate::format::clip;
+use std::collections::HashSet;
 
-/// Deepest nesting accepted, in parentheses, operators and calls alike.
+/// Deepest nesting accepted, in parentheses, calls, unary signs and powers alike; a run of
+/// `+ -` or of `* /` is one level however long.
 const MAX_DEPTH: usize = 200;
 /// The binding power of unary minus: looser than `^`, tighter than `*`.
 const UNARY: u8 = 5;
@@ -38,7 +41,7 @@ pub fn parse(source: &str) -> Result<Expr> {
         return Err(syntax_error(source, next.span.start, message));
     }
     let mut variables = Vec::new();
-    collect_variables(&root, &mut variables);
+    collect_variables(&root, &mut HashSet::new(), &mut variables);
     Ok(Expr {
         source: source.to_string(),
         root,
@@ -46,20 +49,26 @@ pub fn parse(source: &str) -> Result<Expr> {
     })
 }
 
-fn collect_variables(ast: &Ast, out: &mut Vec<String>) {
+fn collect_variables<'a>(ast: &'a Ast, seen: &mut HashSet<&'a str>, out: &mut Vec<String>) {
     match &ast.kind {
         AstKind::Number(_) => {}
         AstKind::Variable(name) => {
-            if !out.contains(name) {
+            if seen.insert(name) {
                 out.push(name.clone());
             }
         }
-        AstKind::Neg(operand) => collect_variables(operand, out),
+        AstKind::Neg(operand) => collect_variables(operand, seen, out),
         AstKind::Binary(_, lhs, rhs) => {
-            collect_variables(lhs, out);
-            collect_variables(rhs, out);
+            collect_variables(lhs, seen, out);
+            collect_variables(rhs, seen, out);
         }
-        AstKind::Call(_, args) => args.iter().for_each(|a| collect_variables(a, out)),
+        AstKind::Chain(first, rest) => {
+            collect_variables(first, seen, out);
+            for (_, operand) in rest {
+                collect_variables(operand, seen, out);
+            }
+        }
+        AstKind::Call(_, args) => args.iter().for_each(|a| collect_variables(a, seen, out)),
     }
 }
 
@@ -99,6 +108,9 @@ impl Parser<'_> {
         let children: Vec<&Ast> = match &kind {
             AstKind::Neg(operand) => vec![operand],
             AstKind::Binary(_, lhs, rhs) => vec![lhs, rhs],
+            AstKind::Chain(first, rest) => std::iter::once(&**first)
+                .chain(rest.iter().map(|(_, a)| a))
+                .collect(),
             AstKind::Call(_, args) => args.iter().collect(),
             AstKind::Number(_) | AstKind::Variable(_) => Vec::new(),
         };
@@ -123,6 +135,8 @@ impl Parser<'_> {
             return Err(self.too_deep(self.peek().span.start));
         }
         let mut lhs = self.prefix()?;
+        // Whether `lhs` is a chain this loop built (a parenthesised one is an operand).
+        let mut chain_open = false;
         loop {
             let token = self.peek();
             let (op, left, right) = match token.kind {
@@ -141,7 +155,32 @@ impl Parser<'_> {
             self.next();
             let rhs = self.expression(right)?;
             let span = lhs.span.start..rhs.span.end;
-            lhs = self.node(AstKind::Binary(op, Box::new(lhs), Box::new(rhs)), span, at)?;
+            lhs = match lhs.kind {
+                AstKind::Chain(first, mut rest) if chain_open && rest[0].0.chains_with(op) => {
+                    // One more operand: the chain's height and flag take its, in O(1).
+                    let height = lhs.height.max(rhs.height + 1);
+                    if height > MAX_DEPTH {
+                        return Err(self.too_deep(at));
+                    }
+                    let has_variables = lhs.has_variables || rhs.has_variables;
+                    rest.push((op, rhs));
+                    Ast {
+                        kind: AstKind::Chain(first, rest),
+                        span,
+                        has_variables,
+                        height,
+                    }
+                }
+                kind if op == BinaryOp::Pow => {
+                    let lhs = Ast { kind, ..lhs };
+                    self.node(AstKind::Binary(op, Box::new(lhs), Box::new(rhs)), span, at)?
+                }
+                kind => {
+                    let lhs = Ast { kind, ..lhs };
+                    self.node(AstKind::Chain(Box::new(lhs), vec![(op, rhs)]), span, at)?
+                }
+            };
+            chain_open = op != BinaryOp::Pow;
         }
         self.depth -= 1;
         Ok(lhs)
@@ -172,7 +211,8 @@ impl Parser<'_> {
                         return Err(self.error(
                             start,
                             format!(
-                                "unknown function `{name}`; the functions are {}",
+                                "unknown function `{}`; the functions are {}",
+                                clip(&name),
                                 names.join(", ")
                             ),
                         ));
@@ -235,6 +275,16 @@ impl Parser<'_> {
 mod tests {
     use super::*;
 
+    fn symbol(op: BinaryOp) -> &'static str {
+        match op {
+            BinaryOp::Add => "+",
+            BinaryOp::Sub => "-",
+            BinaryOp::Mul => "*",
+            BinaryOp::Div => "/",
+            BinaryOp::Pow => "^",
+        }
+    }
+
     /// The tree written with every operation parenthesised.
     fn shape(source: &str) -> String {
         fn show(ast: &Ast) -> String {
@@ -242,15 +292,13 @@ mod tests {
                 AstKind::Number(v) => format!("{v}"),
                 AstKind::Variable(n) => n.clone(),
                 AstKind::Neg(o) => format!("(-{})", show(o)),
-                AstKind::Binary(op, l, r) => {
-                    let op = match op {
-                        BinaryOp::Add => "+",
-                        BinaryOp::Sub => "-",
-                        BinaryOp::Mul => "*",
-                        BinaryOp::Div => "/",
-                        BinaryOp::Pow => "^",
-                    };
-                    format!("({}{op}{})", show(l), show(r))
+                AstKind::Binary(op, l, r) => format!("({}{}{})", show(l), symbol(*op), show(r)),
+                AstKind::Chain(first, rest) => {
+                    let mut text = show(first);
+                    for (op, operand) in rest {
+                        text = format!("({text}{}{})", symbol(*op), show(operand));
+                    }
+                    text
                 }
                 AstKind::Call(f, args) => {
                     let name = FUNCTIONS.iter().find(|(g, _, _)| g == f).unwrap().1;
@@ -355,12 +403,12 @@ mod tests {
             error(&deep).1,
             "the expression nests deeper than 200 levels"
         );
+        // A flat run of one precedence is one level however long.
         let long = vec!["x"; 5000].join("+");
-        assert_eq!(
-            error(&long).1,
-            "the expression nests deeper than 200 levels"
-        );
-        assert!(parse(&vec!["x"; 150].join("+")).is_ok());
+        assert_eq!(parse(&long).unwrap().root.height, 1);
+        assert_eq!(shape("a-b+c*d/e-f"), "(((a-b)+((c*d)/e))-f)");
+        assert_eq!(shape("(a+b)+c"), "((a+b)+c)");
+        assert!(parse(&vec!["x"; 150].join("^")).is_ok());
     }
 
     #[test]

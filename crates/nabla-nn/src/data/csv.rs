@@ -1,10 +1,12 @@
 //! Tabular data from a CSV file: one column is the target (class labels or a regression value),
 //! every other column is a numeric feature. Fields may be double-quoted (`""` escapes a quote);
-//! a record must fit on one line. Blank lines are skipped.
+//! a record must fit on one line. Blank lines are skipped. Every number must be finite: NaN,
+//! infinities and values beyond `f32` are refused with their line and column.
 
 use super::dataset::Dataset;
 use crate::error::{Error, Result};
 use nabla_core::Tensor;
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Which column holds the target.
@@ -75,53 +77,61 @@ pub struct CsvData {
     pub class_names: Option<Vec<String>>,
 }
 
+/// Most columns a table may have: a line with more fields is refused before they are stored.
+pub const MAX_COLUMNS: usize = 1 << 20;
+/// Most characters of a field or a name echoed in an error message.
+const ECHO: usize = 60;
+
 impl CsvData {
-    /// Reads and parses a CSV file.
+    /// Reads and parses a CSV file. A file larger than the memory its text and features would
+    /// take ([`crate::memory`]) is refused before it is read.
     pub fn read(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
+        let io = |source| Error::Io {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        // The text, and at most 4 bytes of features for every 2 bytes of it.
+        crate::memory::check(
+            &format!("{}: its text and features", path.display()),
+            len.checked_mul(3),
+            crate::memory::available(),
+        )?;
+        let text = std::fs::read_to_string(path).map_err(io)?;
         Self::parse(&text, path, options)
     }
 
-    /// Parses CSV text; `path` only names the source in errors.
+    /// Parses CSV text; `path` only names the source in errors. Rows are parsed one at a time
+    /// straight into the feature matrix, so the memory taken is that of the result; NaN,
+    /// infinities and numbers beyond `f32` are refused with their line and column.
     pub fn parse(text: &str, path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData> {
         let path = path.as_ref();
         let fail = |message: String| Error::Format {
             path: path.to_path_buf(),
             message,
         };
-        let mut records = text
+        let mut lines = text
             .lines()
             .enumerate()
-            .filter(|(_, line)| !line.trim().is_empty())
-            .map(|(i, line)| {
-                split_fields(line, options.delimiter)
-                    .map(|fields| (i + 1, fields))
-                    .map_err(|m| fail(format!("line {}: {m}", i + 1)))
-            });
-        let header = if options.has_header {
-            Some(
-                records
-                    .next()
-                    .transpose()?
-                    .ok_or_else(|| fail("the file is empty".into()))?,
-            )
-        } else {
-            None
-        };
-        let rows = records.collect::<Result<Vec<_>>>()?;
-        let (width, width_line) = match (&header, rows.first()) {
-            (Some((line, names)), _) => (names.len(), *line),
-            (None, Some((line, fields))) => (fields.len(), *line),
-            (None, None) => return Err(fail("the file is empty".into())),
-        };
-        if rows.is_empty() {
-            return Err(fail("no data rows after the header".into()));
+            .map(|(i, line)| (i + 1, line))
+            .filter(|(_, line)| !line.trim().is_empty());
+        let (width_line, first) = lines
+            .next()
+            .ok_or_else(|| fail("the file is empty".into()))?;
+        let mut first_fields = Vec::new();
+        for field in Fields::new(first, options.delimiter) {
+            if first_fields.len() == MAX_COLUMNS {
+                return Err(fail(format!(
+                    "line {width_line} has more than {MAX_COLUMNS} fields"
+                )));
+            }
+            first_fields.push(field.map_err(|m| fail(format!("line {width_line}: {m}")))?);
         }
-        let names = header.map(|(_, names)| names);
+        let width = first_fields.len();
+        let names: Option<Vec<String>> = options
+            .has_header
+            .then(|| first_fields.into_iter().map(String::from).collect());
         let target = match &options.target {
             Column::Index(i) if *i < width => *i,
             Column::Index(i) => {
@@ -132,12 +142,15 @@ impl CsvData {
             Column::Name(name) => match &names {
                 None => {
                     return Err(fail(format!(
-                        "target column {name:?} is given by name but the file is read without a header row"
+                        "target column {:?} is given by name but the file is read without a header row",
+                        clip(name)
                     )));
                 }
                 Some(names) => names.iter().position(|n| n == name).ok_or_else(|| {
                     fail(format!(
-                        "no column named {name:?} in the header (columns: {names:?})"
+                        "no column named {:?} in the header (columns: {})",
+                        clip(name),
+                        list(names)
                     ))
                 })?,
             },
@@ -148,66 +161,72 @@ impl CsvData {
             )));
         }
         let describe = |column: usize| match &names {
-            Some(names) => format!("column {} ({:?})", column + 1, names[column]),
+            Some(names) => format!("column {} ({:?})", column + 1, clip(&names[column])),
             None => format!("column {}", column + 1),
         };
-        let mut features = Vec::with_capacity(rows.len() * (width - 1));
-        let mut target_fields = Vec::with_capacity(rows.len());
-        for (line, fields) in &rows {
-            if fields.len() != width {
-                return Err(fail(format!(
-                    "line {line} has {} fields, expected {width} like line {width_line}",
-                    fields.len()
-                )));
-            }
-            for (column, field) in fields.iter().enumerate() {
-                if column == target {
-                    target_fields.push((*line, field.as_str()));
-                } else {
-                    let value = field.parse::<f32>().map_err(|_| {
-                        fail(format!(
-                            "line {line}, {}: {field:?} is not a number",
-                            describe(column)
-                        ))
-                    })?;
-                    features.push(value);
-                }
-            }
-        }
-        let n = rows.len();
-        let not_a = |line: usize, field: &str, what: &str| {
-            fail(format!(
-                "line {line}, {}: {field:?} is not {what}",
-                describe(target)
-            ))
+        let data_lines = (!options.has_header)
+            .then_some((width_line, first))
+            .into_iter()
+            .chain(lines);
+        let mut features = Vec::new();
+        let mut targets = match options.kind {
+            TargetKind::Regression => Targets::Values(Vec::new()),
+            TargetKind::ClassIndex => Targets::Indices(Vec::new()),
+            TargetKind::ClassName => Targets::Names(Vec::new()),
         };
-        let (targets, class_names) = match options.kind {
-            TargetKind::Regression => {
-                let values = target_fields
-                    .iter()
-                    .map(|&(line, f)| f.parse::<f32>().map_err(|_| not_a(line, f, "a number")))
-                    .collect::<Result<Vec<f32>>>()?;
-                (Tensor::from_vec(values, &[n]), None)
-            }
-            TargetKind::ClassIndex => {
-                let labels = target_fields
-                    .iter()
-                    .map(|&(line, f)| {
-                        f.parse::<i64>()
+        let mut n = 0;
+        for (line, text) in data_lines {
+            let mut count = 0;
+            for field in Fields::new(text, options.delimiter) {
+                let field = field.map_err(|m| fail(format!("line {line}: {m}")))?;
+                let column = count;
+                count += 1;
+                if column >= width {
+                    continue;
+                }
+                let bad = |what: &str| {
+                    fail(format!(
+                        "line {line}, {}: {:?} {what}",
+                        describe(column),
+                        clip(&field)
+                    ))
+                };
+                if column != target {
+                    features.push(finite(&field).map_err(bad)?);
+                    continue;
+                }
+                match &mut targets {
+                    Targets::Values(values) => values.push(finite(&field).map_err(bad)?),
+                    Targets::Indices(labels) => labels.push(
+                        field
+                            .parse::<i64>()
                             .ok()
                             .filter(|&c| c >= 0)
-                            .ok_or_else(|| not_a(line, f, "a non-negative integer class index"))
-                    })
-                    .collect::<Result<Vec<i64>>>()?;
-                (Tensor::from_vec(labels, &[n]), None)
+                            .ok_or_else(|| bad("is not a non-negative integer class index"))?,
+                    ),
+                    Targets::Names(names) => names.push(field),
+                }
             }
-            TargetKind::ClassName => {
-                let mut classes: Vec<&str> = target_fields.iter().map(|&(_, f)| f).collect();
+            if count != width {
+                return Err(fail(format!(
+                    "line {line} has {count} fields, expected {width} like line {width_line}"
+                )));
+            }
+            n += 1;
+        }
+        if n == 0 {
+            return Err(fail("no data rows after the header".into()));
+        }
+        let (targets, class_names) = match targets {
+            Targets::Values(values) => (Tensor::from_vec(values, &[n]), None),
+            Targets::Indices(labels) => (Tensor::from_vec(labels, &[n]), None),
+            Targets::Names(fields) => {
+                let mut classes: Vec<&str> = fields.iter().map(|f| f.as_ref()).collect();
                 classes.sort_unstable();
                 classes.dedup();
-                let labels = target_fields
+                let labels = fields
                     .iter()
-                    .map(|&(_, f)| classes.binary_search(&f).unwrap_or_else(|at| at) as i64)
+                    .map(|f| classes.binary_search(&f.as_ref()).unwrap_or_else(|at| at) as i64)
                     .collect();
                 let class_names = classes.into_iter().map(String::from).collect();
                 (Tensor::from_vec(labels, &[n]), Some(class_names))
@@ -229,44 +248,117 @@ impl CsvData {
     }
 }
 
-/// Splits one line into trimmed fields, honouring double quotes.
-fn split_fields(line: &str, delimiter: char) -> std::result::Result<Vec<String>, String> {
-    let mut fields = Vec::new();
-    let mut chars = line.chars().peekable();
-    loop {
-        while chars
-            .next_if(|c| *c != delimiter && c.is_whitespace())
-            .is_some()
-        {}
-        let mut field = String::new();
-        if chars.next_if_eq(&'"').is_some() {
-            loop {
-                match chars.next() {
-                    Some('"') if chars.next_if_eq(&'"').is_some() => field.push('"'),
-                    Some('"') => break,
-                    Some(c) => field.push(c),
-                    None => return Err(format!("unterminated quoted field {}", fields.len() + 1)),
-                }
-            }
-            while chars
-                .next_if(|c| *c != delimiter && c.is_whitespace())
-                .is_some()
-            {}
-            if chars.peek().is_some_and(|c| *c != delimiter) {
-                return Err(format!(
-                    "text after the closing quote of field {}",
-                    fields.len() + 1
-                ));
-            }
-        } else {
-            while let Some(c) = chars.next_if(|c| *c != delimiter) {
-                field.push(c);
-            }
-            field.truncate(field.trim_end().len());
+/// The target column as it is read.
+enum Targets<'a> {
+    Values(Vec<f32>),
+    Indices(Vec<i64>),
+    Names(Vec<Cow<'a, str>>),
+}
+
+/// A field as a finite `f32`, or what is wrong with it.
+fn finite(field: &str) -> std::result::Result<f32, &'static str> {
+    match field.parse::<f32>() {
+        Err(_) => Err("is not a number"),
+        Ok(v) if v.is_finite() => Ok(v),
+        Ok(_)
+            if field
+                .trim_start_matches(['+', '-'])
+                .starts_with(['i', 'I', 'n', 'N']) =>
+        {
+            Err("is not a finite number (NaN and infinity are refused)")
         }
-        fields.push(field);
-        if chars.next().is_none() {
-            return Ok(fields);
+        Ok(_) => Err("is beyond the range of f32 (about ±3.4e38)"),
+    }
+}
+
+/// `text`, cut to its first [`ECHO`] characters (with `…`) for an error message.
+fn clip(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(ECHO) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
+    }
+}
+
+/// The first names of a header for an error message, then how many more there are.
+fn list(names: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let shown: Vec<Cow<'_, str>> = names.iter().take(SHOWN).map(|n| clip(n)).collect();
+    match names.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{shown:?} and {more} more"),
+        _ => format!("{shown:?}"),
+    }
+}
+
+/// The trimmed fields of one line, honouring double quotes (`""` inside quotes is a quote).
+/// A field is copied only when it holds an escaped quote.
+struct Fields<'a> {
+    rest: Option<&'a str>,
+    delimiter: char,
+    index: usize,
+}
+
+impl<'a> Fields<'a> {
+    fn new(line: &'a str, delimiter: char) -> Fields<'a> {
+        Fields {
+            rest: Some(line),
+            delimiter,
+            index: 0,
         }
+    }
+
+    /// The field at the start of `line` (whitespace already skipped) and what follows it.
+    fn split(&self, line: &'a str) -> std::result::Result<(Cow<'a, str>, Option<&'a str>), String> {
+        let delimiter = self.delimiter;
+        let Some(quoted) = line.strip_prefix('"') else {
+            return Ok(match line.find(delimiter) {
+                Some(at) => (
+                    Cow::Borrowed(line[..at].trim_end()),
+                    Some(&line[at + delimiter.len_utf8()..]),
+                ),
+                None => (Cow::Borrowed(line.trim_end()), None),
+            });
+        };
+        let mut field = Cow::Borrowed("");
+        let mut from = 0;
+        let after = loop {
+            let Some(quote) = quoted[from..].find('"').map(|q| from + q) else {
+                return Err(format!("unterminated quoted field {}", self.index));
+            };
+            let escaped = quoted[quote + 1..].starts_with('"');
+            let piece = &quoted[from..if escaped { quote + 1 } else { quote }];
+            if field.is_empty() {
+                field = Cow::Borrowed(piece);
+            } else {
+                field.to_mut().push_str(piece);
+            }
+            if !escaped {
+                break &quoted[quote + 1..];
+            }
+            from = quote + 2;
+        };
+        let after = after.trim_start_matches(|c: char| c != delimiter && c.is_whitespace());
+        match after.strip_prefix(delimiter) {
+            Some(rest) => Ok((field, Some(rest))),
+            None if after.is_empty() => Ok((field, None)),
+            None => Err(format!(
+                "text after the closing quote of field {}",
+                self.index
+            )),
+        }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = std::result::Result<Cow<'a, str>, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = self.rest.take()?;
+        self.index += 1;
+        let delimiter = self.delimiter;
+        let line = line.trim_start_matches(|c: char| c != delimiter && c.is_whitespace());
+        Some(self.split(line).map(|(field, rest)| {
+            self.rest = rest;
+            field
+        }))
     }
 }

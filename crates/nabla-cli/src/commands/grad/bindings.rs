@@ -1,6 +1,7 @@
 //! The `--at` values: `NAME=VALUE` pairs separated by commas, in one or several flags.
 
 use crate::CliResult;
+use nabla_inspect::clip;
 
 /// The pairs of every `--at` flag, in order; a name given twice is an error.
 pub(super) fn parse(flags: &[String]) -> CliResult<Vec<(String, f64)>> {
@@ -8,7 +9,7 @@ pub(super) fn parse(flags: &[String]) -> CliResult<Vec<(String, f64)>> {
     for part in flags.iter().flat_map(|f| f.split(',')) {
         let part = part.trim();
         let Some((name, value)) = part.split_once('=') else {
-            return Err(format!("--at: `{part}` is not NAME=VALUE").into());
+            return Err(format!("--at: `{}` is not NAME=VALUE", clip(part)).into());
         };
         let (name, value) = (name.trim(), value.trim());
         let mut chars = name.chars();
@@ -17,13 +18,17 @@ pub(super) fn parse(flags: &[String]) -> CliResult<Vec<(String, f64)>> {
             .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !is_name {
-            return Err(format!("--at: `{name}` is not a variable name").into());
+            return Err(format!("--at: `{}` is not a variable name", clip(name)).into());
         }
-        let value: f64 = value
-            .parse()
-            .map_err(|_| format!("--at: the value of {name}, `{value}`, is not a number"))?;
+        let value: f64 = value.parse().map_err(|_| {
+            format!(
+                "--at: the value of {}, `{}`, is not a number",
+                clip(name),
+                clip(value)
+            )
+        })?;
         if pairs.iter().any(|(n, _)| n == name) {
-            return Err(format!("--at: {name} is given twice").into());
+            return Err(format!("--at: {} is given twice", clip(name)).into());
         }
         pairs.push((name.to_string(), value));
     }

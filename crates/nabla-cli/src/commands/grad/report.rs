@@ -13,12 +13,17 @@ pub(super) struct Report<'a> {
     pub(super) mode: Mode,
 }
 
-/// A JSON number; JSON has no NaN or infinity, so those become `null`.
+/// A JSON number; JSON has no NaN or infinity, so those are the strings `"inf"`, `"-inf"` and
+/// `"nan"` (as Python's `float()` reads them back).
 fn json_number(v: f64) -> String {
     if v.is_finite() {
         shortest(v)
+    } else if v.is_nan() {
+        "\"nan\"".into()
+    } else if v > 0.0 {
+        "\"inf\"".into()
     } else {
-        "null".into()
+        "\"-inf\"".into()
     }
 }
 
@@ -156,19 +161,22 @@ mod tests {
     }
 
     #[test]
-    fn non_finite_values_are_null_in_json() {
-        let e = expr::parse("log(x)").unwrap();
+    fn non_finite_values_are_distinct_strings_in_json() {
+        let e = expr::parse("log(x) + y").unwrap();
         let evaluation = Evaluation {
             value: f64::NEG_INFINITY,
-            gradient: vec![f64::INFINITY],
+            gradient: vec![f64::INFINITY, f64::NAN],
         };
         let report = Report {
             expression: &e,
-            values: &[0.0],
+            values: &[0.0, 1.0],
             evaluation: &evaluation,
             hessian: None,
             mode: Mode::Reverse,
         };
-        assert_eq!(report.json(), r#"{"value": null, "grad": {"x": null}}"#);
+        assert_eq!(
+            report.json(),
+            r#"{"value": "-inf", "grad": {"x": "inf", "y": "nan"}}"#
+        );
     }
 }

@@ -136,7 +136,64 @@ impl TrainConfig {
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
         }
-        Ok(())
+        if self.warmup >= self.epochs {
+            return Err(format!(
+                "--warmup must be shorter than the run, got --warmup {} with --epochs {}",
+                self.warmup, self.epochs
+            ));
+        }
+        self.check_memory(nabla_nn::memory::available())
+    }
+
+    /// Refuses a model whose training would need more memory than `available`: parameters,
+    /// their gradients and the optimiser's state, and a batch's activations (each layer's
+    /// output, its activation and their gradients), all `f32`. Run before anything is built.
+    pub fn check_memory(&self, available: Option<u64>) -> Result<(), String> {
+        let (state, optimizer) = match self.optimizer {
+            OptimizerKind::Sgd if self.momentum > 0.0 => (1, "SGD's momentum buffer"),
+            OptimizerKind::Sgd => (0, "SGD"),
+            OptimizerKind::Momentum => (1, "momentum's velocity"),
+            OptimizerKind::Nesterov => (1, "Nesterov's velocity"),
+            OptimizerKind::Adagrad => (1, "AdaGrad's sums"),
+            OptimizerKind::Rmsprop => (1, "RMSprop's averages"),
+            OptimizerKind::Adam => (2, "Adam's moments"),
+            OptimizerKind::Adamw => (2, "AdamW's moments"),
+        };
+        let model = self.model();
+        let widths: Vec<u64> = std::iter::once(model.input)
+            .chain(model.hidden.iter().copied())
+            .chain([model.outputs])
+            .map(|w| w as u64)
+            .collect();
+        let per_unit: u64 = if self.batch_norm { 5 } else { 1 };
+        let parameters = widths.windows(2).try_fold(0u64, |sum, w| {
+            let layer = w[0]
+                .checked_mul(w[1])?
+                .checked_add(w[1].checked_mul(per_unit)?)?;
+            sum.checked_add(layer)
+        });
+        let activations = widths
+            .iter()
+            .try_fold(0u64, |sum, &w| sum.checked_add(w))
+            .and_then(|units| units.checked_mul(4)?.checked_mul(self.batch_size as u64));
+        let bytes = parameters
+            .and_then(|p| p.checked_mul(2 + state))
+            .zip(activations)
+            .and_then(|(p, a)| p.checked_add(a)?.checked_mul(4));
+        let hidden: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
+        let what = format!(
+            "the model of --hidden {} ({} parameters with their gradients{}, and the activations \
+             of a batch of {})",
+            hidden.join(","),
+            parameters.map_or("more than 2^64".into(), |p| p.to_string()),
+            if state > 0 {
+                format!(" and {optimizer}")
+            } else {
+                String::new()
+            },
+            self.batch_size
+        );
+        nabla_nn::memory::check(&what, bytes, available).map_err(|e| e.to_string())
     }
 
     /// `--momentum`, `--dampening` and `--nesterov` belong to `--optimizer sgd`, in PyTorch's
@@ -234,5 +291,75 @@ impl TrainConfig {
         } else {
             main
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
+        TrainConfig {
+            data: PathBuf::from("data/mnist"),
+            hidden: hidden.to_vec(),
+            activation: Hidden::Relu,
+            init: InitKind::He,
+            optimizer,
+            lr: 1e-3,
+            schedule: ScheduleKind::Constant,
+            warmup: 0,
+            batch_size: 128,
+            epochs: 10,
+            weight_decay: 0.0,
+            clip_norm: None,
+            clip_value: None,
+            batch_norm: false,
+            dropout: 0.0,
+            seed: 0,
+            train_subset: None,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+        }
+    }
+
+    #[test]
+    fn a_model_larger_than_the_machine_is_refused_with_both_sizes() {
+        let gb = 1_000_000_000;
+        // 784·10^9 + 10^9 + 10·10^9 + 10 parameters, three copies with Adam, 4 bytes each.
+        assert_eq!(
+            config(&[1_000_000_000], OptimizerKind::Adam)
+                .check_memory(Some(8 * gb))
+                .unwrap_err(),
+            "the model of --hidden 1000000000 (795000000010 parameters with their gradients and \
+             Adam's moments, and the activations of a batch of 128) would need 14.8 TB; this \
+             machine has 8.0 GB available"
+        );
+        assert_eq!(
+            config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
+                .check_memory(Some(8 * gb))
+                .unwrap_err(),
+            "the model of --hidden 18446744073709551615,18446744073709551615 (more than 2^64 \
+             parameters with their gradients, and the activations of a batch of 128) would need \
+             more than 2^64 bytes; this machine has 8.0 GB available"
+        );
+        // The default model: 235,146 parameters, a few MB.
+        assert!(
+            config(&[256, 128], OptimizerKind::Adam)
+                .check_memory(Some(100_000_000))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn warmup_must_end_before_the_run_does() {
+        let mut c = config(&[16], OptimizerKind::Sgd);
+        c.warmup = 10;
+        assert_eq!(
+            c.validate().unwrap_err(),
+            "--warmup must be shorter than the run, got --warmup 10 with --epochs 10"
+        );
+        c.warmup = 9;
+        assert!(c.validate().is_ok());
     }
 }

@@ -46,7 +46,7 @@ pub struct SettingsArgs {
     pub lr: Option<f64>,
     #[arg(long, value_enum, default_value = "cosine")]
     pub schedule: ScheduleKind,
-    /// Epochs of linear learning-rate warm-up.
+    /// Epochs of linear learning-rate warm-up (fewer than --epochs).
     #[arg(long, default_value_t = 0)]
     pub warmup: usize,
     #[arg(long, default_value_t = 128)]
