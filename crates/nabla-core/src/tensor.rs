@@ -236,7 +236,30 @@ impl Tensor {
         }
     }
 
+    /// Runs `f` on the elements in row-major order, borrowing when contiguous, copying otherwise;
+    /// an error naming `op` when the copy could not be held in memory (a large `expand`).
+    pub(crate) fn try_read<T: Element, R>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        self.check_gather(op)?;
+        Ok(self.read(f))
+    }
+
+    /// An error naming `op` when gathering this tensor's elements into a buffer of their own
+    /// (needed unless it is contiguous) could not be held in memory.
+    pub(crate) fn check_gather(&self, op: &'static str) -> Result<()> {
+        if !self.is_contiguous() {
+            crate::limits::allocation(op, self.shape(), self.dtype())?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the elements in row-major order, borrowing when contiguous, copying otherwise.
+    /// Panics, with the size named, when the copy could not be held in memory; paths with a
+    /// `Result` use [`Tensor::try_read`].
+    #[track_caller]
     pub(crate) fn read<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         let guard = self.0.storage.read();
         let all = Storage::slice_of::<T>(&guard);
@@ -249,6 +272,7 @@ impl Tensor {
     }
 
     /// The elements in row-major order, in a buffer of their own.
+    #[track_caller]
     pub(crate) fn read_owned<T: Element>(&self) -> Data<T> {
         let guard = self.0.storage.read();
         let all = Storage::slice_of::<T>(&guard);
@@ -272,7 +296,7 @@ impl Tensor {
     /// ```
     pub fn try_with_slice<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
         self.check_dtype::<T>("with_slice")?;
-        Ok(self.read(f))
+        self.try_read("with_slice", f)
     }
 
     /// The elements in row-major order.
@@ -284,7 +308,7 @@ impl Tensor {
     /// ```
     pub fn try_to_vec<T: Element>(&self) -> Result<Vec<T>> {
         self.check_dtype::<T>("to_vec")?;
-        Ok(self.read(|s: &[T]| s.to_vec()))
+        self.try_read("to_vec", |s: &[T]| s.to_vec())
     }
 
     /// The elements in row-major order; panics when `T` is not the tensor's dtype.
@@ -293,13 +317,28 @@ impl Tensor {
         crate::ops::ok(self.try_to_vec())
     }
 
-    /// The elements converted to `f64`, whatever the dtype.
-    pub fn to_f64_vec(&self) -> Vec<f64> {
+    /// The elements converted to `f64`, whatever the dtype; an error when they could not be
+    /// held in memory.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// assert_eq!(Tensor::scalar(2i64).try_to_f64_vec().unwrap(), vec![2.0]);
+    /// assert!(Tensor::scalar(1.0f32).expand(&[1 << 40]).try_to_f64_vec().is_err());
+    /// ```
+    pub fn try_to_f64_vec(&self) -> Result<Vec<f64>> {
+        const OP: &str = "to_f64_vec";
+        crate::limits::allocation(OP, self.shape(), DType::F64)?;
         match self.dtype() {
-            DType::F32 => self.read(|s: &[f32]| s.iter().map(|&v| v as f64).collect()),
-            DType::F64 => self.read(|s: &[f64]| s.to_vec()),
-            DType::I64 => self.read(|s: &[i64]| s.iter().map(|&v| v as f64).collect()),
+            DType::F32 => self.try_read(OP, |s: &[f32]| s.iter().map(|&v| v as f64).collect()),
+            DType::F64 => self.try_read(OP, |s: &[f64]| s.to_vec()),
+            DType::I64 => self.try_read(OP, |s: &[i64]| s.iter().map(|&v| v as f64).collect()),
         }
+    }
+
+    /// Panicking form of [`Tensor::try_to_f64_vec`].
+    #[track_caller]
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        crate::ops::ok(self.try_to_f64_vec())
     }
 
     /// The value of a one-element tensor.
@@ -656,6 +695,7 @@ impl<T: Element> From<T> for Tensor {
 }
 
 /// The elements `layout` addresses in `all`, gathered row-major into a buffer of their own.
+#[track_caller]
 fn gathered<T: Element>(layout: &Layout, all: &[T]) -> Data<T> {
     let mut out = crate::pool::take(layout.numel());
     layout.gather_into(all, &mut out);

@@ -138,12 +138,7 @@ fn allocations_beyond_memory_are_refused_with_the_size_named() {
     let copy = panic_message(|| {
         wide.contiguous();
     });
-    assert!(
-        copy.starts_with(
-            "cannot allocate a buffer of 1099511627776 f32 elements: it needs 4.0 TiB"
-        ),
-        "{copy}"
-    );
+    assert_eq!(copy, err(wide.try_contiguous()));
 }
 
 #[test]
@@ -364,4 +359,108 @@ fn drawing_from_an_empty_range_names_it() {
         "below: cannot draw from the empty range 0..0"
     );
     assert!(g.below(1) == 0);
+}
+
+/// `Tensor::scalar(1f32)` expanded to `shape`: free as a view, 4 TiB or more as a copy.
+fn huge(shape: &[usize]) -> Tensor {
+    Tensor::scalar(1.0f32).expand(shape)
+}
+
+#[test]
+fn views_of_an_expanded_tensor_are_views_not_copies() {
+    let wide = huge(&[1 << 20, 1 << 20]);
+    for view in [
+        wide.try_reshape(&[1 << 40]).unwrap(),
+        wide.try_unsqueeze(0).unwrap(),
+        wide.try_unsqueeze(0).unwrap().try_squeeze(0).unwrap(),
+        wide.try_flatten(0, -1).unwrap(),
+        wide.try_reshape_infer(&[-1, 1 << 10]).unwrap(),
+    ] {
+        assert!(view.shares_storage(&wide), "{:?}", view.shape());
+    }
+    // A view when the strides allow, with PyTorch's element order; a copy otherwise.
+    let m = Tensor::arange(0.0f64, 24.0, 1.0).reshape(&[2, 3, 4]);
+    let split = m.narrow(2, 0, 4).permute(&[1, 0, 2]).reshape(&[3, 2, 2, 2]);
+    assert!(split.shares_storage(&m));
+    assert_eq!(
+        split.to_vec::<f64>(),
+        m.permute(&[1, 0, 2]).contiguous().to_vec::<f64>()
+    );
+    let flat = m.transpose(0, 2).reshape(&[24]);
+    assert!(!flat.shares_storage(&m));
+    assert_eq!(flat.to_vec::<f64>()[..3], [0.0, 12.0, 4.0]);
+    let column = m.narrow(2, 1, 1).reshape(&[2, 3]);
+    assert!(column.shares_storage(&m));
+    assert_eq!(column.to_vec::<f64>(), [1.0, 5.0, 9.0, 13.0, 17.0, 21.0]);
+}
+
+#[test]
+fn copies_too_large_for_memory_are_errors_in_every_try_form() {
+    let wide = huge(&[1 << 40]);
+    let message = |r: nabla_core::Result<Tensor>| err(r);
+    let starts = |got: String, op: &str| {
+        assert!(
+            got.starts_with(&format!("{op}: shape [1099511627776] of f32 needs 4.0 TiB")),
+            "{got}"
+        );
+    };
+    // Reshapes that cannot be views must copy.
+    let pairs = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2])
+        .expand(&[1 << 39, 2])
+        .t();
+    assert!(
+        message(pairs.try_reshape(&[1 << 40]))
+            .starts_with("reshape: shape [2, 549755813888] of f32 needs 4.0 TiB")
+    );
+    assert!(pairs.try_flatten(0, 1).is_err());
+    assert!(pairs.try_reshape_infer(&[-1]).is_err());
+    starts(message(wide.try_sum()), "sum");
+    starts(message(wide.try_mean()), "sum");
+    starts(message(wide.try_max()), "max");
+    starts(
+        message(huge(&[1 << 20, 1 << 20]).try_argmax(0, false))
+            .replace("[1048576, 1048576]", "[1099511627776]"),
+        "argmax",
+    );
+    assert!(
+        wide.try_to_vec::<f32>()
+            .unwrap_err()
+            .to_string()
+            .starts_with("to_vec: shape [1099511627776] of f32 needs 4.0 TiB")
+    );
+    assert!(wide.try_to_f64_vec().is_err());
+    assert!(
+        message(wide.try_to_dtype(DType::F64))
+            .starts_with("to_dtype: shape [1099511627776] of f64")
+    );
+    let index = Tensor::scalar(0i64).expand(&[1 << 40]);
+    assert!(
+        message(index.try_one_hot(3, DType::F32))
+            .starts_with("one_hot: shape [1099511627776, 3] of f32 needs 12.0 TiB")
+    );
+    let empty = Tensor::zeros(&[5, 0], DType::F32);
+    assert!(
+        message(empty.try_index_select(0, &index))
+            .starts_with("index_select: shape [1099511627776] of i64 needs 8.0 TiB")
+    );
+    let row = Tensor::zeros(&[1, 1], DType::F32);
+    let big_index = Tensor::scalar(0i64).expand(&[1 << 40, 1]);
+    let big_src = Tensor::scalar(1.0f32).expand(&[1 << 40, 1]);
+    assert!(
+        message(row.try_scatter_add(0, &big_index, &big_src))
+            .starts_with("scatter_add: shape [1099511627776, 1] of i64")
+    );
+    let x = huge(&[1 << 20, 1 << 20, 2]).transpose(0, 1);
+    let w = Tensor::zeros(&[1, 2], DType::F32);
+    assert!(
+        message(x.try_linear(&w, None)).starts_with("linear: shape [1048576, 1048576, 2] of f32"),
+        "{}",
+        message(x.try_linear(&w, None))
+    );
+    // The panicking forms panic with the same message.
+    assert_eq!(panic_message(|| drop(wide.sum())), message(wide.try_sum()));
+    assert_eq!(
+        panic_message(|| drop(wide.to_vec::<f32>())),
+        wide.try_to_vec::<f32>().unwrap_err().to_string()
+    );
 }

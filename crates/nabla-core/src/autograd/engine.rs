@@ -246,7 +246,7 @@ fn accumulate_into_leaf(leaf: &Tensor, gradient: Tensor, create_graph: bool) {
         None if create_graph || gradient.owns_all_of_its_storage() => gradient,
         // The gradient shares memory with something else (another gradient, a view, the root
         // seed): `.grad` gets its own buffer, since optimisers and clipping write into it.
-        None => gradient.contiguous_copy(),
+        None => crate::ops::ok(gradient.try_contiguous_copy("backward")),
         Some(previous) => &previous + &gradient,
     }));
 }

@@ -112,8 +112,8 @@ pub fn gradcheck(
     }
     let leaves: Vec<Tensor> = inputs
         .iter()
-        .map(|t| t.detach().contiguous_copy().requires_grad())
-        .collect();
+        .map(|t| Ok(t.detach().try_contiguous_copy("gradcheck")?.requires_grad()))
+        .collect::<Result<_>>()?;
     let output = f(&leaves);
     let out_shape = output.shape().to_vec();
     let n_out = output.numel();
