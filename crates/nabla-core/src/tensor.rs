@@ -448,8 +448,45 @@ impl Tensor {
         leaf.grad.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Replaces the accumulated gradient (used by optimisers and clipping).
+    /// Replaces the accumulated gradient (used by optimisers and clipping); an error when the
+    /// new gradient's shape or dtype differs from this tensor's (PyTorch: "assigned grad has
+    /// data of a different size").
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// let w = Tensor::zeros(&[2], DType::F32).requires_grad();
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[2], DType::F32))).is_ok());
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[3], DType::F32))).is_err());
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[2], DType::F64))).is_err());
+    /// ```
+    pub fn try_set_grad(&self, grad: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &grad
+            && (g.shape() != self.shape() || g.dtype() != self.dtype())
+        {
+            return Err(Error::invalid(
+                "set_grad",
+                format!(
+                    "the assigned gradient has shape {:?} and dtype {}, the tensor shape {:?} \
+                     and dtype {}",
+                    g.shape(),
+                    g.dtype(),
+                    self.shape(),
+                    self.dtype()
+                ),
+            ));
+        }
+        self.store_grad(grad);
+        Ok(())
+    }
+
+    /// Panicking form of [`Tensor::try_set_grad`].
+    #[track_caller]
     pub fn set_grad(&self, grad: Option<Tensor>) {
+        crate::ops::ok(self.try_set_grad(grad))
+    }
+
+    /// Replaces the accumulated gradient, whose shape and dtype the caller has checked.
+    pub(crate) fn store_grad(&self, grad: Option<Tensor>) {
         if grad.is_none() && self.0.leaf.get().is_none() {
             return;
         }

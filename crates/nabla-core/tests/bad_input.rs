@@ -464,3 +464,59 @@ fn copies_too_large_for_memory_are_errors_in_every_try_form() {
         wide.try_to_vec::<f32>().unwrap_err().to_string()
     );
 }
+
+#[test]
+fn a_hook_that_changes_the_gradients_shape_or_dtype_is_refused() {
+    let expected = |got: &str, shape: &str, dtype: &str| {
+        format!(
+            "backward: a hook returned a gradient of shape {got} and dtype {dtype} for a tensor \
+             whose gradient has shape {shape} and dtype f32; a hook may replace the gradient \
+             only with one of the same shape and dtype"
+        )
+    };
+    // On an intermediate tensor: the wrong shape used to reach `.grad` silently.
+    let x = Tensor::ones(&[2], DType::F32).requires_grad();
+    let y = &x * 2.0;
+    y.register_hook(|g| Some(g.sum()));
+    let loss = y.sum();
+    let message = loss.try_backward().unwrap_err().to_string();
+    assert_eq!(message, expected("[]", "[2]", "f32"));
+    assert_eq!(panic_message(|| loss.backward()), message);
+    assert!(x.grad().is_none());
+    // Another dtype, on a leaf.
+    let w = Tensor::ones(&[2, 1], DType::F32).requires_grad();
+    w.register_hook(|g| Some(g.to_dtype(DType::F64)));
+    let message = w.sum().try_backward().unwrap_err().to_string();
+    assert_eq!(message, expected("[2, 1]", "[2, 1]", "f64"));
+    // A hook keeping shape and dtype still replaces the gradient.
+    let v = Tensor::ones(&[2], DType::F32).requires_grad();
+    v.register_hook(|g| Some(g * 3.0));
+    v.sum().backward();
+    assert_eq!(v.grad().unwrap().to_vec::<f32>(), [3.0, 3.0]);
+}
+
+#[test]
+fn an_assigned_gradient_must_match_the_tensor() {
+    let w = Tensor::zeros(&[2, 3], DType::F32).requires_grad();
+    let wrong_shape = Tensor::ones(&[3, 2], DType::F32);
+    let message = w
+        .try_set_grad(Some(wrong_shape.clone()))
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        "set_grad: the assigned gradient has shape [3, 2] and dtype f32, the tensor shape \
+         [2, 3] and dtype f32"
+    );
+    assert_eq!(panic_message(|| w.set_grad(Some(wrong_shape))), message);
+    let wrong_dtype = Tensor::ones(&[2, 3], DType::F64);
+    assert!(
+        w.try_set_grad(Some(wrong_dtype))
+            .unwrap_err()
+            .to_string()
+            .starts_with("set_grad: the assigned gradient has shape [2, 3] and dtype f64")
+    );
+    assert!(w.grad().is_none());
+    w.set_grad(Some(Tensor::ones(&[2, 3], DType::F32)));
+    assert_eq!(w.grad().unwrap().shape(), &[2, 3]);
+}
