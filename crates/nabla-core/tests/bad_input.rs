@@ -520,3 +520,21 @@ fn an_assigned_gradient_must_match_the_tensor() {
     w.set_grad(Some(Tensor::ones(&[2, 3], DType::F32)));
     assert_eq!(w.grad().unwrap().shape(), &[2, 3]);
 }
+
+#[test]
+fn uniform_refuses_bounds_whose_width_is_not_finite() {
+    let mut g = nabla_core::Generator::new(0);
+    let mut draw = |low: f64, high: f64, dtype: DType| {
+        err(Tensor::try_uniform_with(&[2], low, high, dtype, &mut g))
+    };
+    assert_eq!(
+        draw(f64::NEG_INFINITY, f64::INFINITY, DType::F64),
+        "uniform: the bounds [-inf, inf) must be finite and high - low at most the largest f64 \
+         (1.7976931348623157e308)"
+    );
+    assert!(draw(0.0, f64::INFINITY, DType::F64).starts_with("uniform: the bounds [0, inf)"));
+    assert!(draw(-f64::MAX, f64::MAX, DType::F64).starts_with("uniform: the bounds"));
+    assert!(draw(-3e38, 3e38, DType::F32).ends_with("the largest f32 (3.4028234663852886e38)"));
+    let fine = Tensor::uniform_with(&[4], -1e300, 1e300, DType::F64, &mut g);
+    assert!(fine.to_vec::<f64>().iter().all(|v| v.is_finite()));
+}
