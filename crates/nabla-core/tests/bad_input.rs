@@ -538,3 +538,75 @@ fn uniform_refuses_bounds_whose_width_is_not_finite() {
     let fine = Tensor::uniform_with(&[4], -1e300, 1e300, DType::F64, &mut g);
     assert!(fine.to_vec::<f64>().iter().all(|v| v.is_finite()));
 }
+
+#[test]
+fn gradcheck_refuses_bad_arguments_with_an_error() {
+    use nabla_core::{GradcheckOptions, gradcheck, gradgradcheck};
+    let x = Tensor::from_vec(vec![0.5f64, 1.5], &[2]);
+    let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
+    let square = |v: &[Tensor]| &v[0] * &v[0];
+    let message = |r: nabla_core::Result<nabla_core::GradcheckOutcome>| r.unwrap_err().to_string();
+    assert!(
+        message(gradcheck(
+            square,
+            &[ints.clone()],
+            GradcheckOptions::default()
+        ))
+        .starts_with("gradcheck: ")
+    );
+    // gradgradcheck used to run `f` on the integers before checking them.
+    assert!(
+        message(gradgradcheck(
+            |v| v[0].exp(),
+            &[ints],
+            GradcheckOptions::default()
+        ))
+        .starts_with("gradgradcheck: ")
+    );
+    for eps in [0.0, -1e-6, f64::NAN, f64::INFINITY] {
+        let options = GradcheckOptions {
+            eps,
+            ..GradcheckOptions::default()
+        };
+        assert_eq!(
+            message(gradcheck(square, &[x.clone()], options)),
+            format!(
+                "gradcheck: the step must be finite and positive and the tolerances finite and \
+                 non-negative, got eps {eps}, atol 0.00001, rtol 0.001"
+            )
+        );
+    }
+    let nan_tolerance = GradcheckOptions {
+        rtol: f64::NAN,
+        ..GradcheckOptions::default()
+    };
+    assert!(gradgradcheck(square, &[x.clone()], nan_tolerance).is_err());
+    // An output that is not f64, or whose shape moves with the input, used to panic.
+    assert!(
+        message(gradcheck(
+            |v| v[0].to_dtype(DType::F32),
+            &[x.clone()],
+            GradcheckOptions::default()
+        ))
+        .starts_with("gradcheck: ")
+    );
+    let moving = |v: &[Tensor]| {
+        let n = if v[0].to_vec::<f64>()[0] > 0.5 { 2 } else { 1 };
+        v[0].narrow(0, 0, n) * 1.0
+    };
+    assert!(
+        message(gradcheck(moving, &[x.clone()], GradcheckOptions::default()))
+            .contains("the function's output changed shape when an input moved")
+    );
+}
+
+#[test]
+fn a_checkpoint_with_an_integer_input_differentiates_the_float_ones() {
+    let x = Tensor::from_vec(vec![1.0f64, 2.0, 3.0], &[3]).requires_grad();
+    let picks = Tensor::from_vec(vec![2i64, 0], &[2]);
+    let y =
+        nabla_core::checkpoint(|v| v[0].index_select(0, &v[1]).exp().sum(), &[&x, &picks]).unwrap();
+    y.backward();
+    let e = std::f64::consts::E;
+    assert_eq!(x.grad().unwrap().to_vec::<f64>(), [e, 0.0, 3.0f64.exp()]);
+}

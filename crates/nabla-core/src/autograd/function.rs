@@ -243,26 +243,38 @@ impl<G: Fn(&[Tensor]) -> Tensor + Send + Sync + 'static> Function for Recompute<
         // recording only if this backward pass is itself recorded.
         let create_graph = crate::is_grad_enabled();
         crate::enable_grad(|| {
+            // Integer inputs (indices, labels) pass through and get no gradient.
             let leaves: Vec<Tensor> = ctx
                 .saved_tensors()
                 .iter()
-                .map(|t| t.detach().requires_grad())
+                .map(|t| {
+                    let leaf = t.detach();
+                    if leaf.dtype().is_float() {
+                        leaf.requires_grad()
+                    } else {
+                        leaf
+                    }
+                })
                 .collect();
             let output = (self.0)(&leaves);
             if !output.requires_grad_flag() {
                 return leaves.iter().map(|_| None).collect();
             }
-            let refs: Vec<&Tensor> = leaves.iter().collect();
+            let refs: Vec<&Tensor> = leaves.iter().filter(|t| t.dtype().is_float()).collect();
             let options = BackwardOptions {
                 retain_graph: false,
                 create_graph,
             };
             let grads = grad_or_zeros(&[&output], Some(&[&grad_outputs[0]]), &refs, options)
                 .unwrap_or_else(|e| panic!("{e}"));
-            grads
-                .into_iter()
+            let mut grads = grads.into_iter();
+            leaves
+                .iter()
                 .zip(0..)
-                .map(|(g, i)| ctx.needs_input_grad(i).then_some(g))
+                .map(|(leaf, i)| {
+                    let g = leaf.dtype().is_float().then(|| grads.next()).flatten();
+                    g.filter(|_| ctx.needs_input_grad(i))
+                })
                 .collect()
         })
     }
