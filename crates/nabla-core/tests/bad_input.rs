@@ -549,7 +549,7 @@ fn gradcheck_refuses_bad_arguments_with_an_error() {
     assert!(
         message(gradcheck(
             square,
-            &[ints.clone()],
+            std::slice::from_ref(&ints),
             GradcheckOptions::default()
         ))
         .starts_with("gradcheck: ")
@@ -569,7 +569,7 @@ fn gradcheck_refuses_bad_arguments_with_an_error() {
             ..GradcheckOptions::default()
         };
         assert_eq!(
-            message(gradcheck(square, &[x.clone()], options)),
+            message(gradcheck(square, std::slice::from_ref(&x), options)),
             format!(
                 "gradcheck: the step must be finite and positive and the tolerances finite and \
                  non-negative, got eps {eps}, atol 0.00001, rtol 0.001"
@@ -580,12 +580,12 @@ fn gradcheck_refuses_bad_arguments_with_an_error() {
         rtol: f64::NAN,
         ..GradcheckOptions::default()
     };
-    assert!(gradgradcheck(square, &[x.clone()], nan_tolerance).is_err());
+    assert!(gradgradcheck(square, std::slice::from_ref(&x), nan_tolerance).is_err());
     // An output that is not f64, or whose shape moves with the input, used to panic.
     assert!(
         message(gradcheck(
             |v| v[0].to_dtype(DType::F32),
-            &[x.clone()],
+            std::slice::from_ref(&x),
             GradcheckOptions::default()
         ))
         .starts_with("gradcheck: ")
@@ -595,8 +595,12 @@ fn gradcheck_refuses_bad_arguments_with_an_error() {
         v[0].narrow(0, 0, n) * 1.0
     };
     assert!(
-        message(gradcheck(moving, &[x.clone()], GradcheckOptions::default()))
-            .contains("the function's output changed shape when an input moved")
+        message(gradcheck(
+            moving,
+            std::slice::from_ref(&x),
+            GradcheckOptions::default()
+        ))
+        .contains("the function's output changed shape when an input moved")
     );
 }
 

@@ -121,9 +121,8 @@ fn check_arguments(op: &'static str, inputs: &[Tensor], options: GradcheckOption
         }
     }
     let GradcheckOptions { eps, atol, rtol } = options;
-    if !(eps.is_finite() && eps > 0.0 && atol.is_finite() && atol >= 0.0)
-        || !(rtol.is_finite() && rtol >= 0.0)
-    {
+    let usable = |v: f64, least: f64| v.is_finite() && v >= least;
+    if !(usable(eps, f64::MIN_POSITIVE) && usable(atol, 0.0) && usable(rtol, 0.0)) {
         return Err(Error::invalid(
             op,
             format!(

@@ -266,7 +266,7 @@ impl Tensor {
         } else {
             f64::MAX
         };
-        if !(high - low <= widest) {
+        if !(high - low).is_finite() || high - low > widest {
             return Err(Error::invalid(
                 "uniform",
                 format!(
