@@ -614,3 +614,14 @@ fn a_checkpoint_with_an_integer_input_differentiates_the_float_ones() {
     let e = std::f64::consts::E;
     assert_eq!(x.grad().unwrap().to_vec::<f64>(), [e, 0.0, 3.0f64.exp()]);
 }
+
+#[test]
+fn printing_a_view_too_large_to_gather_describes_it() {
+    let shown = format!("{}", huge(&[1 << 40]));
+    assert!(
+        shown.starts_with(
+            "tensor(<not printable: to_f64_vec: shape [1099511627776] of f64 needs 8.0 TiB"
+        ),
+        "{shown}"
+    );
+}
