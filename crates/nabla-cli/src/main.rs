@@ -1,6 +1,7 @@
 //! `nabla`: train networks, benchmark the engine, and look inside backpropagation.
 
 mod allocator;
+mod broken_pipe;
 mod commands;
 
 use clap::{Parser, Subcommand};
@@ -37,6 +38,7 @@ enum Command {
 pub type CliResult<T = ()> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 fn main() -> ExitCode {
+    broken_pipe::end_quietly_on_a_closed_pipe();
     let matches = <Cli as clap::CommandFactory>::command().get_matches();
     // The settings given on `nabla train`'s command line, which `--resume` checks against the run.
     let given: Vec<String> = matches

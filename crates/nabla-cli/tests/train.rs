@@ -327,7 +327,10 @@ fn resume_with_more_epochs_trains_on_and_appends_metrics() {
     let stdout = succeed(&dir, &["--resume", &out, "--quiet"]);
     assert_eq!(
         stdout,
-        format!("{out}: already trained for 3 epochs; pass --epochs to train longer\n")
+        format!(
+            "{out}: the run already has 3 epochs; pass --epochs with more than 3 to train \
+             longer\n"
+        )
     );
 }
 
@@ -683,7 +686,10 @@ fn kills_inside_a_checkpoint_write_leave_a_resumable_consistent_run() {
     let stdout = succeed(&dir, &resume);
     assert_eq!(
         stdout,
-        format!("{killed}: already trained for 2 epochs; pass --epochs to train longer\n")
+        format!(
+            "{killed}: the run already has 2 epochs; pass --epochs with more than 2 to train \
+             longer\n"
+        )
     );
     assert!(!entries(&run).iter().any(|e| e.contains(".tmp-")));
     let straight = dir.path("straight");
@@ -819,4 +825,318 @@ fn snapshot_without_checkpoint(run: &Path) -> Vec<Vec<u8>> {
         .iter()
         .map(|name| std::fs::read(run.join(name)).unwrap())
         .collect()
+}
+
+/// Rewrites the checkpoint of `run` through `edit` (its tensors and metadata).
+fn edit_checkpoint(
+    run: &Path,
+    edit: impl FnOnce(&mut Vec<(String, nabla_core::Tensor)>, &mut nabla_nn::checkpoint::Metadata),
+) {
+    let path = run.join("checkpoint.safetensors");
+    let (mut tensors, mut meta) = load_safetensors(&path).unwrap();
+    edit(&mut tensors, &mut meta);
+    save_safetensors(&path, &tensors, &meta).unwrap();
+}
+
+/// A resume under another thread count used to end like a faithful one, without a word, with
+/// a model differing from the uninterrupted run's.
+#[test]
+fn resuming_with_another_thread_count_warns_and_records_it() {
+    let dir = TempDir::new("threads-resume");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let mut args = vec!["--threads", "2", "train"];
+    args.extend(small_run(&data, &out, &[("--epochs", "2")]));
+    let output = nabla_with_env(&dir, &args, &[("NABLA_TEST_ABORT_AT", "epoch-end@1")]);
+    assert_eq!(output.status.code(), None, "{output:?}");
+    let output = nabla(
+        &dir,
+        &["--threads", "1", "train", "--resume", &out, "--quiet"],
+    );
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        "warning: the checkpoint was written with --threads 2 and this run uses --threads 1: \
+         sums are split differently, so the results will not be bit-identical to an \
+         uninterrupted run\n"
+    );
+    let resumes = std::fs::read_to_string(dir.path("run").join("resumes.jsonl")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(resumes.trim_end()).unwrap();
+    assert_eq!(record["changed"]["threads"], serde_json::json!([2, 1]));
+}
+
+/// Adam at a rate of 10 on a sigmoid net kept its loss around 50 times its first value, never
+/// 100 times, and ended with exit status 0 and chance accuracy without a word.
+#[test]
+fn an_epoch_whose_loss_stays_far_above_the_first_gets_a_warning() {
+    let dir = TempDir::new("moderate-divergence");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let settings = [
+        ("--lr", "10"),
+        ("--activation", "sigmoid"),
+        ("--weight-decay", "0.001"),
+    ];
+    let stderr = stderr_of_success(&dir, &small_run(&data, &dir.arg("diverged"), &settings));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("warning: the mean training loss of epoch 1, ")
+            && stderr.contains(", is over 10 times the run's first loss ")
+            && stderr.contains(
+                "the run diverged; lower the learning rate (now 1.00e1), lower \
+                 --weight-decay (now 1.00e-3), use a smaller initialisation"
+            ),
+        "{stderr}"
+    );
+    // Healthy runs stay silent: the default, SGD on a sigmoid net, the momentum rule.
+    for (name, settings) in [
+        ("default", vec![]),
+        (
+            "sgd-sigmoid",
+            vec![
+                ("--optimizer", "sgd"),
+                ("--lr", "0.1"),
+                ("--activation", "sigmoid"),
+            ],
+        ),
+        (
+            "momentum",
+            vec![("--optimizer", "momentum"), ("--lr", "0.1")],
+        ),
+    ] {
+        let mut settings = settings;
+        settings.push(("--epochs", "2"));
+        succeed(&dir, &small_run(&data, &dir.arg(name), &settings));
+    }
+}
+
+/// Counts at i64::MAX used to train on and save wrapped counts the next resume refused.
+#[test]
+fn step_counts_at_their_limit_are_refused_before_anything_is_saved() {
+    let dir = TempDir::new("step-limit");
+    let (run, out) = one_epoch_run(&dir);
+    edit_checkpoint(&run, |tensors, _| {
+        for (name, t) in tensors.iter_mut() {
+            if name.starts_with("optimizer.") && name.ends_with("step") {
+                *t = nabla_core::Tensor::scalar(i64::MAX);
+            }
+        }
+    });
+    let checkpoints = || {
+        ["checkpoint.safetensors", "model.safetensors"].map(|f| std::fs::read(run.join(f)).unwrap())
+    };
+    let before = checkpoints();
+    let message = fail(&dir, &["--resume", &out, "--epochs", "3"]);
+    assert!(
+        message.starts_with("error: Adam: step: the step count of ")
+            && message.ends_with(
+                ", 9223372036854775807, has reached i64::MAX, the largest a state dict can hold"
+            ),
+        "{message}"
+    );
+    assert!(checkpoints() == before, "the checkpoint is kept");
+}
+
+/// Metadata that is there but wrong, counts that contradict each other and unknown settings
+/// used to be accepted or reported as missing.
+#[test]
+fn inconsistent_checkpoint_metadata_and_unknown_settings_are_refused() {
+    let dir = TempDir::new("bad-metadata");
+    let (run, out) = one_epoch_run(&dir);
+    let resume = ["--resume", out.as_str(), "--epochs", "2"];
+    let checkpoint = run.join("checkpoint.safetensors").display().to_string();
+    let saved = std::fs::read(run.join("checkpoint.safetensors")).unwrap();
+    let restore = || std::fs::write(run.join("checkpoint.safetensors"), &saved).unwrap();
+    for bad in ["NaN", "inf", "-1"] {
+        edit_checkpoint(&run, |_, meta| {
+            meta.insert("first_loss".into(), bad.into());
+        });
+        assert_eq!(
+            fail(&dir, &resume),
+            format!(
+                "error: {checkpoint}: first_loss \"{bad}\" in the checkpoint metadata is not a \
+                 finite non-negative number"
+            )
+        );
+    }
+    edit_checkpoint(&run, |_, meta| {
+        meta.insert("epoch".into(), "-1".into());
+    });
+    assert_eq!(
+        fail(&dir, &resume),
+        format!(
+            "error: {checkpoint}: epoch \"-1\" in the checkpoint metadata is not a non-negative \
+             integer"
+        )
+    );
+    restore();
+    edit_checkpoint(&run, |tensors, _| {
+        let step = tensors
+            .iter_mut()
+            .find(|(n, _)| n == "optimizer.step")
+            .unwrap();
+        step.1 = nabla_core::Tensor::scalar(0i64);
+    });
+    let message = fail(&dir, &resume);
+    assert!(
+        message.contains(".step\" is ")
+            && message.ends_with(
+                "but \"step\" is 0: a parameter cannot have been updated in more steps than \
+                 the optimiser took"
+            ),
+        "{message}"
+    );
+    restore();
+    edit_config(&run, "\"seed\": 0", "\"seed\": 0,\n  \"sede\": 1");
+    let message = fail(&dir, &resume);
+    assert!(
+        message.contains("config.json: not a valid run configuration: unknown field `sede`"),
+        "{message}"
+    );
+    edit_config(&run, "\"seed\": 0,\n  \"sede\": 1", "\"seed\": 0");
+    succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
+}
+
+/// The cleanup of killed writes used to delete every `.X.tmp-N` file, the user's too; two
+/// processes could write one run folder at once.
+#[cfg(unix)]
+#[test]
+fn only_the_runs_own_temporaries_are_removed_and_a_second_writer_is_refused() {
+    let dir = TempDir::new("temporaries-lock");
+    let (run, out) = one_epoch_run(&dir);
+    std::fs::write(run.join(".notes.tmp-1"), "keep").unwrap();
+    std::fs::write(run.join(".checkpoint.safetensors.tmp-99"), "half").unwrap();
+    std::fs::write(run.join(".activations_epoch_3.svg.tmp-99"), "half").unwrap();
+
+    let lock = std::fs::OpenOptions::new()
+        .write(true)
+        .open(run.join(".lock"))
+        .unwrap();
+    // The lock nabla takes: flock on `.lock`, held by this process until `lock` is closed.
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor belongs to `lock`, open for the whole call.
+    let locked = unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(locked, 0);
+    std::fs::write(run.join(".lock"), "4242\n").unwrap();
+    let before = snapshot(&run);
+    assert_eq!(
+        fail(&dir, &["--resume", &out, "--epochs", "2"]),
+        format!(
+            "error: {out}: another nabla process (PID 4242) is writing this run folder; wait \
+             for it to finish"
+        )
+    );
+    assert!(snapshot(&run) == before);
+    assert!(run.join(".checkpoint.safetensors.tmp-99").exists());
+    // A lock its process no longer holds (as after a kill) stops nothing.
+    drop(lock);
+    succeed(&dir, &["--resume", &out, "--epochs", "2", "--quiet"]);
+    assert_eq!(
+        std::fs::read_to_string(run.join(".notes.tmp-1")).unwrap(),
+        "keep"
+    );
+    let temporaries: Vec<String> = entries(&run)
+        .into_iter()
+        .filter(|e| e.contains(".tmp-"))
+        .collect();
+    assert_eq!(temporaries, [".notes.tmp-1"]);
+}
+
+/// A kill after the last checkpoint landed used to leave curves.svg of the epoch before for
+/// good: the resume found the run finished and returned before drawing anything.
+#[test]
+fn a_resume_after_a_kill_at_the_last_epoch_redraws_the_charts() {
+    let dir = TempDir::new("stale-charts");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let run = dir.path("run");
+    let mut args = small_run(&data, &out, &[("--epochs", "2")]);
+    args.push("--diagnose");
+    abort_at(&dir, &args, "checkpoint-renamed@2");
+    let curves = || std::fs::read_to_string(run.join("curves.svg")).unwrap();
+    assert!(curves().contains("after 1 epochs"));
+    assert!(!run.join("activations_epoch_2.svg").exists());
+    let stdout = succeed(&dir, &["--resume", &out, "--quiet", "--diagnose"]);
+    assert_eq!(
+        stdout,
+        format!(
+            "{out}: the run already has 2 epochs; pass --epochs with more than 2 to train longer\n"
+        )
+    );
+    assert!(curves().contains("after 2 epochs"), "{}", curves());
+    assert!(run.join("activations_epoch_2.svg").exists());
+}
+
+/// `nabla train | head -1` used to panic (exit status 101, "failed printing to stdout: Broken
+/// pipe" and a backtrace).
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_run_quietly_and_it_resumes() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let dir = TempDir::new("broken-pipe");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("run");
+    let mut args = vec!["train"];
+    args.extend(small_run(&data, &out, &[("--epochs", "2")]));
+    let closed = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
+            .args(args)
+            .current_dir(dir.path(""))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    };
+    let output = closed(&args);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{output:?}");
+    assert_eq!(output.status.signal(), Some(libc_sigpipe()), "{output:?}");
+    succeed(&dir, &["--resume", &out, "--quiet"]);
+    for other in [
+        vec!["grad", "x*x", "--at", "x=1"],
+        vec!["compare", "--help"],
+    ] {
+        let output = closed(&other);
+        assert!(
+            output.status.success() || output.status.signal() == Some(libc_sigpipe()),
+            "{other:?}: {output:?}"
+        );
+        assert!(output.stderr.is_empty(), "{other:?}: {output:?}");
+    }
+}
+
+/// SIGPIPE's number (13 on every Unix nabla builds on).
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13
+}
+
+/// Wording that misled: a file as --out, "pass --epochs" to one who did, switches printed as
+/// `--batch-norm true`.
+#[test]
+fn messages_say_what_is_wrong_in_the_users_terms() {
+    let dir = TempDir::new("wording");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    std::fs::write(dir.path("somefile"), "x").unwrap();
+    let file = dir.arg("somefile");
+    assert_eq!(
+        fail(&dir, &small_run(&data, &file, &[])),
+        format!("error: {file}: --out names a file, not a folder; choose another --out")
+    );
+    let (_, out) = one_epoch_run(&dir);
+    assert_eq!(
+        succeed(&dir, &["--resume", &out, "--epochs", "1"]),
+        format!(
+            "{out}: the run already has 1 epoch; pass --epochs with more than 1 to train longer\n"
+        )
+    );
+    assert_eq!(
+        fail(&dir, &["--resume", &out, "--batch-norm", "--epochs", "2"]),
+        format!(
+            "error: {out}: --batch-norm (the run has no --batch-norm) conflicts with the run's \
+             config.json; --resume continues a run as it was configured, changing only \
+             --epochs (start a new run with --out to change the rest)"
+        )
+    );
 }

@@ -36,9 +36,10 @@ pub mod storage;
 mod tensor;
 
 pub use autograd::anomaly::{Anomaly, Phase, detect_anomaly};
+pub use autograd::checkpoint::checkpoint;
 pub use autograd::engine::{BackwardOptions, GradOptions, grad, try_grad, try_grad_opts};
 pub use autograd::forward::jvp;
-pub use autograd::function::{Context, Function, apply_function, checkpoint, record_operation};
+pub use autograd::function::{Context, Function, apply_function, record_operation};
 pub use autograd::functional::{JacobianMode, Pullback, hessian, hvp, jacobian, vjp};
 pub use autograd::gradcheck::{
     GradcheckMismatch, GradcheckOptions, GradcheckOutcome, NodeCheck, check_nodes, gradcheck,

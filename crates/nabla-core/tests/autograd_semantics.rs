@@ -207,8 +207,9 @@ fn in_place_change_of_a_leaf_that_requires_grad_is_refused_outside_no_grad() {
         w.mul_scalar_(2.0);
     });
     assert_eq!(w.to_vec::<f64>(), vec![3.0, 3.0]);
-    // A view of it is refused too; a tensor that does not require grad, and a result that is not
-    // a view of a leaf, are written as before.
+    // A view of it is refused too; a tensor that does not require grad is written as before, and
+    // a result of a recorded operation under no_grad (outside, its write is refused: the gradient
+    // would ignore it; see op_table.rs).
     let err = w
         .reshape(&[2, 1])
         .narrow(0, 1, 1)
@@ -223,7 +224,8 @@ fn in_place_change_of_a_leaf_that_requires_grad_is_refused_outside_no_grad() {
     no_grad(|| w.reshape(&[2, 1]).fill_(3.0));
     other.fill_(1.0);
     let y = &w * 2.0;
-    y.fill_(0.0);
+    assert!(y.try_fill_(0.0).is_err());
+    no_grad(|| y.fill_(0.0));
     assert_eq!(y.to_vec::<f64>(), vec![0.0, 0.0]);
 }
 

@@ -3,7 +3,7 @@
 
 use nabla_core::{
     BackwardOptions, Context, DType, Function, GradcheckOptions, JacobianMode, Result, Tensor,
-    apply_function, checkpoint, grad, gradcheck, hessian, jacobian, jvp, try_grad,
+    apply_function, checkpoint, grad, gradcheck, gradgradcheck, hessian, jacobian, jvp, try_grad,
 };
 
 fn det(shape: &[usize], k: f64) -> Tensor {
@@ -431,5 +431,322 @@ fn node_by_node_check_names_the_wrong_node_and_no_other() {
     assert!(
         checks.iter().all(|c| c.outcome.is_some()),
         "every node replayable"
+    );
+}
+
+/// `x³` with correct rules, `3x²·g` and `3x²·t`, written with tensor operations on the saved
+/// input.
+struct Cube;
+
+impl Function for Cube {
+    fn name(&self) -> &'static str {
+        "CubeBackward"
+    }
+    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        ctx.save_for_backward(&[&inputs[0]]);
+        Ok(vec![inputs[0].powf(3.0)])
+    }
+    fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+        let x = &ctx.saved_tensors()[0];
+        vec![Some(&g[0] * x * x * 3.0)]
+    }
+    fn jvp(&self, ctx: &Context, t: &[Tensor]) -> Option<Vec<Tensor>> {
+        let x = &ctx.saved_tensors()[0];
+        Some(vec![&t[0] * x * x * 3.0])
+    }
+}
+
+fn cube(x: &Tensor) -> Tensor {
+    apply_function(Cube, &[x]).unwrap().remove(0)
+}
+
+#[test]
+fn second_derivatives_pass_through_a_custom_function() {
+    let x = det(&[4], 6.0);
+    let outcome = gradgradcheck(
+        |v| cube(&v[0]),
+        std::slice::from_ref(&x),
+        GradcheckOptions::default(),
+    );
+    assert!(outcome.as_ref().unwrap().passed(), "{}", outcome.unwrap());
+    // The Hessian of Σ x³ is diag(6x).
+    let h = hessian(|x| cube(x).sum(), &x).unwrap();
+    let xs = x.to_vec::<f64>();
+    let expected: Vec<f64> = (0..16)
+        .map(|k| if k / 4 == k % 4 { 6.0 * xs[k / 4] } else { 0.0 })
+        .collect();
+    assert_close(&h, &expected, 1e-12);
+    // Reverse over reverse.
+    let leaf = x.requires_grad();
+    let create = BackwardOptions {
+        retain_graph: true,
+        create_graph: true,
+    };
+    let g = try_grad(&[&cube(&leaf).sum()], None, &[&leaf], create)
+        .unwrap()
+        .remove(0);
+    let gg = grad(&[&g.sum()], &[&leaf]).remove(0);
+    let expected: Vec<f64> = xs.iter().map(|v| 6.0 * v).collect();
+    assert_close(&gg, &expected, 1e-12);
+}
+
+/// `eˣ` saving its output, and `(x², x·y)` with two outputs saving one of them: backward reads
+/// the saved outputs with their graph.
+struct ExpSavingOutput;
+
+impl Function for ExpSavingOutput {
+    fn name(&self) -> &'static str {
+        "ExpSavingOutputBackward"
+    }
+    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let y = inputs[0].exp();
+        ctx.save_for_backward(&[&y]);
+        Ok(vec![y])
+    }
+    fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+        vec![Some(&g[0] * &ctx.saved_tensors()[0])]
+    }
+    fn jvp(&self, ctx: &Context, t: &[Tensor]) -> Option<Vec<Tensor>> {
+        Some(vec![&t[0] * &ctx.saved_tensors()[0]])
+    }
+}
+
+struct SquareAndProduct;
+
+impl Function for SquareAndProduct {
+    fn name(&self) -> &'static str {
+        "SquareAndProductBackward"
+    }
+    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        let (x, y) = (&inputs[0], &inputs[1]);
+        let square = x * x;
+        ctx.save_for_backward(&[x, y, &square]);
+        Ok(vec![square.clone(), x * y])
+    }
+    fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+        let [x, y, square] = ctx.saved_tensors() else {
+            unreachable!()
+        };
+        // d(x²)/dx = 2x² / x, through the saved output.
+        vec![
+            Some(&g[0] * (square * 2.0 / x) + &g[1] * y),
+            Some(&g[1] * x),
+        ]
+    }
+}
+
+#[test]
+fn saved_outputs_keep_their_graph_too() {
+    let x = det(&[3], 1.0);
+    let exp = |v: &[Tensor]| apply_function(ExpSavingOutput, &[&v[0]]).unwrap().remove(0);
+    let outcome =
+        gradgradcheck(exp, std::slice::from_ref(&x), GradcheckOptions::default()).unwrap();
+    assert!(outcome.passed(), "{outcome}");
+    let h = hessian(|x| exp(std::slice::from_ref(x)).sum(), &x).unwrap();
+    let xs = x.to_vec::<f64>();
+    let expected: Vec<f64> = (0..9)
+        .map(|k| if k / 3 == k % 3 { xs[k / 3].exp() } else { 0.0 })
+        .collect();
+    assert_close(&h, &expected, 1e-12);
+
+    let both = |v: &[Tensor]| {
+        let out = apply_function(SquareAndProduct, &[&v[0], &v[1]]).unwrap();
+        &out[0] * 0.7 + &out[1] * 1.3
+    };
+    let inputs = [det(&[3], 2.0) + 2.0, det(&[3], 3.0)];
+    let outcome = gradcheck(both, &inputs, GradcheckOptions::default()).unwrap();
+    assert!(outcome.passed(), "{outcome}");
+    let outcome = gradgradcheck(both, &inputs, GradcheckOptions::default()).unwrap();
+    assert!(outcome.passed(), "{outcome}");
+}
+
+/// A linear layer's parameters, captured by the checkpointed closure as a layer's are.
+fn layer() -> (Tensor, Tensor) {
+    (
+        (det(&[3, 4], 40.0) * 0.5).requires_grad(),
+        (det(&[3], 41.0) * 0.1).requires_grad(),
+    )
+}
+
+#[test]
+fn checkpoint_gives_captured_parameters_their_gradients() {
+    let (w, b) = layer();
+    let x = det(&[2, 4], 42.0).requires_grad();
+    let forward = |x: &Tensor, w: &Tensor, b: &Tensor| x.linear(w, Some(b)).tanh().powf(2.0).sum();
+    let plain = grad(&[&forward(&x, &w, &b)], &[&x, &w, &b]);
+    let (cw, cb) = (w.clone(), b.clone());
+    let y = checkpoint(
+        move |v| v[0].linear(&cw, Some(&cb)).tanh().powf(2.0).sum(),
+        &[&x],
+    )
+    .unwrap();
+    assert_eq!(y.grad_fn().unwrap().name(), "CheckpointBackward");
+    let retain = BackwardOptions {
+        retain_graph: true,
+        create_graph: false,
+    };
+    let checkpointed = try_grad(&[&y], None, &[&x, &w, &b], retain).unwrap();
+    for (a, c) in plain.iter().zip(&checkpointed) {
+        assert_close(c, &a.to_vec::<f64>(), 1e-14);
+    }
+    // And through `.backward()`, into every `.grad`.
+    y.backward();
+    for (t, a) in [&x, &w, &b].iter().zip(&plain) {
+        assert_close(&t.grad().unwrap(), &a.to_vec::<f64>(), 1e-14);
+    }
+}
+
+#[test]
+fn checkpoint_has_second_derivatives() {
+    let (w, b) = layer();
+    let segment = move |v: &[Tensor]| v[0].linear(&w, Some(&b)).tanh();
+    let through = {
+        let segment = segment.clone();
+        move |v: &[Tensor]| checkpoint(segment.clone(), &[&v[0]]).unwrap()
+    };
+    let x = det(&[2, 4], 43.0);
+    let outcome = gradgradcheck(
+        &through,
+        std::slice::from_ref(&x),
+        GradcheckOptions::default(),
+    )
+    .unwrap();
+    assert!(outcome.passed(), "{outcome}");
+    let plain = hessian(|x| segment(std::slice::from_ref(x)).powf(2.0).sum(), &x).unwrap();
+    let checkpointed = hessian(|x| through(std::slice::from_ref(x)).powf(2.0).sum(), &x).unwrap();
+    assert_close(&checkpointed, &plain.to_vec::<f64>(), 1e-13);
+    // Second derivatives with respect to a captured weight: ∂²/∂w² of Σ tanh(x·wᵀ)², by reverse
+    // over reverse, as without checkpointing.
+    let x = det(&[2, 2], 44.0);
+    let w = (det(&[2, 2], 45.0) * 0.5).requires_grad();
+    let create = BackwardOptions {
+        retain_graph: true,
+        create_graph: true,
+    };
+    let second = |checkpointed: bool| {
+        let loss = if checkpointed {
+            let cw = w.clone();
+            checkpoint(move |v| v[0].linear(&cw, None).tanh(), &[&x]).unwrap()
+        } else {
+            x.linear(&w, None).tanh()
+        }
+        .powf(2.0)
+        .sum();
+        let g = try_grad(&[&loss], None, &[&w], create).unwrap().remove(0);
+        grad(&[&(&g * &g).sum()], &[&w]).remove(0)
+    };
+    let (plain, checkpointed) = (second(false), second(true));
+    assert!(plain.to_vec::<f64>().iter().any(|v| v.abs() > 0.1));
+    assert_close(&checkpointed, &plain.to_vec::<f64>(), 1e-13);
+}
+
+#[test]
+fn node_by_node_check_passes_correct_custom_functions_and_checkpoints() {
+    let (w, b) = layer();
+    let x = det(&[2, 4], 46.0).requires_grad();
+    let checks = nabla_core::check_nodes(
+        || {
+            let h = checkpoint(move |v| v[0].linear(&w, Some(&b)).tanh(), &[&x]).unwrap();
+            let out = apply_function(SquareAndProduct, &[&h, &cube(&h)]).unwrap();
+            (&out[0] + &out[1]).sum()
+        },
+        GradcheckOptions::default(),
+    )
+    .unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
+    for expected in [
+        "CheckpointBackward",
+        "CubeBackward",
+        "SquareAndProductBackward",
+    ] {
+        assert!(names.contains(&expected), "{names:?}");
+    }
+    for check in &checks {
+        assert!(
+            check.outcome.as_ref().is_some_and(|o| o.passed()),
+            "{check}"
+        );
+    }
+}
+
+#[test]
+fn hooks_of_a_checkpoint_input_see_its_whole_gradient_once() {
+    let x = det(&[3], 47.0).requires_grad();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let run = |checkpointed: bool| {
+        let h = &x * 2.0;
+        h.retain_grad();
+        let counter = calls.clone();
+        h.register_hook(move |_| {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            None
+        });
+        let segment = |v: &[Tensor]| v[0].sin().sum();
+        let y = if checkpointed {
+            checkpoint(segment, &[&h]).unwrap()
+        } else {
+            segment(std::slice::from_ref(&h))
+        };
+        (y + h.powf(2.0).sum()).backward();
+        h.grad().unwrap()
+    };
+    let plain = run(false);
+    let checkpointed = run(true);
+    assert_close(&checkpointed, &plain.to_vec::<f64>(), 1e-15);
+    assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 2);
+}
+
+#[test]
+fn a_segment_that_changes_between_runs_is_an_error_not_a_panic() {
+    let x = det(&[4], 48.0).requires_grad();
+    let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = runs.clone();
+    let y = checkpoint(
+        move |v| {
+            let first = counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed) == 0;
+            if first {
+                v[0].exp()
+            } else {
+                v[0].narrow(0, 0, 2).exp()
+            }
+        },
+        &[&x],
+    )
+    .unwrap();
+    let err = y.sum().try_backward().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "checkpoint: the segment run again in backward gave [2] f64, the first run [4] f64; it \
+         must compute the same thing every time"
+    );
+}
+
+#[test]
+fn a_custom_jvp_with_the_wrong_number_of_tangents_is_an_error() {
+    struct TwoTangents;
+    impl Function for TwoTangents {
+        fn name(&self) -> &'static str {
+            "TwoTangentsBackward"
+        }
+        fn forward(&self, _: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+            Ok(vec![inputs[0].exp()])
+        }
+        fn backward(&self, _: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+            vec![Some(g[0].clone())]
+        }
+        fn jvp(&self, _: &Context, t: &[Tensor]) -> Option<Vec<Tensor>> {
+            Some(vec![t[0].clone(), t[0].clone()])
+        }
+    }
+    let (x, v) = (Tensor::scalar(1.0f64), Tensor::scalar(1.0f64));
+    let err = jvp(
+        |v| apply_function(TwoTangents, &[&v[0]]).unwrap().remove(0),
+        &[x],
+        &[v],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "TwoTangentsBackward: jvp returned 2 tangents, one per output expected (1)"
     );
 }

@@ -1,32 +1,35 @@
 //! Every differentiable operation, in one table, checked against central differences in f64,
-//! including broadcast and reduced shapes. Adding an op means adding a row here.
+//! including broadcast and reduced shapes. Adding an op means adding a row here; a test fails
+//! while some rule the crate defines has no row.
 
-use nabla_core::{
-    BackwardOptions, DType, GradcheckOptions, Tensor, gradcheck, gradgradcheck, jvp, try_grad,
-};
+#[path = "support/op_table.rs"]
+mod support;
 
-/// Deterministic inputs away from kinks: `sin(0.37 i + k)` scaled and shifted.
-fn input(shape: &[usize], k: f64, scale: f64, shift: f64) -> Tensor {
-    let n: usize = shape.iter().product();
-    Tensor::from_vec(
-        (0..n)
-            .map(|i| (0.37 * i as f64 + k).sin() * scale + shift)
-            .collect(),
-        shape,
-    )
+use nabla_core::{Context, DType, Function, GradcheckOptions, Result, Tensor, gradcheck};
+use support::{Row, any, input, positive};
+
+/// `x³` through a user's [`Function`], with both of its rules.
+struct Cube;
+
+impl Function for Cube {
+    fn name(&self) -> &'static str {
+        "CubeBackward"
+    }
+    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
+        ctx.save_for_backward(&[&inputs[0]]);
+        Ok(vec![inputs[0].powf(3.0)])
+    }
+    fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
+        let x = &ctx.saved_tensors()[0];
+        vec![Some(&g[0] * x * x * 3.0)]
+    }
+    fn jvp(&self, ctx: &Context, t: &[Tensor]) -> Option<Vec<Tensor>> {
+        let x = &ctx.saved_tensors()[0];
+        Some(vec![&t[0] * x * x * 3.0])
+    }
 }
 
-fn any(shape: &[usize], k: f64) -> Tensor {
-    input(shape, k, 1.0, 0.0)
-}
-
-fn positive(shape: &[usize], k: f64) -> Tensor {
-    input(shape, k, 0.5, 1.5)
-}
-
-type Op = fn(&[Tensor]) -> Tensor;
-
-fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
+fn table() -> Vec<Row> {
     vec![
         (
             "add broadcast",
@@ -250,18 +253,46 @@ fn table() -> Vec<(&'static str, Op, Vec<Tensor>)> {
             |v| v[0].to_dtype(DType::F32).to_dtype(DType::F64) * &v[0],
             vec![input(&[3], 1.0, 1.0, 0.0)],
         ),
+        ("square", |v| v[0].powf(2.0), vec![any(&[4], 1.0)]),
+        ("sign", |v| v[0].sign() * &v[0], vec![any(&[5], 1.0)]),
+        (
+            "add mul div scalar",
+            |v| v[0].add_scalar(0.5).mul_scalar(-1.5).div_scalar(4.0),
+            vec![any(&[4], 1.0)],
+        ),
+        (
+            "linear",
+            |v| v[0].linear(&v[1], Some(&v[2])),
+            vec![any(&[2, 3, 4], 1.0), any(&[5, 4], 2.0), any(&[5], 3.0)],
+        ),
+        (
+            "linear without bias",
+            |v| v[0].linear(&v[1], None),
+            vec![any(&[3, 4], 1.0), any(&[2, 4], 2.0)],
+        ),
+        (
+            "custom function",
+            |v| {
+                nabla_core::apply_function(Cube, &[&v[0]])
+                    .unwrap()
+                    .remove(0)
+            },
+            vec![any(&[4], 1.0)],
+        ),
+        (
+            "checkpoint with a captured weight",
+            |v| {
+                let w = v[1].clone();
+                nabla_core::checkpoint(move |u| u[0].linear(&w, None).tanh(), &[&v[0]]).unwrap()
+            },
+            vec![any(&[2, 3], 1.0), any(&[4, 3], 2.0)],
+        ),
     ]
 }
 
 #[test]
 fn every_op_passes_gradcheck() {
-    let mut failures = Vec::new();
-    for (name, f, inputs) in table() {
-        let outcome = gradcheck(f, &inputs, options_for(name)).unwrap();
-        if !outcome.passed() {
-            failures.push(format!("{name}: {outcome}"));
-        }
-    }
+    let failures = support::gradcheck_failures(&table(), options_for);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -278,50 +309,42 @@ fn options_for(name: &str) -> GradcheckOptions {
 
 #[test]
 fn every_op_passes_gradgradcheck() {
-    let mut failures = Vec::new();
-    for (name, f, inputs) in table() {
-        let outcome = gradgradcheck(f, &inputs, options_for(name)).unwrap();
-        if !outcome.passed() {
-            failures.push(format!("{name}: {outcome}"));
-        }
-    }
+    let failures = support::gradgradcheck_failures(&table(), options_for);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Forward mode against reverse mode by the dot-product test: for a tangent `v` of every input
-/// and a cotangent `w` of the output, `⟨w, J·v⟩ = Σᵢ ⟨Jᵀ·w, vᵢ⟩`.
 #[test]
 fn forward_mode_agrees_with_reverse_mode_for_every_op() {
-    let mut failures = Vec::new();
-    for (name, f, inputs) in table() {
-        let tangents: Vec<Tensor> = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, x)| input(x.shape(), 7.0 + i as f64, 1.0, 0.3))
-            .collect();
-        let (y, jv) = jvp(f, &inputs, &tangents).unwrap();
-        let w = input(y.shape(), 11.0, 1.0, 0.2);
-        let forward = (&w * &jv).sum().item::<f64>();
-        let leaves: Vec<Tensor> = inputs.iter().map(|x| x.detach().requires_grad()).collect();
-        let refs: Vec<&Tensor> = leaves.iter().collect();
-        let out = f(&leaves);
-        let pulled = try_grad(&[&out], Some(&[&w]), &refs, BackwardOptions::default()).unwrap();
-        let reverse: f64 = pulled
-            .iter()
-            .zip(&tangents)
-            .map(|(g, v)| (g * v).sum().item::<f64>())
-            .sum();
-        // Through f32, the tangent and the gradient are rounded at different points.
-        let tolerance = if name.starts_with("to_dtype") {
+    // Through f32, the tangent and the gradient are rounded at different points.
+    let tolerance = |name: &str| {
+        if name.starts_with("to_dtype") {
             1e-6
         } else {
             1e-9
-        };
-        if (forward - reverse).abs() > tolerance * (1.0 + reverse.abs()) {
-            failures.push(format!("{name}: forward {forward} vs reverse {reverse}"));
         }
-    }
+    };
+    let failures = support::forward_reverse_failures(&table(), tolerance);
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_node_of_every_row_replays_and_passes_its_own_check() {
+    let failures = support::node_check_failures(&table(), options_for);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_table_exercises_every_rule_the_crate_defines() {
+    let exercised = support::rules_exercised(&table());
+    let gaps = support::coverage_gaps(&exercised, &nabla_core::autograd::rules::all());
+    assert!(gaps.is_empty(), "{}", gaps.join("\n"));
+}
+
+#[test]
+fn every_rule_in_the_source_is_declared() {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let undeclared = support::undeclared_rules(&source, &nabla_core::autograd::rules::all());
+    assert!(undeclared.is_empty(), "{}", undeclared.join("\n"));
 }
 
 #[test]
@@ -370,4 +393,40 @@ fn gradcheck_rejects_f32_inputs() {
             .starts_with("gradcheck: dtype f32 is not supported"),
         "{err}"
     );
+}
+
+/// The in-place operations have no rule: they write outside the graph. So that no gradient
+/// silently ignores a write, each refuses a tensor computed by a recorded operation while
+/// recording is on (PyTorch would record the write), and writes it under `no_grad`.
+#[test]
+fn in_place_operations_refuse_a_tensor_of_the_graph() {
+    type Write = fn(&Tensor) -> Result<()>;
+    let writes: [(&str, Write); 5] = [
+        ("copy_", |t| t.try_copy_(&any(&[3], 2.0))),
+        ("add_scaled_", |t| t.try_add_scaled_(&any(&[3], 2.0), 2.0)),
+        ("mul_scalar_", |t| t.try_mul_scalar_(3.0)),
+        ("fill_", |t| t.try_fill_(1.0)),
+        ("update_", |t| {
+            t.try_update_(&[], |v: &mut [f64], _| v[0] = 0.0)
+        }),
+    ];
+    for (name, write) in writes {
+        let x = any(&[3], 1.0).requires_grad();
+        let y = &x * 2.0;
+        assert_eq!(
+            write(&y).unwrap_err().to_string(),
+            format!(
+                "{name}: a tensor of shape [3] computed by MulBackward is being modified in place \
+                 while gradients are recorded; the write would not be recorded and gradients \
+                 through the tensor would be wrong: use the out-of-place operation, or write \
+                 under no_grad"
+            )
+        );
+        assert_eq!(
+            y.to_vec::<f64>(),
+            (&x * 2.0).to_vec::<f64>(),
+            "{name} wrote"
+        );
+        nabla_core::no_grad(|| write(&y)).unwrap();
+    }
 }

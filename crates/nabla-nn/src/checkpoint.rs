@@ -271,20 +271,26 @@ pub fn write_atomically_observed(
 /// What names a temporary file of [`write_atomically`], between the target's name and the PID.
 const TEMPORARY: &str = ".tmp-";
 
-/// Removes the temporary files a killed [`write_atomically`] left in `dir` (`.NAME.tmp-PID`)
-/// and returns their names, sorted.
+/// Removes the temporary files a killed [`write_atomically`] left in `dir` for the files
+/// `is_target` accepts (`.NAME.tmp-PID` where `is_target(NAME)`), and returns their names,
+/// sorted. Other files, even named like temporaries, are left alone.
 ///
 /// ```
 /// use nabla_nn::checkpoint::remove_temporaries;
 /// let dir = std::env::temp_dir().join(format!("nabla-doc-temporaries-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir).unwrap();
 /// std::fs::write(dir.join(".model.safetensors.tmp-123"), b"half").unwrap();
+/// std::fs::write(dir.join(".notes.tmp-1"), b"someone else's").unwrap();
 /// std::fs::write(dir.join("model.safetensors"), b"kept").unwrap();
-/// assert_eq!(remove_temporaries(&dir).unwrap(), [".model.safetensors.tmp-123"]);
-/// assert!(dir.join("model.safetensors").exists());
+/// let removed = remove_temporaries(&dir, |name| name == "model.safetensors").unwrap();
+/// assert_eq!(removed, [".model.safetensors.tmp-123"]);
+/// assert!(dir.join(".notes.tmp-1").exists() && dir.join("model.safetensors").exists());
 /// std::fs::remove_dir_all(&dir).unwrap();
 /// ```
-pub fn remove_temporaries(dir: impl AsRef<Path>) -> Result<Vec<String>> {
+pub fn remove_temporaries(
+    dir: impl AsRef<Path>,
+    is_target: impl Fn(&str) -> bool,
+) -> Result<Vec<String>> {
     let dir = dir.as_ref();
     let io = |source| Error::Io {
         path: dir.to_path_buf(),
@@ -294,9 +300,11 @@ pub fn remove_temporaries(dir: impl AsRef<Path>) -> Result<Vec<String>> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let temporary = name.starts_with('.')
-            && name.rsplit_once(TEMPORARY).is_some_and(|(target, pid)| {
-                target.len() > 1 && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        let temporary = name
+            .strip_prefix('.')
+            .and_then(|rest| rest.rsplit_once(TEMPORARY))
+            .is_some_and(|(target, pid)| {
+                is_target(target) && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
             });
         if temporary && entry.file_type().map_err(io)?.is_file() {
             std::fs::remove_file(entry.path()).map_err(io)?;

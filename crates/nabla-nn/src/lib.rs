@@ -17,6 +17,10 @@ pub mod schedule;
 
 pub use error::{Error, Result};
 
+/// The backward rules this crate defines, by [`nabla_core::Backward::rule`] key, beside the
+/// core's ([`nabla_core::autograd::rules::all`]): what its table of gradient checks covers.
+pub const RULES: &[&str] = &["CrossEntropyBackward"];
+
 /// The README's code examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

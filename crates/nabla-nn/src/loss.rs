@@ -106,9 +106,24 @@ fn fused_cross_entropy<T: Float>(
     Tensor::scalar(T::from_f64(total / labels.len() as f64))
 }
 
-/// `∂loss/∂logits = (softmax(logits) − q)·g/N` with `q = (1 − ε)·onehot + ε/C`.
+/// `∂loss/∂logits = (softmax(logits) − q)/N` with `q = (1 − ε)·onehot + ε/C`: times the
+/// output's gradient in reverse mode, summed against the logits' tangent in forward mode.
 struct CrossEntropyBackward {
     label_smoothing: f64,
+}
+
+impl CrossEntropyBackward {
+    /// `(softmax(logits) − q)/N`, in differentiable operations on the saved logits.
+    fn derivative(&self, saved: &[Tensor]) -> Tensor {
+        let (logits, targets) = (&saved[0], &saved[1]);
+        let &[n, classes] = logits.shape() else {
+            unreachable!("the forward pass checked that the logits are [N, C]")
+        };
+        let eps = self.label_smoothing;
+        let target_dist =
+            targets.one_hot(classes, logits.dtype()) * (1.0 - eps) + eps / classes as f64;
+        (logits.softmax(1) - target_dist) / n as f64
+    }
 }
 
 impl Backward for CrossEntropyBackward {
@@ -117,17 +132,26 @@ impl Backward for CrossEntropyBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
-        if !needs[0] {
-            return Gradients::from_iter([None]);
-        }
-        let (logits, targets) = (&saved[0], &saved[1]);
-        let &[n, classes] = logits.shape() else {
-            unreachable!("the forward pass checked that the logits are [N, C]")
+        Gradients::from_iter([needs[0].then(|| self.derivative(saved) * grad)])
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> nabla_core::Result<Tensor> {
+        Ok((self.derivative(saved) * &tangents[0]).sum())
+    }
+
+    fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<nabla_core::Result<Tensor>> {
+        let options = CrossEntropyOptions {
+            label_smoothing: self.label_smoothing,
         };
-        let eps = self.label_smoothing;
-        let target_dist =
-            targets.one_hot(classes, logits.dtype()) * (1.0 - eps) + eps / classes as f64;
-        Gradients::from_iter([Some((logits.softmax(1) - target_dist) * (grad / n as f64))])
+        Some(
+            try_cross_entropy_with(&inputs[0], &saved[1], options).map_err(|e| match e {
+                Error::Core(e) => e,
+                other => nabla_core::Error::InvalidArgument {
+                    op: "cross_entropy",
+                    message: other.to_string(),
+                },
+            }),
+        )
     }
 }
 

@@ -133,7 +133,9 @@ impl CosineAnnealing {
 impl Schedule for CosineAnnealing {
     fn lr(&self, t: usize) -> f64 {
         let phase = PI * t as f64 / self.t_max as f64;
-        self.eta_min + (self.lr - self.eta_min) * (1.0 + phase.cos()) / 2.0
+        // Halving before the product keeps a rate near f64::MAX finite (and changes no bit:
+        // halving is exact).
+        self.eta_min + (self.lr - self.eta_min) * ((1.0 + phase.cos()) / 2.0)
     }
 }
 

@@ -338,3 +338,62 @@ fn binary_cross_entropy_with_logits_is_stable_and_exact_at_zero() {
     binary_cross_entropy_with_logits(&zero, &t).backward();
     assert_eq!(zero.grad().unwrap().to_vec::<f64>(), [-0.25, 0.125]);
 }
+
+#[path = "reference/cross_entropy_hessian.rs"]
+mod second_order;
+
+/// The logits and targets of `tools/pytorch_reference/cross_entropy_hessian.py`.
+fn second_order_inputs() -> (Tensor, Tensor, Tensor) {
+    (
+        det(&[3, 4], 2.0) * 2.0,
+        Tensor::from_vec(vec![1i64, 3, 0], &[3]),
+        det(&[3, 4], 5.0),
+    )
+}
+
+#[test]
+fn cross_entropy_hessian_and_forward_mode_match_pytorch() {
+    let (logits, targets, tangent) = second_order_inputs();
+    for (smoothing, hessian, derivative) in [
+        (0.0, &second_order::CE_HESSIAN, &second_order::CE_JVP),
+        (
+            0.1,
+            &second_order::CE_HESSIAN_SMOOTHED,
+            &second_order::CE_JVP_SMOOTHED,
+        ),
+    ] {
+        let options = CrossEntropyOptions {
+            label_smoothing: smoothing,
+        };
+        let loss = |z: &Tensor| cross_entropy_with(z, &targets, options);
+        let h = nabla_core::hessian(loss, &logits).unwrap();
+        assert_eq!(h.shape(), &[3, 4, 3, 4]);
+        assert_close(&h, hessian);
+        let (_, along) = nabla_core::jvp(
+            |v| loss(&v[0]),
+            std::slice::from_ref(&logits),
+            std::slice::from_ref(&tangent),
+        )
+        .unwrap();
+        assert_close(&along, derivative);
+    }
+}
+
+#[test]
+fn node_by_node_check_covers_cross_entropy() {
+    let (logits, targets, _) = second_order_inputs();
+    let logits = logits.requires_grad();
+    let checks = nabla_core::check_nodes(
+        || cross_entropy(&logits.tanh(), &targets),
+        nabla_core::GradcheckOptions::default(),
+    )
+    .unwrap();
+    let names: Vec<&str> = checks.iter().map(|c| c.name).collect();
+    assert_eq!(names, ["TanhBackward", "CrossEntropyBackward"]);
+    for check in &checks {
+        assert!(
+            check.outcome.as_ref().is_some_and(|o| o.passed()),
+            "{check}"
+        );
+    }
+}

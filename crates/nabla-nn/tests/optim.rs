@@ -504,6 +504,56 @@ fn load_state_dict_rejects_bad_state_and_keeps_the_old_one() {
     );
 }
 
+/// `good` with the count `key` replaced by `value`.
+fn with_count(good: &[(String, Tensor)], key: &str, value: i64) -> Vec<(String, Tensor)> {
+    good.iter()
+        .map(|(n, t)| {
+            let t = if n == key {
+                Tensor::scalar(value)
+            } else {
+                t.clone()
+            };
+            (n.clone(), t)
+        })
+        .collect()
+}
+
+#[test]
+fn step_counts_are_checked_on_load_and_never_wrap_on_save() {
+    let params = make_params(&W0, &B0, DType::F64);
+    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    run_steps(&mut opt, &params, 2);
+    let good = opt.state_dict();
+    assert_eq!(
+        load_error(&with_count(&good, "step", -1)),
+        "Adam: load_state_dict: \"step\" must be non-negative, got -1"
+    );
+    assert_eq!(
+        load_error(&with_count(&good, "step", 0)),
+        "Adam: load_state_dict: \"layer.weight.step\" is 2 but \"step\" is 0: a parameter \
+         cannot have been updated in more steps than the optimiser took"
+    );
+
+    let mut full = good.clone();
+    for (name, t) in &mut full {
+        if name.ends_with("step") {
+            *t = Tensor::scalar(i64::MAX);
+        }
+    }
+    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    opt.load_state_dict(&full).unwrap();
+    backward(&params);
+    let before = values(&params);
+    assert_eq!(
+        opt.step().unwrap_err().to_string(),
+        "Adam: step: the step count of \"layer.weight\", 9223372036854775807, has reached \
+         i64::MAX, the largest a state dict can hold"
+    );
+    assert_eq!(values(&params), before, "a refused step moves nothing");
+    // The state it holds still saves and loads.
+    opt.load_state_dict(&opt.state_dict()).unwrap();
+}
+
 #[test]
 fn construction_rejects_bad_parameters_and_hyper_parameters() {
     let err = |r: nabla_nn::Result<Optim<Adam>>| r.err().unwrap().to_string();

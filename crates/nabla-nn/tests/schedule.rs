@@ -74,6 +74,14 @@ fn cosine_annealing_matches_cosine_annealing_lr_over_more_than_a_period() {
     );
 }
 
+/// A rate of 1e308 used to become infinite: (lr − eta_min)·(1 + cos) overflowed before halving.
+#[test]
+fn cosine_annealing_of_a_rate_near_the_largest_float_stays_finite() {
+    let s = CosineAnnealing::new(1e308, 4, 0.0).unwrap();
+    assert_eq!(s.lr(0), 1e308);
+    assert!((0..9).all(|t| s.lr(t).is_finite()));
+}
+
 #[test]
 fn linear_warmup_then_cosine_matches_sequential_lr() {
     // trace(lambda o: L.SequentialLR(o, [L.LinearLR(o, start_factor=0.25, total_iters=3),

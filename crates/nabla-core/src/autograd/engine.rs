@@ -37,8 +37,9 @@ struct Graph<'a> {
 }
 
 impl<'a> Graph<'a> {
-    /// Every node reachable from `roots`, with its incoming edges counted.
-    fn discover(roots: &[&'a Arc<Node>]) -> Self {
+    /// Every node reachable from `roots`, with its incoming edges counted. The edges of the
+    /// nodes in `boundary` (by [`Node::id`]) are not followed.
+    fn discover(roots: &[&'a Arc<Node>], boundary: &[usize]) -> Self {
         let mut graph = Graph {
             nodes: Vec::new(),
             edge_ranges: Vec::new(),
@@ -54,6 +55,9 @@ impl<'a> Graph<'a> {
         }
         while let Some(i) = stack.pop() {
             let node = graph.nodes[i as usize];
+            if boundary.contains(&node.id()) {
+                continue;
+            }
             let first = graph.edges.len() as u32;
             for next in node.next_functions() {
                 let resolved = next.as_ref().map(|next| {
@@ -126,17 +130,35 @@ impl<'a> Graph<'a> {
     }
 }
 
-/// Runs backward from `roots`. With `capture`, returns the gradients reaching those edges
-/// instead of accumulating into leaves.
+/// What a backward pass does with the gradients it computes.
+#[derive(Copy, Clone)]
+enum Capture<'e> {
+    /// Accumulates into every leaf's `.grad`.
+    Leaves,
+    /// Returns the gradients reaching these edges, accumulating nothing (`torch.autograd.grad`:
+    /// an edge's node still runs when it leads to another captured edge).
+    Edges(&'e [Edge]),
+    /// As `Edges`, but the captured nodes are a boundary: neither they nor anything past them
+    /// runs, so each gets only what flows into it from inside.
+    Boundary(&'e [Edge]),
+}
+
+/// Runs backward from `roots`, accumulating or capturing the gradients as `capture` says.
 fn run(
     roots: Vec<(Edge, Tensor)>,
     options: BackwardOptions,
-    capture: Option<&[Edge]>,
+    capture: Capture,
 ) -> Result<Vec<Option<Tensor>>> {
+    let (capture, boundary): (_, Vec<usize>) = match capture {
+        Capture::Leaves => (None, Vec::new()),
+        Capture::Edges(edges) => (Some(edges), Vec::new()),
+        Capture::Boundary(edges) => (Some(edges), edges.iter().map(|e| e.id()).collect()),
+    };
+    let stops = !boundary.is_empty();
     let retain = options.retain_graph || options.create_graph;
     let (root_nodes, root_gradients): (Vec<Edge>, Vec<Tensor>) = roots.into_iter().unzip();
     let root_refs: Vec<&Arc<Node>> = root_nodes.iter().collect();
-    let mut graph = Graph::discover(&root_refs);
+    let mut graph = Graph::discover(&root_refs, &boundary);
     // Each captured edge, by node number (an edge the roots do not reach gets nothing).
     let captured: Vec<(usize, u32)> = capture
         .unwrap_or_default()
@@ -169,6 +191,14 @@ fn run(
     }
     while let Some((_, Reverse(i))) = ready.pop() {
         let node = graph.nodes[i as usize];
+        if stops && captured.iter().any(|&(_, c)| c == i) {
+            // A boundary node: what arrived is the result; neither its hooks nor its rule run
+            // (the pass that owns the node runs them, on its whole gradient).
+            for &(slot, _) in captured.iter().filter(|&&(_, c)| c == i) {
+                results[slot] = gradients[i as usize].clone();
+            }
+            continue;
+        }
         let mut gradient = gradients[i as usize]
             .take()
             .map(|g| node.run_hooks(g))
@@ -373,7 +403,7 @@ impl Tensor {
     pub fn try_backward_opts(&self, grad: Option<&Tensor>, options: BackwardOptions) -> Result<()> {
         let grads: Option<[&Tensor; 1]> = grad.map(|g| [g]);
         let roots = root_gradients("backward", &[self], grads.as_ref().map(|g| g.as_slice()))?;
-        run(roots, options, None).map(|_| ())
+        run(roots, options, Capture::Leaves).map(|_| ())
     }
 }
 
@@ -475,7 +505,7 @@ pub fn try_grad_opts(
         retain_graph: options.retain_graph,
         create_graph: options.create_graph,
     };
-    let results = run(roots, backward, Some(&edges))?;
+    let results = run(roots, backward, Capture::Edges(&edges))?;
     let allowed = options.allow_unused || options.materialize_grads;
     if let (false, Some(i)) = (allowed, results.iter().position(Option::is_none)) {
         return Err(Error::invalid(
@@ -514,4 +544,22 @@ pub(crate) fn grad_or_zeros(
         .into_iter()
         .map(|g| g.expect("materialized"))
         .collect())
+}
+
+/// The gradients that flow from `output` (seeded with `gradient`) into each of `boundary`'s
+/// nodes, without running those nodes or anything past them: the part of the graph between
+/// `output` and the boundary, differentiated on its own (`None` where nothing arrives). With
+/// `create_graph`, the gradients are themselves recorded.
+pub(crate) fn grad_to_boundary(
+    output: &Tensor,
+    gradient: Tensor,
+    boundary: &[Edge],
+    create_graph: bool,
+) -> Result<Vec<Option<Tensor>>> {
+    let root = root_edge("grad", output)?;
+    let options = BackwardOptions {
+        retain_graph: false,
+        create_graph,
+    };
+    run(vec![(root, gradient)], options, Capture::Boundary(boundary))
 }

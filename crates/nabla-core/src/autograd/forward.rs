@@ -18,6 +18,15 @@ pub(crate) fn is_enabled() -> bool {
     ENABLED.with(Cell::get)
 }
 
+/// Runs `f` with forward mode on, also inside a rule (where it is paused): for a rule that
+/// computes its tangent by running operations forward.
+pub(crate) fn enabled<R>(f: impl FnOnce() -> R) -> R {
+    let previous = ENABLED.with(|e| e.replace(true));
+    let result = f();
+    ENABLED.with(|e| e.set(previous));
+    result
+}
+
 /// The tangent of `out`, from the tangents of `inputs` by the operation's rule.
 pub(crate) fn output_tangent(
     out: &Tensor,

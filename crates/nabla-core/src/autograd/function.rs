@@ -1,9 +1,7 @@
 //! Operations defined outside this crate. A layer library's fused kernel joins the graph
-//! through [`record_operation`] with a [`Backward`] rule of its own; a user's function with
-//! hand-written derivatives implements [`Function`] (PyTorch's `autograd.Function`); and
-//! [`checkpoint`] trades memory for a second forward pass.
+//! through [`record_operation`] with a [`Backward`] rule of its own, and a user's function with
+//! hand-written derivatives implements [`Function`] (PyTorch's `autograd.Function`).
 
-use super::engine::{BackwardOptions, grad_or_zeros};
 use super::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::DType;
@@ -52,7 +50,10 @@ pub struct Context {
 }
 
 impl Context {
-    /// Keeps `tensors` for backward (PyTorch's `ctx.save_for_backward`).
+    /// Keeps `tensors` for backward (PyTorch's `ctx.save_for_backward`). An input or an output
+    /// of the function comes back to backward with its place in the graph, so a backward
+    /// written with tensor operations can be differentiated again; any other tensor comes
+    /// back as a constant.
     pub fn save_for_backward(&mut self, tensors: &[&Tensor]) {
         self.saved.extend(tensors.iter().map(|t| (*t).clone()));
     }
@@ -63,6 +64,7 @@ impl Context {
     }
 
     /// Declares output `index` not differentiable (e.g. an index or a mask): it joins no graph.
+    /// Integer outputs never do.
     pub fn mark_non_differentiable(&mut self, index: usize) {
         self.non_differentiable.push(index);
     }
@@ -77,7 +79,10 @@ impl Context {
 ///
 /// `forward` runs without recording on detached inputs; `backward` receives one gradient per
 /// output (zeros for outputs that got none) and returns one per input; `jvp`, if given, makes
-/// the function usable in forward mode. [`crate::gradcheck`] checks the rules.
+/// the function usable in forward mode. [`crate::gradcheck`] checks the rules, and
+/// [`crate::gradgradcheck`] their derivatives: when a gradient is itself recorded
+/// (`create_graph`), `backward` runs recorded too, on the saved inputs and outputs with their
+/// graph, so a `backward` written with tensor operations has second derivatives.
 pub trait Function: Send + Sync + 'static {
     /// The node's name in the graph, e.g. `ClampedReluBackward`.
     fn name(&self) -> &'static str;
@@ -94,21 +99,122 @@ pub trait Function: Send + Sync + 'static {
     }
 }
 
-/// The graph node of output `index` of a [`Function`] call. A call with several outputs gets a
-/// node per differentiable output; each passes its own gradient (zeros for the others) to the
-/// function's backward, and the engine adds up what they send to the inputs.
+/// Where a tensor saved by a [`Function`] came from.
+#[derive(Copy, Clone, Debug, PartialEq)]
+enum Origin {
+    /// Input number `i`: saved with its graph.
+    Input(usize),
+    /// Differentiable output number `o`: saved as the node's own output, relinked to the node
+    /// when backward is recorded.
+    Output(usize),
+    /// Anything else: a constant.
+    Other,
+}
+
+/// A differentiable output of a call: where it sits in the node's joined output.
+#[derive(Clone, Debug)]
+struct Part {
+    output: usize,
+    offset: usize,
+    shape: Vec<usize>,
+    dtype: DType,
+}
+
+/// How the differentiable outputs of one call make up the single output of its node: the
+/// output itself when there is one, else all of them flattened end to end (in f64 if their
+/// dtypes differ). One node per call, as in PyTorch: its backward runs once, with the
+/// gradients of every output.
+#[derive(Clone, Debug)]
+struct Joined {
+    parts: Vec<Part>,
+    dtype: DType,
+}
+
+impl Joined {
+    fn new(outputs: &[Tensor], non_differentiable: &[usize]) -> Self {
+        let mut parts = Vec::new();
+        let mut offset = 0;
+        for (output, y) in outputs.iter().enumerate() {
+            if y.dtype().is_float() && !non_differentiable.contains(&output) {
+                parts.push(Part {
+                    output,
+                    offset,
+                    shape: y.shape().to_vec(),
+                    dtype: y.dtype(),
+                });
+                offset += y.numel();
+            }
+        }
+        let dtype = match parts.first() {
+            Some(first) if parts.iter().all(|p| p.dtype == first.dtype) => first.dtype,
+            _ => DType::F64,
+        };
+        Joined { parts, dtype }
+    }
+
+    fn part(&self, output: usize) -> Option<&Part> {
+        self.parts.iter().find(|p| p.output == output)
+    }
+
+    /// The joined tensor of `outputs` (one per output of the call).
+    fn join(&self, outputs: &[Tensor]) -> Result<Tensor> {
+        if let [only] = self.parts.as_slice() {
+            return Ok(outputs[only.output].clone());
+        }
+        let flat = self
+            .parts
+            .iter()
+            .map(|p| {
+                outputs[p.output]
+                    .try_reshape(&[outputs[p.output].numel()])
+                    .map(|t| t.to_dtype(self.dtype))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Tensor::try_cat(&flat.iter().collect::<Vec<_>>(), 0)
+    }
+
+    /// The piece of `joined` that is `part`, in its shape and dtype.
+    fn split(&self, joined: &Tensor, part: &Part) -> Tensor {
+        if self.parts.len() == 1 {
+            return joined.clone();
+        }
+        let n = part.shape.iter().product();
+        joined
+            .narrow(0, part.offset, n)
+            .reshape(&part.shape)
+            .to_dtype(part.dtype)
+    }
+}
+
+/// The graph node of one [`Function`] call.
 struct FunctionNode<F> {
     function: Arc<F>,
-    index: usize,
-    output_shapes: Vec<Vec<usize>>,
-    output_dtypes: Vec<DType>,
+    /// Shape and dtype of every output, differentiable or not.
+    outputs: Vec<(Vec<usize>, DType)>,
+    joined: Joined,
+    /// Where each saved tensor came from, in the order saved.
+    origins: Vec<Origin>,
     needs_input_grad: Vec<bool>,
 }
 
 impl<F: Function> FunctionNode<F> {
+    /// The context backward sees: the saved tensors as the node kept them, a saved output as
+    /// its piece of the node's (relinked) output.
     fn context(&self, saved: &[Tensor]) -> Context {
+        let saved = self
+            .origins
+            .iter()
+            .zip(saved)
+            .map(|(origin, t)| match origin {
+                Origin::Output(o) => {
+                    let part = self.joined.part(*o).expect("a differentiable output");
+                    self.joined.split(t, part)
+                }
+                Origin::Input(_) | Origin::Other => t.clone(),
+            })
+            .collect();
         Context {
-            saved: saved.to_vec(),
+            saved,
             non_differentiable: Vec::new(),
             needs_input_grad: self.needs_input_grad.clone(),
         }
@@ -120,43 +226,62 @@ impl<F: Function> Backward for FunctionNode<F> {
         self.function.name()
     }
 
+    fn rule(&self) -> &'static str {
+        "Function"
+    }
+
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
-        let grads: Vec<Tensor> = (0..self.output_shapes.len())
-            .map(|k| {
-                if k == self.index {
-                    grad.clone()
-                } else {
-                    Tensor::zeros(&self.output_shapes[k], self.output_dtypes[k])
-                }
+        let grads: Vec<Tensor> = self
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(o, (shape, dtype))| match self.joined.part(o) {
+                Some(part) => self.joined.split(grad, part),
+                None => Tensor::zeros(shape, *dtype),
             })
             .collect();
         self.function.backward(&self.context(saved), &grads).into()
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
-        self.function
+        let outputs = self
+            .function
             .jvp(&self.context(saved), tangents)
-            .and_then(|mut outputs| {
-                (self.index < outputs.len()).then(|| outputs.swap_remove(self.index))
-            })
-            .ok_or_else(|| Error::invalid(self.function.name(), "has no forward-mode (JVP) rule"))
+            .ok_or_else(|| {
+                Error::invalid(self.function.name(), "has no forward-mode (JVP) rule")
+            })?;
+        if outputs.len() != self.outputs.len() {
+            return Err(Error::invalid(
+                self.function.name(),
+                format!(
+                    "jvp returned {} tangents, one per output expected ({})",
+                    outputs.len(),
+                    self.outputs.len()
+                ),
+            ));
+        }
+        self.joined.join(&outputs)
     }
 
-    fn replay(&self, saved: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
-        let mut ctx = self.context(saved);
-        Some(
-            crate::no_grad(|| self.function.forward(&mut ctx, inputs)).and_then(|mut outputs| {
-                (self.index < outputs.len())
-                    .then(|| outputs.swap_remove(self.index))
-                    .ok_or_else(|| {
-                        Error::invalid(self.function.name(), "returned fewer outputs on replay")
-                    })
-            }),
-        )
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        let refs: Vec<&Tensor> = inputs.iter().collect();
+        Some(apply_shared(&self.function, &refs).and_then(|outputs| {
+            if outputs.len() != self.outputs.len() {
+                return Err(Error::invalid(
+                    self.function.name(),
+                    format!(
+                        "returned {} outputs on replay, {} the first time",
+                        outputs.len(),
+                        self.outputs.len()
+                    ),
+                ));
+            }
+            self.joined.join(&outputs)
+        }))
     }
 }
 
-/// Calls a [`Function`] on `inputs`, linking each differentiable output into the graph.
+/// Calls a [`Function`] on `inputs`, linking its differentiable outputs into the graph.
 ///
 /// ```
 /// use nabla_core::{Context, Function, Result, Tensor, apply_function};
@@ -178,109 +303,65 @@ impl<F: Function> Backward for FunctionNode<F> {
 /// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![1.0, 1.0, 1.0]);
 /// ```
 pub fn apply_function<F: Function>(function: F, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
+    apply_shared(&Arc::new(function), inputs)
+}
+
+fn apply_shared<F: Function>(function: &Arc<F>, inputs: &[&Tensor]) -> Result<Vec<Tensor>> {
     let mut ctx = Context {
         needs_input_grad: inputs.iter().map(|t| t.requires_grad_flag()).collect(),
         ..Context::default()
     };
     let detached: Vec<Tensor> = inputs.iter().map(|t| t.detach()).collect();
     let outputs = crate::no_grad(|| function.forward(&mut ctx, &detached))?;
-    let function = Arc::new(function);
-    let output_shapes: Vec<Vec<usize>> = outputs.iter().map(|o| o.shape().to_vec()).collect();
-    let output_dtypes: Vec<DType> = outputs.iter().map(Tensor::dtype).collect();
-    let saved: Vec<Save> = ctx.saved.iter().map(Save::Extra).collect();
-    Ok(outputs
-        .into_iter()
-        .enumerate()
-        .map(|(index, output)| {
-            if ctx.non_differentiable.contains(&index) {
-                return output.detach();
+    let joined = Joined::new(&outputs, &ctx.non_differentiable);
+    if joined.parts.is_empty() {
+        return Ok(outputs.iter().map(Tensor::detach).collect());
+    }
+    let origins: Vec<Origin> = ctx
+        .saved
+        .iter()
+        .map(|t| {
+            if let Some(i) = detached.iter().position(|d| d.same_as(t)) {
+                Origin::Input(i)
+            } else if let Some(part) = joined.parts.iter().find(|p| outputs[p.output].same_as(t)) {
+                Origin::Output(part.output)
+            } else {
+                Origin::Other
             }
-            let node = FunctionNode {
-                function: function.clone(),
-                index,
-                output_shapes: output_shapes.clone(),
-                output_dtypes: output_dtypes.clone(),
-                needs_input_grad: ctx.needs_input_grad.clone(),
-            };
-            record(output.detach(), inputs, node, &saved)
+        })
+        .collect();
+    let save: Vec<Save> = origins
+        .iter()
+        .zip(&ctx.saved)
+        .map(|(origin, t)| match origin {
+            Origin::Input(i) => Save::Input(*i),
+            Origin::Output(_) => Save::Output,
+            Origin::Other => Save::Extra(t),
+        })
+        .collect();
+    let node = FunctionNode {
+        function: function.clone(),
+        outputs: outputs
+            .iter()
+            .map(|y| (y.shape().to_vec(), y.dtype()))
+            .collect(),
+        joined: joined.clone(),
+        origins,
+        needs_input_grad: ctx.needs_input_grad.clone(),
+    };
+    let outputs: Vec<Tensor> = outputs.iter().map(Tensor::detach).collect();
+    let linked = record(
+        crate::no_grad(|| joined.join(&outputs))?,
+        inputs,
+        node,
+        &save,
+    );
+    Ok(outputs
+        .iter()
+        .enumerate()
+        .map(|(o, y)| match joined.part(o) {
+            Some(part) => joined.split(&linked, part),
+            None => y.clone(),
         })
         .collect())
-}
-
-/// Gradient checkpointing: runs `f` without keeping its intermediate results, and runs it
-/// again during backward to get them. Saves the memory of every activation inside `f` at the
-/// cost of a second forward pass.
-///
-/// ```
-/// use nabla_core::{Tensor, checkpoint};
-/// let x = Tensor::from_vec(vec![0.5f64, 1.5], &[2]).requires_grad();
-/// let y = checkpoint(|v| v[0].sin().exp().sum(), &[&x]).unwrap();
-/// y.backward();
-/// let expected: Vec<f64> = [0.5f64, 1.5].iter().map(|v| v.cos() * v.sin().exp()).collect();
-/// assert_eq!(x.grad().unwrap().to_vec::<f64>(), expected);
-/// ```
-pub fn checkpoint(
-    f: impl Fn(&[Tensor]) -> Tensor + Send + Sync + 'static,
-    inputs: &[&Tensor],
-) -> Result<Tensor> {
-    Ok(apply_function(Recompute(f), inputs)?.remove(0))
-}
-
-struct Recompute<G>(G);
-
-impl<G: Fn(&[Tensor]) -> Tensor + Send + Sync + 'static> Function for Recompute<G> {
-    fn name(&self) -> &'static str {
-        "CheckpointBackward"
-    }
-
-    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        ctx.save_for_backward(&inputs.iter().collect::<Vec<_>>());
-        Ok(vec![(self.0)(inputs)])
-    }
-
-    fn backward(&self, ctx: &Context, grad_outputs: &[Tensor]) -> Vec<Option<Tensor>> {
-        // Rebuild the segment's graph from the saved inputs, then back-propagate through it,
-        // recording only if this backward pass is itself recorded.
-        let create_graph = crate::is_grad_enabled();
-        crate::enable_grad(|| {
-            // Integer inputs (indices, labels) pass through and get no gradient.
-            let leaves: Vec<Tensor> = ctx
-                .saved_tensors()
-                .iter()
-                .map(|t| {
-                    let leaf = t.detach();
-                    if leaf.dtype().is_float() {
-                        leaf.requires_grad()
-                    } else {
-                        leaf
-                    }
-                })
-                .collect();
-            let output = (self.0)(&leaves);
-            if !output.requires_grad_flag() {
-                return leaves.iter().map(|_| None).collect();
-            }
-            let refs: Vec<&Tensor> = leaves.iter().filter(|t| t.dtype().is_float()).collect();
-            let options = BackwardOptions {
-                retain_graph: false,
-                create_graph,
-            };
-            let grads = grad_or_zeros(&[&output], Some(&[&grad_outputs[0]]), &refs, options)
-                .unwrap_or_else(|e| panic!("{e}"));
-            let mut grads = grads.into_iter();
-            leaves
-                .iter()
-                .zip(0..)
-                .map(|(leaf, i)| {
-                    let g = leaf.dtype().is_float().then(|| grads.next()).flatten();
-                    g.filter(|_| ctx.needs_input_grad(i))
-                })
-                .collect()
-        })
-    }
-
-    fn jvp(&self, ctx: &Context, tangents: &[Tensor]) -> Option<Vec<Tensor>> {
-        let (_, tangent) = crate::jvp(&self.0, ctx.saved_tensors(), tangents).ok()?;
-        Some(vec![tangent])
-    }
 }

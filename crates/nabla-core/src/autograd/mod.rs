@@ -2,6 +2,7 @@
 //! recording modes, the functional `grad`, and numerical gradient checks.
 
 pub mod anomaly;
+pub mod checkpoint;
 pub mod engine;
 pub mod forward;
 pub mod function;
@@ -9,6 +10,7 @@ pub mod functional;
 pub mod gradcheck;
 pub mod node;
 pub mod observe;
+pub mod rules;
 
 use std::cell::Cell;
 

@@ -27,6 +27,13 @@ pub trait Backward: Send + Sync {
     /// PyTorch-style name of the node, e.g. `MulBackward`.
     fn name(&self) -> &'static str;
 
+    /// Which rule this is, among every rule the library defines (see
+    /// [`crate::autograd::rules`]): the name, unless several rules share it (`x²` and `xᵖ` are
+    /// both `PowBackward`, with rules `PowBackward(square)` and `PowBackward(scalar)`).
+    fn rule(&self) -> &'static str {
+        self.name()
+    }
+
     /// Given the gradient of the output, the gradients of the inputs (one per input, `None`
     /// where `needs[i]` is false or the input gets no gradient). `saved` holds the tensors the
     /// operation saved in the order it saved them. A gradient may come back in the broadcast
@@ -38,6 +45,13 @@ pub trait Backward: Send + Sync {
     /// lends it to `vjp`.
     fn vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Gradients {
         self.vjp(saved, &grad, needs)
+    }
+
+    /// [`Backward::vjp_owned`] for a rule that can fail as it runs (one that runs a forward
+    /// computation again, say, and finds it changed): what the engine calls, its error ending
+    /// the backward pass. The default cannot fail.
+    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+        Ok(self.vjp_owned(saved, grad, needs))
     }
 
     /// Forward mode: the output's tangent given every input's tangent (zeros for inputs without
@@ -96,6 +110,15 @@ struct Saved {
 pub(crate) struct InputMeta {
     pub(crate) shape: Dims,
     pub(crate) dtype: DType,
+}
+
+impl InputMeta {
+    pub(crate) fn of(t: &Tensor) -> Self {
+        InputMeta {
+            shape: t.dims_vec(),
+            dtype: t.dtype(),
+        }
+    }
 }
 
 /// A function run on a gradient as it arrives; returning `Some` replaces the gradient.
@@ -170,6 +193,11 @@ thread_local! {
     static NEXT_SEQUENCE_NR: Cell<u64> = const { Cell::new(0) };
 }
 
+/// The sequence number the next node recorded on this thread will get.
+pub(crate) fn next_sequence_nr() -> u64 {
+    NEXT_SEQUENCE_NR.with(Cell::get)
+}
+
 impl Node {
     pub(crate) fn new(
         backward: impl Backward + 'static,
@@ -178,16 +206,23 @@ impl Node {
     ) -> Arc<Node> {
         // Plain pushes: collecting into a `SmallVec` goes through its generic `extend`, which
         // costs several times more for the one or two inputs an op has.
-        crate::live::node_created();
         let mut next = Few::with_capacity(inputs.len());
         let mut metas = Few::with_capacity(inputs.len());
         for t in inputs {
             next.push(t.gradient_edge());
-            metas.push(InputMeta {
-                shape: t.dims_vec(),
-                dtype: t.dtype(),
-            });
+            metas.push(InputMeta::of(t));
         }
+        Node::with_edges(backward, next, metas, saved)
+    }
+
+    /// A node whose gradients flow to `next`, one edge per input described by `inputs`.
+    pub(crate) fn with_edges(
+        backward: impl Backward + 'static,
+        next: Few<Option<Edge>>,
+        inputs: Few<InputMeta>,
+        saved: Few<SavedTensor>,
+    ) -> Arc<Node> {
+        crate::live::node_created();
         Arc::new(Node {
             leaf: None,
             saves_tensors: !saved.is_empty(),
@@ -197,7 +232,7 @@ impl Node {
             }),
             hooks: Hooks::default(),
             next,
-            inputs: metas,
+            inputs,
             sequence_nr: NEXT_SEQUENCE_NR.with(|next| next.replace(next.get() + 1)),
             rule: backward,
         })
@@ -205,10 +240,7 @@ impl Node {
 
     pub(crate) fn accumulator(leaf: Tensor) -> Arc<Node> {
         crate::live::node_created();
-        let meta = InputMeta {
-            shape: leaf.dims_vec(),
-            dtype: leaf.dtype(),
-        };
+        let meta = InputMeta::of(&leaf);
         Arc::new(Node {
             leaf: Some(leaf),
             saves_tensors: false,
@@ -241,6 +273,24 @@ impl Node {
     /// The node's name: `AddBackward`, `MatmulBackward`, `AccumulateGrad`, ...
     pub fn name(&self) -> &'static str {
         self.rule.name()
+    }
+
+    /// Which rule computes this node's gradients ([`Backward::rule`]).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::scalar(2.0f64).requires_grad();
+    /// let node = x.powf(2.0).grad_fn().unwrap();
+    /// assert_eq!((node.name(), node.rule()), ("PowBackward", "PowBackward(square)"));
+    /// ```
+    pub fn rule(&self) -> &'static str {
+        self.rule.rule()
+    }
+
+    /// Whether this node was recorded on this thread at or after `start` (a value of
+    /// [`next_sequence_nr`] read earlier): created since then, not before.
+    pub(crate) fn recorded_since(&self, start: u64) -> bool {
+        self.leaf.is_none() && self.sequence_nr >= start
     }
 
     /// The nodes gradients flow to next, one per input (`None` for inputs without gradient).
@@ -335,7 +385,7 @@ impl Node {
         for next in &this.next {
             needs.push(next.is_some());
         }
-        Ok(rule.vjp_owned(&tensors, grad, &needs))
+        rule.try_vjp_owned(&tensors, grad, &needs)
     }
 }
 

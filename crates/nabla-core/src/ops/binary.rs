@@ -25,6 +25,16 @@ pub(crate) enum Binary {
     Minimum,
 }
 
+crate::autograd::rules::rule_keys!(Binary {
+    Add => "AddBackward",
+    Sub => "SubBackward",
+    Mul => "MulBackward",
+    Div => "DivBackward",
+    Pow => "PowBackward",
+    Maximum => "MaximumBackward",
+    Minimum => "MinimumBackward",
+});
+
 impl Binary {
     fn name(self) -> &'static str {
         match self {
@@ -133,6 +143,10 @@ struct BinaryBackward(Binary);
 impl Backward for BinaryBackward {
     fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    fn rule(&self) -> &'static str {
+        self.0.rule()
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

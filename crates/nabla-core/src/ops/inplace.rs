@@ -2,7 +2,9 @@
 //! updates under `no_grad`) and bump the storage version, so a tensor saved for a pending
 //! backward pass that gets modified is detected instead of silently giving wrong gradients. As in
 //! PyTorch, a leaf that requires grad may be written only under [`no_grad`](crate::no_grad)
-//! (where optimisers and initialisers run); elsewhere the write would be lost to autograd.
+//! (where optimisers and initialisers run); elsewhere the write would be lost to autograd. So may
+//! a tensor computed by a recorded operation: the write is not recorded, so gradients through it
+//! would ignore it (PyTorch records it; the out-of-place operations do here).
 
 use super::ok;
 use crate::dtype::{Element, Float};
@@ -16,8 +18,8 @@ use std::borrow::Cow;
 impl Tensor {
     /// Runs `f` on this tensor's elements (mutable) and the elements of `others` (read-only,
     /// same number of elements), in place and outside the graph. This tensor must be
-    /// contiguous; element types must all be `T`; a leaf that requires grad is written only
-    /// under `no_grad`.
+    /// contiguous; element types must all be `T`; a leaf that requires grad, or a tensor
+    /// computed by a recorded operation, is written only under `no_grad`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -152,7 +154,8 @@ impl Tensor {
     }
 
     /// Refuses an in-place write to a leaf that requires grad, or to a view of one, while
-    /// gradients are recorded, as PyTorch does: the change would be invisible to autograd.
+    /// gradients are recorded, as PyTorch does: the change would be invisible to autograd. So
+    /// is a write to any other tensor a recorded operation computed (PyTorch records that one).
     fn check_writable(&self, op: &'static str) -> Result<()> {
         if !crate::is_grad_enabled() {
             return Ok(());
@@ -161,6 +164,18 @@ impl Tensor {
             format!("a leaf tensor of shape {:?}", self.shape())
         } else if let Some(leaf) = self.viewed_leaf() {
             format!("a view of a leaf tensor of shape {:?}", leaf.shape())
+        } else if let Some(node) = self.grad_fn() {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "a tensor of shape {:?} computed by {} is being modified in place while \
+                     gradients are recorded; the write would not be recorded and gradients \
+                     through the tensor would be wrong: use the out-of-place operation, or \
+                     write under no_grad",
+                    self.shape(),
+                    node.name()
+                ),
+            ));
         } else {
             return Ok(());
         };

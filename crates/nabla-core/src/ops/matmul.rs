@@ -15,6 +15,9 @@ impl Backward for MatmulBackward {
     fn name(&self) -> &'static str {
         "MmBackward"
     }
+    fn rule(&self) -> &'static str {
+        "MatmulBackward"
+    }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (a, b) = (&saved[0], &saved[1]);
         // Each gradient is laid out like its operand: a transposed operand (a weight used as

@@ -109,6 +109,9 @@ impl Backward for ExtremumBackward {
     fn name(&self) -> &'static str {
         self.name
     }
+    fn rule(&self) -> &'static str {
+        "ExtremumBackward"
+    }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let shares = self.shares(&saved[0], &saved[1]);
         smallvec::smallvec![Some(grad.reshape(&self.keep_shape) * shares)]

@@ -41,6 +41,32 @@ pub(crate) enum Unary {
     DivScalar(f64),
 }
 
+crate::autograd::rules::rule_keys!(Unary {
+    Neg => "NegBackward",
+    Exp => "ExpBackward",
+    Log => "LogBackward",
+    Sqrt => "SqrtBackward",
+    Abs => "AbsBackward",
+    Sign => "SignBackward",
+    Sin => "SinBackward",
+    Cos => "CosBackward",
+    Tanh => "TanhBackward",
+    Sigmoid => "SigmoidBackward",
+    Relu => "ReluBackward",
+    Erf => "ErfBackward",
+    Gelu => "GeluBackward",
+    Recip => "ReciprocalBackward",
+    Square => "PowBackward(square)",
+    LeakyRelu => "LeakyReluBackward",
+    Powf => "PowBackward(scalar)",
+    Clamp => "ClampBackward",
+    ClampMin => "ClampMinBackward",
+    ClampMax => "ClampMaxBackward",
+    AddScalar => "AddBackward(scalar)",
+    MulScalar => "MulBackward(scalar)",
+    DivScalar => "DivBackward(scalar)",
+});
+
 impl Unary {
     fn name(self) -> &'static str {
         match self {
@@ -217,6 +243,10 @@ struct UnaryBackward(Unary);
 impl Backward for UnaryBackward {
     fn name(&self) -> &'static str {
         self.0.name()
+    }
+
+    fn rule(&self) -> &'static str {
+        self.0.rule()
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Gradients {

@@ -22,6 +22,9 @@ impl Backward for ReshapeBackward {
     fn name(&self) -> &'static str {
         self.name
     }
+    fn rule(&self) -> &'static str {
+        "ReshapeBackward"
+    }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.reshape(&self.input_shape))]
     }
@@ -65,6 +68,9 @@ struct IdentityBackward {
 impl Backward for IdentityBackward {
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn rule(&self) -> &'static str {
+        "IdentityBackward"
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.clone())]
@@ -131,6 +137,9 @@ struct ToDtypeBackward {
 impl Backward for ToDtypeBackward {
     fn name(&self) -> &'static str {
         "ToCopyBackward"
+    }
+    fn rule(&self) -> &'static str {
+        "ToDtypeBackward"
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.to_dtype(self.input))]

@@ -97,6 +97,26 @@ impl<R: UpdateRule> Optim<R> {
         self.steps
     }
 
+    /// Refuses a step that would take a step count past `i64::MAX`, the largest one a state
+    /// dict can hold (a loaded state may already be there).
+    fn check_counts(&self) -> Result<()> {
+        let full = |count: u64| count >= i64::MAX as u64;
+        let param_full = self.params.iter().zip(&self.state).find(|((_, p), slot)| {
+            p.grad().is_some() && slot.as_ref().is_some_and(|s| full(s.updates))
+        });
+        if full(self.steps) || param_full.is_some() {
+            let what = param_full.map_or_else(
+                || format!("the step count {}", self.steps),
+                |((name, _), _)| format!("the step count of {name:?}, {},", i64::MAX),
+            );
+            return Err(Error::invalid(
+                R::NAME,
+                format!("step: {what} has reached i64::MAX, the largest a state dict can hold"),
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks every present gradient before anything is updated, so a bad gradient never
     /// leaves the parameters half-stepped.
     fn check_grads(&self) -> Result<()> {
@@ -123,6 +143,7 @@ impl<R: UpdateRule> Optim<R> {
 impl<R: UpdateRule> Optimizer for Optim<R> {
     fn step(&mut self) -> Result<()> {
         self.check_grads()?;
+        self.check_counts()?;
         // Parameters are leaves that require grad: the core writes them only under no_grad.
         let _no_grad = GradModeGuard::new(false);
         let rule_state = self.rule.state();
@@ -158,10 +179,10 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
     }
 
     fn state_dict(&self) -> Vec<(String, Tensor)> {
-        let mut out = vec![("step".to_string(), Tensor::scalar(self.steps as i64))];
+        let mut out = vec![("step".to_string(), Tensor::scalar(count(self.steps)))];
         for ((name, _), slot) in self.params.iter().zip(&self.state) {
             let Some(st) = slot else { continue };
-            out.push((format!("{name}.step"), Tensor::scalar(st.updates as i64)));
+            out.push((format!("{name}.step"), Tensor::scalar(count(st.updates))));
             for (buf_name, buf) in self.rule.state().iter().zip(&st.buffers) {
                 out.push((format!("{name}.{buf_name}"), copy(buf)));
             }
@@ -200,6 +221,12 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
                     )));
                 }
                 buffers.push(copy(t));
+            }
+            if updates > steps {
+                return Err(state_error::<R>(format!(
+                    "\"{name}.step\" is {updates} but \"step\" is {steps}: a parameter cannot \
+                     have been updated in more steps than the optimiser took"
+                )));
             }
             loaded.push(Some(ParamState { updates, buffers }));
         }
@@ -300,17 +327,22 @@ fn take_count<R: UpdateRule>(
     let Some(t) = entries.remove(key) else {
         return Ok(None);
     };
-    let value = (t.dtype() == DType::I64 && t.numel() == 1)
-        .then(|| t.item::<i64>())
-        .and_then(|v| u64::try_from(v).ok())
-        .ok_or_else(|| {
-            state_error::<R>(format!(
-                "{key:?} must be a non-negative i64 scalar, got {} {:?}",
-                t.dtype(),
-                t.shape()
-            ))
-        })?;
-    Ok(Some(value))
+    if t.dtype() != DType::I64 || t.numel() != 1 {
+        return Err(state_error::<R>(format!(
+            "{key:?} must be a non-negative i64 scalar, got {} {:?}",
+            t.dtype(),
+            t.shape()
+        )));
+    }
+    let value = t.item::<i64>();
+    u64::try_from(value)
+        .map(Some)
+        .map_err(|_| state_error::<R>(format!("{key:?} must be non-negative, got {value}")))
+}
+
+/// A step count as a state dict stores it; [`Optim::step`] keeps counts within `i64`.
+fn count(steps: u64) -> i64 {
+    i64::try_from(steps).expect("step() keeps step counts within i64")
 }
 
 fn state_error<R: UpdateRule>(message: String) -> Error {

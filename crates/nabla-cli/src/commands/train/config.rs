@@ -61,8 +61,10 @@ impl InitKind {
     }
 }
 
-/// Every setting of a run.
+/// Every setting of a run. A `config.json` with a key this version does not know is refused
+/// (every key it writes is one of these).
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainConfig {
     pub data: PathBuf,
     pub hidden: Vec<usize>,

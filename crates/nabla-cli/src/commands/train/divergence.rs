@@ -7,16 +7,27 @@ use nabla_nn::module::{Module, Sequential};
 /// A step whose loss exceeds this multiple of the run's first loss gets a warning.
 pub const BLOW_UP_FACTOR: f64 = 100.0;
 
+/// An epoch whose mean training loss exceeds this multiple of the run's first loss gets a
+/// warning: training lowers the mean loss of every epoch below the loss at the initial
+/// weights (about ln 10 = 2.30 for ten classes), so a mean ten times above it means the run
+/// diverged even when no single step blew up a hundredfold.
+pub const EPOCH_BLOW_UP_FACTOR: f64 = 10.0;
+
 /// Outputs or gradients whose largest magnitude exceeds this have exploded, once the loss has
 /// blown up (the activations, logits and gradients of a healthy network on normalised inputs
 /// stay within a few tens; a cross-entropy loss of L needs logits L apart).
 const EXPLODED: f64 = 100.0;
 
-/// The usual causes, with the flags that address them.
-pub fn usual_causes(lr: f64) -> String {
+/// The usual causes, with the flags that address them (`--weight-decay` when it is set).
+pub fn usual_causes(lr: f64, weight_decay: f64) -> String {
+    let decay = if weight_decay > 0.0 {
+        format!(", lower --weight-decay (now {weight_decay:.2e})")
+    } else {
+        String::new()
+    };
     format!(
-        "lower the learning rate (now {lr:.2e}), use a smaller initialisation (--init) or \
-         normalise (--batch-norm), or clip gradients with --clip-norm"
+        "lower the learning rate (now {lr:.2e}){decay}, use a smaller initialisation (--init) \
+         or normalise (--batch-norm), or clip gradients with --clip-norm"
     )
 }
 

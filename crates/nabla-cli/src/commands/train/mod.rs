@@ -222,12 +222,16 @@ fn resume_changes(
         if CHANGEABLE.contains(&name.as_str()) {
             changes.insert(name.clone(), serde_json::json!([old, new]));
         } else {
-            conflicts.push(format!(
-                "--{} {} (the run has {})",
-                name.replace('_', "-"),
-                flag_value(new),
-                flag_value(old)
-            ));
+            let flag = format!("--{}", name.replace('_', "-"));
+            // A switch given on the command line is on, so the run has it off.
+            conflicts.push(match new {
+                serde_json::Value::Bool(_) => format!("{flag} (the run has no {flag})"),
+                _ => format!(
+                    "{flag} {} (the run has {})",
+                    flag_value(new),
+                    flag_value(old)
+                ),
+            });
         }
     }
     if conflicts.is_empty() {

@@ -50,10 +50,71 @@ pub struct Progress {
     pub epoch: usize,
     /// The loss of the run's first step, against which a blow-up is measured.
     pub first_loss: Option<f64>,
+    /// The thread count the checkpoint was written with (none before the first checkpoint).
+    pub threads: Option<usize>,
 }
 
 pub struct RunFolder {
     dir: PathBuf,
+}
+
+/// The lock of a run folder, released when dropped (or when the process ends).
+pub struct RunLock {
+    _file: std::fs::File,
+}
+
+/// A file's name is that of a file a run writes: the run files, the charts and reports.
+fn is_run_output(name: &str) -> bool {
+    RUN_FILES.contains(&name)
+        || REPORTS.contains(&name)
+        || name
+            .strip_prefix("activations_epoch_")
+            .and_then(|rest| rest.strip_suffix(".svg"))
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Takes the exclusive advisory lock of `file` (`flock`) without waiting: `false` when another
+/// process holds it. The operating system drops it when the file is closed or its process ends.
+#[cfg(unix)]
+fn try_lock(file: &std::fs::File) -> std::io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: the descriptor belongs to `file`, open for the whole call; flock reads nothing
+    // else.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+        return Ok(true);
+    }
+    let e = std::io::Error::last_os_error();
+    if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+        Ok(false)
+    } else {
+        Err(e)
+    }
+}
+
+/// Where there is no `flock`, runs are not locked.
+#[cfg(not(unix))]
+fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
+    Ok(true)
+}
+
+/// Refuses a folder that holds a run, or any file of one.
+fn check_free(dir: &Path) -> CliResult {
+    if dir.join(CONFIG).exists() {
+        return Err(format!(
+            "{}: already holds a run; continue it with --resume or choose another --out",
+            dir.display()
+        )
+        .into());
+    }
+    if let Some(file) = RUN_FILES.iter().find(|f| dir.join(f).exists()) {
+        return Err(format!(
+            "{}: holds {file} of an earlier run but no {CONFIG}; choose another --out or \
+             remove it",
+            dir.display()
+        )
+        .into());
+    }
+    Ok(())
 }
 
 const CONFIG: &str = "config.json";
@@ -67,14 +128,25 @@ const OLD_OPTIMIZER: &str = "optimizer.safetensors";
 /// Files only a run writes: a folder holding one of them holds a run.
 const RUN_FILES: [&str; 6] = [CONFIG, CHECKPOINT, MODEL, OLD_OPTIMIZER, METRICS, RESUMES];
 
+/// The charts and reports a run writes besides its run files.
+const REPORTS: [&str; 4] = [
+    "curves.svg",
+    "diagnostics.json",
+    "gradient_norms.svg",
+    "anomaly.svg",
+];
+/// The lock file: empty or the PID of the process that last held the lock.
+const LOCK: &str = ".lock";
+
 const MODEL_PREFIX: &str = "model.";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 const GENERATOR_PREFIX: &str = "generator.";
 
 impl RunFolder {
     /// The folder of a new run: `dir`, or the first free `runs/train-N`. Nothing is created
-    /// until the configuration is written, so a run that fails to start leaves no folder. A
-    /// folder holding any file of a run (a configuration, a checkpoint, metrics) is refused.
+    /// until the run locks it ([`RunFolder::lock`]), so a run that fails to start leaves no
+    /// folder. A file, or a folder holding any file of a run (a configuration, a checkpoint,
+    /// metrics), is refused.
     pub fn new_run(dir: Option<&Path>) -> CliResult<RunFolder> {
         let dir = match dir {
             Some(d) => d.to_path_buf(),
@@ -83,21 +155,14 @@ impl RunFolder {
                 .find(|p| !p.exists())
                 .expect("an unused run number"),
         };
-        if dir.join(CONFIG).exists() {
+        if dir.exists() && !dir.is_dir() {
             return Err(format!(
-                "{}: already holds a run; continue it with --resume or choose another --out",
+                "{}: --out names a file, not a folder; choose another --out",
                 dir.display()
             )
             .into());
         }
-        if let Some(file) = RUN_FILES.iter().find(|f| dir.join(f).exists()) {
-            return Err(format!(
-                "{}: holds {file} of an earlier run but no {CONFIG}; choose another --out or \
-                 remove it",
-                dir.display()
-            )
-            .into());
-        }
+        check_free(&dir)?;
         Ok(RunFolder { dir })
     }
 
@@ -115,11 +180,47 @@ impl RunFolder {
         &self.dir
     }
 
-    /// Removes the temporary files a killed write left in the folder, if it exists.
-    pub fn remove_temporaries(&self) -> CliResult {
-        if self.dir.is_dir() {
-            remove_temporaries(&self.dir)?;
+    /// Creates the folder if needed and takes its lock, held until the returned [`RunLock`] is
+    /// dropped, so no two processes write one run folder; a second one gets an error naming
+    /// the PID of the first. The lock is the operating system's, so a killed process holds it
+    /// no longer. A new run checks again, under the lock, that no other run took the folder.
+    pub fn lock(&self, new_run: bool) -> CliResult<RunLock> {
+        let path = self.dir.join(LOCK);
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| format!("{}: cannot create the run folder: {e}", self.dir.display()))?;
+        let io = |e: std::io::Error| format!("{}: {e}", path.display());
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        if !try_lock(&file).map_err(io)? {
+            let holder = std::fs::read_to_string(&path).unwrap_or_default();
+            let holder = match holder.trim() {
+                "" => String::new(),
+                pid => format!(" (PID {pid})"),
+            };
+            return Err(format!(
+                "{}: another nabla process{holder} is writing this run folder; wait for it to \
+                 finish",
+                self.dir.display()
+            )
+            .into());
         }
+        file.set_len(0).map_err(io)?;
+        writeln!(file, "{}", std::process::id()).map_err(io)?;
+        if new_run {
+            check_free(&self.dir)?;
+        }
+        Ok(RunLock { _file: file })
+    }
+
+    /// Removes the temporary files a killed write of this run left in the folder (only those
+    /// of the files a run writes).
+    pub fn remove_temporaries(&self) -> CliResult {
+        remove_temporaries(&self.dir, is_run_output)?;
         Ok(())
     }
 
@@ -335,9 +436,14 @@ impl RunFolder {
             }
         }
         let number = |key: &str| -> CliResult<u64> {
-            meta.get(key)
-                .and_then(|v| v.parse().ok())
-                .ok_or_else(|| fail(format!("no {key} in the checkpoint metadata")))
+            let value = meta
+                .get(key)
+                .ok_or_else(|| fail(format!("no {key} in the checkpoint metadata")))?;
+            value.parse().map_err(|_| {
+                fail(format!(
+                    "{key} {value:?} in the checkpoint metadata is not a non-negative integer"
+                ))
+            })
         };
         let epoch = number("epoch")? as usize;
         let (data_seed, data_epoch) = (number("data_seed")?, number("data_epoch")? as usize);
@@ -350,8 +456,19 @@ impl RunFolder {
         let first_loss = match meta.get("first_loss") {
             Some(v) => Some(
                 v.parse::<f64>()
-                    .map_err(|_| fail(format!("first_loss {v:?} is not a number")))?,
+                    .ok()
+                    .filter(|loss| loss.is_finite() && *loss >= 0.0)
+                    .ok_or_else(|| {
+                        fail(format!(
+                            "first_loss {v:?} in the checkpoint metadata is not a finite \
+                             non-negative number"
+                        ))
+                    })?,
             ),
+            None => None,
+        };
+        let threads = match meta.get("threads") {
+            Some(_) => Some(number("threads")? as usize),
             None => None,
         };
         let group = |prefix: &str| -> Vec<(String, Tensor)> {
@@ -398,7 +515,11 @@ impl RunFolder {
             .load_state_dict(&group(OPTIMIZER_PREFIX))
             .map_err(|e| fail(e.to_string()))?;
         self.export_model(net, epoch, &AbortHook::none())?;
-        Ok(Progress { epoch, first_loss })
+        Ok(Progress {
+            epoch,
+            first_loss,
+            threads,
+        })
     }
 }
 

@@ -9,7 +9,9 @@ use super::abort_hook::AbortHook;
 use super::charts::curves_svg;
 use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
-use super::divergence::{BLOW_UP_FACTOR, first_exploded, first_non_finite, usual_causes};
+use super::divergence::{
+    BLOW_UP_FACTOR, EPOCH_BLOW_UP_FACTOR, first_exploded, first_non_finite, usual_causes,
+};
 use super::progress::Console;
 use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
@@ -66,6 +68,12 @@ fn evaluate(net: &Sequential, data: &Dataset) -> CliResult<(f64, f64)> {
     Ok((loss / n, hits as f64 / n))
 }
 
+/// Writes `curves.svg` for the epochs of `history`.
+fn write_curves(folder: &RunFolder, history: &[EpochMetrics]) -> CliResult {
+    let title = format!("{} after {} epochs", folder.path().display(), history.len());
+    folder.write("curves.svg", &curves_svg(&title, history)?)
+}
+
 /// What `--resume` changed in a run's configuration: `{"epochs": [old, new]}`.
 pub type Changes = serde_json::Map<String, serde_json::Value>;
 
@@ -80,6 +88,7 @@ pub fn train(
     console: &mut Console,
 ) -> CliResult<Outcome> {
     let hook = AbortHook::from_env()?;
+    let _lock = folder.lock(resume.is_none())?;
     folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
     let mut net = config.model().build(DType::F32, &mut rng)?;
@@ -94,19 +103,39 @@ pub fn train(
     // The epochs the checkpoint holds; this loop is the only writer of the metrics file, so it
     // keeps the history in step instead of reading the file back every epoch.
     let mut history = folder.metrics_up_to(first_epoch)?;
+    let mut diagnosis = options.diagnose.then(|| Diagnosis::new(&net, &data.train));
     if first_epoch >= config.epochs {
+        // A kill after the last checkpoint may have left the charts of an earlier epoch.
+        if first_epoch > 0 {
+            write_curves(folder, &history)?;
+        }
+        if let Some(d) = &mut diagnosis {
+            d.probe(first_epoch, &mut net, folder)?;
+        }
         console.note(&format!(
-            "{}: already trained for {first_epoch} epochs; pass --epochs to train longer",
-            folder.path().display()
+            "{}: the run already has {first_epoch} epoch{}; pass --epochs with more than \
+             {first_epoch} to train longer",
+            folder.path().display(),
+            if first_epoch == 1 { "" } else { "s" }
         ));
         return Ok(Outcome {
             history,
-            diagnostics: None,
+            diagnostics: diagnosis.map(Diagnosis::into_report),
         });
     }
     folder.write_config(config)?;
     if let Some(changes) = resume {
-        folder.record_resume(first_epoch, changes)?;
+        let mut changes = changes.clone();
+        let threads = nabla_core::num_threads();
+        if let Some(saved) = progress.threads.filter(|&t| t != threads) {
+            console.warning(&format!(
+                "the checkpoint was written with --threads {saved} and this run uses \
+                 --threads {threads}: sums are split differently, so the results will not be \
+                 bit-identical to an uninterrupted run"
+            ));
+            changes.insert("threads".to_string(), serde_json::json!([saved, threads]));
+        }
+        folder.record_resume(first_epoch, &changes)?;
     }
     let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
     console.begin(
@@ -116,7 +145,6 @@ pub fn train(
         data.test.len(),
         folder.path(),
     );
-    let mut diagnosis = options.diagnose.then(|| Diagnosis::new(&net, &data.train));
     if let Some(d) = &mut diagnosis {
         d.probe(first_epoch, &mut net, folder)?;
     }
@@ -153,7 +181,7 @@ pub fn train(
                     .map_or_else(String::new, |o| format!(", first in {o}"));
                 return Err(format!(
                     "the loss became {loss_value} at {place}{origin}: {}",
-                    usual_causes(lr)
+                    usual_causes(lr, config.weight_decay)
                 )
                 .into());
             }
@@ -165,7 +193,7 @@ pub fn train(
                 console.warning(&format!(
                     "the loss blew up to {loss_value:.3e} at {place}, over {BLOW_UP_FACTOR} \
                      times its first value {first_loss:.4}{origin}: {}",
-                    usual_causes(lr)
+                    usual_causes(lr, config.weight_decay)
                 ));
             }
             if let Some(d) = &mut diagnosis {
@@ -205,7 +233,7 @@ pub fn train(
             return Err(format!(
                 "the test loss became {test_loss} after epoch {}{origin}: {}",
                 epoch + 1,
-                usual_causes(lr)
+                usual_causes(lr, config.weight_decay)
             )
             .into());
         }
@@ -220,13 +248,27 @@ pub fn train(
             samples_per_second: seen as f64 / train_seconds,
         };
         console.epoch_finished(&metrics, config.epochs);
+        if let Some(first_loss) = progress
+            .first_loss
+            .filter(|&first| !warned && metrics.train_loss > EPOCH_BLOW_UP_FACTOR * first)
+        {
+            warned = true;
+            console.warning(&format!(
+                "the mean training loss of epoch {}, {:.4}, is over {EPOCH_BLOW_UP_FACTOR} \
+                 times the run's first loss {first_loss:.4} (test accuracy {:.2}%): the run \
+                 diverged; {}",
+                epoch + 1,
+                metrics.train_loss,
+                100.0 * metrics.test_acc,
+                usual_causes(lr, config.weight_decay)
+            ));
+        }
         folder.append_metrics(&metrics)?;
         hook.at("metrics", epoch + 1);
         progress.epoch = epoch + 1;
         folder.save_checkpoint(&net, optimizer.as_ref(), &progress, config.seed, &hook)?;
         history.push(metrics);
-        let title = format!("{} after {} epochs", folder.path().display(), epoch + 1);
-        folder.write("curves.svg", &curves_svg(&title, &history)?)?;
+        write_curves(folder, &history)?;
         if let Some(d) = &mut diagnosis {
             d.finish_epoch(epoch + 1, console, folder)?;
             d.probe(epoch + 1, &mut net, folder)?;
