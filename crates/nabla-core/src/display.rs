@@ -107,7 +107,11 @@ impl Printer<'_> {
 
 impl fmt::Display for Tensor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let values = self.to_f64_vec();
+        // A view too large to gather (a large `expand`) is described, not printed.
+        let values = match self.try_to_f64_vec() {
+            Ok(values) => values,
+            Err(e) => return write!(f, "tensor(<not printable: {e}>)"),
+        };
         let style = choose_style(&values, self.dtype());
         let cells: Vec<String> = values
             .iter()

@@ -52,6 +52,9 @@ fn bytes_of(buffer: &Buffer) -> usize {
 /// `len` elements whose values are unspecified: the caller writes every one. A small buffer is
 /// filled (inline up to two elements, else cheaper than the zeroing allocator's path); a large
 /// one is reused from the pool or else comes zeroed from the allocator (fresh pages come zeroed).
+/// Panics, naming the size and the caller's line, when the buffer could never be held; callers
+/// with a `Result` check the size first ([`crate::limits::allocation`]).
+#[track_caller]
 pub(crate) fn take<T: Element>(len: usize) -> Data<T> {
     if len.saturating_mul(size_of::<T>()) < MIN_BYTES {
         return Data::from_elem(T::default(), len);

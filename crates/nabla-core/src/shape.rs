@@ -61,9 +61,9 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
 }
 
 impl Layout {
-    /// A row-major layout starting at offset 0.
+    /// A row-major layout starting at offset 0, for a shape whose size was checked.
     #[inline]
-    pub fn contiguous(shape: &[usize]) -> Self {
+    pub(crate) fn contiguous(shape: &[usize]) -> Self {
         Layout {
             shape: dims_of(shape),
             strides: contiguous_strides(shape),
@@ -81,8 +81,8 @@ impl Layout {
         &self.strides
     }
 
-    /// Number of elements.
-    pub fn numel(&self) -> usize {
+    /// Number of elements (of a shape whose size was checked when the layout was made).
+    pub(crate) fn numel(&self) -> usize {
         self.shape.iter().product()
     }
 

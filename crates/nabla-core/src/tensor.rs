@@ -236,7 +236,30 @@ impl Tensor {
         }
     }
 
+    /// Runs `f` on the elements in row-major order, borrowing when contiguous, copying otherwise;
+    /// an error naming `op` when the copy could not be held in memory (a large `expand`).
+    pub(crate) fn try_read<T: Element, R>(
+        &self,
+        op: &'static str,
+        f: impl FnOnce(&[T]) -> R,
+    ) -> Result<R> {
+        self.check_gather(op)?;
+        Ok(self.read(f))
+    }
+
+    /// An error naming `op` when gathering this tensor's elements into a buffer of their own
+    /// (needed unless it is contiguous) could not be held in memory.
+    pub(crate) fn check_gather(&self, op: &'static str) -> Result<()> {
+        if !self.is_contiguous() {
+            crate::limits::allocation(op, self.shape(), self.dtype())?;
+        }
+        Ok(())
+    }
+
     /// Runs `f` on the elements in row-major order, borrowing when contiguous, copying otherwise.
+    /// Panics, with the size named, when the copy could not be held in memory; paths with a
+    /// `Result` use [`Tensor::try_read`].
+    #[track_caller]
     pub(crate) fn read<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> R {
         let guard = self.0.storage.read();
         let all = Storage::slice_of::<T>(&guard);
@@ -249,6 +272,7 @@ impl Tensor {
     }
 
     /// The elements in row-major order, in a buffer of their own.
+    #[track_caller]
     pub(crate) fn read_owned<T: Element>(&self) -> Data<T> {
         let guard = self.0.storage.read();
         let all = Storage::slice_of::<T>(&guard);
@@ -272,7 +296,7 @@ impl Tensor {
     /// ```
     pub fn try_with_slice<T: Element, R>(&self, f: impl FnOnce(&[T]) -> R) -> Result<R> {
         self.check_dtype::<T>("with_slice")?;
-        Ok(self.read(f))
+        self.try_read("with_slice", f)
     }
 
     /// The elements in row-major order.
@@ -284,7 +308,7 @@ impl Tensor {
     /// ```
     pub fn try_to_vec<T: Element>(&self) -> Result<Vec<T>> {
         self.check_dtype::<T>("to_vec")?;
-        Ok(self.read(|s: &[T]| s.to_vec()))
+        self.try_read("to_vec", |s: &[T]| s.to_vec())
     }
 
     /// The elements in row-major order; panics when `T` is not the tensor's dtype.
@@ -293,13 +317,28 @@ impl Tensor {
         crate::ops::ok(self.try_to_vec())
     }
 
-    /// The elements converted to `f64`, whatever the dtype.
-    pub fn to_f64_vec(&self) -> Vec<f64> {
+    /// The elements converted to `f64`, whatever the dtype; an error when they could not be
+    /// held in memory.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// assert_eq!(Tensor::scalar(2i64).try_to_f64_vec().unwrap(), vec![2.0]);
+    /// assert!(Tensor::scalar(1.0f32).expand(&[1 << 40]).try_to_f64_vec().is_err());
+    /// ```
+    pub fn try_to_f64_vec(&self) -> Result<Vec<f64>> {
+        const OP: &str = "to_f64_vec";
+        crate::limits::allocation(OP, self.shape(), DType::F64)?;
         match self.dtype() {
-            DType::F32 => self.read(|s: &[f32]| s.iter().map(|&v| v as f64).collect()),
-            DType::F64 => self.read(|s: &[f64]| s.to_vec()),
-            DType::I64 => self.read(|s: &[i64]| s.iter().map(|&v| v as f64).collect()),
+            DType::F32 => self.try_read(OP, |s: &[f32]| s.iter().map(|&v| v as f64).collect()),
+            DType::F64 => self.try_read(OP, |s: &[f64]| s.to_vec()),
+            DType::I64 => self.try_read(OP, |s: &[i64]| s.iter().map(|&v| v as f64).collect()),
         }
+    }
+
+    /// Panicking form of [`Tensor::try_to_f64_vec`].
+    #[track_caller]
+    pub fn to_f64_vec(&self) -> Vec<f64> {
+        crate::ops::ok(self.try_to_f64_vec())
     }
 
     /// The value of a one-element tensor.
@@ -409,8 +448,45 @@ impl Tensor {
         leaf.grad.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Replaces the accumulated gradient (used by optimisers and clipping).
+    /// Replaces the accumulated gradient (used by optimisers and clipping); an error when the
+    /// new gradient's shape or dtype differs from this tensor's (PyTorch: "assigned grad has
+    /// data of a different size").
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// let w = Tensor::zeros(&[2], DType::F32).requires_grad();
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[2], DType::F32))).is_ok());
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[3], DType::F32))).is_err());
+    /// assert!(w.try_set_grad(Some(Tensor::ones(&[2], DType::F64))).is_err());
+    /// ```
+    pub fn try_set_grad(&self, grad: Option<Tensor>) -> Result<()> {
+        if let Some(g) = &grad
+            && (g.shape() != self.shape() || g.dtype() != self.dtype())
+        {
+            return Err(Error::invalid(
+                "set_grad",
+                format!(
+                    "the assigned gradient has shape {:?} and dtype {}, the tensor shape {:?} \
+                     and dtype {}",
+                    g.shape(),
+                    g.dtype(),
+                    self.shape(),
+                    self.dtype()
+                ),
+            ));
+        }
+        self.store_grad(grad);
+        Ok(())
+    }
+
+    /// Panicking form of [`Tensor::try_set_grad`].
+    #[track_caller]
     pub fn set_grad(&self, grad: Option<Tensor>) {
+        crate::ops::ok(self.try_set_grad(grad))
+    }
+
+    /// Replaces the accumulated gradient, whose shape and dtype the caller has checked.
+    pub(crate) fn store_grad(&self, grad: Option<Tensor>) {
         if grad.is_none() && self.0.leaf.get().is_none() {
             return;
         }
@@ -656,6 +732,7 @@ impl<T: Element> From<T> for Tensor {
 }
 
 /// The elements `layout` addresses in `all`, gathered row-major into a buffer of their own.
+#[track_caller]
 fn gathered<T: Element>(layout: &Layout, all: &[T]) -> Data<T> {
     let mut out = crate::pool::take(layout.numel());
     layout.gather_into(all, &mut out);

@@ -36,7 +36,28 @@ fn panics_point_at_the_caller_and_match_the_try_form() {
     let a = Tensor::zeros(&[2, 3], DType::F32);
     let b = Tensor::zeros(&[4], DType::F32);
     let ints = Tensor::from_vec(vec![1i64, 2], &[2]);
+    let wide = Tensor::scalar(1.0f32).expand(&[1 << 40]);
     let cases: Vec<Case> = vec![
+        (
+            "contiguous of a large expand",
+            Box::new(|| drop(wide.contiguous())),
+            wide.try_contiguous().map(drop),
+        ),
+        (
+            "to_dtype of a large expand",
+            Box::new(|| drop(wide.to_dtype(DType::F64))),
+            wide.try_to_dtype(DType::F64).map(drop),
+        ),
+        (
+            "to_vec of a large expand",
+            Box::new(|| drop(wide.to_vec::<f32>())),
+            wide.try_to_vec::<f32>().map(drop),
+        ),
+        (
+            "sum of a large expand",
+            Box::new(|| drop(wide.sum())),
+            wide.try_sum().map(drop),
+        ),
         (
             "operator +",
             Box::new(|| drop(&a + &b)),

@@ -199,7 +199,10 @@ fn run(
             }
             continue;
         }
-        let mut gradient = gradients[i as usize].take().map(|g| node.run_hooks(g));
+        let mut gradient = gradients[i as usize]
+            .take()
+            .map(|g| node.run_hooks(g))
+            .transpose()?;
         for &(slot, _) in captured.iter().filter(|&&(_, c)| c == i) {
             results[slot] = gradient.clone();
         }
@@ -234,7 +237,7 @@ fn run(
                 *g = g.try_sum_to(&meta.shape)?;
             }
             if g.dtype() != meta.dtype {
-                *g = g.to_dtype(meta.dtype);
+                *g = g.try_to_dtype(meta.dtype)?;
             }
         }
         if let (Some(g), true) = (&gradient, super::observe::is_active()) {
@@ -272,11 +275,11 @@ fn accumulate_into_leaf(leaf: &Tensor, gradient: Tensor, create_graph: bool) {
         gradient.detach_owned()
     };
     let previous = leaf.grad();
-    leaf.set_grad(Some(match previous {
+    leaf.store_grad(Some(match previous {
         None if create_graph || gradient.owns_all_of_its_storage() => gradient,
         // The gradient shares memory with something else (another gradient, a view, the root
         // seed): `.grad` gets its own buffer, since optimisers and clipping write into it.
-        None => gradient.contiguous_copy(),
+        None => crate::ops::ok(gradient.try_contiguous_copy("backward")),
         Some(previous) => &previous + &gradient,
     }));
 }

@@ -51,7 +51,7 @@ pub(crate) fn output_tangent(
         if t.shape() == out.shape() {
             Ok(t)
         } else {
-            t.try_expand(out.shape()).map(|e| e.contiguous())
+            t.try_expand(out.shape())?.try_contiguous()
         }
     });
     ENABLED.with(|e| e.set(previous));

@@ -4,7 +4,7 @@
 use crate::autograd::engine::{BackwardOptions, grad_or_zeros};
 use crate::autograd::no_grad;
 use crate::dtype::DType;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::fmt;
 
@@ -96,26 +96,78 @@ fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
 /// let outcome = gradcheck(|v| (&v[0] * &v[0]).sin(), &[x], GradcheckOptions::default()).unwrap();
 /// assert!(outcome.passed(), "{outcome}");
 /// ```
+///
+/// An error for inputs or an output that are not f64, a step or tolerance that is not a finite
+/// positive (or, for the tolerances, non-negative) number, or an `f` whose output changes shape
+/// when an input moves.
 pub fn gradcheck(
     f: impl Fn(&[Tensor]) -> Tensor,
     inputs: &[Tensor],
     options: GradcheckOptions,
 ) -> Result<GradcheckOutcome> {
+    check_gradient(|xs: &[Tensor]| Ok(f(xs)), inputs, options)
+}
+
+/// Refuses inputs that are not f64 and steps or tolerances that make every comparison
+/// meaningless (a zero or NaN step divides by zero).
+fn check_arguments(op: &'static str, inputs: &[Tensor], options: GradcheckOptions) -> Result<()> {
     for t in inputs {
         if t.dtype() != DType::F64 {
-            return Err(crate::Error::UnsupportedDType {
-                op: "gradcheck",
+            return Err(Error::UnsupportedDType {
+                op,
                 got: t.dtype(),
                 expected: "f64 inputs (f32 is too coarse for central differences)",
             });
         }
     }
+    let GradcheckOptions { eps, atol, rtol } = options;
+    let usable = |v: f64, least: f64| v.is_finite() && v >= least;
+    if !(usable(eps, f64::MIN_POSITIVE) && usable(atol, 0.0) && usable(rtol, 0.0)) {
+        return Err(Error::invalid(
+            op,
+            format!(
+                "the step must be finite and positive and the tolerances finite and \
+                 non-negative, got eps {eps}, atol {atol}, rtol {rtol}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An error unless `output` is f64 of `shape` (what `f` gave at the unshifted inputs).
+fn check_output(output: &Tensor, shape: &[usize]) -> Result<()> {
+    if output.dtype() != DType::F64 {
+        return Err(Error::UnsupportedDType {
+            op: "gradcheck",
+            got: output.dtype(),
+            expected: "an f64 output",
+        });
+    }
+    if output.shape() != shape {
+        return Err(Error::shapes(
+            "gradcheck",
+            shape,
+            output.shape(),
+            "the function's output changed shape when an input moved",
+        ));
+    }
+    Ok(())
+}
+
+/// [`gradcheck`] of a fallible `f`.
+fn check_gradient(
+    f: impl Fn(&[Tensor]) -> Result<Tensor>,
+    inputs: &[Tensor],
+    options: GradcheckOptions,
+) -> Result<GradcheckOutcome> {
+    check_arguments("gradcheck", inputs, options)?;
     let leaves: Vec<Tensor> = inputs
         .iter()
-        .map(|t| t.detach().contiguous_copy().requires_grad())
-        .collect();
-    let output = f(&leaves);
+        .map(|t| Ok(t.detach().try_contiguous_copy("gradcheck")?.requires_grad()))
+        .collect::<Result<_>>()?;
+    let output = f(&leaves)?;
     let out_shape = output.shape().to_vec();
+    check_output(&output, &out_shape)?;
     let n_out = output.numel();
     // analytic[i][o][e]: d output[o] / d input i element e.
     let mut analytic: Vec<Vec<Vec<f64>>> = vec![Vec::with_capacity(n_out); leaves.len()];
@@ -142,14 +194,16 @@ pub fn gradcheck(
     for (i, leaf) in leaves.iter().enumerate() {
         let base = leaf.to_vec::<f64>();
         for e in 0..base.len() {
-            let evaluate = |delta: f64| {
+            let evaluate = |delta: f64| -> Result<Vec<f64>> {
                 let mut shifted = base.clone();
                 shifted[e] += delta;
                 let mut args: Vec<Tensor> = leaves.iter().map(Tensor::detach).collect();
                 args[i] = Tensor::from_vec(shifted, leaf.shape());
-                no_grad(|| f(&args)).to_vec::<f64>()
+                let moved = no_grad(|| f(&args))?;
+                check_output(&moved, &out_shape)?;
+                moved.try_to_vec::<f64>()
             };
-            let (plus, minus) = (evaluate(options.eps), evaluate(-options.eps));
+            let (plus, minus) = (evaluate(options.eps)?, evaluate(-options.eps)?);
             for o in 0..n_out {
                 let numerical = (plus[o] - minus[o]) / (2.0 * options.eps);
                 let a = analytic[i][o][e];
@@ -204,6 +258,7 @@ pub fn gradgradcheck(
     inputs: &[Tensor],
     options: GradcheckOptions,
 ) -> Result<GradcheckOutcome> {
+    check_arguments("gradgradcheck", inputs, options)?;
     let weights = probe(no_grad(|| f(inputs)).shape());
     let first_derivatives = |xs: &[Tensor]| {
         crate::enable_grad(|| {
@@ -218,21 +273,24 @@ pub fn gradgradcheck(
                 })
                 .collect();
             let refs: Vec<&Tensor> = leaves.iter().collect();
-            let total = (f(&leaves) * &weights).sum();
+            let total = f(&leaves).try_mul(&weights)?.try_sum()?;
             let create = BackwardOptions {
                 retain_graph: true,
                 create_graph: true,
             };
             let grads = if total.requires_grad_flag() {
-                grad_or_zeros(&[&total], None, &refs, create).unwrap_or_else(|e| panic!("{e}"))
+                grad_or_zeros(&[&total], None, &refs, create)?
             } else {
                 leaves.iter().map(Tensor::zeros_like).collect()
             };
-            let flat: Vec<Tensor> = grads.iter().map(|g| g.reshape(&[g.numel()])).collect();
-            Tensor::cat(&flat.iter().collect::<Vec<_>>(), 0)
+            let flat = grads
+                .iter()
+                .map(|g| g.try_reshape(&[g.numel()]))
+                .collect::<Result<Vec<_>>>()?;
+            Tensor::try_cat(&flat.iter().collect::<Vec<_>>(), 0)
         })
     };
-    gradcheck(first_derivatives, inputs, options)
+    check_gradient(first_derivatives, inputs, options)
 }
 
 /// The check of one node of a recorded graph.
@@ -300,10 +358,10 @@ pub fn check_nodes(
             let floats: Vec<usize> = (0..inputs.len())
                 .filter(|&i| inputs[i].dtype().is_float())
                 .collect();
-            let shadow: Vec<Tensor> = floats
+            let shadow = floats
                 .iter()
-                .map(|&i| inputs[i].to_dtype(DType::F64))
-                .collect();
+                .map(|&i| inputs[i].try_to_dtype(DType::F64))
+                .collect::<Result<Vec<_>>>()?;
             let replayable = node.replay(&inputs).is_some();
             let outcome = if replayable {
                 let replay = |xs: &[Tensor]| {
@@ -311,13 +369,10 @@ pub fn check_nodes(
                     for (&i, x) in floats.iter().zip(xs) {
                         all[i] = x.clone();
                     }
-                    let y = node
-                        .replay(&all)
-                        .expect("replayable")
-                        .unwrap_or_else(|e| panic!("{e}"));
-                    y.to_dtype(DType::F64)
+                    let y = node.replay(&all).expect("replayable")?;
+                    y.try_to_dtype(DType::F64)
                 };
-                Some(gradcheck(replay, &shadow, options)?)
+                Some(check_gradient(replay, &shadow, options)?)
             } else {
                 None
             };

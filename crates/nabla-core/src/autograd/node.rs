@@ -138,17 +138,33 @@ impl Hooks {
             .push(hook);
     }
 
-    /// Runs every hook in registration order, each on the gradient the one before left.
-    fn run(&self, mut gradient: Tensor) -> Tensor {
+    /// Runs every hook in registration order, each on the gradient the one before left; an
+    /// error when a hook returns a gradient of another shape or dtype (as PyTorch refuses a
+    /// hook that "has changed the size of value").
+    fn run(&self, mut gradient: Tensor) -> Result<Tensor> {
         let Some(hooks) = self.0.get() else {
-            return gradient;
+            return Ok(gradient);
         };
         for hook in hooks.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             if let Some(replaced) = hook(&gradient) {
+                if replaced.shape() != gradient.shape() || replaced.dtype() != gradient.dtype() {
+                    return Err(Error::invalid(
+                        "backward",
+                        format!(
+                            "a hook returned a gradient of shape {:?} and dtype {} for a tensor \
+                             whose gradient has shape {:?} and dtype {}; a hook may replace the \
+                             gradient only with one of the same shape and dtype",
+                            replaced.shape(),
+                            replaced.dtype(),
+                            gradient.shape(),
+                            gradient.dtype()
+                        ),
+                    ));
+                }
                 gradient = replaced;
             }
         }
-        gradient
+        Ok(gradient)
     }
 }
 
@@ -376,7 +392,7 @@ impl Node {
 impl Node {
     /// Runs the hooks of the tensor whose gradient arrives at this node: a leaf's own hooks for
     /// an accumulation node, else the hooks registered on this node's output.
-    pub(crate) fn run_hooks(&self, gradient: Tensor) -> Tensor {
+    pub(crate) fn run_hooks(&self, gradient: Tensor) -> Result<Tensor> {
         match &self.leaf {
             Some(leaf) => leaf.0.leaf_state().hooks.run(gradient),
             None => self.hooks.run(gradient),

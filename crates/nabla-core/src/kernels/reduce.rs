@@ -3,16 +3,20 @@
 
 use super::PARALLEL_THRESHOLD;
 use crate::dtype::{Element, Float};
+use crate::error::Result;
 use crate::parallel::for_each_chunk_mut;
 use crate::shape::{Dims, Layout};
 use crate::tensor::Tensor;
 
-/// Reduces `x` over `dims` (sorted, unique) with `f`, one output per kept position, row-major.
+/// Reduces `x` over `dims` (sorted, unique) with `f`, one output per kept position, row-major;
+/// an error naming `op` when the runs must be gathered and the copy could not be held in
+/// memory.
 pub(crate) fn reduce<T: Element, U: Element>(
+    op: &'static str,
     x: &Tensor,
     dims: &[usize],
     f: impl Fn(&[T]) -> U + Sync + Send,
-) -> Vec<U> {
+) -> Result<Vec<U>> {
     let layout = x.layout();
     let ndim = layout.shape.len();
     let mut order: Dims = (0..ndim).filter(|d| !dims.contains(d)).collect();
@@ -28,9 +32,9 @@ pub(crate) fn reduce<T: Element, U: Element>(
         .map(|d| layout.shape[d])
         .product();
     if run == 0 {
-        return (0..outer).map(|_| f(&[])).collect();
+        return Ok((0..outer).map(|_| f(&[])).collect());
     }
-    x.view_with(permuted).read(|data: &[T]| {
+    x.view_with(permuted).try_read(op, |data: &[T]| {
         if data.len() >= PARALLEL_THRESHOLD && outer > 1 {
             let mut out = vec![U::default(); outer];
             let outputs_per_task = (PARALLEL_THRESHOLD / 4 / run).max(1);
@@ -50,16 +54,16 @@ pub(crate) fn reduce<T: Element, U: Element>(
 /// reduced dims are adjacent, `[outer, reduced, inner]`, whole rows of `inner` values are
 /// added at once (a bias gradient, a sum over the batch, runs at memory speed); otherwise
 /// every output reduces one gathered run.
-pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Vec<T> {
+pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Result<Vec<T>> {
     let shape = x.shape();
     let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
     let inner: usize = dims.last().map_or(1, |&d| shape[d + 1..].iter().product());
     if !x.is_contiguous() || !adjacent || dims.is_empty() || inner == 1 || x.numel() == 0 {
-        return reduce(x, dims, |run: &[T]| T::from_f64(sum_run(run)));
+        return reduce("sum", x, dims, |run: &[T]| T::from_f64(sum_run(run)));
     }
     let outer: usize = shape[..dims[0]].iter().product();
     let reduced: usize = dims.iter().map(|&d| shape[d]).product();
-    x.read(|data: &[T]| {
+    x.try_read("sum", |data: &[T]| {
         let mut out = Vec::with_capacity(outer * inner);
         let mut acc = vec![0.0f64; inner];
         for block in data.chunks(reduced * inner) {

@@ -259,6 +259,22 @@ impl Tensor {
                 format!("the bounds must satisfy low ≤ high, got [{low}, {high})"),
             ));
         }
+        // As PyTorch's `uniform_`: the width must be a finite number of the output's type, or
+        // every draw `low + u·(high − low)` is NaN or infinite.
+        let widest = if dtype == DType::F32 {
+            f32::MAX as f64
+        } else {
+            f64::MAX
+        };
+        if !(high - low).is_finite() || high - low > widest {
+            return Err(Error::invalid(
+                "uniform",
+                format!(
+                    "the bounds [{low}, {high}) must be finite and high - low at most the \
+                     largest {dtype} ({widest:e})"
+                ),
+            ));
+        }
         Tensor::sample("uniform", shape, dtype, || generator.uniform(low, high))
     }
 

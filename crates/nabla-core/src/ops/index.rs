@@ -140,7 +140,8 @@ impl Backward for WhereBackward {
     }
 }
 
-/// Checks an `i64` index against a size and returns it as a vector.
+/// Checks an `i64` index against a size and returns it as a vector; an error naming `op` when
+/// the index is a view whose copy could not be held in memory.
 fn checked_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<i64>> {
     if index.dtype() != DType::I64 {
         return Err(Error::UnsupportedDType {
@@ -149,7 +150,7 @@ fn checked_indices(op: &'static str, index: &Tensor, size: usize) -> Result<Vec<
             expected: "i64 indices",
         });
     }
-    let values = index.to_vec::<i64>();
+    let values = index.try_read(op, |s: &[i64]| s.to_vec())?;
     if let Some(&bad) = values.iter().find(|&&i| i < 0 || i as usize >= size) {
         return Err(Error::IndexOutOfRange {
             op,
@@ -229,7 +230,7 @@ impl Tensor {
             })?;
         crate::limits::allocation("cat", &shape, first.dtype())?;
         let out = dispatch_any!(first.dtype(), T => {
-            let parts: Vec<Vec<T>> = tensors.iter().map(|t| t.read(|s: &[T]| s.to_vec())).collect();
+            let parts = tensors.iter().map(|t| t.try_read("cat", |s: &[T]| s.to_vec())).collect::<Result<Vec<Vec<T>>>>()?;
             Tensor::from_vec(concat(&parts, &sizes, outer, inner), &shape)
         });
         Ok(record(out, tensors, CatBackward { dim: d, sizes }, &[]))
@@ -279,7 +280,7 @@ impl Tensor {
         let idx = checked_indices("gather", index, self.shape()[d])?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("gather", self.dtype(), T => {
-            Tensor::from_vec(self.read(|s: &[T]| gather(s, self.shape()[d], &idx, parts)), index.shape())
+            Tensor::from_vec(self.try_read("gather", |s: &[T]| gather(s, self.shape()[d], &idx, parts))?, index.shape())
         });
         let backward = GatherBackward {
             dim: d,
@@ -317,8 +318,8 @@ impl Tensor {
         crate::limits::allocation("scatter_add", self.shape(), self.dtype())?;
         let parts = split_at_dim(index.shape(), d);
         let out = dispatch_float!("scatter_add", self.dtype(), T => {
-            let mut data: Vec<T> = self.read(|s: &[T]| s.to_vec());
-            src.read(|s: &[T]| scatter_add(&mut data, self.shape()[d], &idx, s, parts));
+            let mut data: Vec<T> = self.try_read("scatter_add", |s: &[T]| s.to_vec())?;
+            src.try_read("scatter_add", |s: &[T]| scatter_add(&mut data, self.shape()[d], &idx, s, parts))?;
             Tensor::from_vec(data, self.shape())
         });
         Ok(record(
@@ -365,7 +366,7 @@ impl Tensor {
             .collect();
         let parts = split_at_dim(self.shape(), d);
         let out = dispatch_any!(self.dtype(), T => {
-            Tensor::from_data(self.read(|s: &[T]| select(s, parts, &picks)), &shape)
+            Tensor::from_data(self.try_read("index_select", |s: &[T]| select(s, parts, &picks))?, &shape)
         });
         let backward = IndexSelectBackward {
             dim: d,
@@ -435,10 +436,10 @@ impl Tensor {
     /// assert_eq!(t.one_hot(3, DType::F32).to_vec::<f32>(), vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
     /// ```
     pub fn try_one_hot(&self, classes: usize, dtype: DType) -> Result<Tensor> {
-        let idx = checked_indices("one_hot", self, classes)?;
         let mut shape = self.dims_vec();
         shape.push(classes);
         crate::limits::allocation("one_hot", &shape, dtype)?;
+        let idx = checked_indices("one_hot", self, classes)?;
         Ok(dispatch_any!(dtype, T => {
             let mut data = vec![T::from_f64(0.0); idx.len() * classes];
             for (row, &i) in idx.iter().enumerate() {

@@ -11,10 +11,17 @@ use crate::tensor::Tensor;
 
 struct LinearBackward;
 
-/// `t` with its leading dims merged: `[rows, last]`.
-fn rows(t: &Tensor) -> Tensor {
+/// `t` with its leading dims merged: `[rows, last]` (a copy when the strides allow no view:
+/// an error naming `linear` when that copy could not be held in memory).
+fn try_rows(t: &Tensor) -> Result<Tensor> {
     let last = *t.shape().last().expect("at least one dim");
-    t.reshape(&[t.numel() / last.max(1), last])
+    t.check_gather("linear")?;
+    t.try_reshape(&[t.numel() / last.max(1), last])
+}
+
+/// Panicking form of [`try_rows`], for gradients (whose shapes the forward pass checked).
+fn rows(t: &Tensor) -> Tensor {
+    ok(try_rows(t))
 }
 
 impl Backward for LinearBackward {
@@ -97,14 +104,14 @@ impl Tensor {
         }
         // The kernel reads the merged input and the transposed weight directly; these views are
         // not operations of the graph.
-        let (x, wt) = crate::no_grad(|| (rows(self), weight.t()));
+        let (x, wt) = crate::no_grad(|| Ok((try_rows(self)?, weight.t())))?;
         let mut shape = self.shape().to_vec();
         *shape.last_mut().expect("checked above") = out_features;
         crate::limits::allocation("linear", &shape, self.dtype())?;
         let dims = (x.shape()[0], in_features, out_features);
         let out = dispatch_float!("linear", self.dtype(), T => {
             let y = match bias {
-                Some(b) => b.read(|row: &[T]| matmul::<T>(&x, &wt, &[], dims, Some(row))),
+                Some(b) => b.try_read("linear", |row: &[T]| matmul::<T>(&x, &wt, &[], dims, Some(row)))?,
                 None => matmul::<T>(&x, &wt, &[], dims, None),
             };
             Tensor::from_data(y, &shape)

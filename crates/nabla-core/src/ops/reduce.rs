@@ -209,7 +209,7 @@ impl Tensor {
     pub fn try_sum_dims_opt(&self, dims: Option<&[isize]>, keepdim: bool) -> Result<Tensor> {
         let r = Reduction::new("sum", self, dims, keepdim)?;
         let out = dispatch_float!("sum", self.dtype(), T => {
-            Tensor::from_vec(kernels::reduce::sum::<T>(self, &r.dims), &r.out_shape)
+            Tensor::from_vec(kernels::reduce::sum::<T>(self, &r.dims)?, &r.out_shape)
         });
         let backward = SumBackward {
             input_shape: self.dims_vec(),
@@ -331,7 +331,7 @@ impl Tensor {
         }
         let r = Reduction::new(op, self, dims, keepdim)?;
         let out = dispatch_float!(op, self.dtype(), T => {
-            Tensor::from_vec(reduce(self, &r.dims, |run: &[T]| extremum(run, max)), &r.out_shape)
+            Tensor::from_vec(reduce(op, self, &r.dims, |run: &[T]| extremum(run, max))?, &r.out_shape)
         });
         let backward = ExtremumBackward {
             name,
@@ -419,7 +419,7 @@ impl Tensor {
         }
         let r = Reduction::new(op, self, Some(&[d as isize]), keepdim)?;
         Ok(dispatch_float!(op, self.dtype(), T => {
-            Tensor::from_vec(reduce(self, &r.dims, |run: &[T]| arg_extremum(run, max)), &r.out_shape)
+            Tensor::from_vec(reduce(op, self, &r.dims, |run: &[T]| arg_extremum(run, max))?, &r.out_shape)
         }))
     }
 

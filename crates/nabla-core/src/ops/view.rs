@@ -83,7 +83,7 @@ impl Backward for IdentityBackward {
     fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
         Some(match &self.expanded {
             Some(shape) => inputs[0].try_expand(shape),
-            None => Ok(inputs[0].contiguous()),
+            None => inputs[0].try_contiguous(),
         })
     }
 }
@@ -145,12 +145,47 @@ impl Backward for ToDtypeBackward {
         smallvec::smallvec![Some(grad.to_dtype(self.input))]
     }
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
-        Ok(tangents[0].to_dtype(self.output))
+        tangents[0].try_to_dtype(self.output)
     }
 
     fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
-        Some(Ok(inputs[0].to_dtype(self.output)))
+        Some(inputs[0].try_to_dtype(self.output))
     }
+}
+
+/// Strides that lay `new` over the same elements as `old` with `strides`, in the same row-major
+/// order, without copying (PyTorch's `computeStride`): each run of old dims that is contiguous
+/// within itself must split or merge into whole new dims. `None` when no such strides exist
+/// (a transposed matrix flattened, say) and reshaping must copy.
+fn view_strides(old: &[usize], strides: &[usize], new: &[usize]) -> Option<Dims> {
+    if old.iter().product::<usize>() == 0 || old.is_empty() {
+        return Some(contiguous_strides(new));
+    }
+    let mut out: Dims = smallvec::smallvec![0; new.len()];
+    let mut view_d = new.len();
+    let mut chunk_base = *strides.last()?;
+    let (mut tensor_numel, mut view_numel) = (1usize, 1usize);
+    for d in (0..old.len()).rev() {
+        tensor_numel *= old[d];
+        let chunk_ends = d == 0
+            || (old[d - 1] != 1 && Some(strides[d - 1]) != tensor_numel.checked_mul(chunk_base));
+        if chunk_ends {
+            while view_d > 0 && (view_numel < tensor_numel || new[view_d - 1] == 1) {
+                out[view_d - 1] = view_numel.checked_mul(chunk_base)?;
+                view_numel *= new[view_d - 1];
+                view_d -= 1;
+            }
+            if view_numel != tensor_numel {
+                return None;
+            }
+            if d > 0 {
+                chunk_base = strides[d - 1];
+                tensor_numel = 1;
+                view_numel = 1;
+            }
+        }
+    }
+    (view_d == 0).then_some(out)
 }
 
 impl Tensor {
@@ -171,19 +206,21 @@ impl Tensor {
             input_shape: self.dims_vec(),
             output_shape: shape.into(),
         };
-        if self.is_contiguous() {
+        let l = self.layout();
+        if let Some(strides) = view_strides(&l.shape, &l.strides, shape) {
             let layout = Layout {
                 shape: shape.into(),
-                strides: contiguous_strides(shape),
-                offset: self.layout().offset,
+                strides,
+                offset: l.offset,
             };
             return Ok(self.view_op(layout, backward));
         }
-        let copy = self.contiguous();
+        let copy = self.try_contiguous_named("reshape")?;
         Ok(copy.view_op(Layout::contiguous(shape), backward))
     }
 
-    /// The same elements in a new shape (a view when contiguous, else a copy); see
+    /// The same elements in a new shape: a view whenever the strides allow (always for a
+    /// contiguous tensor, never needing a copy to add or drop size-1 dims), else a copy; see
     /// [`Tensor::reshape_infer`] to infer one dim.
     ///
     /// ```
@@ -495,21 +532,23 @@ impl Tensor {
 
     /// This tensor if contiguous, else a row-major copy (in the graph either way); an error
     /// when the copy could not be held in memory (a large `expand`).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let wide = Tensor::scalar(1.0f32).expand(&[1 << 40]);
+    /// assert!(wide.try_contiguous().unwrap_err().to_string().starts_with("contiguous: shape [1099511627776]"));
+    /// ```
     pub fn try_contiguous(&self) -> Result<Tensor> {
-        if !self.is_contiguous() {
-            crate::limits::allocation("contiguous", self.shape(), self.dtype())?;
-        }
-        Ok(self.contiguous())
+        self.try_contiguous_named("contiguous")
     }
 
-    /// This tensor if contiguous, else a row-major copy (in the graph either way). Panics, with
-    /// the size named, only when the copy could not be held in memory.
-    pub fn contiguous(&self) -> Tensor {
+    /// [`Tensor::try_contiguous`] with errors naming `op`, the operation that needed the copy.
+    pub(crate) fn try_contiguous_named(&self, op: &'static str) -> Result<Tensor> {
         if self.is_contiguous() {
-            return self.clone();
+            return Ok(self.clone());
         }
-        let copy = self.contiguous_copy();
-        record(
+        let copy = self.try_contiguous_copy(op)?;
+        Ok(record(
             copy,
             &[self],
             IdentityBackward {
@@ -517,12 +556,23 @@ impl Tensor {
                 expanded: None,
             },
             &[],
-        )
+        ))
     }
 
-    /// A row-major copy with its own storage, outside the graph.
-    pub(crate) fn contiguous_copy(&self) -> Tensor {
-        dispatch_any!(self.dtype(), T => Tensor::from_data(self.read_owned::<T>(), self.shape()))
+    /// Panicking form of [`Tensor::try_contiguous`]: this tensor if contiguous, else a
+    /// row-major copy (in the graph either way).
+    #[track_caller]
+    pub fn contiguous(&self) -> Tensor {
+        ok(self.try_contiguous())
+    }
+
+    /// A row-major copy with its own storage, outside the graph; an error naming `op` when it
+    /// could not be held in memory.
+    pub(crate) fn try_contiguous_copy(&self, op: &'static str) -> Result<Tensor> {
+        crate::limits::allocation(op, self.shape(), self.dtype())?;
+        Ok(
+            dispatch_any!(self.dtype(), T => Tensor::from_data(self.read_owned::<T>(), self.shape())),
+        )
     }
 
     /// The values converted to `dtype` (a differentiable copy between float types).
@@ -530,14 +580,16 @@ impl Tensor {
     /// ```
     /// use nabla_core::{DType, Tensor};
     /// assert_eq!(Tensor::scalar(1.5f64).to_dtype(DType::F32).item::<f32>(), 1.5);
+    /// assert!(Tensor::scalar(1.0f32).expand(&[1 << 40]).try_to_dtype(DType::F64).is_err());
     /// ```
-    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+    pub fn try_to_dtype(&self, dtype: DType) -> Result<Tensor> {
         if dtype == self.dtype() {
-            return self.clone();
+            return Ok(self.clone());
         }
-        let values = self.to_f64_vec();
-        let out = dispatch_any!(dtype, T => Tensor::from_vec(values.into_iter().map(T::from_f64).collect(), self.shape()));
-        if dtype.is_float() && self.dtype().is_float() {
+        crate::limits::allocation("to_dtype", self.shape(), dtype)?;
+        let values = self.try_to_f64_vec()?;
+        let out = dispatch_any!(dtype, T => Tensor::from_data(values.into_iter().map(T::from_f64).collect(), self.shape()));
+        Ok(if dtype.is_float() && self.dtype().is_float() {
             record(
                 out,
                 &[self],
@@ -549,6 +601,12 @@ impl Tensor {
             )
         } else {
             out
-        }
+        })
+    }
+
+    /// Panicking form of [`Tensor::try_to_dtype`].
+    #[track_caller]
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        ok(self.try_to_dtype(dtype))
     }
 }
