@@ -1,6 +1,10 @@
 //! Higher-order derivatives, forward mode, Jacobians and Hessians, custom functions and
 //! checkpointing, against closed forms and PyTorch.
 
+#[path = "support/cube.rs"]
+mod cube;
+
+use cube::cube;
 use nabla_core::{
     BackwardOptions, Context, DType, Function, GradcheckOptions, JacobianMode, Result, Tensor,
     apply_function, checkpoint, grad, gradcheck, gradgradcheck, hessian, jacobian, jvp, try_grad,
@@ -281,26 +285,16 @@ fn custom_function_forward_backward_and_jvp() {
 
 #[test]
 fn gradcheck_works_on_custom_functions_and_catches_straight_through() {
-    struct Cube;
-    impl Function for Cube {
-        fn name(&self) -> &'static str {
-            "CubeBackward"
-        }
-        fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-            ctx.save_for_backward(&[&inputs[0]]);
-            Ok(vec![inputs[0].powf(3.0)])
-        }
-        fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
-            let x = &ctx.saved_tensors()[0];
-            vec![Some(&g[0] * x * x * 3.0)]
-        }
-    }
     let x = det(&[4], 6.0);
-    let cube = |v: &[Tensor]| apply_function(Cube, &[&v[0]]).unwrap().remove(0);
+    let cube_of_first = |v: &[Tensor]| cube(&v[0]);
     assert!(
-        gradcheck(cube, std::slice::from_ref(&x), GradcheckOptions::default())
-            .unwrap()
-            .passed()
+        gradcheck(
+            cube_of_first,
+            std::slice::from_ref(&x),
+            GradcheckOptions::default()
+        )
+        .unwrap()
+        .passed()
     );
     let ste = |v: &[Tensor]| apply_function(ClampedRelu, &[&v[0]]).unwrap().remove(0);
     let outside = Tensor::from_vec(vec![-0.5f64, 6.5], &[2]);
@@ -432,32 +426,6 @@ fn node_by_node_check_names_the_wrong_node_and_no_other() {
         checks.iter().all(|c| c.outcome.is_some()),
         "every node replayable"
     );
-}
-
-/// `x³` with correct rules, `3x²·g` and `3x²·t`, written with tensor operations on the saved
-/// input.
-struct Cube;
-
-impl Function for Cube {
-    fn name(&self) -> &'static str {
-        "CubeBackward"
-    }
-    fn forward(&self, ctx: &mut Context, inputs: &[Tensor]) -> Result<Vec<Tensor>> {
-        ctx.save_for_backward(&[&inputs[0]]);
-        Ok(vec![inputs[0].powf(3.0)])
-    }
-    fn backward(&self, ctx: &Context, g: &[Tensor]) -> Vec<Option<Tensor>> {
-        let x = &ctx.saved_tensors()[0];
-        vec![Some(&g[0] * x * x * 3.0)]
-    }
-    fn jvp(&self, ctx: &Context, t: &[Tensor]) -> Option<Vec<Tensor>> {
-        let x = &ctx.saved_tensors()[0];
-        Some(vec![&t[0] * x * x * 3.0])
-    }
-}
-
-fn cube(x: &Tensor) -> Tensor {
-    apply_function(Cube, &[x]).unwrap().remove(0)
 }
 
 #[test]
