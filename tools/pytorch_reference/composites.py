@@ -21,9 +21,9 @@ import sys
 import torch
 import torch.nn.functional as F
 
+from rust_consts import const
+
 DTYPE = torch.float64
-RUSTFMT_MAX_WIDTH = 100
-RUSTFMT_ARRAY_WIDTH = 60  # rustfmt's default small-heuristics array_width
 
 
 def det(shape, k):
@@ -181,36 +181,6 @@ def sanity_checks():
     check_grad(swl, *swl_inputs())
     check_grad(elem, *elem_inputs())
     check_grad(red, *red_inputs())
-
-
-# ---------------------------------------------------------------- printing
-
-
-def fmt(v):
-    """Shortest repr that round-trips exactly; always a valid Rust f64 literal."""
-    v = float(v)
-    assert math.isfinite(v)
-    s = repr(v)
-    if "e" not in s and "." not in s:
-        s += ".0"
-    return s
-
-
-def const(name, doc, tensor):
-    vals = [fmt(v) for v in tensor.detach().reshape(-1).tolist()]
-    head = f"pub const {name}: [f64; {len(vals)}] = ["
-    array = "[" + ", ".join(vals) + "]"
-    one_line = head[:-1] + array + ";"
-    lines = [f"/// {doc}"]
-    # Mirror rustfmt's default layout (so `cargo fmt --check` passes): one
-    # line if it fits, else one element per line.
-    if len(array) <= RUSTFMT_ARRAY_WIDTH and len(one_line) <= RUSTFMT_MAX_WIDTH:
-        lines.append(one_line)
-    else:
-        lines.append(head)
-        lines.extend(f"    {v}," for v in vals)
-        lines.append("];")
-    return "\n".join(lines)
 
 
 def main():

@@ -15,7 +15,8 @@ checked by torch.autograd.gradgradcheck first.
 import torch
 import torch.nn.functional as F
 
-from composites import const, det
+from composites import det
+from rust_consts import const
 
 LOGITS = det([3, 4], 2.0) * 2
 TARGETS = torch.tensor([1, 3, 0])

@@ -25,7 +25,8 @@ import warnings
 import torch
 import torch.nn.functional as F
 
-from composites import RUSTFMT_ARRAY_WIDTH, RUSTFMT_MAX_WIDTH, det
+from composites import det
+from rust_consts import const, fmt
 
 torch.set_default_dtype(torch.float64)
 # var's "degrees of freedom is <= 0" warning: those cases are the point.
@@ -72,35 +73,6 @@ def sanity_checks():
     assert same(g, [1.0]), "relu's gradient at NaN is 1"
     assert torch.tensor([3.0]).var().isnan()
     assert torch.matmul(torch.ones(3), torch.ones(3)).dim() == 0
-
-
-def fmt(v):
-    """A Rust f64 expression that is exactly v: NaN, infinities and -0.0 included."""
-    v = float(v)
-    if math.isnan(v):
-        return "f64::NAN"
-    if math.isinf(v):
-        return "f64::INFINITY" if v > 0 else "f64::NEG_INFINITY"
-    s = repr(v)
-    if "e" not in s and "." not in s:
-        s += ".0"
-    return s
-
-
-def const(name, doc, values, kind="f64"):
-    vals = [fmt(v) if kind == "f64" else str(int(v)) for v in values]
-    head = f"pub const {name}: [{kind}; {len(vals)}] = ["
-    array = "[" + ", ".join(vals) + "]"
-    one_line = head[:-1] + array + ";"
-    lines = [f"/// {doc}"]
-    # rustfmt's default layout: one line if it fits, else one element per line.
-    if len(array) <= RUSTFMT_ARRAY_WIDTH and len(one_line) <= RUSTFMT_MAX_WIDTH:
-        lines.append(one_line)
-    else:
-        lines.append(head)
-        lines.extend(f"    {v}," for v in vals)
-        lines.append("];")
-    return "\n".join(lines)
 
 
 def main():

@@ -18,7 +18,7 @@ import sys
 
 import torch
 
-from edge_values import const
+from rust_consts import const
 
 torch.set_default_dtype(torch.float64)
 
