@@ -83,12 +83,33 @@ pub(crate) fn assert_allocatable(n: usize, dtype: DType) {
 /// where it cannot be read, and then only the `isize::MAX` bound applies.
 pub fn physical_memory() -> Option<u64> {
     static MEMORY: OnceLock<Option<u64>> = OnceLock::new();
-    *MEMORY.get_or_init(|| {
-        let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-        let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        kib.checked_mul(1024)
-    })
+    *MEMORY.get_or_init(|| meminfo("MemTotal"))
+}
+
+/// One field of `/proc/meminfo` in bytes (`MemTotal`, `MemAvailable`, ...), read now; `None`
+/// where the file or the field is missing, as on systems other than Linux.
+///
+/// ```
+/// if let Some(bytes) = nabla_core::limits::meminfo("MemTotal") {
+///     assert!(bytes > 0);
+/// }
+/// ```
+pub fn meminfo(field: &str) -> Option<u64> {
+    meminfo_field(&std::fs::read_to_string("/proc/meminfo").ok()?, field)
+}
+
+/// `field` in bytes from the text of `/proc/meminfo`, whose sizes are in kB (KiB).
+fn meminfo_field(text: &str, field: &str) -> Option<u64> {
+    let line = text.lines().find(|l| {
+        l.strip_prefix(field)
+            .is_some_and(|rest| rest.starts_with(':'))
+    })?;
+    let mut words = line[field.len() + 1..].split_whitespace();
+    let kib: u64 = words.next()?.parse().ok()?;
+    match words.next() {
+        Some("kB") => kib.checked_mul(1024),
+        _ => None,
+    }
 }
 
 /// A byte count for messages: `1.5 GiB`.
@@ -110,6 +131,15 @@ fn human(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meminfo_fields_are_read_in_bytes() {
+        let text = "MemTotal:       16303460 kB\nMemFree:         1000000 kB\nMemAvailable:    5000000 kB\n";
+        assert_eq!(meminfo_field(text, "MemAvailable"), Some(5_000_000 * 1024));
+        assert_eq!(meminfo_field(text, "MemTotal"), Some(16_303_460 * 1024));
+        assert_eq!(meminfo_field("MemTotal: 1 kB\n", "MemAvailable"), None);
+        assert_eq!(meminfo_field("MemAvailable: lots\n", "MemAvailable"), None);
+    }
 
     #[test]
     fn zero_size_dims_hide_no_overflow() {

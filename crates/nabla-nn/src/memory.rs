@@ -15,19 +15,7 @@ use crate::error::{Error, Result};
 /// }
 /// ```
 pub fn available() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    parse_meminfo(&text)
-}
-
-/// `MemAvailable` in bytes from the text of `/proc/meminfo`.
-fn parse_meminfo(text: &str) -> Option<u64> {
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let mut words = line["MemAvailable:".len()..].split_whitespace();
-    let kib: u64 = words.next()?.parse().ok()?;
-    match words.next() {
-        Some("kB") => kib.checked_mul(1024),
-        _ => None,
-    }
+    nabla_core::limits::meminfo("MemAvailable")
 }
 
 /// Refuses `needed` bytes (`None`: more than a `u64` holds) when they exceed what the machine has
@@ -78,14 +66,6 @@ pub fn bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn meminfo_gives_available_bytes() {
-        let text = "MemTotal:       16303460 kB\nMemFree:         1000000 kB\nMemAvailable:    5000000 kB\n";
-        assert_eq!(parse_meminfo(text), Some(5_000_000 * 1024));
-        assert_eq!(parse_meminfo("MemTotal: 1 kB\n"), None);
-        assert_eq!(parse_meminfo("MemAvailable: lots\n"), None);
-    }
 
     #[test]
     fn sizes_beyond_the_machine_or_u64_are_refused() {
