@@ -98,23 +98,25 @@ impl<R: UpdateRule> Optim<R> {
     }
 
     /// Refuses a step that would take a step count past `i64::MAX`, the largest one a state
-    /// dict can hold (a loaded state may already be there).
+    /// dict can hold (a loaded state may already be there). A parameter's count never exceeds
+    /// the optimiser's (loading refuses that), so the parameters are looked at only when the
+    /// optimiser's own count is full: no work per step otherwise.
     fn check_counts(&self) -> Result<()> {
         let full = |count: u64| count >= i64::MAX as u64;
+        if !full(self.steps) {
+            return Ok(());
+        }
         let param_full = self.params.iter().zip(&self.state).find(|((_, p), slot)| {
             p.grad().is_some() && slot.as_ref().is_some_and(|s| full(s.updates))
         });
-        if full(self.steps) || param_full.is_some() {
-            let what = param_full.map_or_else(
-                || format!("the step count {}", self.steps),
-                |((name, _), _)| format!("the step count of {name:?}, {},", i64::MAX),
-            );
-            return Err(Error::invalid(
-                R::NAME,
-                format!("step: {what} has reached i64::MAX, the largest a state dict can hold"),
-            ));
-        }
-        Ok(())
+        let what = param_full.map_or_else(
+            || format!("the step count {}", self.steps),
+            |((name, _), _)| format!("the step count of {name:?}, {},", i64::MAX),
+        );
+        Err(Error::invalid(
+            R::NAME,
+            format!("step: {what} has reached i64::MAX, the largest a state dict can hold"),
+        ))
     }
 
     /// Checks every present gradient before anything is updated, so a bad gradient never

@@ -31,10 +31,18 @@ pub fn usual_causes(lr: f64, weight_decay: f64) -> String {
     )
 }
 
+/// The index of the first NaN or infinity of a float tensor (`None` for an integer one).
+pub fn non_finite_index(t: &Tensor) -> Option<usize> {
+    if !t.dtype().is_float() {
+        return None;
+    }
+    t.to_f64_vec().iter().position(|v| !v.is_finite())
+}
+
 /// The first layer where a NaN or infinity appears: its weights, else its output on `features`
 /// (evaluation mode, so nothing the run depends on is drawn or updated), else its gradient.
 pub fn first_non_finite(net: &mut Sequential, features: &Tensor) -> Option<String> {
-    let bad = |t: &Tensor| t.to_f64_vec().iter().any(|v| !v.is_finite());
+    let bad = |t: &Tensor| non_finite_index(t).is_some();
     let params = net.named_parameters();
     if let Some((name, _)) = params.iter().find(|(_, p)| bad(p)) {
         return Some(format!("the weights of {} ({name})", layer_of(net, name)));

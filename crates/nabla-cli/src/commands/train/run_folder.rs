@@ -18,6 +18,7 @@
 
 use super::abort_hook::AbortHook;
 use super::config::TrainConfig;
+use super::divergence::non_finite_index;
 use crate::CliResult;
 use nabla_core::{DType, Generator, Tensor};
 use nabla_nn::checkpoint::{
@@ -234,9 +235,7 @@ impl RunFolder {
     pub fn write_config(&self, config: &TrainConfig) -> CliResult {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("{}: cannot create the run folder: {e}", self.dir.display()))?;
-        let text = serde_json::to_string_pretty(config)? + "\n";
-        write_atomically(self.dir.join(CONFIG), text.as_bytes())?;
-        Ok(())
+        self.write(CONFIG, &(serde_json::to_string_pretty(config)? + "\n"))
     }
 
     pub fn read_config(&self) -> CliResult<TrainConfig> {
@@ -427,7 +426,7 @@ impl RunFolder {
             format!("{}: {message}", path.display()).into()
         };
         for (name, t) in &tensors {
-            if let Some(index) = first_non_finite(t) {
+            if let Some(index) = non_finite_index(t) {
                 return Err(fail(format!(
                     "tensor {name:?} holds {} at element {index}; the checkpoint cannot be \
                      resumed",
@@ -531,14 +530,6 @@ fn stage_point(file: &str, stage: WriteStage) -> String {
         WriteStage::Renamed => "renamed",
     };
     format!("{file}-{stage}")
-}
-
-/// The index of the first NaN or infinity of a float tensor.
-fn first_non_finite(t: &Tensor) -> Option<usize> {
-    if !t.dtype().is_float() {
-        return None;
-    }
-    t.to_f64_vec().iter().position(|v| !v.is_finite())
 }
 
 fn prefixed(prefix: &str, tensors: Vec<(String, Tensor)>) -> Vec<(String, Tensor)> {

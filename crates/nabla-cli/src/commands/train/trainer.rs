@@ -175,12 +175,13 @@ pub fn train(
                 forward_backward()?
             };
             let loss_value = loss.item::<f32>() as f64;
-            let place = format!("epoch {}, step {}", epoch + 1, step + 1);
+            let (epoch_number, step_number) = (epoch + 1, step + 1);
             if !loss_value.is_finite() {
                 let origin = first_non_finite(&mut net, &batch.features)
                     .map_or_else(String::new, |o| format!(", first in {o}"));
                 return Err(format!(
-                    "the loss became {loss_value} at {place}{origin}: {}",
+                    "the loss became {loss_value} at epoch {epoch_number}, step {step_number}\
+                     {origin}: {}",
                     usual_causes(lr, config.weight_decay)
                 )
                 .into());
@@ -191,8 +192,8 @@ pub fn train(
                 let origin = first_exploded(&mut net, &batch.features)
                     .map_or_else(String::new, |o| format!(", first in {o}"));
                 console.warning(&format!(
-                    "the loss blew up to {loss_value:.3e} at {place}, over {BLOW_UP_FACTOR} \
-                     times its first value {first_loss:.4}{origin}: {}",
+                    "the loss blew up to {loss_value:.3e} at epoch {epoch_number}, \
+                     step {step_number}, over {BLOW_UP_FACTOR} times its first value {first_loss:.4}{origin}: {}",
                     usual_causes(lr, config.weight_decay)
                 ));
             }
