@@ -15,10 +15,7 @@ pub const ECHO: usize = 40;
 /// assert_eq!(clip(&"a".repeat(1000)), format!("{}…", "a".repeat(40)));
 /// ```
 pub fn clip(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(ECHO) {
-        None => Cow::Borrowed(text),
-        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
-    }
+    nabla_nn::error::clip_to(text, ECHO)
 }
 
 /// The shortest text that reads back as exactly `v` (Rust's round-trip formatting), switching

@@ -1,7 +1,23 @@
 //! The error type of the training library: tensor errors from the core, and file errors that
 //! name the file and what is wrong with it.
 
+use std::borrow::Cow;
 use std::path::PathBuf;
+
+/// `text` cut to its first `max` characters, with `…` when something was cut: user text
+/// echoed in an error message stays short whatever the input.
+///
+/// ```
+/// use nabla_nn::error::clip_to;
+/// assert_eq!(clip_to("abc", 5), "abc");
+/// assert_eq!(clip_to("abcdef", 3), "abc…");
+/// ```
+pub fn clip_to(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        None => Cow::Borrowed(text),
+        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
+    }
+}
 
 /// Errors raised by layers, losses, optimisers, data loading and checkpoints.
 #[derive(Debug, thiserror::Error)]

@@ -4,7 +4,7 @@
 //! infinities and values beyond `f32` are refused with their line and column.
 
 use super::dataset::Dataset;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, clip_to};
 use nabla_core::Tensor;
 use std::borrow::Cow;
 use std::path::Path;
@@ -273,10 +273,7 @@ fn finite(field: &str) -> std::result::Result<f32, &'static str> {
 
 /// `text`, cut to its first [`ECHO`] characters (with `…`) for an error message.
 fn clip(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(ECHO) {
-        None => Cow::Borrowed(text),
-        Some((at, _)) => Cow::Owned(format!("{}…", &text[..at])),
-    }
+    clip_to(text, ECHO)
 }
 
 /// The first names of a header for an error message, then how many more there are.
