@@ -327,12 +327,13 @@ impl Tensor {
     /// ```
     pub fn try_to_f64_vec(&self) -> Result<Vec<f64>> {
         const OP: &str = "to_f64_vec";
+        // The f64 output is at least as large as any gather of the input, so one check covers both.
         crate::limits::allocation(OP, self.shape(), DType::F64)?;
-        match self.dtype() {
-            DType::F32 => self.try_read(OP, |s: &[f32]| s.iter().map(|&v| v as f64).collect()),
-            DType::F64 => self.try_read(OP, |s: &[f64]| s.to_vec()),
-            DType::I64 => self.try_read(OP, |s: &[i64]| s.iter().map(|&v| v as f64).collect()),
-        }
+        Ok(match self.dtype() {
+            DType::F32 => self.read(|s: &[f32]| s.iter().map(|&v| v as f64).collect()),
+            DType::F64 => self.read(|s: &[f64]| s.to_vec()),
+            DType::I64 => self.read(|s: &[i64]| s.iter().map(|&v| v as f64).collect()),
+        })
     }
 
     /// Panicking form of [`Tensor::try_to_f64_vec`].

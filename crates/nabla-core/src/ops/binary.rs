@@ -36,16 +36,9 @@ crate::autograd::rules::rule_keys!(Binary {
 });
 
 impl Binary {
+    /// The node's name, which is also its rule key (each binary op is its own rule).
     fn name(self) -> &'static str {
-        match self {
-            Binary::Add => "AddBackward",
-            Binary::Sub => "SubBackward",
-            Binary::Mul => "MulBackward",
-            Binary::Div => "DivBackward",
-            Binary::Pow => "PowBackward",
-            Binary::Maximum => "MaximumBackward",
-            Binary::Minimum => "MinimumBackward",
-        }
+        self.rule()
     }
 
     fn op_name(self) -> &'static str {

@@ -86,7 +86,8 @@ impl Tensor {
     }
 
     fn try_compare_scalar(&self, value: f64, cmp: Compare) -> Result<Tensor> {
-        crate::limits::allocation(cmp.name(), self.shape(), self.dtype())?;
+        // The output has the input's shape and dtype: only a view's gather can be too large.
+        self.check_gather(cmp.name())?;
         Ok(dispatch_any!(self.dtype(), T => {
             let v = T::from_f64(value);
             Tensor::from_data(cmp.map_scalar::<T>(self, v), self.shape())

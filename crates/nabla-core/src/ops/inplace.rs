@@ -40,6 +40,17 @@ impl Tensor {
     ) -> Result<()> {
         self.check_dtype::<T>("update_")?;
         self.check_writable("update_")?;
+        self.update_checked_writable(others, f)
+    }
+
+    /// [`Tensor::try_update_`] for a caller that has already checked, under its own name, that
+    /// the tensor may be written.
+    fn update_checked_writable<T: Element>(
+        &self,
+        others: &[&Tensor],
+        f: impl FnOnce(&mut [T], &[&[T]]),
+    ) -> Result<()> {
+        self.check_dtype::<T>("update_")?;
         if !self.is_contiguous() {
             return Err(Error::invalid(
                 "update_",
@@ -111,7 +122,7 @@ impl Tensor {
     /// ```
     pub fn try_copy_(&self, src: &Tensor) -> Result<()> {
         self.check_writable("copy_")?;
-        crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[src], |d: &mut [T], s| d.copy_from_slice(s[0])))
+        crate::kernels::dispatch_any!(self.dtype(), T => self.update_checked_writable(&[src], |d: &mut [T], s| d.copy_from_slice(s[0])))
     }
 
     /// `self += alpha · other`, in place (same number of elements).
@@ -123,7 +134,7 @@ impl Tensor {
     /// Fallible form of [`Tensor::add_scaled_`].
     pub fn try_add_scaled_(&self, other: &Tensor, alpha: f64) -> Result<()> {
         self.check_writable("add_scaled_")?;
-        dispatch_float!("add_scaled_", self.dtype(), T => self.try_update_(&[other], |d: &mut [T], s| axpy(d, s[0], T::from_f64(alpha))))
+        dispatch_float!("add_scaled_", self.dtype(), T => self.update_checked_writable(&[other], |d: &mut [T], s| axpy(d, s[0], T::from_f64(alpha))))
     }
 
     /// Multiplies every element by `s`, in place.
@@ -135,7 +146,7 @@ impl Tensor {
     /// Fallible form of [`Tensor::mul_scalar_`].
     pub fn try_mul_scalar_(&self, s: f64) -> Result<()> {
         self.check_writable("mul_scalar_")?;
-        dispatch_float!("mul_scalar_", self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| {
+        dispatch_float!("mul_scalar_", self.dtype(), T => self.update_checked_writable(&[], |d: &mut [T], _| {
             let s = T::from_f64(s);
             d.iter_mut().for_each(|v| *v *= s);
         }))
@@ -144,7 +155,7 @@ impl Tensor {
     /// Sets every element to `value`, in place; an error for a tensor that is not contiguous.
     pub fn try_fill_(&self, value: f64) -> Result<()> {
         self.check_writable("fill_")?;
-        crate::kernels::dispatch_any!(self.dtype(), T => self.try_update_(&[], |d: &mut [T], _| d.fill(T::from_f64(value))))
+        crate::kernels::dispatch_any!(self.dtype(), T => self.update_checked_writable(&[], |d: &mut [T], _| d.fill(T::from_f64(value))))
     }
 
     /// Panicking form of [`Tensor::try_fill_`].

@@ -268,10 +268,7 @@ impl Backward for UnaryBackward {
 
 impl Tensor {
     pub(crate) fn try_unary(&self, op: Unary) -> Result<Tensor> {
-        // A contiguous input's storage already holds as many elements as the output needs.
-        if !self.is_contiguous() {
-            crate::limits::allocation(op.name(), self.shape(), self.dtype())?;
-        }
+        self.check_gather(op.name())?;
         let out = dispatch_float!(op.name(), self.dtype(), T => {
             Tensor::from_data(op.map::<T>(self), self.shape())
         });
