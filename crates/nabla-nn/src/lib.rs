@@ -15,6 +15,7 @@ pub mod models;
 pub mod module;
 pub mod optim;
 pub mod schedule;
+pub mod task;
 
 pub use error::{Error, Result};
 
