@@ -6,9 +6,11 @@ pub mod dataset;
 pub mod idx;
 pub mod loader;
 pub mod mnist;
+pub mod schema;
 
 pub use csv::{Column, CsvData, CsvOptions, TargetKind};
 pub use dataset::{Batch, Dataset};
 pub use idx::{IdxArray, IdxData};
 pub use loader::{Batches, DataLoader};
 pub use mnist::{Mnist, Normalization};
+pub use schema::{Preprocess, Schema};
