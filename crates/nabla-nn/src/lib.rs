@@ -5,6 +5,7 @@
 
 pub mod checkpoint;
 pub mod clip;
+pub mod confusion;
 pub mod data;
 pub mod error;
 pub mod init;
