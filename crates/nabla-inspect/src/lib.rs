@@ -13,7 +13,9 @@
 //!   engine behind `nabla grad`;
 //! - [`diagnostics`] watches a network train: per-layer histograms of activations, weights and
 //!   gradients, saturated and dead units, gradient norms with a vanishing/exploding detector,
-//!   SVG charts, and the graph around a NaN.
+//!   SVG charts, and the graph around a NaN;
+//! - [`classifier`] draws what a trained classifier does: its confusion matrix, its
+//!   misclassified images and, for 2-D inputs, its decision regions.
 //!
 //! ```
 //! use nabla_core::Tensor;
@@ -30,6 +32,7 @@
 //! assert!(graph.to_svg().starts_with("<svg"));
 //! ```
 
+pub mod classifier;
 pub mod diagnostics;
 mod dot;
 pub mod error;

@@ -8,7 +8,7 @@ use crate::layout::{Spacing, layered};
 use std::fmt::Write;
 
 /// Advance of one character of the 12 px monospace font; labels are sized from it.
-const CHAR_WIDTH: f64 = 7.3;
+pub(crate) const CHAR_WIDTH: f64 = 7.3;
 const LINE_HEIGHT: f64 = 15.0;
 const PADDING_X: f64 = 10.0;
 const PADDING_Y: f64 = 6.0;
@@ -21,7 +21,7 @@ const SPACING: Spacing = Spacing {
 const LEGEND: &str =
     "values flow down (= value); gradients flow up (grad; on an edge, what was sent back along it)";
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -35,7 +35,7 @@ fn escape(text: &str) -> String {
     out
 }
 
-fn text_width(text: &str) -> f64 {
+pub(crate) fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR_WIDTH
 }
 

@@ -111,7 +111,8 @@ fn long_class_names_are_cut_in_tables() {
 #[test]
 fn bad_input_is_refused_with_one_line() {
     let two = || names(&["a", "b"]);
-    let cases: [(&[i64], &[i64], Vec<String>, &str); 4] = [
+    type Case<'a> = (&'a [i64], &'a [i64], Vec<String>, &'a str);
+    let cases: [Case; 4] = [
         (&[0], &[0], vec![], "confusion matrix: no classes"),
         (
             &[0, 1],

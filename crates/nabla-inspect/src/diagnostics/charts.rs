@@ -19,7 +19,7 @@ impl fmt::Display for ChartError {
 
 impl std::error::Error for ChartError {}
 
-fn chart_error(e: impl fmt::Display) -> ChartError {
+pub(crate) fn chart_error(e: impl fmt::Display) -> ChartError {
     ChartError(e.to_string())
 }
 
@@ -48,8 +48,8 @@ const PANEL_HEIGHT: u32 = 400;
 const HISTOGRAM_SIDE: u32 = 260;
 const TITLE_HEIGHT: u32 = 36;
 
-/// Colours that stay apart for up to ten lines.
-fn colour(i: usize) -> RGBColor {
+/// Colours that stay apart for up to ten lines (or classes).
+pub(crate) fn colour(i: usize) -> RGBColor {
     const COLOURS: [RGBColor; 10] = [
         RGBColor(31, 119, 180),
         RGBColor(255, 127, 14),

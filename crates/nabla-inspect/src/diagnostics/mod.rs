@@ -15,6 +15,7 @@ pub use anomaly::anomaly_graph;
 pub use charts::{
     ChartError, Panel, Series, activation_histograms_svg, gradient_norms_svg, line_chart_svg,
 };
+pub(crate) use charts::{chart_error, colour};
 pub use gradients::{
     AlarmKind, AlarmSummary, EXPLODING_RATIO, GradientAlarm, LayerNorm, VANISHING_RATIO,
     check_gradients,
