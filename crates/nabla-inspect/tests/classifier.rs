@@ -7,7 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use nabla_inspect::classifier::{
     DecisionMap, Mistake, Picture, confusion_svg, decision_boundary_svg, mistakes_svg,
 };
-use nabla_nn::confusion::ConfusionMatrix;
+use nabla_nn::report::ConfusionMatrix;
 use roxmltree::{Document, Node};
 
 fn texts<'a>(doc: &'a Document) -> Vec<&'a str> {

@@ -5,7 +5,6 @@
 
 pub mod checkpoint;
 pub mod clip;
-pub mod confusion;
 pub mod data;
 pub mod error;
 pub mod init;
@@ -15,6 +14,7 @@ pub mod memory;
 pub mod models;
 pub mod module;
 pub mod optim;
+pub mod report;
 pub mod schedule;
 pub mod task;
 

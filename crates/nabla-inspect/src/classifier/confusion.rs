@@ -3,7 +3,7 @@
 
 use super::{LABEL_CHARS, font, label};
 use crate::diagnostics::{ChartError, chart_error};
-use nabla_nn::confusion::ConfusionMatrix;
+use nabla_nn::report::ConfusionMatrix;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -35,7 +35,7 @@ fn shade(share: f64) -> RGBColor {
 ///
 /// ```
 /// use nabla_inspect::classifier::confusion_svg;
-/// use nabla_nn::confusion::ConfusionMatrix;
+/// use nabla_nn::report::ConfusionMatrix;
 /// let m = ConfusionMatrix::from_indices(&[0, 0, 1], &[0, 1, 1], vec!["cat".into(), "dog".into()])?;
 /// let svg = confusion_svg(&m, "test set").unwrap();
 /// assert!(svg.starts_with("<svg") && svg.contains(">\ncat\n</text>"));

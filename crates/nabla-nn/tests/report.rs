@@ -1,11 +1,11 @@
-//! The confusion matrix and classification report against scikit-learn's
-//! (tools/pytorch_reference/classification_report.py), a hand-counted case, and refused input.
+//! The confusion matrix, classification report and regression report against scikit-learn's
+//! (tools/pytorch_reference/sklearn_reports.py), hand-counted cases, and refused input.
 
-#[path = "reference/sklearn_report.rs"]
-mod sklearn_report;
+#[path = "reference/sklearn_reports.rs"]
+mod sklearn_reports;
 
-use nabla_nn::confusion::ConfusionMatrix;
-use sklearn_report as sk;
+use nabla_nn::report::{ConfusionMatrix, RegressionReport};
+use sklearn_reports as sk;
 
 fn names(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
@@ -41,7 +41,7 @@ fn counts_and_scores_match_scikit_learn() {
         assert_eq!(m.support(c), sk::SUPPORT[c], "support of {c}");
     }
     let report = m.report();
-    let triple = |s: &nabla_nn::confusion::ClassScores| [s.precision, s.recall, s.f1];
+    let triple = |s: &nabla_nn::report::ClassScores| [s.precision, s.recall, s.f1];
     for (ours, theirs) in [
         (triple(&report.macro_avg), sk::MACRO),
         (triple(&report.weighted_avg), sk::WEIGHTED),
@@ -144,4 +144,66 @@ fn bad_input_is_refused_with_one_line() {
 fn a_cell_outside_the_matrix_panics_naming_it() {
     let m = ConfusionMatrix::from_indices(&[0], &[1], names(&["a", "b"])).unwrap();
     m.count(2, 0);
+}
+
+#[test]
+fn regression_scores_match_scikit_learn() {
+    let r = RegressionReport::from_values(&sk::R_TRUE, &sk::R_PRED, names(&["a", "b"])).unwrap();
+    assert_eq!(r.samples, 5);
+    let scores: Vec<_> = r.targets.iter().map(|(_, s)| *s).chain([r.mean]).collect();
+    for (i, s) in scores.iter().enumerate() {
+        assert!(
+            close(s.mse, sk::R_MSE[i]),
+            "mse {i}: {} vs {}",
+            s.mse,
+            sk::R_MSE[i]
+        );
+        assert!(
+            close(s.mae, sk::R_MAE[i]),
+            "mae {i}: {} vs {}",
+            s.mae,
+            sk::R_MAE[i]
+        );
+        assert!(
+            close(s.r2, sk::R_R2[i]),
+            "r2 {i}: {} vs {}",
+            s.r2,
+            sk::R_R2[i]
+        );
+    }
+    let table = r.to_string();
+    assert_eq!(table.lines().count(), 5, "{table}");
+    assert!(
+        table.starts_with("target") && table.contains("\nmean ") && table.ends_with("5 samples")
+    );
+}
+
+#[test]
+fn a_constant_target_predicted_exactly_has_r2_one() {
+    let r = RegressionReport::from_values(&[2.0, 2.0], &[2.0, 2.0], names(&["y"])).unwrap();
+    assert_eq!((r.mean.mse, r.mean.r2), (0.0, 1.0));
+}
+
+#[test]
+fn bad_regression_input_is_refused_with_one_line() {
+    let cases: [(&[f64], &[f64], usize, &str); 3] = [
+        (&[1.0], &[1.0], 0, "regression report: no targets"),
+        (
+            &[1.0, 2.0, 3.0],
+            &[1.0, 2.0, 3.0],
+            2,
+            "regression report: 3 true values and 3 predictions are not the same positive number of rows of 2 targets",
+        ),
+        (
+            &[],
+            &[],
+            1,
+            "regression report: 0 true values and 0 predictions are not the same positive number of rows of 1 targets",
+        ),
+    ];
+    for (actual, predicted, k, message) in cases {
+        let targets = (0..k).map(|j| format!("t{j}")).collect();
+        let err = RegressionReport::from_values(actual, predicted, targets).unwrap_err();
+        assert_eq!(err.to_string(), message);
+    }
 }

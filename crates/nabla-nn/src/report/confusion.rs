@@ -6,13 +6,14 @@
 //! that never occurs) is 0, scikit-learn's default (`zero_division="warn"` gives 0); so is the
 //! accuracy of no samples.
 
-use crate::error::{Error, Result, clip_to};
+use super::shown_name;
+use crate::error::{Error, Result};
 use std::fmt;
 
 /// Counts of samples by true class (rows) and predicted class (columns).
 ///
 /// ```
-/// use nabla_nn::confusion::ConfusionMatrix;
+/// use nabla_nn::report::ConfusionMatrix;
 /// let classes = vec!["cat".to_string(), "dog".to_string()];
 /// // true:      cat cat cat dog dog
 /// // predicted: cat cat dog dog cat
@@ -191,17 +192,10 @@ fn ratio(numerator: u64, denominator: u64) -> f64 {
     }
 }
 
-/// Longest class name shown in printed tables; longer names are cut with `…`.
-const NAME_WIDTH: usize = 16;
-
 impl fmt::Display for ConfusionMatrix {
     /// The matrix as a table: a row per true class, a column per predicted class.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = self
-            .classes
-            .iter()
-            .map(|c| clip_to(c, NAME_WIDTH).into_owned())
-            .collect();
+        let names: Vec<String> = self.classes.iter().map(|c| shown_name(c)).collect();
         let corner = "true \\ predicted";
         let label_width = names
             .iter()
@@ -254,11 +248,7 @@ pub struct ClassificationReport {
 impl fmt::Display for ClassificationReport {
     /// scikit-learn's layout: scores with two decimals, then accuracy and the two averages.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<String> = self
-            .classes
-            .iter()
-            .map(|(c, _)| clip_to(c, NAME_WIDTH).into_owned())
-            .collect();
+        let names: Vec<String> = self.classes.iter().map(|(c, _)| shown_name(c)).collect();
         let w = names
             .iter()
             .map(|n| n.chars().count())
