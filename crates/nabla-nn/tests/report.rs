@@ -207,3 +207,14 @@ fn bad_regression_input_is_refused_with_one_line() {
         assert_eq!(err.to_string(), message);
     }
 }
+
+#[test]
+fn top_k_orders_by_value_then_index_with_nan_last() {
+    use nabla_nn::report::top_k;
+    let row = [0.2, f64::NAN, 0.3, 0.2, 0.3];
+    let top = top_k(&row, 5);
+    assert_eq!(top.iter().map(|p| p.0).collect::<Vec<_>>(), [2, 4, 0, 3, 1]);
+    assert_eq!(top_k(&row, 2), vec![(2, 0.3), (4, 0.3)]);
+    assert_eq!(top_k(&row, 9).len(), 5);
+    assert!(top_k(&[], 3).is_empty());
+}

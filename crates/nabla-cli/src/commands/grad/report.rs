@@ -1,6 +1,7 @@
 //! What `nabla grad` prints: aligned text, or one JSON object. Numbers are written with the
 //! shortest text that reads back as the same `f64`.
 
+use crate::commands::json::{field, number, object};
 use nabla_inspect::expr::{Evaluation, Expr, Mode};
 use nabla_inspect::shortest;
 use std::fmt::Write;
@@ -13,40 +14,21 @@ pub(super) struct Report<'a> {
     pub(super) mode: Mode,
 }
 
-/// A JSON number; JSON has no NaN or infinity, so those are the strings `"inf"`, `"-inf"` and
-/// `"nan"` (as Python's `float()` reads them back).
-fn json_number(v: f64) -> String {
-    if v.is_finite() {
-        shortest(v)
-    } else if v.is_nan() {
-        "\"nan\"".into()
-    } else if v > 0.0 {
-        "\"inf\"".into()
-    } else {
-        "\"-inf\"".into()
-    }
-}
-
-fn json_key(name: &str) -> String {
-    serde_json::to_string(name).expect("a string serialises")
-}
-
 impl Report<'_> {
     /// `{"value": 4, "grad": {"x": 12, ...}, "hessian": {"x": {"x": 2, ...}, ...}}`, variables
     /// in order of first appearance.
     pub(super) fn json(&self) -> String {
         let names = self.expression.variables();
-        let object = |entries: Vec<String>| format!("{{{}}}", entries.join(", "));
         let grad = object(
             names
                 .iter()
                 .zip(&self.evaluation.gradient)
-                .map(|(n, g)| format!("{}: {}", json_key(n), json_number(*g)))
+                .map(|(n, g)| field(n, number(*g)))
                 .collect(),
         );
         let mut fields = vec![
-            format!("\"value\": {}", json_number(self.evaluation.value)),
-            format!("\"grad\": {grad}"),
+            field("value", number(self.evaluation.value)),
+            field("grad", grad),
         ];
         if let Some(hessian) = self.hessian {
             let rows = names
@@ -56,12 +38,12 @@ impl Report<'_> {
                     let cells = names
                         .iter()
                         .zip(row)
-                        .map(|(m, h)| format!("{}: {}", json_key(m), json_number(*h)))
+                        .map(|(m, h)| field(m, number(*h)))
                         .collect();
-                    format!("{}: {}", json_key(n), object(cells))
+                    field(n, object(cells))
                 })
                 .collect();
-            fields.push(format!("\"hessian\": {}", object(rows)));
+            fields.push(field("hessian", object(rows)));
         }
         object(fields)
     }
