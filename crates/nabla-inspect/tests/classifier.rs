@@ -171,7 +171,7 @@ fn gallery_has_one_captioned_image_per_mistake() {
     let mistakes: Vec<Mistake> = (0..7)
         .map(|i| mistake(i, if i % 2 == 0 { 1 } else { 3 }))
         .collect();
-    let svg = mistakes_svg("misclassified", &mistakes).unwrap();
+    let svg = mistakes_svg("misclassified", &mistakes, 7).unwrap();
     let doc = Document::parse(&svg).unwrap();
     let images = elements(&doc, "image");
     assert_eq!(images.len(), 7);
@@ -206,11 +206,16 @@ fn gallery_has_one_captioned_image_per_mistake() {
 #[test]
 fn gallery_shows_at_most_32() {
     let mistakes: Vec<Mistake> = (0..40).map(|i| mistake(i, 1)).collect();
-    let svg = mistakes_svg("m", &mistakes).unwrap();
+    let svg = mistakes_svg("m", &mistakes, 40).unwrap();
     let doc = Document::parse(&svg).unwrap();
     assert_eq!(elements(&doc, "image").len(), 32);
     assert!(texts(&doc).contains(&"32 of 40 misclassified images"));
-    let empty = mistakes_svg("m", &[]).unwrap();
+    // The caller may give only those shown, with the total.
+    let svg = mistakes_svg("m", &mistakes[..3], 57).unwrap();
+    let doc = Document::parse(&svg).unwrap();
+    assert_eq!(elements(&doc, "image").len(), 3);
+    assert!(texts(&doc).contains(&"3 of 57 misclassified images"));
+    let empty = mistakes_svg("m", &[], 0).unwrap();
     let doc = Document::parse(&empty).unwrap();
     assert!(elements(&doc, "image").is_empty());
     assert!(texts(&doc).contains(&"no misclassified images"));
@@ -221,13 +226,13 @@ fn gallery_refuses_a_picture_that_is_not_its_size() {
     let mut bad = mistake(0, 3);
     bad.picture.pixels.pop();
     assert_eq!(
-        mistakes_svg("m", &[bad]).unwrap_err().to_string(),
+        mistakes_svg("m", &[bad], 1).unwrap_err().to_string(),
         "drawing a chart: a 3x4x5 picture with 59 bytes"
     );
     let mut two = mistake(0, 1);
     two.picture.channels = 2;
     assert_eq!(
-        mistakes_svg("m", &[two]).unwrap_err().to_string(),
+        mistakes_svg("m", &[two], 1).unwrap_err().to_string(),
         "drawing a chart: a 2x4x5 picture has neither 1 nor 3 channels"
     );
 }

@@ -85,8 +85,8 @@ impl Mistake {
 /// The first [`MAX_SHOWN`] of `mistakes` (give them in the order to show, e.g. the most
 /// confident first) as a gallery under `title`, six to a row, each image drawn with its
 /// longer side 96 pixels (pixels kept sharp) above three lines: `true CLASS`, `predicted
-/// CLASS P%` in red, and the sample's name. With no mistakes the page says so.
-///
+/// CLASS P%` in red, and the sample's name. A note under the title counts them: `total`
+/// misclassified in all (at least those given), or none.
 /// ```
 /// use nabla_inspect::classifier::{Mistake, Picture, mistakes_svg};
 /// let seven = Mistake {
@@ -96,10 +96,10 @@ impl Mistake {
 ///     probability: 0.93,
 ///     name: "test[12]".into(),
 /// };
-/// let svg = mistakes_svg("misclassified", &[seven]).unwrap();
+/// let svg = mistakes_svg("misclassified", &[seven], 1).unwrap();
 /// assert!(svg.contains("data:image/png;base64,") && svg.contains(">predicted 1 93.0%</text>"));
 /// ```
-pub fn mistakes_svg(title: &str, mistakes: &[Mistake]) -> Result<String, ChartError> {
+pub fn mistakes_svg(title: &str, mistakes: &[Mistake], total: usize) -> Result<String, ChartError> {
     let shown = &mistakes[..mistakes.len().min(MAX_SHOWN)];
     let captions: Vec<[String; 3]> = shown.iter().map(Mistake::captions).collect();
     let cell_width = captions
@@ -111,7 +111,7 @@ pub fn mistakes_svg(title: &str, mistakes: &[Mistake]) -> Result<String, ChartEr
     let cell_height = IMAGE_PX + 3.0 * LINE + 2.0 * PAD;
     let columns = shown.len().clamp(1, COLUMNS);
     let rows = shown.len().div_ceil(COLUMNS).max(1);
-    let note = match (mistakes.len(), shown.len()) {
+    let note = match (total.max(mistakes.len()), shown.len()) {
         (0, _) => "no misclassified images".to_string(),
         (all, n) if all > n => format!("{n} of {all} misclassified images"),
         (all, _) => format!("{all} misclassified images"),

@@ -9,7 +9,7 @@ mod mistakes;
 
 pub use boundary::{DecisionMap, decision_boundary_svg};
 pub use confusion::confusion_svg;
-pub use mistakes::{Mistake, Picture, mistakes_svg};
+pub use mistakes::{MAX_SHOWN, Mistake, Picture, mistakes_svg};
 
 use nabla_nn::error::clip_to;
 use plotters::style::{IntoFont, TextStyle};
