@@ -137,14 +137,14 @@ impl FitOptions {
 /// use nabla_core::{DType, Generator, Tensor};
 /// use nabla_nn::data::{DataLoader, Dataset};
 /// use nabla_nn::layers::{Linear, ReLU};
-/// use nabla_nn::module::Sequential;
+/// use nabla_nn::module::{Module, Sequential};
 /// use nabla_nn::optim::{Adam, Optim};
 /// use nabla_nn::task::Task;
 /// use nabla_nn::train::{EarlyStopping, FitOptions, fit};
 ///
 /// // Two classes of points: is x above y?
 /// let mut rng = Generator::new(0);
-/// let x = Tensor::rand(&[256, 2], DType::F32, &mut rng);
+/// let x = Tensor::rand_with(&[256, 2], DType::F32, &mut rng);
 /// let xs = x.to_vec::<f32>();
 /// let labels: Vec<i64> = xs.chunks(2).map(|p| i64::from(p[0] > p[1])).collect();
 /// let data = Dataset::new(x, Tensor::from_vec(labels, &[256])).unwrap();

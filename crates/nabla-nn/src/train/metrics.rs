@@ -208,7 +208,7 @@ pub(crate) fn evaluate_with(
 /// let model = Linear::new(2, 3, DType::F32, &mut Generator::new(0));
 /// let outputs = predict(&model, &Tensor::ones(&[2500, 2], DType::F32)).unwrap();
 /// assert_eq!(outputs.shape(), &[2500, 3]);
-/// assert!(!outputs.requires_grad());
+/// assert!(!outputs.requires_grad_flag());
 /// ```
 pub fn predict(model: &dyn Module, features: &Tensor) -> Result<Tensor> {
     let Some(&n) = features.shape().first() else {
