@@ -24,6 +24,8 @@
 
 #[path = "reference/torch_sgd.rs"]
 mod torch_sgd;
+#[path = "reference/torch_weight_decay.rs"]
+mod torch_weight_decay;
 
 use nabla_core::{DType, Tensor};
 use nabla_nn::optim::{
@@ -74,8 +76,16 @@ fn run_steps(opt: &mut dyn Optimizer, params: &[(String, Tensor)], steps: usize)
 }
 
 fn run<R: UpdateRule>(rule: R, dtype: DType) -> Trace {
+    run_decayed(rule, R::DEFAULT_WEIGHT_DECAY, dtype)
+}
+
+/// Three steps of `rule` with the optimiser's weight decay set to `weight_decay`.
+fn run_decayed<R: UpdateRule>(rule: R, weight_decay: f64, dtype: DType) -> Trace {
     let params = make_params(&W0, &B0, dtype);
-    let mut opt = Optim::new(params.clone(), rule).unwrap();
+    let mut opt = Optim::new(params.clone(), rule)
+        .unwrap()
+        .with_weight_decay(weight_decay)
+        .unwrap();
     run_steps(&mut opt, &params, 3)
 }
 
@@ -99,7 +109,7 @@ fn assert_trace(trace: &Trace, after_1: &[f64], after_3: &[f64]) {
 fn sgd_with_weight_decay_matches_torch() {
     // torch.optim.SGD(p, lr=0.1, weight_decay=0.01)
     assert_trace(
-        &run(Sgd::new(0.1).weight_decay(0.01), DType::F64),
+        &run_decayed(Sgd::new(0.1), 0.01, DType::F64),
         &[
             0.457,
             -0.889,
@@ -277,6 +287,33 @@ fn adam_in_f32_matches_torch_in_f32() {
     );
 }
 
+/// The optimiser's weight decay is L2 added to the gradient for Adam and RMSprop, as PyTorch's
+/// `weight_decay` (AdamW's is decoupled: `adamw_matches_torch`).
+#[test]
+fn adam_and_rmsprop_weight_decay_match_torch() {
+    use torch_weight_decay::*;
+    let adam = run_decayed(Adam::new(0.1), 0.1, DType::F64);
+    assert_trace(&adam, &ADAM_DECAY_STEP_1, &ADAM_DECAY_STEP_3);
+    let rmsprop = run_decayed(RmsProp::new(0.01), 0.1, DType::F64);
+    assert_trace(&rmsprop, &RMSPROP_DECAY_STEP_1, &RMSPROP_DECAY_STEP_3);
+}
+
+#[test]
+fn a_negative_or_nan_weight_decay_is_refused() {
+    for bad in [-0.1, f64::NAN] {
+        let params = make_params(&W0, &B0, DType::F64);
+        let err = Optim::new(params, Adam::new(0.1))
+            .unwrap()
+            .with_weight_decay(bad)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("Adam: weight decay must lie in [0, inf], got {bad}")
+        );
+    }
+}
+
 #[test]
 fn adamw_matches_torch() {
     // torch.optim.AdamW(p, lr=0.1)  (weight_decay defaults to 0.01)
@@ -308,17 +345,23 @@ fn adamw_matches_torch() {
 /// One step, save the state, rebuild parameters and optimiser from the saved values, load
 /// and run two more steps: the result must equal three uninterrupted steps bit for bit.
 fn assert_resume_is_exact<R: UpdateRule + Clone>(rule: R) {
-    let uninterrupted = run(rule.clone(), DType::F64);
+    assert_resume_is_exact_decayed(rule, R::DEFAULT_WEIGHT_DECAY);
+}
 
+/// [`assert_resume_is_exact`] with the optimiser's weight decay set to `weight_decay`.
+fn assert_resume_is_exact_decayed<R: UpdateRule + Clone>(rule: R, weight_decay: f64) {
+    let uninterrupted = run_decayed(rule.clone(), weight_decay, DType::F64);
+
+    let decayed = |o: Optim<R>| o.with_weight_decay(weight_decay).unwrap();
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), rule.clone()).unwrap();
+    let mut opt = decayed(Optim::new(params.clone(), rule.clone()).unwrap());
     run_steps(&mut opt, &params, 1);
     let saved = opt.state_dict();
     let now = values(&params);
     drop(opt);
 
     let params = make_params(&now[..6], &now[6..], DType::F64);
-    let mut resumed = Optim::new(params.clone(), rule).unwrap();
+    let mut resumed = decayed(Optim::new(params.clone(), rule).unwrap());
     resumed.load_state_dict(&saved).unwrap();
     assert_eq!(resumed.steps(), 1);
     let rest = run_steps(&mut resumed, &params, 2);
@@ -327,7 +370,8 @@ fn assert_resume_is_exact<R: UpdateRule + Clone>(rule: R) {
 
 #[test]
 fn every_optimizer_resumes_exactly_from_its_state() {
-    assert_resume_is_exact(Sgd::new(0.1).weight_decay(0.01));
+    assert_resume_is_exact_decayed(Sgd::new(0.1), 0.01);
+    assert_resume_is_exact_decayed(Adam::new(0.1), 0.1);
     assert_resume_is_exact(Momentum::new(0.1));
     assert_resume_is_exact(Nesterov::new(0.1));
     assert_resume_is_exact(AdaGrad::new(0.1));
@@ -605,42 +649,42 @@ fn a_gradient_of_the_wrong_shape_fails_before_anything_moves() {
 #[test]
 fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
     use torch_sgd::*;
-    let configs: [(&str, Sgd, [&[f64]; 2]); 5] = [
+    let configs: [(&str, Sgd, f64, [&[f64]; 2]); 5] = [
         (
             "momentum",
             Sgd::new(0.1).momentum(0.9),
+            0.0,
             [&SGD_MOMENTUM_STEP_3, &SGD_MOMENTUM_STEP_6],
         ),
         (
             "nesterov",
             Sgd::new(0.1).momentum(0.9).nesterov(true),
+            0.0,
             [&SGD_NESTEROV_STEP_3, &SGD_NESTEROV_STEP_6],
         ),
         (
             "dampening",
             Sgd::new(0.1).momentum(0.9).dampening(0.5),
+            0.0,
             [&SGD_DAMPENING_STEP_3, &SGD_DAMPENING_STEP_6],
         ),
         (
             "nesterov and weight decay",
-            Sgd::new(0.1)
-                .momentum(0.9)
-                .nesterov(true)
-                .weight_decay(0.01),
+            Sgd::new(0.1).momentum(0.9).nesterov(true),
+            0.01,
             [&SGD_NESTEROV_DECAY_STEP_3, &SGD_NESTEROV_DECAY_STEP_6],
         ),
         (
             "all",
-            Sgd::new(0.1)
-                .momentum(0.5)
-                .dampening(0.3)
-                .weight_decay(0.05),
+            Sgd::new(0.1).momentum(0.5).dampening(0.3),
+            0.05,
             [&SGD_ALL_STEP_3, &SGD_ALL_STEP_6],
         ),
     ];
-    for (name, rule, [after_3, after_6]) in configs {
+    for (name, rule, decay, [after_3, after_6]) in configs {
+        let decayed = |o: Optim<Sgd>| o.with_weight_decay(decay).unwrap();
         let params = make_params(&W0, &B0, DType::F64);
-        let mut opt = Optim::new(params.clone(), rule.clone()).unwrap();
+        let mut opt = decayed(Optim::new(params.clone(), rule.clone()).unwrap());
         let first = run_steps(&mut opt, &params, 3);
         assert_close(&first[2], after_3, 1e-13);
         // Resume from the saved state in a fresh optimiser at the new rate.
@@ -651,7 +695,7 @@ fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
                 .any(|(k, _)| k == "layer.weight.momentum_buffer"),
             "{name}"
         );
-        let mut resumed = Optim::new(params.clone(), rule).unwrap();
+        let mut resumed = decayed(Optim::new(params.clone(), rule).unwrap());
         resumed.load_state_dict(&state).unwrap();
         resumed.set_learning_rate(0.03);
         let second = run_steps(&mut resumed, &params, 3);

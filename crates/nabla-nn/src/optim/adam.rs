@@ -98,14 +98,17 @@ impl UpdateRule for Adam {
 }
 
 /// AdamW as PyTorch's `AdamW`: `W ← (1 − η λ) W`, then the [`Adam`] update (same state and
-/// defaults; λ = 0.01 by default).
+/// defaults). The decay λ is the optimiser's ([`Optim::with_weight_decay`](super::Optim::with_weight_decay)),
+/// 0.01 unless set, as PyTorch.
 ///
 /// ```
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{AdamW, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
-/// let rule = AdamW::new(0.1).weight_decay(0.5);
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], rule).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], AdamW::new(0.1))
+///     .unwrap()
+///     .with_weight_decay(0.5)
+///     .unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![0.0f64], &[1])));
 /// opt.step().unwrap();
 /// // A zero gradient leaves only the decay: 2·(1 − 0.1·0.5).
@@ -114,15 +117,13 @@ impl UpdateRule for Adam {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdamW {
     adam: Adam,
-    weight_decay: f64,
 }
 
 impl AdamW {
-    /// AdamW with learning rate `lr`, Adam's defaults and λ = 0.01.
+    /// AdamW with learning rate `lr` and Adam's defaults.
     pub fn new(lr: f64) -> Self {
         AdamW {
             adam: Adam::new(lr),
-            weight_decay: 0.01,
         }
     }
 
@@ -137,17 +138,13 @@ impl AdamW {
         self.adam = self.adam.eps(eps);
         self
     }
-
-    /// Sets the decoupled weight-decay coefficient λ.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
 }
 
 impl UpdateRule for AdamW {
     const NAME: &'static str = "AdamW";
     const STATE: &'static [&'static str] = Adam::STATE;
+    const DEFAULT_WEIGHT_DECAY: f64 = 0.01;
+    const DECOUPLED_WEIGHT_DECAY: bool = true;
 
     fn learning_rate(&self) -> f64 {
         self.adam.lr
@@ -158,19 +155,10 @@ impl UpdateRule for AdamW {
     }
 
     fn check(&self) -> Result<()> {
-        self.adam.check()?;
-        check_range(
-            Self::NAME,
-            "weight decay",
-            self.weight_decay,
-            0.0,
-            f64::INFINITY,
-        )
+        self.adam.check()
     }
 
     fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let keep = T::from_f64(1.0 - self.adam.lr * self.weight_decay);
-        param.iter_mut().for_each(|p| *p = *p * keep);
         self.adam.apply(step, param, grad, state);
     }
 }

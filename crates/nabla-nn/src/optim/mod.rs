@@ -2,7 +2,9 @@
 //! algorithm implements (one element-wise body, generic over `f32`/`f64`), and [`Optim`], which
 //! applies a rule to a set of named parameters and keeps its per-parameter state.
 //!
-//! Rules: [`Sgd`] (PyTorch's SGD: weight decay, momentum, dampening, Nesterov), [`Momentum`]
+//! Weight decay is [`Optim`]'s, for every rule ([`Optim::with_weight_decay`]).
+//!
+//! Rules: [`Sgd`] (PyTorch's SGD: momentum, dampening, Nesterov), [`Momentum`]
 //! (textbook form, equal to SGD's momentum only at a constant learning rate), [`Nesterov`],
 //! [`AdaGrad`], [`RmsProp`], [`Adam`] and [`AdamW`], with PyTorch's formulas and defaults
 //! unless their documentation says otherwise.
@@ -53,6 +55,12 @@ pub trait UpdateRule: Send + Sync {
     const NAME: &'static str;
     /// Names of the per-parameter state buffers this rule may keep (at most two).
     const STATE: &'static [&'static str];
+
+    /// The weight decay [`Optim`] starts with (PyTorch's default for the algorithm).
+    const DEFAULT_WEIGHT_DECAY: f64 = 0.0;
+    /// Whether [`Optim`] applies the weight decay decoupled from the gradient (AdamW's
+    /// `W ← (1 − η λ) W` before the update) instead of as L2 added to it.
+    const DECOUPLED_WEIGHT_DECAY: bool = false;
 
     /// The buffers this configuration keeps: [`UpdateRule::STATE`], or fewer when an option
     /// turns state off (SGD without momentum keeps none).

@@ -1,5 +1,5 @@
-//! Stochastic gradient descent as PyTorch's `torch.optim.SGD`: L2 weight decay folded into the
-//! gradient, and optional momentum with dampening and Nesterov's form.
+//! Stochastic gradient descent as PyTorch's `torch.optim.SGD`: optional momentum with dampening
+//! and Nesterov's form (weight decay is the optimiser's, folded into the gradient).
 
 use super::{UpdateRule, check_range, check_rate};
 use crate::{Error, Result};
@@ -8,7 +8,7 @@ use nabla_core::Float;
 /// PyTorch's `SGD`, for every combination of its options and under any learning-rate schedule:
 ///
 /// ```text
-/// d = ∇W + λ W
+/// d = ∇W + λ W                  (λ: the optimiser's weight decay)
 /// b = d                         at the first step
 /// b = μ b + (1 − τ) d           after it        (μ momentum, τ dampening)
 /// d = d + μ b  (Nesterov)   or   d = b
@@ -25,7 +25,10 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Optim, Optimizer, Sgd};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1).weight_decay(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1))
+///     .unwrap()
+///     .with_weight_decay(0.5)
+///     .unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![2.0f64], &[1])));
 /// opt.step().unwrap();
 /// assert_eq!(w.to_vec::<f64>(), vec![1.0 - 0.1 * (2.0 + 0.5)]);
@@ -43,28 +46,20 @@ use nabla_core::Float;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sgd {
     lr: f64,
-    weight_decay: f64,
     momentum: f64,
     dampening: f64,
     nesterov: bool,
 }
 
 impl Sgd {
-    /// SGD with learning rate `lr`, no weight decay and no momentum.
+    /// SGD with learning rate `lr` and no momentum.
     pub fn new(lr: f64) -> Self {
         Sgd {
             lr,
-            weight_decay: 0.0,
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
         }
-    }
-
-    /// Sets the L2 weight-decay coefficient λ.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
     }
 
     /// Sets the momentum coefficient μ (0 turns momentum off).
@@ -108,13 +103,6 @@ impl UpdateRule for Sgd {
 
     fn check(&self) -> Result<()> {
         check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
-        check_range(
-            Self::NAME,
-            "weight decay",
-            self.weight_decay,
-            0.0,
-            f64::INFINITY,
-        )?;
         check_rate(Self::NAME, "momentum", self.momentum)?;
         check_range(Self::NAME, "dampening", self.dampening, 0.0, 1.0)?;
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
@@ -131,10 +119,10 @@ impl UpdateRule for Sgd {
     }
 
     fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let (lr, wd) = (T::from_f64(self.lr), T::from_f64(self.weight_decay));
+        let lr = T::from_f64(self.lr);
         let [buffer] = state else {
             for (p, &g) in param.iter_mut().zip(grad) {
-                *p = *p - lr * (g + wd * *p);
+                *p = *p - lr * g;
             }
             return;
         };
@@ -146,9 +134,8 @@ impl UpdateRule for Sgd {
             (mu, T::from_f64(1.0 - self.dampening))
         };
         for ((p, &g), b) in param.iter_mut().zip(grad).zip(buffer.iter_mut()) {
-            let d = g + wd * *p;
-            *b = keep * *b + take * d;
-            let d = if self.nesterov { d + mu * *b } else { *b };
+            *b = keep * *b + take * g;
+            let d = if self.nesterov { g + mu * *b } else { *b };
             *p = *p - lr * d;
         }
     }

@@ -4,7 +4,9 @@
 use clap::ValueEnum;
 use nabla_core::Tensor;
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
-use nabla_nn::optim::{AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd};
+use nabla_nn::optim::{
+    AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd, UpdateRule,
+};
 use nabla_nn::schedule::{
     Constant, CosineAnnealing, Exponential, LinearWarmup, Schedule, StepDecay,
 };
@@ -244,37 +246,36 @@ impl TrainConfig {
         }
     }
 
-    /// The optimiser over `params`; `sgd` is PyTorch's SGD with the run's momentum, dampening
-    /// and Nesterov switch, `momentum` the textbook rule. Weight decay is decoupled for AdamW,
-    /// built into SGD, and
-    /// added to the gradient (L2, as PyTorch's `weight_decay`) by the loop for the others.
+    /// The optimiser over `params` with the run's weight decay (L2 added to the gradient, as
+    /// PyTorch's `weight_decay`; decoupled for AdamW); `sgd` is PyTorch's SGD with the run's
+    /// momentum, dampening and Nesterov switch, `momentum` the textbook rule.
     pub fn optimizer(&self, params: Vec<(String, Tensor)>) -> nabla_nn::Result<Box<dyn Optimizer>> {
-        let lr = self.lr;
-        Ok(match self.optimizer {
-            OptimizerKind::Sgd => Box::new(Optim::new(
+        fn boxed<R: UpdateRule + 'static>(
+            params: Vec<(String, Tensor)>,
+            rule: R,
+            weight_decay: f64,
+        ) -> nabla_nn::Result<Box<dyn Optimizer>> {
+            Ok(Box::new(
+                Optim::new(params, rule)?.with_weight_decay(weight_decay)?,
+            ))
+        }
+        let (lr, wd) = (self.lr, self.weight_decay);
+        match self.optimizer {
+            OptimizerKind::Sgd => boxed(
                 params,
                 Sgd::new(lr)
-                    .weight_decay(self.weight_decay)
                     .momentum(self.momentum)
                     .dampening(self.dampening)
                     .nesterov(self.nesterov),
-            )?),
-            OptimizerKind::Momentum => Box::new(Optim::new(params, Momentum::new(lr))?),
-            OptimizerKind::Nesterov => Box::new(Optim::new(params, Nesterov::new(lr))?),
-            OptimizerKind::Adagrad => Box::new(Optim::new(params, AdaGrad::new(lr))?),
-            OptimizerKind::Rmsprop => Box::new(Optim::new(params, RmsProp::new(lr))?),
-            OptimizerKind::Adam => Box::new(Optim::new(params, Adam::new(lr))?),
-            OptimizerKind::Adamw => Box::new(Optim::new(
-                params,
-                AdamW::new(lr).weight_decay(self.weight_decay),
-            )?),
-        })
-    }
-
-    /// Whether the loop must add `weight_decay · w` to each gradient itself.
-    pub fn coupled_weight_decay(&self) -> bool {
-        self.weight_decay > 0.0
-            && !matches!(self.optimizer, OptimizerKind::Sgd | OptimizerKind::Adamw)
+                wd,
+            ),
+            OptimizerKind::Momentum => boxed(params, Momentum::new(lr), wd),
+            OptimizerKind::Nesterov => boxed(params, Nesterov::new(lr), wd),
+            OptimizerKind::Adagrad => boxed(params, AdaGrad::new(lr), wd),
+            OptimizerKind::Rmsprop => boxed(params, RmsProp::new(lr), wd),
+            OptimizerKind::Adam => boxed(params, Adam::new(lr), wd),
+            OptimizerKind::Adamw => boxed(params, AdamW::new(lr), wd),
+        }
     }
 
     /// The learning rate of every epoch.
