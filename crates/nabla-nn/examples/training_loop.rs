@@ -41,11 +41,17 @@ fn main() -> nabla_nn::Result<()> {
         dropout: 0.0,
     }
     .build(DType::F32, &mut Generator::new(0))?;
-    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(1e-3))?;
+    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(), 1e-3)?;
     // A new shuffle of the 60,000 training images each epoch, 128 images per step.
     let loader = DataLoader::new(mnist.train.clone(), 128)?.shuffle(0);
     // The test set evaluated after each epoch (without recording a graph).
     let options = FitOptions::new(Task::classes(10), 2).validation_named("test", mnist.test);
-    fit(&mut net, &loader, &mut optimizer, &options, &mut [&mut PrintEpochs])?;
+    fit(
+        &mut net,
+        &loader,
+        &mut optimizer,
+        &options,
+        &mut [&mut PrintEpochs],
+    )?;
     Ok(())
 }

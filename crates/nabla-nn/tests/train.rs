@@ -35,7 +35,7 @@ fn mlp(outputs: usize) -> Sequential {
 }
 
 fn adam(net: &Sequential, lr: f64) -> Box<dyn Optimizer> {
-    Box::new(Optim::new(net.named_parameters(), Adam::new(lr)).unwrap())
+    Box::new(Optim::new(net.named_parameters(), Adam::new(), lr).unwrap())
 }
 
 #[test]
@@ -66,7 +66,11 @@ fn fit_reports_training_and_validation_figures_per_epoch() {
 fn regression_reports_mse_and_mae_and_predict_gives_every_row() {
     // y = x0 - 2 x1, one target column.
     let x = Tensor::rand_with(&[200, 2], DType::F32, &mut Generator::new(3));
-    let y: Vec<f32> = x.to_vec::<f32>().chunks(2).map(|p| p[0] - 2.0 * p[1]).collect();
+    let y: Vec<f32> = x
+        .to_vec::<f32>()
+        .chunks(2)
+        .map(|p| p[0] - 2.0 * p[1])
+        .collect();
     let data = Dataset::new(x.clone(), Tensor::from_vec(y, &[200, 1])).unwrap();
     let task = Task::Regression {
         targets: vec!["y".into()],
@@ -79,7 +83,10 @@ fn regression_reports_mse_and_mae_and_predict_gives_every_row() {
     let val = history.last().unwrap().validation.clone().unwrap();
     assert_eq!(val.accuracy, None);
     // The loss is the model's f32 mean; the MSE is summed in f64.
-    assert!((val.mse.unwrap() - val.loss).abs() <= 1e-5 * val.loss, "{val:?}");
+    assert!(
+        (val.mse.unwrap() - val.loss).abs() <= 1e-5 * val.loss,
+        "{val:?}"
+    );
     assert!(val.mae.unwrap() < 0.1, "{val:?}");
     let outputs = predict(&net, &x).unwrap();
     assert_eq!(outputs.shape(), &[200, 1]);
@@ -91,16 +98,17 @@ fn regression_reports_mse_and_mae_and_predict_gives_every_row() {
 fn early_stopping_stops_after_patience_epochs_without_improvement() {
     let mut net = mlp(2);
     // A learning rate of zero: the loss never improves after the first epoch.
-    let mut opt = Optim::new(net.named_parameters(), Sgd::new(0.0)).unwrap();
+    let mut opt = Optim::new(net.named_parameters(), Sgd::new(), 0.0).unwrap();
     let loader = DataLoader::new(points(0), 64).unwrap();
     let options = FitOptions::new(Task::classes(2), 10).validation(points(1));
-    let mut stop = EarlyStopping::new("val_loss", 2)
-        .unwrap()
-        .min_delta(1e-6);
+    let mut stop = EarlyStopping::new("val_loss", 2).unwrap().min_delta(1e-6);
     let history = fit(&mut net, &loader, &mut opt, &options, &mut [&mut stop]).unwrap();
     assert_eq!(history.len(), 3);
     assert_eq!(stop.stopped_after(), Some(3));
-    assert_eq!(stop.best(), Some(history[0].validation.as_ref().unwrap().loss));
+    assert_eq!(
+        stop.best(),
+        Some(history[0].validation.as_ref().unwrap().loss)
+    );
 }
 
 #[test]
@@ -153,7 +161,7 @@ fn an_observer_stopping_at_a_step_ends_the_run_with_that_epoch_reported() {
 #[test]
 fn a_loss_that_becomes_nan_stops_the_run_naming_the_layer() {
     let mut net = mlp(2);
-    let mut opt = Optim::new(net.named_parameters(), Sgd::new(1e30)).unwrap();
+    let mut opt = Optim::new(net.named_parameters(), Sgd::new(), 1e30).unwrap();
     let loader = DataLoader::new(points(0), 64).unwrap();
     let options = FitOptions::new(Task::classes(2), 2);
     let err = fit(&mut net, &loader, &mut opt, &options, &mut []).unwrap_err();
@@ -162,7 +170,8 @@ fn a_loss_that_becomes_nan_stops_the_run_naming_the_layer() {
     };
     assert_eq!(d.lr, 1e30);
     assert!(
-        err.to_string().starts_with("the loss became NaN at epoch 1, step 2, first in "),
+        err.to_string()
+            .starts_with("the loss became NaN at epoch 1, step 2, first in "),
         "{err}"
     );
 }
@@ -172,11 +181,15 @@ fn evaluate_and_predict_refuse_what_they_cannot_measure() {
     let net = mlp(2);
     let empty = points(0).take(0);
     assert_eq!(
-        evaluate(&net, &empty, &Task::classes(2)).unwrap_err().to_string(),
+        evaluate(&net, &empty, &Task::classes(2))
+            .unwrap_err()
+            .to_string(),
         "evaluate: the data set is empty; evaluation needs at least one sample"
     );
     assert_eq!(
-        predict(&net, &Tensor::scalar(1.0f32)).unwrap_err().to_string(),
+        predict(&net, &Tensor::scalar(1.0f32))
+            .unwrap_err()
+            .to_string(),
         "predict: features need a sample dimension, got a scalar"
     );
     let wrong = Tensor::ones(&[3, 5], DType::F32);

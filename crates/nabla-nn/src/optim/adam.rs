@@ -13,7 +13,7 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Adam, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new(0.1).eps(0.0)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new().eps(0.0), 0.1).unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![-3.0f64], &[1])));
 /// opt.step().unwrap();
 /// // The first bias-corrected step has length η whatever the gradient's size.
@@ -21,17 +21,21 @@ use nabla_core::Float;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam {
-    lr: f64,
     beta1: f64,
     beta2: f64,
     eps: f64,
 }
 
+impl Default for Adam {
+    fn default() -> Self {
+        Adam::new()
+    }
+}
+
 impl Adam {
-    /// Adam with learning rate `lr`, β = (0.9, 0.999) and ε = 1e-8.
-    pub fn new(lr: f64) -> Self {
+    /// Adam with β = (0.9, 0.999) and ε = 1e-8.
+    pub fn new() -> Self {
         Adam {
-            lr,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -56,26 +60,24 @@ impl UpdateRule for Adam {
     const NAME: &'static str = "Adam";
     const STATE: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
         check_rate(Self::NAME, "beta1", self.beta1)?;
         check_rate(Self::NAME, "beta2", self.beta2)?;
         check_range(Self::NAME, "eps", self.eps, 0.0, f64::INFINITY)
     }
 
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+    fn apply<T: Float>(
+        &self,
+        lr: f64,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut [&mut [T]],
+    ) {
         let t = step as f64;
         let bias1 = 1.0 - self.beta1.powf(t);
         let bias2_sqrt = (1.0 - self.beta2.powf(t)).sqrt();
-        let step_size = T::from_f64(self.lr / bias1);
+        let step_size = T::from_f64(lr / bias1);
         let (bias2_sqrt, eps) = (T::from_f64(bias2_sqrt), T::from_f64(self.eps));
         // 1 − β in f64 first: in f32, 1 − 0.999f32 is off by 1e-5 relative.
         let (one_minus_b1, one_minus_b2) =
@@ -105,7 +107,7 @@ impl UpdateRule for Adam {
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{AdamW, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], AdamW::new(0.1))
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], AdamW::new(), 0.1)
 ///     .unwrap()
 ///     .with_weight_decay(0.5)
 ///     .unwrap();
@@ -119,12 +121,16 @@ pub struct AdamW {
     adam: Adam,
 }
 
+impl Default for AdamW {
+    fn default() -> Self {
+        AdamW::new()
+    }
+}
+
 impl AdamW {
-    /// AdamW with learning rate `lr` and Adam's defaults.
-    pub fn new(lr: f64) -> Self {
-        AdamW {
-            adam: Adam::new(lr),
-        }
+    /// AdamW with Adam's defaults.
+    pub fn new() -> Self {
+        AdamW { adam: Adam::new() }
     }
 
     /// Sets the decay rates (β₁, β₂).
@@ -146,19 +152,18 @@ impl UpdateRule for AdamW {
     const DEFAULT_WEIGHT_DECAY: f64 = 0.01;
     const DECOUPLED_WEIGHT_DECAY: bool = true;
 
-    fn learning_rate(&self) -> f64 {
-        self.adam.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.adam.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
         self.adam.check()
     }
 
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        self.adam.apply(step, param, grad, state);
+    fn apply<T: Float>(
+        &self,
+        lr: f64,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut [&mut [T]],
+    ) {
+        self.adam.apply(lr, step, param, grad, state);
     }
 }

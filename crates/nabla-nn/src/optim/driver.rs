@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Optim, Optimizer, Sgd};
 /// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".to_string(), w.clone())], Sgd::new(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".to_string(), w.clone())], Sgd::new(), 0.5).unwrap();
 /// (&w * &w).sum().backward();
 /// opt.step().unwrap();
 /// assert_eq!(w.to_vec::<f32>(), vec![0.0, 0.0]);
@@ -30,6 +30,7 @@ pub struct Optim<R: UpdateRule> {
     /// Per parameter: its update count and buffers, created at its first update.
     state: Vec<Option<ParamState>>,
     steps: u64,
+    lr: f64,
     weight_decay: f64,
 }
 
@@ -39,8 +40,10 @@ struct ParamState {
 }
 
 impl<R: UpdateRule> Optim<R> {
-    /// An optimiser for `params` (distinct names; contiguous `f32`/`f64` tensors).
-    pub fn new(params: Vec<(String, Tensor)>, rule: R) -> Result<Self> {
+    /// An optimiser for `params` (distinct names; contiguous `f32`/`f64` tensors) with `rule`
+    /// at learning rate `lr`, as `torch.optim.X(params, lr=…)`.
+    pub fn new(params: Vec<(String, Tensor)>, rule: R, lr: f64) -> Result<Self> {
+        super::check_range(R::NAME, "learning rate", lr, 0.0, f64::INFINITY)?;
         rule.check()?;
         if R::STATE.len() > 2 {
             return Err(Error::invalid(
@@ -84,6 +87,7 @@ impl<R: UpdateRule> Optim<R> {
             params,
             state,
             steps: 0,
+            lr,
             weight_decay: R::DEFAULT_WEIGHT_DECAY,
         })
     }
@@ -95,7 +99,7 @@ impl<R: UpdateRule> Optim<R> {
     /// use nabla_core::Tensor;
     /// use nabla_nn::optim::{Adam, Optim, Optimizer};
     /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-    /// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new(0.1))
+    /// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new(), 0.1)
     ///     .unwrap()
     ///     .with_weight_decay(0.5)
     ///     .unwrap();
@@ -185,7 +189,7 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         let rule_state = self.rule.state();
         let decay = Decay {
             weight_decay: self.weight_decay,
-            lr: self.rule.learning_rate(),
+            lr: self.lr,
         };
         for ((_, p), slot) in self.params.iter().zip(&mut self.state) {
             let Some(g) = p.grad() else { continue };
@@ -211,11 +215,11 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
     }
 
     fn learning_rate(&self) -> f64 {
-        self.rule.learning_rate()
+        self.lr
     }
 
     fn set_learning_rate(&mut self, lr: f64) {
-        self.rule.set_learning_rate(lr);
+        self.lr = lr;
     }
 
     fn state_dict(&self) -> Vec<(String, Tensor)> {
@@ -301,16 +305,20 @@ impl Decay {
         state: &mut [&mut [T]],
     ) {
         if self.weight_decay == 0.0 {
-            return rule.apply(step, param, grad, state);
+            return rule.apply(self.lr, step, param, grad, state);
         }
         let wd = T::from_f64(self.weight_decay);
         if R::DECOUPLED_WEIGHT_DECAY {
             let keep = T::from_f64(1.0 - self.lr * self.weight_decay);
             param.iter_mut().for_each(|p| *p = *p * keep);
-            return rule.apply(step, param, grad, state);
+            return rule.apply(self.lr, step, param, grad, state);
         }
-        let decayed: Vec<T> = grad.iter().zip(param.iter()).map(|(&g, &p)| g + wd * p).collect();
-        rule.apply(step, param, &decayed, state);
+        let decayed: Vec<T> = grad
+            .iter()
+            .zip(param.iter())
+            .map(|(&g, &p)| g + wd * p)
+            .collect();
+        rule.apply(self.lr, step, param, &decayed, state);
     }
 }
 

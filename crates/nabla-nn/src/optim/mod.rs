@@ -2,7 +2,8 @@
 //! algorithm implements (one element-wise body, generic over `f32`/`f64`), and [`Optim`], which
 //! applies a rule to a set of named parameters and keeps its per-parameter state.
 //!
-//! Weight decay is [`Optim`]'s, for every rule ([`Optim::with_weight_decay`]).
+//! The learning rate and the weight decay are [`Optim`]'s, for every rule ([`Optim::new`],
+//! [`Optim::with_weight_decay`]); a rule holds only its own hyper-parameters.
 //!
 //! Rules: [`Sgd`] (PyTorch's SGD: momentum, dampening, Nesterov), [`Momentum`]
 //! (textbook form, equal to SGD's momentum only at a constant learning rate), [`Nesterov`],
@@ -46,7 +47,8 @@ pub trait Optimizer: Send {
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<()>;
 }
 
-/// One optimisation algorithm: its hyper-parameters and its element-wise update.
+/// One optimisation algorithm: its own hyper-parameters (not the learning rate or the weight
+/// decay, which [`Optim`] holds) and its element-wise update.
 ///
 /// The update is written once for every float type; [`Optim`] dispatches on the parameter's
 /// dtype. State buffers have the parameter's shape and dtype and start at zero.
@@ -68,15 +70,19 @@ pub trait UpdateRule: Send + Sync {
         Self::STATE
     }
 
-    /// The learning rate.
-    fn learning_rate(&self) -> f64;
-    /// Replaces the learning rate.
-    fn set_learning_rate(&mut self, lr: f64);
     /// Rejects hyper-parameters outside their valid range.
     fn check(&self) -> Result<()>;
-    /// Updates `param` in place from `grad`; `step` counts this parameter's updates from 1, and
-    /// `state` holds the buffers named by [`UpdateRule::state`], in that order.
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]);
+    /// Updates `param` in place from `grad` at learning rate `lr` (the optimiser's); `step`
+    /// counts this parameter's updates from 1, and `state` holds the buffers named by
+    /// [`UpdateRule::state`], in that order.
+    fn apply<T: Float>(
+        &self,
+        lr: f64,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut [&mut [T]],
+    );
 }
 
 /// Fails unless `value` lies in `lo..=hi` (and is not NaN), naming the rule and hyper-parameter.

@@ -25,7 +25,7 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Optim, Optimizer, Sgd};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1))
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(), 0.1)
 ///     .unwrap()
 ///     .with_weight_decay(0.5)
 ///     .unwrap();
@@ -35,7 +35,7 @@ use nabla_core::Float;
 ///
 /// // Momentum 0.5: the buffer is the gradient at the first step, then 0.5 b + g.
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1).momentum(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new().momentum(0.5), 0.1).unwrap();
 /// for lr in [0.1, 0.2] {
 ///     opt.set_learning_rate(lr);
 ///     w.set_grad(Some(Tensor::from_vec(vec![1.0f64], &[1])));
@@ -45,17 +45,21 @@ use nabla_core::Float;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sgd {
-    lr: f64,
     momentum: f64,
     dampening: f64,
     nesterov: bool,
 }
 
+impl Default for Sgd {
+    fn default() -> Self {
+        Sgd::new()
+    }
+}
+
 impl Sgd {
-    /// SGD with learning rate `lr` and no momentum.
-    pub fn new(lr: f64) -> Self {
+    /// SGD with no momentum.
+    pub fn new() -> Self {
         Sgd {
-            lr,
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
@@ -93,16 +97,7 @@ impl UpdateRule for Sgd {
         }
     }
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
         check_rate(Self::NAME, "momentum", self.momentum)?;
         check_range(Self::NAME, "dampening", self.dampening, 0.0, 1.0)?;
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
@@ -118,8 +113,15 @@ impl UpdateRule for Sgd {
         Ok(())
     }
 
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let lr = T::from_f64(self.lr);
+    fn apply<T: Float>(
+        &self,
+        lr: f64,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut [&mut [T]],
+    ) {
+        let lr = T::from_f64(lr);
         let [buffer] = state else {
             for (p, &g) in param.iter_mut().zip(grad) {
                 *p = *p - lr * g;

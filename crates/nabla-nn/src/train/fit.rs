@@ -153,7 +153,7 @@ impl FitOptions {
 /// model.push(Box::new(Linear::new(2, 16, DType::F32, &mut rng)));
 /// model.push(Box::new(ReLU));
 /// model.push(Box::new(Linear::new(16, 2, DType::F32, &mut rng)));
-/// let mut optimizer = Optim::new(model.named_parameters(), Adam::new(0.05)).unwrap();
+/// let mut optimizer = Optim::new(model.named_parameters(), Adam::new(), 0.05).unwrap();
 /// let loader = DataLoader::new(data.clone(), 32).unwrap().shuffle(0);
 /// let options = FitOptions::new(Task::classes(2), 30).validation(data);
 /// let mut stop = EarlyStopping::new("val_loss", 3).unwrap();
@@ -372,9 +372,12 @@ impl Run {
         }
         self.warned = true;
         let accuracy = match (&options.validation, &report.validation) {
-            (Some((name, _)), Some(Metrics {
-                accuracy: Some(a), ..
-            })) => format!(" ({name} accuracy {:.2}%)", 100.0 * a),
+            (
+                Some((name, _)),
+                Some(Metrics {
+                    accuracy: Some(a), ..
+                }),
+            ) => format!(" ({name} accuracy {:.2}%)", 100.0 * a),
             _ => String::new(),
         };
         let warning = Warning::RunDiverged {
@@ -388,5 +391,3 @@ impl Run {
         observers.iter_mut().try_for_each(|o| o.warning(&warning))
     }
 }
-
-

@@ -261,6 +261,9 @@ mod tests {
         let out = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
         t.add(&out, &Tensor::from_vec(vec![0.0f32, 4.0], &[1, 2]), 2.5);
         let m = t.metrics();
-        assert_eq!((m.mse, m.mae, m.accuracy, m.top_k), (Some(2.5), Some(1.5), None, None));
+        assert_eq!(
+            (m.mse, m.mae, m.accuracy, m.top_k),
+            (Some(2.5), Some(1.5), None, None)
+        );
     }
 }

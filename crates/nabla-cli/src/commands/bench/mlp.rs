@@ -95,14 +95,20 @@ pub fn mnist_mlp(data: &Path) -> CliResult<MnistMlpFigure> {
     let mnist = Mnist::load(data, Normalization::MNIST)?;
     let data_rss_mib = memory::resident_mib();
     let mut net = mlp(&[100])?;
-    let mut optimizer = Optim::new(net.named_parameters(), Sgd::new(0.1))?;
+    let mut optimizer = Optim::new(net.named_parameters(), Sgd::new(), 0.1)?;
     let loader = DataLoader::new(mnist.train.clone(), SMALL_BATCH)?.shuffle(0);
     let mut runs = Vec::new();
     let mut stopwatch = Stopwatch::new(0, 0, 0);
     for epoch in 0..RUNS {
         let options = FitOptions::new(digits(), epoch + 1).resume(epoch, None);
         let start = Instant::now();
-        fit(&mut net, &loader, &mut optimizer, &options, &mut [&mut stopwatch])?;
+        fit(
+            &mut net,
+            &loader,
+            &mut optimizer,
+            &options,
+            &mut [&mut stopwatch],
+        )?;
         runs.push(start.elapsed().as_secs_f64());
     }
     let last_loss = stopwatch.last_loss;
@@ -123,7 +129,7 @@ pub fn wide_mlp(data: &Path) -> CliResult<WideMlpFigure> {
     let mnist = Mnist::load(data, Normalization::MNIST)?;
     let data_rss_mib = memory::resident_mib();
     let mut net = mlp(&[1024, 1024])?;
-    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(1e-3))?;
+    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(), 1e-3)?;
     let loader = DataLoader::new(mnist.train.clone(), WIDE_BATCH)?
         .shuffle(0)
         .drop_last(true);

@@ -162,7 +162,11 @@ fn ranking(runs: &[RunReport], by_validation: bool) -> Vec<usize> {
         }
     };
     let mut order: Vec<usize> = (0..runs.len()).collect();
-    order.sort_by(|&a, &b| key(&runs[a]).partial_cmp(&key(&runs[b])).unwrap_or(std::cmp::Ordering::Equal));
+    order.sort_by(|&a, &b| {
+        key(&runs[a])
+            .partial_cmp(&key(&runs[b]))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     order
 }
 

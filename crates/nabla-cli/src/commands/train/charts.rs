@@ -26,7 +26,10 @@ fn panel(title: &str, y_label: &str, series: Vec<Series>) -> Panel {
         x_label: "epoch".into(),
         y_label: y_label.into(),
         log_y: false,
-        series: series.into_iter().filter(|s| !s.points.is_empty()).collect(),
+        series: series
+            .into_iter()
+            .filter(|s| !s.points.is_empty())
+            .collect(),
     }
 }
 

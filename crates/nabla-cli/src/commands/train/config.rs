@@ -253,28 +253,30 @@ impl TrainConfig {
         fn boxed<R: UpdateRule + 'static>(
             params: Vec<(String, Tensor)>,
             rule: R,
+            lr: f64,
             weight_decay: f64,
         ) -> nabla_nn::Result<Box<dyn Optimizer>> {
             Ok(Box::new(
-                Optim::new(params, rule)?.with_weight_decay(weight_decay)?,
+                Optim::new(params, rule, lr)?.with_weight_decay(weight_decay)?,
             ))
         }
         let (lr, wd) = (self.lr, self.weight_decay);
         match self.optimizer {
             OptimizerKind::Sgd => boxed(
                 params,
-                Sgd::new(lr)
+                Sgd::new()
                     .momentum(self.momentum)
                     .dampening(self.dampening)
                     .nesterov(self.nesterov),
+                lr,
                 wd,
             ),
-            OptimizerKind::Momentum => boxed(params, Momentum::new(lr), wd),
-            OptimizerKind::Nesterov => boxed(params, Nesterov::new(lr), wd),
-            OptimizerKind::Adagrad => boxed(params, AdaGrad::new(lr), wd),
-            OptimizerKind::Rmsprop => boxed(params, RmsProp::new(lr), wd),
-            OptimizerKind::Adam => boxed(params, Adam::new(lr), wd),
-            OptimizerKind::Adamw => boxed(params, AdamW::new(lr), wd),
+            OptimizerKind::Momentum => boxed(params, Momentum::new(), lr, wd),
+            OptimizerKind::Nesterov => boxed(params, Nesterov::new(), lr, wd),
+            OptimizerKind::Adagrad => boxed(params, AdaGrad::new(), lr, wd),
+            OptimizerKind::Rmsprop => boxed(params, RmsProp::new(), lr, wd),
+            OptimizerKind::Adam => boxed(params, Adam::new(), lr, wd),
+            OptimizerKind::Adamw => boxed(params, AdamW::new(), lr, wd),
         }
     }
 

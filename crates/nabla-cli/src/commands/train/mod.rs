@@ -24,8 +24,8 @@ use crate::CliResult;
 use clap::Args;
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
 use nabla_nn::data::{Mnist, Normalization};
-use nabla_nn::task::Task;
 use nabla_nn::models::Hidden;
+use nabla_nn::task::Task;
 use std::path::PathBuf;
 
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
