@@ -199,7 +199,7 @@ pub fn fit(
             }
             optimizer.zero_grad();
             let (outputs, loss) = forward_backward(model, &batch, options, number, step)?;
-            run.check_step(model, &batch, loss, lr, number, step, observers)?;
+            run.check_step(model, &batch, loss, (number, step, lr), observers)?;
             for o in observers.iter_mut() {
                 o.after_backward(number, step, model)?;
             }
@@ -319,16 +319,14 @@ struct Run {
 }
 
 impl Run {
-    /// Stops at a non-finite loss; warns once when the loss blows up.
-    #[allow(clippy::too_many_arguments)]
+    /// Stops at a non-finite loss of step `step` of epoch `epoch` (at rate `lr`); warns once
+    /// when the loss blows up.
     fn check_step(
         &mut self,
         model: &mut Sequential,
         batch: &Batch,
         loss: f64,
-        lr: f64,
-        epoch: usize,
-        step: usize,
+        (epoch, step, lr): (usize, usize, f64),
         observers: &mut [&mut dyn Observer],
     ) -> Result<()> {
         if !loss.is_finite() {

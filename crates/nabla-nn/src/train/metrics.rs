@@ -224,7 +224,7 @@ pub fn predict(model: &dyn Module, features: &Tensor) -> Result<Tensor> {
             pieces.push(model.try_forward(&rows)?);
         }
         if pieces.is_empty() {
-            return model.try_forward(features).map_err(Error::from);
+            return model.try_forward(features);
         }
         let refs: Vec<&Tensor> = pieces.iter().collect();
         Ok(Tensor::try_cat(&refs, 0)?)
