@@ -231,3 +231,111 @@ fn headline(loss: f64, accuracy: Option<f64>, mae: Option<f64>) -> String {
         (None, None) => format!("loss {loss:.4}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::train::config::{InitKind, OptimizerKind, ScheduleKind};
+    use nabla_core::Tensor;
+    use nabla_nn::models::Hidden;
+
+    fn config() -> TrainConfig {
+        TrainConfig {
+            data: "unused".into(),
+            hidden: vec![8],
+            activation: Hidden::Relu,
+            init: InitKind::He,
+            optimizer: OptimizerKind::Adam,
+            lr: 0.01,
+            schedule: ScheduleKind::Constant,
+            warmup: 0,
+            batch_size: 16,
+            epochs: 2,
+            weight_decay: 0.0,
+            momentum: 0.0,
+            dampening: 0.0,
+            nesterov: false,
+            clip_norm: None,
+            clip_value: None,
+            batch_norm: false,
+            dropout: 0.0,
+            seed: 0,
+            train_subset: None,
+        }
+    }
+
+    /// `n` images of 784 pixels, image `i` of class `i % 10` lit at pixel `i % 10`.
+    fn images(n: usize) -> Dataset {
+        let mut pixels = vec![0.0f32; n * 784];
+        for i in 0..n {
+            pixels[i * 784 + i % 10] = 3.0;
+        }
+        let labels = (0..n).map(|i| (i % 10) as i64).collect();
+        Dataset::new(
+            Tensor::from_vec(pixels, &[n, 784]),
+            Tensor::from_vec(labels, &[n]),
+        )
+        .unwrap()
+    }
+
+    fn run(name: &str, val: Option<Dataset>, test: Option<Dataset>) -> (Outcome, String) {
+        let dir = std::env::temp_dir().join(format!("nabla-trainer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let folder = RunFolder::new_run(Some(&dir)).unwrap();
+        let data = TrainData {
+            train: images(64),
+            val,
+            test,
+            task: Task::classes(10),
+        };
+        let options = RunOptions {
+            diagnose: false,
+            detect_anomaly: false,
+        };
+        let mut console = Console::new(true, None);
+        let outcome = train(&config(), &data, &folder, &options, None, &mut console).unwrap();
+        let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        (outcome, metrics)
+    }
+
+    #[test]
+    fn a_validation_split_is_followed_each_epoch_and_the_test_set_evaluated_once() {
+        let (outcome, metrics) = run("val", Some(images(20)), Some(images(30)));
+        assert_eq!(outcome.history.len(), 2);
+        for m in &outcome.history {
+            assert!(m.val_loss.is_some() && m.val_acc.is_some(), "{m:?}");
+            assert_eq!((m.test_loss, m.test_acc), (None, None));
+        }
+        assert_eq!(outcome.test.as_ref().map(|t| t.samples), Some(30));
+        let first: serde_json::Value =
+            serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+        assert!(
+            first["val_acc"].is_f64() && first.get("test_acc").is_none(),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn without_a_split_the_test_set_is_followed_each_epoch_and_without_either_nothing_is() {
+        let (outcome, _) = run("test", None, Some(images(30)));
+        assert!(
+            outcome
+                .history
+                .iter()
+                .all(|m| m.test_acc.is_some() && m.val_loss.is_none())
+        );
+        assert!(outcome.test.is_none());
+        let (outcome, metrics) = run("none", None, None);
+        assert!(
+            outcome
+                .history
+                .iter()
+                .all(|m| m.test_loss.is_none() && m.val_loss.is_none())
+        );
+        assert!(
+            !metrics.contains("test_") && !metrics.contains("val_"),
+            "{metrics}"
+        );
+    }
+}
