@@ -1,6 +1,6 @@
 //! AdaGrad: per-element learning rates shrinking with the accumulated squared gradient.
 
-use super::{UpdateRule, check_range};
+use super::{Step, UpdateRule, check_range};
 use crate::Result;
 use nabla_core::Float;
 
@@ -51,15 +51,8 @@ impl UpdateRule for AdaGrad {
         check_range(Self::NAME, "eps", self.eps, 0.0, f64::INFINITY)
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        _step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        let (lr, eps) = (T::from_f64(lr), T::from_f64(self.eps));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, eps) = (T::from_f64(step.lr), T::from_f64(self.eps));
         for ((p, &g), h) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *h = *h + g * g;
             *p = *p - lr * (g / (h.sqrt() + eps));

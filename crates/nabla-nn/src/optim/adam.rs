@@ -1,6 +1,6 @@
 //! Adam, and AdamW (Adam with weight decay decoupled from the gradient).
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_range, check_rate};
 use crate::Result;
 use nabla_core::Float;
 
@@ -66,18 +66,11 @@ impl UpdateRule for Adam {
         check_range(Self::NAME, "eps", self.eps, 0.0, f64::INFINITY)
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        let t = step as f64;
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let t = step.count as f64;
         let bias1 = 1.0 - self.beta1.powf(t);
         let bias2_sqrt = (1.0 - self.beta2.powf(t)).sqrt();
-        let step_size = T::from_f64(lr / bias1);
+        let step_size = T::from_f64(step.lr / bias1);
         let (bias2_sqrt, eps) = (T::from_f64(bias2_sqrt), T::from_f64(self.eps));
         // 1 − β in f64 first: in f32, 1 − 0.999f32 is off by 1e-5 relative.
         let (one_minus_b1, one_minus_b2) =
@@ -156,14 +149,7 @@ impl UpdateRule for AdamW {
         self.adam.check()
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        self.adam.apply(lr, step, param, grad, state);
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        self.adam.apply(step, param, grad, state);
     }
 }

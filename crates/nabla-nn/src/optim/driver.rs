@@ -2,7 +2,7 @@
 //! rule, owns the per-parameter state buffers and step counters, and saves and restores them
 //! by name.
 
-use super::{Optimizer, UpdateRule};
+use super::{Optimizer, Step, UpdateRule};
 use crate::{Error, Result};
 use nabla_core::simd::with_simd;
 use nabla_core::{DType, Float, GradModeGuard, Tensor};
@@ -294,6 +294,11 @@ struct Decay {
 }
 
 impl Decay {
+    /// The rule's view of update `count` of a parameter.
+    fn at(self, count: u64) -> Step {
+        Step { lr: self.lr, count }
+    }
+
     /// Applies the rule to a piece of a parameter with the decay: L2 folded into the gradient,
     /// or for a decoupled rule the weights shrunk by `1 − η λ` first.
     fn apply<T: Float, R: UpdateRule>(
@@ -305,20 +310,20 @@ impl Decay {
         state: &mut [&mut [T]],
     ) {
         if self.weight_decay == 0.0 {
-            return rule.apply(self.lr, step, param, grad, state);
+            return rule.apply(self.at(step), param, grad, state);
         }
         let wd = T::from_f64(self.weight_decay);
         if R::DECOUPLED_WEIGHT_DECAY {
             let keep = T::from_f64(1.0 - self.lr * self.weight_decay);
             param.iter_mut().for_each(|p| *p = *p * keep);
-            return rule.apply(self.lr, step, param, grad, state);
+            return rule.apply(self.at(step), param, grad, state);
         }
         let decayed: Vec<T> = grad
             .iter()
             .zip(param.iter())
             .map(|(&g, &p)| g + wd * p)
             .collect();
-        rule.apply(self.lr, step, param, &decayed, state);
+        rule.apply(self.at(step), param, &decayed, state);
     }
 }
 

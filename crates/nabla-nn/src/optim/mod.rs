@@ -47,6 +47,14 @@ pub trait Optimizer: Send {
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<()>;
 }
 
+/// Where an update stands: the optimiser's learning rate, and how many times this parameter has
+/// been updated, counting this update (from 1).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Step {
+    pub lr: f64,
+    pub count: u64,
+}
+
 /// One optimisation algorithm: its own hyper-parameters (not the learning rate or the weight
 /// decay, which [`Optim`] holds) and its element-wise update.
 ///
@@ -72,17 +80,10 @@ pub trait UpdateRule: Send + Sync {
 
     /// Rejects hyper-parameters outside their valid range.
     fn check(&self) -> Result<()>;
-    /// Updates `param` in place from `grad` at learning rate `lr` (the optimiser's); `step`
-    /// counts this parameter's updates from 1, and `state` holds the buffers named by
-    /// [`UpdateRule::state`], in that order.
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    );
+    /// Updates `param` in place from `grad` at `step` (the optimiser's learning rate and this
+    /// parameter's update count); `state` holds the buffers named by [`UpdateRule::state`], in
+    /// that order.
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]);
 }
 
 /// Fails unless `value` lies in `lo..=hi` (and is not NaN), naming the rule and hyper-parameter.

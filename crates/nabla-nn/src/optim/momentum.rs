@@ -1,6 +1,6 @@
 //! Momentum methods: the textbook velocity form and PyTorch's Nesterov momentum.
 
-use super::{UpdateRule, check_rate};
+use super::{Step, UpdateRule, check_rate};
 use crate::Result;
 use nabla_core::Float;
 
@@ -58,15 +58,8 @@ impl UpdateRule for Momentum {
         check_rate(Self::NAME, "momentum", self.momentum)
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        _step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        let (lr, alpha) = (T::from_f64(lr), T::from_f64(self.momentum));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, alpha) = (T::from_f64(step.lr), T::from_f64(self.momentum));
         for ((p, &g), v) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *v = alpha * *v - lr * g;
             *p = *p + *v;
@@ -118,15 +111,8 @@ impl UpdateRule for Nesterov {
         check_rate(Self::NAME, "momentum", self.momentum)
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        _step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        let (lr, mu) = (T::from_f64(lr), T::from_f64(self.momentum));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, mu) = (T::from_f64(step.lr), T::from_f64(self.momentum));
         for ((p, &g), b) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *b = mu * *b + g;
             *p = *p - lr * (g + mu * *b);

@@ -1,6 +1,6 @@
 //! RMSprop: AdaGrad with an exponentially decaying average instead of a growing sum.
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_range, check_rate};
 use crate::Result;
 use nabla_core::Float;
 
@@ -62,15 +62,8 @@ impl UpdateRule for RmsProp {
         check_range(Self::NAME, "eps", self.eps, 0.0, f64::INFINITY)
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        _step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        let (lr, eps) = (T::from_f64(lr), T::from_f64(self.eps));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, eps) = (T::from_f64(step.lr), T::from_f64(self.eps));
         let (alpha, one_minus_alpha) = (T::from_f64(self.alpha), T::from_f64(1.0 - self.alpha));
         for ((p, &g), s) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *s = alpha * *s + one_minus_alpha * g * g;

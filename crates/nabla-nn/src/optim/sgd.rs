@@ -1,7 +1,7 @@
 //! Stochastic gradient descent as PyTorch's `torch.optim.SGD`: optional momentum with dampening
 //! and Nesterov's form (weight decay is the optimiser's, folded into the gradient).
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_range, check_rate};
 use crate::{Error, Result};
 use nabla_core::Float;
 
@@ -113,15 +113,8 @@ impl UpdateRule for Sgd {
         Ok(())
     }
 
-    fn apply<T: Float>(
-        &self,
-        lr: f64,
-        step: u64,
-        param: &mut [T],
-        grad: &[T],
-        state: &mut [&mut [T]],
-    ) {
-        let lr = T::from_f64(lr);
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let lr = T::from_f64(step.lr);
         let [buffer] = state else {
             for (p, &g) in param.iter_mut().zip(grad) {
                 *p = *p - lr * g;
@@ -130,7 +123,7 @@ impl UpdateRule for Sgd {
         };
         let mu = T::from_f64(self.momentum);
         // The first step copies the gradient into the buffer: `0·b + 1·d` with a zero buffer.
-        let (keep, take) = if step == 1 {
+        let (keep, take) = if step.count == 1 {
             (T::zero(), T::one())
         } else {
             (mu, T::from_f64(1.0 - self.dampening))

@@ -297,41 +297,43 @@ impl TrainConfig {
     }
 }
 
+/// A run of `hidden` and `optimizer` with PyTorch-like defaults, for tests.
+#[cfg(test)]
+pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
+    TrainConfig {
+        data: PathBuf::from("data/mnist"),
+        hidden: hidden.to_vec(),
+        activation: Hidden::Relu,
+        init: InitKind::He,
+        optimizer,
+        lr: 1e-3,
+        schedule: ScheduleKind::Constant,
+        warmup: 0,
+        batch_size: 128,
+        epochs: 10,
+        weight_decay: 0.0,
+        clip_norm: None,
+        clip_value: None,
+        batch_norm: false,
+        dropout: 0.0,
+        seed: 0,
+        train_subset: None,
+        momentum: 0.0,
+        dampening: 0.0,
+        nesterov: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
-        TrainConfig {
-            data: PathBuf::from("data/mnist"),
-            hidden: hidden.to_vec(),
-            activation: Hidden::Relu,
-            init: InitKind::He,
-            optimizer,
-            lr: 1e-3,
-            schedule: ScheduleKind::Constant,
-            warmup: 0,
-            batch_size: 128,
-            epochs: 10,
-            weight_decay: 0.0,
-            clip_norm: None,
-            clip_value: None,
-            batch_norm: false,
-            dropout: 0.0,
-            seed: 0,
-            train_subset: None,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-        }
-    }
 
     #[test]
     fn a_model_larger_than_the_machine_is_refused_with_both_sizes() {
         let gb = 1_000_000_000;
         // 784·10^9 + 10^9 + 10·10^9 + 10 parameters, three copies with Adam, 4 bytes each.
         assert_eq!(
-            config(&[1_000_000_000], OptimizerKind::Adam)
+            test_config(&[1_000_000_000], OptimizerKind::Adam)
                 .check_memory(Some(8 * gb))
                 .unwrap_err(),
             "the model of --hidden 1000000000 (795000000010 parameters with their gradients and \
@@ -339,7 +341,7 @@ mod tests {
              machine has 8.0 GB available"
         );
         assert_eq!(
-            config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
+            test_config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
                 .check_memory(Some(8 * gb))
                 .unwrap_err(),
             "the model of --hidden 18446744073709551615,18446744073709551615 (more than 2^64 \
@@ -348,7 +350,7 @@ mod tests {
         );
         // The default model: 235,146 parameters, a few MB.
         assert!(
-            config(&[256, 128], OptimizerKind::Adam)
+            test_config(&[256, 128], OptimizerKind::Adam)
                 .check_memory(Some(100_000_000))
                 .is_ok()
         );
@@ -356,7 +358,7 @@ mod tests {
 
     #[test]
     fn warmup_must_end_before_the_run_does() {
-        let mut c = config(&[16], OptimizerKind::Sgd);
+        let mut c = test_config(&[16], OptimizerKind::Sgd);
         c.warmup = 10;
         assert_eq!(
             c.validate().unwrap_err(),

@@ -235,32 +235,15 @@ fn headline(loss: f64, accuracy: Option<f64>, mae: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::train::config::{InitKind, OptimizerKind, ScheduleKind};
+    use crate::commands::train::config::{OptimizerKind, test_config};
     use nabla_core::Tensor;
-    use nabla_nn::models::Hidden;
 
     fn config() -> TrainConfig {
         TrainConfig {
-            data: "unused".into(),
-            hidden: vec![8],
-            activation: Hidden::Relu,
-            init: InitKind::He,
-            optimizer: OptimizerKind::Adam,
             lr: 0.01,
-            schedule: ScheduleKind::Constant,
-            warmup: 0,
             batch_size: 16,
             epochs: 2,
-            weight_decay: 0.0,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-            clip_norm: None,
-            clip_value: None,
-            batch_norm: false,
-            dropout: 0.0,
-            seed: 0,
-            train_subset: None,
+            ..test_config(&[8], OptimizerKind::Adam)
         }
     }
 
