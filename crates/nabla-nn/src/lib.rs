@@ -17,6 +17,7 @@ pub mod optim;
 pub mod report;
 pub mod schedule;
 pub mod task;
+pub mod train;
 
 pub use error::{Error, Result};
 

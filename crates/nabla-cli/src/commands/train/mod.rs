@@ -10,6 +10,7 @@ mod charts;
 pub mod config;
 mod diagnose;
 mod divergence;
+mod observers;
 mod progress;
 mod run_folder;
 mod trainer;
@@ -17,13 +18,14 @@ mod trainer;
 pub use charts::compare_svg;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
-pub use trainer::{Changes, Outcome, RunOptions, train};
+pub use trainer::{Changes, Outcome, RunOptions, TrainData, train};
 
 use crate::CliResult;
 use clap::Args;
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
 use nabla_nn::data::{Mnist, Normalization};
 use nabla_nn::models::Hidden;
+use nabla_nn::task::Task;
 use std::path::PathBuf;
 
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
@@ -173,9 +175,9 @@ impl SettingsArgs {
     }
 }
 
-/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`. An
-/// empty training or test set is an error.
-pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
+/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`, its
+/// test set as the run's test set. An empty training or test set is an error.
+pub fn load_data(config: &TrainConfig) -> CliResult<TrainData> {
     let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
     if let Some(n) = config.train_subset {
         data.train = data.train.take(n);
@@ -193,7 +195,12 @@ pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
             .into());
         }
     }
-    Ok(data)
+    Ok(TrainData {
+        train: data.train,
+        val: None,
+        test: Some(data.test),
+        task: Task::classes(nabla_nn::data::mnist::NUM_CLASSES),
+    })
 }
 
 /// Settings `--resume` may change (besides those outside the configuration: `--quiet`,
