@@ -38,8 +38,5 @@ pub enum Preprocess {
     None,
     /// `(x - mean[i]) / std[i]`, with `i` the channel of an image (pixels first scaled from
     /// `0..=255` to `0..=1`) or the column of a table; statistics of the training split.
-    Standardize {
-        mean: Vec<f32>,
-        std: Vec<f32>,
-    },
+    Standardize { mean: Vec<f32>, std: Vec<f32> },
 }
