@@ -20,10 +20,13 @@ pub use run_folder::{EpochMetrics, RunFolder};
 pub use trainer::{Changes, Outcome, RunOptions, train};
 
 use crate::CliResult;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
-use nabla_nn::data::{Mnist, Normalization};
+use nabla_nn::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
+use nabla_nn::data::{Mnist, Normalization, Preprocess, Schema};
 use nabla_nn::models::Hidden;
+use nabla_nn::spec::ModelSpec;
+use nabla_nn::task::Task;
 use std::path::PathBuf;
 
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
@@ -32,6 +35,11 @@ pub struct SettingsArgs {
     /// Folder with the MNIST-format IDX files (raw or gzip).
     #[arg(long, default_value = "data/mnist")]
     pub data: PathBuf,
+    /// The network as a list of layers, e.g. `--layers "flatten, linear 256, relu, dropout
+    /// 0.2, linear"` (input sizes are inferred, and the last `linear` without a size gets one
+    /// output per class); instead of --hidden, --activation, --batch-norm and --dropout.
+    #[arg(long, conflicts_with_all = ["hidden", "activation", "batch_norm", "dropout"])]
+    pub layers: Option<String>,
     /// Hidden layer sizes, e.g. `--hidden 256,128`.
     #[arg(long, value_delimiter = ',', default_values_t = [256, 128])]
     pub hidden: Vec<usize>,
@@ -142,16 +150,17 @@ impl From<HiddenArg> for Hidden {
 }
 
 impl SettingsArgs {
-    pub fn config(&self) -> TrainConfig {
+    /// The settings as a run's configuration; a bad `--layers` spec or MLP flag is an error
+    /// naming it.
+    pub fn config(&self) -> Result<TrainConfig, String> {
         let adaptive = matches!(
             self.optimizer,
             OptimizerKind::Adam | OptimizerKind::Adamw | OptimizerKind::Rmsprop
         );
         let adamw = self.optimizer == OptimizerKind::Adamw;
-        TrainConfig {
+        Ok(TrainConfig {
             data: self.data.clone(),
-            hidden: self.hidden.clone(),
-            activation: self.activation.into(),
+            layers: self.model()?,
             init: self.init,
             optimizer: self.optimizer,
             lr: self.lr.unwrap_or(if adaptive { 1e-3 } else { 0.1 }),
@@ -165,20 +174,62 @@ impl SettingsArgs {
             nesterov: self.nesterov,
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
-            batch_norm: self.batch_norm,
-            dropout: self.dropout,
             seed: self.seed,
             train_subset: self.train_subset,
+        })
+    }
+
+    /// The network: `--layers` as given, or the MLP of `--hidden`, `--activation`,
+    /// `--batch-norm` and `--dropout`, after a `flatten` for image data.
+    pub fn model(&self) -> Result<ModelSpec, String> {
+        if let Some(text) = &self.layers {
+            return ModelSpec::parse(text).map_err(|e| e.to_string());
         }
+        if let Some(&size) = self.hidden.iter().find(|&&s| s == 0) {
+            return Err(format!("--hidden sizes must be at least 1, got {size}"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
+        }
+        Ok(ModelSpec::mlp(
+            &self.hidden,
+            self.activation.into(),
+            self.batch_norm,
+            self.dropout,
+            mnist_schema().input_shape.len(),
+        ))
     }
 }
 
-/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`. An
-/// empty training or test set is an error.
+/// What `--data` holds before it is read: MNIST-format images `[1, 28, 28]` of ten digits,
+/// standardised with the MNIST training set's mean and std.
+pub fn mnist_schema() -> Schema {
+    let Normalization::Standardize { mean, std } = Normalization::MNIST else {
+        unreachable!("MNIST's normalisation standardises")
+    };
+    Schema {
+        input_shape: vec![1, IMAGE_SIDE, IMAGE_SIDE],
+        task: Task::classes(NUM_CLASSES),
+        preprocess: Preprocess::Standardize {
+            mean: vec![mean],
+            std: vec![std],
+        },
+    }
+}
+
+/// The data a configuration trains on: MNIST from its folder as `[N, 1, 28, 28]` images, cut
+/// to `--train-subset`. An empty training or test set is an error.
 pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
     let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
     if let Some(n) = config.train_subset {
         data.train = data.train.take(n);
+    }
+    // Images as PyTorch lays them out, [N, C, H, W].
+    let image = mnist_schema().input_shape;
+    for set in [&mut data.train, &mut data.test] {
+        let mut shape = vec![set.len()];
+        shape.extend(&image);
+        set.features = set.features.try_reshape(&shape)?;
     }
     for (set, images, len) in [
         ("training", "train", data.train.len()),
@@ -200,19 +251,38 @@ pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
 /// `--diagnose`, `--detect-anomaly`, `--threads`).
 const CHANGEABLE: [&str; 1] = ["epochs"];
 
+/// The flags that make the network, compared as the spec they resolve to.
+const MODEL_FLAGS: [&str; 5] = ["layers", "hidden", "activation", "batch_norm", "dropout"];
+
 /// The settings of `args` given on the command line (`given` holds their names) that differ
 /// from the run's `config`: the changeable ones as changes to apply, the others as an error
-/// naming each.
+/// naming each. Model flags are compared by the layers they make.
 fn resume_changes(
     args: &SettingsArgs,
     given: &[String],
     config: &TrainConfig,
 ) -> CliResult<Changes> {
     let saved = serde_json::to_value(config)?;
-    let asked = serde_json::to_value(args.config())?;
+    let asked = serde_json::to_value(args.config()?)?;
     let mut changes = Changes::new();
     let mut conflicts = Vec::new();
+    let model_flags: Vec<&String> = given
+        .iter()
+        .filter(|g| MODEL_FLAGS.contains(&g.as_str()))
+        .collect();
+    if !model_flags.is_empty() && saved["layers"] != asked["layers"] {
+        let flags: Vec<String> = model_flags.iter().map(|name| model_flag(args, name)).collect();
+        conflicts.push(format!(
+            "{} (layers {}; the run has {})",
+            flags.join(" "),
+            asked["layers"],
+            saved["layers"]
+        ));
+    }
     for name in given {
+        if MODEL_FLAGS.contains(&name.as_str()) {
+            continue;
+        }
         let (Some(old), Some(new)) = (saved.get(name), asked.get(name)) else {
             continue;
         };
@@ -247,6 +317,21 @@ fn resume_changes(
     }
 }
 
+/// The model flag `name` as given on the command line: `--hidden 64,32`, `--batch-norm`.
+fn model_flag(args: &SettingsArgs, name: &str) -> String {
+    let flag = format!("--{}", name.replace('_', "-"));
+    match name {
+        "layers" => format!("{flag} {:?}", args.layers.as_deref().unwrap_or_default()),
+        "hidden" => format!("{flag} {}", flag_value(&serde_json::json!(args.hidden))),
+        "activation" => match args.activation.to_possible_value() {
+            Some(value) => format!("{flag} {}", value.get_name()),
+            None => flag,
+        },
+        "dropout" => format!("{flag} {}", args.dropout),
+        _ => flag,
+    }
+}
+
 /// A configuration value as it is written on the command line (`64,32`, `sgd`, `0.5`).
 fn flag_value(value: &serde_json::Value) -> String {
     match value {
@@ -278,7 +363,7 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
             (folder, config, Some(changes))
         }
         None => {
-            let config = args.settings.config();
+            let config = args.settings.config()?;
             config.validate()?;
             (RunFolder::new_run(args.out.as_deref())?, config, None)
         }

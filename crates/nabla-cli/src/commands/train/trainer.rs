@@ -22,6 +22,7 @@ use nabla_nn::data::{DataLoader, Dataset, Mnist};
 use nabla_nn::loss::try_cross_entropy;
 use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::Optimizer;
+use nabla_nn::saved;
 use std::time::Instant;
 
 /// What a run watches besides training itself.
@@ -91,12 +92,21 @@ pub fn train(
     let _lock = folder.lock(resume.is_none())?;
     folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
-    let mut net = config.model().build(DType::F32, &mut rng)?;
+    let schema = super::mnist_schema();
+    let mut net = config.layers.build(
+        &schema.input_shape,
+        schema.task.outputs(),
+        config.init.weight_init(),
+        DType::F32,
+        &mut rng,
+    )?;
+    // What makes the saved files rebuildable: the layers and the data's schema.
+    let model_meta = saved::metadata(&config.layers, &schema);
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     let schedule = config.schedule()?;
     let mut progress = match resume {
-        Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed)?,
+        Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed, &model_meta)?,
         None => Progress::default(),
     };
     let first_epoch = progress.epoch;
@@ -267,7 +277,14 @@ pub fn train(
         folder.append_metrics(&metrics)?;
         hook.at("metrics", epoch + 1);
         progress.epoch = epoch + 1;
-        folder.save_checkpoint(&net, optimizer.as_ref(), &progress, config.seed, &hook)?;
+        folder.save_checkpoint(
+            &net,
+            optimizer.as_ref(),
+            &progress,
+            config.seed,
+            &model_meta,
+            &hook,
+        )?;
         history.push(metrics);
         write_curves(folder, &history)?;
         if let Some(d) = &mut diagnosis {
