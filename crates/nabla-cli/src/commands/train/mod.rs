@@ -25,7 +25,7 @@ use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
 use nabla_nn::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
 use nabla_nn::data::{Mnist, Normalization, Preprocess, Schema};
 use nabla_nn::models::Hidden;
-use nabla_nn::spec::ModelSpec;
+use nabla_nn::spec::{LayerSpec, ModelSpec};
 use nabla_nn::task::Task;
 use std::path::PathBuf;
 
@@ -251,36 +251,88 @@ pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
 /// `--diagnose`, `--detect-anomaly`, `--threads`).
 const CHANGEABLE: [&str; 1] = ["epochs"];
 
-/// The flags that make the network, compared as the spec they resolve to.
-const MODEL_FLAGS: [&str; 5] = ["layers", "hidden", "activation", "batch_norm", "dropout"];
+/// The flags of the `--hidden` network, which `--layers` replaces.
+const MLP_FLAGS: [&str; 4] = ["hidden", "activation", "batch_norm", "dropout"];
+
+/// The `--hidden`, `--activation`, `--batch-norm` and `--dropout` values whose network is
+/// `spec`, if it is one of theirs.
+fn mlp_flags(spec: &ModelSpec) -> Option<serde_json::Value> {
+    let layers = spec.layers();
+    let flat = usize::from(layers.first() == Some(&LayerSpec::Flatten));
+    let hidden: Vec<usize> = layers
+        .iter()
+        .filter_map(|l| match l {
+            LayerSpec::Linear { out_features } => *out_features,
+            _ => None,
+        })
+        .collect();
+    let activation = [
+        Hidden::Relu,
+        Hidden::LeakyRelu,
+        Hidden::Sigmoid,
+        Hidden::Tanh,
+        Hidden::Gelu,
+    ]
+    .into_iter()
+    .find(|h| layers.contains(&h.layer()))
+    .unwrap_or(Hidden::Relu);
+    let batch_norm = layers.contains(&LayerSpec::BatchNorm { num_features: None });
+    let dropout = layers
+        .iter()
+        .find_map(|l| match l {
+            LayerSpec::Dropout { p } => Some(*p),
+            _ => None,
+        })
+        .unwrap_or(0.0);
+    let input_ndim = 1 + flat;
+    (ModelSpec::mlp(&hidden, activation, batch_norm, dropout, input_ndim) == *spec).then(|| {
+        serde_json::json!({
+            "hidden": hidden,
+            "activation": activation,
+            "batch_norm": batch_norm,
+            "dropout": dropout,
+        })
+    })
+}
 
 /// The settings of `args` given on the command line (`given` holds their names) that differ
 /// from the run's `config`: the changeable ones as changes to apply, the others as an error
-/// naming each. Model flags are compared by the layers they make.
+/// naming each. The `--hidden` flags compare one by one when the run's network is theirs.
 fn resume_changes(
     args: &SettingsArgs,
     given: &[String],
     config: &TrainConfig,
 ) -> CliResult<Changes> {
-    let saved = serde_json::to_value(config)?;
-    let asked = serde_json::to_value(args.config()?)?;
+    let mut saved = serde_json::to_value(config)?;
+    let mut asked = serde_json::to_value(args.config()?)?;
+    let run_mlp = mlp_flags(&config.layers);
+    if let (Some(saved), Some(run_mlp)) = (saved.as_object_mut(), &run_mlp) {
+        saved.extend(
+            run_mlp
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    if let Some(asked) = asked.as_object_mut() {
+        asked.insert("hidden".into(), serde_json::json!(args.hidden));
+        asked.insert(
+            "activation".into(),
+            serde_json::json!(Hidden::from(args.activation)),
+        );
+        asked.insert("batch_norm".into(), serde_json::json!(args.batch_norm));
+        asked.insert("dropout".into(), serde_json::json!(args.dropout));
+    }
     let mut changes = Changes::new();
     let mut conflicts = Vec::new();
-    let model_flags: Vec<&String> = given
-        .iter()
-        .filter(|g| MODEL_FLAGS.contains(&g.as_str()))
-        .collect();
-    if !model_flags.is_empty() && saved["layers"] != asked["layers"] {
-        let flags: Vec<String> = model_flags.iter().map(|name| model_flag(args, name)).collect();
-        conflicts.push(format!(
-            "{} (layers {}; the run has {})",
-            flags.join(" "),
-            asked["layers"],
-            saved["layers"]
-        ));
-    }
     for name in given {
-        if MODEL_FLAGS.contains(&name.as_str()) {
+        if MLP_FLAGS.contains(&name.as_str()) && run_mlp.is_none() {
+            conflicts.push(format!(
+                "{} (the run has --layers {})",
+                model_flag(args, name),
+                saved["layers"]
+            ));
             continue;
         }
         let (Some(old), Some(new)) = (saved.get(name), asked.get(name)) else {
@@ -296,6 +348,7 @@ fn resume_changes(
             // A switch given on the command line is on, so the run has it off.
             conflicts.push(match new {
                 serde_json::Value::Bool(_) => format!("{flag} (the run has no {flag})"),
+                _ if name == "layers" => format!("{flag} {new} (the run has {old})"),
                 _ => format!(
                     "{flag} {} (the run has {})",
                     flag_value(new),
