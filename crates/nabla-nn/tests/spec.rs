@@ -361,8 +361,8 @@ fn mlp_config_builds_the_spec_of_its_flags_weight_for_weight() {
     assert_eq!(names, ["1.weight", "1.bias", "3.weight", "3.bias"]);
 }
 
-/// A random valid layer for flat features of width `width` (keeping the width unless it is a
-/// sized linear layer), with its output width.
+/// A random layer with valid arguments for flat features; residual blocks up to `depth` deep.
+/// [`fitted`] then makes the sizes chain.
 fn layer(depth: u32) -> BoxedStrategy<LayerSpec> {
     let leaf = prop_oneof![
         Just(LayerSpec::ReLU),
@@ -384,10 +384,8 @@ fn layer(depth: u32) -> BoxedStrategy<LayerSpec> {
     }
     prop_oneof![
         4 => leaf,
-        1 => prop::collection::vec(layer(depth - 1), 1..4).prop_map(|inner| {
-            // A block keeps the shape: its linear layers come back to the width it gets.
-            LayerSpec::Residual(ModelSpec::new(inner).unwrap())
-        }),
+        1 => prop::collection::vec(layer(depth - 1), 1..4)
+            .prop_map(|inner| LayerSpec::Residual(ModelSpec::new(inner).unwrap())),
     ]
     .boxed()
 }
@@ -458,7 +456,7 @@ proptest! {
             .unwrap();
         let y = net.forward(&Tensor::ones(&[batch, width], DType::F64));
         let mut expected = vec![batch];
-        expected.extend(&rows.iter().filter(|r| r.is_top_level()).last().unwrap().output_shape);
+        expected.extend(&rows.iter().rfind(|r| r.is_top_level()).unwrap().output_shape);
         prop_assert_eq!(y.shape(), &expected[..]);
         let built: usize = net.parameters().iter().map(Tensor::numel).sum();
         prop_assert_eq!(built, totals(&rows).0);

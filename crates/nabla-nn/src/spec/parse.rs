@@ -13,7 +13,7 @@ const MAX_DEPTH: usize = 16;
 
 /// The names and aliases of each layer (lower case; the first is canonical), and the layer
 /// each makes from its arguments.
-const NAMES: &[(&[&str], fn(&[&str]) -> Arg<LayerSpec>)] = &[
+const NAMES: &[(&[&str], MakeLayer)] = &[
     (&["flatten"], |a| none(a, LayerSpec::Flatten)),
     (&["linear", "dense", "fc"], |a| {
         Ok(LayerSpec::Linear {
@@ -62,6 +62,9 @@ const RESIDUAL: &[&str] = &["residual", "res"];
 
 /// A layer's arguments read, or what is wrong with them.
 type Arg<T> = std::result::Result<T, String>;
+
+/// Makes a layer from its arguments.
+type MakeLayer = fn(&[&str]) -> Arg<LayerSpec>;
 
 fn clip(text: &str) -> std::borrow::Cow<'_, str> {
     clip_to(text, ECHO)
@@ -158,10 +161,11 @@ fn layer(text: &str, name: &str) -> Result<LayerSpec> {
             )));
         }
         if !RESIDUAL.contains(&head.as_str()) {
-            return Err(fail(format!(
+            return Err(fail(
                 "only residual takes layers in parentheses; write arguments after the name, \
                  separated by spaces (`linear 256`, `dropout 0.2`)"
-            )));
+                    .to_string(),
+            ));
         }
         let inner = layers(&text[open + 1..close], &format!("{name}.inner"))?;
         return Ok(LayerSpec::Residual(ModelSpec { layers: inner }));
