@@ -49,15 +49,10 @@ fn tiny_run(dir: &TempDir, out: &str, model: &[&str]) -> String {
 #[test]
 fn summary_of_a_spec_prints_keras_table() {
     let dir = TempDir::new("summary-spec");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let spec = "Flatten, Linear 256, ReLU, Dropout 0.2, BN, Linear";
     assert_eq!(
-        succeed(
-            &dir,
-            &[
-                "summary",
-                "--layers",
-                "Flatten, Linear 256, ReLU, Dropout 0.2, BN, Linear"
-            ]
-        ),
+        succeed(&dir, &["summary", "--layers", spec, "--data", &data]),
         "\
 Input shape: [-1, 1, 28, 28]
 Layer                                           Output shape  Param #
@@ -225,7 +220,10 @@ fn bad_specs_are_one_line_naming_the_layer() {
             ),
             expected
         );
-        assert_eq!(fail(&dir, &["summary", "--layers", spec]), expected);
+        assert_eq!(
+            fail(&dir, &["summary", "--layers", spec, "--data", &data]),
+            expected
+        );
     }
     assert!(!dir.path("run").exists());
 
@@ -248,6 +246,21 @@ fn bad_specs_are_one_line_naming_the_layer() {
 fn summary_of_a_folder_or_file_without_a_saved_model_is_one_line() {
     let dir = TempDir::new("summary-errors");
     std::fs::create_dir_all(dir.path("empty")).unwrap();
+    assert!(
+        fail(
+            &dir,
+            &[
+                "summary",
+                "--layers",
+                "flatten, linear",
+                "--data",
+                &dir.arg("empty")
+            ]
+        )
+        .ends_with(
+            "neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz is in this MNIST folder"
+        )
+    );
     assert_eq!(
         fail(&dir, &["summary", &dir.arg("empty")]),
         format!(

@@ -5,6 +5,7 @@
 use crate::CliResult;
 use crate::commands::train::mnist_schema;
 use clap::Args;
+use nabla_nn::data::{Mnist, Normalization};
 use nabla_nn::saved::SavedModel;
 use nabla_nn::spec::{ModelSpec, table};
 use std::path::{Path, PathBuf};
@@ -17,12 +18,16 @@ pub struct SummaryArgs {
     /// A layer spec, e.g. `--layers "flatten, linear 256, relu, linear"`.
     #[arg(long)]
     layers: Option<String>,
-    /// The shape of one sample, e.g. `1,28,28` (default: MNIST's images, [1, 28, 28]).
-    #[arg(long, value_delimiter = ',', requires_all = ["layers", "outputs"])]
+    /// The shape of one sample, e.g. `1,28,28` (with --outputs; default: that of --data).
+    #[arg(long, value_delimiter = ',', requires_all = ["layers", "outputs"], conflicts_with = "data")]
     input_shape: Option<Vec<usize>>,
     /// The number of outputs: classes or regression targets (default: MNIST's 10 classes).
     #[arg(long, requires_all = ["layers", "input_shape"])]
     outputs: Option<usize>,
+    /// Folder with the MNIST-format IDX files whose images and classes the spec is summarised
+    /// for.
+    #[arg(long, default_value = "data/mnist", requires = "layers")]
+    data: PathBuf,
 }
 
 /// The saved model of `path`: the file itself, or a run folder's `model.safetensors` (its
@@ -58,6 +63,8 @@ pub fn run(args: &SummaryArgs) -> CliResult {
             match (&args.input_shape, args.outputs) {
                 (Some(shape), Some(outputs)) => (spec, shape.clone(), outputs),
                 _ => {
+                    // The folder must hold a data set; MNIST-format images are [1, 28, 28].
+                    Mnist::load(&args.data, Normalization::MNIST)?;
                     let schema = mnist_schema();
                     let outputs = schema.task.outputs();
                     (spec, schema.input_shape, outputs)
