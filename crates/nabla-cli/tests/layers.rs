@@ -288,3 +288,48 @@ fn summary_of_a_folder_or_file_without_a_saved_model_is_one_line() {
         )
     );
 }
+
+#[test]
+fn compare_trains_every_run_with_the_spec() {
+    let dir = TempDir::new("compare-layers");
+    let data = write_mnist(&dir, "mnist").display().to_string();
+    let out = dir.arg("cmp");
+    let spec = "flatten, linear 8, tanh, linear";
+    let args = |vary: &'static str, values: &'static str| {
+        vec![
+            "compare",
+            "--data",
+            &data,
+            "--out",
+            &out,
+            "--layers",
+            spec,
+            "--vary",
+            vary,
+            "--values",
+            values,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--quiet",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>()
+    };
+    let refused = args("activation", "relu,tanh");
+    let refused: Vec<&str> = refused.iter().map(String::as_str).collect();
+    assert_eq!(
+        fail(&dir, &refused),
+        "error: --vary activation changes the --hidden network, which --layers replaces; vary \
+         the activations or batch norm by writing them in --layers of separate runs"
+    );
+    let ok = args("optimizer", "sgd,adam");
+    let ok: Vec<&str> = ok.iter().map(String::as_str).collect();
+    succeed(&dir, &ok);
+    let report = read_json(&dir.path("cmp").join("compare.json"));
+    for run in report["runs"].as_array().unwrap() {
+        assert_eq!(run["config"]["layers"], spec);
+    }
+}
