@@ -334,6 +334,18 @@ fn mlp_config_builds_the_spec_of_its_flags_weight_for_weight() {
         dropout: 0.25,
     };
     let net = config.build(DType::F64, &mut Generator::new(9)).unwrap();
+    let too_much = MlpConfig {
+        dropout: 1.5,
+        ..config.clone()
+    };
+    assert_eq!(
+        too_much
+            .build(DType::F64, &mut Generator::new(9))
+            .err()
+            .unwrap()
+            .to_string(),
+        "layer spec: layer 3 `dropout 1.5`: the probability must be in [0, 1), got 1.5"
+    );
     let spec = ModelSpec::mlp(&[6, 5], Hidden::Tanh, true, 0.25, 1);
     let same = spec
         .build(&[12], 3, WeightInit::He, DType::F64, &mut Generator::new(9))

@@ -118,7 +118,7 @@ impl ModelSpec {
 
     /// The multi-layer perceptron of `--hidden`: a leading `flatten` when samples have more than
     /// one dim (images), then per hidden size `linear`, `batchnorm` if asked, the activation,
-    /// `dropout` if `dropout > 0`; then the output `linear`.
+    /// `dropout` unless `dropout` is 0; then the output `linear`.
     ///
     /// ```
     /// use nabla_nn::models::Hidden;
@@ -147,7 +147,9 @@ impl ModelSpec {
                 layers.push(LayerSpec::BatchNorm { num_features: None });
             }
             layers.push(activation.layer());
-            if dropout > 0.0 {
+            // Any other value than 0, even outside [0, 1), becomes a layer, which the checks of
+            // summary and build then refuse by name.
+            if dropout != 0.0 {
                 layers.push(LayerSpec::Dropout { p: dropout });
             }
         }
