@@ -480,6 +480,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any text is parsed or refused with one line, never a panic; what parses round-trips.
+    #[test]
+    fn any_text_parses_or_is_refused_in_one_line(
+        words in prop::collection::vec(
+            prop::sample::select(vec![
+                "linear", "relu", "bn", "residual(", "res(", ")", "(", ",", " ", "dropout",
+                "0.5", "1.5", "-1", "64", "0", "flatten", "softmax", "leakyrelu", "ln", "x",
+                "1e400", "NaN", "é",
+            ]),
+            0..24,
+        ),
+    ) {
+        let text: String = words.concat();
+        match ModelSpec::parse(&text) {
+            Ok(spec) => prop_assert_eq!(ModelSpec::parse(&spec.to_string()).unwrap(), spec),
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("layer spec: ") && !message.contains('\n'));
+            }
+        }
+    }
+}
+
 fn schema() -> Schema {
     Schema {
         input_shape: vec![1, 3, 3],
