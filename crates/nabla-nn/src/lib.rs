@@ -18,6 +18,7 @@ pub mod saved;
 pub mod schedule;
 pub mod spec;
 pub mod task;
+pub mod train;
 
 pub use error::{Error, Result};
 

@@ -10,6 +10,7 @@ mod charts;
 pub mod config;
 mod diagnose;
 mod divergence;
+mod observers;
 mod progress;
 mod run_folder;
 mod trainer;
@@ -17,7 +18,7 @@ mod trainer;
 pub use charts::compare_svg;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
-pub use trainer::{Changes, Outcome, RunOptions, train};
+pub use trainer::{Changes, Outcome, RunOptions, TrainData, train};
 
 use crate::CliResult;
 use clap::{Args, ValueEnum};
@@ -218,8 +219,9 @@ pub fn mnist_schema() -> Schema {
 }
 
 /// The data a configuration trains on: MNIST from its folder as `[N, 1, 28, 28]` images, cut
-/// to `--train-subset`. An empty training or test set is an error.
-pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
+/// to `--train-subset`, its test set as the run's test set. An empty training or test set is an
+/// error.
+pub fn load_data(config: &TrainConfig) -> CliResult<TrainData> {
     let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
     if let Some(n) = config.train_subset {
         data.train = data.train.take(n);
@@ -244,7 +246,12 @@ pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
             .into());
         }
     }
-    Ok(data)
+    Ok(TrainData {
+        train: data.train,
+        val: None,
+        test: Some(data.test),
+        task: mnist_schema().task,
+    })
 }
 
 /// Settings `--resume` may change (besides those outside the configuration: `--quiet`,
