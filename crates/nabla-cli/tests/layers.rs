@@ -156,6 +156,21 @@ fn a_run_is_summarised_and_resumed_without_model_flags() {
              configured, changing only --epochs (start a new run with --out to change the rest)"
         )
     );
+    // A run of an earlier version, which saved the --hidden flags instead of layers.
+    let old = dir.path("run").join("config.json");
+    let text = std::fs::read_to_string(&old).unwrap().replace(
+        "\"layers\": \"flatten, linear 8, relu, linear\"",
+        "\"hidden\": [8],\n  \"activation\": \"relu\"",
+    );
+    std::fs::write(&old, text).unwrap();
+    assert_eq!(
+        fail(&dir, &["train", "--resume", &out]),
+        format!(
+            "error: {}: written by an earlier version of nabla, whose models have no layer spec; \
+             this version cannot resume it (start a new run)",
+            old.display()
+        )
+    );
     // The same spec in other words is no conflict.
     succeed(
         &dir,

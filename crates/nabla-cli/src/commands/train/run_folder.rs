@@ -288,8 +288,21 @@ impl RunFolder {
         let path = self.dir.join(CONFIG);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let config: TrainConfig = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a valid run configuration: {e}", path.display()))?;
+        let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
+            // Runs before layer specs saved the --hidden flags, and weights named without the
+            // flatten layer.
+            let old = serde_json::from_str::<serde_json::Value>(&text)
+                .is_ok_and(|v| v.get("hidden").is_some() && v.get("layers").is_none());
+            if old {
+                format!(
+                    "{}: written by an earlier version of nabla, whose models have no layer \
+                     spec; this version cannot resume it (start a new run)",
+                    path.display()
+                )
+            } else {
+                format!("{}: not a valid run configuration: {e}", path.display())
+            }
+        })?;
         config
             .validate()
             .map_err(|e| format!("{}: {e}", path.display()))?;
