@@ -15,7 +15,9 @@ pub mod models;
 pub mod module;
 pub mod optim;
 pub mod report;
+pub mod saved;
 pub mod schedule;
+pub mod spec;
 pub mod task;
 pub mod train;
 

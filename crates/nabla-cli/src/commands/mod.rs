@@ -4,4 +4,5 @@ pub mod bench;
 pub mod compare;
 pub mod grad;
 pub mod json;
+pub mod summary;
 pub mod train;

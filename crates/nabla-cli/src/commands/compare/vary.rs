@@ -85,14 +85,22 @@ pub fn configs(
     {
         return Err(format!("--values: `{v}` is given twice (value {})", i + 1).into());
     }
+    if settings.layers.is_some() && matches!(setting, Setting::Activation | Setting::BatchNorm) {
+        return Err(format!(
+            "--vary {} changes the --hidden network, which --layers replaces; vary the \
+             activations or batch norm by writing them in --layers of separate runs",
+            setting.name()
+        )
+        .into());
+    }
     values
         .iter()
         .map(|value| {
             let mut run = settings.clone();
             apply(setting, value, &mut run)?;
-            let config = run.config();
-            config
-                .validate()
+            let config = run
+                .config()
+                .and_then(|c| c.validate().map(|()| c))
                 .map_err(|e| format!("{} {value}: {e}", setting.name()))?;
             Ok(config)
         })

@@ -21,10 +21,12 @@ pub use run_folder::{EpochMetrics, RunFolder};
 pub use trainer::{Changes, Outcome, RunOptions, TrainData, train};
 
 use crate::CliResult;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
-use nabla_nn::data::{Mnist, Normalization};
+use nabla_nn::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
+use nabla_nn::data::{Mnist, Normalization, Preprocess, Schema};
 use nabla_nn::models::Hidden;
+use nabla_nn::spec::{LayerSpec, ModelSpec};
 use nabla_nn::task::Task;
 use std::path::PathBuf;
 
@@ -34,6 +36,11 @@ pub struct SettingsArgs {
     /// Folder with the MNIST-format IDX files (raw or gzip).
     #[arg(long, default_value = "data/mnist")]
     pub data: PathBuf,
+    /// The network as a list of layers, e.g. `--layers "flatten, linear 256, relu, dropout
+    /// 0.2, linear"` (input sizes are inferred, and the last `linear` without a size gets one
+    /// output per class); instead of --hidden, --activation, --batch-norm and --dropout.
+    #[arg(long, conflicts_with_all = ["hidden", "activation", "batch_norm", "dropout"])]
+    pub layers: Option<String>,
     /// Hidden layer sizes, e.g. `--hidden 256,128`.
     #[arg(long, value_delimiter = ',', default_values_t = [256, 128])]
     pub hidden: Vec<usize>,
@@ -144,16 +151,17 @@ impl From<HiddenArg> for Hidden {
 }
 
 impl SettingsArgs {
-    pub fn config(&self) -> TrainConfig {
+    /// The settings as a run's configuration; a bad `--layers` spec or MLP flag is an error
+    /// naming it.
+    pub fn config(&self) -> Result<TrainConfig, String> {
         let adaptive = matches!(
             self.optimizer,
             OptimizerKind::Adam | OptimizerKind::Adamw | OptimizerKind::Rmsprop
         );
         let adamw = self.optimizer == OptimizerKind::Adamw;
-        TrainConfig {
+        Ok(TrainConfig {
             data: self.data.clone(),
-            hidden: self.hidden.clone(),
-            activation: self.activation.into(),
+            layers: self.model()?,
             init: self.init,
             optimizer: self.optimizer,
             lr: self.lr.unwrap_or(if adaptive { 1e-3 } else { 0.1 }),
@@ -167,20 +175,63 @@ impl SettingsArgs {
             nesterov: self.nesterov,
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
-            batch_norm: self.batch_norm,
-            dropout: self.dropout,
             seed: self.seed,
             train_subset: self.train_subset,
+        })
+    }
+
+    /// The network: `--layers` as given, or the MLP of `--hidden`, `--activation`,
+    /// `--batch-norm` and `--dropout`, after a `flatten` for image data.
+    pub fn model(&self) -> Result<ModelSpec, String> {
+        if let Some(text) = &self.layers {
+            return ModelSpec::parse(text).map_err(|e| e.to_string());
         }
+        if let Some(&size) = self.hidden.iter().find(|&&s| s == 0) {
+            return Err(format!("--hidden sizes must be at least 1, got {size}"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
+        }
+        Ok(ModelSpec::mlp(
+            &self.hidden,
+            self.activation.into(),
+            self.batch_norm,
+            self.dropout,
+            mnist_schema().input_shape.len(),
+        ))
     }
 }
 
-/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`, its
-/// test set as the run's test set. An empty training or test set is an error.
+/// What `--data` holds before it is read: MNIST-format images `[1, 28, 28]` of ten digits,
+/// standardised with the MNIST training set's mean and std.
+pub fn mnist_schema() -> Schema {
+    let Normalization::Standardize { mean, std } = Normalization::MNIST else {
+        unreachable!("MNIST's normalisation standardises")
+    };
+    Schema {
+        input_shape: vec![1, IMAGE_SIDE, IMAGE_SIDE],
+        task: Task::classes(NUM_CLASSES),
+        preprocess: Preprocess::Standardize {
+            mean: vec![mean],
+            std: vec![std],
+        },
+    }
+}
+
+/// The data a configuration trains on: MNIST from its folder as `[N, 1, 28, 28]` images, cut
+/// to `--train-subset`, its test set as the run's test set. An empty training or test set is an
+/// error.
 pub fn load_data(config: &TrainConfig) -> CliResult<TrainData> {
     let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
     if let Some(n) = config.train_subset {
         data.train = data.train.take(n);
+    }
+    // Images as PyTorch lays them out, [N, C, H, W].
+    let image = mnist_schema().input_shape;
+    for set in [&mut data.train, &mut data.test] {
+        let mut shape = vec![set.len()];
+        shape.extend(&image);
+        set.features = set.features.try_reshape(&shape)?;
     }
     for (set, images, len) in [
         ("training", "train", data.train.len()),
@@ -199,7 +250,7 @@ pub fn load_data(config: &TrainConfig) -> CliResult<TrainData> {
         train: data.train,
         val: None,
         test: Some(data.test),
-        task: Task::classes(nabla_nn::data::mnist::NUM_CLASSES),
+        task: mnist_schema().task,
     })
 }
 
@@ -207,19 +258,90 @@ pub fn load_data(config: &TrainConfig) -> CliResult<TrainData> {
 /// `--diagnose`, `--detect-anomaly`, `--threads`).
 const CHANGEABLE: [&str; 1] = ["epochs"];
 
+/// The flags of the `--hidden` network, which `--layers` replaces.
+const MLP_FLAGS: [&str; 4] = ["hidden", "activation", "batch_norm", "dropout"];
+
+/// The `--hidden`, `--activation`, `--batch-norm` and `--dropout` values whose network is
+/// `spec`, if it is one of theirs.
+fn mlp_flags(spec: &ModelSpec) -> Option<serde_json::Value> {
+    let layers = spec.layers();
+    let flat = usize::from(layers.first() == Some(&LayerSpec::Flatten));
+    let hidden: Vec<usize> = layers
+        .iter()
+        .filter_map(|l| match l {
+            LayerSpec::Linear { out_features } => *out_features,
+            _ => None,
+        })
+        .collect();
+    let activation = [
+        Hidden::Relu,
+        Hidden::LeakyRelu,
+        Hidden::Sigmoid,
+        Hidden::Tanh,
+        Hidden::Gelu,
+    ]
+    .into_iter()
+    .find(|h| layers.contains(&h.layer()))
+    .unwrap_or(Hidden::Relu);
+    let batch_norm = layers.contains(&LayerSpec::BatchNorm { num_features: None });
+    let dropout = layers
+        .iter()
+        .find_map(|l| match l {
+            LayerSpec::Dropout { p } => Some(*p),
+            _ => None,
+        })
+        .unwrap_or(0.0);
+    let input_ndim = 1 + flat;
+    (ModelSpec::mlp(&hidden, activation, batch_norm, dropout, input_ndim) == *spec).then(|| {
+        serde_json::json!({
+            "hidden": hidden,
+            "activation": activation,
+            "batch_norm": batch_norm,
+            "dropout": dropout,
+        })
+    })
+}
+
 /// The settings of `args` given on the command line (`given` holds their names) that differ
 /// from the run's `config`: the changeable ones as changes to apply, the others as an error
-/// naming each.
+/// naming each. The `--hidden` flags compare one by one when the run's network is theirs.
 fn resume_changes(
     args: &SettingsArgs,
     given: &[String],
     config: &TrainConfig,
 ) -> CliResult<Changes> {
-    let saved = serde_json::to_value(config)?;
-    let asked = serde_json::to_value(args.config())?;
+    let mut saved = serde_json::to_value(config)?;
+    let mut asked = serde_json::to_value(args.config()?)?;
+    let run_mlp = mlp_flags(&config.layers);
+    if let (Some(saved), Some(run_mlp)) = (saved.as_object_mut(), &run_mlp) {
+        saved.extend(
+            run_mlp
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    if let Some(asked) = asked.as_object_mut() {
+        asked.insert("hidden".into(), serde_json::json!(args.hidden));
+        asked.insert(
+            "activation".into(),
+            serde_json::json!(Hidden::from(args.activation)),
+        );
+        asked.insert("batch_norm".into(), serde_json::json!(args.batch_norm));
+        asked.insert("dropout".into(), serde_json::json!(args.dropout));
+    }
     let mut changes = Changes::new();
     let mut conflicts = Vec::new();
     for name in given {
+        if MLP_FLAGS.contains(&name.as_str()) && run_mlp.is_none() {
+            conflicts.push(format!(
+                "{} (the run has --layers {})",
+                model_flag(args, name),
+                saved["layers"]
+            ));
+            continue;
+        }
         let (Some(old), Some(new)) = (saved.get(name), asked.get(name)) else {
             continue;
         };
@@ -233,6 +355,7 @@ fn resume_changes(
             // A switch given on the command line is on, so the run has it off.
             conflicts.push(match new {
                 serde_json::Value::Bool(_) => format!("{flag} (the run has no {flag})"),
+                _ if name == "layers" => format!("{flag} {new} (the run has {old})"),
                 _ => format!(
                     "{flag} {} (the run has {})",
                     flag_value(new),
@@ -251,6 +374,21 @@ fn resume_changes(
             if conflicts.len() == 1 { "s" } else { "" }
         )
         .into())
+    }
+}
+
+/// The model flag `name` as given on the command line: `--hidden 64,32`, `--batch-norm`.
+fn model_flag(args: &SettingsArgs, name: &str) -> String {
+    let flag = format!("--{}", name.replace('_', "-"));
+    match name {
+        "layers" => format!("{flag} {:?}", args.layers.as_deref().unwrap_or_default()),
+        "hidden" => format!("{flag} {}", flag_value(&serde_json::json!(args.hidden))),
+        "activation" => match args.activation.to_possible_value() {
+            Some(value) => format!("{flag} {}", value.get_name()),
+            None => flag,
+        },
+        "dropout" => format!("{flag} {}", args.dropout),
+        _ => flag,
     }
 }
 
@@ -285,7 +423,7 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
             (folder, config, Some(changes))
         }
         None => {
-            let config = args.settings.config();
+            let config = args.settings.config()?;
             config.validate()?;
             (RunFolder::new_run(args.out.as_deref())?, config, None)
         }
