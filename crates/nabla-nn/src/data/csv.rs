@@ -248,6 +248,18 @@ impl CsvData {
     }
 }
 
+/// The non-blank lines of `text` with their 1-based numbers, each split into its fields (or
+/// what is wrong with its quoting).
+pub(crate) fn records(
+    text: &str,
+    delimiter: char,
+) -> impl Iterator<Item = (usize, std::result::Result<Vec<Cow<'_, str>>, String>)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(move |(i, line)| (i + 1, Fields::new(line, delimiter).collect()))
+}
+
 /// The target column as it is read.
 enum Targets<'a> {
     Values(Vec<f32>),
@@ -256,7 +268,7 @@ enum Targets<'a> {
 }
 
 /// A field as a finite `f32`, or what is wrong with it.
-fn finite(field: &str) -> std::result::Result<f32, &'static str> {
+pub(crate) fn finite(field: &str) -> std::result::Result<f32, &'static str> {
     match field.parse::<f32>() {
         Err(_) => Err("is not a number"),
         Ok(v) if v.is_finite() => Ok(v),

@@ -1,0 +1,393 @@
+//! Which data a run trains on and how it is read ([`DataSpec`], saved in a run's
+//! `config.json`), and the training, validation and test sets it gives ([`Splits`]), with the
+//! shape, task and preprocessing taken from the data ([`Schema`]).
+
+use super::dataset::Dataset;
+use super::idx_images::{IdxFolder, Images};
+use super::image_folder::{Decoded, ImageFolder, is_gray, size_of};
+use super::schema::{Preprocess, Schema};
+use super::standardize::Standardization;
+use super::table;
+use super::toy::ToySet;
+use crate::error::{Error, Result};
+use crate::task::Task;
+use nabla_core::{Generator, Tensor};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// Where the data comes from and how it is read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Source {
+    /// A folder of IDX files: images `[N, H, W]` or `[N, C, H, W]`, labels `[N]`, classes
+    /// `0..=` the largest training label. Which file is which is read from its name
+    /// (lower-cased, a `.gz` suffix set aside): `images` or `idx3` in it makes an images file,
+    /// `labels` or `idx1` a labels file; `train` makes it training data, `test` or `t10k` test
+    /// data; other files are ignored. MNIST's `train-images-idx3-ubyte.gz` fits, and so do
+    /// `train-images.idx` and `digits_test_labels.idx`. Of `NAME` and `NAME.gz`, `NAME` is
+    /// read; two other candidates for one role are an error naming both.
+    Idx { dir: PathBuf },
+    /// CSV tables with a header row: `target` names the target column, every other column is
+    /// a numeric feature.
+    Csv {
+        train: PathBuf,
+        test: Option<PathBuf>,
+        target: String,
+        task: TaskKind,
+    },
+    /// Folders in torchvision's `ImageFolder` layout (`ROOT/CLASS_NAME/*.png`), resized to
+    /// `image_size` (`[H, W]`) when given.
+    ImageFolder {
+        train: PathBuf,
+        test: Option<PathBuf>,
+        image_size: Option<[usize; 2]>,
+    },
+    /// A toy set in the plane, with a test set of the same size drawn with another seed.
+    Toy {
+        set: ToySet,
+        samples: usize,
+        noise: f64,
+    },
+}
+
+/// Whether a table's target column holds classes or numbers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskKind {
+    /// Class names (strings or integers).
+    #[default]
+    Classification,
+    /// Numbers.
+    Regression,
+}
+
+/// Which data to train on: the source, how much of its training data to use, and how much of
+/// that to hold out for validation.
+///
+/// ```
+/// use nabla_nn::data::{DataSpec, Source, ToySet};
+/// let spec = DataSpec {
+///     source: Source::Toy { set: ToySet::Moons, samples: 200, noise: 0.1 },
+///     val_split: Some(0.25),
+///     train_subset: None,
+/// };
+/// let splits = spec.load(0).unwrap();
+/// assert_eq!(splits.train.len(), 150);
+/// assert_eq!(splits.val.as_ref().unwrap().len(), 50);
+/// assert_eq!(splits.test.as_ref().unwrap().len(), 200);
+/// assert_eq!(splits.schema.input_shape, vec![2]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataSpec {
+    pub source: Source,
+    /// The fraction (in `(0, 1)`) of the training data held out as a validation set, chosen
+    /// at random with the run's seed.
+    #[serde(default)]
+    pub val_split: Option<f64>,
+    /// Train on the first N training samples only (before the validation split).
+    #[serde(default)]
+    pub train_subset: Option<usize>,
+}
+
+/// The data sets of a run and the schema they share.
+#[derive(Clone, Debug)]
+pub struct Splits {
+    /// What the model is fitted on.
+    pub train: Dataset,
+    /// Held out of the training data by [`DataSpec::val_split`].
+    pub val: Option<Dataset>,
+    /// The source's own test data, when it has some.
+    pub test: Option<Dataset>,
+    /// Input shape, task and the preprocessing fitted on `train`.
+    pub schema: Schema,
+}
+
+/// The data as read, before the split and the preprocessing.
+struct Raw {
+    train: Dataset,
+    test: Option<Dataset>,
+    task: Task,
+    kind: RawKind,
+}
+
+enum RawKind {
+    Image { resize: Option<[usize; 2]> },
+    Table { columns: Vec<String>, target: String },
+    Toy,
+}
+
+impl DataSpec {
+    /// Reads the data, keeps [`DataSpec::train_subset`] of the training samples, holds out
+    /// [`DataSpec::val_split`] of them (seeded by `seed`), and standardises every split with
+    /// statistics of the remaining training samples (images per channel after scaling pixels
+    /// to `0..=1`, tables per column; the toy sets are used as drawn).
+    pub fn load(&self, seed: u64) -> Result<Splits> {
+        if let Some(f) = self.val_split {
+            if !(f > 0.0 && f < 1.0) {
+                return Err(Error::invalid(
+                    "DataSpec::load",
+                    format!("the validation split must be a fraction between 0 and 1, got {f}"),
+                ));
+            }
+        }
+        if self.train_subset == Some(0) {
+            return Err(Error::invalid(
+                "DataSpec::load",
+                "the training subset must hold at least 1 sample, got 0",
+            ));
+        }
+        let mut seeds = Generator::new(seed);
+        let (toy_train, toy_test, split_seed) =
+            (seeds.next_seed(), seeds.next_seed(), seeds.next_seed());
+        let raw = match &self.source {
+            Source::Idx { dir } => read_idx(dir)?,
+            Source::Csv {
+                train,
+                test,
+                target,
+                task,
+            } => {
+                let t = table::load(
+                    train,
+                    test.as_deref(),
+                    target,
+                    *task == TaskKind::Regression,
+                )?;
+                Raw {
+                    train: t.train,
+                    test: t.test,
+                    task: t.task,
+                    kind: RawKind::Table {
+                        columns: t.columns,
+                        target: target.clone(),
+                    },
+                }
+            }
+            Source::ImageFolder {
+                train,
+                test,
+                image_size,
+            } => read_image_folders(train, test.as_deref(), *image_size)?,
+            Source::Toy {
+                set,
+                samples,
+                noise,
+            } => Raw {
+                train: set.generate(*samples, *noise, toy_train)?,
+                test: Some(set.generate(*samples, *noise, toy_test)?),
+                task: Task::classes(2),
+                kind: RawKind::Toy,
+            },
+        };
+        let mut train = match self.train_subset {
+            Some(n) => raw.train.take(n),
+            None => raw.train,
+        };
+        let mut val = None;
+        if let Some(fraction) = self.val_split {
+            let (kept, held) = split(&train, fraction, split_seed)?;
+            train = kept;
+            val = Some(held);
+        }
+        let sample_shape = train.features.shape()[1..].to_vec();
+        let (channels, inner) = match sample_shape.as_slice() {
+            [c, h, w] => (*c, h * w),
+            [d] => (*d, 1),
+            other => {
+                return Err(Error::invalid(
+                    "DataSpec::load",
+                    format!("samples of shape {other:?} are neither images nor table rows"),
+                ));
+            }
+        };
+        let stats = match raw.kind {
+            RawKind::Toy => Standardization {
+                mean: vec![0.0; channels],
+                std: vec![1.0; channels],
+            },
+            _ => Standardization::fit(&train.features.to_vec::<f32>(), channels, inner),
+        };
+        let standardize = |data: Dataset| -> Result<Dataset> {
+            let mut values = data.features.to_vec::<f32>();
+            stats.apply(&mut values, inner);
+            Dataset::new(Tensor::from_vec(values, data.features.shape()), data.targets)
+        };
+        let train = standardize(train)?;
+        let val = val.map(standardize).transpose()?;
+        let test = raw.test.map(standardize).transpose()?;
+        let Standardization { mean, std } = stats;
+        let preprocess = match raw.kind {
+            RawKind::Image { resize } => Preprocess::Image { mean, std, resize },
+            RawKind::Table { columns, target } => Preprocess::Table {
+                columns,
+                target,
+                mean,
+                std,
+            },
+            RawKind::Toy => Preprocess::Table {
+                columns: vec!["x".into(), "y".into()],
+                target: "class".into(),
+                mean,
+                std,
+            },
+        };
+        Ok(Splits {
+            train,
+            val,
+            test,
+            schema: Schema {
+                input_shape: sample_shape,
+                task: raw.task,
+                preprocess,
+            },
+        })
+    }
+}
+
+/// `data` split at random (seeded) into the kept samples and `fraction` of them held out
+/// (rounded up, as scikit-learn's `train_test_split`), each in the original order.
+fn split(data: &Dataset, fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
+    let n = data.len();
+    let held = ((n as f64) * fraction).ceil() as usize;
+    if held == 0 || held >= n {
+        return Err(Error::invalid(
+            "DataSpec::load",
+            format!(
+                "a validation split of {fraction} of {n} training samples leaves {} for training \
+                 and {held} for validation; each needs at least one",
+                n.saturating_sub(held)
+            ),
+        ));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    Generator::new(seed).shuffle(&mut order);
+    let (mut val, mut kept) = (order[..held].to_vec(), order[held..].to_vec());
+    val.sort_unstable();
+    kept.sort_unstable();
+    let take = |indices: &[usize]| -> Result<Dataset> {
+        let batch = data.gather(indices)?;
+        Dataset::new(batch.features, batch.targets)
+    };
+    Ok((take(&kept)?, take(&val)?))
+}
+
+/// An empty split is an error naming where it came from.
+fn non_empty(data: Dataset, path: &Path, what: &str) -> Result<Dataset> {
+    if data.is_empty() {
+        return Err(Error::Format {
+            path: path.to_path_buf(),
+            message: format!("the {what} set is empty: training needs at least one sample"),
+        });
+    }
+    Ok(data)
+}
+
+/// The images of an IDX pair as a dataset.
+fn idx_dataset(images: &super::idx::IdxArray, labels: Vec<i64>, path: &Path) -> Result<Dataset> {
+    let images = Images::from_idx(images, path)?;
+    let n = labels.len();
+    Dataset::new(
+        Tensor::from_vec(images.values, &images.shape),
+        Tensor::from_vec(labels, &[n]),
+    )
+}
+
+/// An IDX folder: classes `0..=` the largest training label; a test label beyond them is an
+/// error.
+fn read_idx(dir: &Path) -> Result<Raw> {
+    let folder = IdxFolder::find(dir)?;
+    let (train, test) = std::thread::scope(|s| {
+        let test = s.spawn(|| folder.test.as_ref().map(|pair| pair.read()).transpose());
+        let train = folder.train.read();
+        (
+            train,
+            test.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        )
+    });
+    let (train_images, train_labels) = train?;
+    let classes = train_labels.iter().max().map_or(0, |&m| m as usize + 1);
+    let train = non_empty(
+        idx_dataset(&train_images, train_labels, &folder.train.images)?,
+        &folder.train.images,
+        "training",
+    )?;
+    let test = match (test?, &folder.test) {
+        (Some((images, labels)), Some(pair)) => {
+            if let Some(i) = labels.iter().position(|&l| l as usize >= classes) {
+                return Err(Error::Format {
+                    path: pair.labels.clone(),
+                    message: format!(
+                        "label {} at index {i} is not one of the {classes} classes of the \
+                         training labels (0..{classes})",
+                        labels[i]
+                    ),
+                });
+            }
+            let data = idx_dataset(&images, labels, &pair.images)?;
+            if data.features.shape()[1..] != train.features.shape()[1..] {
+                return Err(Error::Format {
+                    path: pair.images.clone(),
+                    message: format!(
+                        "test images of shape {:?} differ from the training images' {:?}",
+                        &data.features.shape()[1..],
+                        &train.features.shape()[1..]
+                    ),
+                });
+            }
+            Some(non_empty(data, &pair.images, "test")?)
+        }
+        _ => None,
+    };
+    Ok(Raw {
+        train,
+        test,
+        task: Task::classes(classes),
+        kind: RawKind::Image { resize: None },
+    })
+}
+
+/// `ImageFolder` trees: grayscale when every image (training and test) is, else RGB; one size,
+/// the first training image's, unless `resize` gives it.
+fn read_image_folders(
+    train: &Path,
+    test: Option<&Path>,
+    resize: Option<[usize; 2]>,
+) -> Result<Raw> {
+    if let Some([h, w]) = resize {
+        if h == 0 || w == 0 {
+            return Err(Error::invalid(
+                "DataSpec::load",
+                format!("the image size must be at least 1x1, got {h}x{w}"),
+            ));
+        }
+    }
+    let train_folder = ImageFolder::scan(train, None)?;
+    let test_folder = test
+        .map(|root| ImageFolder::scan(root, Some(&train_folder.classes)))
+        .transpose()?;
+    let train_images = Decoded::read(&train_folder)?;
+    let test_images = test_folder.as_ref().map(Decoded::read).transpose()?;
+    let gray = train_images
+        .images
+        .iter()
+        .chain(test_images.iter().flat_map(|d| &d.images))
+        .all(is_gray);
+    let channels = if gray { 1 } else { 3 };
+    let first = (size_of(&train_images.images[0]), train_images.paths[0].as_path());
+    let dataset = |decoded: &Decoded| -> Result<Dataset> {
+        let images = decoded.to_images(channels, resize, first)?;
+        let n = decoded.labels.len();
+        Dataset::new(
+            Tensor::from_vec(images.values, &images.shape),
+            Tensor::from_vec(decoded.labels.clone(), &[n]),
+        )
+    };
+    Ok(Raw {
+        train: dataset(&train_images)?,
+        test: test_images.as_ref().map(dataset).transpose()?,
+        task: Task::Classification {
+            classes: train_folder.classes,
+        },
+        kind: RawKind::Image { resize },
+    })
+}
