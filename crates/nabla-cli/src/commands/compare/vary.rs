@@ -90,7 +90,9 @@ pub fn configs(
         .map(|value| {
             let mut run = settings.clone();
             apply(setting, value, &mut run)?;
-            let config = run.config();
+            let config = run
+                .config()
+                .map_err(|e| format!("{} {value}: {e}", setting.name()))?;
             config
                 .validate()
                 .map_err(|e| format!("{} {value}: {e}", setting.name()))?;

@@ -3,13 +3,13 @@
 
 use clap::ValueEnum;
 use nabla_core::Tensor;
+use nabla_nn::data::{DataSpec, Schema};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
 use nabla_nn::optim::{AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd};
 use nabla_nn::schedule::{
     Constant, CosineAnnealing, Exponential, LinearWarmup, Schedule, StepDecay,
 };
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,7 +66,8 @@ impl InitKind {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    pub data: PathBuf,
+    /// The data and how it is read, split and cut (`--data`, `--val-split`, `--train-subset`...).
+    pub data: DataSpec,
     pub hidden: Vec<usize>,
     pub activation: Hidden,
     pub init: InitKind,
@@ -90,10 +91,6 @@ pub struct TrainConfig {
     pub batch_norm: bool,
     pub dropout: f64,
     pub seed: u64,
-    /// Train on the first N training images only (runs saved before this setting existed
-    /// trained on all of them).
-    #[serde(default)]
-    pub train_subset: Option<usize>,
 }
 
 impl TrainConfig {
@@ -130,8 +127,11 @@ impl TrainConfig {
         if let Some(v) = self.clip_value {
             positive("--clip-value", v)?;
         }
-        if self.train_subset == Some(0) {
+        if self.data.train_subset == Some(0) {
             return Err("--train-subset must be at least 1, got 0".into());
+        }
+        if let Some(f) = self.data.val_split.filter(|f| !(*f > 0.0 && *f < 1.0)) {
+            return Err(format!("--val-split must be between 0 and 1, got {f}"));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
@@ -142,13 +142,14 @@ impl TrainConfig {
                 self.warmup, self.epochs
             ));
         }
-        self.check_memory(nabla_nn::memory::available())
+        Ok(())
     }
 
     /// Refuses a model whose training would need more memory than `available`: parameters,
     /// their gradients and the optimiser's state, and a batch's activations (each layer's
-    /// output, its activation and their gradients), all `f32`. Run before anything is built.
-    pub fn check_memory(&self, available: Option<u64>) -> Result<(), String> {
+    /// output, its activation and their gradients), all `f32`, for data of `schema`. Run before
+    /// the model is built.
+    pub fn check_memory(&self, schema: &Schema, available: Option<u64>) -> Result<(), String> {
         let (state, optimizer) = match self.optimizer {
             OptimizerKind::Sgd if self.momentum > 0.0 => (1, "SGD's momentum buffer"),
             OptimizerKind::Sgd => (0, "SGD"),
@@ -159,7 +160,7 @@ impl TrainConfig {
             OptimizerKind::Adam => (2, "Adam's moments"),
             OptimizerKind::Adamw => (2, "AdamW's moments"),
         };
-        let model = self.model();
+        let model = self.model(schema);
         let widths: Vec<u64> = std::iter::once(model.input)
             .chain(model.hidden.iter().copied())
             .chain([model.outputs])
@@ -232,11 +233,13 @@ impl TrainConfig {
         Ok(())
     }
 
-    pub fn model(&self) -> MlpConfig {
+    /// The MLP for data of `schema`: as many inputs as a sample has values, one output per
+    /// class or regression target.
+    pub fn model(&self, schema: &Schema) -> MlpConfig {
         MlpConfig {
-            input: nabla_nn::data::mnist::IMAGE_PIXELS,
+            input: schema.input_shape.iter().product(),
             hidden: self.hidden.clone(),
-            outputs: nabla_nn::data::mnist::NUM_CLASSES,
+            outputs: schema.task.outputs(),
             activation: self.activation,
             init: self.init.weight_init(),
             batch_norm: self.batch_norm,
@@ -297,10 +300,18 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nabla_nn::data::Source;
+    use std::path::PathBuf;
 
     fn config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
         TrainConfig {
-            data: PathBuf::from("data/mnist"),
+            data: DataSpec {
+                source: Source::Idx {
+                    dir: PathBuf::from("data/mnist"),
+                },
+                val_split: None,
+                train_subset: None,
+            },
             hidden: hidden.to_vec(),
             activation: Hidden::Relu,
             init: InitKind::He,
@@ -316,10 +327,22 @@ mod tests {
             batch_norm: false,
             dropout: 0.0,
             seed: 0,
-            train_subset: None,
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
+        }
+    }
+
+    /// MNIST's schema: 1x28x28 images in 10 classes.
+    fn mnist() -> Schema {
+        Schema {
+            input_shape: vec![1, 28, 28],
+            task: nabla_nn::task::Task::classes(10),
+            preprocess: nabla_nn::data::Preprocess::Image {
+                mean: vec![0.1307],
+                std: vec![0.3081],
+                resize: None,
+            },
         }
     }
 
@@ -329,7 +352,7 @@ mod tests {
         // 784·10^9 + 10^9 + 10·10^9 + 10 parameters, three copies with Adam, 4 bytes each.
         assert_eq!(
             config(&[1_000_000_000], OptimizerKind::Adam)
-                .check_memory(Some(8 * gb))
+                .check_memory(&mnist(), Some(8 * gb))
                 .unwrap_err(),
             "the model of --hidden 1000000000 (795000000010 parameters with their gradients and \
              Adam's moments, and the activations of a batch of 128) would need 14.8 TB; this \
@@ -337,7 +360,7 @@ mod tests {
         );
         assert_eq!(
             config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
-                .check_memory(Some(8 * gb))
+                .check_memory(&mnist(), Some(8 * gb))
                 .unwrap_err(),
             "the model of --hidden 18446744073709551615,18446744073709551615 (more than 2^64 \
              parameters with their gradients, and the activations of a batch of 128) would need \
@@ -346,7 +369,7 @@ mod tests {
         // The default model: 235,146 parameters, a few MB.
         assert!(
             config(&[256, 128], OptimizerKind::Adam)
-                .check_memory(Some(100_000_000))
+                .check_memory(&mnist(), Some(100_000_000))
                 .is_ok()
         );
     }

@@ -1,4 +1,5 @@
-//! `nabla train`: trains a multi-layer perceptron on MNIST-format data with a progress bar, one
+//! `nabla train`: trains a multi-layer perceptron on an IDX folder (MNIST by default), a CSV
+//! table, an image folder or a toy set (see [`data_args`]) with a progress bar, one
 //! summary line per epoch, and a run folder holding `config.json`, `metrics.jsonl`,
 //! `curves.svg`, `checkpoint.safetensors` (so `--resume` continues where it stopped, to the
 //! same weights) and `model.safetensors`; `--diagnose` adds per-layer diagnostics and
@@ -8,6 +9,7 @@
 mod abort_hook;
 mod charts;
 pub mod config;
+mod data_args;
 mod diagnose;
 mod divergence;
 mod progress;
@@ -22,16 +24,16 @@ pub use trainer::{Changes, Outcome, RunOptions, train};
 use crate::CliResult;
 use clap::Args;
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
-use nabla_nn::data::{Mnist, Normalization};
+use data_args::DataArgs;
+use nabla_nn::data::{Dataset, Splits};
 use nabla_nn::models::Hidden;
 use std::path::PathBuf;
 
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
 #[derive(Args, Clone)]
 pub struct SettingsArgs {
-    /// Folder with the MNIST-format IDX files (raw or gzip).
-    #[arg(long, default_value = "data/mnist")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Hidden layer sizes, e.g. `--hidden 256,128`.
     #[arg(long, value_delimiter = ',', default_values_t = [256, 128])]
     pub hidden: Vec<usize>,
@@ -80,9 +82,6 @@ pub struct SettingsArgs {
     pub dropout: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Train on the first N training images only (quick experiments).
-    #[arg(long)]
-    pub train_subset: Option<usize>,
     /// Record per-layer histograms of activations, weights and gradients, saturated and dead
     /// units and gradient norms (`diagnostics.json` and SVG charts), and warn when gradients
     /// vanish or explode.
@@ -142,14 +141,15 @@ impl From<HiddenArg> for Hidden {
 }
 
 impl SettingsArgs {
-    pub fn config(&self) -> TrainConfig {
+    /// The run's configuration; data flags that do not fit the data are an error.
+    pub fn config(&self) -> Result<TrainConfig, String> {
         let adaptive = matches!(
             self.optimizer,
             OptimizerKind::Adam | OptimizerKind::Adamw | OptimizerKind::Rmsprop
         );
         let adamw = self.optimizer == OptimizerKind::Adamw;
-        TrainConfig {
-            data: self.data.clone(),
+        Ok(TrainConfig {
+            data: self.data.spec()?,
             hidden: self.hidden.clone(),
             activation: self.activation.into(),
             init: self.init,
@@ -168,31 +168,25 @@ impl SettingsArgs {
             batch_norm: self.batch_norm,
             dropout: self.dropout,
             seed: self.seed,
-            train_subset: self.train_subset,
-        }
+        })
     }
 }
 
-/// The data a configuration trains on: MNIST from its folder, cut to `--train-subset`. An
-/// empty training or test set is an error.
-pub fn load_data(config: &TrainConfig) -> CliResult<Mnist> {
-    let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
-    if let Some(n) = config.train_subset {
-        data.train = data.train.take(n);
-    }
-    for (set, images, len) in [
-        ("training", "train", data.train.len()),
-        ("test", "t10k", data.test.len()),
-    ] {
-        if len == 0 {
-            return Err(format!(
-                "{}: the {set} set is empty ({images}-images-idx3-ubyte holds no images); \
-                 training needs at least one image in each set",
-                config.data.display()
-            )
-            .into());
-        }
-    }
+/// The data a configuration trains on, read and split by its [`nabla_nn::data::DataSpec`]
+/// with the run's seed.
+///
+/// The MLP trainer takes rows: image features `[N, C, H, W]` are flattened to `[N, C*H*W]`
+/// here, the one place this happens, until models start with their own flatten layer.
+pub fn load_data(config: &TrainConfig) -> CliResult<Splits> {
+    let mut data = config.data.load(config.seed)?;
+    let flat = |d: Dataset| -> CliResult<Dataset> {
+        let n = d.len();
+        let features = d.features.try_reshape(&[n, d.features.numel() / n.max(1)])?;
+        Ok(Dataset::new(features, d.targets)?)
+    };
+    data.train = flat(data.train)?;
+    data.val = data.val.map(flat).transpose()?;
+    data.test = data.test.map(flat).transpose()?;
     Ok(data)
 }
 
@@ -208,12 +202,24 @@ fn resume_changes(
     given: &[String],
     config: &TrainConfig,
 ) -> CliResult<Changes> {
+    // The data flags are compared flag by flag with those that give the run's data; the
+    // other settings with the run's config.json.
+    let run_data = DataArgs::from_spec(&config.data);
+    let mut probe = args.clone();
+    probe.data = run_data.clone();
     let saved = serde_json::to_value(config)?;
-    let asked = serde_json::to_value(args.config())?;
+    let asked = serde_json::to_value(probe.config()?)?;
+    let (saved_data, asked_data) = (
+        serde_json::to_value(&run_data)?,
+        serde_json::to_value(&args.data)?,
+    );
     let mut changes = Changes::new();
     let mut conflicts = Vec::new();
     for name in given {
-        let (Some(old), Some(new)) = (saved.get(name), asked.get(name)) else {
+        let (Some(old), Some(new)) = (
+            saved_data.get(name).or(saved.get(name)),
+            asked_data.get(name).or(asked.get(name)),
+        ) else {
             continue;
         };
         if old == new {
@@ -278,12 +284,13 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
             (folder, config, Some(changes))
         }
         None => {
-            let config = args.settings.config();
+            let config = args.settings.config()?;
             config.validate()?;
             (RunFolder::new_run(args.out.as_deref())?, config, None)
         }
     };
     let data = load_data(&config)?;
+    config.check_memory(&data.schema, nabla_nn::memory::available())?;
     let mut console = Console::new(args.quiet, None);
     train(
         &config,

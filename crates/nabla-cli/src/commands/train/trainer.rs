@@ -18,7 +18,7 @@ use crate::CliResult;
 use nabla_core::{DType, Generator, Tensor, detect_anomaly, no_grad};
 use nabla_inspect::diagnostics::Diagnostics;
 use nabla_nn::clip::{clip_grad_norm, clip_grad_value};
-use nabla_nn::data::{DataLoader, Dataset, Mnist};
+use nabla_nn::data::{DataLoader, Dataset, Splits};
 use nabla_nn::loss::try_cross_entropy;
 use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::Optimizer;
@@ -81,7 +81,7 @@ pub type Changes = serde_json::Map<String, serde_json::Value>;
 /// the settings the resume changed), reporting on `console`.
 pub fn train(
     config: &TrainConfig,
-    data: &Mnist,
+    data: &Splits,
     folder: &RunFolder,
     options: &RunOptions,
     resume: Option<&Changes>,
@@ -91,7 +91,12 @@ pub fn train(
     let _lock = folder.lock(resume.is_none())?;
     folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
-    let mut net = config.model().build(DType::F32, &mut rng)?;
+    // Measured after every epoch: the test set, else the validation split.
+    let held_out = data.test.as_ref().or(data.val.as_ref()).ok_or(
+        "this data has no test set: give one (--test) or hold out a validation split \
+         (--val-split F) to measure the model on",
+    )?;
+    let mut net = config.model(&data.schema).build(DType::F32, &mut rng)?;
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     let schedule = config.schedule()?;
@@ -142,7 +147,7 @@ pub fn train(
         &net.describe(),
         params.iter().map(|(_, p)| p.numel()).sum(),
         data.train.len(),
-        data.test.len(),
+        held_out.len(),
         folder.path(),
     );
     if let Some(d) = &mut diagnosis {
@@ -226,9 +231,9 @@ pub fn train(
         }
         let train_seconds = start.elapsed().as_secs_f64();
         net.set_training(false);
-        let (test_loss, test_acc) = evaluate(&net, &data.test)?;
+        let (test_loss, test_acc) = evaluate(&net, held_out)?;
         if !test_loss.is_finite() {
-            let probe = data.test.take(EVAL_BATCH).features;
+            let probe = held_out.take(EVAL_BATCH).features;
             let origin = first_non_finite(&mut net, &probe)
                 .map_or_else(String::new, |o| format!(", first in {o}"));
             return Err(format!(
