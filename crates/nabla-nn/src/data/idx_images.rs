@@ -132,7 +132,10 @@ impl IdxFolder {
             images: pick(Split::Train, Role::Images)?.ok_or_else(|| missing("training images"))?,
             labels: pick(Split::Train, Role::Labels)?.ok_or_else(|| missing("training labels"))?,
         };
-        let test = match (pick(Split::Test, Role::Images)?, pick(Split::Test, Role::Labels)?) {
+        let test = match (
+            pick(Split::Test, Role::Images)?,
+            pick(Split::Test, Role::Labels)?,
+        ) {
             (Some(images), Some(labels)) => Some(IdxPair { images, labels }),
             (None, None) => None,
             (Some(_), None) => return Err(missing("test labels (there are test images)")),
@@ -151,7 +154,9 @@ impl IdxPair {
             let images = IdxArray::read(&self.images);
             (
                 images,
-                labels.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                labels
+                    .join()
+                    .unwrap_or_else(|p| std::panic::resume_unwind(p)),
             )
         });
         let (images, labels) = (images?, labels?);

@@ -65,7 +65,13 @@ pub(crate) fn push_pixels(
         _ => image,
     };
     if channels == 1 {
-        out.extend(image.to_luma8().as_raw().iter().map(|&p| f32::from(p) / 255.0));
+        out.extend(
+            image
+                .to_luma8()
+                .as_raw()
+                .iter()
+                .map(|&p| f32::from(p) / 255.0),
+        );
     } else {
         let rgb = image.to_rgb8();
         let raw = rgb.as_raw();
@@ -137,7 +143,12 @@ impl ImageFolder {
         }
         let names: Vec<String> = folders
             .iter()
-            .map(|p| p.file_name().unwrap_or_default().to_string_lossy().into_owned())
+            .map(|p| {
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         let classes = classes.map_or_else(|| names.clone(), <[String]>::to_vec);
         let mut files = Vec::new();

@@ -134,14 +134,20 @@ impl Schema {
     }
 
     /// One image file's pixels, `[C, H, W]` in `0..=1`, appended to `out`.
-    fn read_image(&self, path: &Path, resize: Option<[usize; 2]>, out: &mut Vec<f32>) -> Result<()> {
+    fn read_image(
+        &self,
+        path: &Path,
+        resize: Option<[usize; 2]>,
+        out: &mut Vec<f32>,
+    ) -> Result<()> {
         let image = decode(path)?;
         let channels = if is_gray(&image) { 1 } else { 3 };
         let [h, w] = size_of(&image);
         let [sh, sw] = resize.unwrap_or([h, w]);
         let wanted = self.input_shape.as_slice();
         // A grayscale image is widened to RGB for an RGB model, as the training data was.
-        let fits = matches!(wanted, [c, th, tw] if (*c == channels || *c == 3) && [*th, *tw] == [sh, sw]);
+        let fits =
+            matches!(wanted, [c, th, tw] if (*c == channels || *c == 3) && [*th, *tw] == [sh, sw]);
         if !fits {
             return Err(refuse(format!(
                 "{} is {} but the model was trained on {} images",
@@ -232,15 +238,12 @@ impl Schema {
                             Task::Classification { classes } => classes.as_slice(),
                             Task::Regression { .. } => &[],
                         };
-                        let index = known
-                            .iter()
-                            .position(|c| c == field)
-                            .ok_or_else(|| {
-                                fail(format!(
-                                    "line {line}: class {:?} is not one the model knows",
-                                    clip_to(field, 60)
-                                ))
-                            })?;
+                        let index = known.iter().position(|c| c == field).ok_or_else(|| {
+                            fail(format!(
+                                "line {line}: class {:?} is not one the model knows",
+                                clip_to(field, 60)
+                            ))
+                        })?;
                         labels.push(index as i64);
                     }
                     Targets::Values(values) => values.push(finite(field).map_err(|what| {

@@ -111,8 +111,13 @@ struct Raw {
 }
 
 enum RawKind {
-    Image { resize: Option<[usize; 2]> },
-    Table { columns: Vec<String>, target: String },
+    Image {
+        resize: Option<[usize; 2]>,
+    },
+    Table {
+        columns: Vec<String>,
+        target: String,
+    },
     Toy,
 }
 
@@ -210,7 +215,10 @@ impl DataSpec {
         let standardize = |data: Dataset| -> Result<Dataset> {
             let mut values = data.features.to_vec::<f32>();
             stats.apply(&mut values, inner);
-            Dataset::new(Tensor::from_vec(values, data.features.shape()), data.targets)
+            Dataset::new(
+                Tensor::from_vec(values, data.features.shape()),
+                data.targets,
+            )
         };
         let train = standardize(train)?;
         let val = val.map(standardize).transpose()?;
@@ -373,7 +381,10 @@ fn read_image_folders(
         .chain(test_images.iter().flat_map(|d| &d.images))
         .all(is_gray);
     let channels = if gray { 1 } else { 3 };
-    let first = (size_of(&train_images.images[0]), train_images.paths[0].as_path());
+    let first = (
+        size_of(&train_images.images[0]),
+        train_images.paths[0].as_path(),
+    );
     let dataset = |decoded: &Decoded| -> Result<Dataset> {
         let images = decoded.to_images(channels, resize, first)?;
         let n = decoded.labels.len();

@@ -96,15 +96,18 @@ fn relabel(data: &CsvData, classes: &[String], path: &Path, target: &str) -> Res
     let own = data.class_names.clone().unwrap_or_default();
     let mut map = Vec::with_capacity(own.len());
     for name in &own {
-        let index = classes.iter().position(|c| c == name).ok_or_else(|| Error::Format {
-            path: path.to_path_buf(),
-            message: format!(
-                "class {:?} in column {target:?} is not a class of the training data (its \
+        let index = classes
+            .iter()
+            .position(|c| c == name)
+            .ok_or_else(|| Error::Format {
+                path: path.to_path_buf(),
+                message: format!(
+                    "class {:?} in column {target:?} is not a class of the training data (its \
                  classes: {})",
-                crate::error::clip_to(name, 60),
-                classes.join(", ")
-            ),
-        })?;
+                    crate::error::clip_to(name, 60),
+                    classes.join(", ")
+                ),
+            })?;
         map.push(index as i64);
     }
     let labels: Vec<i64> = data
@@ -115,7 +118,10 @@ fn relabel(data: &CsvData, classes: &[String], path: &Path, target: &str) -> Res
         .map(|&i| map[i as usize])
         .collect();
     let n = labels.len();
-    Dataset::new(data.dataset.features.clone(), Tensor::from_vec(labels, &[n]))
+    Dataset::new(
+        data.dataset.features.clone(),
+        Tensor::from_vec(labels, &[n]),
+    )
 }
 
 #[cfg(test)]

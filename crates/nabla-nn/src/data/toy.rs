@@ -83,7 +83,9 @@ impl ToySet {
             crate::memory::available(),
         )?;
         let mut rng = Generator::new(seed);
-        let mut labels: Vec<i64> = (0..samples).map(|i| i64::from(i >= samples.div_ceil(2))).collect();
+        let mut labels: Vec<i64> = (0..samples)
+            .map(|i| i64::from(i >= samples.div_ceil(2)))
+            .collect();
         rng.shuffle(&mut labels);
         let mut features = Vec::with_capacity(2 * samples);
         for &label in &labels {

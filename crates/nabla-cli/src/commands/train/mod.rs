@@ -181,7 +181,9 @@ pub fn load_data(config: &TrainConfig) -> CliResult<Splits> {
     let mut data = config.data.load(config.seed)?;
     let flat = |d: Dataset| -> CliResult<Dataset> {
         let n = d.len();
-        let features = d.features.try_reshape(&[n, d.features.numel() / n.max(1)])?;
+        let features = d
+            .features
+            .try_reshape(&[n, d.features.numel() / n.max(1)])?;
         Ok(Dataset::new(features, d.targets)?)
     };
     data.train = flat(data.train)?;
