@@ -349,9 +349,9 @@ fn a_missing_data_folder_is_one_error_line() {
     assert_eq!(
         fail_to_start(&dir, &missing),
         format!(
-            "error: {}: no MNIST folder here: it should hold train-images-idx3-ubyte.gz, \
-             train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz \
-             (the repository ships them in data/mnist)",
+            "error: {}: no such folder: an IDX data set is a folder holding train-images and \
+             train-labels files (MNIST's train-images-idx3-ubyte.gz, ...; the repository ships \
+             MNIST in data/mnist)",
             missing.display()
         )
     );
@@ -762,9 +762,8 @@ fn an_empty_training_or_test_set_is_an_error_before_training() {
         assert_eq!(
             fail_to_start(&dir, &data),
             format!(
-                "error: {}: the {set} set is empty ({images}-images-idx3-ubyte holds no images); \
-                 training needs at least one image in each set",
-                data.display()
+                "error: {}: holds no images: the {set} set needs at least one",
+                data.join(format!("{images}-images-idx3-ubyte")).display()
             )
         );
     }

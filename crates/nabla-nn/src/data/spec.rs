@@ -284,7 +284,7 @@ fn non_empty(data: Dataset, path: &Path, what: &str) -> Result<Dataset> {
     if data.is_empty() {
         return Err(Error::Format {
             path: path.to_path_buf(),
-            message: format!("the {what} set is empty: training needs at least one sample"),
+            message: format!("holds no images: the {what} set needs at least one"),
         });
     }
     Ok(data)

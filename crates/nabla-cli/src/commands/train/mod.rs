@@ -292,7 +292,12 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
         }
     };
     let data = load_data(&config)?;
-    config.check_memory(&data.schema, nabla_nn::memory::available())?;
+    config
+        .check_memory(&data.schema, nabla_nn::memory::available())
+        .map_err(|e| match &args.resume {
+            Some(dir) => format!("{}: {e}", dir.join("config.json").display()),
+            None => e,
+        })?;
     let mut console = Console::new(args.quiet, None);
     train(
         &config,
