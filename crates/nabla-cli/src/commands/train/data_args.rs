@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Samples of a toy set without `--samples`.
 const TOY_SAMPLES: usize = 500;
 /// Noise of a toy set without `--noise`.
-const TOY_NOISE: f64 = 0.1;
+const TOY_NOISE: f64 = 0.05;
 
 /// The data settings of a run (serialised by flag name, so `--resume` can compare the flags
 /// given with the run's).
@@ -39,7 +39,8 @@ pub struct DataArgs {
     /// Points of a toy set (default 500; its test set has as many).
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Standard deviation of the Gaussian noise added to a toy set's points (default 0.1).
+    /// Standard deviation of the Gaussian noise added to a toy set's points (default 0.05,
+    /// as in scikit-learn's `make_circles` example).
     #[arg(long)]
     pub noise: Option<f64>,
     /// Train on the first N training samples only (quick experiments).
