@@ -696,7 +696,10 @@ fn read_inputs_reads_images_like_training_and_refuses_other_shapes() {
     }
     let splits = folder(&dir.0.join("train"), None, None).load(0).unwrap();
     let same = png_gray(&dir, "new.png", 4, 4, 50);
-    let inputs = splits.schema.read_inputs(&[same.clone()]).unwrap();
+    let inputs = splits
+        .schema
+        .read_inputs(std::slice::from_ref(&same))
+        .unwrap();
     assert_eq!(inputs.features.shape(), &[1, 1, 4, 4]);
     assert_eq!(
         inputs.features.to_vec::<f32>(),
@@ -708,7 +711,7 @@ fn read_inputs_reads_images_like_training_and_refuses_other_shapes() {
     assert_eq!(
         splits
             .schema
-            .read_inputs(&[cat.clone()])
+            .read_inputs(std::slice::from_ref(&cat))
             .unwrap_err()
             .to_string(),
         format!(
@@ -731,7 +734,10 @@ fn read_inputs_reads_idx_files_of_images() {
     write_idx(&dir, "train-images.idx", "train-labels.idx", 6, &[3, 3], 2);
     let splits = spec(Source::Idx { dir: dir.0.clone() }).load(0).unwrap();
     let path = dir.0.join("train-images.idx");
-    let inputs = splits.schema.read_inputs(&[path.clone()]).unwrap();
+    let inputs = splits
+        .schema
+        .read_inputs(std::slice::from_ref(&path))
+        .unwrap();
     assert_eq!(inputs.features.shape(), &[6, 1, 3, 3]);
     assert_eq!(
         inputs.features.to_vec::<f32>(),
@@ -742,7 +748,7 @@ fn read_inputs_reads_idx_files_of_images() {
     assert_eq!(
         splits
             .schema
-            .read_inputs(&[other.clone()])
+            .read_inputs(std::slice::from_ref(&other))
             .unwrap_err()
             .to_string(),
         format!(
@@ -760,7 +766,10 @@ fn read_inputs_reads_csv_rows_with_or_without_the_target() {
         "with.csv",
         b"species,petal_width,petal_length,sepal_width,sepal_length\nvirginica,0.2,1.4,3.5,5.1\n",
     );
-    let inputs = splits.schema.read_inputs(&[with.clone()]).unwrap();
+    let inputs = splits
+        .schema
+        .read_inputs(std::slice::from_ref(&with))
+        .unwrap();
     assert_eq!(
         inputs.features.to_vec::<f32>(),
         splits.train.features.to_vec::<f32>()[..4].to_vec()
@@ -771,7 +780,10 @@ fn read_inputs_reads_csv_rows_with_or_without_the_target() {
         "without.csv",
         b"sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n\n6,3,4,1\n",
     );
-    let inputs = splits.schema.read_inputs(&[without.clone()]).unwrap();
+    let inputs = splits
+        .schema
+        .read_inputs(std::slice::from_ref(&without))
+        .unwrap();
     assert_eq!(inputs.features.shape(), &[2, 4]);
     assert!(inputs.targets.is_none());
     assert_eq!(inputs.names[1], format!("{}:4", without.display()));
@@ -779,7 +791,7 @@ fn read_inputs_reads_csv_rows_with_or_without_the_target() {
     assert_eq!(
         splits
             .schema
-            .read_inputs(&[short.clone()])
+            .read_inputs(std::slice::from_ref(&short))
             .unwrap_err()
             .to_string(),
         format!(
@@ -792,7 +804,7 @@ fn read_inputs_reads_csv_rows_with_or_without_the_target() {
     assert_eq!(
         splits
             .schema
-            .read_inputs(&[image.clone()])
+            .read_inputs(std::slice::from_ref(&image))
             .unwrap_err()
             .to_string(),
         format!(

@@ -139,12 +139,12 @@ impl DataArgs {
             ),
         ];
         for (flag, given, applies_to) in misplaced {
-            let fits = match (&source, flag) {
-                (Source::Csv { .. }, "--target" | "--task" | "--test") => true,
-                (Source::ImageFolder { .. }, "--image-size" | "--test") => true,
-                (Source::Toy { .. }, "--samples" | "--noise") => true,
-                _ => false,
-            };
+            let fits = matches!(
+                (&source, flag),
+                (Source::Csv { .. }, "--target" | "--task" | "--test")
+                    | (Source::ImageFolder { .. }, "--image-size" | "--test")
+                    | (Source::Toy { .. }, "--samples" | "--noise")
+            );
             if given && !fits {
                 return Err(format!(
                     "{flag} applies to {applies_to}, but --data {} is {kind}",
