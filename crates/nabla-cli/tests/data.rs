@@ -97,6 +97,16 @@ fn trains_on_a_csv_table_an_image_folder_and_a_toy_set() {
     );
     assert_eq!(config["data"]["source"]["set"], "spiral");
     assert_eq!(config["data"]["source"]["samples"], 64);
+    // --resume compares data flags with the run's own.
+    let run = dir.arg("run");
+    assert_eq!(
+        fail(&dir, &["--resume", &run, "--val-split", "0.3"]),
+        format!(
+            "error: {run}: --val-split 0.3 (the run has none) conflicts with the run's \
+             config.json; --resume continues a run as it was configured, changing only --epochs \
+             (start a new run with --out to change the rest)"
+        )
+    );
 }
 
 #[test]

@@ -475,6 +475,10 @@ fn image_folder_with_one_rgb_image_is_rgb_and_resizes_on_request() {
     let dir = TempDir::new("folder-rgb");
     png_gray(&dir, "a/0.png", 4, 4, 0);
     png_rgb(&dir, "b/0.png", 8, 6);
+    // A JPEG (gray) joins the PNGs of its class.
+    image::GrayImage::from_pixel(4, 4, image::Luma([90]))
+        .save(dir.0.join("a/1.jpg"))
+        .unwrap();
     let root = dir.0.clone();
     assert_eq!(
         load_err(&folder(&root, None, None)),
@@ -486,7 +490,8 @@ fn image_folder_with_one_rgb_image_is_rgb_and_resizes_on_request() {
         )
     );
     let splits = folder(&root, None, Some([5, 7])).load(0).unwrap();
-    assert_eq!(splits.train.features.shape(), &[2, 3, 5, 7]);
+    assert_eq!(splits.train.features.shape(), &[3, 3, 5, 7]);
+    assert_eq!(splits.train.targets.to_vec::<i64>(), vec![0, 0, 1]);
     assert_eq!(splits.schema.input_shape, vec![3, 5, 7]);
     let Preprocess::Image { mean, resize, .. } = &splits.schema.preprocess else {
         panic!()
