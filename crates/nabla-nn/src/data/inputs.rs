@@ -1,7 +1,7 @@
 //! New inputs for a trained model, read and preprocessed as its training data was: image files
 //! (PNG, JPEG), IDX files of images, and CSV rows.
 
-use super::csv::{finite, records};
+use super::csv::{finite, read_text, records};
 use super::idx_images::Images;
 use super::image_folder::{decode, is_gray, is_image_file, push_pixels, size_of};
 use super::schema::{Preprocess, Schema, shape_text};
@@ -179,10 +179,7 @@ impl Schema {
             path: path.to_path_buf(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         let mut lines = records(&text, ',');
         let (header_line, header) = lines
             .next()

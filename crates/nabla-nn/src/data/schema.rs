@@ -75,6 +75,17 @@ impl Preprocess {
 
 impl Schema {
     /// The input shape written as `1x28x28` (images) or `4` (table rows).
+    ///
+    /// ```
+    /// use nabla_nn::data::{Preprocess, Schema};
+    /// use nabla_nn::task::Task;
+    /// let schema = Schema {
+    ///     input_shape: vec![3, 32, 32],
+    ///     task: Task::classes(10),
+    ///     preprocess: Preprocess::Image { mean: vec![0.5; 3], std: vec![0.25; 3], resize: None },
+    /// };
+    /// assert_eq!(schema.shape_text(), "3x32x32");
+    /// ```
     pub fn shape_text(&self) -> String {
         shape_text(&self.input_shape)
     }
