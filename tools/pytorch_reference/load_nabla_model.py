@@ -11,8 +11,9 @@ with the layer sizes read from the file and the activation from config.json (for
 run: Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)), filled with
 load_state_dict(safetensors.torch.load_file(...)), and run on the 10,000 test images normalised
 as nabla does: (x / 255 - mean) / std with the mean and the population standard deviation of
-the training pixels (0.1307 and 0.3081 to four digits, torchvision's MNIST constants). Prints PyTorch's test loss and accuracy next to
-the last epoch nabla recorded, and exits non-zero if the accuracies differ.
+the training pixels (0.1307 and 0.3081 to four digits, torchvision's MNIST constants). Prints
+PyTorch's test loss and accuracy next to the last epoch nabla recorded, and exits non-zero if
+the accuracies differ.
 """
 
 import gzip
@@ -92,9 +93,8 @@ def main():
     images = read_idx(find(mnist, "t10k-images-idx3-ubyte"))
     labels = read_idx(find(mnist, "t10k-labels-idx1-ubyte")).astype(np.int64)
     x = torch.from_numpy(
-        ((images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0) - mean) / std).astype(
-            np.float32
-        )
+        ((images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0) - mean) / std)
+        .astype(np.float32)
     )
     t = torch.from_numpy(labels)
     with torch.no_grad():
