@@ -11,6 +11,7 @@ mod image_folder;
 mod inputs;
 pub mod loader;
 pub mod mnist;
+mod samples;
 pub mod schema;
 mod spec;
 mod standardize;

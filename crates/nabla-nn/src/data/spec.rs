@@ -5,6 +5,7 @@
 use super::dataset::Dataset;
 use super::idx_images::{IdxFolder, Images};
 use super::image_folder::{Decoded, ImageFolder, is_gray, size_of};
+use super::samples::Samples;
 use super::schema::{Preprocess, Schema};
 use super::standardize::Standardization;
 use super::table;
@@ -104,8 +105,8 @@ pub struct Splits {
 
 /// The data as read, before the split and the preprocessing.
 struct Raw {
-    train: Dataset,
-    test: Option<Dataset>,
+    train: Samples,
+    test: Option<Samples>,
     task: Task,
     kind: RawKind,
 }
@@ -159,8 +160,8 @@ impl DataSpec {
                     *task == TaskKind::Regression,
                 )?;
                 Raw {
-                    train: t.train,
-                    test: t.test,
+                    train: Samples::from_dataset(t.train),
+                    test: t.test.map(Samples::from_dataset),
                     task: t.task,
                     kind: RawKind::Table {
                         columns: t.columns,
@@ -178,8 +179,10 @@ impl DataSpec {
                 samples,
                 noise,
             } => Raw {
-                train: set.generate(*samples, *noise, toy_train)?,
-                test: Some(set.generate(*samples, *noise, toy_test)?),
+                train: Samples::from_dataset(set.generate(*samples, *noise, toy_train)?),
+                test: Some(Samples::from_dataset(
+                    set.generate(*samples, *noise, toy_test)?,
+                )),
                 task: Task::classes(2),
                 kind: RawKind::Toy,
             },
@@ -190,39 +193,24 @@ impl DataSpec {
         };
         let mut val = None;
         if let Some(fraction) = self.val_split {
-            let (kept, held) = split(&train, fraction, split_seed)?;
+            let (kept, held) = train.split(fraction, split_seed)?;
             train = kept;
             val = Some(held);
         }
-        let sample_shape = train.features.shape()[1..].to_vec();
-        let (channels, inner) = match sample_shape.as_slice() {
-            [c, h, w] => (*c, h * w),
-            [d] => (*d, 1),
-            other => {
-                return Err(Error::invalid(
-                    "DataSpec::load",
-                    format!("samples of shape {other:?} are neither images nor table rows"),
-                ));
-            }
-        };
+        let sample_shape = train.shape[1..].to_vec();
         let stats = match raw.kind {
-            RawKind::Toy => Standardization {
-                mean: vec![0.0; channels],
-                std: vec![1.0; channels],
-            },
-            _ => Standardization::fit(&train.features.to_vec::<f32>(), channels, inner),
+            RawKind::Toy => {
+                let (channels, _) = train.layout()?;
+                Standardization {
+                    mean: vec![0.0; channels],
+                    std: vec![1.0; channels],
+                }
+            }
+            _ => train.fit()?,
         };
-        let standardize = |data: Dataset| -> Result<Dataset> {
-            let mut values = data.features.to_vec::<f32>();
-            stats.apply(&mut values, inner);
-            Dataset::new(
-                Tensor::from_vec(values, data.features.shape()),
-                data.targets,
-            )
-        };
-        let train = standardize(train)?;
-        let val = val.map(standardize).transpose()?;
-        let test = raw.test.map(standardize).transpose()?;
+        let train = train.into_dataset(&stats)?;
+        let val = val.map(|v| v.into_dataset(&stats)).transpose()?;
+        let test = raw.test.map(|t| t.into_dataset(&stats)).transpose()?;
         let Standardization { mean, std } = stats;
         let preprocess = match raw.kind {
             RawKind::Image { resize } => Preprocess::Image { mean, std, resize },
@@ -252,36 +240,9 @@ impl DataSpec {
     }
 }
 
-/// `data` split at random (seeded) into the kept samples and `fraction` of them held out
-/// (rounded up, as scikit-learn's `train_test_split`), each in the original order.
-fn split(data: &Dataset, fraction: f64, seed: u64) -> Result<(Dataset, Dataset)> {
-    let n = data.len();
-    let held = ((n as f64) * fraction).ceil() as usize;
-    if held == 0 || held >= n {
-        return Err(Error::invalid(
-            "DataSpec::load",
-            format!(
-                "a validation split of {fraction} of {n} training samples leaves {} for training \
-                 and {held} for validation; each needs at least one",
-                n.saturating_sub(held)
-            ),
-        ));
-    }
-    let mut order: Vec<usize> = (0..n).collect();
-    Generator::new(seed).shuffle(&mut order);
-    let (mut val, mut kept) = (order[..held].to_vec(), order[held..].to_vec());
-    val.sort_unstable();
-    kept.sort_unstable();
-    let take = |indices: &[usize]| -> Result<Dataset> {
-        let batch = data.gather(indices)?;
-        Dataset::new(batch.features, batch.targets)
-    };
-    Ok((take(&kept)?, take(&val)?))
-}
-
 /// An empty split is an error naming where it came from.
-fn non_empty(data: Dataset, path: &Path, what: &str) -> Result<Dataset> {
-    if data.is_empty() {
+fn non_empty(data: Samples, path: &Path, what: &str) -> Result<Samples> {
+    if data.len() == 0 {
         return Err(Error::Format {
             path: path.to_path_buf(),
             message: format!("holds no images: the {what} set needs at least one"),
@@ -290,14 +251,14 @@ fn non_empty(data: Dataset, path: &Path, what: &str) -> Result<Dataset> {
     Ok(data)
 }
 
-/// The images of an IDX pair as a dataset.
-fn idx_dataset(images: &super::idx::IdxArray, labels: Vec<i64>, path: &Path) -> Result<Dataset> {
-    let images = Images::from_idx(images, path)?;
+/// Images with their labels as samples.
+fn image_samples(images: Images, labels: Vec<i64>) -> Samples {
     let n = labels.len();
-    Dataset::new(
-        Tensor::from_vec(images.values, &images.shape),
-        Tensor::from_vec(labels, &[n]),
-    )
+    Samples {
+        values: images.values,
+        shape: images.shape.to_vec(),
+        targets: Tensor::from_vec(labels, &[n]),
+    }
 }
 
 /// An IDX folder: classes `0..=` the largest training label; a test label beyond them is an
@@ -315,10 +276,14 @@ fn read_idx(dir: &Path) -> Result<Raw> {
     let (train_images, train_labels) = train?;
     let classes = train_labels.iter().max().map_or(0, |&m| m as usize + 1);
     let train = non_empty(
-        idx_dataset(&train_images, train_labels, &folder.train.images)?,
+        image_samples(
+            Images::from_idx(&train_images, &folder.train.images)?,
+            train_labels,
+        ),
         &folder.train.images,
         "training",
     )?;
+    drop(train_images);
     let test = match (test?, &folder.test) {
         (Some((images, labels)), Some(pair)) => {
             if let Some(i) = labels.iter().position(|&l| l as usize >= classes) {
@@ -331,14 +296,14 @@ fn read_idx(dir: &Path) -> Result<Raw> {
                     ),
                 });
             }
-            let data = idx_dataset(&images, labels, &pair.images)?;
-            if data.features.shape()[1..] != train.features.shape()[1..] {
+            let data = image_samples(Images::from_idx(&images, &pair.images)?, labels);
+            if data.shape[1..] != train.shape[1..] {
                 return Err(Error::Format {
                     path: pair.images.clone(),
                     message: format!(
                         "test images of shape {:?} differ from the training images' {:?}",
-                        &data.features.shape()[1..],
-                        &train.features.shape()[1..]
+                        &data.shape[1..],
+                        &train.shape[1..]
                     ),
                 });
             }
@@ -385,13 +350,9 @@ fn read_image_folders(
         size_of(&train_images.images[0]),
         train_images.paths[0].as_path(),
     );
-    let dataset = |decoded: &Decoded| -> Result<Dataset> {
+    let dataset = |decoded: &Decoded| -> Result<Samples> {
         let images = decoded.to_images(channels, resize, first)?;
-        let n = decoded.labels.len();
-        Dataset::new(
-            Tensor::from_vec(images.values, &images.shape),
-            Tensor::from_vec(decoded.labels.clone(), &[n]),
-        )
+        Ok(image_samples(images, decoded.labels.clone()))
     };
     Ok(Raw {
         train: dataset(&train_images)?,
