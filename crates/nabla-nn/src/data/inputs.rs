@@ -27,6 +27,12 @@ fn refuse(message: String) -> Error {
     Error::invalid("predict", message)
 }
 
+/// The feature columns and the target column a model was trained on.
+struct TableColumns<'a> {
+    columns: &'a [String],
+    target: &'a str,
+}
+
 /// Targets of table rows as they are read.
 enum Targets {
     Classes(Vec<i64>),
@@ -74,8 +80,15 @@ impl Schema {
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
             match (&self.preprocess, is_csv) {
-                (Preprocess::Table { .. }, true) => {
-                    all_targets &= self.read_rows(path, &mut values, &mut names, &mut targets)?;
+                (
+                    Preprocess::Table {
+                        columns, target, ..
+                    },
+                    true,
+                ) => {
+                    let table = TableColumns { columns, target };
+                    all_targets &=
+                        self.read_rows(path, table, &mut values, &mut names, &mut targets)?;
                 }
                 (Preprocess::Table { columns, .. }, false) => {
                     return Err(refuse(format!(
@@ -165,16 +178,12 @@ impl Schema {
     fn read_rows(
         &self,
         path: &Path,
+        table: TableColumns<'_>,
         out: &mut Vec<f32>,
         names: &mut Vec<String>,
         targets: &mut Targets,
     ) -> Result<bool> {
-        let Preprocess::Table {
-            columns, target, ..
-        } = &self.preprocess
-        else {
-            return Ok(false);
-        };
+        let TableColumns { columns, target } = table;
         let fail = |message: String| Error::Format {
             path: path.to_path_buf(),
             message,
