@@ -40,17 +40,24 @@ fn one_run_per_optimizer_with_a_chart_a_report_and_a_table() {
     assert!(epoch_lines[3].starts_with("[2/2 optimizer=adam] epoch  2/2  lr 5.00e-4 "));
     let table: Vec<&str> = stdout
         .lines()
-        .skip_while(|l| !l.starts_with("optimizer "))
+        .skip_while(|l| !l.starts_with("ranked by "))
         .collect();
-    assert_eq!(table.len(), 4, "{stdout}");
+    assert_eq!(table.len(), 5, "{stdout}");
     assert_eq!(
         table[0],
-        "optimizer  epochs  train loss  train acc  test loss  test acc    time"
+        "ranked by test accuracy (the runs have no validation split)"
     );
-    assert!(table[1].starts_with("sgd             2  "), "{}", table[1]);
-    assert!(table[2].starts_with("adam            2  "), "{}", table[2]);
     assert_eq!(
-        table[3],
+        table[1],
+        "rank  optimizer  epochs  train loss  train acc  test loss  test acc    time"
+    );
+    assert!(table[2].starts_with("   1  "), "{}", table[2]);
+    assert!(table[3].starts_with("   2  "), "{}", table[3]);
+    let mut names: Vec<&str> = table[2..4].iter().map(|l| &l[6..16]).collect();
+    names.sort();
+    assert_eq!(names, ["adam      ", "sgd       "]);
+    assert_eq!(
+        table[4],
         format!("wrote compare.json and compare.svg in {out}")
     );
 

@@ -44,6 +44,20 @@ pub enum Error {
         context: &'static str,
         message: String,
     },
+    /// Training stopped because a loss became NaN or infinite (see [`crate::train`]).
+    #[error("{0}")]
+    Diverged(crate::train::Divergence),
+    /// Training stopped by anomaly detection at the first operation that made a NaN or
+    /// infinity (see [`crate::train::FitOptions::detect_anomaly`]).
+    #[error("{anomaly} at epoch {epoch}, step {step}")]
+    Anomaly {
+        anomaly: Box<nabla_core::Anomaly>,
+        epoch: usize,
+        step: usize,
+    },
+    /// An observer of a training run failed (writing its files, ...).
+    #[error(transparent)]
+    Observer(Box<dyn std::error::Error + Send + Sync>),
 }
 
 /// Shorthand for results of this crate.

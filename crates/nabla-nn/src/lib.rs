@@ -16,6 +16,7 @@ pub mod module;
 pub mod optim;
 pub mod schedule;
 pub mod task;
+pub mod train;
 
 pub use error::{Error, Result};
 

@@ -133,14 +133,14 @@ fn optimizer_state_survives_a_checkpoint() {
     let path = dir.path("optim.safetensors");
     let w = Tensor::from_vec(vec![1.0f32, -2.0], &[2]).requires_grad();
     let params = vec![("w".to_string(), w.clone())];
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     w.set_grad(Some(Tensor::from_vec(vec![0.5f32, 0.25], &[2])));
     opt.step().unwrap();
     save_safetensors(&path, &opt.state_dict(), &BTreeMap::new()).unwrap();
 
     let (state, metadata) = load_safetensors(&path).unwrap();
     assert!(metadata.is_empty());
-    let mut restored = Optim::new(params, Adam::new(0.1)).unwrap();
+    let mut restored = Optim::new(params, Adam::new(), 0.1).unwrap();
     restored.load_state_dict(&state).unwrap();
     let again = restored.state_dict();
     let mut want = opt.state_dict();

@@ -25,7 +25,7 @@ fn counts_over_a_run(keep_losses: bool) -> Vec<LiveCounts> {
         dropout: 0.2,
     };
     let net = config.build(DType::F32, &mut rng).unwrap();
-    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(1e-3)).unwrap();
+    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(), 1e-3).unwrap();
     let features = Tensor::randn_with(&[16, 20], DType::F32, &mut rng);
     let targets = Tensor::from_vec((0..16).map(|i| i % 10).collect::<Vec<i64>>(), &[16]);
     let mut kept = Vec::new();

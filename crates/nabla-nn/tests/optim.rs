@@ -24,6 +24,8 @@
 
 #[path = "reference/torch_sgd.rs"]
 mod torch_sgd;
+#[path = "reference/torch_weight_decay.rs"]
+mod torch_weight_decay;
 
 use nabla_core::{DType, Tensor};
 use nabla_nn::optim::{
@@ -73,9 +75,17 @@ fn run_steps(opt: &mut dyn Optimizer, params: &[(String, Tensor)], steps: usize)
         .collect()
 }
 
-fn run<R: UpdateRule>(rule: R, dtype: DType) -> Trace {
+fn run<R: UpdateRule>(rule: R, lr: f64, dtype: DType) -> Trace {
+    run_decayed(rule, lr, R::DEFAULT_WEIGHT_DECAY, dtype)
+}
+
+/// Three steps of `rule` with the optimiser's weight decay set to `weight_decay`.
+fn run_decayed<R: UpdateRule>(rule: R, lr: f64, weight_decay: f64, dtype: DType) -> Trace {
     let params = make_params(&W0, &B0, dtype);
-    let mut opt = Optim::new(params.clone(), rule).unwrap();
+    let mut opt = Optim::new(params.clone(), rule, lr)
+        .unwrap()
+        .with_weight_decay(weight_decay)
+        .unwrap();
     run_steps(&mut opt, &params, 3)
 }
 
@@ -99,7 +109,7 @@ fn assert_trace(trace: &Trace, after_1: &[f64], after_3: &[f64]) {
 fn sgd_with_weight_decay_matches_torch() {
     // torch.optim.SGD(p, lr=0.1, weight_decay=0.01)
     assert_trace(
-        &run(Sgd::new(0.1).weight_decay(0.01), DType::F64),
+        &run_decayed(Sgd::new(), 0.1, 0.01, DType::F64),
         &[
             0.457,
             -0.889,
@@ -126,7 +136,7 @@ fn sgd_with_weight_decay_matches_torch() {
 #[test]
 fn momentum_matches_hand_computation() {
     // By hand, for each element: g = p³ + c; v = 0.9·v − 0.1·g; p += v (v starts at 0).
-    let trace = run(Momentum::new(0.1), DType::F64);
+    let trace = run(Momentum::new(), 0.1, DType::F64);
     assert_trace(
         &trace,
         &[
@@ -158,7 +168,7 @@ fn momentum_matches_hand_computation() {
 fn nesterov_matches_torch() {
     // torch.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)
     assert_trace(
-        &run(Nesterov::new(0.1), DType::F64),
+        &run(Nesterov::new(), 0.1, DType::F64),
         &[
             0.41925,
             -0.7909999999999999,
@@ -177,7 +187,7 @@ fn nesterov_matches_torch() {
 fn adagrad_matches_torch_with_its_eps() {
     // torch.optim.Adagrad(p, lr=0.1, eps=1e-10)
     assert_trace(
-        &run(AdaGrad::new(0.1).eps(1e-10), DType::F64),
+        &run(AdaGrad::new().eps(1e-10), 0.1, DType::F64),
         &[
             0.4000000000235294,
             -0.9000000000090909,
@@ -205,7 +215,7 @@ fn adagrad_matches_torch_with_its_eps() {
 fn rmsprop_matches_torch() {
     // torch.optim.RMSprop(p, lr=0.01)
     assert_trace(
-        &run(RmsProp::new(0.01), DType::F64),
+        &run(RmsProp::new(), 0.01, DType::F64),
         &[
             0.4000000235294063,
             -0.9000000090909083,
@@ -233,7 +243,7 @@ fn rmsprop_matches_torch() {
 fn adam_matches_torch() {
     // torch.optim.Adam(p, lr=0.1)
     assert_trace(
-        &run(Adam::new(0.1), DType::F64),
+        &run(Adam::new(), 0.1, DType::F64),
         &[
             0.40000000235294114,
             -0.9000000009090909,
@@ -260,7 +270,7 @@ fn adam_matches_torch() {
 #[test]
 fn adam_in_f32_matches_torch_in_f32() {
     // run(lambda p: torch.optim.Adam(p, lr=0.1), 3, torch.float32)[2]
-    let trace = run(Adam::new(0.1), DType::F32);
+    let trace = run(Adam::new(), 0.1, DType::F32);
     assert_close(
         &trace[2],
         &[
@@ -277,11 +287,38 @@ fn adam_in_f32_matches_torch_in_f32() {
     );
 }
 
+/// The optimiser's weight decay is L2 added to the gradient for Adam and RMSprop, as PyTorch's
+/// `weight_decay` (AdamW's is decoupled: `adamw_matches_torch`).
+#[test]
+fn adam_and_rmsprop_weight_decay_match_torch() {
+    use torch_weight_decay::*;
+    let adam = run_decayed(Adam::new(), 0.1, 0.1, DType::F64);
+    assert_trace(&adam, &ADAM_DECAY_STEP_1, &ADAM_DECAY_STEP_3);
+    let rmsprop = run_decayed(RmsProp::new(), 0.01, 0.1, DType::F64);
+    assert_trace(&rmsprop, &RMSPROP_DECAY_STEP_1, &RMSPROP_DECAY_STEP_3);
+}
+
+#[test]
+fn a_negative_or_nan_weight_decay_is_refused() {
+    for bad in [-0.1, f64::NAN] {
+        let params = make_params(&W0, &B0, DType::F64);
+        let err = Optim::new(params, Adam::new(), 0.1)
+            .unwrap()
+            .with_weight_decay(bad)
+            .err()
+            .unwrap();
+        assert_eq!(
+            err.to_string(),
+            format!("Adam: weight decay must lie in [0, inf], got {bad}")
+        );
+    }
+}
+
 #[test]
 fn adamw_matches_torch() {
     // torch.optim.AdamW(p, lr=0.1)  (weight_decay defaults to 0.01)
     assert_trace(
-        &run(AdamW::new(0.1), DType::F64),
+        &run(AdamW::new(), 0.1, DType::F64),
         &[
             0.39950000235294114,
             -0.8990000009090909,
@@ -307,18 +344,24 @@ fn adamw_matches_torch() {
 
 /// One step, save the state, rebuild parameters and optimiser from the saved values, load
 /// and run two more steps: the result must equal three uninterrupted steps bit for bit.
-fn assert_resume_is_exact<R: UpdateRule + Clone>(rule: R) {
-    let uninterrupted = run(rule.clone(), DType::F64);
+fn assert_resume_is_exact<R: UpdateRule + Clone>(rule: R, lr: f64) {
+    assert_resume_is_exact_decayed(rule, lr, R::DEFAULT_WEIGHT_DECAY);
+}
 
+/// [`assert_resume_is_exact`] with the optimiser's weight decay set to `weight_decay`.
+fn assert_resume_is_exact_decayed<R: UpdateRule + Clone>(rule: R, lr: f64, weight_decay: f64) {
+    let uninterrupted = run_decayed(rule.clone(), lr, weight_decay, DType::F64);
+
+    let decayed = |o: Optim<R>| o.with_weight_decay(weight_decay).unwrap();
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), rule.clone()).unwrap();
+    let mut opt = decayed(Optim::new(params.clone(), rule.clone(), lr).unwrap());
     run_steps(&mut opt, &params, 1);
     let saved = opt.state_dict();
     let now = values(&params);
     drop(opt);
 
     let params = make_params(&now[..6], &now[6..], DType::F64);
-    let mut resumed = Optim::new(params.clone(), rule).unwrap();
+    let mut resumed = decayed(Optim::new(params.clone(), rule, lr).unwrap());
     resumed.load_state_dict(&saved).unwrap();
     assert_eq!(resumed.steps(), 1);
     let rest = run_steps(&mut resumed, &params, 2);
@@ -327,13 +370,14 @@ fn assert_resume_is_exact<R: UpdateRule + Clone>(rule: R) {
 
 #[test]
 fn every_optimizer_resumes_exactly_from_its_state() {
-    assert_resume_is_exact(Sgd::new(0.1).weight_decay(0.01));
-    assert_resume_is_exact(Momentum::new(0.1));
-    assert_resume_is_exact(Nesterov::new(0.1));
-    assert_resume_is_exact(AdaGrad::new(0.1));
-    assert_resume_is_exact(RmsProp::new(0.01));
-    assert_resume_is_exact(Adam::new(0.1));
-    assert_resume_is_exact(AdamW::new(0.1));
+    assert_resume_is_exact_decayed(Sgd::new(), 0.1, 0.01);
+    assert_resume_is_exact_decayed(Adam::new(), 0.1, 0.1);
+    assert_resume_is_exact(Momentum::new(), 0.1);
+    assert_resume_is_exact(Nesterov::new(), 0.1);
+    assert_resume_is_exact(AdaGrad::new(), 0.1);
+    assert_resume_is_exact(RmsProp::new(), 0.01);
+    assert_resume_is_exact(Adam::new(), 0.1);
+    assert_resume_is_exact(AdamW::new(), 0.1);
 }
 
 fn names(state: &[(String, Tensor)]) -> Vec<&str> {
@@ -343,7 +387,7 @@ fn names(state: &[(String, Tensor)]) -> Vec<&str> {
 #[test]
 fn state_dict_names_each_buffer_after_its_parameter() {
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     assert_eq!(names(&opt.state_dict()), ["step"]);
     run_steps(&mut opt, &params, 2);
     let state = opt.state_dict();
@@ -368,7 +412,7 @@ fn state_dict_names_each_buffer_after_its_parameter() {
     run_steps(&mut opt, &params, 1);
     assert_eq!(state[2].1.to_vec::<f64>(), before);
 
-    let momentum = Optim::new(params.clone(), Nesterov::new(0.1));
+    let momentum = Optim::new(params.clone(), Nesterov::new(), 0.1);
     let mut momentum = momentum.unwrap();
     run_steps(&mut momentum, &params, 1);
     assert!(names(&momentum.state_dict()).contains(&"layer.bias.momentum_buffer"));
@@ -377,7 +421,7 @@ fn state_dict_names_each_buffer_after_its_parameter() {
 #[test]
 fn parameters_without_a_gradient_are_skipped() {
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     params[1]
         .1
         .set_grad(Some(Tensor::from_vec(vec![1.0f64, 1.0], &[2])));
@@ -401,7 +445,7 @@ fn parameters_without_a_gradient_are_skipped() {
 fn learning_rate_can_be_read_and_replaced_through_the_trait() {
     let params = make_params(&W0, &B0, DType::F64);
     let mut opt: Box<dyn Optimizer> =
-        Box::new(Optim::new(params.clone(), AdamW::new(0.1)).unwrap());
+        Box::new(Optim::new(params.clone(), AdamW::new(), 0.1).unwrap());
     assert_eq!(opt.learning_rate(), 0.1);
     opt.set_learning_rate(0.0);
     assert_eq!(opt.learning_rate(), 0.0);
@@ -415,7 +459,7 @@ fn learning_rate_can_be_read_and_replaced_through_the_trait() {
 
 fn load_error(state: &[(String, Tensor)]) -> String {
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     run_steps(&mut opt, &params, 1);
     let before = opt.state_dict();
     let err = opt.load_state_dict(state).unwrap_err().to_string();
@@ -434,7 +478,7 @@ fn load_error(state: &[(String, Tensor)]) -> String {
 #[test]
 fn load_state_dict_rejects_bad_state_and_keeps_the_old_one() {
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     run_steps(&mut opt, &params, 1);
     let good = opt.state_dict();
 
@@ -499,7 +543,7 @@ fn with_count(good: &[(String, Tensor)], key: &str, value: i64) -> Vec<(String, 
 #[test]
 fn step_counts_are_checked_on_load_and_never_wrap_on_save() {
     let params = make_params(&W0, &B0, DType::F64);
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     run_steps(&mut opt, &params, 2);
     let good = opt.state_dict();
     assert_eq!(
@@ -518,7 +562,7 @@ fn step_counts_are_checked_on_load_and_never_wrap_on_save() {
             *t = Tensor::scalar(i64::MAX);
         }
     }
-    let mut opt = Optim::new(params.clone(), Adam::new(0.1)).unwrap();
+    let mut opt = Optim::new(params.clone(), Adam::new(), 0.1).unwrap();
     opt.load_state_dict(&full).unwrap();
     backward(&params);
     let before = values(&params);
@@ -539,39 +583,44 @@ fn construction_rejects_bad_parameters_and_hyper_parameters() {
     assert_eq!(
         err(Optim::new(
             vec![("w".into(), w.clone()), ("w".into(), w.clone())],
-            Adam::new(0.1)
+            Adam::new(),
+            0.1
         )),
         "Adam: parameter name \"w\" appears twice"
     );
     assert_eq!(
         err(Optim::new(
             vec![("i".into(), Tensor::zeros(&[2], DType::I64))],
-            Adam::new(0.1)
+            Adam::new(),
+            0.1
         )),
         "Adam: parameter \"i\" has dtype i64; only f32 and f64 tensors can be optimised"
     );
     assert_eq!(
         err(Optim::new(
             vec![("t".into(), Tensor::zeros(&[2, 3], DType::F64).t())],
-            Adam::new(0.1)
+            Adam::new(),
+            0.1
         )),
         "Adam: parameter \"t\" is not contiguous and cannot be updated in place"
     );
     assert_eq!(
-        err(Optim::new(vec![], Adam::new(0.1))),
+        err(Optim::new(vec![], Adam::new(), 0.1)),
         "Adam: the parameter list is empty"
     );
     assert_eq!(
         err(Optim::new(
             vec![("w".into(), w.clone())],
-            Adam::new(0.1).betas(0.9, 1.0)
+            Adam::new().betas(0.9, 1.0),
+            0.1
         )),
         "Adam: beta2 must lie in [0, 1), got 1"
     );
     assert_eq!(
         err(Optim::new(
             vec![("w".into(), w.clone())],
-            Adam::new(f64::NAN)
+            Adam::new(),
+            f64::NAN
         )),
         "Adam: learning rate must lie in [0, inf], got NaN"
     );
@@ -580,7 +629,7 @@ fn construction_rejects_bad_parameters_and_hyper_parameters() {
 #[test]
 fn a_gradient_of_the_wrong_shape_fails_before_anything_moves() {
     let params = make_params(&W0, &B0, DType::F64);
-    let opt = Optim::new(params.clone(), Sgd::new(0.1)).unwrap();
+    let opt = Optim::new(params.clone(), Sgd::new(), 0.1).unwrap();
     params[0]
         .1
         .set_grad(Some(Tensor::ones(&[2, 3], DType::F64)));
@@ -605,42 +654,42 @@ fn a_gradient_of_the_wrong_shape_fails_before_anything_moves() {
 #[test]
 fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
     use torch_sgd::*;
-    let configs: [(&str, Sgd, [&[f64]; 2]); 5] = [
+    let configs: [(&str, Sgd, f64, [&[f64]; 2]); 5] = [
         (
             "momentum",
-            Sgd::new(0.1).momentum(0.9),
+            Sgd::new().momentum(0.9),
+            0.0,
             [&SGD_MOMENTUM_STEP_3, &SGD_MOMENTUM_STEP_6],
         ),
         (
             "nesterov",
-            Sgd::new(0.1).momentum(0.9).nesterov(true),
+            Sgd::new().momentum(0.9).nesterov(true),
+            0.0,
             [&SGD_NESTEROV_STEP_3, &SGD_NESTEROV_STEP_6],
         ),
         (
             "dampening",
-            Sgd::new(0.1).momentum(0.9).dampening(0.5),
+            Sgd::new().momentum(0.9).dampening(0.5),
+            0.0,
             [&SGD_DAMPENING_STEP_3, &SGD_DAMPENING_STEP_6],
         ),
         (
             "nesterov and weight decay",
-            Sgd::new(0.1)
-                .momentum(0.9)
-                .nesterov(true)
-                .weight_decay(0.01),
+            Sgd::new().momentum(0.9).nesterov(true),
+            0.01,
             [&SGD_NESTEROV_DECAY_STEP_3, &SGD_NESTEROV_DECAY_STEP_6],
         ),
         (
             "all",
-            Sgd::new(0.1)
-                .momentum(0.5)
-                .dampening(0.3)
-                .weight_decay(0.05),
+            Sgd::new().momentum(0.5).dampening(0.3),
+            0.05,
             [&SGD_ALL_STEP_3, &SGD_ALL_STEP_6],
         ),
     ];
-    for (name, rule, [after_3, after_6]) in configs {
+    for (name, rule, decay, [after_3, after_6]) in configs {
+        let decayed = |o: Optim<Sgd>| o.with_weight_decay(decay).unwrap();
         let params = make_params(&W0, &B0, DType::F64);
-        let mut opt = Optim::new(params.clone(), rule.clone()).unwrap();
+        let mut opt = decayed(Optim::new(params.clone(), rule.clone(), 0.1).unwrap());
         let first = run_steps(&mut opt, &params, 3);
         assert_close(&first[2], after_3, 1e-13);
         // Resume from the saved state in a fresh optimiser at the new rate.
@@ -651,7 +700,7 @@ fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
                 .any(|(k, _)| k == "layer.weight.momentum_buffer"),
             "{name}"
         );
-        let mut resumed = Optim::new(params.clone(), rule).unwrap();
+        let mut resumed = decayed(Optim::new(params.clone(), rule, 0.1).unwrap());
         resumed.load_state_dict(&state).unwrap();
         resumed.set_learning_rate(0.03);
         let second = run_steps(&mut resumed, &params, 3);
@@ -659,7 +708,7 @@ fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
     }
     // The textbook rule agrees at the constant rate and not after the change.
     let params = make_params(&W0, &B0, DType::F64);
-    let mut textbook = Optim::new(params.clone(), Momentum::new(0.1)).unwrap();
+    let mut textbook = Optim::new(params.clone(), Momentum::new(), 0.1).unwrap();
     let first = run_steps(&mut textbook, &params, 3);
     assert_close(&first[2], &SGD_MOMENTUM_STEP_3, 1e-13);
     textbook.set_learning_rate(0.03);
@@ -676,22 +725,22 @@ fn sgd_with_momentum_matches_torch_across_a_learning_rate_change() {
 fn sgd_refuses_nesterov_without_momentum_or_with_dampening() {
     let params = make_params(&W0, &B0, DType::F64);
     for rule in [
-        Sgd::new(0.1).nesterov(true),
-        Sgd::new(0.1).momentum(0.9).dampening(0.1).nesterov(true),
+        Sgd::new().nesterov(true),
+        Sgd::new().momentum(0.9).dampening(0.1).nesterov(true),
     ] {
-        let err = Optim::new(params.clone(), rule).err().unwrap();
+        let err = Optim::new(params.clone(), rule, 0.1).err().unwrap();
         assert!(
             err.to_string()
                 .starts_with("SGD: Nesterov momentum needs a momentum above 0 and no dampening"),
             "{err}"
         );
     }
-    let err = Optim::new(params.clone(), Sgd::new(0.1).momentum(1.0))
+    let err = Optim::new(params.clone(), Sgd::new().momentum(1.0), 0.1)
         .err()
         .unwrap();
     assert_eq!(err.to_string(), "SGD: momentum must lie in [0, 1), got 1");
     // Without momentum SGD keeps no state, as before.
-    let mut plain = Optim::new(params.clone(), Sgd::new(0.1)).unwrap();
+    let mut plain = Optim::new(params.clone(), Sgd::new(), 0.1).unwrap();
     run_steps(&mut plain, &params, 1);
     assert_eq!(plain.state_dict().len(), 3);
 }

@@ -1,6 +1,6 @@
 //! Adam, and AdamW (Adam with weight decay decoupled from the gradient).
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_range, check_rate};
 use crate::Result;
 use nabla_core::Float;
 
@@ -13,7 +13,7 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Adam, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new(0.1).eps(0.0)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new().eps(0.0), 0.1).unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![-3.0f64], &[1])));
 /// opt.step().unwrap();
 /// // The first bias-corrected step has length η whatever the gradient's size.
@@ -21,17 +21,21 @@ use nabla_core::Float;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Adam {
-    lr: f64,
     beta1: f64,
     beta2: f64,
     eps: f64,
 }
 
+impl Default for Adam {
+    fn default() -> Self {
+        Adam::new()
+    }
+}
+
 impl Adam {
-    /// Adam with learning rate `lr`, β = (0.9, 0.999) and ε = 1e-8.
-    pub fn new(lr: f64) -> Self {
+    /// Adam with β = (0.9, 0.999) and ε = 1e-8.
+    pub fn new() -> Self {
         Adam {
-            lr,
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
@@ -56,26 +60,17 @@ impl UpdateRule for Adam {
     const NAME: &'static str = "Adam";
     const STATE: &'static [&'static str] = &["exp_avg", "exp_avg_sq"];
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
         check_rate(Self::NAME, "beta1", self.beta1)?;
         check_rate(Self::NAME, "beta2", self.beta2)?;
         check_range(Self::NAME, "eps", self.eps, 0.0, f64::INFINITY)
     }
 
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let t = step as f64;
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let t = step.count as f64;
         let bias1 = 1.0 - self.beta1.powf(t);
         let bias2_sqrt = (1.0 - self.beta2.powf(t)).sqrt();
-        let step_size = T::from_f64(self.lr / bias1);
+        let step_size = T::from_f64(step.lr / bias1);
         let (bias2_sqrt, eps) = (T::from_f64(bias2_sqrt), T::from_f64(self.eps));
         // 1 − β in f64 first: in f32, 1 − 0.999f32 is off by 1e-5 relative.
         let (one_minus_b1, one_minus_b2) =
@@ -98,14 +93,17 @@ impl UpdateRule for Adam {
 }
 
 /// AdamW as PyTorch's `AdamW`: `W ← (1 − η λ) W`, then the [`Adam`] update (same state and
-/// defaults; λ = 0.01 by default).
+/// defaults). The decay λ is the optimiser's ([`Optim::with_weight_decay`](super::Optim::with_weight_decay)),
+/// 0.01 unless set, as PyTorch.
 ///
 /// ```
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{AdamW, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![2.0f64], &[1]).requires_grad();
-/// let rule = AdamW::new(0.1).weight_decay(0.5);
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], rule).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], AdamW::new(), 0.1)
+///     .unwrap()
+///     .with_weight_decay(0.5)
+///     .unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![0.0f64], &[1])));
 /// opt.step().unwrap();
 /// // A zero gradient leaves only the decay: 2·(1 − 0.1·0.5).
@@ -114,16 +112,18 @@ impl UpdateRule for Adam {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdamW {
     adam: Adam,
-    weight_decay: f64,
+}
+
+impl Default for AdamW {
+    fn default() -> Self {
+        AdamW::new()
+    }
 }
 
 impl AdamW {
-    /// AdamW with learning rate `lr`, Adam's defaults and λ = 0.01.
-    pub fn new(lr: f64) -> Self {
-        AdamW {
-            adam: Adam::new(lr),
-            weight_decay: 0.01,
-        }
+    /// AdamW with Adam's defaults.
+    pub fn new() -> Self {
+        AdamW { adam: Adam::new() }
     }
 
     /// Sets the decay rates (β₁, β₂).
@@ -137,40 +137,19 @@ impl AdamW {
         self.adam = self.adam.eps(eps);
         self
     }
-
-    /// Sets the decoupled weight-decay coefficient λ.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
-    }
 }
 
 impl UpdateRule for AdamW {
     const NAME: &'static str = "AdamW";
     const STATE: &'static [&'static str] = Adam::STATE;
-
-    fn learning_rate(&self) -> f64 {
-        self.adam.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.adam.lr = lr;
-    }
+    const DEFAULT_WEIGHT_DECAY: f64 = 0.01;
+    const DECOUPLED_WEIGHT_DECAY: bool = true;
 
     fn check(&self) -> Result<()> {
-        self.adam.check()?;
-        check_range(
-            Self::NAME,
-            "weight decay",
-            self.weight_decay,
-            0.0,
-            f64::INFINITY,
-        )
+        self.adam.check()
     }
 
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let keep = T::from_f64(1.0 - self.adam.lr * self.weight_decay);
-        param.iter_mut().for_each(|p| *p = *p * keep);
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
         self.adam.apply(step, param, grad, state);
     }
 }

@@ -1,19 +1,23 @@
-//! [`Optim`]: applies an [`UpdateRule`] to named parameters, owns the per-parameter state
-//! buffers and step counters, and saves and restores them by name.
+//! [`Optim`]: applies an [`UpdateRule`] to named parameters with the weight decay of every
+//! rule, owns the per-parameter state buffers and step counters, and saves and restores them
+//! by name.
 
-use super::{Optimizer, UpdateRule};
+use super::{Optimizer, Step, UpdateRule};
 use crate::{Error, Result};
 use nabla_core::simd::with_simd;
 use nabla_core::{DType, Float, GradModeGuard, Tensor};
 use std::collections::BTreeMap;
 
-/// An optimiser: an update rule plus the parameters it updates and their state.
+/// An optimiser: an update rule plus the parameters it updates, their state and the weight
+/// decay λ, applied as PyTorch's `weight_decay`: L2, added to the gradient (`∇W + λ W`) before
+/// the rule sees it, for every rule but AdamW, whose decay is decoupled (`W ← (1 − η λ) W`
+/// before its update).
 ///
 /// ```
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Optim, Optimizer, Sgd};
 /// let w = Tensor::from_vec(vec![1.0f32, 2.0], &[2]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".to_string(), w.clone())], Sgd::new(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".to_string(), w.clone())], Sgd::new(), 0.5).unwrap();
 /// (&w * &w).sum().backward();
 /// opt.step().unwrap();
 /// assert_eq!(w.to_vec::<f32>(), vec![0.0, 0.0]);
@@ -26,6 +30,8 @@ pub struct Optim<R: UpdateRule> {
     /// Per parameter: its update count and buffers, created at its first update.
     state: Vec<Option<ParamState>>,
     steps: u64,
+    lr: f64,
+    weight_decay: f64,
 }
 
 struct ParamState {
@@ -34,8 +40,10 @@ struct ParamState {
 }
 
 impl<R: UpdateRule> Optim<R> {
-    /// An optimiser for `params` (distinct names; contiguous `f32`/`f64` tensors).
-    pub fn new(params: Vec<(String, Tensor)>, rule: R) -> Result<Self> {
+    /// An optimiser for `params` (distinct names; contiguous `f32`/`f64` tensors) with `rule`
+    /// at learning rate `lr`, as `torch.optim.X(params, lr=…)`.
+    pub fn new(params: Vec<(String, Tensor)>, rule: R, lr: f64) -> Result<Self> {
+        super::check_range(R::NAME, "learning rate", lr, 0.0, f64::INFINITY)?;
         rule.check()?;
         if R::STATE.len() > 2 {
             return Err(Error::invalid(
@@ -79,7 +87,37 @@ impl<R: UpdateRule> Optim<R> {
             params,
             state,
             steps: 0,
+            lr,
+            weight_decay: R::DEFAULT_WEIGHT_DECAY,
         })
+    }
+
+    /// Sets the weight decay λ (0 turns it off; the rule's default otherwise: 0.01 for AdamW,
+    /// as PyTorch, 0 for the others).
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// use nabla_nn::optim::{Adam, Optim, Optimizer};
+    /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
+    /// let mut opt = Optim::new(vec![("w".into(), w.clone())], Adam::new(), 0.1)
+    ///     .unwrap()
+    ///     .with_weight_decay(0.5)
+    ///     .unwrap();
+    /// assert_eq!(opt.weight_decay(), 0.5);
+    /// // A zero gradient still moves the weight: Adam sees ∇W + λ W = 0.5.
+    /// w.set_grad(Some(Tensor::from_vec(vec![0.0f64], &[1])));
+    /// opt.step().unwrap();
+    /// assert!((w.to_vec::<f64>()[0] - 0.9).abs() < 1e-6);
+    /// ```
+    pub fn with_weight_decay(mut self, weight_decay: f64) -> Result<Self> {
+        super::check_range(R::NAME, "weight decay", weight_decay, 0.0, f64::INFINITY)?;
+        self.weight_decay = weight_decay;
+        Ok(self)
+    }
+
+    /// The weight decay λ.
+    pub fn weight_decay(&self) -> f64 {
+        self.weight_decay
     }
 
     /// The update rule (its hyper-parameters).
@@ -149,6 +187,10 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
         // Parameters are leaves that require grad: the core writes them only under no_grad.
         let _no_grad = GradModeGuard::new(false);
         let rule_state = self.rule.state();
+        let decay = Decay {
+            weight_decay: self.weight_decay,
+            lr: self.lr,
+        };
         for ((_, p), slot) in self.params.iter().zip(&mut self.state) {
             let Some(g) = p.grad() else { continue };
             let st = slot.get_or_insert_with(|| ParamState {
@@ -157,8 +199,8 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
             });
             st.updates += 1;
             match p.dtype() {
-                DType::F32 => update::<f32, R>(&self.rule, st.updates, p, &g, &st.buffers)?,
-                DType::F64 => update::<f64, R>(&self.rule, st.updates, p, &g, &st.buffers)?,
+                DType::F32 => update::<f32, R>(&self.rule, decay, st.updates, p, &g, &st.buffers)?,
+                DType::F64 => update::<f64, R>(&self.rule, decay, st.updates, p, &g, &st.buffers)?,
                 DType::I64 => unreachable!("Optim::new accepts only float parameters"),
             }
         }
@@ -173,11 +215,11 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
     }
 
     fn learning_rate(&self) -> f64 {
-        self.rule.learning_rate()
+        self.lr
     }
 
     fn set_learning_rate(&mut self, lr: f64) {
-        self.rule.set_learning_rate(lr);
+        self.lr = lr;
     }
 
     fn state_dict(&self) -> Vec<(String, Tensor)> {
@@ -244,11 +286,53 @@ impl<R: UpdateRule> Optimizer for Optim<R> {
     }
 }
 
+/// The weight decay of a step and the learning rate it goes with.
+#[derive(Copy, Clone)]
+struct Decay {
+    weight_decay: f64,
+    lr: f64,
+}
+
+impl Decay {
+    /// The rule's view of update `count` of a parameter.
+    fn at(self, count: u64) -> Step {
+        Step { lr: self.lr, count }
+    }
+
+    /// Applies the rule to a piece of a parameter with the decay: L2 folded into the gradient,
+    /// or for a decoupled rule the weights shrunk by `1 − η λ` first.
+    fn apply<T: Float, R: UpdateRule>(
+        self,
+        rule: &R,
+        step: u64,
+        param: &mut [T],
+        grad: &[T],
+        state: &mut [&mut [T]],
+    ) {
+        if self.weight_decay == 0.0 {
+            return rule.apply(self.at(step), param, grad, state);
+        }
+        let wd = T::from_f64(self.weight_decay);
+        if R::DECOUPLED_WEIGHT_DECAY {
+            let keep = T::from_f64(1.0 - self.lr * self.weight_decay);
+            param.iter_mut().for_each(|p| *p = *p * keep);
+            return rule.apply(self.at(step), param, grad, state);
+        }
+        let decayed: Vec<T> = grad
+            .iter()
+            .zip(param.iter())
+            .map(|(&g, &p)| g + wd * p)
+            .collect();
+        rule.apply(self.at(step), param, &decayed, state);
+    }
+}
+
 /// Runs the rule on one parameter with all its buffers writable at once, so each element is
 /// read and written in a single pass. The buffers are the optimiser's own, so their storages
 /// never alias the parameter's and the nested write locks cannot conflict.
 fn update<T: Float, R: UpdateRule>(
     rule: &R,
+    decay: Decay,
     step: u64,
     param: &Tensor,
     grad: &Tensor,
@@ -256,7 +340,7 @@ fn update<T: Float, R: UpdateRule>(
 ) -> Result<()> {
     let apply = |p: &mut [T], g: &[T], state: &mut [&mut [T]]| {
         in_parallel_chunks(p, g, state, |p, g, state| {
-            with_simd(|| rule.apply(step, p, g, state))
+            with_simd(|| decay.apply(rule, step, p, g, state))
         });
     };
     let mut inner = Ok(());

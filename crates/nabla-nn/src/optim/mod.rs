@@ -2,7 +2,10 @@
 //! algorithm implements (one element-wise body, generic over `f32`/`f64`), and [`Optim`], which
 //! applies a rule to a set of named parameters and keeps its per-parameter state.
 //!
-//! Rules: [`Sgd`] (PyTorch's SGD: weight decay, momentum, dampening, Nesterov), [`Momentum`]
+//! The learning rate and the weight decay are [`Optim`]'s, for every rule ([`Optim::new`],
+//! [`Optim::with_weight_decay`]); a rule holds only its own hyper-parameters.
+//!
+//! Rules: [`Sgd`] (PyTorch's SGD: momentum, dampening, Nesterov), [`Momentum`]
 //! (textbook form, equal to SGD's momentum only at a constant learning rate), [`Nesterov`],
 //! [`AdaGrad`], [`RmsProp`], [`Adam`] and [`AdamW`], with PyTorch's formulas and defaults
 //! unless their documentation says otherwise.
@@ -44,7 +47,16 @@ pub trait Optimizer: Send {
     fn load_state_dict(&mut self, state: &[(String, Tensor)]) -> Result<()>;
 }
 
-/// One optimisation algorithm: its hyper-parameters and its element-wise update.
+/// Where an update stands: the optimiser's learning rate, and how many times this parameter has
+/// been updated, counting this update (from 1).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Step {
+    pub lr: f64,
+    pub count: u64,
+}
+
+/// One optimisation algorithm: its own hyper-parameters (not the learning rate or the weight
+/// decay, which [`Optim`] holds) and its element-wise update.
 ///
 /// The update is written once for every float type; [`Optim`] dispatches on the parameter's
 /// dtype. State buffers have the parameter's shape and dtype and start at zero.
@@ -54,21 +66,24 @@ pub trait UpdateRule: Send + Sync {
     /// Names of the per-parameter state buffers this rule may keep (at most two).
     const STATE: &'static [&'static str];
 
+    /// The weight decay [`Optim`] starts with (PyTorch's default for the algorithm).
+    const DEFAULT_WEIGHT_DECAY: f64 = 0.0;
+    /// Whether [`Optim`] applies the weight decay decoupled from the gradient (AdamW's
+    /// `W ← (1 − η λ) W` before the update) instead of as L2 added to it.
+    const DECOUPLED_WEIGHT_DECAY: bool = false;
+
     /// The buffers this configuration keeps: [`UpdateRule::STATE`], or fewer when an option
     /// turns state off (SGD without momentum keeps none).
     fn state(&self) -> &'static [&'static str] {
         Self::STATE
     }
 
-    /// The learning rate.
-    fn learning_rate(&self) -> f64;
-    /// Replaces the learning rate.
-    fn set_learning_rate(&mut self, lr: f64);
     /// Rejects hyper-parameters outside their valid range.
     fn check(&self) -> Result<()>;
-    /// Updates `param` in place from `grad`; `step` counts this parameter's updates from 1, and
-    /// `state` holds the buffers named by [`UpdateRule::state`], in that order.
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]);
+    /// Updates `param` in place from `grad` at `step` (the optimiser's learning rate and this
+    /// parameter's update count); `state` holds the buffers named by [`UpdateRule::state`], in
+    /// that order.
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]);
 }
 
 /// Fails unless `value` lies in `lo..=hi` (and is not NaN), naming the rule and hyper-parameter.

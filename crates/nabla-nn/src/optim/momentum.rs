@@ -1,6 +1,6 @@
 //! Momentum methods: the textbook velocity form and PyTorch's Nesterov momentum.
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_rate};
 use crate::Result;
 use nabla_core::Float;
 
@@ -18,7 +18,7 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Momentum, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Momentum::new(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Momentum::new(), 0.5).unwrap();
 /// for _ in 0..2 {
 ///     w.set_grad(Some(Tensor::from_vec(vec![1.0f64], &[1])));
 ///     opt.step().unwrap();
@@ -28,14 +28,19 @@ use nabla_core::Float;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Momentum {
-    lr: f64,
     momentum: f64,
 }
 
+impl Default for Momentum {
+    fn default() -> Self {
+        Momentum::new()
+    }
+}
+
 impl Momentum {
-    /// Momentum with learning rate `lr` and α = 0.9.
-    pub fn new(lr: f64) -> Self {
-        Momentum { lr, momentum: 0.9 }
+    /// Momentum with α = 0.9.
+    pub fn new() -> Self {
+        Momentum { momentum: 0.9 }
     }
 
     /// Sets the momentum coefficient α.
@@ -49,21 +54,12 @@ impl UpdateRule for Momentum {
     const NAME: &'static str = "Momentum";
     const STATE: &'static [&'static str] = &["velocity"];
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
         check_rate(Self::NAME, "momentum", self.momentum)
     }
 
-    fn apply<T: Float>(&self, _step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let (lr, alpha) = (T::from_f64(self.lr), T::from_f64(self.momentum));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, alpha) = (T::from_f64(step.lr), T::from_f64(self.momentum));
         for ((p, &g), v) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *v = alpha * *v - lr * g;
             *p = *p + *v;
@@ -78,21 +74,26 @@ impl UpdateRule for Momentum {
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Nesterov, Optim, Optimizer};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Nesterov::new(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Nesterov::new(), 0.5).unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![1.0f64], &[1])));
 /// opt.step().unwrap();
 /// assert_eq!(w.to_vec::<f64>(), vec![1.0 - 0.5 * (1.0 + 0.9)]);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Nesterov {
-    lr: f64,
     momentum: f64,
 }
 
+impl Default for Nesterov {
+    fn default() -> Self {
+        Nesterov::new()
+    }
+}
+
 impl Nesterov {
-    /// Nesterov momentum with learning rate `lr` and μ = 0.9.
-    pub fn new(lr: f64) -> Self {
-        Nesterov { lr, momentum: 0.9 }
+    /// Nesterov momentum with μ = 0.9.
+    pub fn new() -> Self {
+        Nesterov { momentum: 0.9 }
     }
 
     /// Sets the momentum coefficient μ.
@@ -106,21 +107,12 @@ impl UpdateRule for Nesterov {
     const NAME: &'static str = "Nesterov";
     const STATE: &'static [&'static str] = &["momentum_buffer"];
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
         check_rate(Self::NAME, "momentum", self.momentum)
     }
 
-    fn apply<T: Float>(&self, _step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let (lr, mu) = (T::from_f64(self.lr), T::from_f64(self.momentum));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, mu) = (T::from_f64(step.lr), T::from_f64(self.momentum));
         for ((p, &g), b) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *b = mu * *b + g;
             *p = *p - lr * (g + mu * *b);

@@ -1,6 +1,6 @@
 //! RMSprop: AdaGrad with an exponentially decaying average instead of a growing sum.
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_range, check_rate};
 use crate::Result;
 use nabla_core::Float;
 
@@ -12,8 +12,8 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Optim, Optimizer, RmsProp};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let rule = RmsProp::new(0.1).alpha(0.75).eps(0.0);
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], rule).unwrap();
+/// let rule = RmsProp::new().alpha(0.75).eps(0.0);
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], rule, 0.1).unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![2.0f64], &[1])));
 /// opt.step().unwrap();
 /// // s = 0.25·4 = 1, so the step is 0.1·2/1.
@@ -21,16 +21,20 @@ use nabla_core::Float;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct RmsProp {
-    lr: f64,
     alpha: f64,
     eps: f64,
 }
 
+impl Default for RmsProp {
+    fn default() -> Self {
+        RmsProp::new()
+    }
+}
+
 impl RmsProp {
-    /// RMSprop with learning rate `lr`, α = 0.99 and ε = 1e-8.
-    pub fn new(lr: f64) -> Self {
+    /// RMSprop with α = 0.99 and ε = 1e-8.
+    pub fn new() -> Self {
         RmsProp {
-            lr,
             alpha: 0.99,
             eps: 1e-8,
         }
@@ -53,22 +57,13 @@ impl UpdateRule for RmsProp {
     const NAME: &'static str = "RMSprop";
     const STATE: &'static [&'static str] = &["square_avg"];
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
         check_rate(Self::NAME, "alpha", self.alpha)?;
         check_range(Self::NAME, "eps", self.eps, 0.0, f64::INFINITY)
     }
 
-    fn apply<T: Float>(&self, _step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let (lr, eps) = (T::from_f64(self.lr), T::from_f64(self.eps));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let (lr, eps) = (T::from_f64(step.lr), T::from_f64(self.eps));
         let (alpha, one_minus_alpha) = (T::from_f64(self.alpha), T::from_f64(1.0 - self.alpha));
         for ((p, &g), s) in param.iter_mut().zip(grad).zip(state[0].iter_mut()) {
             *s = alpha * *s + one_minus_alpha * g * g;

@@ -1,14 +1,14 @@
-//! Stochastic gradient descent as PyTorch's `torch.optim.SGD`: L2 weight decay folded into the
-//! gradient, and optional momentum with dampening and Nesterov's form.
+//! Stochastic gradient descent as PyTorch's `torch.optim.SGD`: optional momentum with dampening
+//! and Nesterov's form (weight decay is the optimiser's, folded into the gradient).
 
-use super::{UpdateRule, check_range, check_rate};
+use super::{Step, UpdateRule, check_range, check_rate};
 use crate::{Error, Result};
 use nabla_core::Float;
 
 /// PyTorch's `SGD`, for every combination of its options and under any learning-rate schedule:
 ///
 /// ```text
-/// d = ∇W + λ W
+/// d = ∇W + λ W                  (λ: the optimiser's weight decay)
 /// b = d                         at the first step
 /// b = μ b + (1 − τ) d           after it        (μ momentum, τ dampening)
 /// d = d + μ b  (Nesterov)   or   d = b
@@ -25,14 +25,17 @@ use nabla_core::Float;
 /// use nabla_core::Tensor;
 /// use nabla_nn::optim::{Optim, Optimizer, Sgd};
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1).weight_decay(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(), 0.1)
+///     .unwrap()
+///     .with_weight_decay(0.5)
+///     .unwrap();
 /// w.set_grad(Some(Tensor::from_vec(vec![2.0f64], &[1])));
 /// opt.step().unwrap();
 /// assert_eq!(w.to_vec::<f64>(), vec![1.0 - 0.1 * (2.0 + 0.5)]);
 ///
 /// // Momentum 0.5: the buffer is the gradient at the first step, then 0.5 b + g.
 /// let w = Tensor::from_vec(vec![1.0f64], &[1]).requires_grad();
-/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new(0.1).momentum(0.5)).unwrap();
+/// let mut opt = Optim::new(vec![("w".into(), w.clone())], Sgd::new().momentum(0.5), 0.1).unwrap();
 /// for lr in [0.1, 0.2] {
 ///     opt.set_learning_rate(lr);
 ///     w.set_grad(Some(Tensor::from_vec(vec![1.0f64], &[1])));
@@ -42,29 +45,25 @@ use nabla_core::Float;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sgd {
-    lr: f64,
-    weight_decay: f64,
     momentum: f64,
     dampening: f64,
     nesterov: bool,
 }
 
+impl Default for Sgd {
+    fn default() -> Self {
+        Sgd::new()
+    }
+}
+
 impl Sgd {
-    /// SGD with learning rate `lr`, no weight decay and no momentum.
-    pub fn new(lr: f64) -> Self {
+    /// SGD with no momentum.
+    pub fn new() -> Self {
         Sgd {
-            lr,
-            weight_decay: 0.0,
             momentum: 0.0,
             dampening: 0.0,
             nesterov: false,
         }
-    }
-
-    /// Sets the L2 weight-decay coefficient λ.
-    pub fn weight_decay(mut self, weight_decay: f64) -> Self {
-        self.weight_decay = weight_decay;
-        self
     }
 
     /// Sets the momentum coefficient μ (0 turns momentum off).
@@ -98,23 +97,7 @@ impl UpdateRule for Sgd {
         }
     }
 
-    fn learning_rate(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_learning_rate(&mut self, lr: f64) {
-        self.lr = lr;
-    }
-
     fn check(&self) -> Result<()> {
-        check_range(Self::NAME, "learning rate", self.lr, 0.0, f64::INFINITY)?;
-        check_range(
-            Self::NAME,
-            "weight decay",
-            self.weight_decay,
-            0.0,
-            f64::INFINITY,
-        )?;
         check_rate(Self::NAME, "momentum", self.momentum)?;
         check_range(Self::NAME, "dampening", self.dampening, 0.0, 1.0)?;
         if self.nesterov && (self.momentum == 0.0 || self.dampening != 0.0) {
@@ -130,25 +113,24 @@ impl UpdateRule for Sgd {
         Ok(())
     }
 
-    fn apply<T: Float>(&self, step: u64, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
-        let (lr, wd) = (T::from_f64(self.lr), T::from_f64(self.weight_decay));
+    fn apply<T: Float>(&self, step: Step, param: &mut [T], grad: &[T], state: &mut [&mut [T]]) {
+        let lr = T::from_f64(step.lr);
         let [buffer] = state else {
             for (p, &g) in param.iter_mut().zip(grad) {
-                *p = *p - lr * (g + wd * *p);
+                *p = *p - lr * g;
             }
             return;
         };
         let mu = T::from_f64(self.momentum);
         // The first step copies the gradient into the buffer: `0·b + 1·d` with a zero buffer.
-        let (keep, take) = if step == 1 {
+        let (keep, take) = if step.count == 1 {
             (T::zero(), T::one())
         } else {
             (mu, T::from_f64(1.0 - self.dampening))
         };
         for ((p, &g), b) in param.iter_mut().zip(grad).zip(buffer.iter_mut()) {
-            let d = g + wd * *p;
-            *b = keep * *b + take * d;
-            let d = if self.nesterov { d + mu * *b } else { *b };
+            *b = keep * *b + take * g;
+            let d = if self.nesterov { g + mu * *b } else { *b };
             *p = *p - lr * d;
         }
     }

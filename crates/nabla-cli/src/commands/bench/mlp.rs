@@ -1,22 +1,24 @@
 //! The training workloads on MNIST: the small MLP 784-100-10 with SGD (seconds per epoch) and the
 //! wide MLP 784-1024-1024-10 with Adam (samples per second in steady state). The data is loaded
-//! once, outside the timings; a timed step is forward, softmax cross-entropy, zero_grad,
-//! backward and the optimiser step, with batches from a seeded shuffling `DataLoader`.
+//! once, outside the timings; the steps are the library loop's ([`nabla_nn::train::fit`]):
+//! forward, softmax cross-entropy, zero_grad, backward and the optimiser step, with batches from
+//! a seeded shuffling `DataLoader`.
 
 use super::memory;
 use super::report::{MnistMlpFigure, WideMlpFigure};
 use crate::CliResult;
-use nabla_core::{DType, Generator, Tensor};
-use nabla_nn::data::{Batch, DataLoader, Mnist, Normalization};
-use nabla_nn::loss::try_cross_entropy;
+use nabla_core::{DType, Generator};
+use nabla_nn::data::{DataLoader, Mnist, Normalization};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
 use nabla_nn::module::{Module, Sequential};
-use nabla_nn::optim::{Adam, Optim, Optimizer, Sgd};
+use nabla_nn::optim::{Adam, Optim, Sgd};
+use nabla_nn::task::Task;
+use nabla_nn::train::{Control, FitOptions, Observer, StepEnd, fit};
 use std::path::Path;
 use std::time::Instant;
 
 /// Timed epochs (or windows) per figure; the best counts.
-const RUNS: u64 = 3;
+const RUNS: usize = 3;
 const SMALL_BATCH: usize = 100;
 const WIDE_BATCH: usize = 128;
 const WIDE_WARMUP_STEPS: usize = 50;
@@ -36,34 +38,80 @@ fn mlp(hidden: &[usize]) -> CliResult<Sequential> {
     Ok(config.build(DType::F32, &mut Generator::new(0))?)
 }
 
-/// One training step; returns the loss.
-fn step(net: &Sequential, optimizer: &mut dyn Optimizer, batch: &Batch) -> CliResult<Tensor> {
-    let logits = net.try_forward(&batch.features)?;
-    let loss = try_cross_entropy(&logits, &batch.targets)?;
-    optimizer.zero_grad();
-    loss.try_backward()?;
-    optimizer.step()?;
-    Ok(loss)
+/// The task of MNIST.
+fn digits() -> Task {
+    Task::classes(nabla_nn::data::mnist::NUM_CLASSES)
+}
+
+/// Records the loss of the last step, and with `windows` the wall time of windows of steps:
+/// after `warmup` steps, `count` windows of `length` steps each, stopping the run after them.
+struct Stopwatch {
+    last_loss: f64,
+    steps: usize,
+    warmup: usize,
+    length: usize,
+    count: usize,
+    started: Option<Instant>,
+    windows: Vec<f64>,
+}
+
+impl Stopwatch {
+    fn new(warmup: usize, length: usize, count: usize) -> Stopwatch {
+        Stopwatch {
+            last_loss: f64::NAN,
+            steps: 0,
+            warmup,
+            length,
+            count,
+            started: None,
+            windows: Vec::new(),
+        }
+    }
+}
+
+impl Observer for Stopwatch {
+    fn step_end(&mut self, step: &StepEnd) -> nabla_nn::Result<Control> {
+        self.last_loss = step.loss;
+        self.steps += 1;
+        if self.length == 0 || self.steps < self.warmup {
+            return Ok(Control::Continue);
+        }
+        if (self.steps - self.warmup) % self.length == 0 {
+            if let Some(start) = self.started {
+                self.windows.push(start.elapsed().as_secs_f64());
+            }
+            self.started = Some(Instant::now());
+        }
+        Ok(if self.windows.len() == self.count {
+            Control::Stop
+        } else {
+            Control::Continue
+        })
+    }
 }
 
 /// MLP 784-100-10, SGD lr 0.1, batch 100: wall time of whole epochs over the 60,000 images.
 pub fn mnist_mlp(data: &Path) -> CliResult<MnistMlpFigure> {
     let mnist = Mnist::load(data, Normalization::MNIST)?;
     let data_rss_mib = memory::resident_mib();
-    let net = mlp(&[100])?;
-    let mut optimizer = Optim::new(net.named_parameters(), Sgd::new(0.1))?;
+    let mut net = mlp(&[100])?;
+    let mut optimizer = Optim::new(net.named_parameters(), Sgd::new(), 0.1)?;
     let loader = DataLoader::new(mnist.train.clone(), SMALL_BATCH)?.shuffle(0);
     let mut runs = Vec::new();
-    let mut last_loss = f64::NAN;
+    let mut stopwatch = Stopwatch::new(0, 0, 0);
     for epoch in 0..RUNS {
+        let options = FitOptions::new(digits(), epoch + 1).resume(epoch, None);
         let start = Instant::now();
-        let mut loss = None;
-        for batch in loader.epoch(epoch) {
-            loss = Some(step(&net, &mut optimizer, &batch)?);
-        }
+        fit(
+            &mut net,
+            &loader,
+            &mut optimizer,
+            &options,
+            &mut [&mut stopwatch],
+        )?;
         runs.push(start.elapsed().as_secs_f64());
-        last_loss = loss.map_or(f64::NAN, |l| l.item::<f32>() as f64);
     }
+    let last_loss = stopwatch.last_loss;
     Ok(MnistMlpFigure {
         batch_size: SMALL_BATCH,
         steps_per_epoch: loader.num_batches(),
@@ -80,31 +128,34 @@ pub fn mnist_mlp(data: &Path) -> CliResult<MnistMlpFigure> {
 pub fn wide_mlp(data: &Path) -> CliResult<WideMlpFigure> {
     let mnist = Mnist::load(data, Normalization::MNIST)?;
     let data_rss_mib = memory::resident_mib();
-    let net = mlp(&[1024, 1024])?;
-    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(1e-3))?;
+    let mut net = mlp(&[1024, 1024])?;
+    let mut optimizer = Optim::new(net.named_parameters(), Adam::new(), 1e-3)?;
     let loader = DataLoader::new(mnist.train.clone(), WIDE_BATCH)?
         .shuffle(0)
         .drop_last(true);
-    let mut batches = (0..).flat_map(|epoch| loader.epoch(epoch));
-    let mut loss = None;
-    for batch in batches.by_ref().take(WIDE_WARMUP_STEPS) {
-        loss = Some(step(&net, &mut optimizer, &batch)?);
-    }
-    let mut runs = Vec::new();
-    for _ in 0..RUNS {
-        let start = Instant::now();
-        for batch in batches.by_ref().take(WIDE_TIMED_STEPS) {
-            loss = Some(step(&net, &mut optimizer, &batch)?);
-        }
-        runs.push((WIDE_TIMED_STEPS * WIDE_BATCH) as f64 / start.elapsed().as_secs_f64());
-    }
+    // Enough epochs for the windows, continuing from epoch to epoch; the stopwatch stops the run.
+    let steps = WIDE_WARMUP_STEPS + WIDE_TIMED_STEPS * RUNS;
+    let epochs = steps.div_ceil(loader.num_batches());
+    let mut stopwatch = Stopwatch::new(WIDE_WARMUP_STEPS, WIDE_TIMED_STEPS, RUNS);
+    fit(
+        &mut net,
+        &loader,
+        &mut optimizer,
+        &FitOptions::new(digits(), epochs),
+        &mut [&mut stopwatch],
+    )?;
+    let runs: Vec<f64> = stopwatch
+        .windows
+        .iter()
+        .map(|seconds| (WIDE_TIMED_STEPS * WIDE_BATCH) as f64 / seconds)
+        .collect();
     Ok(WideMlpFigure {
         batch_size: WIDE_BATCH,
         warmup_steps: WIDE_WARMUP_STEPS,
         timed_steps: WIDE_TIMED_STEPS,
         samples_per_second: runs.iter().copied().fold(0.0, f64::max),
         samples_per_second_runs: runs,
-        last_loss: loss.map_or(f64::NAN, |l| l.item::<f32>() as f64),
+        last_loss: stopwatch.last_loss,
         data_rss_mib,
         peak_rss_mib: memory::peak_mib(),
     })

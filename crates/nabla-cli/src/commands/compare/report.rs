@@ -7,6 +7,7 @@ use crate::CliResult;
 use crate::commands::train::config::TrainConfig;
 use crate::commands::train::{EpochMetrics, Outcome};
 use nabla_inspect::diagnostics::{Diagnostics, LayerKind};
+use nabla_nn::train::Metrics;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -52,6 +53,8 @@ pub struct RunReport {
     pub folder: PathBuf,
     pub config: TrainConfig,
     pub metrics: Vec<EpochMetrics>,
+    /// The test set's figures evaluated once at the end, for runs with a validation split.
+    pub test: Option<Metrics>,
     /// Why the run stopped early, if it did.
     pub error: Option<String>,
     /// With `--diagnose`: every activation layer at every probe (epoch 0 is before training).
@@ -90,8 +93,8 @@ impl RunReport {
         config: &TrainConfig,
         outcome: CliResult<Outcome>,
     ) -> RunReport {
-        let (metrics, diagnostics, error) = match outcome {
-            Ok(o) => (o.history, o.diagnostics, None),
+        let (metrics, test, diagnostics, error) = match outcome {
+            Ok(o) => (o.history, o.test, o.diagnostics, None),
             Err(e) => {
                 let completed = std::fs::read_to_string(folder.join("metrics.jsonl"))
                     .map(|text| {
@@ -100,7 +103,7 @@ impl RunReport {
                             .collect()
                     })
                     .unwrap_or_default();
-                (completed, None, Some(e.to_string()))
+                (completed, None, None, Some(e.to_string()))
             }
         };
         RunReport {
@@ -108,6 +111,7 @@ impl RunReport {
             folder: folder.to_path_buf(),
             config: config.clone(),
             metrics,
+            test,
             error,
             activations: diagnostics.as_ref().map(activations),
         }
@@ -133,7 +137,42 @@ impl RunReport {
     }
 }
 
-/// The results table: the last epoch of each run.
+/// The figures of a run's last epoch the table shows and ranks by: the validation split's
+/// when the run has one, else the test set's; `(loss, accuracy or mean absolute error)`.
+fn ranked_figures(m: &EpochMetrics, by_validation: bool) -> Option<(f64, Option<f64>)> {
+    if by_validation {
+        Some((m.val_loss?, m.val_acc.or(m.val_mae)))
+    } else {
+        Some((m.test_loss?, m.test_acc.or(m.test_mae)))
+    }
+}
+
+/// The order of `runs` from best to worst by their last epoch: highest accuracy (then lowest
+/// loss) for classification, lowest loss for regression; runs without figures last.
+fn ranking(runs: &[RunReport], by_validation: bool) -> Vec<usize> {
+    let key = |run: &RunReport| -> (f64, f64) {
+        let last = run.metrics.last();
+        match last.and_then(|m| ranked_figures(m, by_validation).map(|f| (m, f))) {
+            Some((m, (loss, _))) if m.train_acc.is_some() => {
+                let acc = if by_validation { m.val_acc } else { m.test_acc };
+                (-acc.unwrap_or(f64::NEG_INFINITY), loss)
+            }
+            Some((_, (loss, _))) => (loss, 0.0),
+            None => (f64::INFINITY, f64::INFINITY),
+        }
+    };
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| {
+        key(&runs[a])
+            .partial_cmp(&key(&runs[b]))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    order
+}
+
+/// The results table: the last epoch of each run, best first, ranked by the validation figures
+/// when the runs have a validation split and by the test figures otherwise (said above the
+/// table).
 pub fn print_table(report: &CompareReport) {
     let setting = report.vary.name();
     let width = report
@@ -148,25 +187,54 @@ pub fn print_table(report: &CompareReport) {
         .iter()
         .find_map(RunReport::unit_summary)
         .map(|u| u.0);
-    let mut header =
-        format!("{setting:<width$}  epochs  train loss  train acc  test loss  test acc    time");
+    let last_epochs = report.runs.iter().filter_map(|r| r.metrics.last());
+    let by_validation = last_epochs.clone().any(|m| m.val_loss.is_some());
+    let classification = last_epochs.clone().any(|m| m.train_acc.is_some());
+    let (set, figure) = match (by_validation, classification) {
+        (true, true) => ("val", "acc"),
+        (true, false) => ("val", "mae"),
+        (false, true) => ("test", "acc"),
+        (false, false) => ("test", "mae"),
+    };
+    println!(
+        "{}",
+        match (by_validation, classification) {
+            (true, true) => "ranked by validation accuracy",
+            (true, false) => "ranked by validation loss",
+            (false, true) => "ranked by test accuracy (the runs have no validation split)",
+            (false, false) => "ranked by test loss (the runs have no validation split)",
+        }
+    );
+    let mut header = format!(
+        "rank  {setting:<width$}  epochs  train loss  train {figure}  {set:>4} loss  {set:>4} {figure}    time"
+    );
     if let Some(name) = units {
         header.push_str(&format!("  {name} (start -> end)"));
     }
     println!("{header}");
-    for run in &report.runs {
+    let cell = |v: Option<f64>| match v {
+        Some(v) if classification => format!("{:>8.2}%", 100.0 * v),
+        Some(v) => format!("{v:>9.4}"),
+        None => format!("{:>9}", "-"),
+    };
+    for (rank, &i) in ranking(&report.runs, by_validation).iter().enumerate() {
+        let run = &report.runs[i];
         let mut line = match run.metrics.last() {
-            Some(m) => format!(
-                "{:<width$}  {:>6}  {:>10.4}  {:>8.2}%  {:>9.4}  {:>7.2}%  {:>5.1}s",
-                run.value,
-                m.epoch,
-                m.train_loss,
-                100.0 * m.train_acc,
-                m.test_loss,
-                100.0 * m.test_acc,
-                run.metrics.iter().map(|m| m.seconds).sum::<f64>()
-            ),
-            None => format!("{:<width$}  {:>6}", run.value, 0),
+            Some(m) => {
+                let (loss, value) = ranked_figures(m, by_validation).unwrap_or((f64::NAN, None));
+                format!(
+                    "{:>4}  {:<width$}  {:>6}  {:>10.4}  {}  {:>9.4}  {}  {:>5.1}s",
+                    rank + 1,
+                    run.value,
+                    m.epoch,
+                    m.train_loss,
+                    cell(m.train_acc.or(m.train_mae)),
+                    loss,
+                    cell(value),
+                    run.metrics.iter().map(|m| m.seconds).sum::<f64>()
+                )
+            }
+            None => format!("{:>4}  {:<width$}  {:>6}", rank + 1, run.value, 0),
         };
         if let Some((_, first, last)) = run.unit_summary() {
             line.push_str(&format!("  {:.1}% -> {:.1}%", 100.0 * first, 100.0 * last));

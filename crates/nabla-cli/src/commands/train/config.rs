@@ -5,7 +5,9 @@ use clap::ValueEnum;
 use nabla_core::Tensor;
 use nabla_nn::data::{DataSpec, Schema};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
-use nabla_nn::optim::{AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd};
+use nabla_nn::optim::{
+    AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd, UpdateRule,
+};
 use nabla_nn::schedule::{
     Constant, CosineAnnealing, Exponential, LinearWarmup, Schedule, StepDecay,
 };
@@ -247,37 +249,38 @@ impl TrainConfig {
         }
     }
 
-    /// The optimiser over `params`; `sgd` is PyTorch's SGD with the run's momentum, dampening
-    /// and Nesterov switch, `momentum` the textbook rule. Weight decay is decoupled for AdamW,
-    /// built into SGD, and
-    /// added to the gradient (L2, as PyTorch's `weight_decay`) by the loop for the others.
+    /// The optimiser over `params` with the run's weight decay (L2 added to the gradient, as
+    /// PyTorch's `weight_decay`; decoupled for AdamW); `sgd` is PyTorch's SGD with the run's
+    /// momentum, dampening and Nesterov switch, `momentum` the textbook rule.
     pub fn optimizer(&self, params: Vec<(String, Tensor)>) -> nabla_nn::Result<Box<dyn Optimizer>> {
-        let lr = self.lr;
-        Ok(match self.optimizer {
-            OptimizerKind::Sgd => Box::new(Optim::new(
+        fn boxed<R: UpdateRule + 'static>(
+            params: Vec<(String, Tensor)>,
+            rule: R,
+            lr: f64,
+            weight_decay: f64,
+        ) -> nabla_nn::Result<Box<dyn Optimizer>> {
+            Ok(Box::new(
+                Optim::new(params, rule, lr)?.with_weight_decay(weight_decay)?,
+            ))
+        }
+        let (lr, wd) = (self.lr, self.weight_decay);
+        match self.optimizer {
+            OptimizerKind::Sgd => boxed(
                 params,
-                Sgd::new(lr)
-                    .weight_decay(self.weight_decay)
+                Sgd::new()
                     .momentum(self.momentum)
                     .dampening(self.dampening)
                     .nesterov(self.nesterov),
-            )?),
-            OptimizerKind::Momentum => Box::new(Optim::new(params, Momentum::new(lr))?),
-            OptimizerKind::Nesterov => Box::new(Optim::new(params, Nesterov::new(lr))?),
-            OptimizerKind::Adagrad => Box::new(Optim::new(params, AdaGrad::new(lr))?),
-            OptimizerKind::Rmsprop => Box::new(Optim::new(params, RmsProp::new(lr))?),
-            OptimizerKind::Adam => Box::new(Optim::new(params, Adam::new(lr))?),
-            OptimizerKind::Adamw => Box::new(Optim::new(
-                params,
-                AdamW::new(lr).weight_decay(self.weight_decay),
-            )?),
-        })
-    }
-
-    /// Whether the loop must add `weight_decay · w` to each gradient itself.
-    pub fn coupled_weight_decay(&self) -> bool {
-        self.weight_decay > 0.0
-            && !matches!(self.optimizer, OptimizerKind::Sgd | OptimizerKind::Adamw)
+                lr,
+                wd,
+            ),
+            OptimizerKind::Momentum => boxed(params, Momentum::new(), lr, wd),
+            OptimizerKind::Nesterov => boxed(params, Nesterov::new(), lr, wd),
+            OptimizerKind::Adagrad => boxed(params, AdaGrad::new(), lr, wd),
+            OptimizerKind::Rmsprop => boxed(params, RmsProp::new(), lr, wd),
+            OptimizerKind::Adam => boxed(params, Adam::new(), lr, wd),
+            OptimizerKind::Adamw => boxed(params, AdamW::new(), lr, wd),
+        }
     }
 
     /// The learning rate of every epoch.
@@ -297,41 +300,41 @@ impl TrainConfig {
     }
 }
 
+/// A run of `hidden` and `optimizer` with PyTorch-like defaults, for tests.
+#[cfg(test)]
+pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
+    TrainConfig {
+        data: DataSpec {
+            source: nabla_nn::data::Source::Idx {
+                dir: std::path::PathBuf::from("data/mnist"),
+            },
+            val_split: None,
+            train_subset: None,
+        },
+        hidden: hidden.to_vec(),
+        activation: Hidden::Relu,
+        init: InitKind::He,
+        optimizer,
+        lr: 1e-3,
+        schedule: ScheduleKind::Constant,
+        warmup: 0,
+        batch_size: 128,
+        epochs: 10,
+        weight_decay: 0.0,
+        clip_norm: None,
+        clip_value: None,
+        batch_norm: false,
+        dropout: 0.0,
+        seed: 0,
+        momentum: 0.0,
+        dampening: 0.0,
+        nesterov: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use nabla_nn::data::Source;
-    use std::path::PathBuf;
-
-    fn config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
-        TrainConfig {
-            data: DataSpec {
-                source: Source::Idx {
-                    dir: PathBuf::from("data/mnist"),
-                },
-                val_split: None,
-                train_subset: None,
-            },
-            hidden: hidden.to_vec(),
-            activation: Hidden::Relu,
-            init: InitKind::He,
-            optimizer,
-            lr: 1e-3,
-            schedule: ScheduleKind::Constant,
-            warmup: 0,
-            batch_size: 128,
-            epochs: 10,
-            weight_decay: 0.0,
-            clip_norm: None,
-            clip_value: None,
-            batch_norm: false,
-            dropout: 0.0,
-            seed: 0,
-            momentum: 0.0,
-            dampening: 0.0,
-            nesterov: false,
-        }
-    }
 
     /// MNIST's schema: 1x28x28 images in 10 classes.
     fn mnist() -> Schema {
@@ -351,7 +354,7 @@ mod tests {
         let gb = 1_000_000_000;
         // 784·10^9 + 10^9 + 10·10^9 + 10 parameters, three copies with Adam, 4 bytes each.
         assert_eq!(
-            config(&[1_000_000_000], OptimizerKind::Adam)
+            test_config(&[1_000_000_000], OptimizerKind::Adam)
                 .check_memory(&mnist(), Some(8 * gb))
                 .unwrap_err(),
             "the model of --hidden 1000000000 (795000000010 parameters with their gradients and \
@@ -359,7 +362,7 @@ mod tests {
              machine has 8.0 GB available"
         );
         assert_eq!(
-            config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
+            test_config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
                 .check_memory(&mnist(), Some(8 * gb))
                 .unwrap_err(),
             "the model of --hidden 18446744073709551615,18446744073709551615 (more than 2^64 \
@@ -368,7 +371,7 @@ mod tests {
         );
         // The default model: 235,146 parameters, a few MB.
         assert!(
-            config(&[256, 128], OptimizerKind::Adam)
+            test_config(&[256, 128], OptimizerKind::Adam)
                 .check_memory(&mnist(), Some(100_000_000))
                 .is_ok()
         );
@@ -376,7 +379,7 @@ mod tests {
 
     #[test]
     fn warmup_must_end_before_the_run_does() {
-        let mut c = config(&[16], OptimizerKind::Sgd);
+        let mut c = test_config(&[16], OptimizerKind::Sgd);
         c.warmup = 10;
         assert_eq!(
             c.validate().unwrap_err(),

@@ -1,22 +1,8 @@
-//! Training that diverges: where a NaN or infinity first appears in the network, where a loss
-//! that blew up (finite, but far above its first value) comes from, and what usually causes it.
+//! Training that diverges, in the command line's words: the library's reports
+//! ([`nabla_nn::train::Divergence`], [`nabla_nn::train::Warning`]) followed by the usual causes
+//! and the flags that address them.
 
-use nabla_core::{Tensor, no_grad};
-use nabla_nn::module::{Module, Sequential};
-
-/// A step whose loss exceeds this multiple of the run's first loss gets a warning.
-pub const BLOW_UP_FACTOR: f64 = 100.0;
-
-/// An epoch whose mean training loss exceeds this multiple of the run's first loss gets a
-/// warning: training lowers the mean loss of every epoch below the loss at the initial
-/// weights (about ln 10 = 2.30 for ten classes), so a mean ten times above it means the run
-/// diverged even when no single step blew up a hundredfold.
-pub const EPOCH_BLOW_UP_FACTOR: f64 = 10.0;
-
-/// Outputs or gradients whose largest magnitude exceeds this have exploded, once the loss has
-/// blown up (the activations, logits and gradients of a healthy network on normalised inputs
-/// stay within a few tens; a cross-entropy loss of L needs logits L apart).
-const EXPLODED: f64 = 100.0;
+use nabla_nn::train::{Divergence, Warning};
 
 /// The usual causes, with the flags that address them (`--weight-decay` when it is set).
 pub fn usual_causes(lr: f64, weight_decay: f64) -> String {
@@ -31,78 +17,17 @@ pub fn usual_causes(lr: f64, weight_decay: f64) -> String {
     )
 }
 
-/// The index of the first NaN or infinity of a float tensor (`None` for an integer one).
-pub fn non_finite_index(t: &Tensor) -> Option<usize> {
-    if !t.dtype().is_float() {
-        return None;
+/// `the loss became NaN at epoch 2, step 5, first in ...: lower the learning rate ...`.
+pub fn divergence_message(d: &Divergence, weight_decay: f64) -> String {
+    format!("{d}: {}", usual_causes(d.lr, weight_decay))
+}
+
+/// A warning with the usual causes: after a colon for a blow-up, after `the run diverged;`
+/// for an epoch far above the first loss.
+pub fn warning_message(w: &Warning, weight_decay: f64) -> String {
+    let causes = usual_causes(w.lr(), weight_decay);
+    match w {
+        Warning::LossBlewUp { .. } => format!("{w}: {causes}"),
+        Warning::RunDiverged { .. } => format!("{w}; {causes}"),
     }
-    t.to_f64_vec().iter().position(|v| !v.is_finite())
-}
-
-/// The first layer where a NaN or infinity appears: its weights, else its output on `features`
-/// (evaluation mode, so nothing the run depends on is drawn or updated), else its gradient.
-pub fn first_non_finite(net: &mut Sequential, features: &Tensor) -> Option<String> {
-    let bad = |t: &Tensor| non_finite_index(t).is_some();
-    let params = net.named_parameters();
-    if let Some((name, _)) = params.iter().find(|(_, p)| bad(p)) {
-        return Some(format!("the weights of {} ({name})", layer_of(net, name)));
-    }
-    if let Some(i) = layer_outputs(net, features).iter().position(bad) {
-        return Some(format!("the output of {}", layer(net, i)));
-    }
-    let (name, _) = params
-        .iter()
-        .find(|(_, p)| p.grad().is_some_and(|g| bad(&g)))?;
-    Some(format!("the gradient of {} ({name})", layer_of(net, name)))
-}
-
-/// The first layer whose output on `features` (evaluation mode) or whose gradient has a value
-/// above [`EXPLODED`] in magnitude, with that value.
-pub fn first_exploded(net: &mut Sequential, features: &Tensor) -> Option<String> {
-    let largest = |t: &Tensor| t.to_f64_vec().iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let outputs = layer_outputs(net, features);
-    if let Some((i, size)) = outputs
-        .iter()
-        .map(largest)
-        .enumerate()
-        .find(|&(_, m)| m > EXPLODED)
-    {
-        return Some(format!(
-            "the output of {} (up to {size:.2e})",
-            layer(net, i)
-        ));
-    }
-    net.named_parameters().iter().find_map(|(name, p)| {
-        let size = largest(&p.grad()?);
-        (size > EXPLODED).then(|| {
-            format!(
-                "the gradient of {} ({name}, up to {size:.2e})",
-                layer_of(net, name)
-            )
-        })
-    })
-}
-
-/// Every layer's output on `features` in evaluation mode, outside the graph; the network is
-/// back in training mode afterwards.
-fn layer_outputs(net: &mut Sequential, features: &Tensor) -> Vec<Tensor> {
-    net.set_training(false);
-    let outputs = no_grad(|| net.forward_trace(features)).unwrap_or_default();
-    net.set_training(true);
-    outputs
-}
-
-/// `layer 2 (Linear(16 -> 10))`.
-fn layer(net: &Sequential, index: usize) -> String {
-    format!("layer {index} ({})", net.layers()[index].describe())
-}
-
-/// The layer a parameter name such as `2.weight` belongs to.
-fn layer_of(net: &Sequential, parameter: &str) -> String {
-    parameter
-        .split('.')
-        .next()
-        .and_then(|i| i.parse().ok())
-        .filter(|&i| i < net.len())
-        .map_or_else(|| "a layer".to_string(), |i| layer(net, i))
 }

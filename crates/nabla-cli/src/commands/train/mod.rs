@@ -12,6 +12,7 @@ pub mod config;
 mod data_args;
 mod diagnose;
 mod divergence;
+mod observers;
 mod progress;
 mod run_folder;
 mod trainer;

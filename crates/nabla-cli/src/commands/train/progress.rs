@@ -1,16 +1,24 @@
-//! [`Console`]: what a training run shows while it runs: a progress bar per epoch (drawn only on
-//! a terminal), one summary line per epoch, warnings, and a closing line. `nabla compare` gives
-//! each run a label that prefixes its lines.
+//! [`Console`]: what a training run shows while it runs: a progress bar per epoch with its
+//! estimated time left (drawn only on a terminal), one summary line per epoch, warnings, and a
+//! closing line. `nabla compare` gives each run a label that prefixes its lines.
 
 use super::run_folder::EpochMetrics;
 use indicatif::{ProgressBar, ProgressStyle};
+use std::cell::RefCell;
 use std::path::Path;
 
 pub struct Console {
     quiet: bool,
     /// `[2/4 optimizer=adam]` for a run among several; `None` for a single run.
     label: Option<String>,
-    bar: ProgressBar,
+    bar: RefCell<ProgressBar>,
+}
+
+/// The sizes of the sets a run uses, for its opening line.
+pub struct SetSizes {
+    pub train: usize,
+    pub val: Option<usize>,
+    pub test: Option<usize>,
 }
 
 impl Console {
@@ -18,7 +26,7 @@ impl Console {
         Console {
             quiet,
             label,
-            bar: ProgressBar::hidden(),
+            bar: RefCell::new(ProgressBar::hidden()),
         }
     }
 
@@ -29,19 +37,20 @@ impl Console {
     }
 
     /// Announces the run: the network and data for a single run, one line for a labelled one.
-    pub fn begin(
-        &self,
-        network: &str,
-        parameters: usize,
-        train: usize,
-        test: usize,
-        folder: &Path,
-    ) {
+    pub fn begin(&self, network: &str, parameters: usize, sizes: &SetSizes, folder: &Path) {
         if self.quiet {
             return;
         }
+        let mut sets = format!("{} training", sizes.train);
+        if let Some(n) = sizes.val {
+            sets.push_str(&format!(", {n} validation"));
+        }
+        match sizes.test {
+            Some(n) => sets.push_str(&format!(" and {n} test samples")),
+            None => sets.push_str(" samples and no test set"),
+        }
         let summary = format!(
-            "{parameters} parameters, {train} training and {test} test images, run folder {}",
+            "{parameters} parameters, {sets}, run folder {}",
             folder.display()
         );
         match &self.label {
@@ -50,56 +59,75 @@ impl Console {
         }
     }
 
-    pub fn epoch_started(&mut self, epoch: usize, epochs: usize, batches: usize) {
+    pub fn epoch_started(&self, epoch: usize, epochs: usize, batches: usize) {
         if self.quiet {
             return;
         }
         // indicatif draws nothing when stderr is not a terminal, so piped output stays clean.
-        self.bar = ProgressBar::new(batches as u64);
-        self.bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
+        let bar = ProgressBar::new(batches as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} {msg} ({elapsed}, {eta} left)",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
-        self.bar
-            .set_prefix(format!("{}epoch {epoch}/{epochs}", self.prefix()));
+        bar.set_prefix(format!("{}epoch {epoch}/{epochs}", self.prefix()));
+        *self.bar.borrow_mut() = bar;
     }
 
-    /// After each step: every 20 steps the bar shows the running loss, accuracy and speed.
-    pub fn step(&self, step: usize, loss: f64, acc: f64, samples_per_second: f64) {
-        self.bar.inc(1);
-        if step % 20 == 0 {
-            self.bar.set_message(format!(
-                "loss {loss:.4} acc {:.2}% {samples_per_second:.0} samples/s",
-                100.0 * acc
+    /// After each step (from 1): every 20 steps the bar shows the running loss, accuracy (or
+    /// mean absolute error) and speed.
+    pub fn step(&self, step: usize, loss: f64, figure: &str, samples_per_second: f64) {
+        let bar = self.bar.borrow();
+        bar.inc(1);
+        if step % 20 == 1 {
+            bar.set_message(format!(
+                "loss {loss:.4} {figure} {samples_per_second:.0} samples/s"
             ));
         }
     }
 
     pub fn epoch_finished(&self, m: &EpochMetrics, epochs: usize) {
-        self.bar.finish_and_clear();
-        println!(
-            "{}epoch {:>2}/{}  lr {:.2e}  train loss {:.4} acc {:.2}%  test loss {:.4} acc {:.2}%  {:.1}s ({:.0} samples/s)",
+        self.bar.borrow().finish_and_clear();
+        let mut line = format!(
+            "{}epoch {:>2}/{}  lr {:.2e}  train {}",
             self.prefix(),
             m.epoch,
             epochs,
             m.lr,
-            m.train_loss,
-            100.0 * m.train_acc,
-            m.test_loss,
-            100.0 * m.test_acc,
-            m.seconds,
-            m.samples_per_second
+            figures(m.train_loss, m.train_acc, m.train_mae)
+        );
+        if let Some(loss) = m.val_loss {
+            line.push_str(&format!("  val {}", figures(loss, m.val_acc, m.val_mae)));
+        }
+        if let Some(loss) = m.test_loss {
+            line.push_str(&format!("  test {}", figures(loss, m.test_acc, m.test_mae)));
+        }
+        println!(
+            "{line}  {:.1}s ({:.0} samples/s)",
+            m.seconds, m.samples_per_second
         );
     }
 
     /// A warning on stderr, above the bar.
     pub fn warning(&self, message: &str) {
         let prefix = self.prefix();
-        self.bar.suspend(|| eprintln!("warning: {prefix}{message}"));
+        self.bar
+            .borrow()
+            .suspend(|| eprintln!("warning: {prefix}{message}"));
     }
 
     pub fn note(&self, message: &str) {
         println!("{}{message}", self.prefix());
+    }
+}
+
+/// `loss 0.1234 acc 97.50%` (classification) or `loss 0.1234 mae 0.2000` (regression).
+pub fn figures(loss: f64, acc: Option<f64>, mae: Option<f64>) -> String {
+    match (acc, mae) {
+        (Some(acc), _) => format!("loss {loss:.4} acc {:.2}%", 100.0 * acc),
+        (None, Some(mae)) => format!("loss {loss:.4} mae {mae:.4}"),
+        (None, None) => format!("loss {loss:.4}"),
     }
 }

@@ -18,7 +18,6 @@
 
 use super::abort_hook::AbortHook;
 use super::config::TrainConfig;
-use super::divergence::non_finite_index;
 use crate::CliResult;
 use nabla_core::{DType, Generator, Tensor};
 use nabla_nn::checkpoint::{
@@ -27,21 +26,68 @@ use nabla_nn::checkpoint::{
 };
 use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
+use nabla_nn::train::{EpochReport, non_finite_index};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One line of `metrics.jsonl`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+///
+/// The loss is the task's (cross-entropy, or the mean squared error for regression); `acc` is
+/// the accuracy of classification and `mae` the mean absolute error of regression. `val_` holds
+/// the figures on the validation split; `test_` those on the test set, every epoch when the run
+/// has no validation split (and none then when it has one: the test set is evaluated once, at
+/// the end). Figures a run does not measure are left out.
 pub struct EpochMetrics {
     pub epoch: usize,
     pub lr: f64,
     pub train_loss: f64,
-    pub train_acc: f64,
-    pub test_loss: f64,
-    pub test_acc: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_acc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_acc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_mae: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_acc: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_mae: Option<f64>,
     pub seconds: f64,
     pub samples_per_second: f64,
+}
+
+impl EpochMetrics {
+    /// The record of an epoch whose evaluated set, if any, is the validation split (`val_`)
+    /// or, for a run without one, the test set (`test_`).
+    pub fn new(report: &EpochReport, evaluated_is_test: bool) -> EpochMetrics {
+        let (val, test) = match &report.validation {
+            Some(m) if evaluated_is_test => (None, Some(m)),
+            Some(m) => (Some(m), None),
+            None => (None, None),
+        };
+        EpochMetrics {
+            epoch: report.epoch,
+            lr: report.lr,
+            train_loss: report.train.loss,
+            train_acc: report.train.accuracy,
+            train_mae: report.train.mae,
+            val_loss: val.map(|m| m.loss),
+            val_acc: val.and_then(|m| m.accuracy),
+            val_mae: val.and_then(|m| m.mae),
+            test_loss: test.map(|m| m.loss),
+            test_acc: test.and_then(|m| m.accuracy),
+            test_mae: test.and_then(|m| m.mae),
+            seconds: report.seconds,
+            samples_per_second: report.samples_per_second,
+        }
+    }
 }
 
 /// What a checkpoint holds besides the tensors.

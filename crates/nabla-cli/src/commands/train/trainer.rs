@@ -1,28 +1,26 @@
-//! The training loop: forward, fused softmax cross-entropy, backward, optional weight decay and
-//! clipping, optimiser step; then evaluation on the test set, a metrics line, a checkpoint and
-//! the curves. A loss that becomes NaN or infinite stops the run naming the layer where the
-//! first non-finite value appears; a loss that blows up far above its first value gets a
-//! warning naming the layer that exploded. Runs in-process for `nabla train` and for each run of `nabla compare`, and hands
-//! back the metrics history (and the diagnostics with `--diagnose`).
+//! A training run in its folder, on the library loop ([`nabla_nn::train::fit`]): builds the
+//! model, optimiser and schedule of the configuration, restores the checkpoint on resume, and
+//! watches the loop with the console, the run folder, `--diagnose` and the test hook. With a
+//! validation split, each epoch is evaluated on it and the test set once at the end (tuning on
+//! test data would make its figures optimistic); without one, on the test set each epoch. A loss
+//! that becomes NaN or infinite stops the run naming the layer where the first non-finite value
+//! appears, with the usual causes. Runs in-process for `nabla train` and for each run of
+//! `nabla compare`, and hands back the metrics history (and the diagnostics with `--diagnose`).
 
 use super::abort_hook::AbortHook;
-use super::charts::curves_svg;
 use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
-use super::divergence::{
-    BLOW_UP_FACTOR, EPOCH_BLOW_UP_FACTOR, first_exploded, first_non_finite, usual_causes,
-};
-use super::progress::Console;
+use super::divergence::divergence_message;
+use super::observers::{AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves};
+use super::progress::{Console, SetSizes};
 use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
-use nabla_core::{DType, Generator, Tensor, detect_anomaly, no_grad};
+use nabla_core::{DType, Generator};
 use nabla_inspect::diagnostics::Diagnostics;
-use nabla_nn::clip::{clip_grad_norm, clip_grad_value};
 use nabla_nn::data::{DataLoader, Dataset, Splits};
-use nabla_nn::loss::try_cross_entropy;
-use nabla_nn::module::{Module, Sequential};
+use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
-use std::time::Instant;
+use nabla_nn::train::{FitOptions, Metrics, Observer, evaluate, fit};
 
 /// What a run watches besides training itself.
 #[derive(Copy, Clone, Debug)]
@@ -35,43 +33,10 @@ pub struct RunOptions {
 pub struct Outcome {
     /// Every epoch's metrics, including those before a resume.
     pub history: Vec<EpochMetrics>,
+    /// The test set's figures when it was evaluated once at the end (runs with a validation
+    /// split).
+    pub test: Option<Metrics>,
     pub diagnostics: Option<Diagnostics>,
-}
-
-/// Samples per evaluation batch (no graph is kept, so larger is cheaper).
-const EVAL_BATCH: usize = 1000;
-
-/// Number of rows whose largest logit is the target class.
-fn correct(logits: &Tensor, targets: &Tensor) -> usize {
-    let predicted = logits.argmax(1, false).to_vec::<i64>();
-    predicted
-        .iter()
-        .zip(targets.to_vec::<i64>())
-        .filter(|(p, t)| **p == *t)
-        .count()
-}
-
-/// Mean loss and accuracy over `data`, in evaluation mode without recording.
-fn evaluate(net: &Sequential, data: &Dataset) -> CliResult<(f64, f64)> {
-    let loader = DataLoader::new(data.clone(), EVAL_BATCH)?;
-    let (mut loss, mut hits) = (0.0, 0);
-    no_grad(|| -> CliResult {
-        for batch in loader.epoch(0) {
-            let logits = net.try_forward(&batch.features)?;
-            loss += try_cross_entropy(&logits, &batch.targets)?.item::<f32>() as f64
-                * batch.len() as f64;
-            hits += correct(&logits, &batch.targets);
-        }
-        Ok(())
-    })?;
-    let n = data.len() as f64;
-    Ok((loss / n, hits as f64 / n))
-}
-
-/// Writes `curves.svg` for the epochs of `history`.
-fn write_curves(folder: &RunFolder, history: &[EpochMetrics]) -> CliResult {
-    let title = format!("{} after {} epochs", folder.path().display(), history.len());
-    folder.write("curves.svg", &curves_svg(&title, history)?)
 }
 
 /// What `--resume` changed in a run's configuration: `{"epochs": [old, new]}`.
@@ -91,23 +56,17 @@ pub fn train(
     let _lock = folder.lock(resume.is_none())?;
     folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
-    // Measured after every epoch: the test set, else the validation split.
-    let held_out = data.test.as_ref().or(data.val.as_ref()).ok_or(
-        "this data has no test set: give one (--test) or hold out a validation split \
-         (--val-split F) to measure the model on",
-    )?;
     let mut net = config.model(&data.schema).build(DType::F32, &mut rng)?;
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
-    let schedule = config.schedule()?;
-    let mut progress = match resume {
+    let progress = match resume {
         Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed)?,
         None => Progress::default(),
     };
     let first_epoch = progress.epoch;
-    // The epochs the checkpoint holds; this loop is the only writer of the metrics file, so it
-    // keeps the history in step instead of reading the file back every epoch.
-    let mut history = folder.metrics_up_to(first_epoch)?;
+    // The epochs the checkpoint holds; the loop's run-folder observer is the only writer of the
+    // metrics file, so it keeps the history in step instead of reading the file back.
+    let history = folder.metrics_up_to(first_epoch)?;
     let mut diagnosis = options.diagnose.then(|| Diagnosis::new(&net, &data.train));
     if first_epoch >= config.epochs {
         // A kill after the last checkpoint may have left the charts of an earlier epoch.
@@ -125,6 +84,7 @@ pub fn train(
         ));
         return Ok(Outcome {
             history,
+            test: None,
             diagnostics: diagnosis.map(Diagnosis::into_report),
         });
     }
@@ -146,152 +106,219 @@ pub fn train(
     console.begin(
         &net.describe(),
         params.iter().map(|(_, p)| p.numel()).sum(),
-        data.train.len(),
-        held_out.len(),
+        &SetSizes {
+            train: data.train.len(),
+            val: data.val.as_ref().map(Dataset::len),
+            test: data.test.as_ref().map(Dataset::len),
+        },
         folder.path(),
     );
+    if data.test.is_none() {
+        console.note("no test set: the run reports no test figures");
+    }
     if let Some(d) = &mut diagnosis {
         d.probe(first_epoch, &mut net, folder)?;
     }
-    let mut warned = false;
-    for epoch in first_epoch..config.epochs {
-        let lr = schedule.lr(epoch);
-        optimizer.set_learning_rate(lr);
-        net.set_training(true);
-        console.epoch_started(epoch + 1, config.epochs, loader.num_batches());
-        let start = Instant::now();
-        let (mut loss_sum, mut hits, mut seen) = (0.0, 0, 0);
-        for (step, batch) in loader.epoch(epoch as u64).enumerate() {
-            if step == loader.num_batches() / 2 {
-                hook.at("mid-epoch", epoch + 1);
-            }
-            optimizer.zero_grad();
-            let forward_backward = || -> CliResult<(Tensor, Tensor)> {
-                let logits = net.try_forward(&batch.features)?;
-                let loss = try_cross_entropy(&logits, &batch.targets)?;
-                loss.try_backward()?;
-                Ok((logits, loss))
-            };
-            let (logits, loss) = if options.detect_anomaly {
-                detect_anomaly(forward_backward).map_err(|anomaly| {
-                    anomaly_error(&anomaly, &params, folder, epoch + 1, step + 1)
-                })??
-            } else {
-                forward_backward()?
-            };
-            let loss_value = loss.item::<f32>() as f64;
-            let (epoch_number, step_number) = (epoch + 1, step + 1);
-            if !loss_value.is_finite() {
-                let origin = first_non_finite(&mut net, &batch.features)
-                    .map_or_else(String::new, |o| format!(", first in {o}"));
-                return Err(format!(
-                    "the loss became {loss_value} at epoch {epoch_number}, step {step_number}\
-                     {origin}: {}",
-                    usual_causes(lr, config.weight_decay)
-                )
-                .into());
-            }
-            let first_loss = *progress.first_loss.get_or_insert(loss_value);
-            if !warned && loss_value > BLOW_UP_FACTOR * first_loss {
-                warned = true;
-                let origin = first_exploded(&mut net, &batch.features)
-                    .map_or_else(String::new, |o| format!(", first in {o}"));
-                console.warning(&format!(
-                    "the loss blew up to {loss_value:.3e} at epoch {epoch_number}, \
-                     step {step_number}, over {BLOW_UP_FACTOR} times its first value {first_loss:.4}{origin}: {}",
-                    usual_causes(lr, config.weight_decay)
-                ));
-            }
-            if let Some(d) = &mut diagnosis {
-                d.step(epoch + 1, step + 1, &net);
-            }
-            if config.coupled_weight_decay() {
-                for (_, p) in &params {
-                    if let Some(g) = p.grad() {
-                        g.try_add_scaled_(p, config.weight_decay)?;
-                    }
-                }
-            }
-            if let Some(max_norm) = config.clip_norm {
-                clip_grad_norm(&params, max_norm)?;
-            }
-            if let Some(clip) = config.clip_value {
-                clip_grad_value(&params, clip)?;
-            }
-            optimizer.step()?;
-            loss_sum += loss_value * batch.len() as f64;
-            hits += correct(&logits, &batch.targets);
-            seen += batch.len();
-            console.step(
-                step,
-                loss_sum / seen as f64,
-                hits as f64 / seen as f64,
-                seen as f64 / start.elapsed().as_secs_f64(),
-            );
-        }
-        let train_seconds = start.elapsed().as_secs_f64();
-        net.set_training(false);
-        let (test_loss, test_acc) = evaluate(&net, held_out)?;
-        if !test_loss.is_finite() {
-            let probe = held_out.take(EVAL_BATCH).features;
-            let origin = first_non_finite(&mut net, &probe)
-                .map_or_else(String::new, |o| format!(", first in {o}"));
-            return Err(format!(
-                "the test loss became {test_loss} after epoch {}{origin}: {}",
-                epoch + 1,
-                usual_causes(lr, config.weight_decay)
-            )
-            .into());
-        }
-        let metrics = EpochMetrics {
-            epoch: epoch + 1,
-            lr,
-            train_loss: loss_sum / seen as f64,
-            train_acc: hits as f64 / seen as f64,
-            test_loss,
-            test_acc,
-            seconds: start.elapsed().as_secs_f64(),
-            samples_per_second: seen as f64 / train_seconds,
-        };
-        console.epoch_finished(&metrics, config.epochs);
-        if let Some(first_loss) = progress
-            .first_loss
-            .filter(|&first| !warned && metrics.train_loss > EPOCH_BLOW_UP_FACTOR * first)
-        {
-            warned = true;
-            console.warning(&format!(
-                "the mean training loss of epoch {}, {:.4}, is over {EPOCH_BLOW_UP_FACTOR} \
-                 times the run's first loss {first_loss:.4} (test accuracy {:.2}%): the run \
-                 diverged; {}",
-                epoch + 1,
-                metrics.train_loss,
-                100.0 * metrics.test_acc,
-                usual_causes(lr, config.weight_decay)
-            ));
-        }
-        folder.append_metrics(&metrics)?;
-        hook.at("metrics", epoch + 1);
-        progress.epoch = epoch + 1;
-        folder.save_checkpoint(&net, optimizer.as_ref(), &progress, config.seed, &hook)?;
-        history.push(metrics);
-        write_curves(folder, &history)?;
-        if let Some(d) = &mut diagnosis {
-            d.finish_epoch(epoch + 1, console, folder)?;
-            d.probe(epoch + 1, &mut net, folder)?;
-        }
-        hook.at("epoch-end", epoch + 1);
+    let mut fit_options = FitOptions::new(data.schema.task.clone(), config.epochs)
+        .schedule(config.schedule()?)
+        .resume(first_epoch, progress.first_loss)
+        .detect_anomaly(options.detect_anomaly);
+    if let Some(max_norm) = config.clip_norm {
+        fit_options = fit_options.clip_norm(max_norm);
     }
+    if let Some(clip) = config.clip_value {
+        fit_options = fit_options.clip_value(clip);
+    }
+    // Without a validation split the test set is followed every epoch, as the run always did.
+    let evaluated_is_test = data.val.is_none();
+    fit_options = match (&data.val, &data.test) {
+        (Some(val), _) => fit_options.validation(val.clone()),
+        (None, Some(test)) => fit_options.validation_named("test", test.clone()),
+        (None, None) => fit_options,
+    };
+    let mut show = ShowProgress {
+        console,
+        weight_decay: config.weight_decay,
+        evaluated_is_test,
+    };
+    let mut record = RecordRun {
+        folder,
+        hook: &hook,
+        seed: config.seed,
+        evaluated_is_test,
+        progress,
+        history,
+    };
+    let mut points = AbortPoints {
+        hook: &hook,
+        steps: 0,
+    };
+    let result = {
+        let mut diagnose = diagnosis.as_mut().map(|diagnosis| Diagnose {
+            diagnosis,
+            console,
+            folder,
+        });
+        let mut observers: Vec<&mut dyn Observer> = vec![&mut show, &mut record];
+        if let Some(d) = &mut diagnose {
+            observers.push(d);
+        }
+        observers.push(&mut points);
+        fit(
+            &mut net,
+            &loader,
+            optimizer.as_mut(),
+            &fit_options,
+            &mut observers,
+        )
+    };
+    if let Err(e) = result {
+        return Err(match e {
+            nabla_nn::Error::Diverged(d) => divergence_message(&d, config.weight_decay).into(),
+            nabla_nn::Error::Anomaly {
+                anomaly,
+                epoch,
+                step,
+            } => anomaly_error(&anomaly, &params, folder, epoch, step),
+            nabla_nn::Error::Observer(e) => e,
+            e => e.into(),
+        });
+    }
+    let history = record.history;
+    let test = match (&data.val, &data.test) {
+        (Some(_), Some(test)) => Some(evaluate(&net, test, &data.schema.task)?),
+        _ => None,
+    };
     if let Some(last) = history.last() {
         let total: f64 = history.iter().map(|m| m.seconds).sum();
+        let (set, figure) = match (&test, last.test_loss, last.val_loss) {
+            (Some(m), _, _) => ("test", headline(m.loss, m.accuracy, m.mae)),
+            (None, Some(loss), _) => ("test", headline(loss, last.test_acc, last.test_mae)),
+            (None, None, Some(loss)) => ("validation", headline(loss, last.val_acc, last.val_mae)),
+            (None, None, None) => (
+                "training",
+                headline(last.train_loss, last.train_acc, last.train_mae),
+            ),
+        };
         console.note(&format!(
-            "final test accuracy {:.2}% after {} epochs ({total:.1}s of training); run folder {}",
-            100.0 * last.test_acc,
+            "final {set} {figure} after {} epochs ({total:.1}s of training); run folder {}",
             last.epoch,
             folder.path().display()
         ));
     }
     Ok(Outcome {
         history,
+        test,
         diagnostics: diagnosis.map(Diagnosis::into_report),
     })
+}
+
+/// A set's leading figure: `accuracy 98.12%`, `mean absolute error 0.3100`, or the loss.
+fn headline(loss: f64, accuracy: Option<f64>, mae: Option<f64>) -> String {
+    match (accuracy, mae) {
+        (Some(acc), _) => format!("accuracy {:.2}%", 100.0 * acc),
+        (None, Some(mae)) => format!("mean absolute error {mae:.4}"),
+        (None, None) => format!("loss {loss:.4}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::train::config::{OptimizerKind, test_config};
+    use nabla_core::Tensor;
+    use nabla_nn::data::{Preprocess, Schema};
+    use nabla_nn::task::Task;
+
+    fn config() -> TrainConfig {
+        TrainConfig {
+            lr: 0.01,
+            batch_size: 16,
+            epochs: 2,
+            ..test_config(&[8], OptimizerKind::Adam)
+        }
+    }
+
+    /// `n` images of 784 pixels, image `i` of class `i % 10` lit at pixel `i % 10`.
+    fn images(n: usize) -> Dataset {
+        let mut pixels = vec![0.0f32; n * 784];
+        for i in 0..n {
+            pixels[i * 784 + i % 10] = 3.0;
+        }
+        let labels = (0..n).map(|i| (i % 10) as i64).collect();
+        Dataset::new(
+            Tensor::from_vec(pixels, &[n, 784]),
+            Tensor::from_vec(labels, &[n]),
+        )
+        .unwrap()
+    }
+
+    fn run(name: &str, val: Option<Dataset>, test: Option<Dataset>) -> (Outcome, String) {
+        let dir = std::env::temp_dir().join(format!("nabla-trainer-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let folder = RunFolder::new_run(Some(&dir)).unwrap();
+        let data = Splits {
+            train: images(64),
+            val,
+            test,
+            schema: Schema {
+                input_shape: vec![784],
+                task: Task::classes(10),
+                preprocess: Preprocess::Image {
+                    mean: vec![0.0],
+                    std: vec![1.0],
+                    resize: None,
+                },
+            },
+        };
+        let options = RunOptions {
+            diagnose: false,
+            detect_anomaly: false,
+        };
+        let mut console = Console::new(true, None);
+        let outcome = train(&config(), &data, &folder, &options, None, &mut console).unwrap();
+        let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        (outcome, metrics)
+    }
+
+    #[test]
+    fn a_validation_split_is_followed_each_epoch_and_the_test_set_evaluated_once() {
+        let (outcome, metrics) = run("val", Some(images(20)), Some(images(30)));
+        assert_eq!(outcome.history.len(), 2);
+        for m in &outcome.history {
+            assert!(m.val_loss.is_some() && m.val_acc.is_some(), "{m:?}");
+            assert_eq!((m.test_loss, m.test_acc), (None, None));
+        }
+        assert_eq!(outcome.test.as_ref().map(|t| t.samples), Some(30));
+        let first: serde_json::Value =
+            serde_json::from_str(metrics.lines().next().unwrap()).unwrap();
+        assert!(
+            first["val_acc"].is_f64() && first.get("test_acc").is_none(),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn without_a_split_the_test_set_is_followed_each_epoch_and_without_either_nothing_is() {
+        let (outcome, _) = run("test", None, Some(images(30)));
+        assert!(
+            outcome
+                .history
+                .iter()
+                .all(|m| m.test_acc.is_some() && m.val_loss.is_none())
+        );
+        assert!(outcome.test.is_none());
+        let (outcome, metrics) = run("none", None, None);
+        assert!(
+            outcome
+                .history
+                .iter()
+                .all(|m| m.test_loss.is_none() && m.val_loss.is_none())
+        );
+        assert!(
+            !metrics.contains("test_") && !metrics.contains("val_"),
+            "{metrics}"
+        );
+    }
 }

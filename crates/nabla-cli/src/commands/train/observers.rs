@@ -1,0 +1,149 @@
+//! What `nabla train` watches the library loop ([`nabla_nn::train::fit`]) with: the console
+//! (progress bar with ETA, epoch lines, warnings), the run folder (metrics line, checkpoint,
+//! curves), `--diagnose`'s recorder, and the test hook's abort points.
+
+use super::abort_hook::AbortHook;
+use super::charts::curves_svg;
+use super::diagnose::Diagnosis;
+use super::divergence::warning_message;
+use super::progress::Console;
+use super::run_folder::{EpochMetrics, Progress, RunFolder};
+use crate::CliResult;
+use nabla_nn::module::Sequential;
+use nabla_nn::train::{Control, EpochEnd, Observer, StepEnd, Warning};
+
+/// A command-line result as the library loop takes an observer's.
+fn observed<T>(result: CliResult<T>) -> nabla_nn::Result<T> {
+    result.map_err(nabla_nn::Error::Observer)
+}
+
+/// Writes `curves.svg` for the epochs of `history`.
+pub fn write_curves(folder: &RunFolder, history: &[EpochMetrics]) -> CliResult {
+    let title = format!("{} after {} epochs", folder.path().display(), history.len());
+    folder.write("curves.svg", &curves_svg(&title, history)?)
+}
+
+/// The console: a bar per epoch, the epoch's line, warnings with their usual causes.
+pub struct ShowProgress<'a> {
+    pub console: &'a Console,
+    pub weight_decay: f64,
+    /// Whether the set evaluated after each epoch is the test set (no validation split).
+    pub evaluated_is_test: bool,
+}
+
+impl Observer for ShowProgress<'_> {
+    fn epoch_begin(&mut self, epoch: usize, epochs: usize, steps: usize) -> nabla_nn::Result<()> {
+        self.console.epoch_started(epoch, epochs, steps);
+        Ok(())
+    }
+
+    fn warning(&mut self, warning: &Warning) -> nabla_nn::Result<()> {
+        self.console
+            .warning(&warning_message(warning, self.weight_decay));
+        Ok(())
+    }
+
+    fn step_end(&mut self, step: &StepEnd) -> nabla_nn::Result<Control> {
+        let m = &step.running;
+        let figure = match (m.accuracy, m.mae) {
+            (Some(acc), _) => format!("acc {:.2}%", 100.0 * acc),
+            (None, Some(mae)) => format!("mae {mae:.4}"),
+            (None, None) => String::new(),
+        };
+        self.console
+            .step(step.step, m.loss, &figure, step.samples_per_second);
+        Ok(Control::Continue)
+    }
+
+    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> nabla_nn::Result<Control> {
+        let metrics = EpochMetrics::new(end.report, self.evaluated_is_test);
+        self.console.epoch_finished(&metrics, end.epochs);
+        Ok(Control::Continue)
+    }
+}
+
+/// The run folder after each epoch: the metrics line (synced), the checkpoint that completes
+/// the epoch, the curves. Keeps the history of every epoch, including those before a resume.
+pub struct RecordRun<'a> {
+    pub folder: &'a RunFolder,
+    pub hook: &'a AbortHook,
+    pub seed: u64,
+    pub evaluated_is_test: bool,
+    pub progress: Progress,
+    pub history: Vec<EpochMetrics>,
+}
+
+impl Observer for RecordRun<'_> {
+    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> nabla_nn::Result<Control> {
+        let metrics = EpochMetrics::new(end.report, self.evaluated_is_test);
+        observed(self.folder.append_metrics(&metrics))?;
+        self.hook.at("metrics", metrics.epoch);
+        self.progress.epoch = metrics.epoch;
+        self.progress.first_loss = end.first_loss;
+        observed(self.folder.save_checkpoint(
+            end.model,
+            end.optimizer,
+            &self.progress,
+            self.seed,
+            self.hook,
+        ))?;
+        self.history.push(metrics);
+        observed(write_curves(self.folder, &self.history))?;
+        Ok(Control::Continue)
+    }
+}
+
+/// `--diagnose`: gradient norms at every step, a probe and the charts after every epoch.
+pub struct Diagnose<'a> {
+    pub diagnosis: &'a mut Diagnosis,
+    pub console: &'a Console,
+    pub folder: &'a RunFolder,
+}
+
+impl Observer for Diagnose<'_> {
+    fn after_backward(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        model: &Sequential,
+    ) -> nabla_nn::Result<()> {
+        self.diagnosis.step(epoch, step, model);
+        Ok(())
+    }
+
+    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> nabla_nn::Result<Control> {
+        let epoch = end.report.epoch;
+        observed(
+            self.diagnosis
+                .finish_epoch(epoch, self.console, self.folder),
+        )?;
+        observed(self.diagnosis.probe(epoch, end.model, self.folder))?;
+        Ok(Control::Continue)
+    }
+}
+
+/// The test hook's points outside the run folder's writes: `mid-epoch` (half of the epoch's
+/// steps done) and `epoch-end` (after every other observer).
+pub struct AbortPoints<'a> {
+    pub hook: &'a AbortHook,
+    pub steps: usize,
+}
+
+impl Observer for AbortPoints<'_> {
+    fn epoch_begin(&mut self, _epoch: usize, _epochs: usize, steps: usize) -> nabla_nn::Result<()> {
+        self.steps = steps;
+        Ok(())
+    }
+
+    fn step_begin(&mut self, epoch: usize, step: usize) -> nabla_nn::Result<()> {
+        if step - 1 == self.steps / 2 {
+            self.hook.at("mid-epoch", epoch);
+        }
+        Ok(())
+    }
+
+    fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> nabla_nn::Result<Control> {
+        self.hook.at("epoch-end", end.report.epoch);
+        Ok(Control::Continue)
+    }
+}
