@@ -826,3 +826,15 @@ fn schema_with_its_preprocessing_round_trips_through_json() {
     let json = serde_json::to_string(&schema).unwrap();
     assert_eq!(serde_json::from_str::<Schema>(&json).unwrap(), schema);
 }
+
+#[test]
+fn toy_sets_refuse_too_few_samples_and_negative_noise() {
+    assert_eq!(
+        ToySet::Moons.generate(1, 0.1, 0).unwrap_err().to_string(),
+        "ToySet::generate: the moons set needs at least 2 samples (one per class), got 1"
+    );
+    assert_eq!(
+        ToySet::Xor.generate(10, -0.5, 0).unwrap_err().to_string(),
+        "ToySet::generate: noise must be zero or a positive number, got -0.5"
+    );
+}
