@@ -109,6 +109,35 @@ fn trains_on_a_csv_table_an_image_folder_and_a_toy_set() {
     );
 }
 
+/// An IDX file of ubyte elements.
+fn idx(path: &Path, dims: &[usize], body: &[u8]) {
+    let mut bytes = vec![0, 0, 0x08, dims.len() as u8];
+    for &d in dims {
+        bytes.extend((d as u32).to_be_bytes());
+    }
+    bytes.extend(body);
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn trains_on_an_idx_folder_of_8x8_digits() {
+    let dir = TempDir::new("idx8");
+    let folder = dir.path("digits");
+    std::fs::create_dir_all(&folder).unwrap();
+    for (split, n) in [("train", 40), ("test", 10)] {
+        let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
+        let pixels: Vec<u8> = (0..n * 64).map(|p| (p * 13 % 17) as u8).collect();
+        idx(
+            &folder.join(format!("{split}-images.idx")),
+            &[n, 8, 8],
+            &pixels,
+        );
+        idx(&folder.join(format!("{split}-labels.idx")), &[n], &labels);
+    }
+    let config = succeed(&dir, &["--data", &folder.display().to_string()]);
+    assert_eq!(config["data"]["source"]["kind"], "idx");
+}
+
 #[test]
 fn bad_data_gets_one_error_line() {
     let dir = TempDir::new("bad-data");
