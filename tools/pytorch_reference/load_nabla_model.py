@@ -5,13 +5,14 @@ Usage (from the repository root):
 
     /work/venv/bin/python tools/pytorch_reference/load_nabla_model.py RUN_FOLDER [MNIST_FOLDER]
 
-RUN_FOLDER holds nabla's config.json, model.safetensors and metrics.jsonl; MNIST_FOLDER defaults
-to data/mnist. The network is rebuilt as torch.nn.Sequential(Linear, activation, ..., Linear)
-with the layer sizes read from the file and the activation from config.json (for the default
-run: Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)), filled with
-load_state_dict(safetensors.torch.load_file(...)), and run on the 10,000 test images normalised
-as nabla does: (x / 255 - mean) / std with the mean and the population standard deviation of
-the training pixels (0.1307 and 0.3081 to four digits, torchvision's MNIST constants). Prints
+RUN_FOLDER holds nabla's model.safetensors and metrics.jsonl; MNIST_FOLDER defaults to
+data/mnist. The network is rebuilt as a torch.nn.Sequential from the layer spec in the file's
+"layers" metadata (for the default run "flatten, linear 256, relu, linear 128, relu, linear":
+Flatten, Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)), with the sizes read
+from the weights, filled with load_state_dict(safetensors.torch.load_file(...)), and run in
+evaluation mode on the 10,000 test images as [N, 1, 28, 28], normalised as nabla does:
+(x / 255 - mean) / std with the mean and std of the file's "schema" metadata (fitted on the
+training pixels: 0.1307 and 0.3081 to four digits, torchvision's MNIST constants). Prints
 PyTorch's test loss and accuracy next to the last epoch nabla recorded, and exits non-zero if
 the accuracies differ.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file
 
 
@@ -44,27 +46,35 @@ def find(folder, name):
     sys.exit(f"{folder}: neither {name} nor {name}.gz")
 
 
-# nabla's hidden activations (config.json "activation") as PyTorch modules.
-ACTIVATIONS = {
-    "relu": torch.nn.ReLU,
-    "leaky-relu": lambda: torch.nn.LeakyReLU(0.01),
-    "sigmoid": torch.nn.Sigmoid,
-    "tanh": torch.nn.Tanh,
-    "gelu": torch.nn.GELU,
-}
+def layer(text, index, state):
+    """The PyTorch module of one layer of a nabla spec (residual blocks are not rebuilt here)."""
+    name, *args = text.split()
+    if name == "flatten":
+        return torch.nn.Flatten()
+    if name == "linear":
+        out_features, in_features = state[f"{index}.weight"].shape
+        return torch.nn.Linear(in_features, out_features)
+    if name == "batchnorm":
+        return torch.nn.BatchNorm1d(state[f"{index}.weight"].shape[0])
+    if name == "layernorm":
+        return torch.nn.LayerNorm(state[f"{index}.weight"].shape[0])
+    simple = {
+        "relu": torch.nn.ReLU,
+        "sigmoid": torch.nn.Sigmoid,
+        "tanh": torch.nn.Tanh,
+        "gelu": torch.nn.GELU,
+        "leakyrelu": lambda: torch.nn.LeakyReLU(float(args[0])),
+        "dropout": lambda: torch.nn.Dropout(float(args[0])),
+        "softmax": lambda: torch.nn.Softmax(int(args[0])),
+    }
+    if name not in simple:
+        sys.exit(f"layer {index} `{text}`: not rebuilt by this script")
+    return simple[name]()
 
 
-def build(state, activation):
-    """Sequential(Linear, activation, ..., Linear) matching the layer indices 0, 2, 4, ... in `state`."""
-    indices = sorted({int(name.split(".")[0]) for name in state})
-    assert indices == list(range(0, 2 * len(indices), 2)), f"unexpected layers {indices}"
-    layers = []
-    for i in indices:
-        out_features, in_features = state[f"{i}.weight"].shape
-        if layers:
-            layers.append(ACTIVATIONS[activation]())
-        layers.append(torch.nn.Linear(in_features, out_features))
-    return torch.nn.Sequential(*layers)
+def build(spec, state):
+    """torch.nn.Sequential of the canonical spec `spec` (as nabla saves it), sized from `state`."""
+    return torch.nn.Sequential(*(layer(t.strip(), i, state) for i, t in enumerate(spec.split(","))))
 
 
 def main():
@@ -73,27 +83,23 @@ def main():
     run = Path(sys.argv[1])
     mnist = Path(sys.argv[2] if len(sys.argv) == 3 else "data/mnist")
 
-    config = json.loads((run / "config.json").read_text())
-    if config["batch_norm"] or config["dropout"] > 0:
-        sys.exit("only runs without --batch-norm and --dropout have this layer layout")
+    with safe_open(run / "model.safetensors", "pt") as f:
+        spec = f.metadata()["layers"]
+        schema = json.loads(f.metadata()["schema"])
     state = load_file(run / "model.safetensors")
-    net = build(state, config["activation"])
+    net = build(spec, state)
     net.load_state_dict(state)
     net.eval()
     print(net)
 
-    # The training pixels' statistics from their histogram, summed in float64 over the float32
-    # values x / 255, as nabla fits them.
-    counts = np.bincount(read_idx(find(mnist, "train-images-idx3-ubyte")).ravel(), minlength=256)
-    levels = (np.arange(256, dtype=np.float32) / np.float32(255.0)).astype(np.float64)
-    mean = (counts * levels).sum() / counts.sum()
-    std = np.sqrt(max((counts * levels**2).sum() / counts.sum() - mean**2, 0.0))
-    mean, std = np.float32(mean), np.float32(std)
+    # The statistics nabla fitted on the training pixels, as float32.
+    mean = np.float32(schema["preprocess"]["mean"][0])
+    std = np.float32(schema["preprocess"]["std"][0])
 
     images = read_idx(find(mnist, "t10k-images-idx3-ubyte"))
     labels = read_idx(find(mnist, "t10k-labels-idx1-ubyte")).astype(np.int64)
     x = torch.from_numpy(
-        ((images.reshape(len(images), -1).astype(np.float32) / np.float32(255.0) - mean) / std)
+        ((images.reshape(len(images), 1, 28, 28).astype(np.float32) / np.float32(255.0) - mean) / std)
         .astype(np.float32)
     )
     t = torch.from_numpy(labels)

@@ -24,13 +24,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a multi-layer perceptron on MNIST (shipped in data/mnist), an IDX folder, a CSV
-    /// table, an image folder or a toy set.
+    /// Train a network (an MLP by default, or --layers) on MNIST (shipped in data/mnist), an
+    /// IDX folder, a CSV table, an image folder or a toy set.
     Train(commands::train::TrainArgs),
     /// Measure autograd overhead and matmul throughput (use a release build).
     Bench(commands::bench::BenchArgs),
     /// Train several runs that differ in one setting and compare their curves.
     Compare(commands::compare::CompareArgs),
+    /// Print each layer's output shape and parameter count, for a run folder or a --layers spec.
+    Summary(commands::summary::SummaryArgs),
     /// Differentiate an expression at a point: value, gradient, Hessian, chain rule, graph.
     Grad(commands::grad::GradArgs),
 }
@@ -65,6 +67,7 @@ fn main() -> ExitCode {
             Command::Compare(args) => commands::compare::run(&args),
             Command::Bench(args) => commands::bench::run(&args),
             Command::Grad(args) => commands::grad::run(&args),
+            Command::Summary(args) => commands::summary::run(&args),
         }
     })();
     match result {

@@ -71,7 +71,7 @@ fn one_run_per_optimizer_with_a_chart_a_report_and_a_table() {
         assert_eq!(run["value"], value);
         assert_eq!(run["config"]["optimizer"], value);
         assert_eq!(run["config"]["lr"], lr);
-        assert_eq!(run["config"]["hidden"], serde_json::json!([16]));
+        assert_eq!(run["config"]["layers"], "flatten, linear 16, relu, linear");
         assert!(run["error"].is_null());
         assert!(run["activations"].is_null());
         let folder = cmp.join(format!("optimizer-{value}"));
@@ -143,7 +143,7 @@ fn diagnosed_runs_report_saturation_per_layer() {
         let layer = &epochs[0]["layers"][0];
         assert_eq!(
             (layer["layer"].as_u64(), layer["name"].as_str()),
-            (Some(1), Some("1: Sigmoid"))
+            (Some(2), Some("2: Sigmoid"))
         );
         let saturated = layer["saturated"].as_f64().unwrap();
         // N(0, 0.01²) weights keep every pre-activation near 0, so no output is saturated.

@@ -98,11 +98,12 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
     assert_eq!(
         names,
         [
-            "0: Linear(784 -> 32)",
-            "1: Sigmoid",
-            "2: Linear(32 -> 32)",
-            "3: Sigmoid",
-            "4: Linear(32 -> 10)"
+            "0: Flatten(start_dim=1, end_dim=-1)",
+            "1: Linear(784 -> 32)",
+            "2: Sigmoid",
+            "3: Linear(32 -> 32)",
+            "4: Sigmoid",
+            "5: Linear(32 -> 10)"
         ]
     );
     let kinds: Vec<&str> = report["layers"]
@@ -111,10 +112,13 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
         .iter()
         .map(|l| l["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["linear", "sigmoid", "linear", "sigmoid", "linear"]);
+    assert_eq!(
+        kinds,
+        ["other", "linear", "sigmoid", "linear", "sigmoid", "linear"]
+    );
     assert_eq!(report["probe_samples"], 64);
     assert_eq!(report["bins"], 30);
-    assert_eq!(report["gradient_layers"], serde_json::json!([0, 2, 4]));
+    assert_eq!(report["gradient_layers"], serde_json::json!([1, 3, 5]));
 
     let epochs = report["epochs"].as_array().unwrap();
     let numbers: Vec<u64> = epochs
@@ -124,18 +128,20 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
     assert_eq!(numbers, [0, 1, 2]);
     for epoch in epochs {
         let layers = epoch["layers"].as_array().unwrap();
-        assert_eq!(layers.len(), 5);
-        for (i, layer) in layers.iter().enumerate() {
+        assert_eq!(layers.len(), 6);
+        // Layer 0 flattens the images: no parameters, so no weight statistics.
+        assert!(layers[0]["weight"].is_null() && layers[0]["saturated"].is_null());
+        for (i, layer) in layers.iter().enumerate().skip(1) {
             let histogram = &layer["activation"]["histogram"];
             let counts = histogram["counts"].as_array().unwrap();
             assert_eq!(counts.len(), 30);
-            let units = [32, 32, 32, 32, 10][i];
+            let units = [784, 32, 32, 32, 32, 10][i];
             let total: u64 = counts.iter().map(|c| c.as_u64().unwrap()).sum::<u64>()
                 + histogram["below"].as_u64().unwrap()
                 + histogram["above"].as_u64().unwrap()
                 + histogram["non_finite"].as_u64().unwrap();
             assert_eq!(total, 64 * units, "layer {i}");
-            let sigmoid = i % 2 == 1;
+            let sigmoid = i % 2 == 0;
             assert_eq!(layer["saturated"].is_number(), sigmoid, "layer {i}");
             assert!(layer["dead"].is_null());
             assert_eq!(layer["weight"].is_object(), !sigmoid);
@@ -150,7 +156,7 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
         }
     }
     // Most units saturated (0.875 on these images standardised with their own statistics).
-    let saturated = epochs[0]["layers"][1]["saturated"].as_f64().unwrap();
+    let saturated = epochs[0]["layers"][2]["saturated"].as_f64().unwrap();
     assert!(saturated >= 0.8, "first sigmoid layer {saturated}");
 
     // 64 images in batches of 8: 8 steps per epoch, one norm per layer with parameters.
@@ -169,14 +175,14 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
             format!("outputs of each activation layer after epoch {epoch} (64 training images)");
         assert_chart(
             &run.join(format!("activations_epoch_{epoch}.svg")),
-            &[&title, "1: Sigmoid ("],
+            &[&title, "2: Sigmoid ("],
         );
     }
     assert_chart(
         &run.join("gradient_norms.svg"),
         &[
             "gradient norms per layer",
-            "0: Linear(784 -&gt; 32)",
+            "1: Linear(784 -&gt; 32)",
             "training step",
         ],
     );
@@ -210,8 +216,8 @@ fn diagnose_counts_dead_relu_units_and_warns_when_gradients_vanish() {
         "{stderr}"
     );
     assert!(
-        warnings[0].contains(" at the first layer 0: Linear(784 -> 16), ")
-            && warnings[0].contains(" at the last layer 8: Linear(16 -> 10) (ratio ")
+        warnings[0].contains(" at the first layer 1: Linear(784 -> 16), ")
+            && warnings[0].contains(" at the last layer 9: Linear(16 -> 10) (ratio ")
             && warnings[0].ends_with(", below 1e-3)"),
         "{stderr}"
     );
@@ -228,8 +234,8 @@ fn diagnose_counts_dead_relu_units_and_warns_when_gradients_vanish() {
     let (_, stderr) = stdout_of_success(train(&dir, &data, &relu, &flags));
     assert_eq!(stderr, "");
     let report = read_json(&dir.path("relu").join("diagnostics.json"));
-    let layer = &report["epochs"][0]["layers"][1];
-    assert_eq!(report["layers"][1]["kind"], "relu");
+    let layer = &report["epochs"][0]["layers"][2];
+    assert_eq!(report["layers"][2]["kind"], "relu");
     let dead = layer["dead"].as_f64().unwrap();
     assert!(
         (0.0..=1.0).contains(&dead) && (dead * 16.0).fract() == 0.0,
@@ -306,6 +312,6 @@ fn detect_anomaly_stops_at_the_operation_that_made_a_nan_and_keeps_the_checkpoin
     let svg = std::fs::read_to_string(&picture).unwrap();
     let op = operation.strip_suffix("Backward").unwrap().to_lowercase();
     assert!(svg.contains(&format!("⚠ {op}: ")), "{svg}");
-    assert!(svg.contains(">0.weight<"), "{svg}");
+    assert!(svg.contains(">1.weight<"), "{svg}");
     assert!(snapshot(&run) == before);
 }

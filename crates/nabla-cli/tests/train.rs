@@ -103,7 +103,7 @@ fn a_run_writes_config_metrics_checkpoint_and_model() {
 
     let run = dir.path("run");
     let config = read_config(&run);
-    assert_eq!(config["hidden"], serde_json::json!([16]));
+    assert_eq!(config["layers"], "flatten, linear 16, relu, linear");
     assert_eq!(config["epochs"], 2);
     assert_eq!(config["optimizer"], "adam");
     assert_eq!(config["weight_decay"], 0.0);
@@ -131,15 +131,27 @@ fn a_run_writes_config_metrics_checkpoint_and_model() {
     assert_eq!(
         shapes,
         [
-            ("0.bias", &[16][..]),
-            ("0.weight", &[16, 784][..]),
-            ("2.bias", &[10][..]),
-            ("2.weight", &[10, 16][..]),
+            ("1.bias", &[16][..]),
+            ("1.weight", &[16, 784][..]),
+            ("3.bias", &[10][..]),
+            ("3.weight", &[10, 16][..]),
         ]
     );
     assert_eq!(meta["epoch"], "2");
+    assert_eq!(meta["layers"], "flatten, linear 16, relu, linear");
+    let schema: serde_json::Value = serde_json::from_str(&meta["schema"]).unwrap();
+    assert_eq!(
+        (&schema["input_shape"], &schema["task"]["classes"][9]),
+        (&serde_json::json!([1, 28, 28]), &serde_json::json!("9"))
+    );
+    // The synthetic training pixels' own mean and std.
+    let preprocess = &schema["preprocess"];
+    assert_eq!(preprocess["kind"], "image");
+    assert!((preprocess["mean"][0].as_f64().unwrap() - 0.116559).abs() < 1e-6);
+    assert!((preprocess["std"][0].as_f64().unwrap() - 0.205320).abs() < 1e-6);
     let (checkpoint, meta) = load_safetensors(run.join("checkpoint.safetensors")).unwrap();
     assert_eq!(meta["epoch"], "2");
+    assert_eq!(meta["layers"], "flatten, linear 16, relu, linear");
     assert_eq!(meta["data_epoch"], "2");
     assert_eq!(meta["data_seed"], "0");
     let step = checkpoint
@@ -442,9 +454,9 @@ fn a_model_too_large_for_the_machine_is_refused_before_anything_is_built() {
     let error = fail(&dir, &small_run(&data, &out, &[("--hidden", "1000000000")]));
     assert!(
         error.starts_with(
-            "error: the model of --hidden 1000000000 (795000000010 parameters with their \
-             gradients and Adam's moments, and the activations of a batch of 8) would need 12.8 \
-             TB; this machine has "
+            "error: the model \"flatten, linear 1000000000, relu, linear\" (795000000010 \
+             parameters with their gradients and Adam's moments, and the activations of a batch \
+             of 8) would need 12.8 TB; this machine has "
         ) && error.ends_with(" available"),
         "{error}"
     );
@@ -453,12 +465,12 @@ fn a_model_too_large_for_the_machine_is_refused_before_anything_is_built() {
     let resumed = TempDir::new("huge-model-resume");
     let (run, out) = one_epoch_run(&resumed);
     let mut config = read_config(&run);
-    config["hidden"] = serde_json::json!([1_000_000_000]);
+    config["layers"] = serde_json::json!("flatten, linear 1000000000, relu, linear");
     std::fs::write(run.join("config.json"), config.to_string()).unwrap();
     let error = fail(&resumed, &["--resume", &out]);
     assert!(
         error.starts_with(&format!(
-            "error: {}: the model of --hidden 1000000000 (",
+            "error: {}: the model \"flatten, linear 1000000000, relu, linear\" (",
             run.join("config.json").display()
         )),
         "{error}"
@@ -568,7 +580,7 @@ fn a_run_that_explodes_in_its_first_epoch_saves_nothing_and_resumes_from_scratch
     let error = fail(&dir, &small_run(&data, &out, &[("--lr", "1e30")]));
     assert_eq!(
         error,
-        "error: the loss became NaN at epoch 1, step 2, first in the output of layer 2 \
+        "error: the loss became NaN at epoch 1, step 2, first in the output of layer 3 \
          (Linear(16 -> 10)): lower the learning rate (now 1.00e30), use a smaller initialisation \
          (--init) or normalise (--batch-norm), or clip gradients with --clip-norm"
     );
@@ -590,7 +602,7 @@ fn a_test_loss_that_explodes_after_the_last_step_saves_nothing() {
     let settings = [("--lr", "1e30"), ("--batch-size", "64")];
     assert_eq!(
         fail(&dir, &small_run(&data, &out, &settings)),
-        "error: the test loss became NaN after epoch 1, first in the output of layer 2 \
+        "error: the test loss became NaN after epoch 1, first in the output of layer 3 \
          (Linear(16 -> 10)): lower the learning rate (now 1.00e30), use a smaller initialisation \
          (--init) or normalise (--batch-norm), or clip gradients with --clip-norm"
     );
@@ -606,7 +618,7 @@ fn a_checkpoint_holding_nan_is_refused_naming_the_tensor() {
     let (mut tensors, meta) = load_safetensors(&path).unwrap();
     let weight = tensors
         .iter_mut()
-        .find(|(n, _)| n == "model.0.weight")
+        .find(|(n, _)| n == "model.1.weight")
         .unwrap();
     let mut values = weight.1.to_vec::<f32>();
     values[5] = f32::NAN;
@@ -617,7 +629,7 @@ fn a_checkpoint_holding_nan_is_refused_naming_the_tensor() {
     assert_eq!(
         fail(&dir, &["--resume", &out, "--epochs", "2"]),
         format!(
-            "error: {}: tensor \"model.0.weight\" holds NaN at element 5; the checkpoint cannot \
+            "error: {}: tensor \"model.1.weight\" holds NaN at element 5; the checkpoint cannot \
              be resumed",
             path.display()
         )
@@ -789,7 +801,7 @@ fn a_loss_that_blows_up_gets_a_warning_naming_the_step_and_the_layer() {
     assert!(
         stderr.starts_with("warning: the loss blew up to ")
             && stderr.contains(" at epoch 1, step 2, over 100 times its first value ")
-            && stderr.contains(", first in the output of layer 0 (Linear(784 -> 16)) (up to ")
+            && stderr.contains(", first in the output of layer 1 (Linear(784 -> 16)) (up to ")
             && stderr.ends_with(
                 "): lower the learning rate (now 1.00e6), use a smaller initialisation (--init) \
                  or normalise (--batch-norm), or clip gradients with --clip-norm\n"

@@ -14,7 +14,9 @@ pub mod memory;
 pub mod models;
 pub mod module;
 pub mod optim;
+pub mod saved;
 pub mod schedule;
+pub mod spec;
 pub mod task;
 pub mod train;
 

@@ -1,10 +1,10 @@
 //! Ready-made networks: the multi-layer perceptron of the textbook's chapters 5 and 6, with the
 //! choices its experiments vary (activation, weight initialisation, batch norm, dropout).
 
+use crate::Result;
 use crate::init::{Activation, FanMode, Init};
-use crate::layers::{BatchNorm1d, Dropout, GELU, LeakyReLU, Linear, ReLU, Sigmoid, Tanh};
-use crate::module::{Module, Sequential};
-use crate::{Error, Result};
+use crate::module::Sequential;
+use crate::spec::ModelSpec;
 use nabla_core::{DType, Generator};
 use serde::{Deserialize, Serialize};
 
@@ -17,28 +17,6 @@ pub enum Hidden {
     Sigmoid,
     Tanh,
     Gelu,
-}
-
-impl Hidden {
-    fn module(self) -> Box<dyn Module> {
-        match self {
-            Hidden::Relu => Box::new(ReLU),
-            Hidden::LeakyRelu => Box::new(LeakyReLU::default()),
-            Hidden::Sigmoid => Box::new(Sigmoid),
-            Hidden::Tanh => Box::new(Tanh),
-            Hidden::Gelu => Box::new(GELU),
-        }
-    }
-
-    /// The activation whose gain Xavier and He initialisation use.
-    fn gain_activation(self) -> Activation {
-        match self {
-            Hidden::Relu | Hidden::Gelu => Activation::Relu,
-            Hidden::LeakyRelu => Activation::LeakyRelu(0.01),
-            Hidden::Sigmoid => Activation::Sigmoid,
-            Hidden::Tanh => Activation::Tanh,
-        }
-    }
 }
 
 /// How the weights of each linear layer are drawn.
@@ -56,13 +34,14 @@ pub enum WeightInit {
 }
 
 impl WeightInit {
-    fn init(self, hidden: Hidden) -> Init {
+    /// The initialiser of a linear layer followed by `activation` (whose gain He uses).
+    pub(crate) fn init(self, activation: Activation) -> Init {
         match self {
             WeightInit::Default => Init::linear_default(),
             WeightInit::Xavier => Init::XavierNormal { gain: 1.0 },
             WeightInit::He => Init::KaimingNormal {
                 mode: FanMode::FanIn,
-                activation: hidden.gain_activation(),
+                activation,
             },
             WeightInit::Std(std) => Init::Normal { mean: 0.0, std },
         }
@@ -70,7 +49,7 @@ impl WeightInit {
 }
 
 /// A multi-layer perceptron: `Linear → [BatchNorm] → activation → [Dropout]` per hidden layer,
-/// then a final `Linear` producing logits.
+/// then a final `Linear` producing logits; the network of [`ModelSpec::mlp`] on flat inputs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MlpConfig {
     pub input: usize,
@@ -103,36 +82,13 @@ impl MlpConfig {
     /// assert_eq!(net.describe(), "Sequential(\n  (0): Linear(784 -> 50)\n  (1): Sigmoid\n  (2): Linear(50 -> 10)\n)");
     /// ```
     pub fn build(&self, dtype: DType, rng: &mut Generator) -> Result<Sequential> {
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(Error::invalid(
-                "mlp",
-                format!("dropout must be in [0, 1), got {}", self.dropout),
-            ));
-        }
-        let mut net = Sequential::new();
-        let mut width = self.input;
-        let init = self.init.init(self.activation);
-        for &size in &self.hidden {
-            net.push(Box::new(Linear::with_init(
-                width, size, true, init, dtype, rng,
-            )?));
-            if self.batch_norm {
-                net.push(Box::new(BatchNorm1d::new(size, dtype)));
-            }
-            net.push(self.activation.module());
-            if self.dropout > 0.0 {
-                net.push(Box::new(Dropout::try_new(self.dropout, rng.next_seed())?));
-            }
-            width = size;
-        }
-        net.push(Box::new(Linear::with_init(
-            width,
-            self.outputs,
-            true,
-            init,
-            dtype,
-            rng,
-        )?));
-        Ok(net)
+        ModelSpec::mlp(
+            &self.hidden,
+            self.activation,
+            self.batch_norm,
+            self.dropout,
+            1,
+        )
+        .build(&[self.input], self.outputs, self.init, dtype, rng)
     }
 }

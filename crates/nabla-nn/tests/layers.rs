@@ -43,8 +43,8 @@ use common::{assert_close, assert_gradcheck, det};
 use nabla_core::{DType, Generator, Tensor};
 use nabla_nn::init::Init;
 use nabla_nn::layers::{
-    BatchNorm1d, Dropout, GELU, LayerNorm, LeakyReLU, Linear, ReLU, Residual, Sigmoid, Softmax,
-    Tanh,
+    BatchNorm1d, Dropout, Flatten, GELU, LayerNorm, LeakyReLU, Linear, ReLU, Residual, Sigmoid,
+    Softmax, Tanh,
 };
 use nabla_nn::module::{Module, Sequential};
 
@@ -608,6 +608,23 @@ fn residual_rejects_a_shape_changing_module() {
     assert_eq!(
         err.to_string(),
         "forward: Residual(Linear(4 -> 3)): input has shape [2, 4], which the inner module maps to [2, 3], expected a module that keeps the shape"
+    );
+}
+
+#[test]
+fn flatten_merges_every_dim_after_the_batch_like_pytorch() {
+    // torch.nn.Flatten()(x) for x of shape [2, 3, 2, 2]: row-major order, batch kept.
+    let x = det(&[2, 3, 2, 2], 4.0);
+    let y = Flatten.forward(&x);
+    assert_eq!(y.shape(), &[2, 12]);
+    assert_eq!(y.to_vec::<f64>(), x.to_vec::<f64>());
+    assert_eq!(Flatten.forward(&det(&[3, 5], 0.0)).shape(), &[3, 5]);
+    assert!(Flatten.named_parameters().is_empty());
+    assert_gradcheck(|v| Flatten.forward(&v[0]), &[det(&[2, 2, 3], 1.0)]);
+    let err = Flatten.try_forward(&Tensor::scalar(1.0f64)).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "forward: Flatten(start_dim=1, end_dim=-1): input has shape [], expected [N, ...] with at least 2 dims"
     );
 }
 

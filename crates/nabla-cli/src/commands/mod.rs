@@ -3,4 +3,5 @@
 pub mod bench;
 pub mod compare;
 pub mod grad;
+pub mod summary;
 pub mod train;

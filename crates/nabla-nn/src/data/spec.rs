@@ -123,6 +123,25 @@ enum RawKind {
 }
 
 impl DataSpec {
+    /// The number of dimensions of one sample, known before the data is read: 3 for images
+    /// (`[C, H, W]`, IDX folders and image folders), 1 for table rows and the toy sets.
+    ///
+    /// ```
+    /// use nabla_nn::data::{DataSpec, Source, ToySet};
+    /// let toy = DataSpec {
+    ///     source: Source::Toy { set: ToySet::Xor, samples: 100, noise: 0.05 },
+    ///     val_split: None,
+    ///     train_subset: None,
+    /// };
+    /// assert_eq!(toy.input_ndim(), 1);
+    /// ```
+    pub fn input_ndim(&self) -> usize {
+        match self.source {
+            Source::Idx { .. } | Source::ImageFolder { .. } => 3,
+            Source::Csv { .. } | Source::Toy { .. } => 1,
+        }
+    }
+
     /// Reads the data, keeps [`DataSpec::train_subset`] of the training samples, holds out
     /// [`DataSpec::val_split`] of them (seeded by `seed`), and standardises every split with
     /// statistics of the remaining training samples (images per channel after scaling pixels

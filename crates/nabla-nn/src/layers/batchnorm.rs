@@ -6,6 +6,21 @@ use crate::module::{Module, expect_dtype, invalid_input};
 use crate::{Error, Result};
 use nabla_core::{DType, Tensor};
 
+/// PyTorch's defaults.
+const EPS: f64 = 1e-5;
+const MOMENTUM: f64 = 0.1;
+
+/// What [`Module::describe`] says of a batch norm layer (PyTorch's eps and momentum unless
+/// given), also for layer specs that are not built.
+pub(crate) fn description(num_features: usize, eps: f64, momentum: f64) -> String {
+    format!("BatchNorm1d({num_features}, eps={eps}, momentum={momentum})")
+}
+
+/// The description of a new [`BatchNorm1d`] over `num_features`.
+pub(crate) fn default_description(num_features: usize) -> String {
+    description(num_features, EPS, MOMENTUM)
+}
+
 /// `y = (x − mean)/√(var + eps)·weight + bias` per feature of an `[N, C]` input.
 ///
 /// In training the batch statistics normalise and the running ones are updated in place; in
@@ -36,8 +51,8 @@ impl BatchNorm1d {
     /// running variance 1; starts in training mode.
     pub fn new(num_features: usize, dtype: DType) -> Self {
         BatchNorm1d {
-            eps: 1e-5,
-            momentum: 0.1,
+            eps: EPS,
+            momentum: MOMENTUM,
             training: true,
             weight: Tensor::ones(&[num_features], dtype).requires_grad(),
             bias: Tensor::zeros(&[num_features], dtype).requires_grad(),
@@ -135,12 +150,7 @@ impl Module for BatchNorm1d {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "BatchNorm1d({}, eps={}, momentum={})",
-            self.num_features(),
-            self.eps,
-            self.momentum
-        )
+        description(self.num_features(), self.eps, self.momentum)
     }
 
     fn local_parameters(&self) -> Vec<(String, Tensor)> {

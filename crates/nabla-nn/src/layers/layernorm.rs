@@ -4,6 +4,19 @@ use crate::module::{Module, expect_dtype, invalid_input};
 use crate::{Error, Result};
 use nabla_core::{DType, Tensor};
 
+/// PyTorch's default.
+const EPS: f64 = 1e-5;
+
+/// What [`Module::describe`] says of a layer norm, also for layer specs that are not built.
+pub(crate) fn description(normalized_shape: &[usize], eps: f64) -> String {
+    format!("LayerNorm({normalized_shape:?}, eps={eps})")
+}
+
+/// The description of a new [`LayerNorm`] over `normalized_shape`.
+pub(crate) fn default_description(normalized_shape: &[usize]) -> String {
+    description(normalized_shape, EPS)
+}
+
 /// `y = (x − mean)/√(var + eps)·weight + bias`, statistics over the last
 /// `normalized_shape.len()` dims (biased variance, eps 1e-5, as in `torch.nn.LayerNorm`).
 ///
@@ -34,7 +47,7 @@ impl LayerNorm {
         }
         Ok(LayerNorm {
             normalized_shape: normalized_shape.to_vec(),
-            eps: 1e-5,
+            eps: EPS,
             weight: Tensor::ones(normalized_shape, dtype).requires_grad(),
             bias: Tensor::zeros(normalized_shape, dtype).requires_grad(),
         })
@@ -78,7 +91,7 @@ impl Module for LayerNorm {
     }
 
     fn describe(&self) -> String {
-        format!("LayerNorm({:?}, eps={})", self.normalized_shape, self.eps)
+        description(&self.normalized_shape, self.eps)
     }
 
     fn local_parameters(&self) -> Vec<(String, Tensor)> {

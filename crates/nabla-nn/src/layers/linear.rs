@@ -115,6 +115,13 @@ impl Linear {
     }
 }
 
+/// What [`Module::describe`] says of a linear layer of these sizes, also for layer specs that
+/// are not built.
+pub(crate) fn description(in_features: usize, out_features: usize, bias: bool) -> String {
+    let bias = if bias { "" } else { ", bias=false" };
+    format!("Linear({in_features} -> {out_features}{bias})")
+}
+
 impl Module for Linear {
     fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         expect_dtype(self, x, self.weight.dtype())?;
@@ -129,16 +136,7 @@ impl Module for Linear {
     }
 
     fn describe(&self) -> String {
-        let bias = if self.bias.is_some() {
-            ""
-        } else {
-            ", bias=false"
-        };
-        format!(
-            "Linear({} -> {}{bias})",
-            self.in_features(),
-            self.out_features()
-        )
+        description(self.in_features(), self.out_features(), self.bias.is_some())
     }
 
     fn local_parameters(&self) -> Vec<(String, Tensor)> {

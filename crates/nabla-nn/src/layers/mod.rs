@@ -2,15 +2,17 @@
 //! layouts, so their state dicts load into the matching `torch.nn` layers.
 
 mod activation;
-mod batchnorm;
+pub(crate) mod batchnorm;
 mod dropout;
-mod layernorm;
-mod linear;
+mod flatten;
+pub(crate) mod layernorm;
+pub(crate) mod linear;
 mod residual;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
 pub use batchnorm::BatchNorm1d;
 pub use dropout::Dropout;
+pub use flatten::Flatten;
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub use residual::Residual;

@@ -85,6 +85,14 @@ pub fn configs(
     {
         return Err(format!("--values: `{v}` is given twice (value {})", i + 1).into());
     }
+    if settings.layers.is_some() && matches!(setting, Setting::Activation | Setting::BatchNorm) {
+        return Err(format!(
+            "--vary {} changes the --hidden network, which --layers replaces; vary the \
+             activations or batch norm by writing them in --layers of separate runs",
+            setting.name()
+        )
+        .into());
+    }
     values
         .iter()
         .map(|value| {
@@ -92,9 +100,7 @@ pub fn configs(
             apply(setting, value, &mut run)?;
             let config = run
                 .config()
-                .map_err(|e| format!("{} {value}: {e}", setting.name()))?;
-            config
-                .validate()
+                .and_then(|c| c.validate().map(|()| c))
                 .map_err(|e| format!("{} {value}: {e}", setting.name()))?;
             Ok(config)
         })

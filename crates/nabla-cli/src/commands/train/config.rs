@@ -4,13 +4,14 @@
 use clap::ValueEnum;
 use nabla_core::Tensor;
 use nabla_nn::data::{DataSpec, Schema};
-use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
+use nabla_nn::models::WeightInit;
 use nabla_nn::optim::{
     AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd, UpdateRule,
 };
 use nabla_nn::schedule::{
     Constant, CosineAnnealing, Exponential, LinearWarmup, Schedule, StepDecay,
 };
+use nabla_nn::spec::{LayerSummary, ModelSpec, totals};
 use serde::{Deserialize, Serialize};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -70,8 +71,8 @@ impl InitKind {
 pub struct TrainConfig {
     /// The data and how it is read, split and cut (`--data`, `--val-split`, `--train-subset`...).
     pub data: DataSpec,
-    pub hidden: Vec<usize>,
-    pub activation: Hidden,
+    /// The network: `--layers`, or the spec of `--hidden` and the flags that go with it.
+    pub layers: ModelSpec,
     pub init: InitKind,
     pub optimizer: OptimizerKind,
     pub lr: f64,
@@ -90,8 +91,6 @@ pub struct TrainConfig {
     pub nesterov: bool,
     pub clip_norm: Option<f64>,
     pub clip_value: Option<f64>,
-    pub batch_norm: bool,
-    pub dropout: f64,
     pub seed: u64,
 }
 
@@ -106,9 +105,6 @@ impl TrainConfig {
                 Err(format!("{flag} must be a positive number, got {v}"))
             }
         };
-        if let Some(&size) = self.hidden.iter().find(|&&s| s == 0) {
-            return Err(format!("--hidden sizes must be at least 1, got {size}"));
-        }
         positive("--lr", self.lr)?;
         if self.batch_size == 0 {
             return Err("--batch-size must be at least 1, got 0".into());
@@ -135,9 +131,6 @@ impl TrainConfig {
         if let Some(f) = self.data.val_split.filter(|f| !(*f > 0.0 && *f < 1.0)) {
             return Err(format!("--val-split must be between 0 and 1, got {f}"));
         }
-        if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
-        }
         if self.warmup >= self.epochs {
             return Err(format!(
                 "--warmup must be shorter than the run, got --warmup {} with --epochs {}",
@@ -147,11 +140,16 @@ impl TrainConfig {
         Ok(())
     }
 
-    /// Refuses a model whose training would need more memory than `available`: parameters,
-    /// their gradients and the optimiser's state, and a batch's activations (each layer's
-    /// output, its activation and their gradients), all `f32`, for data of `schema`. Run before
-    /// the model is built.
-    pub fn check_memory(&self, schema: &Schema, available: Option<u64>) -> Result<(), String> {
+    /// The layers for `schema`'s data, each sized (the spec's errors name the layer that does
+    /// not fit), and a model whose training would need more memory than `available` refused:
+    /// parameters, their gradients and the optimiser's state, batch norm's statistics, and a
+    /// batch's activations (the input and every layer's output with their gradients), all
+    /// `f32`. Run once the data's schema is known, before anything is built.
+    pub fn check_memory(
+        &self,
+        schema: &Schema,
+        available: Option<u64>,
+    ) -> Result<Vec<LayerSummary>, String> {
         let (state, optimizer) = match self.optimizer {
             OptimizerKind::Sgd if self.momentum > 0.0 => (1, "SGD's momentum buffer"),
             OptimizerKind::Sgd => (0, "SGD"),
@@ -162,33 +160,26 @@ impl TrainConfig {
             OptimizerKind::Adam => (2, "Adam's moments"),
             OptimizerKind::Adamw => (2, "AdamW's moments"),
         };
-        let model = self.model(schema);
-        let widths: Vec<u64> = std::iter::once(model.input)
-            .chain(model.hidden.iter().copied())
-            .chain([model.outputs])
-            .map(|w| w as u64)
-            .collect();
-        let per_unit: u64 = if self.batch_norm { 5 } else { 1 };
-        let parameters = widths.windows(2).try_fold(0u64, |sum, w| {
-            let layer = w[0]
-                .checked_mul(w[1])?
-                .checked_add(w[1].checked_mul(per_unit)?)?;
-            sum.checked_add(layer)
-        });
-        let activations = widths
-            .iter()
-            .try_fold(0u64, |sum, &w| sum.checked_add(w))
-            .and_then(|units| units.checked_mul(4)?.checked_mul(self.batch_size as u64));
-        let bytes = parameters
-            .and_then(|p| p.checked_mul(2 + state))
+        let rows = self
+            .layers
+            .summary(&schema.input_shape, schema.task.outputs())
+            .map_err(|e| e.to_string())?;
+        let (parameters, statistics) = totals(&rows);
+        let numel = |shape: &[usize]| shape.iter().try_fold(1u64, |n, &d| n.checked_mul(d as u64));
+        let units = std::iter::once(&schema.input_shape)
+            .chain(rows.iter().map(|r| &r.output_shape))
+            .try_fold(0u64, |sum, shape| sum.checked_add(numel(shape)?));
+        let activations = units.and_then(|u| u.checked_mul(2)?.checked_mul(self.batch_size as u64));
+        let bytes = (parameters as u64)
+            .checked_mul(2 + state)
+            .and_then(|p| p.checked_add(statistics as u64))
             .zip(activations)
             .and_then(|(p, a)| p.checked_add(a)?.checked_mul(4));
-        let hidden: Vec<String> = self.hidden.iter().map(usize::to_string).collect();
         let what = format!(
-            "the model of --hidden {} ({} parameters with their gradients{}, and the activations \
-             of a batch of {})",
-            hidden.join(","),
-            parameters.map_or("more than 2^64".into(), |p| p.to_string()),
+            "the model \"{}\" ({} parameters with their gradients{}, and the activations of a \
+             batch of {})",
+            self.layers,
+            parameters,
             if state > 0 {
                 format!(" and {optimizer}")
             } else {
@@ -196,7 +187,8 @@ impl TrainConfig {
             },
             self.batch_size
         );
-        nabla_nn::memory::check(&what, bytes, available).map_err(|e| e.to_string())
+        nabla_nn::memory::check(&what, bytes, available).map_err(|e| e.to_string())?;
+        Ok(rows)
     }
 
     /// `--momentum`, `--dampening` and `--nesterov` belong to `--optimizer sgd`, in PyTorch's
@@ -233,20 +225,6 @@ impl TrainConfig {
             return Err("--nesterov needs --momentum above 0 and no --dampening".into());
         }
         Ok(())
-    }
-
-    /// The MLP for data of `schema`: as many inputs as a sample has values, one output per
-    /// class or regression target.
-    pub fn model(&self, schema: &Schema) -> MlpConfig {
-        MlpConfig {
-            input: schema.input_shape.iter().product(),
-            hidden: self.hidden.clone(),
-            outputs: schema.task.outputs(),
-            activation: self.activation,
-            init: self.init.weight_init(),
-            batch_norm: self.batch_norm,
-            dropout: self.dropout,
-        }
     }
 
     /// The optimiser over `params` with the run's weight decay (L2 added to the gradient, as
@@ -311,8 +289,7 @@ pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
             val_split: None,
             train_subset: None,
         },
-        hidden: hidden.to_vec(),
-        activation: Hidden::Relu,
+        layers: ModelSpec::mlp(hidden, nabla_nn::models::Hidden::Relu, false, 0.0, 3),
         init: InitKind::He,
         optimizer,
         lr: 1e-3,
@@ -323,8 +300,6 @@ pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
         weight_decay: 0.0,
         clip_norm: None,
         clip_value: None,
-        batch_norm: false,
-        dropout: 0.0,
         seed: 0,
         momentum: 0.0,
         dampening: 0.0,
@@ -352,29 +327,35 @@ mod tests {
     #[test]
     fn a_model_larger_than_the_machine_is_refused_with_both_sizes() {
         let gb = 1_000_000_000;
+        let mnist = mnist();
         // 784·10^9 + 10^9 + 10·10^9 + 10 parameters, three copies with Adam, 4 bytes each.
         assert_eq!(
             test_config(&[1_000_000_000], OptimizerKind::Adam)
-                .check_memory(&mnist(), Some(8 * gb))
+                .check_memory(&mnist, Some(8 * gb))
                 .unwrap_err(),
-            "the model of --hidden 1000000000 (795000000010 parameters with their gradients and \
-             Adam's moments, and the activations of a batch of 128) would need 14.8 TB; this \
-             machine has 8.0 GB available"
+            "the model \"flatten, linear 1000000000, relu, linear\" (795000000010 parameters \
+             with their gradients and Adam's moments, and the activations of a batch of 128) \
+             would need 14.8 TB; this machine has 8.0 GB available"
         );
         assert_eq!(
             test_config(&[usize::MAX, usize::MAX], OptimizerKind::Sgd)
-                .check_memory(&mnist(), Some(8 * gb))
+                .check_memory(&mnist, Some(8 * gb))
                 .unwrap_err(),
-            "the model of --hidden 18446744073709551615,18446744073709551615 (more than 2^64 \
-             parameters with their gradients, and the activations of a batch of 128) would need \
-             more than 2^64 bytes; this machine has 8.0 GB available"
+            "layer spec: layer 1 `linear 18446744073709551615`: has more than 2^64 parameters"
+        );
+        let mut wide = test_config(&[1 << 40], OptimizerKind::Sgd);
+        wide.batch_size = 1 << 30;
+        assert_eq!(
+            wide.check_memory(&mnist, Some(8 * gb)).unwrap_err(),
+            "the model \"flatten, linear 1099511627776, relu, linear\" (874111744081930 \
+             parameters with their gradients, and the activations of a batch of 1073741824) would \
+             need more than 2^64 bytes; this machine has 8.0 GB available"
         );
         // The default model: 235,146 parameters, a few MB.
-        assert!(
-            test_config(&[256, 128], OptimizerKind::Adam)
-                .check_memory(&mnist(), Some(100_000_000))
-                .is_ok()
-        );
+        let rows = test_config(&[256, 128], OptimizerKind::Adam)
+            .check_memory(&mnist, Some(100_000_000))
+            .unwrap();
+        assert_eq!(totals(&rows), (235_146, 0));
     }
 
     #[test]

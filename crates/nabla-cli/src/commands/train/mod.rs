@@ -18,16 +18,17 @@ mod run_folder;
 mod trainer;
 
 pub use charts::compare_svg;
+pub use data_args::DataArgs;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
 pub use trainer::{Changes, Outcome, RunOptions, train};
 
 use crate::CliResult;
-use clap::Args;
+use clap::{Args, ValueEnum};
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
-use data_args::DataArgs;
-use nabla_nn::data::{Dataset, Splits};
+use nabla_nn::data::Splits;
 use nabla_nn::models::Hidden;
+use nabla_nn::spec::{LayerSpec, ModelSpec};
 use std::path::PathBuf;
 
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
@@ -35,6 +36,11 @@ use std::path::PathBuf;
 pub struct SettingsArgs {
     #[command(flatten)]
     pub data: DataArgs,
+    /// The network as a list of layers, e.g. `--layers "flatten, linear 256, relu, dropout
+    /// 0.2, linear"` (input sizes are inferred, and the last `linear` without a size gets one
+    /// output per class); instead of --hidden, --activation, --batch-norm and --dropout.
+    #[arg(long, conflicts_with_all = ["hidden", "activation", "batch_norm", "dropout"])]
+    pub layers: Option<String>,
     /// Hidden layer sizes, e.g. `--hidden 256,128`.
     #[arg(long, value_delimiter = ',', default_values_t = [256, 128])]
     pub hidden: Vec<usize>,
@@ -142,17 +148,19 @@ impl From<HiddenArg> for Hidden {
 }
 
 impl SettingsArgs {
-    /// The run's configuration; data flags that do not fit the data are an error.
+    /// The settings as a run's configuration; a bad `--layers` spec, MLP flag or data flag
+    /// is an error naming it.
     pub fn config(&self) -> Result<TrainConfig, String> {
         let adaptive = matches!(
             self.optimizer,
             OptimizerKind::Adam | OptimizerKind::Adamw | OptimizerKind::Rmsprop
         );
         let adamw = self.optimizer == OptimizerKind::Adamw;
+        let data = self.data.spec()?;
+        let layers = self.model(data.input_ndim())?;
         Ok(TrainConfig {
-            data: self.data.spec()?,
-            hidden: self.hidden.clone(),
-            activation: self.activation.into(),
+            data,
+            layers,
             init: self.init,
             optimizer: self.optimizer,
             lr: self.lr.unwrap_or(if adaptive { 1e-3 } else { 0.1 }),
@@ -166,40 +174,90 @@ impl SettingsArgs {
             nesterov: self.nesterov,
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
-            batch_norm: self.batch_norm,
-            dropout: self.dropout,
             seed: self.seed,
         })
+    }
+
+    /// The network: `--layers` as given, or the MLP of `--hidden`, `--activation`,
+    /// `--batch-norm` and `--dropout`, after a `flatten` for samples of `input_ndim` > 1
+    /// dimensions (images).
+    pub fn model(&self, input_ndim: usize) -> Result<ModelSpec, String> {
+        if let Some(text) = &self.layers {
+            return ModelSpec::parse(text).map_err(|e| e.to_string());
+        }
+        if let Some(&size) = self.hidden.iter().find(|&&s| s == 0) {
+            return Err(format!("--hidden sizes must be at least 1, got {size}"));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("--dropout must be in [0, 1), got {}", self.dropout));
+        }
+        Ok(ModelSpec::mlp(
+            &self.hidden,
+            self.activation.into(),
+            self.batch_norm,
+            self.dropout,
+            input_ndim,
+        ))
     }
 }
 
 /// The data a configuration trains on, read and split by its [`nabla_nn::data::DataSpec`]
 /// with the run's seed.
-///
-/// The MLP trainer takes rows: image features `[N, C, H, W]` are flattened to `[N, C*H*W]`
-/// here, the one place this happens, until models start with their own flatten layer.
 pub fn load_data(config: &TrainConfig) -> CliResult<Splits> {
-    let mut data = config.data.load(config.seed)?;
-    let flat = |d: Dataset| -> CliResult<Dataset> {
-        let n = d.len();
-        let features = d
-            .features
-            .try_reshape(&[n, d.features.numel() / n.max(1)])?;
-        Ok(Dataset::new(features, d.targets)?)
-    };
-    data.train = flat(data.train)?;
-    data.val = data.val.map(flat).transpose()?;
-    data.test = data.test.map(flat).transpose()?;
-    Ok(data)
+    Ok(config.data.load(config.seed)?)
 }
 
 /// Settings `--resume` may change (besides those outside the configuration: `--quiet`,
 /// `--diagnose`, `--detect-anomaly`, `--threads`).
 const CHANGEABLE: [&str; 1] = ["epochs"];
 
+/// The flags of the `--hidden` network, which `--layers` replaces.
+const MLP_FLAGS: [&str; 4] = ["hidden", "activation", "batch_norm", "dropout"];
+
+/// The `--hidden`, `--activation`, `--batch-norm` and `--dropout` values whose network is
+/// `spec`, if it is one of theirs.
+fn mlp_flags(spec: &ModelSpec) -> Option<serde_json::Value> {
+    let layers = spec.layers();
+    let flat = usize::from(layers.first() == Some(&LayerSpec::Flatten));
+    let hidden: Vec<usize> = layers
+        .iter()
+        .filter_map(|l| match l {
+            LayerSpec::Linear { out_features } => *out_features,
+            _ => None,
+        })
+        .collect();
+    let activation = [
+        Hidden::Relu,
+        Hidden::LeakyRelu,
+        Hidden::Sigmoid,
+        Hidden::Tanh,
+        Hidden::Gelu,
+    ]
+    .into_iter()
+    .find(|h| layers.contains(&h.layer()))
+    .unwrap_or(Hidden::Relu);
+    let batch_norm = layers.contains(&LayerSpec::BatchNorm { num_features: None });
+    let dropout = layers
+        .iter()
+        .find_map(|l| match l {
+            LayerSpec::Dropout { p } => Some(*p),
+            _ => None,
+        })
+        .unwrap_or(0.0);
+    let input_ndim = 1 + flat;
+    (ModelSpec::mlp(&hidden, activation, batch_norm, dropout, input_ndim) == *spec).then(|| {
+        serde_json::json!({
+            "hidden": hidden,
+            "activation": activation,
+            "batch_norm": batch_norm,
+            "dropout": dropout,
+        })
+    })
+}
+
 /// The settings of `args` given on the command line (`given` holds their names) that differ
 /// from the run's `config`: the changeable ones as changes to apply, the others as an error
-/// naming each.
+/// naming each. The `--hidden` flags compare one by one when the run's network is theirs.
 fn resume_changes(
     args: &SettingsArgs,
     given: &[String],
@@ -210,19 +268,44 @@ fn resume_changes(
     let run_data = DataArgs::from_spec(&config.data);
     let mut probe = args.clone();
     probe.data = run_data.clone();
-    let saved = serde_json::to_value(config)?;
-    let asked = serde_json::to_value(probe.config()?)?;
-    let (saved_data, asked_data) = (
-        serde_json::to_value(&run_data)?,
-        serde_json::to_value(&args.data)?,
-    );
+    let mut saved = serde_json::to_value(config)?;
+    let mut asked = serde_json::to_value(probe.config()?)?;
+    if let (Some(saved), Some(asked)) = (saved.as_object_mut(), asked.as_object_mut()) {
+        let flags = |d: &DataArgs| serde_json::to_value(d).map(|v| v.as_object().cloned());
+        saved.extend(flags(&run_data)?.into_iter().flatten());
+        asked.extend(flags(&args.data)?.into_iter().flatten());
+    }
+    let run_mlp = mlp_flags(&config.layers);
+    if let (Some(saved), Some(run_mlp)) = (saved.as_object_mut(), &run_mlp) {
+        saved.extend(
+            run_mlp
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, v)| (k.clone(), v.clone())),
+        );
+    }
+    if let Some(asked) = asked.as_object_mut() {
+        asked.insert("hidden".into(), serde_json::json!(args.hidden));
+        asked.insert(
+            "activation".into(),
+            serde_json::json!(Hidden::from(args.activation)),
+        );
+        asked.insert("batch_norm".into(), serde_json::json!(args.batch_norm));
+        asked.insert("dropout".into(), serde_json::json!(args.dropout));
+    }
     let mut changes = Changes::new();
     let mut conflicts = Vec::new();
     for name in given {
-        let (Some(old), Some(new)) = (
-            saved_data.get(name).or(saved.get(name)),
-            asked_data.get(name).or(asked.get(name)),
-        ) else {
+        if MLP_FLAGS.contains(&name.as_str()) && run_mlp.is_none() {
+            conflicts.push(format!(
+                "{} (the run has --layers {})",
+                model_flag(args, name),
+                saved["layers"]
+            ));
+            continue;
+        }
+        let (Some(old), Some(new)) = (saved.get(name), asked.get(name)) else {
             continue;
         };
         if old == new {
@@ -235,6 +318,7 @@ fn resume_changes(
             // A switch given on the command line is on, so the run has it off.
             conflicts.push(match new {
                 serde_json::Value::Bool(_) => format!("{flag} (the run has no {flag})"),
+                _ if name == "layers" => format!("{flag} {new} (the run has {old})"),
                 _ => format!(
                     "{flag} {} (the run has {})",
                     flag_value(new),
@@ -253,6 +337,21 @@ fn resume_changes(
             if conflicts.len() == 1 { "s" } else { "" }
         )
         .into())
+    }
+}
+
+/// The model flag `name` as given on the command line: `--hidden 64,32`, `--batch-norm`.
+fn model_flag(args: &SettingsArgs, name: &str) -> String {
+    let flag = format!("--{}", name.replace('_', "-"));
+    match name {
+        "layers" => format!("{flag} {:?}", args.layers.as_deref().unwrap_or_default()),
+        "hidden" => format!("{flag} {}", flag_value(&serde_json::json!(args.hidden))),
+        "activation" => match args.activation.to_possible_value() {
+            Some(value) => format!("{flag} {}", value.get_name()),
+            None => flag,
+        },
+        "dropout" => format!("{flag} {}", args.dropout),
+        _ => flag,
     }
 }
 

@@ -9,6 +9,7 @@ use super::divergence::warning_message;
 use super::progress::Console;
 use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
+use nabla_nn::checkpoint::Metadata;
 use nabla_nn::module::Sequential;
 use nabla_nn::train::{Control, EpochEnd, Observer, StepEnd, Warning};
 
@@ -68,6 +69,8 @@ pub struct RecordRun<'a> {
     pub folder: &'a RunFolder,
     pub hook: &'a AbortHook,
     pub seed: u64,
+    /// The layers and schema saved with the model.
+    pub model_meta: &'a Metadata,
     pub evaluated_is_test: bool,
     pub progress: Progress,
     pub history: Vec<EpochMetrics>,
@@ -85,6 +88,7 @@ impl Observer for RecordRun<'_> {
             end.optimizer,
             &self.progress,
             self.seed,
+            self.model_meta,
             self.hook,
         ))?;
         self.history.push(metrics);

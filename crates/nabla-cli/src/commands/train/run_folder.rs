@@ -26,6 +26,7 @@ use nabla_nn::checkpoint::{
 };
 use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
+use nabla_nn::saved::MODEL_PREFIX;
 use nabla_nn::train::{EpochReport, non_finite_index};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -185,7 +186,6 @@ const REPORTS: [&str; 4] = [
 /// The lock file: empty or the PID of the process that last held the lock.
 const LOCK: &str = ".lock";
 
-const MODEL_PREFIX: &str = "model.";
 const OPTIMIZER_PREFIX: &str = "optimizer.";
 const GENERATOR_PREFIX: &str = "generator.";
 
@@ -288,8 +288,21 @@ impl RunFolder {
         let path = self.dir.join(CONFIG);
         let text =
             std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let config: TrainConfig = serde_json::from_str(&text)
-            .map_err(|e| format!("{}: not a valid run configuration: {e}", path.display()))?;
+        let config: TrainConfig = serde_json::from_str(&text).map_err(|e| {
+            // Runs before layer specs saved the --hidden flags, and weights named without the
+            // flatten layer.
+            let old = serde_json::from_str::<serde_json::Value>(&text)
+                .is_ok_and(|v| v.get("hidden").is_some() && v.get("layers").is_none());
+            if old {
+                format!(
+                    "{}: written by an earlier version of nabla, whose models have no layer \
+                     spec; this version cannot resume it (start a new run)",
+                    path.display()
+                )
+            } else {
+                format!("{}: not a valid run configuration: {e}", path.display())
+            }
+        })?;
         config
             .validate()
             .map_err(|e| format!("{}: {e}", path.display()))?;
@@ -387,13 +400,15 @@ impl RunFolder {
     }
 
     /// Saves the state after `progress.epoch` completed epochs: `checkpoint.safetensors` in one
-    /// atomic replacement, then `model.safetensors` from it. `seed` fixes the data order.
+    /// atomic replacement, then `model.safetensors` from it, both with `model_meta` (the
+    /// layers and schema that rebuild the model) in their metadata. `seed` fixes the data order.
     pub fn save_checkpoint(
         &self,
         net: &dyn Module,
         optimizer: &dyn Optimizer,
         progress: &Progress,
         seed: u64,
+        model_meta: &Metadata,
         hook: &AbortHook,
     ) -> CliResult {
         let mut tensors = prefixed(MODEL_PREFIX, net.state_dict());
@@ -415,22 +430,30 @@ impl RunFolder {
         if let Some(loss) = progress.first_loss {
             meta.insert("first_loss".to_string(), format!("{loss:?}"));
         }
+        meta.extend(model_meta.clone());
         let epoch = progress.epoch;
         write_atomically_observed(
             self.dir.join(CHECKPOINT),
             &encode(&tensors, &meta),
             |stage| hook.at(&stage_point("checkpoint", stage), epoch),
         )?;
-        self.export_model(net, epoch, hook)
+        self.export_model(net, epoch, model_meta, hook)
     }
 
-    /// Writes `model.safetensors` (the model alone, PyTorch's names) unless it already holds
-    /// exactly these bytes.
-    fn export_model(&self, net: &dyn Module, epoch: usize, hook: &AbortHook) -> CliResult {
-        let meta = Metadata::from([
+    /// Writes `model.safetensors` (the model alone, PyTorch's names, with `model_meta`: the
+    /// layers and schema that rebuild it) unless it already holds exactly these bytes.
+    fn export_model(
+        &self,
+        net: &dyn Module,
+        epoch: usize,
+        model_meta: &Metadata,
+        hook: &AbortHook,
+    ) -> CliResult {
+        let mut meta = Metadata::from([
             ("epoch".to_string(), epoch.to_string()),
             ("format".to_string(), "pt".to_string()),
         ]);
+        meta.extend(model_meta.clone());
         let bytes = encode(&net.state_dict(), &meta);
         let path = self.dir.join(MODEL);
         if std::fs::read(&path).is_ok_and(|old| old == bytes) {
@@ -451,6 +474,7 @@ impl RunFolder {
         net: &dyn Module,
         optimizer: &mut dyn Optimizer,
         seed: u64,
+        model_meta: &Metadata,
     ) -> CliResult<Progress> {
         let path = self.dir.join(CHECKPOINT);
         if !path.exists() {
@@ -559,7 +583,7 @@ impl RunFolder {
         optimizer
             .load_state_dict(&group(OPTIMIZER_PREFIX))
             .map_err(|e| fail(e.to_string()))?;
-        self.export_model(net, epoch, &AbortHook::none())?;
+        self.export_model(net, epoch, model_meta, &AbortHook::none())?;
         Ok(Progress {
             epoch,
             first_loss,

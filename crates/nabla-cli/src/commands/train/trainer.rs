@@ -20,6 +20,7 @@ use nabla_inspect::diagnostics::Diagnostics;
 use nabla_nn::data::{DataLoader, Dataset, Splits};
 use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
+use nabla_nn::saved;
 use nabla_nn::train::{FitOptions, Metrics, Observer, evaluate, fit};
 
 /// What a run watches besides training itself.
@@ -56,11 +57,20 @@ pub fn train(
     let _lock = folder.lock(resume.is_none())?;
     folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
-    let mut net = config.model(&data.schema).build(DType::F32, &mut rng)?;
+    let schema = &data.schema;
+    let mut net = config.layers.build(
+        &schema.input_shape,
+        schema.task.outputs(),
+        config.init.weight_init(),
+        DType::F32,
+        &mut rng,
+    )?;
+    // What makes the saved files rebuildable: the layers and the data's schema.
+    let model_meta = saved::metadata(&config.layers, schema);
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     let progress = match resume {
-        Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed)?,
+        Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed, &model_meta)?,
         None => Progress::default(),
     };
     let first_epoch = progress.epoch;
@@ -145,6 +155,7 @@ pub fn train(
         folder,
         hook: &hook,
         seed: config.seed,
+        model_meta: &model_meta,
         evaluated_is_test,
         progress,
         history,
@@ -239,7 +250,7 @@ mod tests {
         }
     }
 
-    /// `n` images of 784 pixels, image `i` of class `i % 10` lit at pixel `i % 10`.
+    /// `n` 28x28 images, image `i` of class `i % 10` lit at pixel `i % 10`.
     fn images(n: usize) -> Dataset {
         let mut pixels = vec![0.0f32; n * 784];
         for i in 0..n {
@@ -247,7 +258,7 @@ mod tests {
         }
         let labels = (0..n).map(|i| (i % 10) as i64).collect();
         Dataset::new(
-            Tensor::from_vec(pixels, &[n, 784]),
+            Tensor::from_vec(pixels, &[n, 1, 28, 28]),
             Tensor::from_vec(labels, &[n]),
         )
         .unwrap()
@@ -262,7 +273,7 @@ mod tests {
             val,
             test,
             schema: Schema {
-                input_shape: vec![784],
+                input_shape: vec![1, 28, 28],
                 task: Task::classes(10),
                 preprocess: Preprocess::Image {
                     mean: vec![0.0],

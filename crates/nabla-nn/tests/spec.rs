@@ -1,0 +1,649 @@
+//! Layer specs: every layer and alias parses to its canonical text, every bad spec gets its one
+//! line, the default MNIST model's summary is pinned, random valid specs round-trip through
+//! their text and build networks whose output shape the summary predicts, and saved models
+//! rebuild from their file.
+
+use nabla_core::{DType, Generator, Tensor};
+use nabla_nn::checkpoint::save_safetensors;
+use nabla_nn::data::{Preprocess, Schema};
+use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
+use nabla_nn::module::Module;
+use nabla_nn::saved::{SavedModel, metadata};
+use nabla_nn::spec::{LayerSpec, LayerSummary, ModelSpec, table, totals};
+use nabla_nn::task::Task;
+use proptest::prelude::*;
+
+fn canonical(text: &str) -> String {
+    ModelSpec::parse(text)
+        .unwrap_or_else(|e| panic!("{text:?}: {e}"))
+        .to_string()
+}
+
+fn parse_error(text: &str) -> String {
+    ModelSpec::parse(text).unwrap_err().to_string()
+}
+
+fn summary_error(text: &str, input: &[usize], outputs: usize) -> String {
+    ModelSpec::parse(text)
+        .unwrap()
+        .summary(input, outputs)
+        .unwrap_err()
+        .to_string()
+}
+
+#[test]
+fn every_layer_and_alias_parses_to_its_canonical_text() {
+    for (text, expected) in [
+        ("flatten", "flatten"),
+        ("Flatten", "flatten"),
+        ("linear 256", "linear 256"),
+        ("Linear", "linear"),
+        ("dense 3", "linear 3"),
+        ("FC 3", "linear 3"),
+        ("relu", "relu"),
+        ("ReLU", "relu"),
+        ("leakyrelu", "leakyrelu 0.01"),
+        ("LeakyReLU 0.2", "leakyrelu 0.2"),
+        ("leaky_relu -0.5", "leakyrelu -0.5"),
+        ("leaky-relu 1e-3", "leakyrelu 0.001"),
+        ("sigmoid", "sigmoid"),
+        ("Tanh", "tanh"),
+        ("GELU", "gelu"),
+        ("softmax", "softmax -1"),
+        ("Softmax 1", "softmax 1"),
+        ("dropout", "dropout 0.5"),
+        ("Dropout 0.2", "dropout 0.2"),
+        ("drop 0", "dropout 0"),
+        ("batchnorm", "batchnorm"),
+        ("BatchNorm1d 64", "batchnorm 64"),
+        ("bn", "batchnorm"),
+        ("batch_norm 8", "batchnorm 8"),
+        ("layernorm", "layernorm"),
+        ("LayerNorm 16", "layernorm 16"),
+        ("ln", "layernorm"),
+        ("residual(linear 64, relu)", "residual(linear 64, relu)"),
+        ("Res( Linear 8 ,ReLU )", "residual(linear 8, relu)"),
+        (
+            "residual(residual(bn), gelu)",
+            "residual(residual(batchnorm), gelu)",
+        ),
+    ] {
+        assert_eq!(canonical(text), expected, "{text:?}");
+    }
+    assert_eq!(
+        canonical("  flatten,linear 256 ,  relu,\tdropout 0.2, linear  "),
+        "flatten, linear 256, relu, dropout 0.2, linear"
+    );
+}
+
+#[test]
+fn bad_specs_get_one_line_naming_the_layer() {
+    for (text, expected) in [
+        (
+            "",
+            "layer spec: the spec is empty; give layers such as \"flatten, linear 256, relu, linear\"",
+        ),
+        (
+            "   ",
+            "layer spec: the spec is empty; give layers such as \"flatten, linear 256, relu, linear\"",
+        ),
+        (
+            "linear 64, conv 3",
+            "layer spec: layer 1 `conv 3`: unknown layer \"conv\"; known layers: flatten, linear, \
+             relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, layernorm, residual",
+        ),
+        (
+            "linear 64, dropout 1.5",
+            "layer spec: layer 1 `dropout 1.5`: the probability must be in [0, 1), got 1.5",
+        ),
+        (
+            "dropout -0.1",
+            "layer spec: layer 0 `dropout -0.1`: the probability must be in [0, 1), got -0.1",
+        ),
+        (
+            "dropout half",
+            "layer spec: layer 0 `dropout half`: the probability must be a number, got \"half\"",
+        ),
+        (
+            "linear 0",
+            "layer spec: layer 0 `linear 0`: the size must be a whole number of at least 1, got \"0\"",
+        ),
+        (
+            "linear -5",
+            "layer spec: layer 0 `linear -5`: the size must be a whole number of at least 1, got \"-5\"",
+        ),
+        (
+            "linear 64 32",
+            "layer spec: layer 0 `linear 64 32`: takes one argument, got 2: \"64 32\"",
+        ),
+        (
+            "relu 3",
+            "layer spec: layer 0 `relu 3`: relu takes no argument, got \"3\"",
+        ),
+        (
+            "leakyrelu inf",
+            "layer spec: layer 0 `leakyrelu inf`: the negative slope must be a number, got \"inf\"",
+        ),
+        (
+            "softmax x",
+            "layer spec: layer 0 `softmax x`: the dim must be an integer, got \"x\"",
+        ),
+        (
+            "linear 8,, relu",
+            "layer spec: layer 1 is empty (two commas in a row, or one at the start or end)",
+        ),
+        (
+            "linear 8, relu,",
+            "layer spec: layer 2 is empty (two commas in a row, or one at the start or end)",
+        ),
+        (
+            "residual(linear 8",
+            "layer spec: a `(` is never closed in \"residual(linear 8\"",
+        ),
+        (
+            "linear 8), relu",
+            "layer spec: a `)` without its `(` at character 9 of \"linear 8), relu\"",
+        ),
+        (
+            "residual()",
+            "layer spec: layer 0 `residual()`: a residual block needs at least one layer inside",
+        ),
+        (
+            "residual linear 8",
+            "layer spec: layer 0 `residual linear 8`: residual takes its layers in parentheses: \
+             `residual(linear 64, relu)`",
+        ),
+        (
+            "linear(256)",
+            "layer spec: layer 0 `linear(256)`: only residual takes layers in parentheses; write \
+             arguments after the name, separated by spaces (`linear 256`, `dropout 0.2`)",
+        ),
+        (
+            "residual(relu) x",
+            "layer spec: layer 0 `residual(relu) x`: unexpected \"x\" after the closing parenthesis",
+        ),
+        (
+            "relu, residual(linear 8, dropout 2)",
+            "layer spec: layer 1.inner.1 `dropout 2`: the probability must be in [0, 1), got 2",
+        ),
+        (
+            "residual(relu, foo)",
+            "layer spec: layer 0.inner.1 `foo`: unknown layer \"foo\"; known layers: flatten, \
+             linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, \
+             layernorm, residual",
+        ),
+    ] {
+        assert_eq!(parse_error(text), expected, "{text:?}");
+    }
+    let deep = format!("{}relu{}", "residual(".repeat(40), ")".repeat(40));
+    assert!(
+        parse_error(&deep).ends_with("residual blocks are nested more than 16 deep"),
+        "{}",
+        parse_error(&deep)
+    );
+    let long = format!("linear {}", "9".repeat(500));
+    assert!(parse_error(&long).len() < 300, "{}", parse_error(&long));
+}
+
+#[test]
+fn sizes_that_do_not_chain_are_named_with_the_shapes() {
+    let mnist = [1, 28, 28];
+    for (text, input, expected) in [
+        (
+            "linear 64, batchnorm 32, relu, linear",
+            &[20][..],
+            "layer spec: layer 1 `batchnorm 32`: expects 32 features, but its input is [-1, 64]",
+        ),
+        (
+            "linear 256, relu, linear",
+            &mnist[..],
+            "layer spec: layer 0 `linear 256`: needs flat features [-1, D], but its input is \
+             [-1, 1, 28, 28]; put `flatten` before it",
+        ),
+        (
+            "batchnorm, flatten, linear",
+            &mnist[..],
+            "layer spec: layer 0 `batchnorm`: needs flat features [-1, C], but its input is \
+             [-1, 1, 28, 28]; put `flatten` before it",
+        ),
+        (
+            "flatten, linear 64, relu, linear 5",
+            &mnist[..],
+            "layer spec: layer 3 `linear 5`: the model's output is [-1, 5], but the task has 10 \
+             outputs; end with `linear`, whose size is then taken from the task",
+        ),
+        (
+            "flatten, linear 64, relu",
+            &mnist[..],
+            "layer spec: layer 2 `relu`: the model's output is [-1, 64], but the task has 10 \
+             outputs; end with `linear`, whose size is then taken from the task",
+        ),
+        (
+            "flatten, linear, relu, linear",
+            &mnist[..],
+            "layer spec: layer 1 `linear`: needs a size; only the last linear layer takes its \
+             size from the task (10 outputs)",
+        ),
+        (
+            "flatten, linear 64, residual(linear 32), linear",
+            &mnist[..],
+            "layer spec: layer 2 `residual(linear 32)`: its layers map [-1, 64] to [-1, 32]; a \
+             residual block must keep the shape",
+        ),
+        (
+            "flatten, linear 64, residual(linear), linear",
+            &mnist[..],
+            "layer spec: layer 2.inner.0 `linear`: needs a size inside a residual block",
+        ),
+        (
+            "layernorm 27, flatten, linear",
+            &mnist[..],
+            "layer spec: layer 0 `layernorm 27`: expects a last dim of 27, but its input is \
+             [-1, 1, 28, 28]",
+        ),
+        (
+            "linear, softmax 2",
+            &[4][..],
+            "layer spec: layer 1 `softmax 2`: dim 2 is out of range for its input [-1, 10]",
+        ),
+        (
+            "linear 18446744073709551615, relu, linear",
+            &[784][..],
+            "layer spec: layer 0 `linear 18446744073709551615`: has more than 2^64 parameters",
+        ),
+    ] {
+        assert_eq!(summary_error(text, input, 10), expected, "{text:?}");
+    }
+    assert_eq!(
+        summary_error("linear", &[], 10),
+        "layer spec: the input shape must have at least one dim and no dim of 0, got []"
+    );
+    assert_eq!(
+        summary_error("linear", &[3], 0),
+        "layer spec: the task must have at least one output, got 0"
+    );
+}
+
+#[test]
+fn the_default_mnist_model_has_235146_parameters_in_this_table() {
+    let spec = ModelSpec::mlp(&[256, 128], Hidden::Relu, false, 0.0, 3);
+    assert_eq!(
+        spec.to_string(),
+        "flatten, linear 256, relu, linear 128, relu, linear"
+    );
+    let rows = spec.summary(&[1, 28, 28], 10).unwrap();
+    assert_eq!(totals(&rows), (235_146, 0));
+    assert_eq!(
+        table(&[1, 28, 28], &rows),
+        "\
+Input shape: [-1, 1, 28, 28]
+Layer                                Output shape  Param #
+==========================================================
+0  Flatten(start_dim=1, end_dim=-1)  [-1, 784]           0
+1  Linear(784 -> 256)                [-1, 256]     200,960
+2  ReLU                              [-1, 256]           0
+3  Linear(256 -> 128)                [-1, 128]      32,896
+4  ReLU                              [-1, 128]           0
+5  Linear(128 -> 10)                 [-1, 10]        1,290
+==========================================================
+Total params: 235,146
+Trainable params: 235,146
+Non-trainable params: 0
+"
+    );
+}
+
+#[test]
+fn batch_norm_statistics_are_non_trainable_and_residual_rows_nest() {
+    let spec =
+        ModelSpec::parse("linear 4, bn, relu, residual(linear 4, ln, tanh), linear").unwrap();
+    let rows = spec.summary(&[3], 2).unwrap();
+    let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "0",
+            "1",
+            "2",
+            "3",
+            "3.inner.0",
+            "3.inner.1",
+            "3.inner.2",
+            "4"
+        ]
+    );
+    // Linear 3·4+4, BatchNorm 2·4 (+ 2·4 statistics), block: Linear 4·4+4 and LayerNorm 2·4,
+    // Linear 4·2+2.
+    assert_eq!(rows[3].parameters, 28);
+    assert_eq!(totals(&rows), (16 + 8 + 28 + 10, 8));
+    let text = table(&[3], &rows);
+    assert!(text.contains("\n3  Residual "), "{text}");
+    assert!(text.contains("\n  3.inner.0  Linear(4 -> 4) "), "{text}");
+    assert!(text.contains("Non-trainable params: 8\n"), "{text}");
+}
+
+#[test]
+fn mlp_config_builds_the_spec_of_its_flags_weight_for_weight() {
+    let config = MlpConfig {
+        input: 12,
+        hidden: vec![6, 5],
+        outputs: 3,
+        activation: Hidden::Tanh,
+        init: WeightInit::He,
+        batch_norm: true,
+        dropout: 0.25,
+    };
+    let net = config.build(DType::F64, &mut Generator::new(9)).unwrap();
+    let too_much = MlpConfig {
+        dropout: 1.5,
+        ..config.clone()
+    };
+    assert_eq!(
+        too_much
+            .build(DType::F64, &mut Generator::new(9))
+            .err()
+            .unwrap()
+            .to_string(),
+        "layer spec: layer 3 `dropout 1.5`: the probability must be in [0, 1), got 1.5"
+    );
+    let spec = ModelSpec::mlp(&[6, 5], Hidden::Tanh, true, 0.25, 1);
+    let same = spec
+        .build(&[12], 3, WeightInit::He, DType::F64, &mut Generator::new(9))
+        .unwrap();
+    for ((name, a), (_, b)) in net.state_dict().iter().zip(same.state_dict()) {
+        assert_eq!(a.to_f64_vec(), b.to_f64_vec(), "{name}");
+    }
+    // He for tanh: std 5/3/√fan_in for every layer, the last one included.
+    let w = &net.named_parameters()[0].1;
+    let std = (w.to_f64_vec().iter().map(|v| v * v).sum::<f64>() / 72.0).sqrt();
+    assert!(
+        (std / (5.0 / 3.0 / 12f64.sqrt()) - 1.0).abs() < 0.4,
+        "{std}"
+    );
+    let images = ModelSpec::mlp(&[8], Hidden::Relu, false, 0.0, 3)
+        .build(
+            &[1, 4, 4],
+            10,
+            WeightInit::He,
+            DType::F32,
+            &mut Generator::new(0),
+        )
+        .unwrap();
+    let names: Vec<String> = images.state_dict().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["1.weight", "1.bias", "3.weight", "3.bias"]);
+}
+
+/// A random layer with valid arguments for flat features; residual blocks up to `depth` deep.
+/// [`fitted`] then makes the sizes chain.
+fn layer(depth: u32) -> BoxedStrategy<LayerSpec> {
+    let leaf = prop_oneof![
+        Just(LayerSpec::ReLU),
+        Just(LayerSpec::Sigmoid),
+        Just(LayerSpec::Tanh),
+        Just(LayerSpec::GELU),
+        Just(LayerSpec::Flatten),
+        (-3.0f64..3.0).prop_map(|s| LayerSpec::LeakyReLU { negative_slope: s }),
+        (-2isize..2).prop_map(|dim| LayerSpec::Softmax { dim }),
+        (0.0f64..0.99).prop_map(|p| LayerSpec::Dropout { p }),
+        Just(LayerSpec::BatchNorm { num_features: None }),
+        Just(LayerSpec::LayerNorm { features: None }),
+        (1usize..6).prop_map(|n| LayerSpec::Linear {
+            out_features: Some(n)
+        }),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    prop_oneof![
+        4 => leaf,
+        1 => prop::collection::vec(layer(depth - 1), 1..4)
+            .prop_map(|inner| LayerSpec::Residual(ModelSpec::new(inner).unwrap())),
+    ]
+    .boxed()
+}
+
+/// Sizes filled in to fit `width`: residual blocks end where they started (a trailing linear
+/// layer of the entry width when they change it), sized norms get the width they see.
+fn fitted(layers: &[LayerSpec], width: &mut usize) -> Vec<LayerSpec> {
+    let mut out = Vec::new();
+    for layer in layers {
+        out.push(match layer {
+            LayerSpec::Linear { out_features } => {
+                *width = out_features.expect("random linear layers are sized");
+                layer.clone()
+            }
+            LayerSpec::Residual(inner) => {
+                let entry = *width;
+                let mut inner = fitted(inner.layers(), width);
+                if *width != entry {
+                    inner.push(LayerSpec::Linear {
+                        out_features: Some(entry),
+                    });
+                    *width = entry;
+                }
+                LayerSpec::Residual(ModelSpec::new(inner).unwrap())
+            }
+            LayerSpec::BatchNorm { .. } => LayerSpec::BatchNorm {
+                num_features: Some(*width),
+            },
+            other => other.clone(),
+        });
+    }
+    out
+}
+
+fn leaves(module: &dyn Module, rows: &mut Vec<String>) {
+    let children = module.children();
+    if children.is_empty() {
+        rows.push(module.describe());
+    }
+    for (_, child) in children {
+        leaves(child, rows);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn valid_specs_round_trip_and_build_what_the_summary_says(
+        layers in prop::collection::vec(layer(2), 0..6),
+        width in 1usize..5,
+        outputs in 1usize..4,
+        batch in 2usize..4,
+    ) {
+        let mut w = width;
+        let mut layers = fitted(&layers, &mut w);
+        layers.push(LayerSpec::Linear { out_features: None });
+        let spec = ModelSpec::new(layers).unwrap();
+        let text = spec.to_string();
+        prop_assert_eq!(&ModelSpec::parse(&text).unwrap(), &spec);
+        prop_assert_eq!(ModelSpec::parse(&text.to_uppercase()).unwrap(), spec.clone());
+        let json = serde_json::to_string(&spec).unwrap();
+        prop_assert_eq!(serde_json::from_str::<ModelSpec>(&json).unwrap(), spec.clone());
+
+        let rows: Vec<LayerSummary> = spec.summary(&[width], outputs).unwrap();
+        let net = spec
+            .build(&[width], outputs, WeightInit::He, DType::F64, &mut Generator::new(1))
+            .unwrap();
+        let y = net.forward(&Tensor::ones(&[batch, width], DType::F64));
+        let mut expected = vec![batch];
+        expected.extend(&rows.iter().rfind(|r| r.is_top_level()).unwrap().output_shape);
+        prop_assert_eq!(y.shape(), &expected[..]);
+        let built: usize = net.parameters().iter().map(Tensor::numel).sum();
+        prop_assert_eq!(built, totals(&rows).0);
+        let mut described = Vec::new();
+        leaves(&net, &mut described);
+        let summarised: Vec<String> =
+            rows.iter().filter(|r| r.layer != "Residual").map(|r| r.layer.clone()).collect();
+        prop_assert_eq!(described, summarised);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// Any text is parsed or refused with one line, never a panic; what parses round-trips.
+    #[test]
+    fn any_text_parses_or_is_refused_in_one_line(
+        words in prop::collection::vec(
+            prop::sample::select(vec![
+                "linear", "relu", "bn", "residual(", "res(", ")", "(", ",", " ", "dropout",
+                "0.5", "1.5", "-1", "64", "0", "flatten", "softmax", "leakyrelu", "ln", "x",
+                "1e400", "NaN", "é",
+            ]),
+            0..24,
+        ),
+    ) {
+        let text: String = words.concat();
+        match ModelSpec::parse(&text) {
+            Ok(spec) => prop_assert_eq!(ModelSpec::parse(&spec.to_string()).unwrap(), spec),
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("layer spec: ") && !message.contains('\n'));
+            }
+        }
+    }
+}
+
+fn schema() -> Schema {
+    Schema {
+        input_shape: vec![1, 3, 3],
+        task: Task::classes(4),
+        preprocess: Preprocess::Image {
+            mean: vec![0.5],
+            std: vec![0.25],
+            resize: None,
+        },
+    }
+}
+
+struct TempFile(std::path::PathBuf);
+
+impl TempFile {
+    fn new(name: &str) -> TempFile {
+        TempFile(std::env::temp_dir().join(format!("nabla-spec-{}-{name}", std::process::id())))
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+#[test]
+fn saved_models_rebuild_from_model_and_checkpoint_files() {
+    let spec = ModelSpec::parse("flatten, linear 5, bn, relu, dropout 0.3, linear").unwrap();
+    let net = spec
+        .build(
+            &[1, 3, 3],
+            4,
+            WeightInit::He,
+            DType::F32,
+            &mut Generator::new(3),
+        )
+        .unwrap();
+    net.forward(&Tensor::ones(&[2, 1, 3, 3], DType::F32));
+    let x = Tensor::from_vec((0..18).map(|i| i as f32 / 9.0).collect(), &[2, 1, 3, 3]);
+    let mut eval = spec
+        .build(
+            &[1, 3, 3],
+            4,
+            WeightInit::He,
+            DType::F32,
+            &mut Generator::new(3),
+        )
+        .unwrap();
+    eval.load_state_dict(&net.state_dict()).unwrap();
+    eval.set_training(false);
+    let expected = eval.forward(&x).to_vec::<f32>();
+
+    let model = TempFile::new("model.safetensors");
+    save_safetensors(&model.0, &net.state_dict(), &metadata(&spec, &schema())).unwrap();
+    let saved = SavedModel::load(&model.0).unwrap();
+    assert_eq!(saved.spec, spec);
+    assert_eq!(saved.schema, schema());
+    assert_eq!(saved.net.forward(&x).to_vec::<f32>(), expected);
+
+    let checkpoint = TempFile::new("checkpoint.safetensors");
+    let mut tensors: Vec<(String, Tensor)> = net
+        .state_dict()
+        .into_iter()
+        .map(|(n, t)| (format!("model.{n}"), t))
+        .collect();
+    tensors.push(("optimizer.step".into(), Tensor::scalar(3i64)));
+    save_safetensors(&checkpoint.0, &tensors, &metadata(&spec, &schema())).unwrap();
+    let saved = SavedModel::load(&checkpoint.0).unwrap();
+    assert_eq!(saved.net.forward(&x).to_vec::<f32>(), expected);
+}
+
+#[test]
+fn saved_files_without_the_metadata_or_with_other_weights_are_refused() {
+    let spec = ModelSpec::parse("flatten, linear 5, relu, linear").unwrap();
+    let net = spec
+        .build(
+            &[1, 3, 3],
+            4,
+            WeightInit::He,
+            DType::F32,
+            &mut Generator::new(3),
+        )
+        .unwrap();
+    let file = TempFile::new("refused.safetensors");
+    let path = file.0.display().to_string();
+    let load_error = |tensors: &[(String, Tensor)], meta: &nabla_nn::checkpoint::Metadata| {
+        save_safetensors(&file.0, tensors, meta).unwrap();
+        SavedModel::load(&file.0).err().unwrap().to_string()
+    };
+    let state = net.state_dict();
+    assert_eq!(
+        load_error(&state, &Default::default()),
+        format!(
+            "{path}: no \"layers\" in the file's metadata, so the model cannot be rebuilt from it \
+             (it was not saved by a training run of this version of nabla)"
+        )
+    );
+    let mut meta = metadata(&spec, &schema());
+    meta.remove("schema");
+    assert!(load_error(&state, &meta).starts_with(&format!("{path}: no \"schema\"")));
+    let mut meta = metadata(&spec, &schema());
+    meta.insert("layers".into(), "flatten, conv 3".into());
+    assert_eq!(
+        load_error(&state, &meta),
+        format!(
+            "{path}: the \"layers\" metadata: layer spec: layer 1 `conv 3`: unknown layer \
+             \"conv\"; known layers: flatten, linear, relu, leakyrelu, sigmoid, tanh, gelu, \
+             softmax, dropout, batchnorm, layernorm, residual"
+        )
+    );
+    let mut meta = metadata(&spec, &schema());
+    meta.insert("schema".into(), "{\"input_shape\":[9]}".into());
+    assert!(load_error(&state, &meta).starts_with(&format!(
+        "{path}: the \"schema\" metadata is not a valid schema: "
+    )));
+    let other = metadata(
+        &ModelSpec::parse("flatten, linear 6, relu, linear").unwrap(),
+        &schema(),
+    );
+    assert_eq!(
+        load_error(&state, &other),
+        format!(
+            "{path}: the weights do not fit the layers \"flatten, linear 6, relu, linear\": they \
+             need 88 numbers, the file holds 74"
+        )
+    );
+    // The right count under other names.
+    let renamed: Vec<(String, Tensor)> = state
+        .iter()
+        .map(|(n, t)| (n.replace("3.", "4."), t.clone()))
+        .collect();
+    assert_eq!(
+        load_error(&renamed, &metadata(&spec, &schema())),
+        format!(
+            "{path}: the weights do not fit the layers \"flatten, linear 5, relu, linear\": \
+             load_state_dict: missing keys [\"3.weight\", \"3.bias\"]; unexpected keys \
+             [\"4.bias\", \"4.weight\"]"
+        )
+    );
+}
