@@ -24,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train a network (an MLP by default, or --layers) on MNIST (shipped in data/mnist).
+    /// Train a network (an MLP by default, or --layers) on MNIST (shipped in data/mnist), an
+    /// IDX folder, a CSV table, an image folder or a toy set.
     Train(commands::train::TrainArgs),
     /// Measure autograd overhead and matmul throughput (use a release build).
     Bench(commands::bench::BenchArgs),

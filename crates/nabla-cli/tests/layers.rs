@@ -273,7 +273,9 @@ fn summary_of_a_folder_or_file_without_a_saved_model_is_one_line() {
             ]
         )
         .ends_with(
-            "neither train-images-idx3-ubyte nor train-images-idx3-ubyte.gz is in this MNIST folder"
+            "no training images file here: an IDX folder holds files named like \
+             train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (and optionally \
+             t10k-... or test-... for a test set)"
         )
     );
     assert_eq!(

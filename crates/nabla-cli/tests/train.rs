@@ -139,10 +139,16 @@ fn a_run_writes_config_metrics_checkpoint_and_model() {
     );
     assert_eq!(meta["epoch"], "2");
     assert_eq!(meta["layers"], "flatten, linear 16, relu, linear");
+    let schema: serde_json::Value = serde_json::from_str(&meta["schema"]).unwrap();
     assert_eq!(
-        meta["schema"],
-        r#"{"input_shape":[1,28,28],"task":{"kind":"classification","classes":["0","1","2","3","4","5","6","7","8","9"]},"preprocess":{"kind":"standardize","mean":[0.1307],"std":[0.3081]}}"#
+        (&schema["input_shape"], &schema["task"]["classes"][9]),
+        (&serde_json::json!([1, 28, 28]), &serde_json::json!("9"))
     );
+    // The synthetic training pixels' own mean and std.
+    let preprocess = &schema["preprocess"];
+    assert_eq!(preprocess["kind"], "image");
+    assert!((preprocess["mean"][0].as_f64().unwrap() - 0.116559).abs() < 1e-6);
+    assert!((preprocess["std"][0].as_f64().unwrap() - 0.205320).abs() < 1e-6);
     let (checkpoint, meta) = load_safetensors(run.join("checkpoint.safetensors")).unwrap();
     assert_eq!(meta["epoch"], "2");
     assert_eq!(meta["layers"], "flatten, linear 16, relu, linear");
@@ -355,9 +361,9 @@ fn a_missing_data_folder_is_one_error_line() {
     assert_eq!(
         fail_to_start(&dir, &missing),
         format!(
-            "error: {}: no MNIST folder here: it should hold train-images-idx3-ubyte.gz, \
-             train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz \
-             (the repository ships them in data/mnist)",
+            "error: {}: no such folder: an IDX data set is a folder holding train-images and \
+             train-labels files (MNIST's train-images-idx3-ubyte.gz, ...; the repository ships \
+             MNIST in data/mnist)",
             missing.display()
         )
     );
@@ -768,9 +774,8 @@ fn an_empty_training_or_test_set_is_an_error_before_training() {
         assert_eq!(
             fail_to_start(&dir, &data),
             format!(
-                "error: {}: the {set} set is empty ({images}-images-idx3-ubyte holds no images); \
-                 training needs at least one image in each set",
-                data.display()
+                "error: {}: holds no images: the {set} set needs at least one",
+                data.join(format!("{images}-images-idx3-ubyte")).display()
             )
         );
     }

@@ -27,7 +27,13 @@ pub const MODEL_PREFIX: &str = "model.";
 /// use nabla_nn::saved::metadata;
 /// use nabla_nn::spec::ModelSpec;
 /// use nabla_nn::task::Task;
-/// let schema = Schema { input_shape: vec![2], task: Task::classes(3), preprocess: Preprocess::None };
+/// let preprocess = Preprocess::Table {
+///     columns: vec!["x".into(), "y".into()],
+///     target: "class".into(),
+///     mean: vec![0.0, 0.0],
+///     std: vec![1.0, 1.0],
+/// };
+/// let schema = Schema { input_shape: vec![2], task: Task::classes(3), preprocess };
 /// let meta = metadata(&ModelSpec::parse("linear 8, relu, linear").unwrap(), &schema);
 /// assert_eq!(meta["layers"], "linear 8, relu, linear");
 /// assert!(meta["schema"].starts_with("{\"input_shape\":[2]"));
@@ -65,7 +71,13 @@ impl SavedModel {
     /// use nabla_nn::saved::{SavedModel, metadata};
     /// use nabla_nn::spec::ModelSpec;
     /// use nabla_nn::task::Task;
-    /// let schema = Schema { input_shape: vec![2], task: Task::classes(3), preprocess: Preprocess::None };
+    /// let preprocess = Preprocess::Table {
+    ///     columns: vec!["x".into(), "y".into()],
+    ///     target: "class".into(),
+    ///     mean: vec![0.0, 0.0],
+    ///     std: vec![1.0, 1.0],
+    /// };
+    /// let schema = Schema { input_shape: vec![2], task: Task::classes(3), preprocess };
     /// let spec = ModelSpec::parse("linear 8, relu, linear").unwrap();
     /// let net = spec.build(&[2], 3, WeightInit::He, DType::F32, &mut Generator::new(0)).unwrap();
     /// let path = std::env::temp_dir().join(format!("nabla-doc-saved-{}.safetensors", std::process::id()));

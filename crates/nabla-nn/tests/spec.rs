@@ -510,9 +510,10 @@ fn schema() -> Schema {
     Schema {
         input_shape: vec![1, 3, 3],
         task: Task::classes(4),
-        preprocess: Preprocess::Standardize {
+        preprocess: Preprocess::Image {
             mean: vec![0.5],
             std: vec![0.25],
+            resize: None,
         },
     }
 }

@@ -3,9 +3,8 @@
 //! a layer spec.
 
 use crate::CliResult;
-use crate::commands::train::mnist_schema;
+use crate::commands::train::DataArgs;
 use clap::Args;
-use nabla_nn::data::{Mnist, Normalization};
 use nabla_nn::saved::SavedModel;
 use nabla_nn::spec::{ModelSpec, table};
 use std::path::{Path, PathBuf};
@@ -21,13 +20,13 @@ pub struct SummaryArgs {
     /// The shape of one sample, e.g. `1,28,28` (with --outputs; default: that of --data).
     #[arg(long, value_delimiter = ',', requires_all = ["layers", "outputs"], conflicts_with = "data")]
     input_shape: Option<Vec<usize>>,
-    /// The number of outputs: classes or regression targets (default: MNIST's 10 classes).
+    /// The number of outputs: classes or regression targets (default: those of --data).
     #[arg(long, requires_all = ["layers", "input_shape"])]
     outputs: Option<usize>,
-    /// Folder with the MNIST-format IDX files whose images and classes the spec is summarised
-    /// for.
-    #[arg(long, default_value = "data/mnist", requires = "layers")]
-    data: PathBuf,
+    /// The data whose sample shape and classes the spec is summarised for (read as `nabla
+    /// train` reads it).
+    #[command(flatten)]
+    data: DataArgs,
 }
 
 /// The saved model of `path`: the file itself, or a run folder's `model.safetensors` (its
@@ -63,9 +62,7 @@ pub fn run(args: &SummaryArgs) -> CliResult {
             match (&args.input_shape, args.outputs) {
                 (Some(shape), Some(outputs)) => (spec, shape.clone(), outputs),
                 _ => {
-                    // The folder must hold a data set; MNIST-format images are [1, 28, 28].
-                    Mnist::load(&args.data, Normalization::MNIST)?;
-                    let schema = mnist_schema();
+                    let schema = args.data.spec()?.load(0)?.schema;
                     let outputs = schema.task.outputs();
                     (spec, schema.input_shape, outputs)
                 }

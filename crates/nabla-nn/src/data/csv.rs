@@ -87,19 +87,7 @@ impl CsvData {
     /// take ([`crate::memory`]) is refused before it is read.
     pub fn read(path: impl AsRef<Path>, options: &CsvOptions) -> Result<CsvData> {
         let path = path.as_ref();
-        let io = |source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        // The text, and at most 4 bytes of features for every 2 bytes of it.
-        crate::memory::check(
-            &format!("{}: its text and features", path.display()),
-            len.checked_mul(3),
-            crate::memory::available(),
-        )?;
-        let text = std::fs::read_to_string(path).map_err(io)?;
-        Self::parse(&text, path, options)
+        Self::parse(&read_text(path)?, path, options)
     }
 
     /// Parses CSV text; `path` only names the source in errors. Rows are parsed one at a time
@@ -248,6 +236,35 @@ impl CsvData {
     }
 }
 
+/// The text of a CSV file, refused before it is read when the file is larger than the memory
+/// its text and features would take ([`crate::memory`]).
+pub(crate) fn read_text(path: &Path) -> Result<String> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    // The text, and at most 4 bytes of features for every 2 bytes of it.
+    crate::memory::check(
+        &format!("{}: its text and features", path.display()),
+        len.checked_mul(3),
+        crate::memory::available(),
+    )?;
+    std::fs::read_to_string(path).map_err(io)
+}
+
+/// The non-blank lines of `text` with their 1-based numbers, each split into its fields (or
+/// what is wrong with its quoting).
+pub(crate) fn records(
+    text: &str,
+    delimiter: char,
+) -> impl Iterator<Item = (usize, std::result::Result<Vec<Cow<'_, str>>, String>)> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(move |(i, line)| (i + 1, Fields::new(line, delimiter).collect()))
+}
+
 /// The target column as it is read.
 enum Targets<'a> {
     Values(Vec<f32>),
@@ -256,7 +273,7 @@ enum Targets<'a> {
 }
 
 /// A field as a finite `f32`, or what is wrong with it.
-fn finite(field: &str) -> std::result::Result<f32, &'static str> {
+pub(crate) fn finite(field: &str) -> std::result::Result<f32, &'static str> {
     match field.parse::<f32>() {
         Err(_) => Err("is not a number"),
         Ok(v) if v.is_finite() => Ok(v),

@@ -1,8 +1,11 @@
 //! MNIST from its four IDX files (Fashion-MNIST and KMNIST use the same names and layout):
-//! 28x28 ubyte images flattened to `[N, 784]` `f32` rows and `i64` labels in `0..10`.
+//! 28x28 ubyte images flattened to `[N, 784]` `f32` rows and `i64` labels in `0..10`, with a
+//! fixed normalisation. The IDX reader of any image size and number of classes, which this one
+//! narrows, is [`crate::data::Source::Idx`].
 
 use super::dataset::Dataset;
-use super::idx::{IdxArray, IdxData};
+use super::idx::IdxData;
+use super::idx_images::IdxPair;
 use crate::error::{Error, Result};
 use nabla_core::Tensor;
 use std::path::{Path, PathBuf};
@@ -99,15 +102,16 @@ impl Mnist {
 }
 
 fn load_split(dir: &Path, prefix: &str, normalization: Normalization) -> Result<Dataset> {
-    let images_path = find(dir, &format!("{prefix}-images-idx3-ubyte"))?;
-    let labels_path = find(dir, &format!("{prefix}-labels-idx1-ubyte"))?;
-    let images = IdxArray::read(&images_path)?;
-    let labels = IdxArray::read(&labels_path)?;
+    let pair = IdxPair {
+        images: find(dir, &format!("{prefix}-images-idx3-ubyte"))?,
+        labels: find(dir, &format!("{prefix}-labels-idx1-ubyte"))?,
+    };
+    let (images, classes) = pair.read()?;
     let pixels = match (&images.data, images.dims.as_slice()) {
         (IdxData::U8(p), [_, IMAGE_SIDE, IMAGE_SIDE]) => p,
         _ => {
             return Err(Error::Format {
-                path: images_path,
+                path: pair.images,
                 message: format!(
                     "expected ubyte images of shape [N, {IMAGE_SIDE}, {IMAGE_SIDE}], found {} of shape {:?}",
                     images.data.type_name(),
@@ -116,42 +120,18 @@ fn load_split(dir: &Path, prefix: &str, normalization: Normalization) -> Result<
             });
         }
     };
-    let classes = match (&labels.data, labels.dims.as_slice()) {
-        (IdxData::U8(l), [_]) => l,
-        _ => {
-            return Err(Error::Format {
-                path: labels_path,
-                message: format!(
-                    "expected ubyte labels of shape [N], found {} of shape {:?}",
-                    labels.data.type_name(),
-                    labels.dims
-                ),
-            });
-        }
-    };
-    let n = images.dims[0];
-    if classes.len() != n {
+    if let Some(i) = classes.iter().position(|&c| c >= NUM_CLASSES as i64) {
         return Err(Error::Format {
-            path: labels_path,
-            message: format!(
-                "{} labels for the {n} images of {}",
-                classes.len(),
-                images_path.display()
-            ),
-        });
-    }
-    if let Some(i) = classes.iter().position(|&c| usize::from(c) >= NUM_CLASSES) {
-        return Err(Error::Format {
-            path: labels_path,
+            path: pair.labels,
             message: format!(
                 "label {} at index {i} is not a digit 0..{NUM_CLASSES}",
                 classes[i]
             ),
         });
     }
+    let n = classes.len();
     let features = Tensor::from_vec(normalization.apply(pixels), &[n, IMAGE_PIXELS]);
-    let targets = Tensor::from_vec(classes.iter().map(|&c| i64::from(c)).collect(), &[n]);
-    Dataset::new(features, targets)
+    Dataset::new(features, Tensor::from_vec(classes, &[n]))
 }
 
 /// `dir/name`, or `dir/name.gz` when only the compressed file exists.

@@ -3,6 +3,7 @@
 //! training split. A run saves it beside the weights, so predicting on new files applies the
 //! same preprocessing and names the same classes.
 
+use super::standardize::Standardization;
 use crate::task::Task;
 use serde::{Deserialize, Serialize};
 
@@ -14,7 +15,11 @@ use serde::{Deserialize, Serialize};
 /// let schema = Schema {
 ///     input_shape: vec![1, 28, 28],
 ///     task: Task::classes(10),
-///     preprocess: Preprocess::None,
+///     preprocess: Preprocess::Image {
+///         mean: vec![0.1307],
+///         std: vec![0.3081],
+///         resize: None,
+///     },
 /// };
 /// let json = serde_json::to_string(&schema).unwrap();
 /// assert_eq!(serde_json::from_str::<Schema>(&json).unwrap(), schema);
@@ -34,9 +39,63 @@ pub struct Schema {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Preprocess {
-    /// Used as they are.
-    None,
-    /// `(x - mean[i]) / std[i]`, with `i` the channel of an image (pixels first scaled from
-    /// `0..=255` to `0..=1`) or the column of a table; statistics of the training split.
-    Standardize { mean: Vec<f32>, std: Vec<f32> },
+    /// Image pixels: resized to `resize` (`[H, W]`, bilinear) when the training images were,
+    /// scaled from `0..=255` to `0..=1`, then `(x - mean[c]) / std[c]` per channel `c`, with
+    /// the statistics of the training split (torchvision's `Resize`, `ToTensor`, `Normalize`).
+    Image {
+        mean: Vec<f32>,
+        std: Vec<f32>,
+        resize: Option<[usize; 2]>,
+    },
+    /// Table rows: the feature `columns` by name (a `target` column, when present, holds the
+    /// answers), each standardised as `(x - mean[i]) / std[i]` with the statistics of the
+    /// training split (scikit-learn's `StandardScaler`). The toy sets are drawn already
+    /// centred and have mean 0 and std 1 here.
+    Table {
+        columns: Vec<String>,
+        target: String,
+        mean: Vec<f32>,
+        std: Vec<f32>,
+    },
+}
+
+impl Preprocess {
+    /// The per-channel or per-column statistics as a [`Standardization`].
+    pub(crate) fn standardization(&self) -> Standardization {
+        match self {
+            Preprocess::Image { mean, std, .. } | Preprocess::Table { mean, std, .. } => {
+                Standardization {
+                    mean: mean.clone(),
+                    std: std.clone(),
+                }
+            }
+        }
+    }
+}
+
+impl Schema {
+    /// The input shape written as `1x28x28` (images) or `4` (table rows).
+    ///
+    /// ```
+    /// use nabla_nn::data::{Preprocess, Schema};
+    /// use nabla_nn::task::Task;
+    /// let schema = Schema {
+    ///     input_shape: vec![3, 32, 32],
+    ///     task: Task::classes(10),
+    ///     preprocess: Preprocess::Image { mean: vec![0.5; 3], std: vec![0.25; 3], resize: None },
+    /// };
+    /// assert_eq!(schema.shape_text(), "3x32x32");
+    /// ```
+    pub fn shape_text(&self) -> String {
+        shape_text(&self.input_shape)
+    }
+}
+
+/// A shape written as `CxHxW`.
+pub(crate) fn shape_text(shape: &[usize]) -> String {
+    shape
+        .iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join("x")
 }

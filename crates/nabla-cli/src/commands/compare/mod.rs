@@ -63,6 +63,9 @@ pub fn run(args: &CompareArgs) -> CliResult {
     let configs = vary::configs(args.vary, &args.values, &args.settings)?;
     let dir = output_folder(args.out.as_deref())?;
     let data = load_data(&configs[0])?;
+    for config in &configs {
+        config.check_memory(&data.schema, nabla_nn::memory::available())?;
+    }
     let options = args.settings.options();
     let setting = args.vary.name();
     let mut report = CompareReport::new(args.vary, &args.values);

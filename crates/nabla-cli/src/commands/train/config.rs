@@ -3,7 +3,7 @@
 
 use clap::ValueEnum;
 use nabla_core::Tensor;
-use nabla_nn::data::Schema;
+use nabla_nn::data::{DataSpec, Schema};
 use nabla_nn::models::WeightInit;
 use nabla_nn::optim::{
     AdaGrad, Adam, AdamW, Momentum, Nesterov, Optim, Optimizer, RmsProp, Sgd, UpdateRule,
@@ -13,7 +13,6 @@ use nabla_nn::schedule::{
 };
 use nabla_nn::spec::{LayerSummary, ModelSpec, totals};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -70,7 +69,8 @@ impl InitKind {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    pub data: PathBuf,
+    /// The data and how it is read, split and cut (`--data`, `--val-split`, `--train-subset`...).
+    pub data: DataSpec,
     /// The network: `--layers`, or the spec of `--hidden` and the flags that go with it.
     pub layers: ModelSpec,
     pub init: InitKind,
@@ -92,10 +92,6 @@ pub struct TrainConfig {
     pub clip_norm: Option<f64>,
     pub clip_value: Option<f64>,
     pub seed: u64,
-    /// Train on the first N training images only (runs saved before this setting existed
-    /// trained on all of them).
-    #[serde(default)]
-    pub train_subset: Option<usize>,
 }
 
 impl TrainConfig {
@@ -129,8 +125,11 @@ impl TrainConfig {
         if let Some(v) = self.clip_value {
             positive("--clip-value", v)?;
         }
-        if self.train_subset == Some(0) {
+        if self.data.train_subset == Some(0) {
             return Err("--train-subset must be at least 1, got 0".into());
+        }
+        if let Some(f) = self.data.val_split.filter(|f| !(*f > 0.0 && *f < 1.0)) {
+            return Err(format!("--val-split must be between 0 and 1, got {f}"));
         }
         if self.warmup >= self.epochs {
             return Err(format!(
@@ -138,7 +137,6 @@ impl TrainConfig {
                 self.warmup, self.epochs
             ));
         }
-        self.check_memory(&super::mnist_schema(), nabla_nn::memory::available())?;
         Ok(())
     }
 
@@ -146,7 +144,7 @@ impl TrainConfig {
     /// not fit), and a model whose training would need more memory than `available` refused:
     /// parameters, their gradients and the optimiser's state, batch norm's statistics, and a
     /// batch's activations (the input and every layer's output with their gradients), all
-    /// `f32`. Run before anything is built.
+    /// `f32`. Run once the data's schema is known, before anything is built.
     pub fn check_memory(
         &self,
         schema: &Schema,
@@ -284,7 +282,13 @@ impl TrainConfig {
 #[cfg(test)]
 pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
     TrainConfig {
-        data: PathBuf::from("data/mnist"),
+        data: DataSpec {
+            source: nabla_nn::data::Source::Idx {
+                dir: std::path::PathBuf::from("data/mnist"),
+            },
+            val_split: None,
+            train_subset: None,
+        },
         layers: ModelSpec::mlp(hidden, nabla_nn::models::Hidden::Relu, false, 0.0, 3),
         init: InitKind::He,
         optimizer,
@@ -297,7 +301,6 @@ pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
         clip_norm: None,
         clip_value: None,
         seed: 0,
-        train_subset: None,
         momentum: 0.0,
         dampening: 0.0,
         nesterov: false,
@@ -308,10 +311,23 @@ pub fn test_config(hidden: &[usize], optimizer: OptimizerKind) -> TrainConfig {
 mod tests {
     use super::*;
 
+    /// MNIST's schema: 1x28x28 images in 10 classes.
+    fn mnist() -> Schema {
+        Schema {
+            input_shape: vec![1, 28, 28],
+            task: nabla_nn::task::Task::classes(10),
+            preprocess: nabla_nn::data::Preprocess::Image {
+                mean: vec![0.1307],
+                std: vec![0.3081],
+                resize: None,
+            },
+        }
+    }
+
     #[test]
     fn a_model_larger_than_the_machine_is_refused_with_both_sizes() {
         let gb = 1_000_000_000;
-        let mnist = super::super::mnist_schema();
+        let mnist = mnist();
         // 784·10^9 + 10^9 + 10·10^9 + 10 parameters, three copies with Adam, 4 bytes each.
         assert_eq!(
             test_config(&[1_000_000_000], OptimizerKind::Adam)

@@ -1,4 +1,5 @@
-//! `nabla train`: trains a multi-layer perceptron on MNIST-format data with a progress bar, one
+//! `nabla train`: trains a multi-layer perceptron on an IDX folder (MNIST by default), a CSV
+//! table, an image folder or a toy set (see [`data_args`]) with a progress bar, one
 //! summary line per epoch, and a run folder holding `config.json`, `metrics.jsonl`,
 //! `curves.svg`, `checkpoint.safetensors` (so `--resume` continues where it stopped, to the
 //! same weights) and `model.safetensors`; `--diagnose` adds per-layer diagnostics and
@@ -8,6 +9,7 @@
 mod abort_hook;
 mod charts;
 pub mod config;
+mod data_args;
 mod diagnose;
 mod divergence;
 mod observers;
@@ -16,26 +18,24 @@ mod run_folder;
 mod trainer;
 
 pub use charts::compare_svg;
+pub use data_args::DataArgs;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
-pub use trainer::{Changes, Outcome, RunOptions, TrainData, train};
+pub use trainer::{Changes, Outcome, RunOptions, train};
 
 use crate::CliResult;
 use clap::{Args, ValueEnum};
 use config::{InitKind, OptimizerKind, ScheduleKind, TrainConfig};
-use nabla_nn::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
-use nabla_nn::data::{Mnist, Normalization, Preprocess, Schema};
+use nabla_nn::data::Splits;
 use nabla_nn::models::Hidden;
 use nabla_nn::spec::{LayerSpec, ModelSpec};
-use nabla_nn::task::Task;
 use std::path::PathBuf;
 
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
 #[derive(Args, Clone)]
 pub struct SettingsArgs {
-    /// Folder with the MNIST-format IDX files (raw or gzip).
-    #[arg(long, default_value = "data/mnist")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// The network as a list of layers, e.g. `--layers "flatten, linear 256, relu, dropout
     /// 0.2, linear"` (input sizes are inferred, and the last `linear` without a size gets one
     /// output per class); instead of --hidden, --activation, --batch-norm and --dropout.
@@ -89,9 +89,6 @@ pub struct SettingsArgs {
     pub dropout: f64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
-    /// Train on the first N training images only (quick experiments).
-    #[arg(long)]
-    pub train_subset: Option<usize>,
     /// Record per-layer histograms of activations, weights and gradients, saturated and dead
     /// units and gradient norms (`diagnostics.json` and SVG charts), and warn when gradients
     /// vanish or explode.
@@ -151,17 +148,19 @@ impl From<HiddenArg> for Hidden {
 }
 
 impl SettingsArgs {
-    /// The settings as a run's configuration; a bad `--layers` spec or MLP flag is an error
-    /// naming it.
+    /// The settings as a run's configuration; a bad `--layers` spec, MLP flag or data flag
+    /// is an error naming it.
     pub fn config(&self) -> Result<TrainConfig, String> {
         let adaptive = matches!(
             self.optimizer,
             OptimizerKind::Adam | OptimizerKind::Adamw | OptimizerKind::Rmsprop
         );
         let adamw = self.optimizer == OptimizerKind::Adamw;
+        let data = self.data.spec()?;
+        let layers = self.model(data.input_ndim())?;
         Ok(TrainConfig {
-            data: self.data.clone(),
-            layers: self.model()?,
+            data,
+            layers,
             init: self.init,
             optimizer: self.optimizer,
             lr: self.lr.unwrap_or(if adaptive { 1e-3 } else { 0.1 }),
@@ -176,13 +175,13 @@ impl SettingsArgs {
             clip_norm: self.clip_norm,
             clip_value: self.clip_value,
             seed: self.seed,
-            train_subset: self.train_subset,
         })
     }
 
     /// The network: `--layers` as given, or the MLP of `--hidden`, `--activation`,
-    /// `--batch-norm` and `--dropout`, after a `flatten` for image data.
-    pub fn model(&self) -> Result<ModelSpec, String> {
+    /// `--batch-norm` and `--dropout`, after a `flatten` for samples of `input_ndim` > 1
+    /// dimensions (images).
+    pub fn model(&self, input_ndim: usize) -> Result<ModelSpec, String> {
         if let Some(text) = &self.layers {
             return ModelSpec::parse(text).map_err(|e| e.to_string());
         }
@@ -197,61 +196,15 @@ impl SettingsArgs {
             self.activation.into(),
             self.batch_norm,
             self.dropout,
-            mnist_schema().input_shape.len(),
+            input_ndim,
         ))
     }
 }
 
-/// What `--data` holds before it is read: MNIST-format images `[1, 28, 28]` of ten digits,
-/// standardised with the MNIST training set's mean and std.
-pub fn mnist_schema() -> Schema {
-    let Normalization::Standardize { mean, std } = Normalization::MNIST else {
-        unreachable!("MNIST's normalisation standardises")
-    };
-    Schema {
-        input_shape: vec![1, IMAGE_SIDE, IMAGE_SIDE],
-        task: Task::classes(NUM_CLASSES),
-        preprocess: Preprocess::Standardize {
-            mean: vec![mean],
-            std: vec![std],
-        },
-    }
-}
-
-/// The data a configuration trains on: MNIST from its folder as `[N, 1, 28, 28]` images, cut
-/// to `--train-subset`, its test set as the run's test set. An empty training or test set is an
-/// error.
-pub fn load_data(config: &TrainConfig) -> CliResult<TrainData> {
-    let mut data = Mnist::load(&config.data, Normalization::MNIST)?;
-    if let Some(n) = config.train_subset {
-        data.train = data.train.take(n);
-    }
-    // Images as PyTorch lays them out, [N, C, H, W].
-    let image = mnist_schema().input_shape;
-    for set in [&mut data.train, &mut data.test] {
-        let mut shape = vec![set.len()];
-        shape.extend(&image);
-        set.features = set.features.try_reshape(&shape)?;
-    }
-    for (set, images, len) in [
-        ("training", "train", data.train.len()),
-        ("test", "t10k", data.test.len()),
-    ] {
-        if len == 0 {
-            return Err(format!(
-                "{}: the {set} set is empty ({images}-images-idx3-ubyte holds no images); \
-                 training needs at least one image in each set",
-                config.data.display()
-            )
-            .into());
-        }
-    }
-    Ok(TrainData {
-        train: data.train,
-        val: None,
-        test: Some(data.test),
-        task: mnist_schema().task,
-    })
+/// The data a configuration trains on, read and split by its [`nabla_nn::data::DataSpec`]
+/// with the run's seed.
+pub fn load_data(config: &TrainConfig) -> CliResult<Splits> {
+    Ok(config.data.load(config.seed)?)
 }
 
 /// Settings `--resume` may change (besides those outside the configuration: `--quiet`,
@@ -310,8 +263,18 @@ fn resume_changes(
     given: &[String],
     config: &TrainConfig,
 ) -> CliResult<Changes> {
+    // The data flags are compared flag by flag with those that give the run's data; the
+    // other settings with the run's config.json.
+    let run_data = DataArgs::from_spec(&config.data);
+    let mut probe = args.clone();
+    probe.data = run_data.clone();
     let mut saved = serde_json::to_value(config)?;
-    let mut asked = serde_json::to_value(args.config()?)?;
+    let mut asked = serde_json::to_value(probe.config()?)?;
+    if let (Some(saved), Some(asked)) = (saved.as_object_mut(), asked.as_object_mut()) {
+        let flags = |d: &DataArgs| serde_json::to_value(d).map(|v| v.as_object().cloned());
+        saved.extend(flags(&run_data)?.into_iter().flatten());
+        asked.extend(flags(&args.data)?.into_iter().flatten());
+    }
     let run_mlp = mlp_flags(&config.layers);
     if let (Some(saved), Some(run_mlp)) = (saved.as_object_mut(), &run_mlp) {
         saved.extend(
@@ -429,6 +392,12 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
         }
     };
     let data = load_data(&config)?;
+    config
+        .check_memory(&data.schema, nabla_nn::memory::available())
+        .map_err(|e| match &args.resume {
+            Some(dir) => format!("{}: {e}", dir.join("config.json").display()),
+            None => e,
+        })?;
     let mut console = Console::new(args.quiet, None);
     train(
         &config,

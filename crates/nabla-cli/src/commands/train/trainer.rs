@@ -17,11 +17,10 @@ use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
 use nabla_core::{DType, Generator};
 use nabla_inspect::diagnostics::Diagnostics;
-use nabla_nn::data::{DataLoader, Dataset};
+use nabla_nn::data::{DataLoader, Dataset, Splits};
 use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
 use nabla_nn::saved;
-use nabla_nn::task::Task;
 use nabla_nn::train::{FitOptions, Metrics, Observer, evaluate, fit};
 
 /// What a run watches besides training itself.
@@ -29,15 +28,6 @@ use nabla_nn::train::{FitOptions, Metrics, Observer, evaluate, fit};
 pub struct RunOptions {
     pub diagnose: bool,
     pub detect_anomaly: bool,
-}
-
-/// The data of a run: the training set, an optional validation split, an optional test set,
-/// and the task they share.
-pub struct TrainData {
-    pub train: Dataset,
-    pub val: Option<Dataset>,
-    pub test: Option<Dataset>,
-    pub task: Task,
 }
 
 /// What a finished run hands back.
@@ -57,7 +47,7 @@ pub type Changes = serde_json::Map<String, serde_json::Value>;
 /// the settings the resume changed), reporting on `console`.
 pub fn train(
     config: &TrainConfig,
-    data: &TrainData,
+    data: &Splits,
     folder: &RunFolder,
     options: &RunOptions,
     resume: Option<&Changes>,
@@ -67,7 +57,7 @@ pub fn train(
     let _lock = folder.lock(resume.is_none())?;
     folder.remove_temporaries()?;
     let mut rng = Generator::new(config.seed);
-    let schema = super::mnist_schema();
+    let schema = &data.schema;
     let mut net = config.layers.build(
         &schema.input_shape,
         schema.task.outputs(),
@@ -76,7 +66,7 @@ pub fn train(
         &mut rng,
     )?;
     // What makes the saved files rebuildable: the layers and the data's schema.
-    let model_meta = saved::metadata(&config.layers, &schema);
+    let model_meta = saved::metadata(&config.layers, schema);
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     let progress = match resume {
@@ -139,7 +129,7 @@ pub fn train(
     if let Some(d) = &mut diagnosis {
         d.probe(first_epoch, &mut net, folder)?;
     }
-    let mut fit_options = FitOptions::new(data.task.clone(), config.epochs)
+    let mut fit_options = FitOptions::new(data.schema.task.clone(), config.epochs)
         .schedule(config.schedule()?)
         .resume(first_epoch, progress.first_loss)
         .detect_anomaly(options.detect_anomaly);
@@ -207,7 +197,7 @@ pub fn train(
     }
     let history = record.history;
     let test = match (&data.val, &data.test) {
-        (Some(_), Some(test)) => Some(evaluate(&net, test, &data.task)?),
+        (Some(_), Some(test)) => Some(evaluate(&net, test, &data.schema.task)?),
         _ => None,
     };
     if let Some(last) = history.last() {
@@ -248,6 +238,8 @@ mod tests {
     use super::*;
     use crate::commands::train::config::{OptimizerKind, test_config};
     use nabla_core::Tensor;
+    use nabla_nn::data::{Preprocess, Schema};
+    use nabla_nn::task::Task;
 
     fn config() -> TrainConfig {
         TrainConfig {
@@ -276,11 +268,19 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("nabla-trainer-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let folder = RunFolder::new_run(Some(&dir)).unwrap();
-        let data = TrainData {
+        let data = Splits {
             train: images(64),
             val,
             test,
-            task: Task::classes(10),
+            schema: Schema {
+                input_shape: vec![1, 28, 28],
+                task: Task::classes(10),
+                preprocess: Preprocess::Image {
+                    mean: vec![0.0],
+                    std: vec![1.0],
+                    resize: None,
+                },
+            },
         };
         let options = RunOptions {
             diagnose: false,
