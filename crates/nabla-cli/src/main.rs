@@ -33,6 +33,12 @@ enum Command {
     Compare(commands::compare::CompareArgs),
     /// Print each layer's output shape and parameter count, for a run folder or a --layers spec.
     Summary(commands::summary::SummaryArgs),
+    /// Classify new inputs (image files, IDX files, CSV rows) with a trained run's model.
+    Predict(commands::predict::PredictArgs),
+    /// A trained run on labelled data (its test set by default): accuracy, precision and
+    /// recall per class, the confusion matrix (confusion.svg) and misclassified images
+    /// (mistakes.svg); MSE, MAE and R² for regression.
+    Evaluate(commands::evaluate::EvaluateArgs),
     /// Differentiate an expression at a point: value, gradient, Hessian, chain rule, graph.
     Grad(commands::grad::GradArgs),
 }
@@ -68,6 +74,8 @@ fn main() -> ExitCode {
             Command::Bench(args) => commands::bench::run(&args),
             Command::Grad(args) => commands::grad::run(&args),
             Command::Summary(args) => commands::summary::run(&args),
+            Command::Predict(args) => commands::predict::run(&args),
+            Command::Evaluate(args) => commands::evaluate::run(&args),
         }
     })();
     match result {

@@ -2,7 +2,9 @@
 
 pub mod bench;
 pub mod compare;
+pub mod evaluate;
 pub mod grad;
 pub mod json;
+pub mod predict;
 pub mod summary;
 pub mod train;

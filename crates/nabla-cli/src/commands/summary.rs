@@ -31,7 +31,7 @@ pub struct SummaryArgs {
 
 /// The saved model of `path`: the file itself, or a run folder's `model.safetensors` (its
 /// `checkpoint.safetensors` when a kill came between the two).
-fn saved_model(path: &Path) -> CliResult<SavedModel> {
+pub(crate) fn saved_model(path: &Path) -> CliResult<SavedModel> {
     if !path.is_dir() {
         return Ok(SavedModel::load(path)?);
     }

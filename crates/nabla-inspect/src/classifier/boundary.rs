@@ -3,7 +3,19 @@
 
 use super::{font, label};
 use crate::diagnostics::{ChartError, chart_error, colour};
+use nabla_core::Tensor;
+use nabla_nn::Error;
+use nabla_nn::data::{Dataset, Preprocess, Schema};
+use nabla_nn::module::Module;
+use nabla_nn::report::top_k;
+use nabla_nn::task::Task;
+use nabla_nn::train::predict;
 use plotters::prelude::*;
+
+/// Cells per side of the grid [`DecisionMap::of`] asks the model about.
+pub const GRID_SIDE: usize = 150;
+/// The most points [`DecisionMap::of`] keeps (evenly spaced through the data beyond that).
+pub const MAX_POINTS: usize = 2000;
 
 /// What a decision-boundary picture shows, in the data's raw coordinates.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,6 +37,87 @@ pub struct DecisionMap {
 }
 
 impl DecisionMap {
+    /// What `model`, a classifier of 2-D inputs trained on data of `schema`, predicts over a
+    /// [`GRID_SIDE`]-square grid covering the points of `data` (their range padded by a tenth
+    /// on each side), with those points (at most [`MAX_POINTS`]); everything in the raw
+    /// coordinates the schema's preprocessing started from. The model runs as it is set: put
+    /// it in evaluation mode first.
+    pub fn of(
+        model: &dyn Module,
+        data: &Dataset,
+        schema: &Schema,
+    ) -> nabla_nn::Result<DecisionMap> {
+        let Task::Classification { classes } = &schema.task else {
+            return Err(Error::invalid(
+                "decision boundary",
+                "the model is a regression, not a classifier",
+            ));
+        };
+        if schema.input_shape != [2] {
+            return Err(Error::invalid(
+                "decision boundary",
+                format!("needs 2-D inputs, the model takes {:?}", schema.input_shape),
+            ));
+        }
+        let features = data.features.to_vec::<f32>();
+        let labels = data.targets.to_vec::<i64>();
+        let bounds = |axis: usize| {
+            let values = features.iter().skip(axis).step_by(2).map(|&v| f64::from(v));
+            let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
+            let pad = if hi > lo { (hi - lo) / 10.0 } else { 0.5 };
+            [lo - pad, hi + pad]
+        };
+        let (x, y) = (bounds(0), bounds(1));
+        if !(x[0].is_finite() && y[0].is_finite()) {
+            return Err(Error::invalid(
+                "decision boundary",
+                "the data has no points with finite coordinates",
+            ));
+        }
+        let grid: Vec<f32> = DecisionMap::grid(x, y, GRID_SIDE)
+            .into_iter()
+            .flat_map(|[a, b]| [a as f32, b as f32])
+            .collect();
+        let outputs = predict(model, &Tensor::from_vec(grid, &[GRID_SIDE * GRID_SIDE, 2]))?;
+        let regions = outputs
+            .to_f64_vec()
+            .chunks(classes.len())
+            .map(|row| top_k(row, 1)[0].0)
+            .collect();
+        let step = labels.len().div_ceil(MAX_POINTS).max(1);
+        let mut kept: Vec<f32> = features
+            .chunks(2)
+            .step_by(step)
+            .flatten()
+            .copied()
+            .collect();
+        schema.preprocess.restore(&mut kept, 1);
+        let points = kept
+            .chunks(2)
+            .zip(labels.iter().step_by(step))
+            .map(|(p, &c)| ([f64::from(p[0]), f64::from(p[1])], c as usize))
+            .collect();
+        let mut corners = [x[0] as f32, y[0] as f32, x[1] as f32, y[1] as f32];
+        schema.preprocess.restore(&mut corners, 1);
+        let axes = match &schema.preprocess {
+            Preprocess::Table { columns, .. } if columns.len() == 2 => {
+                [columns[0].clone(), columns[1].clone()]
+            }
+            _ => ["x1".to_string(), "x2".to_string()],
+        };
+        Ok(DecisionMap {
+            classes: classes.clone(),
+            axes,
+            x: [f64::from(corners[0]), f64::from(corners[2])],
+            y: [f64::from(corners[1]), f64::from(corners[3])],
+            side: GRID_SIDE,
+            regions,
+            points,
+        })
+    }
+
     /// The centres of a `side` x `side` grid over `[x0, x1] x [y0, y1]`, row by row from the
     /// bottom: where a model is asked for the [`DecisionMap::regions`].
     ///
@@ -39,6 +132,12 @@ impl DecisionMap {
             .flat_map(|r| (0..side).map(move |c| [centre(x, c), centre(y, r)]))
             .collect()
     }
+}
+
+/// A tick label with two decimals, without `-0.00`.
+fn tick(v: &f64) -> String {
+    let v = if v.abs() < 0.005 { 0.0 } else { *v };
+    format!("{v:.2}")
 }
 
 /// `c` mixed with white: the light shade of a class's region.
@@ -104,8 +203,8 @@ pub fn decision_boundary_svg(map: &DecisionMap, title: &str) -> Result<String, C
             .disable_mesh()
             .x_desc(label(&map.axes[0]))
             .y_desc(label(&map.axes[1]))
-            .x_label_formatter(&|v| format!("{v:.2}"))
-            .y_label_formatter(&|v| format!("{v:.2}"))
+            .x_label_formatter(&tick)
+            .y_label_formatter(&tick)
             .draw()
             .map_err(chart_error)?;
         let (dx, dy) = (

@@ -7,7 +7,7 @@ mod boundary;
 mod confusion;
 mod mistakes;
 
-pub use boundary::{DecisionMap, decision_boundary_svg};
+pub use boundary::{DecisionMap, GRID_SIDE, MAX_POINTS, decision_boundary_svg};
 pub use confusion::confusion_svg;
 pub use mistakes::{MAX_SHOWN, Mistake, Picture, mistakes_svg};
 

@@ -71,6 +71,28 @@ impl Preprocess {
             }
         }
     }
+
+    /// The raw values behind preprocessed features, in place: table columns back in their own
+    /// units, image pixels back in `0..=255` (unrounded). `values` are whole samples, channel
+    /// after channel of `inner` values each (`H * W` for images, 1 for table rows). Pictures of
+    /// the data use it: the misclassified images of `nabla evaluate`, the axes of a decision
+    /// boundary.
+    ///
+    /// ```
+    /// use nabla_nn::data::Preprocess;
+    /// let image = Preprocess::Image { mean: vec![0.5], std: vec![0.25], resize: None };
+    /// let mut pixels = vec![-2.0, 0.0, 2.0];
+    /// image.restore(&mut pixels, 3);
+    /// assert_eq!(pixels, vec![0.0, 127.5, 255.0]);
+    /// ```
+    pub fn restore(&self, values: &mut [f32], inner: usize) {
+        self.standardization().undo(values, inner);
+        if let Preprocess::Image { .. } = self {
+            for v in values.iter_mut() {
+                *v *= 255.0;
+            }
+        }
+    }
 }
 
 impl Schema {

@@ -45,12 +45,22 @@ impl Standardization {
 
     /// `(x - mean[c]) / std[c]` in place, over the layout of [`Standardization::fit`].
     pub fn apply(&self, values: &mut [f32], inner: usize) {
+        self.each_channel(values, inner, |x, mean, std| (x - mean) / std);
+    }
+
+    /// `x * std[c] + mean[c]` in place: the values [`Standardization::apply`] started from.
+    pub fn undo(&self, values: &mut [f32], inner: usize) {
+        self.each_channel(values, inner, |x, mean, std| x * std + mean);
+    }
+
+    /// `f(x, mean[c], std[c])` for every value `x` of channel `c`, in place.
+    fn each_channel(&self, values: &mut [f32], inner: usize, f: impl Fn(f32, f32, f32) -> f32) {
         let per_sample = self.mean.len() * inner;
         for sample in values.chunks_exact_mut(per_sample.max(1)) {
             for (c, run) in sample.chunks_exact_mut(inner.max(1)).enumerate() {
                 let (mean, std) = (self.mean[c], self.std[c]);
                 for x in run {
-                    *x = (*x - mean) / std;
+                    *x = f(*x, mean, std);
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! What `nabla train` watches the library loop ([`nabla_nn::train::fit`]) with: the console
 //! (progress bar with ETA, epoch lines, warnings), the run folder (metrics line, checkpoint,
-//! curves), `--diagnose`'s recorder, and the test hook's abort points.
+//! curves), `--diagnose`'s recorder, and the test hook's abort points; and the pictures a run
+//! ends with.
 
 use super::abort_hook::AbortHook;
 use super::charts::curves_svg;
@@ -9,8 +10,10 @@ use super::divergence::warning_message;
 use super::progress::Console;
 use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
+use nabla_inspect::classifier::{DecisionMap, decision_boundary_svg};
 use nabla_nn::checkpoint::Metadata;
-use nabla_nn::module::Sequential;
+use nabla_nn::data::{Dataset, Schema};
+use nabla_nn::module::{Module, Sequential};
 use nabla_nn::train::{Control, EpochEnd, Observer, StepEnd, Warning};
 
 /// A command-line result as the library loop takes an observer's.
@@ -22,6 +25,25 @@ fn observed<T>(result: CliResult<T>) -> nabla_nn::Result<T> {
 pub fn write_curves(folder: &RunFolder, history: &[EpochMetrics]) -> CliResult {
     let title = format!("{} after {} epochs", folder.path().display(), history.len());
     folder.write("curves.svg", &curves_svg(&title, history)?)
+}
+
+/// Writes `decision_boundary.svg` for a classifier of 2-D inputs: the class `net` (in
+/// evaluation mode) predicts over the plane of the training points, drawn on top.
+pub fn write_decision_boundary(
+    folder: &RunFolder,
+    net: &dyn Module,
+    train: &Dataset,
+    schema: &Schema,
+) -> CliResult {
+    let map = DecisionMap::of(net, train, schema)?;
+    let title = format!(
+        "{}: decision regions and training points",
+        folder.path().display()
+    );
+    folder.write(
+        "decision_boundary.svg",
+        &decision_boundary_svg(&map, &title)?,
+    )
 }
 
 /// The console: a bar per epoch, the epoch's line, warnings with their usual causes.

@@ -11,7 +11,9 @@ use super::abort_hook::AbortHook;
 use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
 use super::divergence::divergence_message;
-use super::observers::{AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves};
+use super::observers::{
+    AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves, write_decision_boundary,
+};
 use super::progress::{Console, SetSizes};
 use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
@@ -200,6 +202,9 @@ pub fn train(
         (Some(_), Some(test)) => Some(evaluate(&net, test, &data.schema.task)?),
         _ => None,
     };
+    if data.schema.input_shape == [2] && data.schema.task.is_classification() {
+        write_decision_boundary(folder, &net, &data.train, &data.schema)?;
+    }
     if let Some(last) = history.last() {
         let total: f64 = history.iter().map(|m| m.seconds).sum();
         let (set, figure) = match (&test, last.test_loss, last.val_loss) {
