@@ -166,7 +166,7 @@ fn toy_runs_draw_their_decision_boundary_and_predict_csv_rows() {
     stdout(&nabla(&dir, &args));
     let boundary = dir.path("run/decision_boundary.svg");
     assert_eq!(svg_elements(&boundary, "circle"), 60);
-    std::fs::write(dir.path("points.csv"), "x1,x2\n0.5,0.25\n-1,0.5\n").unwrap();
+    std::fs::write(dir.path("points.csv"), "x,y\n0.5,0.25\n-1,0.5\n").unwrap();
     let lines = json_lines(&stdout(&nabla(
         &dir,
         &["predict", &run, &dir.arg("points.csv"), "--json"],

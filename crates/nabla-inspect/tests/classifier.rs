@@ -315,3 +315,60 @@ fn boundary_refuses_a_grid_of_the_wrong_size_or_classes() {
         "drawing a chart: decision boundary: class 2 of 2 classes"
     );
 }
+
+#[test]
+fn a_small_mlp_fits_the_spiral_and_its_boundary_is_drawn() {
+    use nabla_core::{DType, Generator};
+    use nabla_nn::data::{DataLoader, DataSpec, Source, ToySet};
+    use nabla_nn::layers::{Linear, ReLU};
+    use nabla_nn::module::{Module, Sequential};
+    use nabla_nn::optim::{Adam, Optim};
+    use nabla_nn::train::{FitOptions, evaluate, fit};
+
+    let spec = DataSpec {
+        source: Source::Toy {
+            set: ToySet::Spiral,
+            samples: 500,
+            noise: 0.02,
+        },
+        val_split: None,
+        train_subset: None,
+    };
+    let splits = spec.load(0).unwrap();
+    let mut rng = Generator::new(0);
+    let mut model = Sequential::new();
+    model.push(Box::new(Linear::new(2, 32, DType::F32, &mut rng)));
+    model.push(Box::new(ReLU));
+    model.push(Box::new(Linear::new(32, 32, DType::F32, &mut rng)));
+    model.push(Box::new(ReLU));
+    model.push(Box::new(Linear::new(32, 2, DType::F32, &mut rng)));
+    let mut optimizer = Optim::new(model.named_parameters(), Adam::new(), 0.01).unwrap();
+    let loader = DataLoader::new(splits.train.clone(), 32)
+        .unwrap()
+        .shuffle(0);
+    let options = FitOptions::new(splits.schema.task.clone(), 200);
+    fit(&mut model, &loader, &mut optimizer, &options, &mut []).unwrap();
+    let accuracy = evaluate(&model, &splits.train, &splits.schema.task)
+        .unwrap()
+        .accuracy
+        .unwrap();
+    assert!(accuracy >= 0.97, "training accuracy {accuracy}");
+
+    let map = DecisionMap::of(&model, &splits.train, &splits.schema).unwrap();
+    assert_eq!(map.points.len(), 500);
+    assert_eq!(map.regions.len(), map.side * map.side);
+    // The model's regions agree with the classes of the training points they hold.
+    let cell = |[x, y]: [f64; 2]| {
+        let column = ((x - map.x[0]) / (map.x[1] - map.x[0]) * map.side as f64) as usize;
+        let row = ((y - map.y[0]) / (map.y[1] - map.y[0]) * map.side as f64) as usize;
+        map.regions[row * map.side + column]
+    };
+    let agree = map.points.iter().filter(|(p, c)| cell(*p) == *c).count();
+    assert!(
+        agree as f64 >= 0.95 * 500.0,
+        "{agree} of 500 points in their class's region"
+    );
+    let svg = decision_boundary_svg(&map, "spiral").unwrap();
+    let doc = Document::parse(&svg).unwrap();
+    assert_eq!(elements(&doc, "circle").len(), 500);
+}
