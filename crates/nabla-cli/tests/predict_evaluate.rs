@@ -100,10 +100,8 @@ fn predict_agrees_with_evaluate_on_the_test_images() {
     }
     // Pictures: one cell per class pair, one image per shown mistake.
     let run = Path::new(&run);
-    assert_eq!(
-        svg_elements(&run.join("confusion.svg"), "text") >= 100,
-        true
-    );
+    // 100 counts and 20 class names, besides the titles.
+    assert!(svg_elements(&run.join("confusion.svg"), "text") >= 120);
     let wrong = evaluated
         .iter()
         .enumerate()
@@ -227,29 +225,75 @@ fn bad_inputs_get_one_line() {
     let mut small = vec![0, 0, 0x08, 3, 0, 0, 0, 2, 0, 0, 0, 8, 0, 0, 0, 8];
     small.extend([0u8; 128]);
     std::fs::write(dir.path("small.idx"), small).unwrap();
-    let line = error_line(&nabla(&dir, &["predict", &run, &dir.arg("small.idx")]));
+    let small = dir.arg("small.idx");
+    assert_eq!(
+        error_line(&nabla(&dir, &["predict", &run, &small])),
+        format!(
+            "error: predict: {small} holds 1x8x8 images but the model was trained on 1x28x28 images"
+        )
+    );
+    std::fs::write(dir.path("rows.csv"), "a,b\n1,2\n").unwrap();
+    let rows = dir.arg("rows.csv");
+    assert_eq!(
+        error_line(&nabla(&dir, &["predict", &run, &rows])),
+        format!("error: predict: {rows} is a table but the model was trained on 1x28x28 images")
+    );
+    std::fs::write(dir.path("broken.png"), b"not a png at all").unwrap();
+    let broken = dir.arg("broken.png");
+    let line = error_line(&nabla(&dir, &["predict", &run, &broken]));
     assert!(
-        line.contains("small.idx holds 1x8x8 images but the model was trained on 1x28x28 images"),
+        line.starts_with(&format!("error: {broken}: cannot read this image")),
         "{line}"
     );
 
-    std::fs::write(dir.path("broken.png"), b"not a png at all").unwrap();
-    let line = error_line(&nabla(&dir, &["predict", &run, &dir.arg("broken.png")]));
-    assert!(line.contains("broken.png"), "{line}");
-
-    let line = error_line(&nabla(
-        &dir,
-        &["predict", &dir.arg("no-such-run"), &dir.arg("small.idx")],
-    ));
-    assert!(line.contains("no-such-run"), "{line}");
-
+    let missing = dir.arg("no-such-run");
+    assert_eq!(
+        error_line(&nabla(&dir, &["predict", &missing, &small])),
+        format!("error: {missing}: no such run folder or model file")
+    );
     std::fs::create_dir(dir.path("empty-run")).unwrap();
-    let line = error_line(&nabla(&dir, &["evaluate", &dir.arg("empty-run")]));
-    assert!(line.contains("holds no model.safetensors"), "{line}");
+    let empty = dir.arg("empty-run");
+    let line = error_line(&nabla(&dir, &["evaluate", &empty]));
+    assert!(
+        line.starts_with(&format!("error: {empty}: holds no model.safetensors")),
+        "{line}"
+    );
 
-    let line = error_line(&nabla(
-        &dir,
-        &["predict", &run, &dir.arg("small.idx"), "--top", "0"],
-    ));
+    let line = error_line(&nabla(&dir, &["predict", &run, &small, "--top", "0"]));
     assert_eq!(line, "error: --top must be at least 1");
+    // Images carry no answers for evaluate.
+    let images = dir.path("mnist").join("t10k-images-idx3-ubyte");
+    assert_eq!(
+        error_line(&nabla(
+            &dir,
+            &["evaluate", &run, "--data", &images.display().to_string()]
+        )),
+        "error: evaluate: the inputs carry no answers to compare with; give CSV files with the target column"
+    );
+}
+
+#[test]
+fn evaluate_without_a_test_set_asks_for_data() {
+    let dir = TempDir::new("no-test");
+    let csv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/iris/iris.csv");
+    let run = dir.arg("run");
+    let args = [
+        "train",
+        "--data",
+        &csv.display().to_string(),
+        "--target",
+        "species",
+        "--hidden",
+        "4",
+        "--epochs",
+        "1",
+        "--out",
+        &run,
+        "--quiet",
+    ];
+    stdout(&nabla(&dir, &args));
+    assert_eq!(
+        error_line(&nabla(&dir, &["evaluate", &run])),
+        format!("error: {run}: the run's data has no test set; give labelled data with --data")
+    );
 }

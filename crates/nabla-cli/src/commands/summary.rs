@@ -32,6 +32,9 @@ pub struct SummaryArgs {
 /// The saved model of `path`: the file itself, or a run folder's `model.safetensors` (its
 /// `checkpoint.safetensors` when a kill came between the two).
 pub(crate) fn saved_model(path: &Path) -> CliResult<SavedModel> {
+    if !path.exists() {
+        return Err(format!("{}: no such run folder or model file", path.display()).into());
+    }
     if !path.is_dir() {
         return Ok(SavedModel::load(path)?);
     }
