@@ -1110,7 +1110,7 @@ fn a_resume_after_a_kill_at_the_last_epoch_redraws_the_charts() {
     args.push("--diagnose");
     abort_at(&dir, &args, "checkpoint-renamed@2");
     let curves = || std::fs::read_to_string(run.join("curves.svg")).unwrap();
-    assert!(curves().contains("after 1 epochs"));
+    assert!(curves().contains("after 1 epoch") && !curves().contains("after 1 epochs"));
     assert!(!run.join("activations_epoch_2.svg").exists());
     let stdout = succeed(&dir, &["--resume", &out, "--quiet", "--diagnose"]);
     assert_eq!(

@@ -23,7 +23,11 @@ fn observed<T>(result: CliResult<T>) -> nabla_nn::Result<T> {
 
 /// Writes `curves.svg` for the epochs of `history`.
 pub fn write_curves(folder: &RunFolder, history: &[EpochMetrics]) -> CliResult {
-    let title = format!("{} after {} epochs", folder.path().display(), history.len());
+    let title = format!(
+        "{} after {}",
+        folder.path().display(),
+        super::trainer::epochs(history.len())
+    );
     folder.write("curves.svg", &curves_svg(&title, history)?)
 }
 

@@ -89,10 +89,10 @@ pub fn train(
             d.probe(first_epoch, &mut net, folder)?;
         }
         console.note(&format!(
-            "{}: the run already has {first_epoch} epoch{}; pass --epochs with more than \
+            "{}: the run already has {}; pass --epochs with more than \
              {first_epoch} to train longer",
             folder.path().display(),
-            if first_epoch == 1 { "" } else { "s" }
+            epochs(first_epoch)
         ));
         return Ok(Outcome {
             history,
@@ -220,8 +220,8 @@ pub fn train(
             ),
         };
         console.note(&format!(
-            "final {set} {figure} after {} epochs ({total:.1}s of training); run folder {}",
-            last.epoch,
+            "final {set} {figure} after {} ({total:.1}s of training); run folder {}",
+            epochs(last.epoch),
             folder.path().display()
         ));
     }
@@ -252,6 +252,11 @@ fn few_steps(samples: usize, batch_size: usize, epochs: usize) -> Option<String>
             per_epoch * epochs
         )
     })
+}
+
+/// `1 epoch`, `2 epochs`: a count of epochs as a sentence says it.
+pub(super) fn epochs(n: usize) -> String {
+    format!("{n} epoch{}", if n == 1 { "" } else { "s" })
 }
 
 #[cfg(test)]
