@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TempDir, nabla, read_json};
+use common::{TempDir, nabla, png, read_json};
 use std::path::{Path, PathBuf};
 
 /// Runs `nabla train` with a tiny net for one epoch; returns the output.
@@ -53,13 +53,6 @@ fn repo(path: &str) -> String {
         .join(path)
         .display()
         .to_string()
-}
-
-fn png(path: &Path, h: u32, w: u32, value: u8) {
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    image::GrayImage::from_fn(w, h, |x, _| image::Luma([value.wrapping_add(x as u8)]))
-        .save(path)
-        .unwrap();
 }
 
 /// An image folder of two classes of 4x4 grayscale PNGs under `dir/name`.
@@ -200,4 +193,27 @@ fn bad_data_gets_one_error_line() {
         )
     );
     assert!(!dir.path("run").exists());
+}
+
+#[test]
+fn runs_of_few_steps_get_a_tip() {
+    let dir = TempDir::new("few-steps");
+    let run = dir.arg("run");
+    let args = [
+        "train", "--data", "spiral", "--hidden", "4", "--epochs", "1", "--out", &run,
+    ];
+    let output = nabla(&dir, &args);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.lines().any(|l| l
+            == "few steps: 4 per epoch (500 training samples in batches of 128), 4 in all; a \
+                smaller --batch-size or more --epochs trains further"),
+        "{stdout}"
+    );
+    // 13 steps an epoch: no tip.
+    let output = train(&dir, &["--data", "spiral", "--samples", "200"]);
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(!stdout.contains("few steps"), "{stdout}");
 }

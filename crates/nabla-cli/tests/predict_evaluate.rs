@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{TempDir, nabla, write_mnist};
+use common::{Look, TempDir, nabla, png, write_mnist, write_mnist_sized};
 use std::path::Path;
 
 fn stdout(output: &std::process::Output) -> String {
@@ -268,7 +268,7 @@ fn bad_inputs_get_one_line() {
             &dir,
             &["evaluate", &run, "--data", &images.display().to_string()]
         )),
-        "error: evaluate: the inputs carry no answers to compare with; give CSV files with the target column"
+        "error: evaluate: the inputs carry no answers to compare with; give CSV files with the target column, an IDX folder or an image folder (ROOT/CLASS_NAME/*.png)"
     );
 }
 
@@ -295,5 +295,72 @@ fn evaluate_without_a_test_set_asks_for_data() {
     assert_eq!(
         error_line(&nabla(&dir, &["evaluate", &run])),
         format!("error: {run}: the run's data has no test set; give labelled data with --data")
+    );
+}
+
+/// The `--json` report of `nabla evaluate RUN [extra...]`.
+fn evaluate_json(dir: &TempDir, run: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["evaluate", run, "--json"];
+    args.extend(extra);
+    serde_json::from_str(stdout(&nabla(dir, &args)).trim()).unwrap()
+}
+
+#[test]
+fn evaluate_reads_idx_folders_with_the_saved_preprocessing() {
+    let dir = TempDir::new("idx-data");
+    let run = mnist_run(&dir);
+    // The run's own folder: its test pair, so the same figures as the run's test set (a
+    // refit of the statistics on the test images, which differ from the training images',
+    // would change the loss).
+    let own = evaluate_json(&dir, &run, &[]);
+    let again = evaluate_json(&dir, &run, &["--data", &dir.arg("mnist")]);
+    for key in ["samples", "loss", "accuracy", "predictions", "confusion"] {
+        assert_eq!(own[key], again[key], "{key}");
+    }
+    // Another folder with only a training pair: that pair is read.
+    let look = Look {
+        band: 120,
+        background: 60,
+    };
+    let other = write_mnist_sized(&dir, "other", look, 40, 1);
+    for name in ["t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"] {
+        std::fs::remove_file(other.join(name)).unwrap();
+    }
+    let report = evaluate_json(&dir, &run, &["--data", &dir.arg("other")]);
+    assert_eq!(report["samples"], 40);
+    assert!(dir.path("run/mistakes.svg").is_file());
+}
+
+#[test]
+fn evaluate_reads_image_folders_by_class_name() {
+    let dir = TempDir::new("folder-data");
+    for (class, value) in [("dark", 10), ("light", 200)] {
+        for i in 0..4 {
+            png(&dir.path(&format!("train/{class}/{i}.png")), 4, 4, value);
+        }
+    }
+    let run = dir.arg("run");
+    let train = dir.arg("train");
+    let args = [
+        "train", "--data", &train, "--hidden", "4", "--epochs", "1", "--out", &run, "--quiet",
+    ];
+    stdout(&nabla(&dir, &args));
+    // Only the second class: its index is taken by name, not by position in the folder.
+    for i in 0..3 {
+        png(&dir.path(&format!("new/light/{i}.png")), 4, 4, 190);
+    }
+    let report = evaluate_json(&dir, &run, &["--data", &dir.arg("new")]);
+    assert_eq!(report["samples"], 3);
+    assert_eq!(report["classes"]["light"]["support"], 3);
+    assert_eq!(report["classes"]["dark"]["support"], 0);
+    assert!(svg_elements(&dir.path("run/mistakes.svg"), "svg") >= 1);
+
+    png(&dir.path("new/grey/0.png"), 4, 4, 100);
+    let new = dir.arg("new");
+    assert_eq!(
+        error_line(&nabla(&dir, &["evaluate", &run, "--data", &new])),
+        format!(
+            "error: {new}: class folder \"grey\" is not one of the training classes [\"dark\", \"light\"]"
+        )
     );
 }

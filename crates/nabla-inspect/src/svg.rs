@@ -39,6 +39,16 @@ pub(crate) fn text_width(text: &str) -> f64 {
     text.chars().count() as f64 * CHAR_WIDTH
 }
 
+/// The opening of a standalone SVG document of `width` x `height` pixels in the 12 px monospace
+/// font, with a white background: how every hand-written picture of this crate starts.
+pub(crate) fn svg_start(width: f64, height: f64) -> String {
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+         viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" \
+         font-size=\"12\">\n<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n"
+    )
+}
+
 impl Graph {
     /// The graph as a standalone SVG document.
     ///
@@ -76,21 +86,11 @@ impl Graph {
         let width = layout.width.max(notes_width + 2.0 * SPACING.margin).ceil();
         let height = (layout.height + notes.len() as f64 * LINE_HEIGHT + 4.0).ceil();
 
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-             viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" \
-             font-size=\"12\">"
-        );
+        let mut out = svg_start(width, height);
         out.push_str(
             "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" \
              markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">\
              <path d=\"M0,0 L10,5 L0,10 z\" fill=\"#555555\"/></marker></defs>\n",
-        );
-        let _ = writeln!(
-            out,
-            "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"white\"/>"
         );
 
         for route in &layout.routes {

@@ -10,34 +10,10 @@ use nabla_nn::data::{
     TargetKind,
 };
 use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("nabla-data-{}-{n}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod temp_dir;
+use temp_dir::TempDir;
 
 fn idx_bytes(type_code: u8, dims: &[u32], body: &[u8]) -> Vec<u8> {
     let mut bytes = vec![0, 0, type_code, dims.len() as u8];
@@ -148,7 +124,7 @@ fn idx_reads_every_element_type_big_endian() {
 #[test]
 fn idx_missing_file_is_an_io_error_naming_it() {
     let dir = TempDir::new("idx-missing");
-    let path = dir.0.join("absent-idx1-ubyte");
+    let path = dir.path("absent-idx1-ubyte");
     match IdxArray::read(&path).unwrap_err() {
         Error::Io { path: p, source } => {
             assert_eq!(p, path);
@@ -348,7 +324,7 @@ fn synthetic_mnist(name: &str) -> TempDir {
 #[test]
 fn mnist_loads_a_synthetic_folder_with_each_normalisation() {
     let dir = synthetic_mnist("mnist-ok");
-    let raw = Mnist::load(&dir.0, Normalization::None).unwrap();
+    let raw = Mnist::load(dir.root(), Normalization::None).unwrap();
     assert_eq!(raw.train.features.shape(), &[20, 784]);
     assert_eq!(raw.test.features.shape(), &[10, 784]);
     assert_eq!(
@@ -364,13 +340,13 @@ fn mnist_loads_a_synthetic_folder_with_each_normalisation() {
         .collect();
     assert_eq!(raw.train.features.to_vec::<f32>(), expected);
 
-    let unit = Mnist::load(&dir.0, Normalization::UnitRange).unwrap();
+    let unit = Mnist::load(dir.root(), Normalization::UnitRange).unwrap();
     let expected: Vec<f32> = (0..10)
         .flat_map(|i| (0..784).map(move |p| f32::from(pixel(i, p)) / 255.0))
         .collect();
     assert_eq!(unit.test.features.to_vec::<f32>(), expected);
 
-    let standard = Mnist::load(&dir.0, Normalization::MNIST).unwrap();
+    let standard = Mnist::load(dir.root(), Normalization::MNIST).unwrap();
     let expected: Vec<f32> = (0..20)
         .flat_map(|i| (0..784).map(move |p| (f32::from(pixel(i, p)) / 255.0 - 0.1307) / 0.3081))
         .collect();
@@ -380,7 +356,7 @@ fn mnist_loads_a_synthetic_folder_with_each_normalisation() {
 #[test]
 fn mnist_missing_folder_says_where_mnist_is_expected() {
     let dir = TempDir::new("mnist-none");
-    let missing = dir.0.join("mnist");
+    let missing = dir.path("mnist");
     let err = Mnist::load(&missing, Normalization::UnitRange).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -396,13 +372,13 @@ fn mnist_missing_folder_says_where_mnist_is_expected() {
 #[test]
 fn mnist_missing_file_is_named() {
     let dir = synthetic_mnist("mnist-missing-file");
-    std::fs::remove_file(dir.0.join("t10k-images-idx3-ubyte")).unwrap();
-    let err = Mnist::load(&dir.0, Normalization::UnitRange).unwrap_err();
+    std::fs::remove_file(dir.path("t10k-images-idx3-ubyte")).unwrap();
+    let err = Mnist::load(dir.root(), Normalization::UnitRange).unwrap_err();
     assert_eq!(
         err.to_string(),
         format!(
             "{}: neither t10k-images-idx3-ubyte nor t10k-images-idx3-ubyte.gz is in this MNIST folder",
-            dir.0.join("t10k-images-idx3-ubyte.gz").display()
+            dir.path("t10k-images-idx3-ubyte.gz").display()
         )
     );
 }
@@ -411,10 +387,10 @@ fn mnist_missing_file_is_named() {
 fn mnist_rejects_mismatched_counts_bad_labels_and_wrong_shapes() {
     let dir = synthetic_mnist("mnist-count");
     let labels = dir.write("train-labels-idx1-ubyte", &idx_bytes(0x08, &[19], &[1; 19]));
-    let images = dir.0.join("train-images-idx3-ubyte.gz");
+    let images = dir.path("train-images-idx3-ubyte.gz");
     assert_eq!(
         format_message(
-            Mnist::load(&dir.0, Normalization::None).unwrap_err(),
+            Mnist::load(dir.root(), Normalization::None).unwrap_err(),
             &labels
         ),
         format!("19 labels for the 20 images of {}", images.display())
@@ -425,7 +401,7 @@ fn mnist_rejects_mismatched_counts_bad_labels_and_wrong_shapes() {
     let labels = dir.write("train-labels-idx1-ubyte", &idx_bytes(0x08, &[20], &bad));
     assert_eq!(
         format_message(
-            Mnist::load(&dir.0, Normalization::None).unwrap_err(),
+            Mnist::load(dir.root(), Normalization::None).unwrap_err(),
             &labels
         ),
         "label 10 at index 13 is not a digit 0..10"
@@ -434,10 +410,10 @@ fn mnist_rejects_mismatched_counts_bad_labels_and_wrong_shapes() {
     let dir = TempDir::new("mnist-shape");
     write_split(&dir, "train", 4, 27, |_| 0, false);
     write_split(&dir, "t10k", 2, 28, |_| 0, false);
-    let images = dir.0.join("train-images-idx3-ubyte");
+    let images = dir.path("train-images-idx3-ubyte");
     assert_eq!(
         format_message(
-            Mnist::load(&dir.0, Normalization::None).unwrap_err(),
+            Mnist::load(dir.root(), Normalization::None).unwrap_err(),
             &images
         ),
         "expected ubyte images of shape [N, 28, 28], found ubyte of shape [4, 27, 27]"
@@ -448,7 +424,7 @@ fn mnist_rejects_mismatched_counts_bad_labels_and_wrong_shapes() {
 fn mnist_rejects_a_non_positive_std() {
     let dir = synthetic_mnist("mnist-std");
     let err = Mnist::load(
-        &dir.0,
+        dir.root(),
         Normalization::Standardize {
             mean: 0.0,
             std: 0.0,
@@ -910,7 +886,7 @@ fn csv_quotes_escape_quotes_and_delimiters() {
 #[test]
 fn csv_missing_file_is_an_io_error() {
     let dir = TempDir::new("csv-missing");
-    let path = dir.0.join("absent.csv");
+    let path = dir.path("absent.csv");
     let options = CsvOptions::new(Column::Index(0), TargetKind::Regression);
     match CsvData::read(&path, &options).unwrap_err() {
         Error::Io { path: p, source } => {

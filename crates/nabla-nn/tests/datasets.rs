@@ -6,34 +6,9 @@ use nabla_core::Tensor;
 use nabla_nn::data::{DataSpec, Preprocess, Schema, Source, Splits, TaskKind, ToySet};
 use nabla_nn::task::Task;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// A fresh directory under the system temp dir, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("nabla-sets-{}-{n}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        TempDir(dir)
-    }
-
-    fn write(&self, name: &str, bytes: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+mod temp_dir;
+use temp_dir::TempDir;
 
 fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -136,7 +111,11 @@ fn idx_folder_of_14x14_images_takes_its_shape_and_classes_from_the_data() {
         4,
     );
     dir.write("README.md", b"ignored");
-    let splits = spec(Source::Idx { dir: dir.0.clone() }).load(0).unwrap();
+    let splits = spec(Source::Idx {
+        dir: dir.root().to_path_buf(),
+    })
+    .load(0)
+    .unwrap();
     assert_eq!(splits.train.features.shape(), &[30, 1, 14, 14]);
     assert_eq!(
         splits.test.as_ref().unwrap().features.shape(),
@@ -167,9 +146,13 @@ fn idx_folder_with_a_channel_dim_and_no_test_pair() {
         3,
     );
     // Raw and .gz copies of one file: the raw one is read.
-    let raw = std::fs::read(dir.0.join("train-labels-idx1-ubyte")).unwrap();
+    let raw = std::fs::read(dir.path("train-labels-idx1-ubyte")).unwrap();
     dir.write("train-labels-idx1-ubyte.gz", &gzip(&raw));
-    let splits = spec(Source::Idx { dir: dir.0.clone() }).load(0).unwrap();
+    let splits = spec(Source::Idx {
+        dir: dir.root().to_path_buf(),
+    })
+    .load(0)
+    .unwrap();
     assert_eq!(splits.train.features.shape(), &[12, 3, 8, 8]);
     assert!(splits.test.is_none());
     assert_eq!(splits.schema.task.outputs(), 3);
@@ -185,12 +168,14 @@ fn idx_folder_errors_name_the_file() {
     let dir = TempDir::new("idx-bad");
     write_idx(&dir, "train-images.idx", "train-labels.idx", 10, &[4, 4], 2);
     write_idx(&dir, "test-images.idx", "test-labels.idx", 4, &[4, 4], 3);
-    let s = spec(Source::Idx { dir: dir.0.clone() });
+    let s = spec(Source::Idx {
+        dir: dir.root().to_path_buf(),
+    });
     assert_eq!(
         load_err(&s),
         format!(
             "{}: label 2 at index 2 is not one of the 2 classes of the training labels (0..2)",
-            dir.0.join("test-labels.idx").display()
+            dir.path("test-labels.idx").display()
         )
     );
     dir.write("digits-train-images.idx", b"");
@@ -199,19 +184,19 @@ fn idx_folder_errors_name_the_file() {
         format!(
             "{}: both digits-train-images.idx and train-images.idx could be the training \
              images: keep one",
-            dir.0.display()
+            dir.root().display()
         )
     );
     let empty = TempDir::new("idx-empty");
     assert_eq!(
         load_err(&spec(Source::Idx {
-            dir: empty.0.clone()
+            dir: empty.root().to_path_buf()
         })),
         format!(
             "{}: no training images file here: an IDX folder holds files named like \
              train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] (and optionally \
              t10k-... or test-... for a test set)",
-            empty.0.display()
+            empty.root().display()
         )
     );
 }
@@ -418,7 +403,7 @@ fn png_gray(dir: &TempDir, name: &str, h: u32, w: u32, value: u8) -> PathBuf {
     let image = image::GrayImage::from_fn(w, h, |x, y| {
         image::Luma([value.wrapping_add((x + y) as u8)])
     });
-    let path = dir.0.join(name);
+    let path = dir.path(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     image.save(&path).unwrap();
     path
@@ -428,7 +413,7 @@ fn png_rgb(dir: &TempDir, name: &str, h: u32, w: u32) -> PathBuf {
     let image = image::RgbImage::from_fn(w, h, |x, y| {
         image::Rgb([(x * 7 % 256) as u8, (y * 5 % 256) as u8, 200])
     });
-    let path = dir.0.join(name);
+    let path = dir.path(name);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     image.save(&path).unwrap();
     path
@@ -452,7 +437,7 @@ fn image_folder_of_grayscale_pngs_is_one_channel_with_sorted_classes() {
         png_gray(&dir, &format!("test/{class}/t.PNG"), 6, 5, value);
     }
     dir.write("train/cat/notes.txt", b"not an image");
-    let splits = folder(&dir.0.join("train"), Some(&dir.0.join("test")), None)
+    let splits = folder(&dir.path("train"), Some(&dir.path("test")), None)
         .load(0)
         .unwrap();
     assert_eq!(splits.train.features.shape(), &[6, 1, 6, 5]);
@@ -477,9 +462,9 @@ fn image_folder_with_one_rgb_image_is_rgb_and_resizes_on_request() {
     png_rgb(&dir, "b/0.png", 8, 6);
     // A JPEG (gray) joins the PNGs of its class.
     image::GrayImage::from_pixel(4, 4, image::Luma([90]))
-        .save(dir.0.join("a/1.jpg"))
+        .save(dir.path("a/1.jpg"))
         .unwrap();
-    let root = dir.0.clone();
+    let root = dir.root().to_path_buf();
     assert_eq!(
         load_err(&folder(&root, None, None)),
         format!(
@@ -504,30 +489,26 @@ fn image_folder_errors_name_the_file() {
     let dir = TempDir::new("folder-bad");
     png_gray(&dir, "train/a/0.png", 4, 4, 0);
     let broken = dir.write("train/b/broken.png", b"\x89PNG\r\n\x1a\nnot really");
-    let err = load_err(&folder(&dir.0.join("train"), None, None));
+    let err = load_err(&folder(&dir.path("train"), None, None));
     assert!(
         err.starts_with(&format!("{}: cannot read this image: ", broken.display())),
         "{err}"
     );
     std::fs::remove_file(&broken).unwrap();
     assert_eq!(
-        load_err(&folder(&dir.0.join("train"), None, None)),
+        load_err(&folder(&dir.path("train"), None, None)),
         format!(
             "{}: this class folder holds no .png, .jpg or .jpeg images",
-            dir.0.join("train/b").display()
+            dir.path("train/b").display()
         )
     );
     png_gray(&dir, "train/b/0.png", 4, 4, 0);
     png_gray(&dir, "test/c/0.png", 4, 4, 0);
     assert_eq!(
-        load_err(&folder(
-            &dir.0.join("train"),
-            Some(&dir.0.join("test")),
-            None
-        )),
+        load_err(&folder(&dir.path("train"), Some(&dir.path("test")), None)),
         format!(
             "{}: class folder \"c\" is not one of the training classes [\"a\", \"b\"]",
-            dir.0.join("test").display()
+            dir.path("test").display()
         )
     );
 }
@@ -699,7 +680,7 @@ fn read_inputs_reads_images_like_training_and_refuses_other_shapes() {
     for class in ["a", "b"] {
         png_gray(&dir, &format!("train/{class}/0.png"), 4, 4, 50);
     }
-    let splits = folder(&dir.0.join("train"), None, None).load(0).unwrap();
+    let splits = folder(&dir.path("train"), None, None).load(0).unwrap();
     let same = png_gray(&dir, "new.png", 4, 4, 50);
     let inputs = splits
         .schema
@@ -725,7 +706,7 @@ fn read_inputs_reads_images_like_training_and_refuses_other_shapes() {
         )
     );
     // With a training image size, inputs are resized to it.
-    let resized = folder(&dir.0.join("train"), None, Some([2, 3]))
+    let resized = folder(&dir.path("train"), None, Some([2, 3]))
         .load(0)
         .unwrap();
     let big = png_gray(&dir, "big.png", 9, 9, 0);
@@ -737,8 +718,12 @@ fn read_inputs_reads_images_like_training_and_refuses_other_shapes() {
 fn read_inputs_reads_idx_files_of_images() {
     let dir = TempDir::new("inputs-idx");
     write_idx(&dir, "train-images.idx", "train-labels.idx", 6, &[3, 3], 2);
-    let splits = spec(Source::Idx { dir: dir.0.clone() }).load(0).unwrap();
-    let path = dir.0.join("train-images.idx");
+    let splits = spec(Source::Idx {
+        dir: dir.root().to_path_buf(),
+    })
+    .load(0)
+    .unwrap();
+    let path = dir.path("train-images.idx");
     let inputs = splits
         .schema
         .read_inputs(std::slice::from_ref(&path))
@@ -805,7 +790,7 @@ fn read_inputs_reads_csv_rows_with_or_without_the_target() {
             short.display()
         )
     );
-    let image = dir.0.join("flower.png");
+    let image = dir.path("flower.png");
     assert_eq!(
         splits
             .schema

@@ -1,6 +1,7 @@
-//! `nabla evaluate RUN_DIR [--data FILE...]`: the trained model of a run folder, rebuilt from
+//! `nabla evaluate RUN_DIR [--data PATH...]`: the trained model of a run folder, rebuilt from
 //! the folder alone, on labelled data (by default the run's own test set, read again from the
-//! data settings in its `config.json`): loss and accuracy, each class's precision, recall and
+//! data settings in its `config.json`; with `--data`, CSV files with the target column, an
+//! IDX folder or an `ImageFolder` tree, preprocessed with the run's saved statistics): loss and accuracy, each class's precision, recall and
 //! F1 score, the confusion matrix printed and drawn (`confusion.svg`) and, for images, the
 //! misclassified ones (`mistakes.svg`); MSE, MAE and R² for a regression run.
 
@@ -22,8 +23,10 @@ use std::path::{Path, PathBuf};
 pub struct EvaluateArgs {
     /// The run folder of a training run.
     run: PathBuf,
-    /// Labelled data instead of the run's test set: CSV files with the training columns and
-    /// the target column.
+    /// Labelled data instead of the run's test set, of the run's own kind: CSV files with the
+    /// training columns and the target column, an IDX folder (its test pair if it has one,
+    /// else its training pair) or an image folder (ROOT/CLASS_NAME/*.png, classes among the
+    /// model's). The run's saved preprocessing is applied; nothing is refitted.
     #[arg(long, num_args = 1..)]
     data: Vec<PathBuf>,
     /// Folder for confusion.svg and mistakes.svg (default: the run folder).
@@ -73,7 +76,7 @@ fn labelled_files(files: &[PathBuf], schema: &Schema) -> CliResult<Labelled> {
     let inputs = schema.read_inputs(files)?;
     let targets = inputs.targets.ok_or_else(|| {
         "evaluate: the inputs carry no answers to compare with; give CSV files with the \
-         target column"
+         target column, an IDX folder or an image folder (ROOT/CLASS_NAME/*.png)"
             .to_string()
     })?;
     let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();

@@ -122,6 +122,14 @@ pub fn write_mnist_sized(
     folder
 }
 
+/// Writes an `h`x`w` grayscale PNG whose pixel in column `x` is `value + x`, with its folders.
+pub fn png(path: &Path, h: u32, w: u32, value: u8) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    image::GrayImage::from_fn(w, h, |x, _| image::Luma([value.wrapping_add(x as u8)]))
+        .save(path)
+        .unwrap();
+}
+
 /// Runs `nabla` with `args` in `dir`, checking that no terminal escape codes are printed.
 pub fn nabla(dir: &TempDir, args: &[&str]) -> Output {
     nabla_with_env(dir, args, &[])

@@ -3,7 +3,7 @@
 
 use super::label;
 use crate::diagnostics::{ChartError, colour};
-use crate::svg::{CHAR_WIDTH, escape, text_width};
+use crate::svg::{CHAR_WIDTH, escape, svg_start, text_width};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use image::ImageEncoder;
@@ -123,17 +123,7 @@ pub fn mistakes_svg(title: &str, mistakes: &[Mistake], total: usize) -> Result<S
         .ceil();
     let height = (TITLE + LINE + rows as f64 * cell_height + MARGIN).ceil();
 
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
-         viewBox=\"0 0 {width} {height}\" font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\" \
-         font-size=\"12\">"
-    );
-    let _ = writeln!(
-        out,
-        "<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"white\"/>"
-    );
+    let mut out = svg_start(width, height);
     let _ = writeln!(
         out,
         "<text x=\"{MARGIN}\" y=\"24\" font-size=\"15\" font-weight=\"bold\">{}</text>",

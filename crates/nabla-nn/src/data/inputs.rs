@@ -1,9 +1,10 @@
 //! New inputs for a trained model, read and preprocessed as its training data was: image files
-//! (PNG, JPEG), IDX files of images, and CSV rows.
+//! (PNG, JPEG), IDX files of images, CSV rows, and labelled folders (an IDX folder or an
+//! `ImageFolder` tree).
 
 use super::csv::{finite, read_text, records};
-use super::idx_images::Images;
-use super::image_folder::{decode, is_gray, is_image_file, push_pixels, size_of};
+use super::idx_images::{IdxFolder, Images};
+use super::image_folder::{ImageFolder, decode, is_gray, is_image_file, push_pixels, size_of};
 use super::schema::{Preprocess, Schema, shape_text};
 use crate::error::{Error, Result, clip_to};
 use crate::task::Task;
@@ -45,6 +46,12 @@ impl Schema {
     /// statistics; an IDX file gives one input per image; a CSV file one per row (the target
     /// column is optional). Inputs whose shape differs from [`Schema::input_shape`] are refused
     /// with one line.
+    ///
+    /// A folder gives labelled images, read as `nabla train --data` reads it: an IDX folder
+    /// its test pair when it has one, else its training pair (`file.idx[7]` names); any other
+    /// folder is an `ImageFolder` tree whose class folders must be among the model's classes
+    /// and take their indices by name. Only the saved statistics are applied: nothing is
+    /// fitted on the new data.
     ///
     /// ```
     /// use nabla_nn::data::{Preprocess, Schema};
@@ -106,24 +113,31 @@ impl Schema {
                         self.shape_text()
                     )));
                 }
+                (Preprocess::Image { resize, .. }, false) if path.is_dir() => {
+                    let (Task::Classification { classes }, Targets::Classes(labels)) =
+                        (&self.task, &mut targets)
+                    else {
+                        return Err(refuse(format!(
+                            "{} is a folder of labelled images but the model is a regression \
+                             model",
+                            path.display()
+                        )));
+                    };
+                    labels.extend(self.read_folder(
+                        path,
+                        *resize,
+                        classes,
+                        &mut values,
+                        &mut names,
+                    )?);
+                }
                 (Preprocess::Image { resize, .. }, false) if is_image_file(path) => {
                     self.read_image(path, *resize, &mut values)?;
                     names.push(path.display().to_string());
                     all_targets = false;
                 }
                 (Preprocess::Image { .. }, false) => {
-                    let images = Images::read_idx(path)?;
-                    let [n, c, h, w] = images.shape;
-                    if [c, h, w][..] != self.input_shape[..] {
-                        return Err(refuse(format!(
-                            "{} holds {} images but the model was trained on {} images",
-                            path.display(),
-                            shape_text(&[c, h, w]),
-                            self.shape_text()
-                        )));
-                    }
-                    values.extend(images.values);
-                    names.extend((0..n).map(|i| format!("{}[{i}]", path.display())));
+                    self.push_idx(path, Images::read_idx(path)?, &mut values, &mut names)?;
                     all_targets = false;
                 }
             }
@@ -144,6 +158,69 @@ impl Schema {
             names,
             targets,
         })
+    }
+
+    /// The images of an IDX file, checked against the input shape, appended to `out` with
+    /// their names.
+    fn push_idx(
+        &self,
+        path: &Path,
+        images: Images,
+        out: &mut Vec<f32>,
+        names: &mut Vec<String>,
+    ) -> Result<()> {
+        let [n, c, h, w] = images.shape;
+        if [c, h, w][..] != self.input_shape[..] {
+            return Err(refuse(format!(
+                "{} holds {} images but the model was trained on {} images",
+                path.display(),
+                shape_text(&[c, h, w]),
+                self.shape_text()
+            )));
+        }
+        out.extend(images.values);
+        names.extend((0..n).map(|i| format!("{}[{i}]", path.display())));
+        Ok(())
+    }
+
+    /// The labelled images of a folder (see [`Schema::read_inputs`]), appended to `out` with
+    /// their names; their class indices among `classes`.
+    fn read_folder(
+        &self,
+        dir: &Path,
+        resize: Option<[usize; 2]>,
+        classes: &[String],
+        out: &mut Vec<f32>,
+        names: &mut Vec<String>,
+    ) -> Result<Vec<i64>> {
+        if let Ok(idx) = IdxFolder::find(dir) {
+            let pair = idx.test.unwrap_or(idx.train);
+            let (array, labels) = pair.read()?;
+            self.push_idx(
+                &pair.images,
+                Images::from_idx(&array, &pair.images)?,
+                out,
+                names,
+            )?;
+            if let Some(i) = labels.iter().position(|&c| c as usize >= classes.len()) {
+                return Err(Error::Format {
+                    path: pair.labels,
+                    message: format!(
+                        "label {} at index {i} is not a class the model knows (it has {} \
+                         classes)",
+                        labels[i],
+                        classes.len()
+                    ),
+                });
+            }
+            return Ok(labels);
+        }
+        let folder = ImageFolder::scan(dir, Some(classes))?;
+        for (path, _) in &folder.files {
+            self.read_image(path, resize, out)?;
+            names.push(path.display().to_string());
+        }
+        Ok(folder.files.iter().map(|(_, label)| *label).collect())
     }
 
     /// One image file's pixels, `[C, H, W]` in `0..=1`, appended to `out`.

@@ -129,6 +129,14 @@ impl Console {
     pub fn note(&self, message: &str) {
         println!("{}{message}", self.prefix());
     }
+
+    /// Advice on the run's settings, as a note; silent with `--quiet` and among the runs of a
+    /// comparison, which share their settings.
+    pub fn tip(&self, message: &str) {
+        if !self.quiet && self.label.is_none() {
+            self.note(message);
+        }
+    }
 }
 
 /// `loss 0.1234 acc 97.50%` (classification) or `loss 0.1234 mae 0.2000` (regression).

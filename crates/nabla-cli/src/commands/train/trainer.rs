@@ -128,6 +128,9 @@ pub fn train(
     if data.test.is_none() {
         console.note("no test set: the run reports no test figures");
     }
+    if let Some(tip) = few_steps(data.train.len(), config.batch_size, config.epochs) {
+        console.tip(&tip);
+    }
     if let Some(d) = &mut diagnosis {
         d.probe(first_epoch, &mut net, folder)?;
     }
@@ -236,6 +239,19 @@ fn headline(loss: f64, accuracy: Option<f64>, mae: Option<f64>) -> String {
         (None, Some(mae)) => format!("mean absolute error {mae:.4}"),
         (None, None) => format!("loss {loss:.4}"),
     }
+}
+
+/// A tip for a run of few optimiser steps (under 10 an epoch and 500 in all, as small tables and
+/// toy sets get with the MNIST-sized defaults), which ends before the model has learned much.
+fn few_steps(samples: usize, batch_size: usize, epochs: usize) -> Option<String> {
+    let per_epoch = samples.div_ceil(batch_size.max(1));
+    (per_epoch < 10 && per_epoch * epochs < 500).then(|| {
+        format!(
+            "few steps: {per_epoch} per epoch ({samples} training samples in batches of \
+             {batch_size}), {} in all; a smaller --batch-size or more --epochs trains further",
+            per_epoch * epochs
+        )
+    })
 }
 
 #[cfg(test)]
