@@ -210,7 +210,7 @@ pub fn fit(
                 clip_grad_value(&params, clip)?;
             }
             optimizer.step()?;
-            tally.add(&outputs, &batch.targets, loss);
+            tally.add(&outputs, &batch.targets, loss)?;
             let end = StepEnd {
                 epoch: number,
                 step,
@@ -274,7 +274,7 @@ fn forward_backward(
         let outputs = model.try_forward(&batch.features)?;
         let loss = task_loss(&options.task, &outputs, &batch.targets)?;
         loss.try_backward()?;
-        Ok((outputs, loss.to_f64_vec()[0]))
+        Ok((outputs, loss.try_to_f64_vec()?[0]))
     };
     if options.detect_anomaly {
         detect_anomaly(pass).map_err(|anomaly| Error::Anomaly {

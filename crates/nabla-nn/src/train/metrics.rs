@@ -8,7 +8,7 @@ use crate::loss::{try_cross_entropy, try_mse_loss};
 use crate::module::Module;
 use crate::task::Task;
 use crate::{Error, Result};
-use nabla_core::{Tensor, no_grad};
+use nabla_core::{DType, Element, Tensor, no_grad};
 use serde::{Deserialize, Serialize};
 
 /// Samples per batch of [`evaluate`] and [`predict`] (no graph is kept, so larger is cheaper).
@@ -88,27 +88,63 @@ impl Tally {
         }
     }
 
-    /// Counts a batch: its `outputs`, `targets` and mean `loss`.
-    pub(crate) fn add(&mut self, outputs: &Tensor, targets: &Tensor, loss: f64) {
+    /// Counts a batch: its `outputs`, `targets` and mean `loss`. The outputs and targets are
+    /// read in place, without copying them out of their tensors.
+    pub(crate) fn add(&mut self, outputs: &Tensor, targets: &Tensor, loss: f64) -> Result<()> {
         let batch = outputs.shape().first().copied().unwrap_or(0);
-        self.samples += batch;
-        self.loss_sum += loss * batch as f64;
         if self.classification {
-            let classes = outputs.numel() / batch.max(1);
-            let logits = outputs.to_f64_vec();
-            for (row, &target) in logits.chunks(classes.max(1)).zip(&targets.to_vec::<i64>()) {
-                let rank = rank_of(row, target as usize);
-                self.hits += usize::from(rank == 0);
-                self.top_k_hits += usize::from(self.k.is_some_and(|k| rank < k));
+            let classes = (outputs.numel() / batch.max(1)).max(1);
+            match outputs.dtype() {
+                DType::F32 => self.count_ranks::<f32>(outputs, targets, classes)?,
+                DType::F64 => self.count_ranks::<f64>(outputs, targets, classes)?,
+                DType::I64 => self.count_ranks::<i64>(outputs, targets, classes)?,
             }
         } else {
-            for (o, t) in outputs.to_f64_vec().iter().zip(targets.to_f64_vec()) {
+            let (outputs, targets) = (outputs.try_to_f64_vec()?, targets.try_to_f64_vec()?);
+            for (o, t) in outputs.iter().zip(&targets) {
                 let error = o - t;
                 self.squared_sum += error * error;
                 self.absolute_sum += error.abs();
             }
-            self.values += outputs.numel();
+            self.values += outputs.len();
         }
+        self.samples += batch;
+        self.loss_sum += loss * batch as f64;
+        Ok(())
+    }
+
+    /// Counts the hits and top-k hits of rows of `classes` logits against class indices.
+    fn count_ranks<T: Element>(
+        &mut self,
+        outputs: &Tensor,
+        targets: &Tensor,
+        classes: usize,
+    ) -> Result<()> {
+        if targets.dtype() != DType::I64 {
+            return Err(Error::invalid(
+                "accuracy",
+                format!(
+                    "the targets must be i64 class indices, got {:?} of shape {:?}",
+                    targets.dtype(),
+                    targets.shape()
+                ),
+            ));
+        }
+        let k = self.k;
+        let (hits, top_k_hits) = outputs.try_with_slice(|logits: &[T]| {
+            targets.try_with_slice(|targets: &[i64]| {
+                let mut hits = (0, 0);
+                for (row, &target) in logits.chunks(classes).zip(targets) {
+                    let rank = usize::try_from(target).map_or(row.len(), |t| rank_of(row, t));
+                    hits.0 += usize::from(rank == 0);
+                    hits.1 += usize::from(k.is_some_and(|k| rank < k));
+                }
+                hits
+            })
+        })??;
+        self.hits += hits;
+        self.top_k_hits += top_k_hits;
+        Ok(())
     }
 
     /// The samples counted so far.
@@ -136,11 +172,12 @@ impl Tally {
 /// The place of class `target` when `row`'s logits are sorted from largest, ties going to the
 /// lower index (as `argmax` picks the first largest): 0 when it is the prediction. A target
 /// outside the row, or a NaN logit, ranks last.
-fn rank_of(row: &[f64], target: usize) -> usize {
+fn rank_of<T: Element>(row: &[T], target: usize) -> usize {
     let Some(&own) = row.get(target) else {
         return row.len();
     };
-    if own.is_nan() {
+    // NaN is the one value unordered against itself.
+    if own.partial_cmp(&own).is_none() {
         return row.len();
     }
     row.iter()
@@ -189,7 +226,7 @@ pub(crate) fn evaluate_with(
         for batch in loader.epoch(0) {
             let outputs = model.try_forward(&batch.features)?;
             let loss = task_loss(task, &outputs, &batch.targets)?;
-            tally.add(&outputs, &batch.targets, loss.to_f64_vec()[0]);
+            tally.add(&outputs, &batch.targets, loss.try_to_f64_vec()?[0])?;
         }
         Ok(())
     })?;
@@ -248,10 +285,18 @@ mod tests {
     fn a_tally_gives_accuracy_and_top_k_for_classes_and_errors_for_regression() {
         let mut t = Tally::new(&Task::classes(3), 2);
         let logits = Tensor::from_vec(vec![3.0f32, 2.0, 1.0, 1.0, 2.0, 3.0], &[2, 3]);
-        t.add(&logits, &Tensor::from_vec(vec![1i64, 2], &[2]), 0.5);
+        t.add(&logits, &Tensor::from_vec(vec![1i64, 2], &[2]), 0.5)
+            .unwrap();
         let m = t.metrics();
         assert_eq!((m.samples, m.loss, m.accuracy), (2, 0.5, Some(0.5)));
         assert_eq!(m.top_k, Some((2, 1.0)));
+        let float_labels = Tensor::from_vec(vec![1.0f32, 2.0], &[2]);
+        let err = t.add(&logits, &float_labels, 0.5).unwrap_err().to_string();
+        assert!(
+            err.contains("accuracy") && err.contains("i64 class indices"),
+            "{err}"
+        );
+        assert_eq!(t.metrics(), m, "a refused batch is not counted");
         assert_eq!((m.mse, m.mae), (None, None));
 
         let task = Task::Regression {
@@ -259,7 +304,8 @@ mod tests {
         };
         let mut t = Tally::new(&task, 5);
         let out = Tensor::from_vec(vec![1.0f32, 2.0], &[1, 2]);
-        t.add(&out, &Tensor::from_vec(vec![0.0f32, 4.0], &[1, 2]), 2.5);
+        t.add(&out, &Tensor::from_vec(vec![0.0f32, 4.0], &[1, 2]), 2.5)
+            .unwrap();
         let m = t.metrics();
         assert_eq!(
             (m.mse, m.mae, m.accuracy, m.top_k),

@@ -71,14 +71,7 @@ impl Observer for ShowProgress<'_> {
     }
 
     fn step_end(&mut self, step: &StepEnd) -> nabla_nn::Result<Control> {
-        let m = &step.running;
-        let figure = match (m.accuracy, m.mae) {
-            (Some(acc), _) => format!("acc {:.2}%", 100.0 * acc),
-            (None, Some(mae)) => format!("mae {mae:.4}"),
-            (None, None) => String::new(),
-        };
-        self.console
-            .step(step.step, m.loss, &figure, step.samples_per_second);
+        self.console.step(step);
         Ok(Control::Continue)
     }
 

@@ -4,6 +4,7 @@
 
 use super::run_folder::EpochMetrics;
 use indicatif::{ProgressBar, ProgressStyle};
+use nabla_nn::train::StepEnd;
 use std::cell::RefCell;
 use std::path::Path;
 
@@ -77,13 +78,20 @@ impl Console {
     }
 
     /// After each step (from 1): every 20 steps the bar shows the running loss, accuracy (or
-    /// mean absolute error) and speed.
-    pub fn step(&self, step: usize, loss: f64, figure: &str, samples_per_second: f64) {
+    /// mean absolute error) and speed, formatted only on those steps.
+    pub fn step(&self, step: &StepEnd) {
         let bar = self.bar.borrow();
         bar.inc(1);
-        if step % 20 == 1 {
+        if step.step % 20 == 1 {
+            let m = &step.running;
+            let figure = match (m.accuracy, m.mae) {
+                (Some(acc), _) => format!(" acc {:.2}%", 100.0 * acc),
+                (None, Some(mae)) => format!(" mae {mae:.4}"),
+                (None, None) => String::new(),
+            };
             bar.set_message(format!(
-                "loss {loss:.4} {figure} {samples_per_second:.0} samples/s"
+                "loss {:.4}{figure} {:.0} samples/s",
+                m.loss, step.samples_per_second
             ));
         }
     }
