@@ -13,6 +13,9 @@ use nabla_nn::spec::{LayerSpec, LayerSummary, ModelSpec, table, totals};
 use nabla_nn::task::Task;
 use proptest::prelude::*;
 
+mod temp_dir;
+use temp_dir::TempDir;
+
 fn canonical(text: &str) -> String {
     ModelSpec::parse(text)
         .unwrap_or_else(|e| panic!("{text:?}: {e}"))
@@ -518,20 +521,6 @@ fn schema() -> Schema {
     }
 }
 
-struct TempFile(std::path::PathBuf);
-
-impl TempFile {
-    fn new(name: &str) -> TempFile {
-        TempFile(std::env::temp_dir().join(format!("nabla-spec-{}-{name}", std::process::id())))
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 #[test]
 fn saved_models_rebuild_from_model_and_checkpoint_files() {
     let spec = ModelSpec::parse("flatten, linear 5, bn, relu, dropout 0.3, linear").unwrap();
@@ -559,22 +548,23 @@ fn saved_models_rebuild_from_model_and_checkpoint_files() {
     eval.set_training(false);
     let expected = eval.forward(&x).to_vec::<f32>();
 
-    let model = TempFile::new("model.safetensors");
-    save_safetensors(&model.0, &net.state_dict(), &metadata(&spec, &schema())).unwrap();
-    let saved = SavedModel::load(&model.0).unwrap();
+    let dir = TempDir::new("saved-models");
+    let model = dir.path("model.safetensors");
+    save_safetensors(&model, &net.state_dict(), &metadata(&spec, &schema())).unwrap();
+    let saved = SavedModel::load(&model).unwrap();
     assert_eq!(saved.spec, spec);
     assert_eq!(saved.schema, schema());
     assert_eq!(saved.net.forward(&x).to_vec::<f32>(), expected);
 
-    let checkpoint = TempFile::new("checkpoint.safetensors");
+    let checkpoint = dir.path("checkpoint.safetensors");
     let mut tensors: Vec<(String, Tensor)> = net
         .state_dict()
         .into_iter()
         .map(|(n, t)| (format!("model.{n}"), t))
         .collect();
     tensors.push(("optimizer.step".into(), Tensor::scalar(3i64)));
-    save_safetensors(&checkpoint.0, &tensors, &metadata(&spec, &schema())).unwrap();
-    let saved = SavedModel::load(&checkpoint.0).unwrap();
+    save_safetensors(&checkpoint, &tensors, &metadata(&spec, &schema())).unwrap();
+    let saved = SavedModel::load(&checkpoint).unwrap();
     assert_eq!(saved.net.forward(&x).to_vec::<f32>(), expected);
 }
 
@@ -590,11 +580,12 @@ fn saved_files_without_the_metadata_or_with_other_weights_are_refused() {
             &mut Generator::new(3),
         )
         .unwrap();
-    let file = TempFile::new("refused.safetensors");
-    let path = file.0.display().to_string();
+    let dir = TempDir::new("refused");
+    let file = dir.path("refused.safetensors");
+    let path = file.display().to_string();
     let load_error = |tensors: &[(String, Tensor)], meta: &nabla_nn::checkpoint::Metadata| {
-        save_safetensors(&file.0, tensors, meta).unwrap();
-        SavedModel::load(&file.0).err().unwrap().to_string()
+        save_safetensors(&file, tensors, meta).unwrap();
+        SavedModel::load(&file).err().unwrap().to_string()
     };
     let state = net.state_dict();
     assert_eq!(
