@@ -16,7 +16,7 @@ use nabla_nn::data::{Dataset, Schema};
 use nabla_nn::report::{ConfusionMatrix, RegressionReport, top_k};
 use nabla_nn::saved::SavedModel;
 use nabla_nn::task::Task;
-use nabla_nn::train::{Metrics, evaluate, predict};
+use nabla_nn::train::{Metrics, evaluate_outputs};
 use std::path::{Path, PathBuf};
 
 #[derive(Args)]
@@ -160,10 +160,9 @@ fn classification(
     args: &EvaluateArgs,
     saved: &SavedModel,
     set: &Labelled,
-    metrics: &Metrics,
+    (metrics, logits): (&Metrics, &Tensor),
     classes: &[String],
 ) -> CliResult {
-    let logits = predict(&saved.net, &set.data.features)?;
     let n = classes.len();
     let probabilities = logits.try_softmax(1)?.to_f64_vec();
     let predicted: Vec<(usize, f64)> = logits
@@ -252,12 +251,11 @@ fn classification(
 
 fn regression(
     args: &EvaluateArgs,
-    saved: &SavedModel,
     set: &Labelled,
-    metrics: &Metrics,
+    (metrics, outputs): (&Metrics, &Tensor),
     targets: &[String],
 ) -> CliResult {
-    let outputs = predict(&saved.net, &set.data.features)?.to_f64_vec();
+    let outputs = outputs.to_f64_vec();
     let actual = set.data.targets.to_f64_vec();
     let report = RegressionReport::from_values(&actual, &outputs, targets.to_vec())?;
     if args.json {
@@ -310,9 +308,10 @@ pub fn run(args: &EvaluateArgs) -> CliResult {
     } else {
         labelled_files(&args.data, &saved.schema)?
     };
-    let metrics = evaluate(&saved.net, &set.data, &saved.schema.task)?;
+    let (metrics, outputs) = evaluate_outputs(&saved.net, &set.data, &saved.schema.task)?;
+    let figures = (&metrics, &outputs);
     match &saved.schema.task {
-        Task::Classification { classes } => classification(args, &saved, &set, &metrics, classes),
-        Task::Regression { targets } => regression(args, &saved, &set, &metrics, targets),
+        Task::Classification { classes } => classification(args, &saved, &set, figures, classes),
+        Task::Regression { targets } => regression(args, &set, figures, targets),
     }
 }

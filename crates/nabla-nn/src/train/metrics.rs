@@ -207,12 +207,54 @@ pub fn evaluate(model: &dyn Module, data: &Dataset, task: &Task) -> Result<Metri
     evaluate_with(model, data, task, DEFAULT_TOP_K)
 }
 
+/// [`evaluate`] that also hands back the model's outputs for every sample (`[N, outputs]`, as
+/// [`predict`] gives them), from the same single pass over the data: what a report that needs
+/// both the figures and the predictions calls.
+///
+/// ```
+/// use nabla_core::{DType, Generator, Tensor};
+/// use nabla_nn::data::Dataset;
+/// use nabla_nn::layers::Linear;
+/// use nabla_nn::task::Task;
+/// use nabla_nn::train::{evaluate, evaluate_outputs};
+/// let model = Linear::new(2, 3, DType::F32, &mut Generator::new(0));
+/// let data = Dataset::new(Tensor::ones(&[4, 2], DType::F32), Tensor::zeros(&[4], DType::I64))
+///     .unwrap();
+/// let (metrics, outputs) = evaluate_outputs(&model, &data, &Task::classes(3)).unwrap();
+/// assert_eq!(outputs.shape(), &[4, 3]);
+/// assert_eq!(metrics, evaluate(&model, &data, &Task::classes(3)).unwrap());
+/// ```
+pub fn evaluate_outputs(
+    model: &dyn Module,
+    data: &Dataset,
+    task: &Task,
+) -> Result<(Metrics, Tensor)> {
+    let mut pieces = Vec::new();
+    let metrics = tally_batches(model, data, task, DEFAULT_TOP_K, |outputs| {
+        pieces.push(outputs)
+    })?;
+    let refs: Vec<&Tensor> = pieces.iter().collect();
+    Ok((metrics, Tensor::try_cat(&refs, 0)?))
+}
+
 /// [`evaluate`] with top-k accuracy for a given `k`.
 pub(crate) fn evaluate_with(
     model: &dyn Module,
     data: &Dataset,
     task: &Task,
     k: usize,
+) -> Result<Metrics> {
+    tally_batches(model, data, task, k, drop)
+}
+
+/// The evaluation pass: the figures of `data` in batches of [`EVAL_BATCH`] without a graph,
+/// each batch's outputs handed to `keep` once counted.
+fn tally_batches(
+    model: &dyn Module,
+    data: &Dataset,
+    task: &Task,
+    k: usize,
+    mut keep: impl FnMut(Tensor),
 ) -> Result<Metrics> {
     if data.is_empty() {
         return Err(Error::invalid(
@@ -227,6 +269,7 @@ pub(crate) fn evaluate_with(
             let outputs = model.try_forward(&batch.features)?;
             let loss = task_loss(task, &outputs, &batch.targets)?;
             tally.add(&outputs, &batch.targets, loss.try_to_f64_vec()?[0])?;
+            keep(outputs);
         }
         Ok(())
     })?;

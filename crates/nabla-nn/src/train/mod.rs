@@ -18,5 +18,7 @@ pub use divergence::{
     non_finite_index,
 };
 pub use fit::{FitOptions, fit};
-pub use metrics::{DEFAULT_TOP_K, EVAL_BATCH, Metrics, evaluate, predict, task_loss};
+pub use metrics::{
+    DEFAULT_TOP_K, EVAL_BATCH, Metrics, evaluate, evaluate_outputs, predict, task_loss,
+};
 pub use observer::{Control, EarlyStopping, EpochEnd, EpochReport, Observer, StepEnd};
