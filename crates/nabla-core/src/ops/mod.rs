@@ -11,6 +11,7 @@ pub mod matmul;
 pub mod reduce;
 pub mod unary;
 pub mod view;
+pub mod window;
 
 use crate::autograd::node::{Backward, Few, Node, SavedTensor};
 use crate::autograd::{forward, is_grad_enabled, observe};
