@@ -43,6 +43,10 @@ const TYPE_RULES: &[&str] = &[
     "ToDtypeBackward",
     "MatmulBackward",
     "LinearBackward",
+    "ConvolutionBackward",
+    "ConvolutionTransposeBackward",
+    "ConvolutionWeightBackward",
+    "Im2ColBackward",
     "Function",
     "CheckpointBackward",
 ];
