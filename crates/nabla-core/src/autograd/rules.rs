@@ -43,6 +43,10 @@ const TYPE_RULES: &[&str] = &[
     "ToDtypeBackward",
     "MatmulBackward",
     "LinearBackward",
+    "MaxPool2dBackward",
+    "MaxPool2dBackwardBackward",
+    "AvgPool2dBackward",
+    "AvgPool2dBackwardBackward",
     "Function",
     "CheckpointBackward",
 ];
