@@ -374,6 +374,8 @@ fn table() -> Vec<Row> {
             "unfold stride padding",
             |v| v[0].unfold([2, 3], &conv([1, 2], Padding::Explicit([1, 0]), [1, 1], 1)),
             vec![any(&[1, 2, 4, 4], 1.0)],
+        ),
+        (
             "max_pool2d overlapping windows with padding",
             |v| v[0].max_pool2d(&pool([3, 3], [2, 2], [1, 1])),
             vec![any(&[2, 2, 5, 5], 1.0)],
