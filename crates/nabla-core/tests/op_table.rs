@@ -8,8 +8,24 @@ mod cube;
 mod support;
 
 use cube::cube;
-use nabla_core::{DType, GradcheckOptions, Result, Tensor, gradcheck};
+use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
+use nabla_core::{BackwardOptions, DType, GradcheckOptions, Result, Tensor, gradcheck};
 use support::{Row, any, input, positive};
+
+/// Convolution options from stride, padding, dilation and groups.
+fn conv(
+    stride: [usize; 2],
+    padding: Padding<2>,
+    dilation: [usize; 2],
+    groups: usize,
+) -> ConvOptions<2> {
+    ConvOptions {
+        stride,
+        padding,
+        dilation,
+        groups,
+    }
+}
 
 fn table() -> Vec<Row> {
     vec![
@@ -252,6 +268,158 @@ fn table() -> Vec<Row> {
             |v| v[0].linear(&v[1], None),
             vec![any(&[3, 4], 1.0), any(&[2, 4], 2.0)],
         ),
+        (
+            "conv2d stride 2 padding 1 with bias",
+            |v| {
+                v[0].conv2d(
+                    &v[1],
+                    Some(&v[2]),
+                    &conv([2, 2], Padding::Explicit([1, 1]), [1, 1], 1),
+                )
+            },
+            vec![
+                any(&[2, 2, 5, 5], 1.0),
+                any(&[3, 2, 3, 3], 2.0),
+                any(&[3], 3.0),
+            ],
+        ),
+        (
+            "conv2d dilation 2 groups 2 without bias",
+            |v| {
+                v[0].conv2d(
+                    &v[1],
+                    None,
+                    &conv([1, 1], Padding::Explicit([1, 0]), [2, 2], 2),
+                )
+            },
+            vec![any(&[1, 4, 5, 6], 1.0), any(&[4, 2, 2, 2], 2.0)],
+        ),
+        (
+            "conv2d same with an odd total padding",
+            |v| v[0].conv2d(&v[1], Some(&v[2]), &conv([1, 1], Padding::Same, [1, 1], 1)),
+            vec![
+                any(&[1, 1, 4, 5], 1.0),
+                any(&[2, 1, 2, 3], 2.0),
+                any(&[2], 3.0),
+            ],
+        ),
+        (
+            "conv2d 1x1 unbatched",
+            |v| v[0].conv2d(&v[1], Some(&v[2]), &ConvOptions::default()),
+            vec![
+                any(&[3, 3, 3], 1.0),
+                any(&[2, 3, 1, 1], 2.0),
+                any(&[2], 3.0),
+            ],
+        ),
+        (
+            "conv1d stride 2 padding 1 groups 2",
+            |v| {
+                let o = ConvOptions {
+                    stride: [2],
+                    padding: Padding::Explicit([1]),
+                    dilation: [1],
+                    groups: 2,
+                };
+                v[0].conv1d(&v[1], Some(&v[2]), &o)
+            },
+            vec![any(&[2, 2, 7], 1.0), any(&[4, 1, 3], 2.0), any(&[4], 3.0)],
+        ),
+        (
+            "conv_transpose2d stride 2 padding 1 output padding 1",
+            |v| {
+                let o = ConvTransposeOptions {
+                    stride: [2, 2],
+                    padding: [1, 1],
+                    output_padding: [1, 0],
+                    ..Default::default()
+                };
+                v[0].conv_transpose2d(&v[1], Some(&v[2]), &o)
+            },
+            vec![
+                any(&[1, 2, 3, 3], 1.0),
+                any(&[2, 3, 3, 3], 2.0),
+                any(&[3], 3.0),
+            ],
+        ),
+        (
+            "conv_transpose2d dilation 2 groups 2",
+            |v| {
+                let o = ConvTransposeOptions {
+                    dilation: [2, 2],
+                    groups: 2,
+                    ..Default::default()
+                };
+                v[0].conv_transpose2d(&v[1], None, &o)
+            },
+            vec![any(&[2, 4, 3, 3], 1.0), any(&[4, 1, 2, 2], 2.0)],
+        ),
+        (
+            "conv2d_weight stride 2",
+            |v| {
+                v[0].conv2d_weight(
+                    [3, 2, 2, 2],
+                    &v[1],
+                    &conv([2, 2], Padding::Explicit([1, 1]), [1, 1], 1),
+                )
+            },
+            vec![any(&[1, 2, 4, 4], 1.0), any(&[1, 3, 3, 3], 2.0)],
+        ),
+        (
+            "pad",
+            |v| v[0].pad(&[(1, 2), (0, 1)], 0.5),
+            vec![any(&[2, 3], 1.0)],
+        ),
+        (
+            "unfold stride padding",
+            |v| v[0].unfold([2, 3], &conv([1, 2], Padding::Explicit([1, 0]), [1, 1], 1)),
+            vec![any(&[1, 2, 4, 4], 1.0)],
+        ),
+        (
+            "max_pool2d overlapping windows with padding",
+            |v| v[0].max_pool2d(&pool([3, 3], [2, 2], [1, 1])),
+            vec![any(&[2, 2, 5, 5], 1.0)],
+        ),
+        (
+            "max_pool2d dilated, ceil mode, unbatched",
+            |v| {
+                let mut o = pool([2, 3], [2, 2], [1, 0]);
+                o.dilation = [2, 1];
+                o.ceil_mode = true;
+                v[0].max_pool2d(&o)
+            },
+            vec![any(&[2, 6, 7], 1.0)],
+        ),
+        (
+            "max_pool2d backward",
+            |v| pool_gradient(&v[0], |x| x.max_pool2d(&pool([3, 2], [2, 1], [1, 0]))),
+            vec![any(&[1, 2, 2, 4], 2.0)],
+        ),
+        (
+            "avg_pool2d overlapping windows with padding",
+            |v| v[0].avg_pool2d(&pool([3, 3], [2, 2], [1, 1])),
+            vec![any(&[2, 2, 5, 5], 1.0)],
+        ),
+        (
+            "avg_pool2d ceil mode without the padding in the count",
+            |v| {
+                let mut o = pool([3, 2], [2, 2], [1, 1]);
+                o.ceil_mode = true;
+                o.count_include_pad = false;
+                v[0].avg_pool2d(&o)
+            },
+            vec![any(&[1, 2, 6, 5], 1.0)],
+        ),
+        (
+            "avg_pool2d backward",
+            |v| pool_gradient(&v[0], |x| x.avg_pool2d(&pool([2, 3], [1, 2], [1, 1]))),
+            vec![any(&[1, 2, 5, 3], 2.0)],
+        ),
+        (
+            "adaptive_avg_pool2d non-divisible sizes",
+            |v| v[0].adaptive_avg_pool2d([3, 4]),
+            vec![any(&[2, 2, 5, 7], 1.0)],
+        ),
         ("custom function", |v| cube(&v[0]), vec![any(&[4], 1.0)]),
         (
             "checkpoint with a captured weight",
@@ -262,6 +430,34 @@ fn table() -> Vec<Row> {
             vec![any(&[2, 3], 1.0), any(&[4, 3], 2.0)],
         ),
     ]
+}
+
+/// Pooling options with a kernel, stride and padding, the rest PyTorch's defaults.
+fn pool(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> PoolOptions<2> {
+    PoolOptions {
+        stride,
+        padding,
+        ..PoolOptions::new(kernel)
+    }
+}
+
+/// A pool's backward operation run forward on `g`: the node that computes the gradient of `f`
+/// at a fixed input `[1, 2, 4, 5]` in a differentiable backward pass, replayed on `g` as its
+/// output gradient.
+fn pool_gradient(g: &Tensor, f: fn(&Tensor) -> Tensor) -> Tensor {
+    // Recorded whatever the mode the checks run `pool_gradient` in; only the replay is theirs.
+    let node = nabla_core::enable_grad(|| {
+        let x = any(&[1, 2, 4, 5], 5.0).requires_grad();
+        let y = f(&x);
+        let seed = Tensor::ones(y.shape(), DType::F64).requires_grad();
+        let create = BackwardOptions {
+            create_graph: true,
+            ..Default::default()
+        };
+        let dx = nabla_core::try_grad(&[&y], Some(&[&seed]), &[&x], create).unwrap();
+        dx[0].grad_fn().unwrap()
+    });
+    node.replay(std::slice::from_ref(g)).unwrap().unwrap()
 }
 
 #[test]

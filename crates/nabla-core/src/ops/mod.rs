@@ -3,11 +3,13 @@
 
 pub mod binary;
 pub mod compare;
+pub mod conv;
 pub mod creation;
 pub mod index;
 pub mod inplace;
 pub mod linear;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod unary;
 pub mod view;

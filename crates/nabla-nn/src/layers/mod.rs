@@ -5,14 +5,16 @@ mod activation;
 pub(crate) mod batchnorm;
 mod dropout;
 mod flatten;
+pub(crate) mod groupnorm;
 pub(crate) mod layernorm;
 pub(crate) mod linear;
 mod residual;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
-pub use batchnorm::BatchNorm1d;
-pub use dropout::Dropout;
+pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use dropout::{Dropout, Dropout2d};
 pub use flatten::Flatten;
+pub use groupnorm::GroupNorm;
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub use residual::Residual;

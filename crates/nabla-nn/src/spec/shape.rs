@@ -247,7 +247,7 @@ impl ModelSpec {
                     }
                     let twice = c.checked_mul(2).ok_or_else(too_many)?;
                     row(
-                        batchnorm::default_description(c),
+                        batchnorm::default_description(1, c),
                         shape.clone(),
                         twice,
                         twice,

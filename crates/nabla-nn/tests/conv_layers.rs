@@ -1,0 +1,219 @@
+//! The layers for images: BatchNorm2d and GroupNorm against PyTorch in float64
+//! (tools/pytorch_reference/conv_layers.py), Dropout2d's channel masks, and the names, modes and
+//! errors of each.
+
+mod common;
+
+#[path = "reference/torch_conv_layers.rs"]
+mod torch;
+
+use common::{assert_close, assert_gradcheck, det};
+use nabla_core::{DType, Generator, Tensor};
+use nabla_nn::layers::{BatchNorm2d, Dropout2d, GroupNorm};
+use nabla_nn::module::Module;
+use torch::*;
+
+fn names(items: Vec<(String, Tensor)>) -> Vec<String> {
+    items.into_iter().map(|(n, _)| n).collect()
+}
+
+fn error(module: &dyn Module, shape: &[usize], dtype: DType) -> String {
+    module
+        .try_forward(&Tensor::zeros(shape, dtype))
+        .unwrap_err()
+        .to_string()
+}
+
+// ---- BatchNorm2d -------------------------------------------------------------------------
+
+fn batchnorm2d() -> BatchNorm2d {
+    let bn = BatchNorm2d::new(3, DType::F64);
+    nabla_core::no_grad(|| {
+        bn.weight().copy_(&(det(&[3], 9.0) * 0.5 + 1.0));
+        bn.bias().copy_(&(det(&[3], 10.0) * 0.2));
+    });
+    bn
+}
+
+#[test]
+fn batchnorm2d_training_and_eval_match_pytorch() {
+    let mut bn = batchnorm2d();
+    let x = (det(&[2, 3, 2, 3], 5.0) * 2.0 + 1.0).requires_grad();
+    let y = bn.forward(&x);
+    assert_close(&y, &BN2D_Y1);
+    (&y * &det(&[2, 3, 2, 3], 8.0)).sum().backward();
+    assert_close(&x.grad().unwrap(), &BN2D_GRAD_X);
+    assert_close(&bn.weight().grad().unwrap(), &BN2D_GRAD_W);
+    assert_close(&bn.bias().grad().unwrap(), &BN2D_GRAD_B);
+    bn.forward(&(det(&[2, 3, 2, 3], 6.0) * 3.0 - 0.5));
+    bn.forward(&det(&[3, 3, 1, 2], 4.0));
+    assert_close(bn.running_mean(), &BN2D_RUNNING_MEAN);
+    assert_close(bn.running_var(), &BN2D_RUNNING_VAR);
+    assert_eq!(bn.num_batches_tracked(), 3);
+    bn.set_training(false);
+    assert_close(&bn.forward(&det(&[2, 3, 2, 2], 7.0)), &BN2D_EVAL_Y);
+    assert_eq!(bn.num_batches_tracked(), 3);
+}
+
+#[test]
+fn batchnorm2d_gradcheck_in_train_and_eval_mode() {
+    let mut bn = batchnorm2d();
+    let x = det(&[2, 3, 2, 2], 5.0) * 2.0 + 1.0;
+    assert_gradcheck(|v| bn.forward(&v[0]), std::slice::from_ref(&x));
+    bn.set_training(false);
+    assert_gradcheck(|v| bn.forward(&v[0]), &[x]);
+}
+
+#[test]
+fn batchnorm2d_names_and_errors() {
+    let bn = BatchNorm2d::new(3, DType::F32);
+    assert_eq!(names(bn.named_parameters()), ["weight", "bias"]);
+    assert_eq!(
+        names(bn.named_buffers()),
+        ["running_mean", "running_var", "num_batches_tracked"]
+    );
+    assert_eq!(bn.weight().shape(), &[3]);
+    let head = "forward: BatchNorm2d(3, eps=0.00001, momentum=0.1): input has";
+    for shape in [&[4, 2, 5, 5][..], &[3, 5, 5], &[4, 3]] {
+        assert_eq!(
+            error(&bn, shape, DType::F32),
+            format!("{head} shape {shape:?}, expected [N, 3, H, W]")
+        );
+    }
+    assert_eq!(
+        error(&bn, &[2, 3, 4, 4], DType::F64),
+        format!("{head} dtype f64, expected f32 (convert it with .to_dtype())")
+    );
+    assert_eq!(
+        error(&bn, &[1, 3, 1, 1], DType::F32),
+        "forward: BatchNorm2d(3, eps=0.00001, momentum=0.1): training needs more than one value \
+         per channel to estimate a variance, got shape [1, 3, 1, 1]"
+    );
+    assert_eq!(bn.num_batches_tracked(), 0);
+}
+
+// ---- GroupNorm ---------------------------------------------------------------------------
+
+fn groupnorm() -> GroupNorm {
+    let gn = GroupNorm::new(2, 4, DType::F64);
+    nabla_core::no_grad(|| {
+        gn.weight().copy_(&(det(&[4], 12.0) * 0.5 + 1.0));
+        gn.bias().copy_(&(det(&[4], 13.0) * 0.1));
+    });
+    gn
+}
+
+#[test]
+fn groupnorm_matches_pytorch_values_and_gradients() {
+    let gn = groupnorm();
+    let x = det(&[2, 4, 2, 3], 11.0).requires_grad();
+    let y = gn.forward(&x);
+    assert_close(&y, &GN_Y);
+    (&y * &det(&[2, 4, 2, 3], 14.0)).sum().backward();
+    assert_close(&x.grad().unwrap(), &GN_GRAD_X);
+    assert_close(&gn.weight().grad().unwrap(), &GN_GRAD_W);
+    assert_close(&gn.bias().grad().unwrap(), &GN_GRAD_B);
+    assert_gradcheck(|v| gn.forward(&v[0]), &[det(&[1, 4, 1, 3], 2.0)]);
+}
+
+#[test]
+fn groupnorm_names_and_errors() {
+    let gn = GroupNorm::new(2, 4, DType::F32);
+    assert_eq!(names(gn.state_dict()), ["weight", "bias"]);
+    let head = "forward: GroupNorm(2, 4, eps=0.00001, affine=true): input has";
+    for shape in [&[4][..], &[2, 3, 5]] {
+        assert_eq!(
+            error(&gn, shape, DType::F32),
+            format!("{head} shape {shape:?}, expected [N, 4, ...]")
+        );
+    }
+    // [N, C] works: one value per channel, groups of two.
+    assert_eq!(gn.forward(&Tensor::ones(&[3, 4], DType::F32)).shape(), &[3, 4]);
+    for (groups, channels) in [(3, 4), (0, 4)] {
+        assert_eq!(
+            GroupNorm::try_new(groups, channels, DType::F32)
+                .err()
+                .unwrap()
+                .to_string(),
+            format!(
+                "GroupNorm: the number of channels must be a multiple of the number of groups \
+                 (at least 1), got {channels} channels in {groups} groups"
+            )
+        );
+    }
+}
+
+// ---- Dropout2d ---------------------------------------------------------------------------
+
+#[test]
+fn dropout2d_zeroes_whole_channels_about_p_and_scales_the_rest() {
+    let drop = Dropout2d::new(0.25, 3);
+    let x = Tensor::ones(&[40, 50, 2, 3], DType::F64).requires_grad();
+    let y = drop.forward(&x);
+    let values = y.to_vec::<f64>();
+    let mut dropped = 0;
+    for channel in values.chunks(6) {
+        assert!(channel.iter().all(|&v| v == channel[0]), "{channel:?}");
+        match channel[0] {
+            0.0 => dropped += 1,
+            v => assert_eq!(v, 1.0 / 0.75),
+        }
+    }
+    // 2000 channels, dropped ~ Binomial(2000, 0.25): mean 500, sd 19.4.
+    assert!((430..=570).contains(&dropped), "{dropped} of 2000 dropped");
+    y.sum().backward();
+    assert_eq!(x.grad().unwrap().to_vec::<f64>(), values);
+    // [N, C, L] is masked per channel too.
+    let y = drop
+        .forward(&Tensor::ones(&[4, 30, 5], DType::F32))
+        .to_vec::<f32>();
+    assert!(y.chunks(5).all(|c| c.iter().all(|&v| v == c[0])));
+}
+
+#[test]
+fn dropout2d_is_seeded_identity_in_eval_and_saves_its_generator() {
+    let x = Tensor::ones(&[2, 16, 2, 2], DType::F32);
+    let a = Dropout2d::new(0.5, 11);
+    let b = Dropout2d::new(0.5, 11);
+    assert_eq!(a.forward(&x).to_vec::<f32>(), b.forward(&x).to_vec::<f32>());
+    let saved = a.named_generators();
+    assert_eq!(saved[0].0, "generator");
+    let next = a.forward(&x).to_vec::<f32>();
+    b.load_generators(&saved).unwrap();
+    let mut replay = Dropout2d::new(0.5, 0);
+    replay.load_generators(&saved).unwrap();
+    assert_eq!(replay.forward(&x).to_vec::<f32>(), next);
+    replay.set_training(false);
+    assert_eq!(replay.forward(&x).to_vec::<f32>(), x.to_vec::<f32>());
+    assert_eq!(
+        replay
+            .load_generators(&[("rng".to_string(), Generator::new(1))])
+            .unwrap_err()
+            .to_string(),
+        "load_generators: the generators do not match the module: missing [\"generator\"]; \
+         unexpected [\"rng\"]"
+    );
+}
+
+#[test]
+fn dropout2d_errors() {
+    let drop = Dropout2d::new(0.5, 0);
+    assert_eq!(drop.describe(), "Dropout2d(p=0.5)");
+    for shape in [&[8][..], &[8, 9], &[1, 2, 3, 4, 5]] {
+        assert_eq!(
+            error(&drop, shape, DType::F32),
+            format!(
+                "forward: Dropout2d(p=0.5): input has shape {shape:?}, expected [N, C, H, W] or \
+                 [N, C, L]"
+            )
+        );
+    }
+    assert_eq!(
+        error(&drop, &[1, 2, 3, 4], DType::I64),
+        "forward: Dropout2d(p=0.5): input has dtype i64, expected f32 or f64"
+    );
+    assert_eq!(
+        Dropout2d::try_new(1.5, 0).err().unwrap().to_string(),
+        "Dropout2d: the probability must be in [0, 1], got 1.5"
+    );
+}
