@@ -128,7 +128,10 @@ fn groupnorm_names_and_errors() {
         );
     }
     // [N, C] works: one value per channel, groups of two.
-    assert_eq!(gn.forward(&Tensor::ones(&[3, 4], DType::F32)).shape(), &[3, 4]);
+    assert_eq!(
+        gn.forward(&Tensor::ones(&[3, 4], DType::F32)).shape(),
+        &[3, 4]
+    );
     for (groups, channels) in [(3, 4), (0, 4)] {
         assert_eq!(
             GroupNorm::try_new(groups, channels, DType::F32)
