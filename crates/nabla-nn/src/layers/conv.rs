@@ -1,11 +1,11 @@
 //! Convolutions with PyTorch's parameter names, layouts and initialisation: [`Conv1d`] and
-//! [`Conv2d`] (weight `[out, in/groups, k...]`) and [`ConvTranspose2d`] (weight
-//! `[in, out/groups, kh, kw]`), each with an optional bias `[out]`.
+//! [`Conv2d`], weight `[out, in/groups, k...]` and bias `[out]`; the pieces shared with
+//! [`crate::layers::ConvTranspose2d`] and the layer specs.
 
 use crate::init::{Init, fans};
 use crate::module::{Module, expect_dtype, invalid_input};
 use crate::{Error, Result};
-use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, output_size};
+use nabla_core::ops::window::{ConvOptions, Padding, output_size};
 use nabla_core::{DType, Generator, Tensor};
 
 /// `3x3`: sizes per spatial dim, as the descriptions and layer specs write them.
@@ -32,63 +32,22 @@ pub(crate) fn description<const N: usize>(
         Padding::Explicit(p) if p != [0; N] => extras.push(format!("padding={}", sizes(&p))),
         Padding::Explicit(_) => {}
     }
-    describe_with(
-        &format!("Conv{N}d"),
-        in_channels,
-        out_channels,
-        &kernel,
-        extras,
-        options.dilation != [1; N],
-        &options.dilation,
-        options.groups,
-        bias,
+    format!(
+        "Conv{N}d({in_channels} -> {out_channels}, {}{})",
+        sizes(&kernel),
+        tail(extras, &options.dilation, options.groups, bias)
     )
 }
 
-/// The description of a transposed convolution: `ConvTranspose2d(32 -> 16, 3x3, stride=2x2)`.
-pub(crate) fn transpose_description(
-    in_channels: usize,
-    out_channels: usize,
-    kernel: [usize; 2],
-    options: &ConvTransposeOptions<2>,
-    bias: bool,
-) -> String {
-    let mut extras = Vec::new();
-    if options.stride != [1; 2] {
-        extras.push(format!("stride={}", sizes(&options.stride)));
-    }
-    if options.padding != [0; 2] {
-        extras.push(format!("padding={}", sizes(&options.padding)));
-    }
-    if options.output_padding != [0; 2] {
-        extras.push(format!("output_padding={}", sizes(&options.output_padding)));
-    }
-    describe_with(
-        "ConvTranspose2d",
-        in_channels,
-        out_channels,
-        &kernel,
-        extras,
-        options.dilation != [1; 2],
-        &options.dilation,
-        options.groups,
-        bias,
-    )
-}
-
-#[allow(clippy::too_many_arguments)]
-fn describe_with(
-    name: &str,
-    in_channels: usize,
-    out_channels: usize,
-    kernel: &[usize],
+/// `extras` then the dilation, groups and bias where they are not PyTorch's defaults, each
+/// after `", "`: the end of a convolution's description.
+pub(crate) fn tail(
     mut extras: Vec<String>,
-    dilated: bool,
     dilation: &[usize],
     groups: usize,
     bias: bool,
 ) -> String {
-    if dilated {
+    if dilation.iter().any(|&d| d != 1) {
         extras.push(format!("dilation={}", sizes(dilation)));
     }
     if groups != 1 {
@@ -97,11 +56,7 @@ fn describe_with(
     if !bias {
         extras.push("bias=false".to_string());
     }
-    let extras: String = extras.iter().map(|e| format!(", {e}")).collect();
-    format!(
-        "{name}({in_channels} -> {out_channels}, {}{extras})",
-        sizes(kernel)
-    )
+    extras.iter().map(|e| format!(", {e}")).collect()
 }
 
 /// What is wrong with a convolution's sizes, if anything: channels, groups, kernel, stride and
@@ -143,9 +98,10 @@ pub(crate) fn check_geometry(
 }
 
 /// PyTorch's `reset_parameters` of a convolution: the weight from Kaiming uniform with a = √5
-/// (`U(±1/√fan_in)`), the bias from `U(±1/√fan_in)`, `fan_in` from the weight's shape
-/// ([`fans`]: `in/groups·∏kernel`, for a transposed convolution `out/groups·∏kernel`).
-fn default_parameters(
+/// (`U(±1/√fan_in)`), then the bias, `[bias_size]`, from `U(±1/√fan_in)`; `fan_in` from the
+/// weight's shape ([`fans`]: `in/groups·∏kernel`; for a transposed convolution, whose weight
+/// is `[in, out/groups, k...]`, PyTorch's `out/groups·∏kernel`).
+pub(crate) fn default_parameters(
     weight_shape: &[usize],
     bias_size: usize,
     bias: bool,
@@ -164,36 +120,49 @@ fn default_parameters(
             .try_tensor(&[bias_size], dtype, rng)
         })
         .transpose()?;
-    Ok((weight, bias))
+    Ok((weight.requires_grad(), bias.map(Tensor::requires_grad)))
 }
 
-/// The weight from `init` and a zero bias, for layer specs (as [`crate::layers::Linear::with_init`]).
-fn init_parameters(
-    weight_shape: &[usize],
-    bias_size: usize,
-    bias: bool,
-    init: Init,
-    dtype: DType,
-    rng: &mut Generator,
-) -> Result<(Tensor, Option<Tensor>)> {
-    let weight = init.try_tensor(weight_shape, dtype, rng)?;
-    let bias = bias
-        .then(|| Tensor::try_zeros(&[bias_size], dtype))
-        .transpose()?;
-    Ok((weight, bias))
+/// Checks the tensors given to a layer's `from_parts`: a non-empty float weight of `rank`
+/// dims, and a bias of `[bias_size]` and the weight's dtype.
+pub(crate) fn check_parts(
+    name: &str,
+    layout: &str,
+    weight: &Tensor,
+    bias: Option<&Tensor>,
+    bias_size: impl Fn(&Tensor) -> usize,
+) -> Result<()> {
+    let rank = layout.split(',').count();
+    if weight.ndim() != rank || !weight.dtype().is_float() || weight.numel() == 0 {
+        return Err(Error::invalid(
+            "layer",
+            format!(
+                "{name}: the weight must be a non-empty f32 or f64 [{layout}], got shape {:?} of dtype {}",
+                weight.shape(),
+                weight.dtype()
+            ),
+        ));
+    }
+    if let Some(b) = bias {
+        let size = bias_size(weight);
+        if b.shape() != [size] || b.dtype() != weight.dtype() {
+            return Err(Error::invalid(
+                "layer",
+                format!(
+                    "{name}: the bias must be [{size}] of dtype {}, got shape {:?} of dtype {}",
+                    weight.dtype(),
+                    b.shape(),
+                    b.dtype()
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
-/// How the parameters of a new layer are drawn.
-enum Draw {
-    /// PyTorch's `reset_parameters`.
-    Default,
-    /// The weight from this, a zero bias.
-    Init(Init),
-}
-
-/// The input shape a layer expects, for errors: `[N, 3, H, W]` with the smallest spatial
-/// sizes its window fits, if any.
-fn expected_input(channels: usize, names: &[&str], smallest: &[usize]) -> String {
+/// The input shape a layer expects, for errors: `[N, 3, H, W] (or [3, H, W])` with the
+/// smallest spatial sizes its window fits, if any.
+pub(crate) fn expected_input(channels: usize, names: &[&str], smallest: &[usize]) -> String {
     let dims: String = names.iter().map(|n| format!(", {n}")).collect();
     let mut text = format!("[N, {channels}{dims}] (or [{channels}{dims}])");
     let bounds: Vec<String> = names
@@ -208,10 +177,39 @@ fn expected_input(channels: usize, names: &[&str], smallest: &[usize]) -> String
     text
 }
 
-/// The names of the spatial dims of an `N`-d input.
-fn spatial_names(n: usize) -> &'static [&'static str] {
-    if n == 1 { &["L"] } else { &["H", "W"] }
+/// The output size of a convolution along each spatial dim, or the window that does not fit.
+pub(crate) fn conv_output<const N: usize>(
+    input: &[usize],
+    kernel: [usize; N],
+    options: &ConvOptions<N>,
+) -> std::result::Result<Vec<usize>, String> {
+    (0..N)
+        .map(|i| match options.padding {
+            Padding::Same => Ok(input[i]),
+            Padding::Explicit(p) => output_size(
+                "conv",
+                input[i],
+                kernel[i],
+                options.stride[i],
+                p[i],
+                options.dilation[i],
+                false,
+            )
+            .map_err(|_| {
+                format!(
+                    "the {} window (dilation {}, padding {}) does not fit",
+                    sizes(&kernel),
+                    sizes(&options.dilation),
+                    sizes(&p)
+                )
+            }),
+        })
+        .collect()
 }
+
+/// The core operation of a [`Conv`]: `x.try_conv1d` or `x.try_conv2d`.
+type ConvFn<const N: usize> =
+    fn(&Tensor, &Tensor, Option<&Tensor>, &ConvOptions<N>) -> nabla_core::Result<Tensor>;
 
 /// A convolution over `N` spatial dims: [`Conv1d`] or [`Conv2d`].
 pub struct Conv<const N: usize> {
@@ -221,12 +219,8 @@ pub struct Conv<const N: usize> {
     op: ConvFn<N>,
 }
 
-/// The core operation of a [`Conv`]: `x.try_conv1d` or `x.try_conv2d`.
-type ConvFn<const N: usize> =
-    fn(&Tensor, &Tensor, Option<&Tensor>, &ConvOptions<N>) -> nabla_core::Result<Tensor>;
-
-/// A 1-d convolution, `torch.nn.Conv1d`: `[N, Cin, L] -> [N, Cout, Lout]`, weight
-/// `[Cout, Cin/groups, k]`.
+/// A 1-d convolution, `torch.nn.Conv1d`: `[N, Cin, L] -> [N, Cout, Lout]` (also unbatched
+/// `[Cin, L]`), weight `[Cout, Cin/groups, k]`, bias `[Cout]`.
 ///
 /// ```
 /// use nabla_core::ops::window::ConvOptions;
@@ -263,9 +257,8 @@ pub type Conv1d = Conv<1>;
 pub type Conv2d = Conv<2>;
 
 impl Conv<1> {
-    /// A convolution with PyTorch's initialisation (see [`Conv::try_with_init`] for another);
-    /// errors for zero sizes, channels not divisible by `groups`, or `"same"` padding with a
-    /// stride.
+    /// A convolution with PyTorch's initialisation; errors for zero sizes, channels not
+    /// divisible by `groups`, or `"same"` padding with a stride.
     pub fn try_new(
         in_channels: usize,
         out_channels: usize,
@@ -275,33 +268,8 @@ impl Conv<1> {
         dtype: DType,
         rng: &mut Generator,
     ) -> Result<Self> {
-        Self::make(
-            (in_channels, out_channels, kernel, options, bias),
-            Draw::Default,
-            dtype,
-            rng,
-            |x, w, b, o| x.try_conv1d(w, b, o),
-        )
-    }
-
-    /// A convolution whose weight is drawn from `init`, with a zero bias.
-    pub fn try_with_init(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 1],
-        options: ConvOptions<1>,
-        bias: bool,
-        init: Init,
-        dtype: DType,
-        rng: &mut Generator,
-    ) -> Result<Self> {
-        Self::make(
-            (in_channels, out_channels, kernel, options, bias),
-            Draw::Init(init),
-            dtype,
-            rng,
-            |x, w, b, o| x.try_conv1d(w, b, o),
-        )
+        let sizes = (in_channels, out_channels, kernel, options, bias);
+        Self::make(sizes, dtype, rng, |x, w, b, o| x.try_conv1d(w, b, o))
     }
 
     /// Panicking form of [`Conv::<1>::try_new`].
@@ -319,8 +287,8 @@ impl Conv<1> {
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A layer using these tensors as its parameters (shared, not copied): weight
-    /// `[out, in/groups, k]`, bias `[out]`.
+    /// A layer using these tensors as its parameters (shared, not copied, left as they are:
+    /// mark them `requires_grad` to train them): weight `[out, in/groups, k]`, bias `[out]`.
     pub fn from_parts(
         weight: Tensor,
         bias: Option<Tensor>,
@@ -331,9 +299,8 @@ impl Conv<1> {
 }
 
 impl Conv<2> {
-    /// A convolution with PyTorch's initialisation (see [`Conv::try_with_init`] for another);
-    /// errors for zero sizes, channels not divisible by `groups`, or `"same"` padding with a
-    /// stride.
+    /// A convolution with PyTorch's initialisation; errors for zero sizes, channels not
+    /// divisible by `groups`, or `"same"` padding with a stride.
     pub fn try_new(
         in_channels: usize,
         out_channels: usize,
@@ -343,47 +310,8 @@ impl Conv<2> {
         dtype: DType,
         rng: &mut Generator,
     ) -> Result<Self> {
-        Self::make(
-            (in_channels, out_channels, kernel, options, bias),
-            Draw::Default,
-            dtype,
-            rng,
-            |x, w, b, o| x.try_conv2d(w, b, o),
-        )
-    }
-
-    /// A convolution whose weight is drawn from `init`, with a zero bias.
-    ///
-    /// ```
-    /// use nabla_core::ops::window::ConvOptions;
-    /// use nabla_core::{DType, Generator};
-    /// use nabla_nn::init::{Activation, FanMode, Init};
-    /// use nabla_nn::layers::Conv2d;
-    /// let he = Init::KaimingNormal { mode: FanMode::FanIn, activation: Activation::Relu };
-    /// let conv = Conv2d::try_with_init(32, 64, [3, 3], ConvOptions::default(), true, he, DType::F64, &mut Generator::new(0)).unwrap();
-    /// // fan_in = 32·3·3 = 288: std √(2/288) = 1/12.
-    /// let w = conv.weight().to_vec::<f64>();
-    /// let std = (w.iter().map(|v| v * v).sum::<f64>() / w.len() as f64).sqrt();
-    /// assert!((std - 1.0 / 12.0).abs() < 0.002);
-    /// ```
-    #[allow(clippy::too_many_arguments)]
-    pub fn try_with_init(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 2],
-        options: ConvOptions<2>,
-        bias: bool,
-        init: Init,
-        dtype: DType,
-        rng: &mut Generator,
-    ) -> Result<Self> {
-        Self::make(
-            (in_channels, out_channels, kernel, options, bias),
-            Draw::Init(init),
-            dtype,
-            rng,
-            |x, w, b, o| x.try_conv2d(w, b, o),
-        )
+        let sizes = (in_channels, out_channels, kernel, options, bias);
+        Self::make(sizes, dtype, rng, |x, w, b, o| x.try_conv2d(w, b, o))
     }
 
     /// Panicking form of [`Conv::<2>::try_new`].
@@ -402,7 +330,23 @@ impl Conv<2> {
     }
 
     /// A layer using these tensors as its parameters (shared, not copied, left as they are:
-    /// mark them `requires_grad` to train them): weight `[out, in/groups, kh, kw]`, bias `[out]`.
+    /// mark them `requires_grad` to train them): weight `[out, in/groups, kh, kw]`, bias
+    /// `[out]`.
+    ///
+    /// ```
+    /// use nabla_core::ops::window::ConvOptions;
+    /// use nabla_core::{DType, Tensor};
+    /// use nabla_nn::{layers::Conv2d, module::Module};
+    /// let weight = Tensor::ones(&[1, 1, 2, 2], DType::F64);
+    /// let conv = Conv2d::from_parts(weight, None, ConvOptions::default()).unwrap();
+    /// let x = Tensor::from_vec((0..9).map(f64::from).collect(), &[1, 1, 3, 3]);
+    /// assert_eq!(conv.forward(&x).to_vec::<f64>(), [8.0, 12.0, 20.0, 24.0]);
+    /// let err = Conv2d::from_parts(Tensor::ones(&[4, 3], DType::F64), None, ConvOptions::default());
+    /// assert_eq!(
+    ///     err.err().unwrap().to_string(),
+    ///     "layer: Conv2d: the weight must be a non-empty f32 or f64 [out, in/groups, kh, kw], got shape [4, 3] of dtype f64"
+    /// );
+    /// ```
     pub fn from_parts(
         weight: Tensor,
         bias: Option<Tensor>,
@@ -418,18 +362,52 @@ type Sizes<const N: usize> = (usize, usize, [usize; N], ConvOptions<N>, bool);
 impl<const N: usize> Conv<N> {
     fn make(
         (in_channels, out_channels, kernel, options, bias): Sizes<N>,
-        draw: Draw,
         dtype: DType,
         rng: &mut Generator,
         op: ConvFn<N>,
     ) -> Result<Self> {
-        let name = format!("Conv{N}d");
-        let fail = |m: String| Error::invalid("layer", format!("{name}: {m}"));
         check_geometry(
             Some(in_channels),
             out_channels,
             options.groups,
             &kernel,
+            &options.stride,
+            &options.dilation,
+        )
+        .map_err(|m| Error::invalid("layer", format!("Conv{N}d: {m}")))?;
+        let shape: Vec<usize> = [out_channels, in_channels / options.groups]
+            .into_iter()
+            .chain(kernel)
+            .collect();
+        let (weight, bias) = default_parameters(&shape, out_channels, bias, dtype, rng)?;
+        Self::assemble(weight, bias, options, op)
+    }
+
+    fn assemble(
+        weight: Tensor,
+        bias: Option<Tensor>,
+        options: ConvOptions<N>,
+        op: ConvFn<N>,
+    ) -> Result<Self> {
+        let name = format!("Conv{N}d");
+        let layout = if N == 1 {
+            "out, in/groups, k"
+        } else {
+            "out, in/groups, kh, kw"
+        };
+        check_parts(&name, layout, &weight, bias.as_ref(), |w| w.shape()[0])?;
+        let conv = Conv {
+            weight,
+            bias,
+            options,
+            op,
+        };
+        let fail = |m: String| Error::invalid("layer", format!("{name}: {m}"));
+        check_geometry(
+            Some(conv.in_channels()),
+            conv.out_channels(),
+            options.groups,
+            &conv.kernel_size(),
             &options.stride,
             &options.dilation,
         )
@@ -440,69 +418,6 @@ impl<const N: usize> Conv<N> {
                 sizes(&options.stride)
             )));
         }
-        let shape: Vec<usize> = [out_channels, in_channels / options.groups]
-            .into_iter()
-            .chain(kernel)
-            .collect();
-        let (weight, bias) = match draw {
-            Draw::Default => default_parameters(&shape, out_channels, bias, dtype, rng)?,
-            Draw::Init(init) => init_parameters(&shape, out_channels, bias, init, dtype, rng)?,
-        };
-        Ok(Conv {
-            weight: weight.requires_grad(),
-            bias: bias.map(Tensor::requires_grad),
-            options,
-            op,
-        })
-    }
-
-    fn assemble(
-        weight: Tensor,
-        bias: Option<Tensor>,
-        options: ConvOptions<N>,
-        op: ConvFn<N>,
-    ) -> Result<Self> {
-        let name = format!("Conv{N}d");
-        if weight.ndim() != N + 2 || !weight.dtype().is_float() || weight.numel() == 0 {
-            return Err(Error::invalid(
-                "layer",
-                format!(
-                    "{name}: the weight must be a non-empty f32 or f64 [out, in/groups, {}], got shape {:?} of dtype {}",
-                    spatial_names(N).join(", ").to_lowercase(),
-                    weight.shape(),
-                    weight.dtype()
-                ),
-            ));
-        }
-        let out = weight.shape()[0];
-        if let Some(b) = &bias {
-            if b.shape() != [out] || b.dtype() != weight.dtype() {
-                return Err(Error::invalid(
-                    "layer",
-                    format!(
-                        "{name}: the bias must be [{out}] of dtype {}, got shape {:?} of dtype {}",
-                        weight.dtype(),
-                        b.shape(),
-                        b.dtype()
-                    ),
-                ));
-            }
-        }
-        let conv = Conv {
-            weight,
-            bias,
-            options,
-            op,
-        };
-        check_geometry(
-            Some(conv.in_channels()),
-            out,
-            options.groups,
-            &conv.kernel_size(),
-            &options.stride,
-            &options.dilation,
-        )
-        .map_err(|m| Error::invalid("layer", format!("{name}: {m}")))?;
         Ok(conv)
     }
 
@@ -553,18 +468,18 @@ impl<const N: usize> Module for Conv<N> {
     fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         expect_dtype(self, x, self.weight.dtype())?;
         let smallest = self.smallest_input();
-        let batched = x.ndim() == N + 2;
-        let fits = (batched || x.ndim() == N + 1)
+        let fits = (x.ndim() == N + 2 || x.ndim() == N + 1)
             && x.shape()[x.ndim() - N - 1] == self.in_channels()
             && x.shape()[x.ndim() - N..]
                 .iter()
                 .zip(&smallest)
                 .all(|(d, s)| d >= s);
         if !fits {
+            let names: &[&str] = if N == 1 { &["L"] } else { &["H", "W"] };
             return Err(invalid_input(
                 self,
                 format!("shape {:?}", x.shape()),
-                expected_input(self.in_channels(), spatial_names(N), &smallest),
+                expected_input(self.in_channels(), names, &smallest),
             ));
         }
         Ok((self.op)(
@@ -590,258 +505,4 @@ impl<const N: usize> Module for Conv<N> {
         out.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));
         out
     }
-}
-
-/// A transposed convolution, `torch.nn.ConvTranspose2d` (the gradient of a convolution with
-/// respect to its input, used to upsample): `[N, Cin, H, W] -> [N, Cout, Hout, Wout]` with
-/// `Hout = (H−1)·stride − 2·padding + dilation·(kh−1) + output_padding + 1`; weight
-/// `[Cin, Cout/groups, kh, kw]`, bias `[Cout]`.
-///
-/// ```
-/// use nabla_core::ops::window::ConvTransposeOptions;
-/// use nabla_core::{DType, Generator, Tensor};
-/// use nabla_nn::{layers::ConvTranspose2d, module::Module};
-/// let options = ConvTransposeOptions { stride: [2, 2], ..Default::default() };
-/// let up = ConvTranspose2d::new(16, 8, [2, 2], options, true, DType::F32, &mut Generator::new(0));
-/// assert_eq!(up.describe(), "ConvTranspose2d(16 -> 8, 2x2, stride=2x2)");
-/// assert_eq!(up.weight().shape(), &[16, 8, 2, 2]);
-/// assert_eq!(up.forward(&Tensor::zeros(&[1, 16, 7, 7], DType::F32)).shape(), &[1, 8, 14, 14]);
-/// ```
-pub struct ConvTranspose2d {
-    weight: Tensor,
-    bias: Option<Tensor>,
-    options: ConvTransposeOptions<2>,
-}
-
-/// What is wrong with the options of a transposed convolution beyond [`check_geometry`]: the
-/// output padding must be smaller than the stride or the dilation (PyTorch's rule).
-pub(crate) fn check_output_padding(
-    options: &ConvTransposeOptions<2>,
-) -> std::result::Result<(), String> {
-    for i in 0..2 {
-        if options.output_padding[i] >= options.stride[i].max(options.dilation[i]) {
-            return Err(format!(
-                "the output padding ({}) must be smaller than the stride ({}) or the dilation ({})",
-                sizes(&options.output_padding),
-                sizes(&options.stride),
-                sizes(&options.dilation)
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The output size of a transposed convolution along one dim, `None` when it would be empty.
-pub(crate) fn transpose_output_size(
-    size: usize,
-    kernel: usize,
-    stride: usize,
-    padding: usize,
-    output_padding: usize,
-    dilation: usize,
-) -> Option<usize> {
-    let full = (size.checked_sub(1)?)
-        .checked_mul(stride)?
-        .checked_add(dilation.checked_mul(kernel - 1)?)?
-        .checked_add(output_padding + 1)?;
-    full.checked_sub(2 * padding).filter(|&s| s > 0)
-}
-
-impl ConvTranspose2d {
-    /// A transposed convolution with PyTorch's initialisation (its fan in is
-    /// `out/groups·kh·kw`, from the weight's second dim, as PyTorch computes it).
-    pub fn try_new(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 2],
-        options: ConvTransposeOptions<2>,
-        bias: bool,
-        dtype: DType,
-        rng: &mut Generator,
-    ) -> Result<Self> {
-        Self::make(
-            (in_channels, out_channels, kernel, bias),
-            options,
-            Draw::Default,
-            dtype,
-            rng,
-        )
-    }
-
-    /// A transposed convolution whose weight is drawn from `init`, with a zero bias.
-    #[allow(clippy::too_many_arguments)]
-    pub fn try_with_init(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 2],
-        options: ConvTransposeOptions<2>,
-        bias: bool,
-        init: Init,
-        dtype: DType,
-        rng: &mut Generator,
-    ) -> Result<Self> {
-        Self::make(
-            (in_channels, out_channels, kernel, bias),
-            options,
-            Draw::Init(init),
-            dtype,
-            rng,
-        )
-    }
-
-    /// Panicking form of [`ConvTranspose2d::try_new`].
-    #[track_caller]
-    pub fn new(
-        in_channels: usize,
-        out_channels: usize,
-        kernel: [usize; 2],
-        options: ConvTransposeOptions<2>,
-        bias: bool,
-        dtype: DType,
-        rng: &mut Generator,
-    ) -> Self {
-        Self::try_new(in_channels, out_channels, kernel, options, bias, dtype, rng)
-            .unwrap_or_else(|e| panic!("{e}"))
-    }
-
-    fn make(
-        (in_channels, out_channels, kernel, bias): (usize, usize, [usize; 2], bool),
-        options: ConvTransposeOptions<2>,
-        draw: Draw,
-        dtype: DType,
-        rng: &mut Generator,
-    ) -> Result<Self> {
-        let fail = |m: String| Error::invalid("layer", format!("ConvTranspose2d: {m}"));
-        check_geometry(
-            Some(in_channels),
-            out_channels,
-            options.groups,
-            &kernel,
-            &options.stride,
-            &options.dilation,
-        )
-        .and_then(|()| check_output_padding(&options))
-        .map_err(fail)?;
-        let shape = [
-            in_channels,
-            out_channels / options.groups,
-            kernel[0],
-            kernel[1],
-        ];
-        let (weight, bias) = match draw {
-            Draw::Default => default_parameters(&shape, out_channels, bias, dtype, rng)?,
-            Draw::Init(init) => init_parameters(&shape, out_channels, bias, init, dtype, rng)?,
-        };
-        Ok(ConvTranspose2d {
-            weight: weight.requires_grad(),
-            bias: bias.map(Tensor::requires_grad),
-            options,
-        })
-    }
-
-    /// Number of input channels.
-    pub fn in_channels(&self) -> usize {
-        self.weight.shape()[0]
-    }
-
-    /// Number of output channels.
-    pub fn out_channels(&self) -> usize {
-        self.weight.shape()[1] * self.options.groups
-    }
-
-    /// The kernel's size.
-    pub fn kernel_size(&self) -> [usize; 2] {
-        [self.weight.shape()[2], self.weight.shape()[3]]
-    }
-
-    /// Stride, padding, output padding, dilation and groups.
-    pub fn options(&self) -> &ConvTransposeOptions<2> {
-        &self.options
-    }
-
-    /// The weight, `[in, out/groups, kh, kw]`.
-    pub fn weight(&self) -> &Tensor {
-        &self.weight
-    }
-
-    /// The bias, `[out]`, if the layer has one.
-    pub fn bias(&self) -> Option<&Tensor> {
-        self.bias.as_ref()
-    }
-}
-
-impl Module for ConvTranspose2d {
-    fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
-        expect_dtype(self, x, self.weight.dtype())?;
-        let o = &self.options;
-        let kernel = self.kernel_size();
-        let ndim = x.ndim();
-        let fits = (ndim == 4 || ndim == 3)
-            && x.shape()[ndim - 3] == self.in_channels()
-            && (0..2).all(|i| {
-                transpose_output_size(
-                    x.shape()[ndim - 2 + i],
-                    kernel[i],
-                    o.stride[i],
-                    o.padding[i],
-                    o.output_padding[i],
-                    o.dilation[i],
-                )
-                .is_some()
-            });
-        if !fits {
-            return Err(invalid_input(
-                self,
-                format!("shape {:?}", x.shape()),
-                expected_input(self.in_channels(), &["H", "W"], &[1, 1]),
-            ));
-        }
-        Ok(x.try_conv_transpose2d(&self.weight, self.bias.as_ref(), o)?)
-    }
-
-    fn describe(&self) -> String {
-        transpose_description(
-            self.in_channels(),
-            self.out_channels(),
-            self.kernel_size(),
-            &self.options,
-            self.bias.is_some(),
-        )
-    }
-
-    fn local_parameters(&self) -> Vec<(String, Tensor)> {
-        let mut out = vec![("weight".to_string(), self.weight.clone())];
-        out.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));
-        out
-    }
-}
-
-/// The output size of a convolution along each spatial dim, or the window that does not fit.
-pub(crate) fn conv_output<const N: usize>(
-    input: &[usize],
-    kernel: [usize; N],
-    options: &ConvOptions<N>,
-) -> std::result::Result<Vec<usize>, String> {
-    (0..N)
-        .map(|i| match options.padding {
-            Padding::Same => Ok(input[i]),
-            Padding::Explicit(p) => output_size(
-                "conv",
-                input[i],
-                kernel[i],
-                options.stride[i],
-                p[i],
-                options.dilation[i],
-                false,
-            )
-            .map_err(|_| {
-                format!(
-                    "the {} window (dilation {}, padding {}) does not fit",
-                    sizes(&kernel),
-                    sizes(&options.dilation),
-                    sizes(&p)
-                )
-            }),
-        })
-        .collect()
 }

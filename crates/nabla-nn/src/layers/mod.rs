@@ -4,6 +4,7 @@
 mod activation;
 pub(crate) mod batchnorm;
 pub(crate) mod conv;
+pub(crate) mod conv_transpose;
 mod dropout;
 mod flatten;
 pub(crate) mod groupnorm;
@@ -14,7 +15,8 @@ mod residual;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
 pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
-pub use conv::{Conv, Conv1d, Conv2d, ConvTranspose2d};
+pub use conv::{Conv, Conv1d, Conv2d};
+pub use conv_transpose::ConvTranspose2d;
 pub use dropout::{Dropout, Dropout2d};
 pub use flatten::Flatten;
 pub use groupnorm::GroupNorm;
