@@ -1,6 +1,7 @@
 //! The layers for images: BatchNorm2d and GroupNorm against PyTorch in float64
-//! (tools/pytorch_reference/conv_layers.py), Dropout2d's channel masks, and the names, modes and
-//! errors of each.
+//! (tools/pytorch_reference/conv_layers.py), Dropout2d's channel masks, the names, shapes, modes
+//! and errors of each, and state dicts of convolutional networks to and from PyTorch
+//! (tools/pytorch_reference/conv_state_dict.py).
 
 mod common;
 
@@ -8,9 +9,16 @@ mod common;
 mod torch;
 
 use common::{assert_close, assert_gradcheck, det};
+use nabla_core::ops::window::{ConvOptions, Padding};
 use nabla_core::{DType, Generator, Tensor};
-use nabla_nn::layers::{BatchNorm2d, Dropout2d, GroupNorm};
-use nabla_nn::module::Module;
+use nabla_nn::checkpoint::{encode, load_safetensors};
+use nabla_nn::data::{Preprocess, Schema};
+use nabla_nn::layers::{BatchNorm2d, Conv2d, Dropout2d, GroupNorm};
+use nabla_nn::models::WeightInit;
+use nabla_nn::module::{Module, Sequential};
+use nabla_nn::saved::{SavedModel, metadata};
+use nabla_nn::spec::ModelSpec;
+use nabla_nn::task::Task;
 use torch::*;
 
 fn names(items: Vec<(String, Tensor)>) -> Vec<String> {
@@ -219,4 +227,129 @@ fn dropout2d_errors() {
         Dropout2d::try_new(1.5, 0).err().unwrap().to_string(),
         "Dropout2d: the probability must be in [0, 1], got 1.5"
     );
+}
+
+// ---- State dicts to and from PyTorch -----------------------------------------------------
+
+fn data(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// Within 1e-12 of PyTorch's float64 values.
+#[track_caller]
+fn assert_within_1e12(got: &Tensor, expected: &Tensor) {
+    assert_eq!(got.shape(), expected.shape());
+    for (i, (g, e)) in got
+        .to_vec::<f64>()
+        .iter()
+        .zip(expected.to_vec::<f64>())
+        .enumerate()
+    {
+        assert!((g - e).abs() <= 1e-12, "element {i}: {g} vs PyTorch {e}");
+    }
+}
+
+/// `torch.nn.Sequential(Conv2d(2, 3, 3, padding=1), BatchNorm2d(3))` after three training steps,
+/// its state dict and outputs written by tools/pytorch_reference/conv_state_dict.py.
+#[test]
+fn a_pytorch_conv_and_batchnorm_state_dict_loads_and_gives_pytorchs_outputs() {
+    let (mut tensors, _) = load_safetensors(data("torch_conv_bn.safetensors")).unwrap();
+    let mut take = |name: &str| {
+        let at = tensors.iter().position(|(n, _)| n == name).unwrap();
+        tensors.remove(at).1
+    };
+    let (x, eval, train) = (take("input"), take("output_eval"), take("output_train"));
+    let padding = ConvOptions {
+        padding: Padding::Explicit([1, 1]),
+        ..Default::default()
+    };
+    let mut rng = Generator::new(0);
+    let mut net = Sequential::new();
+    net.push(Box::new(Conv2d::new(
+        2,
+        3,
+        [3, 3],
+        padding,
+        true,
+        DType::F64,
+        &mut rng,
+    )));
+    net.push(Box::new(BatchNorm2d::new(3, DType::F64)));
+    net.load_state_dict(&tensors).unwrap();
+    assert_eq!(net.named_buffers()[2].1.item::<i64>(), 3);
+    net.set_training(false);
+    assert_within_1e12(&net.forward(&x), &eval);
+    net.set_training(true);
+    assert_within_1e12(&net.forward(&x), &train);
+}
+
+/// The network of tools/pytorch_reference/conv_state_dict.py's `check`, as nabla writes it.
+fn nabla_cnn() -> (ModelSpec, Schema, Sequential, Tensor) {
+    let spec = ModelSpec::parse(
+        "conv2d 4 3 padding=1, batchnorm2d, relu, maxpool2d 2, conv2d 6 3 groups=2, relu, \
+         avgpool2d 2, flatten, linear 8, relu, linear",
+    )
+    .unwrap();
+    let schema = Schema {
+        input_shape: vec![2, 8, 8],
+        task: Task::classes(3),
+        preprocess: Preprocess::Image {
+            mean: vec![0.5, 0.5],
+            std: vec![0.25, 0.25],
+            resize: None,
+        },
+    };
+    let mut net = spec
+        .build(
+            &schema.input_shape,
+            3,
+            WeightInit::Default,
+            DType::F64,
+            &mut Generator::new(0),
+        )
+        .unwrap();
+    for k in [1.0, 2.0] {
+        net.forward(&det(&[4, 2, 8, 8], k));
+    }
+    net.set_training(false);
+    (spec, schema, net, det(&[2, 2, 8, 8], 7.0))
+}
+
+/// The model tools/pytorch_reference/conv_state_dict.py `check` loads into torch.nn is exactly
+/// what nabla writes today (`NABLA_BLESS=1` rewrites it after a deliberate change), and its
+/// file rebuilds with [`SavedModel::load`] giving the output it holds.
+#[test]
+fn the_nabla_cnn_fixture_for_pytorch_is_what_nabla_writes() {
+    let (spec, schema, net, x) = nabla_cnn();
+    let y = net.forward(&x);
+    let files = [
+        (
+            "nabla_cnn.safetensors",
+            encode(&net.state_dict(), &metadata(&spec, &schema)),
+        ),
+        (
+            "nabla_cnn_io.safetensors",
+            encode(
+                &[
+                    ("input".to_string(), x.clone()),
+                    ("output".to_string(), y.clone()),
+                ],
+                &Default::default(),
+            ),
+        ),
+    ];
+    for (name, bytes) in files {
+        if std::env::var_os("NABLA_BLESS").is_some() {
+            std::fs::write(data(name), &bytes).unwrap();
+        }
+        assert!(
+            std::fs::read(data(name)).unwrap() == bytes,
+            "tests/data/{name} is not what nabla writes now: rerun with NABLA_BLESS=1, then \
+             tools/pytorch_reference/conv_state_dict.py check"
+        );
+    }
+    let saved = SavedModel::load(data("nabla_cnn.safetensors")).unwrap();
+    assert_eq!(saved.net.forward(&x).to_vec::<f64>(), y.to_vec::<f64>());
 }
