@@ -125,17 +125,28 @@ fn col2im<T: Float>(g: &Geometry, col: &[T], x: &mut [T]) {
             cols,
         } = segment
         {
-            let to = x[channel * plane + from..].iter_mut().step_by(sw);
-            to.zip(&col[cols]).for_each(|(t, f)| *t = *t + *f);
+            let from_cols = &col[cols];
+            let to = &mut x[channel * plane + from..];
+            if sw == 1 {
+                let to = &mut to[..from_cols.len()];
+                to.iter_mut().zip(from_cols).for_each(|(t, f)| *t = *t + *f);
+            } else {
+                let to = to.iter_mut().step_by(sw);
+                to.zip(from_cols).for_each(|(t, f)| *t = *t + *f);
+            }
         }
     });
 }
 
-/// Runs `work(samples)` over consecutive ranges of the batch, one per thread when the
+/// Ranges of the batch handed out per thread when the convolution is shared: several, so that
+/// a thread slowed by other work on its core leaves the rest of its share to the others.
+const TASKS_PER_THREAD: usize = 4;
+
+/// Runs `work(samples)` over consecutive ranges of the batch, spread over the threads when the
 /// convolution is large enough to share.
 fn over_batch(g: &Geometry, work: impl Fn(std::ops::Range<usize>) + Sync) {
     let tasks = if g.macs() >= PARALLEL_MACS {
-        num_threads().min(g.batch).max(1)
+        (num_threads() * TASKS_PER_THREAD).min(g.batch).max(1)
     } else {
         1
     };
