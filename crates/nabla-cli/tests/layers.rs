@@ -193,11 +193,12 @@ fn bad_specs_are_one_line_naming_the_layer() {
     let data = write_mnist(&dir, "mnist").display().to_string();
     let out = dir.arg("run");
     let known = "known layers: flatten, linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, \
-                 dropout, batchnorm, layernorm, residual";
+                 dropout, batchnorm, layernorm, conv2d, conv1d, convtranspose2d, maxpool2d, \
+                 avgpool2d, adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, residual";
     for (spec, message) in [
         (
-            "flatten, conv 3, linear",
-            format!("layer spec: layer 1 `conv 3`: unknown layer \"conv\"; {known}"),
+            "flatten, lstm 3, linear",
+            format!("layer spec: layer 1 `lstm 3`: unknown layer \"lstm\"; {known}"),
         ),
         (
             "flatten, linear 64, dropout 1.5, linear",

@@ -321,3 +321,25 @@ fn f32_agrees_with_f64() {
         assert!((a - *b as f64).abs() < 1e-5, "{a} vs {b}");
     }
 }
+
+/// A batch large enough to be cut into blocks of samples and shared between threads gives
+/// what im2col followed by one matrix product gives, for the output and both gradients.
+#[test]
+fn blocks_of_samples_over_threads_agree_with_unfold_and_matmul() {
+    let x = det(&[24, 4, 12, 12], 1.0);
+    let w = det(&[8, 4, 3, 3], 2.0);
+    let o = conv([1, 1], Padding::Explicit([1, 0]), [1, 1], 1);
+    let direct = |v: &[Tensor]| v[0].conv2d(&v[1], None, &o);
+    let unfolded = |v: &[Tensor]| {
+        let cols = v[0].unfold([3, 3], &o);
+        v[1].reshape(&[8, 36])
+            .matmul(&cols)
+            .reshape(&[24, 8, 12, 10])
+    };
+    let (y, grads) = run(&direct, &[x.shape(), w.shape()]);
+    let (y_ref, grads_ref) = run(&unfolded, &[x.shape(), w.shape()]);
+    assert_close("output", &y, &y_ref.to_vec::<f64>());
+    for (i, (g, r)) in grads.iter().zip(&grads_ref).enumerate() {
+        assert_close(&format!("gradient {i}"), g, &r.to_vec::<f64>());
+    }
+}

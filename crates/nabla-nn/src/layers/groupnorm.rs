@@ -109,7 +109,11 @@ impl Module for GroupNorm {
             ));
         }
         let n = x.shape()[0];
-        let grouped = x.try_reshape(&[n, self.num_groups, x.numel() / (n * c).max(1) * (c / self.num_groups)])?;
+        let grouped = x.try_reshape(&[
+            n,
+            self.num_groups,
+            x.numel() / (n * c).max(1) * (c / self.num_groups),
+        ])?;
         let mean = grouped.try_mean_dims(&[-1], true)?;
         let var = grouped.try_var_dims(&[-1], true, 0)?;
         let normalised = grouped

@@ -73,6 +73,16 @@ pub(super) fn convolution(
     })
 }
 
+/// An error naming `op` when the output of the convolution `g` or the column matrix of one
+/// of its groups could not be held in memory (checked in that order: the output's dims bound
+/// the column matrix's).
+pub(super) fn check_sizes(op: &'static str, g: &Geometry, dtype: crate::DType) -> Result<()> {
+    crate::limits::allocation(op, &g.output_shape(), dtype)?;
+    crate::limits::allocation(op, &g.input_shape(), dtype)?;
+    crate::limits::allocation(op, &[g.patch(), g.positions()], dtype)?;
+    Ok(())
+}
+
 /// An error naming `op` unless `others` share the input's dtype, which is a float type.
 pub(super) fn check_dtypes(op: &'static str, x: &Tensor, others: &[&Tensor]) -> Result<()> {
     x.check_float(op)?;
@@ -130,9 +140,13 @@ pub(super) fn plan(
         )));
     }
     if group_in * groups != in_channels {
+        let per_group = if groups > 1 {
+            format!(" ({group_in} per group × {groups} groups)")
+        } else {
+            String::new()
+        };
         return Err(mismatch(format!(
-            "the weight expects {} input channels ({group_in} per group × {groups} groups) but \
-             the input has {in_channels}",
+            "the weight expects {} input channels{per_group} but the input has {in_channels}",
             group_in * groups
         )));
     }
@@ -158,7 +172,21 @@ pub(super) fn plan(
     };
     let size = |i: usize, n: usize, k: usize| match o.padding {
         Padding::Same if k > 0 && o.dilation[i] > 0 => Ok(n),
-        _ => output_size(op, n, k, o.stride[i], padding[i], o.dilation[i], false),
+        _ => {
+            output_size(op, n, k, o.stride[i], padding[i], o.dilation[i], false).map_err(
+                |e| match e {
+                    Error::InvalidArgument { message, .. } => {
+                        let axis = match (op, i) {
+                            ("conv1d", _) => "length",
+                            (_, 0) => "height",
+                            _ => "width",
+                        };
+                        mismatch(format!("{message}, along the {axis}"))
+                    }
+                    e => e,
+                },
+            )
+        }
     };
     let output = [size(0, h, kh)?, size(1, wd, kw)?];
     Ok(Geometry {
@@ -231,7 +259,7 @@ impl Tensor {
         let xs = <[usize; 4]>::try_from(x.shape()).expect("4 dims");
         let g = plan(OP, xs, w, options, (self.shape(), weight.shape()))?;
         check_bias(OP, bias, weight.shape(), g.out_channels)?;
-        crate::limits::allocation(OP, &[g.patch(), g.positions()], self.dtype())?;
+        check_sizes(OP, &g, self.dtype())?;
         let y = convolution(&x, weight, bias, &g)?;
         if unbatched { y.try_squeeze(0) } else { Ok(y) }
     }
@@ -301,7 +329,7 @@ impl Tensor {
             (self.shape(), weight.shape()),
         )?;
         check_bias(OP, bias, weight.shape(), cout)?;
-        crate::limits::allocation(OP, &[g.patch(), g.positions()], self.dtype())?;
+        check_sizes(OP, &g, self.dtype())?;
         let y = convolution(&x.try_unsqueeze(2)?, &weight.try_unsqueeze(2)?, bias, &g)?
             .try_squeeze(2)?;
         if unbatched { y.try_squeeze(0) } else { Ok(y) }

@@ -65,6 +65,9 @@ impl Geometry {
 
     /// Multiply-adds of the forward pass (the same for each gradient).
     pub(crate) fn macs(&self) -> usize {
-        self.batch * self.out_channels * self.positions() * self.patch()
+        self.batch
+            .saturating_mul(self.out_channels)
+            .saturating_mul(self.positions())
+            .saturating_mul(self.patch())
     }
 }

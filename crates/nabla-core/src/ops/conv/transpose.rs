@@ -3,7 +3,7 @@
 //! rule (the gradients of a transposed convolution are a convolution and a weight gradient),
 //! gradients of gradients follow.
 
-use super::conv2d::{check_bias, check_dtypes, convolution};
+use super::conv2d::{check_bias, check_dtypes, check_sizes, convolution};
 use super::geometry::Geometry;
 use super::weight::convolution_weight;
 use crate::autograd::node::{Backward, Gradients};
@@ -163,8 +163,9 @@ impl Tensor {
                 + op as i128
                 + 1;
             if n == 0 || size <= 0 {
+                let axis = ["height", "width"][i];
                 return Err(mismatch(format!(
-                    "the output would have {size} elements along spatial dim {i} (input {n}, \
+                    "the output would have {size} elements along the {axis} (input {n}, \
                      kernel {k}, stride {s}, padding {p}, dilation {d}, output padding {op})"
                 )));
             }
@@ -190,8 +191,7 @@ impl Tensor {
             padding: o.padding,
             dilation: o.dilation,
         };
-        crate::limits::allocation(OP, &g.input_shape(), self.dtype())?;
-        crate::limits::allocation(OP, &[g.patch(), g.positions()], self.dtype())?;
+        check_sizes(OP, &g, self.dtype())?;
         let mut y = convolution_input(&x, weight, &g)?;
         if let Some(b) = bias {
             y = y.try_add(&b.try_reshape(&[out_channels, 1, 1])?)?;

@@ -2,7 +2,7 @@
 //! Its gradient adds each column back where it came from, which is the transposed convolution
 //! with a one-hot weight per window position, so gradients of gradients follow.
 
-use super::conv2d::plan;
+use super::conv2d::{check_sizes, plan};
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
 use crate::autograd::node::{Backward, Gradients};
@@ -104,6 +104,7 @@ impl Tensor {
             ..*options
         };
         let g = plan(OP, xs, one_hot, &o, (self.shape(), &kernel))?;
+        check_sizes(OP, &g, self.dtype())?;
         let y = unfold(&x, &g)?;
         if unbatched { y.try_squeeze(0) } else { Ok(y) }
     }

@@ -3,7 +3,7 @@
 //! gradients of a weight gradient are a transposed convolution and a convolution) makes
 //! gradients of gradients follow.
 
-use super::conv2d::{check_dtypes, convolution, plan};
+use super::conv2d::{check_dtypes, check_sizes, convolution, plan};
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
 use crate::autograd::node::{Backward, Gradients};
@@ -105,7 +105,7 @@ impl Tensor {
                 ),
             ));
         }
-        crate::limits::allocation(OP, &[g.patch(), g.positions()], self.dtype())?;
+        check_sizes(OP, &g, self.dtype())?;
         convolution_weight(self, grad_output, &g)
     }
 
