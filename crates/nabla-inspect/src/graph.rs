@@ -187,7 +187,13 @@ impl Graph {
 /// The first input's shape of an operation that slides a window over its input (a convolution,
 /// a pool, im2col), whose input and output shapes are both worth reading.
 pub(crate) fn window_input_shape(node: &Node) -> Option<Vec<usize>> {
-    const WINDOW_OPS: [&str; 5] = ["Convolution", "MaxPool", "AvgPool", "AdaptiveAvgPool", "Im2Col"];
+    const WINDOW_OPS: [&str; 5] = [
+        "Convolution",
+        "MaxPool",
+        "AvgPool",
+        "AdaptiveAvgPool",
+        "Im2Col",
+    ];
     let name = node.name();
     WINDOW_OPS
         .iter()

@@ -299,5 +299,9 @@ fn a_convolution_and_a_pool_show_their_input_and_output_shapes() {
     assert!(dot.contains("[2, 4, 6, 6] → [2, 4, 3, 3]"), "{dot}");
     let svg = graph.to_svg();
     let doc = roxmltree::Document::parse(&svg).unwrap();
-    assert!(texts(&doc).iter().any(|t| t == "[2, 1, 8, 8] → [2, 4, 6, 6]"));
+    assert!(
+        texts(&doc)
+            .iter()
+            .any(|t| t == "[2, 1, 8, 8] → [2, 4, 6, 6]")
+    );
 }
