@@ -60,6 +60,30 @@ fn diverging_picture(values: &[f64], height: usize, width: usize, limit: f64) ->
     }
 }
 
+/// `picture` with each pixel repeated into a `factor`×`factor` block, so viewers that smooth
+/// scaled images (most SVG renderers ignore `image-rendering`) still show sharp pixels.
+fn upscale(picture: Picture, factor: usize) -> Picture {
+    if factor <= 1 {
+        return picture;
+    }
+    let (h, w) = (picture.height, picture.width);
+    let plane = h * w;
+    let pixels = (0..picture.channels)
+        .flat_map(|c| {
+            let data = &picture.pixels[c * plane..(c + 1) * plane];
+            (0..h * factor).flat_map(move |y| {
+                (0..w * factor).map(move |x| data[(y / factor) * w + x / factor])
+            })
+        })
+        .collect();
+    Picture {
+        channels: picture.channels,
+        height: h * factor,
+        width: w * factor,
+        pixels,
+    }
+}
+
 /// An image `[C, H, W]` (1 or 3 channels; others show their mean) stretched to the full grey or
 /// colour range, as it was given to the network.
 fn input_picture(image: &Tensor) -> Result<Picture, ChartError> {
@@ -122,7 +146,7 @@ impl Grid {
         let _ = writeln!(
             out,
             "<text x=\"{x}\" y=\"{:.1}\" font-weight=\"bold\">{}<tspan font-weight=\"normal\" \
-             fill=\"#6b6b6b\">  {}</tspan></text>",
+             fill=\"#6b6b6b\" dx=\"10\">{}</tspan></text>",
             y + LINE,
             escape(&self.heading),
             escape(&self.note)
@@ -132,8 +156,10 @@ impl Grid {
         }
         let top = y + 2.0 * LINE + 4.0;
         for (i, p) in self.pictures.iter().enumerate() {
-            let scale = self.cell / p.height.max(p.width) as f64;
+            let side = p.height.max(p.width);
+            let scale = self.cell / side as f64;
             let (w, h) = (p.width as f64 * scale, p.height as f64 * scale);
+            let p = upscale(p.clone(), (self.cell as usize / side).max(1));
             let px = x + (i % self.columns) as f64 * (self.cell + GAP);
             let py = top + (i / self.columns) as f64 * (self.cell + GAP);
             let _ = writeln!(
@@ -318,7 +344,7 @@ pub fn feature_maps_svg(
         note: format!("{:?}", image.shape()),
         pictures: vec![input],
         limit: None,
-        cell: (4.0 * side as f64).clamp(96.0, 160.0),
+        cell: ((112 / side).max(1) * side) as f64,
         columns: 1,
     }];
     for (name, maps) in layers {

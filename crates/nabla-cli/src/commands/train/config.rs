@@ -63,12 +63,22 @@ impl ModelKind {
         }
     }
 
-    /// Epochs without `--epochs`: 10 for the MLP, 3 for the convolutional networks, which learn
-    /// more per epoch at a higher cost each.
+    /// Epochs without `--epochs`: 10 for the MLP, 4 for the convolutional networks, which learn
+    /// more per epoch at a higher cost each (the CNN reaches 99.05% on MNIST after 4 epochs in
+    /// batches of 64, 98.98% after 3, 98.80% after 3 in batches of 128).
     pub fn default_epochs(self) -> usize {
         match self {
             ModelKind::Mlp => 10,
-            ModelKind::Cnn | ModelKind::Simpleconvnet => 3,
+            ModelKind::Cnn | ModelKind::Simpleconvnet => 4,
+        }
+    }
+
+    /// Samples per step without `--batch-size`: 128 for the MLP, 64 for the convolutional
+    /// networks (twice the steps per epoch, for about the same time per epoch).
+    pub fn default_batch_size(self) -> usize {
+        match self {
+            ModelKind::Mlp => 128,
+            ModelKind::Cnn | ModelKind::Simpleconvnet => 64,
         }
     }
 
