@@ -715,15 +715,28 @@ fn bad_conv_and_pool_specs_name_the_layer_and_the_argument() {
         ),
         (
             "conv2d 8 0",
-            "layer 0 `conv2d 8 0`: the kernel size must be a whole number of at least 1, got \"0\"",
+            "layer 0 `conv2d 8 0`: the kernel size must be written K or KHxKW with whole numbers \
+             of at least 1, got \"0\"",
         ),
         (
             "conv2d 8 3x3x3",
-            "layer 0 `conv2d 8 3x3x3`: the kernel size must be written K or KHxKW, got \"3x3x3\"",
+            "layer 0 `conv2d 8 3x3x3`: the kernel size must be written K or KHxKW with whole \
+             numbers of at least 1, got \"3x3x3\"",
         ),
         (
             "conv1d 8 3x3",
-            "layer 0 `conv1d 8 3x3`: the kernel size must be written K, got \"3x3\"",
+            "layer 0 `conv1d 8 3x3`: the kernel size must be written K with whole numbers of at \
+             least 1, got \"3x3\"",
+        ),
+        (
+            "conv2d 8 3 stride=x",
+            "layer 0 `conv2d 8 3 stride=x`: the stride must be written K or KHxKW with whole \
+             numbers of at least 1, got \"x\"",
+        ),
+        (
+            "maxpool2d 2 padding=-1",
+            "layer 0 `maxpool2d 2 padding=-1`: the padding must be written K or KHxKW with whole \
+             numbers of at least 0, got \"-1\"",
         ),
         (
             "conv2d 8 3 strides=2",
