@@ -318,6 +318,13 @@ impl ModelSpec {
                     bias,
                 } => {
                     let [c, h, w] = images(&shape).map_err(fail)?;
+                    if c % options.groups != 0 {
+                        return Err(fail(format!(
+                            "its input {} has {c} channels, not a multiple of groups={}",
+                            batch_shape(&shape),
+                            options.groups
+                        )));
+                    }
                     conv::check_geometry(
                         Some(c),
                         *out_channels,
@@ -497,6 +504,13 @@ fn conv_summary<const N: usize>(
         ));
     }
     let c = shape[0];
+    if c % options.groups != 0 {
+        return Err(format!(
+            "its input {} has {c} channels, not a multiple of groups={}",
+            batch_shape(shape),
+            options.groups
+        ));
+    }
     conv::check_geometry(
         Some(c),
         out_channels,
