@@ -753,29 +753,29 @@ fn convolutions_refuse_bad_operands_naming_the_op_and_shapes() {
         assert_eq!(err(result), expected);
     }
     // The panicking forms raise the same messages.
-    let twins: Vec<(Box<dyn FnOnce()>, nabla_core::Result<Tensor>)> = vec![
+    let twins: Vec<Case> = vec![
         (
-            Box::new(|| drop(f(&[1, 1, 2, 2]).conv2d(&f(&[1, 1, 3, 3]), None, &d))),
             f(&[1, 1, 2, 2]).try_conv2d(&f(&[1, 1, 3, 3]), None, &d),
+            Box::new(|| drop(f(&[1, 1, 2, 2]).conv2d(&f(&[1, 1, 3, 3]), None, &d))),
         ),
         (
-            Box::new(|| drop(f(&[2, 8]).conv1d(&f(&[2, 3, 3]), None, &ConvOptions::default()))),
             f(&[2, 8]).try_conv1d(&f(&[2, 3, 3]), None, &ConvOptions::default()),
+            Box::new(|| drop(f(&[2, 8]).conv1d(&f(&[2, 3, 3]), None, &ConvOptions::default()))),
         ),
         (
-            Box::new(|| drop(f(&[1, 2, 3, 3]).conv_transpose2d(&f(&[3, 1, 3, 3]), None, &t))),
             f(&[1, 2, 3, 3]).try_conv_transpose2d(&f(&[3, 1, 3, 3]), None, &t),
+            Box::new(|| drop(f(&[1, 2, 3, 3]).conv_transpose2d(&f(&[3, 1, 3, 3]), None, &t))),
         ),
         (
-            Box::new(|| drop(f(&[2]).pad(&[(1, 1), (1, 1)], 0.0))),
             f(&[2]).try_pad(&[(1, 1), (1, 1)], 0.0),
+            Box::new(|| drop(f(&[2]).pad(&[(1, 1), (1, 1)], 0.0))),
         ),
         (
-            Box::new(|| drop(f(&[1, 2, 4, 4]).unfold([2, 2], &groups(2)))),
             f(&[1, 2, 4, 4]).try_unfold([2, 2], &groups(2)),
+            Box::new(|| drop(f(&[1, 2, 4, 4]).unfold([2, 2], &groups(2)))),
         ),
     ];
-    for (panicking, result) in twins {
+    for (result, panicking) in twins {
         assert_eq!(panic_message(panicking), err(result));
     }
 }
