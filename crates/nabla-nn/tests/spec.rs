@@ -882,7 +882,26 @@ fn conv_shapes_that_do_not_fit_are_named_with_the_shapes() {
             "convtranspose2d 4 1 padding=1, flatten, linear",
             &[2, 1, 1],
             "layer 0 `convtranspose2d 4 1 stride=1 padding=1 output_padding=0 dilation=1 \
-             groups=1 bias=true`: the padding 1x1 leaves no output of its input [-1, 2, 1, 1]",
+             groups=1 bias=true`: the padding 1 leaves no output for its input [-1, 2, 1, 1]",
+        ),
+        (
+            "conv2d 8 5000000000000000000 dilation=4, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `conv2d 8 5000000000000000000 stride=1 padding=0 dilation=4 groups=1 \
+             bias=true`: the 5000000000000000000x5000000000000000000 window (dilation 4x4, \
+             padding 0x0) does not fit its input [-1, 1, 28, 28]",
+        ),
+        (
+            "conv2d 8 3 padding=18446744073709551615, flatten, linear",
+            &[1, 28, 28],
+            "layer 1 `flatten`: has more than 2^64 features",
+        ),
+        (
+            "convtranspose2d 8 4 stride=9223372036854775807, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `convtranspose2d 8 4 stride=9223372036854775807 padding=0 output_padding=0 \
+             dilation=1 groups=1 bias=true`: the output would have more than 2^64 elements along \
+             a dim for its input [-1, 1, 28, 28]",
         ),
     ] {
         assert_eq!(

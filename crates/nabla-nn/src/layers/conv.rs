@@ -466,8 +466,9 @@ impl<const N: usize> Conv<N> {
         std::array::from_fn(|i| match self.options.padding {
             Padding::Same => 1,
             Padding::Explicit(p) => {
-                let span = self.options.dilation[i] * (kernel[i] - 1) + 1;
-                span.saturating_sub(2 * p[i]).max(1)
+                let span =
+                    (self.options.dilation[i].saturating_mul(kernel[i] - 1)).saturating_add(1);
+                span.saturating_sub(p[i].saturating_mul(2)).max(1)
             }
         })
     }

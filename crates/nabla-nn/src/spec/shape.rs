@@ -347,14 +347,8 @@ impl ModelSpec {
                                 options.dilation[i],
                             )
                         })
-                        .collect::<Option<Vec<usize>>>()
-                        .ok_or_else(|| {
-                            fail(format!(
-                                "the padding {} leaves no output of its input {}",
-                                sizes(&options.padding),
-                                batch_shape(&shape)
-                            ))
-                        })?;
+                        .collect::<std::result::Result<Vec<usize>, String>>()
+                        .map_err(|m| fail(format!("{m} for its input {}", batch_shape(&shape))))?;
                     let params = weights(c, *out_channels, kernel, options.groups, *bias);
                     row(
                         conv_transpose::description(c, *out_channels, *kernel, options, *bias),
