@@ -227,6 +227,18 @@ fn bad_specs_are_one_line_naming_the_layer() {
              linear\""
                 .into(),
         ),
+        (
+            "conv2d 8 3, relu, maxpool2d 27, flatten, linear",
+            "layer spec: layer 2 `maxpool2d 27 stride=27 padding=0`: the 27x27 window (padding \
+             0x0) does not fit its input [-1, 8, 26, 26]"
+                .into(),
+        ),
+        (
+            "flatten, conv2d 8 3, linear",
+            "layer spec: layer 1 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=1 bias=true`: \
+             needs images [-1, C, H, W], but its input is [-1, 784]"
+                .into(),
+        ),
     ] {
         let expected = format!("error: {message}");
         assert_eq!(

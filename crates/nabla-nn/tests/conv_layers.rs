@@ -656,3 +656,37 @@ fn pools_give_pytorchs_shapes_and_refuse_what_does_not_fit() {
         "layer: AdaptiveAvgPool2d: the output size must be at least 1x1, got 0x1"
     );
 }
+
+#[test]
+fn layers_with_sizes_near_the_limits_refuse_inputs_without_overflowing() {
+    let weight = Tensor::zeros(&[1, 1, 3, 3], DType::F32);
+    let huge = ConvOptions {
+        padding: Padding::Explicit([1, 1]),
+        dilation: [usize::MAX / 2, 1],
+        ..Default::default()
+    };
+    let conv = Conv2d::from_parts(weight, None, huge).unwrap();
+    assert_eq!(
+        error(&conv, &[1, 1, 4, 4], DType::F32),
+        format!(
+            "forward: Conv2d(1 -> 1, 3x3, padding=1x1, dilation={}x1, bias=false): input has \
+             shape [1, 1, 4, 4], expected [N, 1, H, W] (or [1, H, W]) with H >= {}",
+            usize::MAX / 2,
+            usize::MAX - 2
+        )
+    );
+    let pool = MaxPool2d::try_with_options(PoolOptions {
+        dilation: [usize::MAX, 1],
+        ..PoolOptions::new([usize::MAX, 2])
+    })
+    .unwrap();
+    assert_eq!(
+        error(&pool, &[1, 1, 4, 4], DType::F32),
+        format!(
+            "forward: MaxPool2d({}x2): input has shape [1, 1, 4, 4], expected [N, C, H, W] (or \
+             [C, H, W]) with H >= {} and W >= 2",
+            usize::MAX,
+            usize::MAX
+        )
+    );
+}

@@ -715,15 +715,28 @@ fn bad_conv_and_pool_specs_name_the_layer_and_the_argument() {
         ),
         (
             "conv2d 8 0",
-            "layer 0 `conv2d 8 0`: the kernel size must be a whole number of at least 1, got \"0\"",
+            "layer 0 `conv2d 8 0`: the kernel size must be written K or KHxKW with whole numbers \
+             of at least 1, got \"0\"",
         ),
         (
             "conv2d 8 3x3x3",
-            "layer 0 `conv2d 8 3x3x3`: the kernel size must be written K or KHxKW, got \"3x3x3\"",
+            "layer 0 `conv2d 8 3x3x3`: the kernel size must be written K or KHxKW with whole \
+             numbers of at least 1, got \"3x3x3\"",
         ),
         (
             "conv1d 8 3x3",
-            "layer 0 `conv1d 8 3x3`: the kernel size must be written K, got \"3x3\"",
+            "layer 0 `conv1d 8 3x3`: the kernel size must be written K with whole numbers of at \
+             least 1, got \"3x3\"",
+        ),
+        (
+            "conv2d 8 3 stride=x",
+            "layer 0 `conv2d 8 3 stride=x`: the stride must be written K or KHxKW with whole \
+             numbers of at least 1, got \"x\"",
+        ),
+        (
+            "maxpool2d 2 padding=-1",
+            "layer 0 `maxpool2d 2 padding=-1`: the padding must be written K or KHxKW with whole \
+             numbers of at least 0, got \"-1\"",
         ),
         (
             "conv2d 8 3 strides=2",
@@ -828,8 +841,8 @@ fn conv_shapes_that_do_not_fit_are_named_with_the_shapes() {
         (
             "conv2d 8 3 groups=2, flatten, linear",
             &[3, 8, 8],
-            "layer 0 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=2 bias=true`: in_channels \
-             (3) must be divisible by groups (2)",
+            "layer 0 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=2 bias=true`: its input \
+             [-1, 3, 8, 8] has 3 channels, not a multiple of groups=2",
         ),
         (
             "maxpool2d 4, flatten, linear",
@@ -869,7 +882,26 @@ fn conv_shapes_that_do_not_fit_are_named_with_the_shapes() {
             "convtranspose2d 4 1 padding=1, flatten, linear",
             &[2, 1, 1],
             "layer 0 `convtranspose2d 4 1 stride=1 padding=1 output_padding=0 dilation=1 \
-             groups=1 bias=true`: the padding 1x1 leaves no output of its input [-1, 2, 1, 1]",
+             groups=1 bias=true`: the padding 1 leaves no output for its input [-1, 2, 1, 1]",
+        ),
+        (
+            "conv2d 8 5000000000000000000 dilation=4, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `conv2d 8 5000000000000000000 stride=1 padding=0 dilation=4 groups=1 \
+             bias=true`: the 5000000000000000000x5000000000000000000 window (dilation 4x4, \
+             padding 0x0) does not fit its input [-1, 1, 28, 28]",
+        ),
+        (
+            "conv2d 8 3 padding=18446744073709551615, flatten, linear",
+            &[1, 28, 28],
+            "layer 1 `flatten`: has more than 2^64 features",
+        ),
+        (
+            "convtranspose2d 8 4 stride=9223372036854775807, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `convtranspose2d 8 4 stride=9223372036854775807 padding=0 output_padding=0 \
+             dilation=1 groups=1 bias=true`: the output would have more than 2^64 elements along \
+             a dim for its input [-1, 1, 28, 28]",
         ),
     ] {
         assert_eq!(
@@ -1061,4 +1093,87 @@ fn a_saved_cnn_rebuilds_from_its_file() {
             "6.bias"
         ]
     );
+}
+
+/// One image layer of a random convolutional spec, as text (some do not fit their input).
+fn image_layer() -> BoxedStrategy<String> {
+    prop_oneof![
+        (
+            1usize..5,
+            1usize..4,
+            1usize..3,
+            0usize..3,
+            1usize..3,
+            1usize..3,
+            any::<bool>()
+        )
+            .prop_map(|(out, k, stride, padding, dilation, groups, bias)| format!(
+                "conv2d {out} {k} stride={stride} padding={padding} dilation={dilation} \
+                 groups={groups} bias={bias}"
+            )),
+        (1usize..5, 1usize..4, 1usize..3).prop_map(|(out, k, d)| format!(
+            "conv2d {out} {k}x{} padding=same dilation={d}",
+            k + 1
+        )),
+        (1usize..4, 1usize..3, 0usize..2)
+            .prop_map(|(k, s, p)| format!("maxpool2d {k} stride={s} padding={}", p.min(k / 2))),
+        (1usize..4, 1usize..3).prop_map(|(k, s)| format!("avgpool2d {k} stride={s}")),
+        (1usize..3, 1usize..3).prop_map(|(h, w)| format!("adaptiveavgpool2d {h}x{w}")),
+        (1usize..4, 1usize..3, 0usize..2).prop_map(|(out, k, p)| format!(
+            "convtranspose2d {out} {k} stride=2 padding={p} output_padding=1"
+        )),
+        Just("batchnorm2d".to_string()),
+        Just("groupnorm 1".to_string()),
+        Just("dropout2d 0.3".to_string()),
+        Just("relu".to_string()),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Random convolutional specs on random image sizes: refused in one line naming a layer,
+    /// or built into a network whose every layer gives the shape, parameters and description
+    /// the summary predicts; their text round-trips.
+    #[test]
+    fn conv_specs_are_refused_in_one_line_or_build_what_the_summary_says(
+        layers in prop::collection::vec(image_layer(), 1..5),
+        input in (1usize..4, 1usize..10, 1usize..10),
+    ) {
+        let text = format!("{}, flatten, linear", layers.join(", "));
+        let input = [input.0, input.1, input.2];
+        let spec = match ModelSpec::parse(&text) {
+            Ok(spec) => spec,
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("layer spec: layer ") && !message.contains('\n'));
+                return Ok(());
+            }
+        };
+        prop_assert_eq!(&ModelSpec::parse(&spec.to_string()).unwrap(), &spec);
+        let rows = match spec.summary(&input, 2) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("layer spec: layer ") && !message.contains('\n'));
+                prop_assert!(
+                    message.contains("its input") || message.contains("input is"),
+                    "{}", message
+                );
+                return Ok(());
+            }
+        };
+        let mut net = spec
+            .build(&input, 2, WeightInit::Default, DType::F64, &mut Generator::new(2))
+            .unwrap();
+        net.set_training(false);
+        let trace = net.forward_trace(&Tensor::ones(&[2, input[0], input[1], input[2]], DType::F64)).unwrap();
+        for (row, (output, layer)) in rows.iter().zip(trace.iter().zip(net.layers())) {
+            prop_assert_eq!(&output.shape()[1..], &row.output_shape[..]);
+            prop_assert_eq!(layer.describe(), row.layer.clone());
+            let held: usize = layer.parameters().iter().map(Tensor::numel).sum();
+            prop_assert_eq!(held, row.parameters);
+        }
+    }
 }

@@ -70,37 +70,52 @@ pub(crate) fn max_pool<T: Float>(
                     std::slice::from_raw_parts_mut(index_ptr.at(p * out_plane), out_plane),
                 )
             };
-            max_plane(plane, w, rows, cols, values, chosen);
+            max_plane(plane, w, (rows, cols), values, chosen);
         }
     });
     (out, index)
 }
 
+/// One plane of [`max_pool`], window by window, in two passes over the window's taps, neither
+/// of which branches on the data (a network's activations are random, and a branch on them
+/// mispredicts half the time): the largest value, noting any NaN; then the index PyTorch picks
+/// (the first tap equal to the largest, or the last NaN), whose value is the output.
 fn max_plane<T: Float>(
     plane: &[T],
     w: usize,
-    rows: &[Taps],
-    cols: &[Taps],
+    (rows, cols): (&[Taps], &[Taps]),
     values: &mut [T],
     chosen: &mut [u32],
 ) {
     let mut o = 0;
     for r in rows {
         for c in cols {
-            let mut best = T::neg_infinity();
-            let mut at = r.first * w + c.first;
+            let tap = |i: usize, j: usize| (r.first + i * r.step) * w + c.first + j * c.step;
+            let (mut largest, mut nan) = (T::neg_infinity(), false);
             for i in 0..r.count {
-                let row = (r.first + i * r.step) * w;
                 for j in 0..c.count {
-                    let k = row + c.first + j * c.step;
-                    let v = plane[k];
-                    if v > best || v.is_nan() {
-                        best = v;
-                        at = k;
+                    let v = plane[tap(i, j)];
+                    largest = if v > largest { v } else { largest };
+                    nan |= v.is_nan();
+                }
+            }
+            let mut at = tap(0, 0);
+            if nan {
+                for i in 0..r.count {
+                    for j in 0..c.count {
+                        let k = tap(i, j);
+                        at = if plane[k].is_nan() { k } else { at };
+                    }
+                }
+            } else {
+                for i in (0..r.count).rev() {
+                    for j in (0..c.count).rev() {
+                        let k = tap(i, j);
+                        at = if plane[k] == largest { k } else { at };
                     }
                 }
             }
-            values[o] = best;
+            values[o] = plane[at];
             chosen[o] = at as u32;
             o += 1;
         }

@@ -28,6 +28,14 @@ pub(crate) fn default_description(spatial: usize, num_features: usize) -> String
 ///
 /// In training the batch statistics normalise and the running ones are updated in place; in
 /// evaluation the running statistics normalise.
+///
+/// ```
+/// use nabla_core::{DType, Tensor};
+/// use nabla_nn::{layers::BatchNorm, module::Module};
+/// let bn = BatchNorm::<2>::new(4, DType::F32);
+/// assert_eq!(bn.forward(&Tensor::ones(&[2, 4, 3, 3], DType::F32)).shape(), &[2, 4, 3, 3]);
+/// assert_eq!(bn.num_batches_tracked(), 1);
+/// ```
 pub struct BatchNorm<const D: usize> {
     eps: f64,
     momentum: f64,

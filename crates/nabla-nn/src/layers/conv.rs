@@ -211,7 +211,16 @@ pub(crate) fn conv_output<const N: usize>(
 type ConvFn<const N: usize> =
     fn(&Tensor, &Tensor, Option<&Tensor>, &ConvOptions<N>) -> nabla_core::Result<Tensor>;
 
-/// A convolution over `N` spatial dims: [`Conv1d`] or [`Conv2d`].
+/// A convolution over `N` spatial dims: [`Conv1d`] or [`Conv2d`], one implementation of the
+/// checks, parameters and description for both.
+///
+/// ```
+/// use nabla_core::ops::window::ConvOptions;
+/// use nabla_core::{DType, Generator};
+/// use nabla_nn::layers::{Conv, Conv2d};
+/// let conv: Conv<2> = Conv2d::new(3, 16, [3, 3], ConvOptions::default(), true, DType::F32, &mut Generator::new(0));
+/// assert_eq!((conv.in_channels(), conv.out_channels(), conv.kernel_size()), (3, 16, [3, 3]));
+/// ```
 pub struct Conv<const N: usize> {
     weight: Tensor,
     bias: Option<Tensor>,
@@ -457,8 +466,9 @@ impl<const N: usize> Conv<N> {
         std::array::from_fn(|i| match self.options.padding {
             Padding::Same => 1,
             Padding::Explicit(p) => {
-                let span = self.options.dilation[i] * (kernel[i] - 1) + 1;
-                span.saturating_sub(2 * p[i]).max(1)
+                let span =
+                    (self.options.dilation[i].saturating_mul(kernel[i] - 1)).saturating_add(1);
+                span.saturating_sub(p[i].saturating_mul(2)).max(1)
             }
         })
     }

@@ -49,8 +49,8 @@ pub(crate) fn check_output_padding(
 }
 
 /// The output size of a transposed convolution along one dim,
-/// `(size−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1`, `None` when it
-/// would be empty.
+/// `(size−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1`, or why there is
+/// none: the padding removes everything, or the size does not fit in 64 bits.
 pub(crate) fn output_size(
     size: usize,
     kernel: usize,
@@ -58,12 +58,16 @@ pub(crate) fn output_size(
     padding: usize,
     output_padding: usize,
     dilation: usize,
-) -> Option<usize> {
-    let full = (size.checked_sub(1)?)
-        .checked_mul(stride)?
-        .checked_add(dilation.checked_mul(kernel.checked_sub(1)?)?)?
-        .checked_add(output_padding + 1)?;
-    full.checked_sub(2 * padding).filter(|&s| s > 0)
+) -> std::result::Result<usize, String> {
+    let full = size
+        .saturating_sub(1)
+        .checked_mul(stride)
+        .and_then(|s| s.checked_add(dilation.checked_mul(kernel.saturating_sub(1))?))
+        .and_then(|s| s.checked_add(output_padding.checked_add(1)?))
+        .ok_or("the output would have more than 2^64 elements along a dim")?;
+    full.checked_sub(padding.saturating_mul(2))
+        .filter(|&s| s > 0 && size > 0)
+        .ok_or_else(|| format!("the padding {padding} leaves no output"))
 }
 
 /// A transposed convolution, `torch.nn.ConvTranspose2d` (the gradient of a convolution with
@@ -218,7 +222,7 @@ impl Module for ConvTranspose2d {
                     o.output_padding[i],
                     o.dilation[i],
                 )
-                .is_some()
+                .is_ok()
             });
         if !fits {
             return Err(invalid_input(

@@ -135,8 +135,9 @@ impl Module for Dropout {
 }
 
 /// Channel dropout, `torch.nn.Dropout2d`: each channel of each sample of an `[N, C, H, W]`
-/// (or `[N, C, L]`) input is zeroed whole with probability `p`, the others scaled by
-/// `1/(1−p)`; its own seeded generator, saved with a checkpoint like [`Dropout`]'s.
+/// (or `[N, C, L]`, which PyTorch 2.15 also reads as batch, channels, length) input is zeroed
+/// whole with probability `p`, the others scaled by `1/(1−p)`; its own seeded generator, saved
+/// with a checkpoint like [`Dropout`]'s.
 ///
 /// ```
 /// use nabla_core::{DType, Tensor};

@@ -44,8 +44,9 @@ pub(crate) fn check_options(options: &PoolOptions<2>) -> std::result::Result<(),
 /// The smallest `H` and `W` a pool's window fits.
 fn smallest(options: &PoolOptions<2>) -> [usize; 2] {
     std::array::from_fn(|i| {
-        let span = options.dilation[i] * (options.kernel[i] - 1) + 1;
-        span.saturating_sub(2 * options.padding[i]).max(1)
+        let span = (options.dilation[i].saturating_mul(options.kernel[i] - 1)).saturating_add(1);
+        span.saturating_sub(options.padding[i].saturating_mul(2))
+            .max(1)
     })
 }
 

@@ -350,24 +350,26 @@ fn whole(text: &str, what: &str, min: usize) -> Arg<usize> {
         })
 }
 
-/// A size per spatial dim: `3` for all of them, or `3x5` one per dim (`N` of them).
+/// A size per spatial dim: `3` for all of them, or `3x5` one per dim (`N` of them), each at
+/// least `min`.
 fn dims<const N: usize>(text: &str, what: &str, min: usize) -> Arg<[usize; N]> {
-    let parts: Vec<&str> = text.split(['x', 'X']).collect();
     let form = if N == 1 { "K" } else { "K or KHxKW" };
-    let values = match parts.len() {
-        1 => vec![whole(parts[0], what, min)?; N],
-        n if n == N => parts
-            .iter()
-            .map(|p| whole(p, what, min))
-            .collect::<Arg<Vec<usize>>>()?,
-        _ => {
-            return Err(format!(
-                "the {what} must be written {form}, got {:?}",
-                clip(text)
-            ));
-        }
+    let fail = || {
+        format!(
+            "the {what} must be written {form} with whole numbers of at least {min}, got {:?}",
+            clip(text)
+        )
     };
-    Ok(std::array::from_fn(|i| values[i]))
+    let values: Vec<usize> = text
+        .split(['x', 'X'])
+        .map(|p| p.parse::<usize>().ok().filter(|&n| n >= min))
+        .collect::<Option<_>>()
+        .ok_or_else(fail)?;
+    match values.len() {
+        1 => Ok([values[0]; N]),
+        n if n == N => Ok(std::array::from_fn(|i| values[i])),
+        _ => Err(fail()),
+    }
 }
 
 /// `true` or `false`.

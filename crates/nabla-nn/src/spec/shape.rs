@@ -318,6 +318,13 @@ impl ModelSpec {
                     bias,
                 } => {
                     let [c, h, w] = images(&shape).map_err(fail)?;
+                    if c % options.groups != 0 {
+                        return Err(fail(format!(
+                            "its input {} has {c} channels, not a multiple of groups={}",
+                            batch_shape(&shape),
+                            options.groups
+                        )));
+                    }
                     conv::check_geometry(
                         Some(c),
                         *out_channels,
@@ -340,14 +347,8 @@ impl ModelSpec {
                                 options.dilation[i],
                             )
                         })
-                        .collect::<Option<Vec<usize>>>()
-                        .ok_or_else(|| {
-                            fail(format!(
-                                "the padding {} leaves no output of its input {}",
-                                sizes(&options.padding),
-                                batch_shape(&shape)
-                            ))
-                        })?;
+                        .collect::<std::result::Result<Vec<usize>, String>>()
+                        .map_err(|m| fail(format!("{m} for its input {}", batch_shape(&shape))))?;
                     let params = weights(c, *out_channels, kernel, options.groups, *bias);
                     row(
                         conv_transpose::description(c, *out_channels, *kernel, options, *bias),
@@ -497,6 +498,13 @@ fn conv_summary<const N: usize>(
         ));
     }
     let c = shape[0];
+    if c % options.groups != 0 {
+        return Err(format!(
+            "its input {} has {c} channels, not a multiple of groups={}",
+            batch_shape(shape),
+            options.groups
+        ));
+    }
     conv::check_geometry(
         Some(c),
         out_channels,

@@ -17,16 +17,17 @@ struct Chosen {
     index: Vec<u32>,
 }
 
-/// The taps of every window along one dim of `size`: window `o` starts at `o·stride − padding`
-/// and has `kernel` taps `dilation` apart, of which those inside `0..size` count. An error when
+/// The taps of every window along spatial dim `d` of an input of `shape`: window `o` starts at `o·stride − padding`
+/// and has `kernel` taps `dilation` apart, of which those inside the input count. An error when
 /// a window has none (it lies in the padding, between dilated taps).
 fn taps(
     op: &'static str,
-    size: usize,
+    shape: &[usize],
     out: usize,
     o: &PoolOptions<2>,
     d: usize,
 ) -> Result<Vec<Taps>> {
+    let size = shape[shape.len() - 2 + d];
     let (k, s, p, dil) = (o.kernel[d], o.stride[d], o.padding[d], o.dilation[d]);
     (0..out)
         .map(|i| {
@@ -37,7 +38,9 @@ fn taps(
             let first = inside.next().ok_or_else(|| {
                 Error::invalid(
                     op,
-                    format!("window {i} along dim {d} lies wholly in the padding (size {size}, options {o:?})"),
+                    format!(
+                        "window {i} along spatial dim {d} has no tap inside the input (size {size}, kernel {k}, dilation {dil}, padding {p}; input shape {shape:?})"
+                    ),
                 )
             })?;
             Ok(Taps {
@@ -176,8 +179,8 @@ impl Tensor {
         const OP: &str = "max_pool2d";
         let (h, w) = check_input(OP, self)?;
         let (oh, ow) = check_options(OP, self.shape(), options)?;
-        let rows = taps(OP, h, oh, options, 0)?;
-        let cols = taps(OP, w, ow, options, 1)?;
+        let rows = taps(OP, self.shape(), oh, options, 0)?;
+        let cols = taps(OP, self.shape(), ow, options, 1)?;
         let planes = Planes::new(self.shape(), (oh, ow));
         crate::limits::allocation(OP, &planes.output, self.dtype())?;
         let (out, index) = dispatch_float!(OP, self.dtype(), T => {
