@@ -11,6 +11,9 @@ Workloads (all float32, same shapes, batch sizes, optimisers and data as nabla's
   matmul     square float32 products, GFLOP/s.
   elementwise  relu, clamp, add, square, exp, log, tanh, sigmoid, GELU over 2^20 float32
              elements: microseconds per call.
+  conv       one conv2d layer's forward and backward (bias included) at three shapes, GFLOP/s:
+             a 3x3 stem (batch 128, 1->32, 28x28, no input gradient), a 3x3 middle layer
+             (batch 128, 32->64, 13x13) and a 1x1 (batch 128, 64->64, 14x14).
 
 The MNIST IDX files are read with gzip and numpy and normalised as nabla does; batches are
 gathered with a seeded `randperm` and `index_select` (cheaper than `DataLoader` over a
@@ -36,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise"]
+WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise", "conv"]
 RUNS = 3
 SMALL_BATCH = 100
 WIDE_BATCH = 128
@@ -263,6 +266,48 @@ def elementwise():
     return figures
 
 
+# name, batch, in and out channels, input size, kernel, whether the input's gradient is computed
+CONV_SHAPES = [
+    ("3x3 stem", 128, 1, 32, 28, 3, False),
+    ("3x3 middle", 128, 32, 64, 13, 3, True),
+    ("1x1", 128, 64, 64, 14, 1, True),
+]
+
+
+def conv():
+    """nabla's conv workload: forward and backward of one conv2d layer per shape, counted as
+    2 * MACs flops for the forward, the weight gradient and (but for the stem) the input's."""
+    figures = []
+    for name, batch, cin, cout, size, k, input_grad in CONV_SHAPES:
+        generator = torch.Generator().manual_seed(0)
+        x = torch.randn(batch, cin, size, size, generator=generator).requires_grad_(input_grad)
+        w = (torch.randn(cout, cin, k, k, generator=generator) * 0.1).requires_grad_()
+        b = torch.zeros(cout, requires_grad=True)
+        out = size - k + 1
+        g = torch.randn(batch, cout, out, out, generator=generator)
+        leaves = [w, b] + ([x] if input_grad else [])
+
+        def step():
+            y = F.conv2d(x, w, b)
+            torch.autograd.grad(y, leaves, g)
+
+        seconds = best_time(0.7, step)
+        macs = batch * cout * out * out * cin * k * k
+        products = 3 if input_grad else 2
+        figures.append({
+            "layer": name,
+            "batch": batch,
+            "in_channels": cin,
+            "out_channels": cout,
+            "size": size,
+            "kernel": k,
+            "input_grad": input_grad,
+            "seconds": seconds,
+            "gflops": 2 * products * macs / seconds / 1e9,
+        })
+    return figures
+
+
 def new_report(threads):
     return {
         "engine": f"pytorch {torch.__version__}",
@@ -272,6 +317,7 @@ def new_report(threads):
         "overhead": None,
         "matmul_f32": None,
         "elementwise_f32": None,
+        "conv2d_f32": None,
         "fma_peak": None,
     }
 
@@ -287,6 +333,8 @@ def run_here(args, workload):
         report["overhead"] = overhead(args.chain)
     elif workload == "elementwise":
         report["elementwise_f32"] = elementwise()
+    elif workload == "conv":
+        report["conv2d_f32"] = conv()
     else:
         report["matmul_f32"] = [matmul(n) for n in args.sizes]
     return report
@@ -329,6 +377,10 @@ def print_table(r):
               f"forward + backward ({o['forward_ns_per_op']:.0f} ns/op forward only)")
     for e in r["elementwise_f32"] or []:
         print(f"{'f32 ' + e['op'] + ' over ' + str(e['numel']) + ' elements':<44} {e['microseconds']:.0f} µs")
+    for c in r["conv2d_f32"] or []:
+        label = (f"f32 conv2d {c['layer']}, {c['batch']}x{c['in_channels']}x{c['size']}x{c['size']}"
+                 f" -> {c['out_channels']} ch")
+        print(f"{label:<44} {c['seconds'] * 1e3:.2f} ms forward + backward, {c['gflops']:.1f} GFLOP/s")
     if r["matmul_f32"]:
         print(f"{'n':>6} {'time (ms)':>12} {'GFLOP/s':>10} {'% AVX2 peak':>12} {'% AVX-512 peak':>14}")
         for f in r["matmul_f32"]:

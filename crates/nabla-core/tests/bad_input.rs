@@ -627,6 +627,160 @@ fn printing_a_view_too_large_to_gather_describes_it() {
 }
 
 #[test]
+fn convolutions_refuse_bad_operands_naming_the_op_and_shapes() {
+    use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding};
+    let f = |shape: &[usize]| Tensor::zeros(shape, DType::F32);
+    let d = ConvOptions::<2>::default();
+    let t = ConvTransposeOptions::<2>::default();
+    let stride2 = ConvOptions {
+        stride: [2, 2],
+        padding: Padding::Same,
+        ..d
+    };
+    let groups = |g| ConvOptions { groups: g, ..d };
+    let huge_padding = ConvOptions {
+        padding: Padding::Explicit([1 << 40, 1 << 40]),
+        ..d
+    };
+    let cases: Vec<(nabla_core::Result<Tensor>, &str)> = vec![
+        (
+            f(&[3, 4]).try_conv2d(&f(&[2, 3, 3, 3]), None, &d),
+            "conv2d: the input must be [N, C, H, W] or unbatched [C, H, W], got shape [3, 4]",
+        ),
+        (
+            f(&[1, 3, 5, 5]).try_conv2d(&f(&[2, 3, 3]), None, &d),
+            "conv2d: the weight must be [Cout, Cin/groups, kh, kw], got shape [2, 3, 3]",
+        ),
+        (
+            f(&[1, 3, 5, 5]).try_conv2d(&f(&[2, 2, 3, 3]), None, &d),
+            "conv2d: shapes [1, 3, 5, 5] and [2, 2, 3, 3] are incompatible (the weight expects 2 input channels but the input has 3)",
+        ),
+        (
+            f(&[1, 4, 5, 5]).try_conv2d(&f(&[3, 2, 3, 3]), None, &groups(2)),
+            "conv2d: shapes [1, 4, 5, 5] and [3, 2, 3, 3] are incompatible (2 groups must divide both the 4 input channels and the 3 output channels)",
+        ),
+        (
+            f(&[1, 4, 5, 5]).try_conv2d(&f(&[4, 4, 3, 3]), None, &groups(0)),
+            "conv2d: groups must be positive, got 0",
+        ),
+        (
+            f(&[1, 1, 2, 2]).try_conv2d(&f(&[1, 1, 3, 3]), None, &d),
+            "conv2d: shapes [1, 1, 2, 2] and [1, 1, 3, 3] are incompatible (the window spans 3 elements (kernel 3, dilation 1) but the input has 2 with padding 0 on each side, along the height)",
+        ),
+        (
+            f(&[1, 1, 5, 5]).try_conv2d(&Tensor::zeros(&[1, 1, 3, 3], DType::F64), None, &d),
+            "conv2d: dtypes f32 and f64 differ; convert one with .to_dtype()",
+        ),
+        (
+            Tensor::zeros(&[1, 1, 5, 5], DType::I64).try_conv2d(&f(&[1, 1, 3, 3]), None, &d),
+            "conv2d: dtype i64 is not supported (expected f32 or f64)",
+        ),
+        (
+            f(&[1, 1, 5, 5]).try_conv2d(&f(&[2, 1, 3, 3]), Some(&f(&[3])), &d),
+            "conv2d: shapes [2, 1, 3, 3] and [3] are incompatible (the bias must be [2], one value per output channel)",
+        ),
+        (
+            f(&[1, 1, 5, 5]).try_conv2d(&f(&[2, 1, 3, 3]), None, &stride2),
+            "conv2d: padding \"same\" needs stride 1, got stride [2, 2]",
+        ),
+        (
+            f(&[1, 1, 5, 5]).try_conv2d(
+                &f(&[2, 1, 3, 3]),
+                None,
+                &ConvOptions {
+                    stride: [0, 1],
+                    ..d
+                },
+            ),
+            "conv2d: shapes [1, 1, 5, 5] and [2, 1, 3, 3] are incompatible (kernel size, stride and dilation must be positive, got kernel 3, stride 0, dilation 1, along the height)",
+        ),
+        (
+            f(&[1, 1, 2, 2]).try_conv2d(&f(&[1, 1, 3, 3]), None, &huge_padding),
+            "conv2d: shape [1, 1, 2199023255552, 2199023255552] has more elements than fit in memory (the product of its dims overflows)",
+        ),
+        (
+            f(&[1, 2, 3, 4]).try_conv1d(&f(&[2, 2, 3]), None, &ConvOptions::default()),
+            "conv1d: the input must be [N, C, L] or unbatched [C, L], got shape [1, 2, 3, 4]",
+        ),
+        (
+            f(&[1, 2, 8]).try_conv1d(&f(&[2, 3, 3]), None, &ConvOptions::default()),
+            "conv1d: shapes [1, 2, 8] and [2, 3, 3] are incompatible (the weight expects 3 input channels but the input has 2)",
+        ),
+        (
+            f(&[1, 1, 3, 3]).try_conv_transpose2d(
+                &f(&[1, 1, 3, 3]),
+                None,
+                &ConvTransposeOptions {
+                    output_padding: [1, 0],
+                    ..t
+                },
+            ),
+            "conv_transpose2d: output padding 1 must be smaller than either the stride 1 or the dilation 1",
+        ),
+        (
+            f(&[1, 2, 3, 3]).try_conv_transpose2d(&f(&[3, 1, 3, 3]), None, &t),
+            "conv_transpose2d: shapes [1, 2, 3, 3] and [3, 1, 3, 3] are incompatible (the weight's first dim (3) must equal the input's 2 channels)",
+        ),
+        (
+            f(&[1, 1, 1, 1]).try_conv_transpose2d(
+                &f(&[1, 1, 1, 1]),
+                None,
+                &ConvTransposeOptions {
+                    padding: [1, 1],
+                    ..t
+                },
+            ),
+            "conv_transpose2d: shapes [1, 1, 1, 1] and [1, 1, 1, 1] are incompatible (the output would have -1 elements along the height (input 1, kernel 1, stride 1, padding 1, dilation 1, output padding 0))",
+        ),
+        (
+            f(&[1, 2, 3, 3]).try_conv_transpose2d(&f(&[2, 3, 3, 3]), Some(&f(&[2])), &t),
+            "conv_transpose2d: shapes [2, 3, 3, 3] and [2] are incompatible (the bias must be [3], one value per output channel)",
+        ),
+        (
+            f(&[2, 3]).try_pad(&[(1, 1), (1, 1), (1, 1)], 0.0),
+            "pad: 3 pairs of paddings for a tensor of shape [2, 3] with 2 dims",
+        ),
+        (
+            f(&[1, 2, 4, 4]).try_unfold([2, 2], &groups(2)),
+            "unfold: takes no groups, got groups 2",
+        ),
+        (
+            f(&[1, 2, 4, 4]).try_conv2d_weight([3, 2, 2, 2], &f(&[1, 3, 2, 2]), &d),
+            "conv2d_weight: shapes [1, 2, 4, 4] and [1, 3, 2, 2] are incompatible (the output's gradient must have the convolution's output shape [1, 3, 3, 3])",
+        ),
+    ];
+    for (result, expected) in cases {
+        assert_eq!(err(result), expected);
+    }
+    // The panicking forms raise the same messages.
+    let twins: Vec<Case> = vec![
+        (
+            f(&[1, 1, 2, 2]).try_conv2d(&f(&[1, 1, 3, 3]), None, &d),
+            Box::new(|| drop(f(&[1, 1, 2, 2]).conv2d(&f(&[1, 1, 3, 3]), None, &d))),
+        ),
+        (
+            f(&[2, 8]).try_conv1d(&f(&[2, 3, 3]), None, &ConvOptions::default()),
+            Box::new(|| drop(f(&[2, 8]).conv1d(&f(&[2, 3, 3]), None, &ConvOptions::default()))),
+        ),
+        (
+            f(&[1, 2, 3, 3]).try_conv_transpose2d(&f(&[3, 1, 3, 3]), None, &t),
+            Box::new(|| drop(f(&[1, 2, 3, 3]).conv_transpose2d(&f(&[3, 1, 3, 3]), None, &t))),
+        ),
+        (
+            f(&[2]).try_pad(&[(1, 1), (1, 1)], 0.0),
+            Box::new(|| drop(f(&[2]).pad(&[(1, 1), (1, 1)], 0.0))),
+        ),
+        (
+            f(&[1, 2, 4, 4]).try_unfold([2, 2], &groups(2)),
+            Box::new(|| drop(f(&[1, 2, 4, 4]).unfold([2, 2], &groups(2)))),
+        ),
+    ];
+    for (result, panicking) in twins {
+        assert_eq!(panic_message(panicking), err(result));
+    }
+}
+
+#[test]
 fn pools_refuse_windows_that_do_not_fit_and_inputs_of_the_wrong_rank() {
     use nabla_core::ops::window::PoolOptions;
     let x = Tensor::zeros(&[1, 1, 4, 4], DType::F32);

@@ -8,9 +8,24 @@ mod cube;
 mod support;
 
 use cube::cube;
-use nabla_core::ops::window::PoolOptions;
+use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
 use nabla_core::{BackwardOptions, DType, GradcheckOptions, Result, Tensor, gradcheck};
 use support::{Row, any, input, positive};
+
+/// Convolution options from stride, padding, dilation and groups.
+fn conv(
+    stride: [usize; 2],
+    padding: Padding<2>,
+    dilation: [usize; 2],
+    groups: usize,
+) -> ConvOptions<2> {
+    ConvOptions {
+        stride,
+        padding,
+        dilation,
+        groups,
+    }
+}
 
 fn table() -> Vec<Row> {
     vec![
@@ -252,6 +267,113 @@ fn table() -> Vec<Row> {
             "linear without bias",
             |v| v[0].linear(&v[1], None),
             vec![any(&[3, 4], 1.0), any(&[2, 4], 2.0)],
+        ),
+        (
+            "conv2d stride 2 padding 1 with bias",
+            |v| {
+                v[0].conv2d(
+                    &v[1],
+                    Some(&v[2]),
+                    &conv([2, 2], Padding::Explicit([1, 1]), [1, 1], 1),
+                )
+            },
+            vec![
+                any(&[2, 2, 5, 5], 1.0),
+                any(&[3, 2, 3, 3], 2.0),
+                any(&[3], 3.0),
+            ],
+        ),
+        (
+            "conv2d dilation 2 groups 2 without bias",
+            |v| {
+                v[0].conv2d(
+                    &v[1],
+                    None,
+                    &conv([1, 1], Padding::Explicit([1, 0]), [2, 2], 2),
+                )
+            },
+            vec![any(&[1, 4, 5, 6], 1.0), any(&[4, 2, 2, 2], 2.0)],
+        ),
+        (
+            "conv2d same with an odd total padding",
+            |v| v[0].conv2d(&v[1], Some(&v[2]), &conv([1, 1], Padding::Same, [1, 1], 1)),
+            vec![
+                any(&[1, 1, 4, 5], 1.0),
+                any(&[2, 1, 2, 3], 2.0),
+                any(&[2], 3.0),
+            ],
+        ),
+        (
+            "conv2d 1x1 unbatched",
+            |v| v[0].conv2d(&v[1], Some(&v[2]), &ConvOptions::default()),
+            vec![
+                any(&[3, 3, 3], 1.0),
+                any(&[2, 3, 1, 1], 2.0),
+                any(&[2], 3.0),
+            ],
+        ),
+        (
+            "conv1d stride 2 padding 1 groups 2",
+            |v| {
+                let o = ConvOptions {
+                    stride: [2],
+                    padding: Padding::Explicit([1]),
+                    dilation: [1],
+                    groups: 2,
+                };
+                v[0].conv1d(&v[1], Some(&v[2]), &o)
+            },
+            vec![any(&[2, 2, 7], 1.0), any(&[4, 1, 3], 2.0), any(&[4], 3.0)],
+        ),
+        (
+            "conv_transpose2d stride 2 padding 1 output padding 1",
+            |v| {
+                let o = ConvTransposeOptions {
+                    stride: [2, 2],
+                    padding: [1, 1],
+                    output_padding: [1, 0],
+                    ..Default::default()
+                };
+                v[0].conv_transpose2d(&v[1], Some(&v[2]), &o)
+            },
+            vec![
+                any(&[1, 2, 3, 3], 1.0),
+                any(&[2, 3, 3, 3], 2.0),
+                any(&[3], 3.0),
+            ],
+        ),
+        (
+            "conv_transpose2d dilation 2 groups 2",
+            |v| {
+                let o = ConvTransposeOptions {
+                    dilation: [2, 2],
+                    groups: 2,
+                    ..Default::default()
+                };
+                v[0].conv_transpose2d(&v[1], None, &o)
+            },
+            vec![any(&[2, 4, 3, 3], 1.0), any(&[4, 1, 2, 2], 2.0)],
+        ),
+        (
+            "conv2d_weight stride 2",
+            |v| {
+                v[0].conv2d_weight(
+                    [3, 2, 2, 2],
+                    &v[1],
+                    &conv([2, 2], Padding::Explicit([1, 1]), [1, 1], 1),
+                )
+            },
+            vec![any(&[1, 2, 4, 4], 1.0), any(&[1, 3, 3, 3], 2.0)],
+        ),
+        (
+            "pad",
+            |v| v[0].pad(&[(1, 2), (0, 1)], 0.5),
+            vec![any(&[2, 3], 1.0)],
+        ),
+        (
+            "unfold stride padding",
+            |v| v[0].unfold([2, 3], &conv([1, 2], Padding::Explicit([1, 0]), [1, 1], 1)),
+            vec![any(&[1, 2, 4, 4], 1.0)],
         ),
         (
             "max_pool2d overlapping windows with padding",

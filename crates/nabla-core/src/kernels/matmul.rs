@@ -240,3 +240,77 @@ impl<T: Float> Operands<'_, T> {
         }
     }
 }
+
+/// A matrix inside a slice: element `(i, j)` at `data[i·row + j·col]`.
+#[derive(Clone, Copy)]
+pub(crate) struct Strided<'a, T> {
+    pub(crate) data: &'a [T],
+    pub(crate) row: usize,
+    pub(crate) col: usize,
+}
+
+impl<T> Strided<'_, T> {
+    /// Whether every element of a `rows`×`cols` matrix lies inside the slice.
+    fn fits(&self, rows: usize, cols: usize) -> bool {
+        rows == 0 || cols == 0 || (rows - 1) * self.row + (cols - 1) * self.col < self.data.len()
+    }
+}
+
+/// `dst = a·b`, or `dst += a·b` with `accumulate`, on the calling thread: `a` is m×k and `b`
+/// k×n read through their strides, `dst` is m×n with rows `dst_row` elements apart. The GEMM
+/// for kernels that work on parts of buffers (a convolution's per-sample products).
+pub(crate) fn gemm_into<T: Float>(
+    dst: &mut [T],
+    dst_row: usize,
+    a: Strided<'_, T>,
+    b: Strided<'_, T>,
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+) {
+    let out = Strided {
+        data: &*dst,
+        row: dst_row,
+        col: 1,
+    };
+    // The GEMM reads and writes through raw pointers: every matrix must lie inside its slice.
+    assert!(
+        out.fits(m, n) && a.fits(m, k) && b.fits(k, n),
+        "gemm: a matrix reaches outside its buffer"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            dst.chunks_mut(dst_row)
+                .take(m)
+                .for_each(|r| r[..n].fill(T::default()));
+        }
+        return;
+    }
+    // SAFETY: the three matrices lie inside their slices (checked above) and `dst` is borrowed
+    // mutably, so no other reference sees the writes.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_row as isize,
+            accumulate,
+            a.data.as_ptr(),
+            a.col as isize,
+            a.row as isize,
+            b.data.as_ptr(),
+            b.col as isize,
+            b.row as isize,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            Parallelism::None,
+        );
+    }
+}

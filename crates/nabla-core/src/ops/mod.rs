@@ -3,6 +3,7 @@
 
 pub mod binary;
 pub mod compare;
+pub mod conv;
 pub mod creation;
 pub mod index;
 pub mod inplace;

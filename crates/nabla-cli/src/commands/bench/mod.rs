@@ -1,11 +1,12 @@
 //! `nabla bench`: the engine's speed on fixed workloads (two MNIST training runs, per-op autograd
-//! overhead, f32 matmul and elementwise throughput) and the machine's FMA peak they are measured against, printed
+//! overhead, f32 matmul, elementwise and conv2d throughput) and the machine's FMA peak they are measured against, printed
 //! as a table and as one JSON object. `benches/peer_pytorch.py` runs the same workloads in
 //! PyTorch and prints the same keys.
 //!
 //! With several workloads selected, each runs in a fresh child process of this binary, so each
 //! peak-memory figure belongs to its workload alone.
 
+mod conv;
 mod elementwise;
 mod matmul;
 mod memory;
@@ -34,6 +35,8 @@ pub enum Workload {
     Matmul,
     /// Common elementwise ops over 2²⁰ f32 elements: time per call.
     Elementwise,
+    /// One conv2d layer's forward and backward at three layer shapes: GFLOP/s.
+    Conv,
     /// A register-only FMA loop: the machine's f32 peak, one thread and all threads.
     Peak,
 }
@@ -43,7 +46,7 @@ pub struct BenchArgs {
     /// Workloads to run; several run one after the other, each in a fresh process.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [
         Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul,
-        Workload::Elementwise, Workload::Peak,
+        Workload::Elementwise, Workload::Conv, Workload::Peak,
     ])]
     workloads: Vec<Workload>,
     /// Matrix sizes for the matmul workload.
@@ -87,6 +90,7 @@ fn run_here(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
             report.matmul_f32 = Some(args.sizes.iter().map(|&n| matmul::matmul(n)).collect())
         }
         Workload::Elementwise => report.elementwise_f32 = Some(elementwise::elementwise()),
+        Workload::Conv => report.conv2d_f32 = Some(conv::conv()),
         Workload::Peak => report.fma_peak = Some(peak::fma_peak()),
     }
     Ok(report)

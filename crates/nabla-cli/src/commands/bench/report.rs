@@ -53,6 +53,23 @@ pub struct MatmulFigure {
     pub percent_of_avx512_peak: Option<f64>,
 }
 
+/// Forward and backward of one f32 conv2d layer (bias included, stride 1, no padding).
+#[derive(Serialize, Deserialize)]
+pub struct ConvFigure {
+    pub layer: String,
+    pub batch: usize,
+    pub in_channels: usize,
+    pub out_channels: usize,
+    /// Height and width of the input.
+    pub size: usize,
+    pub kernel: usize,
+    /// Whether the input's gradient is computed (not for a stem, whose input is the data).
+    pub input_grad: bool,
+    /// Best time of one forward and backward.
+    pub seconds: f64,
+    pub gflops: f64,
+}
+
 /// One elementwise op over a long f32 tensor.
 #[derive(Serialize, Deserialize)]
 pub struct ElementwiseFigure {
@@ -86,6 +103,7 @@ pub struct Report {
     pub overhead: Option<OverheadFigure>,
     pub matmul_f32: Option<Vec<MatmulFigure>>,
     pub elementwise_f32: Option<Vec<ElementwiseFigure>>,
+    pub conv2d_f32: Option<Vec<ConvFigure>>,
     pub fma_peak: Option<FmaPeak>,
 }
 
@@ -100,6 +118,7 @@ impl Report {
             overhead: None,
             matmul_f32: None,
             elementwise_f32: None,
+            conv2d_f32: None,
             fma_peak: None,
         }
     }
@@ -111,6 +130,7 @@ impl Report {
         self.overhead = self.overhead.take().or(other.overhead);
         self.matmul_f32 = self.matmul_f32.take().or(other.matmul_f32);
         self.elementwise_f32 = self.elementwise_f32.take().or(other.elementwise_f32);
+        self.conv2d_f32 = self.conv2d_f32.take().or(other.conv2d_f32);
         self.fma_peak = self.fma_peak.take().or(other.fma_peak);
     }
 
@@ -189,6 +209,19 @@ impl Report {
                     "{:<44} {:.0} µs",
                     format!("f32 {} over {} elements", e.op, e.numel),
                     e.microseconds
+                );
+            }
+        }
+        if let Some(figures) = &self.conv2d_f32 {
+            for c in figures {
+                println!(
+                    "{:<44} {:.2} ms forward + backward, {:.1} GFLOP/s",
+                    format!(
+                        "f32 conv2d {}, {}x{}x{}x{} -> {} ch",
+                        c.layer, c.batch, c.in_channels, c.size, c.size, c.out_channels
+                    ),
+                    c.seconds * 1e3,
+                    c.gflops
                 );
             }
         }
