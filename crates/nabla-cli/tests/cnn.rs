@@ -1,7 +1,7 @@
 //! `nabla train --model cnn`: the convolutional network trains on images of any size that fits
 //! it, saves its choice and spec in the run folder and checkpoint, so `--resume`, `summary`,
-//! `predict` and `evaluate` work on the run; images too small for it and the MLP's flags are one
-//! line each.
+//! `predict` and `evaluate` work on the run, and `--diagnose` draws its filters and feature maps;
+//! images too small for it and the MLP's flags are one line each.
 
 mod common;
 
@@ -38,9 +38,24 @@ fn a_cnn_run_on_small_images_saves_its_model_and_resumes_summarises_predicts_and
     let data = images(&dir, "digits", 14);
     let run = dir.arg("run");
     let flags = ["--data", &data, "--batch-size", "16", "--quiet"];
-    let mut train = vec!["train", "--model", "cnn", "--out", &run, "--epochs", "1"];
+    let mut train = vec![
+        "train",
+        "--model",
+        "cnn",
+        "--out",
+        &run,
+        "--epochs",
+        "1",
+        "--diagnose",
+    ];
     train.extend(flags);
     succeed(&dir, &train);
+    // The first convolution's 32 filters and the feature maps of both convolutions.
+    let filters = std::fs::read_to_string(dir.path("run/filters_epoch_1.svg")).unwrap();
+    assert_eq!(filters.matches("data:image/png;base64,").count(), 32);
+    let maps = std::fs::read_to_string(dir.path("run/feature_maps_epoch_1.svg")).unwrap();
+    assert_eq!(maps.matches("data:image/png;base64,").count(), 1 + 32 + 64);
+    assert!(maps.contains("32 channels of 12×12") && maps.contains("64 channels of 4×4"));
     let config = read_json(&dir.path("run/config.json"));
     assert_eq!(config["model"], "cnn");
     assert_eq!(config["epochs"], 1);
