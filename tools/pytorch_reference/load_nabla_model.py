@@ -8,13 +8,13 @@ Usage (from the repository root):
 RUN_FOLDER holds nabla's model.safetensors and metrics.jsonl; MNIST_FOLDER defaults to
 data/mnist. The network is rebuilt as a torch.nn.Sequential from the layer spec in the file's
 "layers" metadata (for the default run "flatten, linear 256, relu, linear 128, relu, linear":
-Flatten, Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10)), with the sizes read
-from the weights, filled with load_state_dict(safetensors.torch.load_file(...)), and run in
-evaluation mode on the 10,000 test images as [N, 1, 28, 28], normalised as nabla does:
-(x / 255 - mean) / std with the mean and std of the file's "schema" metadata (fitted on the
-training pixels: 0.1307 and 0.3081 to four digits, torchvision's MNIST constants). Prints
-PyTorch's test loss and accuracy next to the last epoch nabla recorded, and exits non-zero if
-the accuracies differ.
+Flatten, Linear(784, 256), ReLU, Linear(256, 128), ReLU, Linear(128, 10); convolutions, pools
+and the normalisations of image models alike), with the sizes read from the weights, filled
+with load_state_dict(safetensors.torch.load_file(...)), and run in evaluation mode on the
+10,000 test images as [N, 1, 28, 28], normalised as nabla does: (x / 255 - mean) / std with the
+mean and std of the file's "schema" metadata (fitted on the training pixels: 0.1307 and 0.3081
+to four digits, torchvision's MNIST constants). Prints PyTorch's test loss and accuracy next to
+the last epoch nabla recorded, and exits non-zero if the accuracies differ.
 """
 
 import gzip
@@ -46,11 +46,51 @@ def find(folder, name):
     sys.exit(f"{folder}: neither {name} nor {name}.gz")
 
 
+def sizes(text):
+    """A size of nabla's canonical spec text, "3" or "3x5", as PyTorch's int or tuple."""
+    parts = [int(p) for p in text.split("x")]
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def options(args):
+    """The key=value options of a layer's canonical text, as PyTorch's keyword arguments."""
+    out = {}
+    for arg in args:
+        key, value = arg.split("=")
+        if value in ("true", "false"):
+            out[key] = value == "true"
+        elif value == "same":
+            out[key] = value
+        else:
+            out[key] = sizes(value)
+    return out
+
+
 def layer(text, index, state):
     """The PyTorch module of one layer of a nabla spec (residual blocks are not rebuilt here)."""
     name, *args = text.split()
     if name == "flatten":
         return torch.nn.Flatten()
+    if name in ("conv2d", "conv1d"):
+        out_channels, in_per_group = state[f"{index}.weight"].shape[:2]
+        kwargs = options(args[2:])
+        conv = torch.nn.Conv2d if name == "conv2d" else torch.nn.Conv1d
+        return conv(in_per_group * kwargs["groups"], out_channels, sizes(args[1]), **kwargs)
+    if name == "convtranspose2d":
+        in_channels, out_per_group = state[f"{index}.weight"].shape[:2]
+        kwargs = options(args[2:])
+        return torch.nn.ConvTranspose2d(
+            in_channels, out_per_group * kwargs["groups"], sizes(args[1]), **kwargs
+        )
+    if name in ("maxpool2d", "avgpool2d"):
+        pool = torch.nn.MaxPool2d if name == "maxpool2d" else torch.nn.AvgPool2d
+        return pool(sizes(args[0]), **options(args[1:]))
+    if name == "adaptiveavgpool2d":
+        return torch.nn.AdaptiveAvgPool2d(sizes(args[0]))
+    if name == "batchnorm2d":
+        return torch.nn.BatchNorm2d(state[f"{index}.weight"].shape[0])
+    if name == "groupnorm":
+        return torch.nn.GroupNorm(int(args[0]), state[f"{index}.weight"].shape[0])
     if name == "linear":
         out_features, in_features = state[f"{index}.weight"].shape
         return torch.nn.Linear(in_features, out_features)
@@ -65,6 +105,7 @@ def layer(text, index, state):
         "gelu": torch.nn.GELU,
         "leakyrelu": lambda: torch.nn.LeakyReLU(float(args[0])),
         "dropout": lambda: torch.nn.Dropout(float(args[0])),
+        "dropout2d": lambda: torch.nn.Dropout2d(float(args[0])),
         "softmax": lambda: torch.nn.Softmax(int(args[0])),
     }
     if name not in simple:

@@ -193,11 +193,12 @@ fn bad_specs_are_one_line_naming_the_layer() {
     let data = write_mnist(&dir, "mnist").display().to_string();
     let out = dir.arg("run");
     let known = "known layers: flatten, linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, \
-                 dropout, batchnorm, layernorm, residual";
+                 dropout, batchnorm, layernorm, conv2d, conv1d, convtranspose2d, maxpool2d, \
+                 avgpool2d, adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, residual";
     for (spec, message) in [
         (
-            "flatten, conv 3, linear",
-            format!("layer spec: layer 1 `conv 3`: unknown layer \"conv\"; {known}"),
+            "flatten, lstm 3, linear",
+            format!("layer spec: layer 1 `lstm 3`: unknown layer \"lstm\"; {known}"),
         ),
         (
             "flatten, linear 64, dropout 1.5, linear",
@@ -224,6 +225,18 @@ fn bad_specs_are_one_line_naming_the_layer() {
             "",
             "layer spec: the spec is empty; give layers such as \"flatten, linear 256, relu, \
              linear\""
+                .into(),
+        ),
+        (
+            "conv2d 8 3, relu, maxpool2d 27, flatten, linear",
+            "layer spec: layer 2 `maxpool2d 27 stride=27 padding=0`: the 27x27 window (padding \
+             0x0) does not fit its input [-1, 8, 26, 26]"
+                .into(),
+        ),
+        (
+            "flatten, conv2d 8 3, linear",
+            "layer spec: layer 1 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=1 bias=true`: \
+             needs images [-1, C, H, W], but its input is [-1, 784]"
                 .into(),
         ),
     ] {

@@ -779,3 +779,129 @@ fn convolutions_refuse_bad_operands_naming_the_op_and_shapes() {
         assert_eq!(panic_message(panicking), err(result));
     }
 }
+
+#[test]
+fn pools_refuse_windows_that_do_not_fit_and_inputs_of_the_wrong_rank() {
+    use nabla_core::ops::window::PoolOptions;
+    let x = Tensor::zeros(&[1, 1, 4, 4], DType::F32);
+    let half = PoolOptions {
+        padding: [2, 0],
+        ..PoolOptions::new([2, 2])
+    };
+    let zero_stride = PoolOptions {
+        stride: [0, 1],
+        ..PoolOptions::new([2, 2])
+    };
+    let dilated = PoolOptions {
+        dilation: [2, 2],
+        ..PoolOptions::new([2, 2])
+    };
+    let between_taps = PoolOptions {
+        padding: [1, 0],
+        dilation: [3, 1],
+        ..PoolOptions::new([2, 2])
+    };
+    let (flat, deep) = (
+        Tensor::zeros(&[4, 4], DType::F32),
+        Tensor::zeros(&[1, 1, 1, 4, 4], DType::F32),
+    );
+    let empty_plane = Tensor::zeros(&[1, 0, 4], DType::F32);
+    let ints = Tensor::zeros(&[1, 4, 4], DType::I64);
+    let cases: Vec<(Case, &str)> = vec![
+        (
+            (
+                x.try_max_pool2d(&half),
+                Box::new(|| drop(x.max_pool2d(&half))),
+            ),
+            "max_pool2d: padding must be at most half of the effective kernel size, got padding \
+             [2, 0] for kernel [2, 2] with dilation [1, 1] (input shape [1, 1, 4, 4])",
+        ),
+        (
+            (
+                x.try_avg_pool2d(&half),
+                Box::new(|| drop(x.avg_pool2d(&half))),
+            ),
+            "avg_pool2d: padding must be at most half of the effective kernel size, got padding \
+             [2, 0] for kernel [2, 2] with dilation [1, 1] (input shape [1, 1, 4, 4])",
+        ),
+        (
+            (
+                x.try_max_pool2d(&PoolOptions::new([5, 5])),
+                Box::new(|| drop(x.max_pool2d(&PoolOptions::new([5, 5])))),
+            ),
+            "max_pool2d: the window spans 5 elements (kernel 5, dilation 1) but the input has 4 \
+             with padding 0 on each side (input shape [1, 1, 4, 4])",
+        ),
+        (
+            (
+                x.try_avg_pool2d(&zero_stride),
+                Box::new(|| drop(x.avg_pool2d(&zero_stride))),
+            ),
+            "avg_pool2d: kernel size, stride and dilation must be positive, got kernel 2, stride \
+             0, dilation 1 (input shape [1, 1, 4, 4])",
+        ),
+        (
+            (
+                x.try_avg_pool2d(&dilated),
+                Box::new(|| drop(x.avg_pool2d(&dilated))),
+            ),
+            "avg_pool2d: average pooling has no dilation, got [2, 2] (input shape [1, 1, 4, 4])",
+        ),
+        (
+            (
+                Tensor::zeros(&[1, 1, 2, 4], DType::F32).try_max_pool2d(&between_taps),
+                Box::new(|| {
+                    drop(Tensor::zeros(&[1, 1, 2, 4], DType::F32).max_pool2d(&between_taps))
+                }),
+            ),
+            "max_pool2d: window 0 along spatial dim 0 has no tap inside the input (size 2, kernel \
+             2, dilation 3, padding 1; input shape [1, 1, 2, 4])",
+        ),
+        (
+            (
+                flat.try_max_pool2d(&PoolOptions::new([2, 2])),
+                Box::new(|| drop(flat.max_pool2d(&PoolOptions::new([2, 2])))),
+            ),
+            "max_pool2d: expected a [N, C, H, W] or [C, H, W] input, got shape [4, 4]",
+        ),
+        (
+            (
+                deep.try_adaptive_avg_pool2d([2, 2]),
+                Box::new(|| drop(deep.adaptive_avg_pool2d([2, 2]))),
+            ),
+            "adaptive_avg_pool2d: expected a [N, C, H, W] or [C, H, W] input, got shape [1, 1, \
+             1, 4, 4]",
+        ),
+        (
+            (
+                empty_plane.try_adaptive_avg_pool2d([2, 2]),
+                Box::new(|| drop(empty_plane.adaptive_avg_pool2d([2, 2]))),
+            ),
+            "adaptive_avg_pool2d: the input's planes must not be empty, got shape [1, 0, 4]",
+        ),
+        (
+            (
+                ints.try_max_pool2d(&PoolOptions::new([2, 2])),
+                Box::new(|| drop(ints.max_pool2d(&PoolOptions::new([2, 2])))),
+            ),
+            "max_pool2d: dtype i64 is not supported (expected f32 or f64)",
+        ),
+        (
+            (
+                Tensor::zeros(&[0, 1, 4, 4], DType::F32).try_adaptive_avg_pool2d([usize::MAX, 3]),
+                Box::new(|| {
+                    drop(
+                        Tensor::zeros(&[0, 1, 4, 4], DType::F32)
+                            .adaptive_avg_pool2d([usize::MAX, 3]),
+                    )
+                }),
+            ),
+            "adaptive_avg_pool2d: shape [18446744073709551615, 3] has more elements than fit in \
+             memory (the product of its dims overflows)",
+        ),
+    ];
+    for ((result, panicking), message) in cases {
+        assert_eq!(err(result), message);
+        assert_eq!(panic_message(panicking), message);
+    }
+}

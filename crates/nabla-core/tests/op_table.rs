@@ -8,8 +8,8 @@ mod cube;
 mod support;
 
 use cube::cube;
-use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding};
-use nabla_core::{DType, GradcheckOptions, Result, Tensor, gradcheck};
+use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
+use nabla_core::{BackwardOptions, DType, GradcheckOptions, Result, Tensor, gradcheck};
 use support::{Row, any, input, positive};
 
 /// Convolution options from stride, padding, dilation and groups.
@@ -375,6 +375,51 @@ fn table() -> Vec<Row> {
             |v| v[0].unfold([2, 3], &conv([1, 2], Padding::Explicit([1, 0]), [1, 1], 1)),
             vec![any(&[1, 2, 4, 4], 1.0)],
         ),
+        (
+            "max_pool2d overlapping windows with padding",
+            |v| v[0].max_pool2d(&pool([3, 3], [2, 2], [1, 1])),
+            vec![any(&[2, 2, 5, 5], 1.0)],
+        ),
+        (
+            "max_pool2d dilated, ceil mode, unbatched",
+            |v| {
+                let mut o = pool([2, 3], [2, 2], [1, 0]);
+                o.dilation = [2, 1];
+                o.ceil_mode = true;
+                v[0].max_pool2d(&o)
+            },
+            vec![any(&[2, 6, 7], 1.0)],
+        ),
+        (
+            "max_pool2d backward",
+            |v| pool_gradient(&v[0], |x| x.max_pool2d(&pool([3, 2], [2, 1], [1, 0]))),
+            vec![any(&[1, 2, 2, 4], 2.0)],
+        ),
+        (
+            "avg_pool2d overlapping windows with padding",
+            |v| v[0].avg_pool2d(&pool([3, 3], [2, 2], [1, 1])),
+            vec![any(&[2, 2, 5, 5], 1.0)],
+        ),
+        (
+            "avg_pool2d ceil mode without the padding in the count",
+            |v| {
+                let mut o = pool([3, 2], [2, 2], [1, 1]);
+                o.ceil_mode = true;
+                o.count_include_pad = false;
+                v[0].avg_pool2d(&o)
+            },
+            vec![any(&[1, 2, 6, 5], 1.0)],
+        ),
+        (
+            "avg_pool2d backward",
+            |v| pool_gradient(&v[0], |x| x.avg_pool2d(&pool([2, 3], [1, 2], [1, 1]))),
+            vec![any(&[1, 2, 5, 3], 2.0)],
+        ),
+        (
+            "adaptive_avg_pool2d non-divisible sizes",
+            |v| v[0].adaptive_avg_pool2d([3, 4]),
+            vec![any(&[2, 2, 5, 7], 1.0)],
+        ),
         ("custom function", |v| cube(&v[0]), vec![any(&[4], 1.0)]),
         (
             "checkpoint with a captured weight",
@@ -385,6 +430,34 @@ fn table() -> Vec<Row> {
             vec![any(&[2, 3], 1.0), any(&[4, 3], 2.0)],
         ),
     ]
+}
+
+/// Pooling options with a kernel, stride and padding, the rest PyTorch's defaults.
+fn pool(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> PoolOptions<2> {
+    PoolOptions {
+        stride,
+        padding,
+        ..PoolOptions::new(kernel)
+    }
+}
+
+/// A pool's backward operation run forward on `g`: the node that computes the gradient of `f`
+/// at a fixed input `[1, 2, 4, 5]` in a differentiable backward pass, replayed on `g` as its
+/// output gradient.
+fn pool_gradient(g: &Tensor, f: fn(&Tensor) -> Tensor) -> Tensor {
+    // Recorded whatever the mode the checks run `pool_gradient` in; only the replay is theirs.
+    let node = nabla_core::enable_grad(|| {
+        let x = any(&[1, 2, 4, 5], 5.0).requires_grad();
+        let y = f(&x);
+        let seed = Tensor::ones(y.shape(), DType::F64).requires_grad();
+        let create = BackwardOptions {
+            create_graph: true,
+            ..Default::default()
+        };
+        let dx = nabla_core::try_grad(&[&y], Some(&[&seed]), &[&x], create).unwrap();
+        dx[0].grad_fn().unwrap()
+    });
+    node.replay(std::slice::from_ref(g)).unwrap().unwrap()
 }
 
 #[test]

@@ -1,5 +1,6 @@
 //! Ready-made networks: the multi-layer perceptron of the textbook's chapters 5 and 6, with the
-//! choices its experiments vary (activation, weight initialisation, batch norm, dropout).
+//! choices its experiments vary (activation, weight initialisation, batch norm, dropout), and
+//! the convolutional networks of chapter 7 and of `nabla train --model cnn`.
 
 use crate::Result;
 use crate::init::{Activation, FanMode, Init};
@@ -91,4 +92,40 @@ impl MlpConfig {
         )
         .build(&[self.input], self.outputs, self.init, dtype, rng)
     }
+}
+
+/// The convolutional network of `nabla train --model cnn`: two 3x3 convolutions of 32 and 64
+/// channels, each followed by ReLU and a 2x2 max pool, then a hidden linear layer of 128 and
+/// the output layer. On MNIST's `[1, 28, 28]` its flattened features are 64·5·5 = 1600 and it
+/// has 225,034 parameters.
+///
+/// ```
+/// use nabla_nn::models::cnn;
+/// use nabla_nn::spec::totals;
+/// let rows = cnn().summary(&[1, 28, 28], 10).unwrap();
+/// assert_eq!(rows[7].layer, "Linear(1600 -> 128)");
+/// assert_eq!(totals(&rows), (225_034, 0));
+/// ```
+pub fn cnn() -> ModelSpec {
+    ModelSpec::parse(
+        "conv2d 32 3, relu, maxpool2d 2, conv2d 64 3, relu, maxpool2d 2, flatten, linear 128, \
+         relu, linear",
+    )
+    .expect("the CNN's spec parses")
+}
+
+/// The textbook's SimpleConvNet (chapter 7): 30 filters of 5x5, ReLU, a 2x2 max pool, an
+/// affine layer of 100, ReLU and the output layer. On `[1, 28, 28]`: 30·12·12 = 4320 features
+/// into the affine layer.
+///
+/// ```
+/// use nabla_nn::models::simple_conv_net;
+/// use nabla_nn::spec::totals;
+/// let rows = simple_conv_net().summary(&[1, 28, 28], 10).unwrap();
+/// assert_eq!(rows[4].layer, "Linear(4320 -> 100)");
+/// assert_eq!(totals(&rows), (780 + 432_100 + 1010, 0));
+/// ```
+pub fn simple_conv_net() -> ModelSpec {
+    ModelSpec::parse("conv2d 30 5, relu, maxpool2d 2, flatten, linear 100, relu, linear")
+        .expect("SimpleConvNet's spec parses")
 }

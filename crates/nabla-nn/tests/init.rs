@@ -53,6 +53,32 @@ fn fans_follow_pytorch_for_linear_and_conv_weights() {
     );
 }
 
+/// A conv weight `[out, in/groups, kh, kw]` is scaled by `in/groups·kh·kw` (fan in) and
+/// `out·kh·kw` (fan out), as `torch.nn.init` does: here 400 and 1600.
+#[test]
+fn kaiming_and_xavier_scale_conv_weights_by_their_receptive_field() {
+    let shape = [64, 16, 5, 5];
+    assert_eq!(fans(&shape).unwrap(), (400, 1600));
+    let draw = |init: Init| {
+        init.tensor(&shape, DType::F64, &mut Generator::new(3))
+            .to_f64_vec()
+    };
+    let he = Init::KaimingNormal {
+        mode: FanMode::FanIn,
+        activation: Activation::Relu,
+    };
+    assert_moments(&draw(he), 0.0, 2f64.sqrt() / 20.0);
+    assert_moments(
+        &draw(Init::XavierNormal { gain: 1.0 }),
+        0.0,
+        (2.0f64 / 2000.0).sqrt(),
+    );
+    let bound = 1.0 / 20.0;
+    let default = draw(Init::linear_default());
+    assert_within(&default, -bound, bound);
+    assert_moments(&default, 0.0, bound / 3f64.sqrt());
+}
+
 #[test]
 fn xavier_uniform_and_normal() {
     let bound = (6.0f64 / 900.0).sqrt();

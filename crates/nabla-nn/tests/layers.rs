@@ -538,7 +538,7 @@ fn batchnorm_names_and_errors() {
         .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "forward: BatchNorm1d(3, eps=0.00001, momentum=0.1): training needs more than one sample per feature to estimate a variance, got shape [1, 3]"
+        "forward: BatchNorm1d(3, eps=0.00001, momentum=0.1): training needs more than one value per channel to estimate a variance, got shape [1, 3]"
     );
     assert_eq!(bn.num_batches_tracked(), 0);
 }

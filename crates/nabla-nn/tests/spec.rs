@@ -91,9 +91,11 @@ fn bad_specs_get_one_line_naming_the_layer() {
             "layer spec: the spec is empty; give layers such as \"flatten, linear 256, relu, linear\"",
         ),
         (
-            "linear 64, conv 3",
-            "layer spec: layer 1 `conv 3`: unknown layer \"conv\"; known layers: flatten, linear, \
-             relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, layernorm, residual",
+            "linear 64, lstm 3",
+            "layer spec: layer 1 `lstm 3`: unknown layer \"lstm\"; known layers: flatten, linear, \
+             relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, layernorm, \
+             conv2d, conv1d, convtranspose2d, maxpool2d, avgpool2d, adaptiveavgpool2d, gap, \
+             batchnorm2d, dropout2d, groupnorm, residual",
         ),
         (
             "linear 64, dropout 1.5",
@@ -173,7 +175,8 @@ fn bad_specs_get_one_line_naming_the_layer() {
             "residual(relu, foo)",
             "layer spec: layer 0.inner.1 `foo`: unknown layer \"foo\"; known layers: flatten, \
              linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, \
-             layernorm, residual",
+             layernorm, conv2d, conv1d, convtranspose2d, maxpool2d, avgpool2d, \
+             adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, residual",
         ),
     ] {
         assert_eq!(parse_error(text), expected, "{text:?}");
@@ -603,9 +606,8 @@ fn saved_files_without_the_metadata_or_with_other_weights_are_refused() {
     assert_eq!(
         load_error(&state, &meta),
         format!(
-            "{path}: the \"layers\" metadata: layer spec: layer 1 `conv 3`: unknown layer \
-             \"conv\"; known layers: flatten, linear, relu, leakyrelu, sigmoid, tanh, gelu, \
-             softmax, dropout, batchnorm, layernorm, residual"
+            "{path}: the \"layers\" metadata: layer spec: layer 1 `conv 3`: takes the output \
+             channels and the kernel size, then options: `conv2d 32 3`"
         )
     );
     let mut meta = metadata(&spec, &schema());
@@ -637,4 +639,541 @@ fn saved_files_without_the_metadata_or_with_other_weights_are_refused() {
              [\"4.bias\", \"4.weight\"]"
         )
     );
+}
+
+// ---- Convolutional layers ----------------------------------------------------------------
+
+#[test]
+fn conv_and_pool_layers_parse_to_their_canonical_text_and_back() {
+    for (text, expected) in [
+        (
+            "conv2d 32 3",
+            "conv2d 32 3 stride=1 padding=0 dilation=1 groups=1 bias=true",
+        ),
+        (
+            "Conv 8 3x5 stride=2 padding=1x2 dilation=2 groups=2 bias=false",
+            "conv2d 8 3x5 stride=2 padding=1x2 dilation=2 groups=2 bias=false",
+        ),
+        (
+            "Conv2d 4 3 padding=SAME",
+            "conv2d 4 3 stride=1 padding=same dilation=1 groups=1 bias=true",
+        ),
+        (
+            "conv1d 16 5 stride=2",
+            "conv1d 16 5 stride=2 padding=0 dilation=1 groups=1 bias=true",
+        ),
+        (
+            "ConvTranspose2d 8 2 stride=2",
+            "convtranspose2d 8 2 stride=2 padding=0 output_padding=0 dilation=1 groups=1 bias=true",
+        ),
+        (
+            "conv_transpose2d 8 3 stride=2 padding=1 output_padding=1",
+            "convtranspose2d 8 3 stride=2 padding=1 output_padding=1 dilation=1 groups=1 bias=true",
+        ),
+        ("maxpool2d 2", "maxpool2d 2 stride=2 padding=0"),
+        (
+            "MaxPool 3 stride=2 padding=1",
+            "maxpool2d 3 stride=2 padding=1",
+        ),
+        ("pool 2x3", "maxpool2d 2x3 stride=2x3 padding=0"),
+        ("avgpool 2 stride=1", "avgpool2d 2 stride=1 padding=0"),
+        ("AvgPool2d 2", "avgpool2d 2 stride=2 padding=0"),
+        ("adaptiveavgpool2d 7", "adaptiveavgpool2d 7"),
+        ("AdaptiveAvgPool2d 2x3", "adaptiveavgpool2d 2x3"),
+        ("gap", "adaptiveavgpool2d 1"),
+        ("batchnorm2d", "batchnorm2d"),
+        ("BN2d 32", "batchnorm2d 32"),
+        ("dropout2d", "dropout2d 0.5"),
+        ("Dropout2d 0.1", "dropout2d 0.1"),
+        ("groupnorm 8", "groupnorm 8"),
+        ("GroupNorm 4 32", "groupnorm 4 32"),
+        ("gn 2", "groupnorm 2"),
+    ] {
+        assert_eq!(canonical(text), expected, "{text:?}");
+        assert_eq!(canonical(expected), expected, "{expected:?}");
+    }
+    assert_eq!(
+        nabla_nn::models::cnn().to_string(),
+        "conv2d 32 3 stride=1 padding=0 dilation=1 groups=1 bias=true, relu, maxpool2d 2 stride=2 \
+         padding=0, conv2d 64 3 stride=1 padding=0 dilation=1 groups=1 bias=true, relu, \
+         maxpool2d 2 stride=2 padding=0, flatten, linear 128, relu, linear"
+    );
+}
+
+#[test]
+fn bad_conv_and_pool_specs_name_the_layer_and_the_argument() {
+    for (text, expected) in [
+        (
+            "conv2d 32",
+            "layer 0 `conv2d 32`: takes the output channels and the kernel size, then options: \
+             `conv2d 32 3`",
+        ),
+        (
+            "conv2d 0 3",
+            "layer 0 `conv2d 0 3`: the number of output channels must be a whole number of at \
+             least 1, got \"0\"",
+        ),
+        (
+            "conv2d 8 0",
+            "layer 0 `conv2d 8 0`: the kernel size must be written K or KHxKW with whole numbers \
+             of at least 1, got \"0\"",
+        ),
+        (
+            "conv2d 8 3x3x3",
+            "layer 0 `conv2d 8 3x3x3`: the kernel size must be written K or KHxKW with whole \
+             numbers of at least 1, got \"3x3x3\"",
+        ),
+        (
+            "conv1d 8 3x3",
+            "layer 0 `conv1d 8 3x3`: the kernel size must be written K with whole numbers of at \
+             least 1, got \"3x3\"",
+        ),
+        (
+            "conv2d 8 3 stride=x",
+            "layer 0 `conv2d 8 3 stride=x`: the stride must be written K or KHxKW with whole \
+             numbers of at least 1, got \"x\"",
+        ),
+        (
+            "maxpool2d 2 padding=-1",
+            "layer 0 `maxpool2d 2 padding=-1`: the padding must be written K or KHxKW with whole \
+             numbers of at least 0, got \"-1\"",
+        ),
+        (
+            "conv2d 8 3 strides=2",
+            "layer 0 `conv2d 8 3 strides=2`: unknown option \"strides\"; options: stride, \
+             padding, dilation, groups, bias",
+        ),
+        (
+            "conv2d 8 3 stride=2 stride=1",
+            "layer 0 `conv2d 8 3 stride=2 stride=1`: the option stride is given twice",
+        ),
+        (
+            "conv2d 8 3 bias=no",
+            "layer 0 `conv2d 8 3 bias=no`: bias must be true or false, got \"no\"",
+        ),
+        (
+            "conv2d 8 3 padding=same stride=2",
+            "layer 0 `conv2d 8 3 stride=2 padding=same dilation=1 groups=1 bias=true`: \
+             padding=same needs stride 1, got stride 2x2",
+        ),
+        (
+            "conv2d 6 3 groups=4",
+            "layer 0 `conv2d 6 3 stride=1 padding=0 dilation=1 groups=4 bias=true`: \
+             out_channels (6) must be divisible by groups (4)",
+        ),
+        (
+            "convtranspose2d 8 3 stride=2 output_padding=2",
+            "layer 0 `convtranspose2d 8 3 stride=2 padding=0 output_padding=2 dilation=1 \
+             groups=1 bias=true`: the output padding (2x2) must be smaller than the stride (2x2) \
+             or the dilation (1x1)",
+        ),
+        (
+            "maxpool2d",
+            "layer 0 `maxpool2d`: takes the kernel size, then options: `maxpool2d 2` or \
+             `maxpool2d 3 stride=2 padding=1`",
+        ),
+        (
+            "maxpool2d 2 padding=2",
+            "layer 0 `maxpool2d 2 stride=2 padding=2`: the padding (2x2) must be at most half \
+             the kernel size (2x2)",
+        ),
+        (
+            "avgpool2d 2 dilation=2",
+            "layer 0 `avgpool2d 2 dilation=2`: unknown option \"dilation\"; options: stride, \
+             padding",
+        ),
+        (
+            "adaptiveavgpool2d",
+            "layer 0 `adaptiveavgpool2d`: takes the output size: `adaptiveavgpool2d 1` or \
+             `adaptiveavgpool2d 7x7`",
+        ),
+        (
+            "gap 2",
+            "layer 0 `gap 2`: adaptiveavgpool2d takes no argument, got \"2\"",
+        ),
+        (
+            "dropout2d 1",
+            "layer 0 `dropout2d 1`: the probability must be in [0, 1), got 1",
+        ),
+        (
+            "groupnorm",
+            "layer 0 `groupnorm`: takes the number of groups and optionally of channels: \
+             `groupnorm 8`",
+        ),
+        (
+            "groupnorm 3 8",
+            "layer 0 `groupnorm 3 8`: the channels (8) must be a multiple of the groups (3)",
+        ),
+        (
+            "batchnorm2d 0",
+            "layer 0 `batchnorm2d 0`: the size must be a whole number of at least 1, got \"0\"",
+        ),
+    ] {
+        assert_eq!(
+            parse_error(text),
+            format!("layer spec: {expected}"),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn conv_shapes_that_do_not_fit_are_named_with_the_shapes() {
+    for (text, input, expected) in [
+        (
+            "conv2d 8 3, linear",
+            &[784][..],
+            "layer 0 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=1 bias=true`: needs images \
+             [-1, C, H, W], but its input is [-1, 784]",
+        ),
+        (
+            "conv1d 8 3, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `conv1d 8 3 stride=1 padding=0 dilation=1 groups=1 bias=true`: needs \
+             sequences [-1, C, L], but its input is [-1, 1, 28, 28]",
+        ),
+        (
+            "conv2d 8 5, maxpool2d 2, conv2d 8 3, flatten, linear",
+            &[1, 8, 8],
+            "layer 2 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=1 bias=true`: the 3x3 \
+             window (dilation 1x1, padding 0x0) does not fit its input [-1, 8, 2, 2]",
+        ),
+        (
+            "conv2d 8 3 groups=2, flatten, linear",
+            &[3, 8, 8],
+            "layer 0 `conv2d 8 3 stride=1 padding=0 dilation=1 groups=2 bias=true`: its input \
+             [-1, 3, 8, 8] has 3 channels, not a multiple of groups=2",
+        ),
+        (
+            "maxpool2d 4, flatten, linear",
+            &[1, 3, 8],
+            "layer 0 `maxpool2d 4 stride=4 padding=0`: the 4x4 window (padding 0x0) does not fit \
+             its input [-1, 1, 3, 8]",
+        ),
+        (
+            "flatten, maxpool2d 2, linear",
+            &[1, 4, 4],
+            "layer 1 `maxpool2d 2 stride=2 padding=0`: needs images [-1, C, H, W], but its input \
+             is [-1, 16]",
+        ),
+        (
+            "batchnorm2d 3, flatten, linear",
+            &[1, 4, 4],
+            "layer 0 `batchnorm2d 3`: expects 3 channels, but its input is [-1, 1, 4, 4]",
+        ),
+        (
+            "groupnorm 2, flatten, linear",
+            &[3, 4, 4],
+            "layer 0 `groupnorm 2`: its input [-1, 3, 4, 4] has 3 channels, not a multiple of \
+             the 2 groups",
+        ),
+        (
+            "dropout2d, linear",
+            &[10],
+            "layer 0 `dropout2d 0.5`: needs [-1, C, H, W] or [-1, C, L], but its input is [-1, 10]",
+        ),
+        (
+            "conv2d 8 3, relu, linear",
+            &[1, 5, 5],
+            "layer 2 `linear`: needs flat features [-1, D], but its input is [-1, 8, 3, 3]; put \
+             `flatten` before it",
+        ),
+        (
+            "convtranspose2d 4 1 padding=1, flatten, linear",
+            &[2, 1, 1],
+            "layer 0 `convtranspose2d 4 1 stride=1 padding=1 output_padding=0 dilation=1 \
+             groups=1 bias=true`: the padding 1 leaves no output for its input [-1, 2, 1, 1]",
+        ),
+        (
+            "conv2d 8 5000000000000000000 dilation=4, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `conv2d 8 5000000000000000000 stride=1 padding=0 dilation=4 groups=1 \
+             bias=true`: the 5000000000000000000x5000000000000000000 window (dilation 4x4, \
+             padding 0x0) does not fit its input [-1, 1, 28, 28]",
+        ),
+        (
+            "conv2d 8 3 padding=18446744073709551615, flatten, linear",
+            &[1, 28, 28],
+            "layer 1 `flatten`: has more than 2^64 features",
+        ),
+        (
+            "convtranspose2d 8 4 stride=9223372036854775807, flatten, linear",
+            &[1, 28, 28],
+            "layer 0 `convtranspose2d 8 4 stride=9223372036854775807 padding=0 output_padding=0 \
+             dilation=1 groups=1 bias=true`: the output would have more than 2^64 elements along \
+             a dim for its input [-1, 1, 28, 28]",
+        ),
+    ] {
+        assert_eq!(
+            summary_error(text, input, 10),
+            format!("layer spec: {expected}"),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn the_cnn_has_225034_parameters_in_this_table() {
+    let rows = nabla_nn::models::cnn().summary(&[1, 28, 28], 10).unwrap();
+    assert_eq!(totals(&rows), (225_034, 0));
+    assert_eq!(
+        table(&[1, 28, 28], &rows),
+        "\
+Input shape: [-1, 1, 28, 28]
+Layer                                Output shape      Param #
+==============================================================
+0  Conv2d(1 -> 32, 3x3)              [-1, 32, 26, 26]      320
+1  ReLU                              [-1, 32, 26, 26]        0
+2  MaxPool2d(2x2)                    [-1, 32, 13, 13]        0
+3  Conv2d(32 -> 64, 3x3)             [-1, 64, 11, 11]   18,496
+4  ReLU                              [-1, 64, 11, 11]        0
+5  MaxPool2d(2x2)                    [-1, 64, 5, 5]          0
+6  Flatten(start_dim=1, end_dim=-1)  [-1, 1600]              0
+7  Linear(1600 -> 128)               [-1, 128]         204,928
+8  ReLU                              [-1, 128]               0
+9  Linear(128 -> 10)                 [-1, 10]            1,290
+==============================================================
+Total params: 225,034
+Trainable params: 225,034
+Non-trainable params: 0
+"
+    );
+    // Any image size: a 3-channel 32x32 input flattens to 64·6·6.
+    let rows = nabla_nn::models::cnn().summary(&[3, 32, 32], 10).unwrap();
+    assert_eq!(rows[7].layer, "Linear(2304 -> 128)");
+}
+
+/// Every layer's output shape and parameter count in the summary is what the built network
+/// gives and holds.
+#[test]
+fn conv_specs_build_what_the_summary_says() {
+    let spec = ModelSpec::parse(
+        "conv2d 6 3 padding=same, bn2d, relu, dropout2d 0.2, maxpool2d 3 stride=2 padding=1, \
+         conv2d 8 3x1 stride=2 dilation=2 groups=2 bias=false, groupnorm 4, avgpool2d 2 stride=1, \
+         convtranspose2d 4 3 stride=2 padding=1 output_padding=1, gap, flatten, linear 7, gelu, \
+         linear",
+    )
+    .unwrap();
+    let input = [2, 17, 13];
+    let rows = spec.summary(&input, 3).unwrap();
+    let layers: Vec<&str> = rows.iter().map(|r| r.layer.as_str()).collect();
+    assert_eq!(
+        layers,
+        [
+            "Conv2d(2 -> 6, 3x3, padding=same)",
+            "BatchNorm2d(6, eps=0.00001, momentum=0.1)",
+            "ReLU",
+            "Dropout2d(p=0.2)",
+            "MaxPool2d(3x3, stride=2x2, padding=1x1)",
+            "Conv2d(6 -> 8, 3x1, stride=2x2, dilation=2x2, groups=2, bias=false)",
+            "GroupNorm(4, 8, eps=0.00001, affine=true)",
+            "AvgPool2d(2x2, stride=1x1)",
+            "ConvTranspose2d(8 -> 4, 3x3, stride=2x2, padding=1x1, output_padding=1x1)",
+            "AdaptiveAvgPool2d(1x1)",
+            "Flatten(start_dim=1, end_dim=-1)",
+            "Linear(4 -> 7)",
+            "GELU",
+            "Linear(7 -> 3)",
+        ]
+    );
+    let mut net = spec
+        .build(
+            &input,
+            3,
+            WeightInit::He,
+            DType::F64,
+            &mut Generator::new(1),
+        )
+        .unwrap();
+    net.set_training(false);
+    let trace = net
+        .forward_trace(&Tensor::ones(&[2, 2, 17, 13], DType::F64))
+        .unwrap();
+    for (row, (output, layer)) in rows.iter().zip(trace.iter().zip(net.layers())) {
+        assert_eq!(&output.shape()[1..], &row.output_shape[..], "{}", row.layer);
+        assert_eq!(layer.describe(), row.layer);
+        let held: usize = layer.parameters().iter().map(Tensor::numel).sum();
+        assert_eq!(held, row.parameters, "{}", row.layer);
+    }
+    let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "0.weight",
+            "0.bias",
+            "1.weight",
+            "1.bias",
+            "5.weight",
+            "6.weight",
+            "6.bias",
+            "8.weight",
+            "8.bias",
+            "11.weight",
+            "11.bias",
+            "13.weight",
+            "13.bias"
+        ]
+    );
+    assert_eq!(net.named_parameters()[4].1.shape(), &[8, 3, 3, 1]);
+    assert_eq!(net.named_parameters()[7].1.shape(), &[8, 4, 3, 3]);
+}
+
+#[test]
+fn he_init_of_a_spec_conv_uses_the_conv_fan_in() {
+    let spec = ModelSpec::parse("conv2d 64 3, relu, flatten, linear").unwrap();
+    let net = spec
+        .build(
+            &[32, 3, 3],
+            2,
+            WeightInit::He,
+            DType::F64,
+            &mut Generator::new(5),
+        )
+        .unwrap();
+    let state = net.state_dict();
+    let weight = state[0].1.to_vec::<f64>();
+    let std = (weight.iter().map(|v| v * v).sum::<f64>() / weight.len() as f64).sqrt();
+    // fan_in = 32·3·3 = 288, ReLU's gain √2: σ = √(2/288) = 1/12 (18,432 draws: ±1.5%).
+    assert!((std * 12.0 - 1.0).abs() < 0.03, "{std}");
+    assert_eq!(state[1].1.to_vec::<f64>(), vec![0.0; 64]);
+}
+
+#[test]
+fn a_saved_cnn_rebuilds_from_its_file() {
+    let spec = ModelSpec::parse(
+        "conv2d 4 3 padding=1, batchnorm2d, relu, maxpool2d 2, dropout2d 0.1, flatten, linear",
+    )
+    .unwrap();
+    let schema = Schema {
+        input_shape: vec![1, 6, 6],
+        task: Task::classes(3),
+        preprocess: Preprocess::Image {
+            mean: vec![0.5],
+            std: vec![0.25],
+            resize: None,
+        },
+    };
+    let net = spec
+        .build(
+            &[1, 6, 6],
+            3,
+            WeightInit::Default,
+            DType::F64,
+            &mut Generator::new(9),
+        )
+        .unwrap();
+    let x = Tensor::from_vec(
+        (0..72).map(|i| (i as f64 * 0.3).sin()).collect(),
+        &[2, 1, 6, 6],
+    );
+    net.forward(&x);
+    let dir = TempDir::new("saved-cnn");
+    let path = dir.path("model.safetensors");
+    save_safetensors(&path, &net.state_dict(), &metadata(&spec, &schema)).unwrap();
+    let saved = SavedModel::load(&path).unwrap();
+    assert_eq!(saved.spec, spec);
+    let mut net = net;
+    net.set_training(false);
+    assert_eq!(
+        saved.net.forward(&x).to_vec::<f64>(),
+        net.forward(&x).to_vec::<f64>()
+    );
+    let names: Vec<String> = saved.net.state_dict().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names,
+        [
+            "0.weight",
+            "0.bias",
+            "1.weight",
+            "1.bias",
+            "1.running_mean",
+            "1.running_var",
+            "1.num_batches_tracked",
+            "6.weight",
+            "6.bias"
+        ]
+    );
+}
+
+/// One image layer of a random convolutional spec, as text (some do not fit their input).
+fn image_layer() -> BoxedStrategy<String> {
+    prop_oneof![
+        (
+            1usize..5,
+            1usize..4,
+            1usize..3,
+            0usize..3,
+            1usize..3,
+            1usize..3,
+            any::<bool>()
+        )
+            .prop_map(|(out, k, stride, padding, dilation, groups, bias)| format!(
+                "conv2d {out} {k} stride={stride} padding={padding} dilation={dilation} \
+                 groups={groups} bias={bias}"
+            )),
+        (1usize..5, 1usize..4, 1usize..3).prop_map(|(out, k, d)| format!(
+            "conv2d {out} {k}x{} padding=same dilation={d}",
+            k + 1
+        )),
+        (1usize..4, 1usize..3, 0usize..2)
+            .prop_map(|(k, s, p)| format!("maxpool2d {k} stride={s} padding={}", p.min(k / 2))),
+        (1usize..4, 1usize..3).prop_map(|(k, s)| format!("avgpool2d {k} stride={s}")),
+        (1usize..3, 1usize..3).prop_map(|(h, w)| format!("adaptiveavgpool2d {h}x{w}")),
+        (1usize..4, 1usize..3, 0usize..2).prop_map(|(out, k, p)| format!(
+            "convtranspose2d {out} {k} stride=2 padding={p} output_padding=1"
+        )),
+        Just("batchnorm2d".to_string()),
+        Just("groupnorm 1".to_string()),
+        Just("dropout2d 0.3".to_string()),
+        Just("relu".to_string()),
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// Random convolutional specs on random image sizes: refused in one line naming a layer,
+    /// or built into a network whose every layer gives the shape, parameters and description
+    /// the summary predicts; their text round-trips.
+    #[test]
+    fn conv_specs_are_refused_in_one_line_or_build_what_the_summary_says(
+        layers in prop::collection::vec(image_layer(), 1..5),
+        input in (1usize..4, 1usize..10, 1usize..10),
+    ) {
+        let text = format!("{}, flatten, linear", layers.join(", "));
+        let input = [input.0, input.1, input.2];
+        let spec = match ModelSpec::parse(&text) {
+            Ok(spec) => spec,
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("layer spec: layer ") && !message.contains('\n'));
+                return Ok(());
+            }
+        };
+        prop_assert_eq!(&ModelSpec::parse(&spec.to_string()).unwrap(), &spec);
+        let rows = match spec.summary(&input, 2) {
+            Ok(rows) => rows,
+            Err(e) => {
+                let message = e.to_string();
+                prop_assert!(message.starts_with("layer spec: layer ") && !message.contains('\n'));
+                prop_assert!(
+                    message.contains("its input") || message.contains("input is"),
+                    "{}", message
+                );
+                return Ok(());
+            }
+        };
+        let mut net = spec
+            .build(&input, 2, WeightInit::Default, DType::F64, &mut Generator::new(2))
+            .unwrap();
+        net.set_training(false);
+        let trace = net.forward_trace(&Tensor::ones(&[2, input[0], input[1], input[2]], DType::F64)).unwrap();
+        for (row, (output, layer)) in rows.iter().zip(trace.iter().zip(net.layers())) {
+            prop_assert_eq!(&output.shape()[1..], &row.output_shape[..]);
+            prop_assert_eq!(layer.describe(), row.layer.clone());
+            let held: usize = layer.parameters().iter().map(Tensor::numel).sum();
+            prop_assert_eq!(held, row.parameters);
+        }
+    }
 }

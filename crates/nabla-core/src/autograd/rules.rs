@@ -47,6 +47,10 @@ const TYPE_RULES: &[&str] = &[
     "ConvolutionTransposeBackward",
     "ConvolutionWeightBackward",
     "Im2ColBackward",
+    "MaxPool2dBackward",
+    "MaxPool2dBackwardBackward",
+    "AvgPool2dBackward",
+    "AvgPool2dBackwardBackward",
     "Function",
     "CheckpointBackward",
 ];

@@ -5,6 +5,7 @@ pub(crate) mod approx;
 pub mod elementwise;
 pub mod index;
 pub mod matmul;
+pub(crate) mod pool;
 pub mod reduce;
 
 /// Below this many elements, a kernel runs on the calling thread: spawning costs more than it saves.

@@ -9,6 +9,7 @@ pub mod index;
 pub mod inplace;
 pub mod linear;
 pub mod matmul;
+pub mod pool;
 pub mod reduce;
 pub mod unary;
 pub mod view;

@@ -111,6 +111,7 @@ impl<const N: usize> PoolOptions<N> {
 /// assert_eq!(output_size("conv2d", 28, 3, 1, 0, 1, false).unwrap(), 26);
 /// assert_eq!(output_size("max_pool2d", 5, 2, 2, 0, 1, true).unwrap(), 3);
 /// assert!(output_size("conv2d", 2, 3, 1, 0, 1, false).is_err());
+/// assert!(output_size("conv2d", 28, usize::MAX, 1, 0, 2, false).is_err());
 /// ```
 pub fn output_size(
     op: &'static str,
@@ -129,8 +130,18 @@ pub fn output_size(
             ),
         ));
     }
-    let padded = size.saturating_add(2 * padding);
-    let span = dilation * (kernel - 1) + 1;
+    let padded = size.saturating_add(padding.saturating_mul(2));
+    let span = dilation
+        .checked_mul(kernel - 1)
+        .and_then(|s| s.checked_add(1))
+        .ok_or_else(|| {
+            Error::invalid(
+                op,
+                format!(
+                    "the window of kernel {kernel} and dilation {dilation} spans more than 2^64 elements"
+                ),
+            )
+        })?;
     if padded < span {
         return Err(Error::invalid(
             op,
@@ -145,7 +156,7 @@ pub fn output_size(
     } else {
         room / stride + 1
     };
-    if ceil_mode && (out - 1) * stride >= size + padding {
+    if ceil_mode && (out - 1) * stride >= size.saturating_add(padding) {
         out -= 1;
     }
     Ok(out)

@@ -1,6 +1,7 @@
-//! Batch normalisation over the batch dim of `[N, C]` inputs, with PyTorch's running
+//! Batch normalisation per channel over the batch and spatial dims, with PyTorch's running
 //! statistics: momentum 0.1, the unbiased batch variance in the running estimate, the biased
-//! one for normalising.
+//! one for normalising. One implementation for `[N, C]` features ([`BatchNorm1d`]) and
+//! `[N, C, H, W]` images ([`BatchNorm2d`]).
 
 use crate::module::{Module, expect_dtype, invalid_input};
 use crate::{Error, Result};
@@ -10,32 +11,32 @@ use nabla_core::{DType, Tensor};
 const EPS: f64 = 1e-5;
 const MOMENTUM: f64 = 0.1;
 
-/// What [`Module::describe`] says of a batch norm layer (PyTorch's eps and momentum unless
-/// given), also for layer specs that are not built.
-pub(crate) fn description(num_features: usize, eps: f64, momentum: f64) -> String {
-    format!("BatchNorm1d({num_features}, eps={eps}, momentum={momentum})")
+/// What [`Module::describe`] says of a batch norm layer over `spatial` dims (PyTorch's eps and
+/// momentum unless given), also for layer specs that are not built.
+pub(crate) fn description(spatial: usize, num_features: usize, eps: f64, momentum: f64) -> String {
+    format!("BatchNorm{spatial}d({num_features}, eps={eps}, momentum={momentum})")
 }
 
-/// The description of a new [`BatchNorm1d`] over `num_features`.
-pub(crate) fn default_description(num_features: usize) -> String {
-    description(num_features, EPS, MOMENTUM)
+/// The description of a new batch norm layer over `spatial` dims and `num_features` channels.
+pub(crate) fn default_description(spatial: usize, num_features: usize) -> String {
+    description(spatial, num_features, EPS, MOMENTUM)
 }
 
-/// `y = (x − mean)/√(var + eps)·weight + bias` per feature of an `[N, C]` input.
+/// `y = (x − mean)/√(var + eps)·weight + bias` per channel `C` (dim 1), the statistics taken
+/// over the batch dim and the `D` spatial dims after the channels (`D = 1` takes flat `[N, C]`
+/// features, as [`BatchNorm1d`]).
 ///
 /// In training the batch statistics normalise and the running ones are updated in place; in
 /// evaluation the running statistics normalise.
 ///
 /// ```
 /// use nabla_core::{DType, Tensor};
-/// use nabla_nn::{layers::BatchNorm1d, module::Module};
-/// let bn = BatchNorm1d::new(2, DType::F64);
-/// let x = Tensor::from_vec(vec![1.0f64, 10.0, 3.0, 30.0], &[2, 2]);
-/// let y = bn.forward(&x);
-/// assert!((y.to_vec::<f64>()[0] + 1.0).abs() < 1e-4);
-/// assert_eq!(bn.running_mean().to_vec::<f64>(), [0.2, 2.0]);
+/// use nabla_nn::{layers::BatchNorm, module::Module};
+/// let bn = BatchNorm::<2>::new(4, DType::F32);
+/// assert_eq!(bn.forward(&Tensor::ones(&[2, 4, 3, 3], DType::F32)).shape(), &[2, 4, 3, 3]);
+/// assert_eq!(bn.num_batches_tracked(), 1);
 /// ```
-pub struct BatchNorm1d {
+pub struct BatchNorm<const D: usize> {
     eps: f64,
     momentum: f64,
     training: bool,
@@ -46,11 +47,45 @@ pub struct BatchNorm1d {
     num_batches_tracked: Tensor,
 }
 
-impl BatchNorm1d {
+/// Batch normalisation of `[N, C]` features, `torch.nn.BatchNorm1d`.
+///
+/// ```
+/// use nabla_core::{DType, Tensor};
+/// use nabla_nn::{layers::BatchNorm1d, module::Module};
+/// let bn = BatchNorm1d::new(2, DType::F64);
+/// let x = Tensor::from_vec(vec![1.0f64, 10.0, 3.0, 30.0], &[2, 2]);
+/// let y = bn.forward(&x);
+/// assert!((y.to_vec::<f64>()[0] + 1.0).abs() < 1e-4);
+/// assert_eq!(bn.running_mean().to_vec::<f64>(), [0.2, 2.0]);
+/// ```
+pub type BatchNorm1d = BatchNorm<1>;
+
+/// Batch normalisation of `[N, C, H, W]` images per channel, `torch.nn.BatchNorm2d`.
+///
+/// ```
+/// use nabla_core::{DType, Tensor};
+/// use nabla_nn::{layers::BatchNorm2d, module::Module};
+/// let mut bn = BatchNorm2d::new(2, DType::F64);
+/// // Channel 0 holds 1, 3 in both samples, channel 1 holds 10, 30.
+/// let x = Tensor::from_vec(vec![1.0f64, 3.0, 10.0, 30.0, 1.0, 3.0, 10.0, 30.0], &[2, 2, 1, 2]);
+/// let y = bn.forward(&x);
+/// assert!((y.to_vec::<f64>()[0] + 1.0).abs() < 1e-4);
+/// assert_eq!(bn.running_mean().to_vec::<f64>(), [0.2, 2.0]);
+/// assert_eq!(bn.describe(), "BatchNorm2d(2, eps=0.00001, momentum=0.1)");
+/// bn.set_training(false);
+/// let err = bn.try_forward(&Tensor::zeros(&[2, 3, 4, 4], DType::F64)).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "forward: BatchNorm2d(2, eps=0.00001, momentum=0.1): input has shape [2, 3, 4, 4], expected [N, 2, H, W]"
+/// );
+/// ```
+pub type BatchNorm2d = BatchNorm<2>;
+
+impl<const D: usize> BatchNorm<D> {
     /// PyTorch's defaults: eps 1e-5, momentum 0.1, weight 1, bias 0, running mean 0 and
     /// running variance 1; starts in training mode.
     pub fn new(num_features: usize, dtype: DType) -> Self {
-        BatchNorm1d {
+        BatchNorm {
             eps: EPS,
             momentum: MOMENTUM,
             training: true,
@@ -62,17 +97,17 @@ impl BatchNorm1d {
         }
     }
 
-    /// Number of features `C`.
+    /// Number of channels `C`.
     pub fn num_features(&self) -> usize {
         self.weight.numel()
     }
 
-    /// The per-feature scale.
+    /// The per-channel scale.
     pub fn weight(&self) -> &Tensor {
         &self.weight
     }
 
-    /// The per-feature shift.
+    /// The per-channel shift.
     pub fn bias(&self) -> &Tensor {
         &self.bias
     }
@@ -92,6 +127,23 @@ impl BatchNorm1d {
         self.num_batches_tracked.item::<i64>()
     }
 
+    /// The rank of the input: `[N, C]` for one "spatial" dim (PyTorch's flat case), else
+    /// `[N, C, ...]` with `D` spatial dims.
+    fn rank() -> usize {
+        if D == 1 { 2 } else { D + 2 }
+    }
+
+    /// The input shape expected, for errors: `[N, 3]`, `[N, 3, H, W]`.
+    fn expected(&self) -> String {
+        let spatial = match D {
+            1 => "",
+            2 => ", H, W",
+            3 => ", D, H, W",
+            _ => ", ...",
+        };
+        format!("[N, {}{spatial}]", self.num_features())
+    }
+
     fn update_running_stats(&self, mean: &Tensor, biased_var: &Tensor, n: usize) -> Result<()> {
         let m = self.momentum;
         let unbiased = biased_var.detach() * (n as f64 / (n - 1) as f64);
@@ -108,49 +160,53 @@ impl BatchNorm1d {
     }
 }
 
-impl Module for BatchNorm1d {
+impl<const D: usize> Module for BatchNorm<D> {
     fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         expect_dtype(self, x, self.weight.dtype())?;
-        let &[n, c] = x.shape() else {
+        let c = self.num_features();
+        if x.ndim() != Self::rank() || x.shape()[1] != c {
             return Err(invalid_input(
                 self,
                 format!("shape {:?}", x.shape()),
-                format!("[N, {}]", self.num_features()),
-            ));
-        };
-        if c != self.num_features() {
-            return Err(invalid_input(
-                self,
-                format!("shape {:?}", x.shape()),
-                format!("[N, {}]", self.num_features()),
+                self.expected(),
             ));
         }
+        // Per channel: the batch dim and every spatial dim.
+        let dims: Vec<isize> = std::iter::once(0).chain(2..x.ndim() as isize).collect();
         let (mean, var) = if self.training {
+            let n = x.numel() / c.max(1);
             if n < 2 {
                 return Err(Error::invalid(
                     "forward",
                     format!(
-                        "{}: training needs more than one sample per feature to estimate a variance, got shape {:?}",
+                        "{}: training needs more than one value per channel to estimate a variance, got shape {:?}",
                         self.describe(),
                         x.shape()
                     ),
                 ));
             }
-            let mean = x.mean_dims(&[0], false);
-            let var = x.try_var_dims(&[0], false, 0)?;
+            let mean = x.try_mean_dims(&dims, false)?;
+            let var = x.try_var_dims(&dims, false, 0)?;
             self.update_running_stats(&mean, &var, n)?;
             (mean, var)
         } else {
             (self.running_mean.clone(), self.running_var.clone())
         };
+        // [C] broadcast against [N, C, ...]: C followed by a 1 per spatial dim.
+        let per_channel: Vec<usize> = std::iter::once(c)
+            .chain(std::iter::repeat_n(1, x.ndim() - 2))
+            .collect();
+        let shaped = |t: &Tensor| t.try_reshape(&per_channel);
         let normalised = x
-            .try_sub(&mean)?
-            .try_div(&var.add_scalar(self.eps).sqrt())?;
-        Ok(normalised.try_mul(&self.weight)?.try_add(&self.bias)?)
+            .try_sub(&shaped(&mean)?)?
+            .try_div(&shaped(&var.add_scalar(self.eps).sqrt())?)?;
+        Ok(normalised
+            .try_mul(&shaped(&self.weight)?)?
+            .try_add(&shaped(&self.bias)?)?)
     }
 
     fn describe(&self) -> String {
-        description(self.num_features(), self.eps, self.momentum)
+        description(D, self.num_features(), self.eps, self.momentum)
     }
 
     fn local_parameters(&self) -> Vec<(String, Tensor)> {

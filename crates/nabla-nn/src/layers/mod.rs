@@ -3,16 +3,24 @@
 
 mod activation;
 pub(crate) mod batchnorm;
+pub(crate) mod conv;
+pub(crate) mod conv_transpose;
 mod dropout;
 mod flatten;
+pub(crate) mod groupnorm;
 pub(crate) mod layernorm;
 pub(crate) mod linear;
+pub(crate) mod pool;
 mod residual;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
-pub use batchnorm::BatchNorm1d;
-pub use dropout::Dropout;
+pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use conv::{Conv, Conv1d, Conv2d};
+pub use conv_transpose::ConvTranspose2d;
+pub use dropout::{Dropout, Dropout2d};
 pub use flatten::Flatten;
+pub use groupnorm::GroupNorm;
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
+pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use residual::Residual;

@@ -3,20 +3,23 @@
 
 use super::{LayerSpec, ModelSpec};
 use crate::Result;
-use crate::init::Activation;
+use crate::init::{Activation, Init};
 use crate::layers::{
-    BatchNorm1d, Dropout, Flatten, GELU, LayerNorm, LeakyReLU, Linear, ReLU, Residual, Sigmoid,
-    Softmax, Tanh,
+    AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d,
+    Dropout, Dropout2d, Flatten, GELU, GroupNorm, LayerNorm, LeakyReLU, Linear, MaxPool2d, ReLU,
+    Residual, Sigmoid, Softmax, Tanh,
 };
 use crate::models::WeightInit;
 use crate::module::{Module, Sequential};
-use nabla_core::{DType, Generator};
+use nabla_core::{DType, Generator, Tensor};
 
 impl ModelSpec {
     /// The network for samples of `input_shape` (batch dim left out) and `outputs` outputs,
-    /// after the checks of [`ModelSpec::summary`]. Each linear layer's weights are drawn from
-    /// `init` with the gain of the activation after it (for the last layer, the one before it,
-    /// as `--hidden` models always had), zero biases; dropout layers get seeds from `rng`.
+    /// after the checks of [`ModelSpec::summary`]. The weights of each linear layer and
+    /// convolution are drawn from `init` (whose fan in is `in_channels/groups·∏kernel` for a
+    /// convolution) with the gain of the activation after it (for the last layer, the one
+    /// before it, as `--hidden` models always had), zero biases; dropout layers get seeds from
+    /// `rng`.
     ///
     /// ```
     /// use nabla_core::{DType, Generator, Tensor};
@@ -39,29 +42,82 @@ impl ModelSpec {
     ) -> Result<Sequential> {
         let rows = self.summary(input_shape, outputs)?;
         let mut rows = rows.iter().map(|r| &r.output_shape);
-        let mut width = input_shape.last().copied().unwrap_or(1);
-        self.build_level(&mut width, &mut rows, init, dtype, rng)
+        self.build_level(input_shape, &mut rows, init, dtype, rng)
     }
 
-    /// The layers of this level; `width` is the last dim of the input, `shapes` the output
-    /// shapes of the summary rows from this level's first layer on.
+    /// The layers of this level for samples of `input`; `shapes` are the output shapes of the
+    /// summary rows from this level's first layer on.
     fn build_level<'a>(
         &self,
-        width: &mut usize,
+        input: &[usize],
         shapes: &mut impl Iterator<Item = &'a Vec<usize>>,
         init: WeightInit,
         dtype: DType,
         rng: &mut Generator,
     ) -> Result<Sequential> {
         let mut net = Sequential::new();
+        let mut shape = input.to_vec();
         for (i, layer) in self.layers.iter().enumerate() {
             let output = shapes.next().expect("the summary has a row per layer");
+            let width = *shape.last().expect("shapes have at least one dim");
+            // The channels of an image or sequence input.
+            let channels = shape[0];
+            let weights = || init.init(self.gain_activation(i));
             let module: Box<dyn Module> = match layer {
                 LayerSpec::Flatten => Box::new(Flatten),
                 LayerSpec::Linear { .. } => {
                     let out = output[0];
-                    let init = init.init(self.gain_activation(i));
-                    Box::new(Linear::with_init(*width, out, true, init, dtype, rng)?)
+                    Box::new(Linear::with_init(width, out, true, weights(), dtype, rng)?)
+                }
+                LayerSpec::Conv2d {
+                    out_channels,
+                    kernel,
+                    options,
+                    bias,
+                } => {
+                    let shape = [
+                        *out_channels,
+                        channels / options.groups,
+                        kernel[0],
+                        kernel[1],
+                    ];
+                    let (w, b) = drawn(&shape, *out_channels, *bias, weights(), dtype, rng)?;
+                    Box::new(Conv2d::from_parts(w, b, *options)?)
+                }
+                LayerSpec::Conv1d {
+                    out_channels,
+                    kernel,
+                    options,
+                    bias,
+                } => {
+                    let shape = [*out_channels, channels / options.groups, kernel[0]];
+                    let (w, b) = drawn(&shape, *out_channels, *bias, weights(), dtype, rng)?;
+                    Box::new(Conv1d::from_parts(w, b, *options)?)
+                }
+                LayerSpec::ConvTranspose2d {
+                    out_channels,
+                    kernel,
+                    options,
+                    bias,
+                } => {
+                    let shape = [
+                        channels,
+                        out_channels / options.groups,
+                        kernel[0],
+                        kernel[1],
+                    ];
+                    let (w, b) = drawn(&shape, *out_channels, *bias, weights(), dtype, rng)?;
+                    Box::new(ConvTranspose2d::from_parts(w, b, *options)?)
+                }
+                LayerSpec::MaxPool2d(options) => Box::new(MaxPool2d::try_with_options(*options)?),
+                LayerSpec::AvgPool2d(options) => Box::new(AvgPool2d::try_with_options(*options)?),
+                LayerSpec::AdaptiveAvgPool2d { output_size } => {
+                    Box::new(AdaptiveAvgPool2d::try_new(*output_size)?)
+                }
+                LayerSpec::BatchNorm2d { .. } => Box::new(BatchNorm2d::new(channels, dtype)),
+                LayerSpec::Dropout2d { p } => Box::new(Dropout2d::try_new(*p, rng.next_seed())?),
+                LayerSpec::GroupNorm { num_groups, .. } => {
+                    Box::new(GroupNorm::try_new(*num_groups, channels, dtype)?)
                 }
                 LayerSpec::ReLU => Box::new(ReLU),
                 LayerSpec::LeakyReLU { negative_slope } => {
@@ -72,26 +128,25 @@ impl ModelSpec {
                 LayerSpec::GELU => Box::new(GELU),
                 LayerSpec::Softmax { dim } => Box::new(Softmax::new(*dim)),
                 LayerSpec::Dropout { p } => Box::new(Dropout::try_new(*p, rng.next_seed())?),
-                LayerSpec::BatchNorm { .. } => Box::new(BatchNorm1d::new(*width, dtype)),
-                LayerSpec::LayerNorm { .. } => Box::new(LayerNorm::try_new(&[*width], dtype)?),
+                LayerSpec::BatchNorm { .. } => Box::new(BatchNorm1d::new(width, dtype)),
+                LayerSpec::LayerNorm { .. } => Box::new(LayerNorm::try_new(&[width], dtype)?),
                 LayerSpec::Residual(inner) => {
-                    let mut inner_width = *width;
-                    let block = inner.build_level(&mut inner_width, shapes, init, dtype, rng)?;
+                    let block = inner.build_level(&shape, shapes, init, dtype, rng)?;
                     Box::new(Residual::new(Box::new(block)))
                 }
             };
-            *width = *output.last().expect("shapes have at least one dim");
+            shape.clone_from(output);
             net.push(module);
         }
         Ok(net)
     }
 
-    /// The activation whose gain initialises linear layer `i`: the first one after it before
-    /// the next linear layer, else the last one before it, else none.
+    /// The activation whose gain initialises the weights of layer `i`: the first one after it
+    /// before the next layer with weights, else the last one before it, else none.
     fn gain_activation(&self, i: usize) -> Activation {
         let after = self.layers[i + 1..]
             .iter()
-            .take_while(|l| !matches!(l, LayerSpec::Linear { .. }))
+            .take_while(|l| !l.is_weighted())
             .find_map(LayerSpec::activation);
         after
             .or_else(|| {
@@ -102,6 +157,23 @@ impl ModelSpec {
             })
             .unwrap_or(Activation::Linear)
     }
+}
+
+/// A weight of `shape` drawn from `init` and, if `bias`, a zero bias `[bias_size]`, both
+/// trained.
+fn drawn(
+    shape: &[usize],
+    bias_size: usize,
+    bias: bool,
+    init: Init,
+    dtype: DType,
+    rng: &mut Generator,
+) -> Result<(Tensor, Option<Tensor>)> {
+    let weight = init.try_tensor(shape, dtype, rng)?.requires_grad();
+    let bias = bias
+        .then(|| Tensor::try_zeros(&[bias_size], dtype).map(Tensor::requires_grad))
+        .transpose()?;
+    Ok((weight, bias))
 }
 
 impl LayerSpec {

@@ -15,8 +15,19 @@
 //! | `batchnorm [N]` (`batchnorm1d`, `bn`) | features, checked against the input if given | `nn.BatchNorm1d(N)` |
 //! | `layernorm [N]` (`ln`) | size of the last dim, checked if given | `nn.LayerNorm(N)` |
 //! | `residual(SPEC)` (`res`) | layers that keep the shape | `x + f(x)` |
+//! | `conv2d OUT K [stride=S] [padding=P\|same] [dilation=D] [groups=G] [bias=false]` (`conv`) | output channels, kernel size and options on `[C, H, W]` inputs | `nn.Conv2d(C, OUT, K, ...)` |
+//! | `conv1d OUT K [options as conv2d]` | the same on `[C, L]` inputs | `nn.Conv1d(C, OUT, K, ...)` |
+//! | `convtranspose2d OUT K [stride=S] [padding=P] [output_padding=P] [dilation=D] [groups=G] [bias=false]` | the transposed convolution | `nn.ConvTranspose2d(C, OUT, K, ...)` |
+//! | `maxpool2d K [stride=S] [padding=P]` (`maxpool`, `pool`) | window, stride (default: the window), padding | `nn.MaxPool2d(K, S, P)` |
+//! | `avgpool2d K [stride=S] [padding=P]` (`avgpool`) | as maxpool2d | `nn.AvgPool2d(K, S, P)` |
+//! | `adaptiveavgpool2d H[xW]` (`gap` = `adaptiveavgpool2d 1`) | output size | `nn.AdaptiveAvgPool2d((H, W))` |
+//! | `batchnorm2d [C]` (`bn2d`) | channels, checked if given | `nn.BatchNorm2d(C)` |
+//! | `dropout2d [P]` | probability of dropping a channel, default 0.5 | `nn.Dropout2d(P)` |
+//! | `groupnorm G [C]` (`gn`) | groups, and channels checked if given | `nn.GroupNorm(G, C)` |
 //!
-//! Input sizes are always inferred from the data. The canonical text ([`ModelSpec`]'s
+//! Sizes of convolutions and pools (`K`, `S`, `P`, `D`) are one number for every spatial dim
+//! or one per dim: `3` or `3x5`. Input sizes are always inferred from the data: the channels of
+//! a convolution from its input, which is `[C, H, W]` for images. The canonical text ([`ModelSpec`]'s
 //! `Display`) writes names in lower case with every default made explicit, and parses back to
 //! the same spec; it is what a run saves in `config.json` and in its model files.
 
@@ -26,8 +37,12 @@ mod shape;
 
 pub use shape::{LayerSummary, table, totals};
 
+use crate::layers::conv::{check_geometry, sizes};
+use crate::layers::conv_transpose::check_output_padding;
+use crate::layers::pool::check_options;
 use crate::models::Hidden;
 use crate::{Error, Result};
+use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
 use std::fmt;
 
 /// One layer of a [`ModelSpec`], with its arguments.
@@ -63,6 +78,49 @@ pub enum LayerSpec {
     },
     /// `x + f(x)` around these layers, which must keep the shape.
     Residual(ModelSpec),
+    /// A 2-d convolution of `[C, H, W]` inputs, `C` taken from the input.
+    Conv2d {
+        out_channels: usize,
+        kernel: [usize; 2],
+        options: ConvOptions<2>,
+        bias: bool,
+    },
+    /// A 1-d convolution of `[C, L]` inputs.
+    Conv1d {
+        out_channels: usize,
+        kernel: [usize; 1],
+        options: ConvOptions<1>,
+        bias: bool,
+    },
+    /// A transposed 2-d convolution of `[C, H, W]` inputs.
+    ConvTranspose2d {
+        out_channels: usize,
+        kernel: [usize; 2],
+        options: ConvTransposeOptions<2>,
+        bias: bool,
+    },
+    /// Max pooling of `[C, H, W]` inputs (kernel, stride and padding; the other options at
+    /// PyTorch's defaults).
+    MaxPool2d(PoolOptions<2>),
+    /// Average pooling of `[C, H, W]` inputs.
+    AvgPool2d(PoolOptions<2>),
+    /// Adaptive average pooling of `[C, H, W]` inputs to `[C, output_size]`.
+    AdaptiveAvgPool2d {
+        output_size: [usize; 2],
+    },
+    /// Batch normalisation per channel of `[C, H, W]` inputs; `Some(C)` is checked.
+    BatchNorm2d {
+        num_features: Option<usize>,
+    },
+    /// Dropout of whole channels.
+    Dropout2d {
+        p: f64,
+    },
+    /// Group normalisation of `[C, ...]` inputs; `Some(C)` is checked.
+    GroupNorm {
+        num_groups: usize,
+        num_channels: Option<usize>,
+    },
 }
 
 /// A network as a list of layers, built into a [`crate::module::Sequential`] for a given input
@@ -200,7 +258,27 @@ impl LayerSpec {
             LayerSpec::BatchNorm { .. } => "batchnorm",
             LayerSpec::LayerNorm { .. } => "layernorm",
             LayerSpec::Residual(_) => "residual",
+            LayerSpec::Conv2d { .. } => "conv2d",
+            LayerSpec::Conv1d { .. } => "conv1d",
+            LayerSpec::ConvTranspose2d { .. } => "convtranspose2d",
+            LayerSpec::MaxPool2d(_) => "maxpool2d",
+            LayerSpec::AvgPool2d(_) => "avgpool2d",
+            LayerSpec::AdaptiveAvgPool2d { .. } => "adaptiveavgpool2d",
+            LayerSpec::BatchNorm2d { .. } => "batchnorm2d",
+            LayerSpec::Dropout2d { .. } => "dropout2d",
+            LayerSpec::GroupNorm { .. } => "groupnorm",
         }
+    }
+
+    /// Whether the layer has weights drawn by an initialiser (linear layers and convolutions).
+    fn is_weighted(&self) -> bool {
+        matches!(
+            self,
+            LayerSpec::Linear { .. }
+                | LayerSpec::Conv2d { .. }
+                | LayerSpec::Conv1d { .. }
+                | LayerSpec::ConvTranspose2d { .. }
+        )
     }
 
     /// What is wrong with the layer's own arguments, if anything.
@@ -212,12 +290,57 @@ impl LayerSpec {
             | LayerSpec::BatchNorm {
                 num_features: Some(0),
             }
-            | LayerSpec::LayerNorm { features: Some(0) } => {
-                Err("the size must be at least 1, got 0".to_string())
-            }
-            LayerSpec::Dropout { p } if !(0.0..1.0).contains(&p) => {
+            | LayerSpec::LayerNorm { features: Some(0) }
+            | LayerSpec::BatchNorm2d {
+                num_features: Some(0),
+            } => Err("the size must be at least 1, got 0".to_string()),
+            LayerSpec::Dropout { p } | LayerSpec::Dropout2d { p } if !(0.0..1.0).contains(&p) => {
                 Err(format!("the probability must be in [0, 1), got {p}"))
             }
+            LayerSpec::Conv2d {
+                out_channels,
+                kernel,
+                ref options,
+                ..
+            } => check_conv(out_channels, &kernel, options),
+            LayerSpec::Conv1d {
+                out_channels,
+                kernel,
+                ref options,
+                ..
+            } => check_conv(out_channels, &kernel, options),
+            LayerSpec::ConvTranspose2d {
+                out_channels,
+                kernel,
+                ref options,
+                ..
+            } => check_geometry(
+                None,
+                out_channels,
+                options.groups,
+                &kernel,
+                &options.stride,
+                &options.dilation,
+            )
+            .and_then(|()| check_output_padding(options)),
+            LayerSpec::MaxPool2d(ref options) | LayerSpec::AvgPool2d(ref options) => {
+                check_options(options)
+            }
+            LayerSpec::AdaptiveAvgPool2d { output_size } if output_size.contains(&0) => {
+                Err(format!(
+                    "the output size must be at least 1x1, got {}",
+                    sizes(&output_size)
+                ))
+            }
+            LayerSpec::GroupNorm { num_groups: 0, .. } => {
+                Err("the number of groups must be at least 1, got 0".to_string())
+            }
+            LayerSpec::GroupNorm {
+                num_groups,
+                num_channels: Some(c),
+            } if c % num_groups != 0 => Err(format!(
+                "the channels ({c}) must be a multiple of the groups ({num_groups})"
+            )),
             LayerSpec::Residual(ref inner) if inner.layers.is_empty() => {
                 Err("a residual block needs at least one layer inside".to_string())
             }
@@ -227,6 +350,53 @@ impl LayerSpec {
             _ => Ok(()),
         }
     }
+}
+
+/// What is wrong with a convolution's own arguments: its sizes, and `same` padding with a
+/// stride (which PyTorch refuses).
+fn check_conv<const N: usize>(
+    out_channels: usize,
+    kernel: &[usize; N],
+    options: &ConvOptions<N>,
+) -> std::result::Result<(), String> {
+    check_geometry(
+        None,
+        out_channels,
+        options.groups,
+        kernel,
+        &options.stride,
+        &options.dilation,
+    )?;
+    if options.padding == Padding::Same && options.stride != [1; N] {
+        return Err(format!(
+            "padding=same needs stride 1, got stride {}",
+            sizes(&options.stride)
+        ));
+    }
+    Ok(())
+}
+
+/// `3` when every spatial dim has the same size, else `3x5`: the canonical text of a size.
+fn compact(values: &[usize]) -> String {
+    if values.windows(2).all(|w| w[0] == w[1]) {
+        values[0].to_string()
+    } else {
+        sizes(values)
+    }
+}
+
+/// The canonical text of a convolution's options: every one written out.
+fn conv_options<const N: usize>(options: &ConvOptions<N>, bias: bool) -> String {
+    let padding = match options.padding {
+        Padding::Same => "same".to_string(),
+        Padding::Explicit(p) => compact(&p),
+    };
+    format!(
+        "stride={} padding={padding} dilation={} groups={} bias={bias}",
+        compact(&options.stride),
+        compact(&options.dilation),
+        options.groups
+    )
 }
 
 impl Hidden {
@@ -259,6 +429,65 @@ impl fmt::Display for LayerSpec {
             LayerSpec::Softmax { dim } => write!(f, " {dim}"),
             LayerSpec::Dropout { p } => write!(f, " {p}"),
             LayerSpec::Residual(inner) => write!(f, "({inner})"),
+            LayerSpec::Conv2d {
+                out_channels,
+                kernel,
+                options,
+                bias,
+            } => write!(
+                f,
+                " {out_channels} {} {}",
+                compact(kernel),
+                conv_options(options, *bias)
+            ),
+            LayerSpec::Conv1d {
+                out_channels,
+                kernel,
+                options,
+                bias,
+            } => write!(
+                f,
+                " {out_channels} {} {}",
+                compact(kernel),
+                conv_options(options, *bias)
+            ),
+            LayerSpec::ConvTranspose2d {
+                out_channels,
+                kernel,
+                options,
+                bias,
+            } => write!(
+                f,
+                " {out_channels} {} stride={} padding={} output_padding={} dilation={} groups={} bias={bias}",
+                compact(kernel),
+                compact(&options.stride),
+                compact(&options.padding),
+                compact(&options.output_padding),
+                compact(&options.dilation),
+                options.groups
+            ),
+            LayerSpec::MaxPool2d(options) | LayerSpec::AvgPool2d(options) => write!(
+                f,
+                " {} stride={} padding={}",
+                compact(&options.kernel),
+                compact(&options.stride),
+                compact(&options.padding)
+            ),
+            LayerSpec::AdaptiveAvgPool2d { output_size } => write!(f, " {}", compact(output_size)),
+            LayerSpec::BatchNorm2d {
+                num_features: Some(n),
+            } => write!(f, " {n}"),
+            LayerSpec::Dropout2d { p } => write!(f, " {p}"),
+            LayerSpec::GroupNorm {
+                num_groups,
+                num_channels,
+            } => {
+                write!(f, " {num_groups}")?;
+                match num_channels {
+                    Some(c) => write!(f, " {c}"),
+                    None => Ok(()),
+                }
+            }
             _ => Ok(()),
         }
     }

@@ -4,6 +4,7 @@
 use super::{LayerSpec, ModelSpec, invalid};
 use crate::Result;
 use crate::error::clip_to;
+use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
 
 /// Most characters of the user's text echoed in an error message.
 const ECHO: usize = 60;
@@ -55,7 +56,80 @@ const NAMES: &[(&[&str], MakeLayer)] = &[
     (&["layernorm", "ln", "layer_norm", "layer-norm"], |a| {
         Ok(LayerSpec::LayerNorm { features: size(a)? })
     }),
+    (&["conv2d", "conv"], conv2d),
+    (&["conv1d"], conv1d),
+    (
+        &["convtranspose2d", "conv_transpose2d", "conv-transpose2d"],
+        conv_transpose2d,
+    ),
+    (&["maxpool2d", "maxpool", "pool", "max_pool2d"], |a| {
+        Ok(LayerSpec::MaxPool2d(pool(a, "maxpool2d")?))
+    }),
+    (&["avgpool2d", "avgpool", "avg_pool2d"], |a| {
+        Ok(LayerSpec::AvgPool2d(pool(a, "avgpool2d")?))
+    }),
+    (&["adaptiveavgpool2d", "adaptive_avg_pool2d"], |a| {
+        let (positional, _) = options(a, &[])?;
+        let [output] = positional[..] else {
+            return Err(
+                "takes the output size: `adaptiveavgpool2d 1` or `adaptiveavgpool2d 7x7`"
+                    .to_string(),
+            );
+        };
+        Ok(LayerSpec::AdaptiveAvgPool2d {
+            output_size: dims(output, "output size", 1)?,
+        })
+    }),
+    (&["gap"], |a| {
+        none(
+            a,
+            LayerSpec::AdaptiveAvgPool2d {
+                output_size: [1, 1],
+            },
+        )
+    }),
+    (&["batchnorm2d", "bn2d", "batch_norm2d"], |a| {
+        Ok(LayerSpec::BatchNorm2d {
+            num_features: size(a)?,
+        })
+    }),
+    (&["dropout2d"], |a| {
+        Ok(LayerSpec::Dropout2d {
+            p: number(a, "probability")?.unwrap_or(0.5),
+        })
+    }),
+    (&["groupnorm", "gn", "group_norm"], |a| {
+        let (positional, _) = options(a, &[])?;
+        let (groups, channels) = match positional[..] {
+            [g] => (g, None),
+            [g, c] => (g, Some(c)),
+            _ => {
+                return Err(
+                    "takes the number of groups and optionally of channels: `groupnorm 8`"
+                        .to_string(),
+                );
+            }
+        };
+        Ok(LayerSpec::GroupNorm {
+            num_groups: whole(groups, "number of groups", 1)?,
+            num_channels: channels
+                .map(|c| whole(c, "number of channels", 1))
+                .transpose()?,
+        })
+    }),
 ];
+
+/// The options of convolutions, after the output channels and the kernel size.
+const CONV_OPTIONS: &[&str] = &["stride", "padding", "dilation", "groups", "bias"];
+const CONV_TRANSPOSE_OPTIONS: &[&str] = &[
+    "stride",
+    "padding",
+    "output_padding",
+    "dilation",
+    "groups",
+    "bias",
+];
+const POOL_OPTIONS: &[&str] = &["stride", "padding"];
 
 /// Names of the layer written `residual(...)`.
 const RESIDUAL: &[&str] = &["residual", "res"];
@@ -228,6 +302,185 @@ fn size(args: &[&str]) -> Arg<Option<usize>> {
             })
         })
         .transpose()
+}
+
+/// A layer's positional arguments and its `key=value` options (keys in lower case).
+type Options<'a> = (Vec<&'a str>, Vec<(String, &'a str)>);
+
+/// The positional arguments and the `key=value` options of a layer, each key one of `allowed`
+/// and given once.
+fn options<'a>(args: &[&'a str], allowed: &[&str]) -> Arg<Options<'a>> {
+    let mut positional = Vec::new();
+    let mut keyed: Vec<(String, &str)> = Vec::new();
+    for arg in args {
+        let Some((key, value)) = arg.split_once('=') else {
+            positional.push(*arg);
+            continue;
+        };
+        let key = key.to_lowercase();
+        if !allowed.contains(&key.as_str()) {
+            return Err(if allowed.is_empty() {
+                format!("takes no options, got {:?}", clip(arg))
+            } else {
+                format!(
+                    "unknown option {:?}; options: {}",
+                    clip(&key),
+                    allowed.join(", ")
+                )
+            });
+        }
+        if keyed.iter().any(|(k, _)| *k == key) {
+            return Err(format!("the option {key} is given twice"));
+        }
+        keyed.push((key, value));
+    }
+    Ok((positional, keyed))
+}
+
+/// A whole number of at least `min`, named `what` in errors.
+fn whole(text: &str, what: &str, min: usize) -> Arg<usize> {
+    text.parse::<usize>()
+        .ok()
+        .filter(|&n| n >= min)
+        .ok_or_else(|| {
+            format!(
+                "the {what} must be a whole number of at least {min}, got {:?}",
+                clip(text)
+            )
+        })
+}
+
+/// A size per spatial dim: `3` for all of them, or `3x5` one per dim (`N` of them), each at
+/// least `min`.
+fn dims<const N: usize>(text: &str, what: &str, min: usize) -> Arg<[usize; N]> {
+    let form = if N == 1 { "K" } else { "K or KHxKW" };
+    let fail = || {
+        format!(
+            "the {what} must be written {form} with whole numbers of at least {min}, got {:?}",
+            clip(text)
+        )
+    };
+    let values: Vec<usize> = text
+        .split(['x', 'X'])
+        .map(|p| p.parse::<usize>().ok().filter(|&n| n >= min))
+        .collect::<Option<_>>()
+        .ok_or_else(fail)?;
+    match values.len() {
+        1 => Ok([values[0]; N]),
+        n if n == N => Ok(std::array::from_fn(|i| values[i])),
+        _ => Err(fail()),
+    }
+}
+
+/// `true` or `false`.
+fn boolean(text: &str, what: &str) -> Arg<bool> {
+    match text.to_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(format!(
+            "{what} must be true or false, got {:?}",
+            clip(text)
+        )),
+    }
+}
+
+/// The output channels and the kernel size of a convolution, named `layer` in errors.
+fn channels_and_kernel<const N: usize>(
+    positional: &[&str],
+    layer: &str,
+) -> Arg<(usize, [usize; N])> {
+    let [out, kernel] = positional[..] else {
+        return Err(format!(
+            "takes the output channels and the kernel size, then options: `{layer} 32 3`"
+        ));
+    };
+    Ok((
+        whole(out, "number of output channels", 1)?,
+        dims(kernel, "kernel size", 1)?,
+    ))
+}
+
+/// `conv2d` and `conv1d`'s arguments: channels, kernel, options.
+fn conv<const N: usize>(
+    args: &[&str],
+    layer: &str,
+) -> Arg<(usize, [usize; N], ConvOptions<N>, bool)> {
+    let (positional, keyed) = options(args, CONV_OPTIONS)?;
+    let (out_channels, kernel) = channels_and_kernel(&positional, layer)?;
+    let mut options = ConvOptions::<N>::default();
+    let mut bias = true;
+    for (key, value) in keyed {
+        match key.as_str() {
+            "stride" => options.stride = dims(value, "stride", 1)?,
+            "padding" if value.eq_ignore_ascii_case("same") => options.padding = Padding::Same,
+            "padding" => options.padding = Padding::Explicit(dims(value, "padding", 0)?),
+            "dilation" => options.dilation = dims(value, "dilation", 1)?,
+            "groups" => options.groups = whole(value, "number of groups", 1)?,
+            _ => bias = boolean(value, "bias")?,
+        }
+    }
+    Ok((out_channels, kernel, options, bias))
+}
+
+fn conv2d(args: &[&str]) -> Arg<LayerSpec> {
+    let (out_channels, kernel, options, bias) = conv(args, "conv2d")?;
+    Ok(LayerSpec::Conv2d {
+        out_channels,
+        kernel,
+        options,
+        bias,
+    })
+}
+
+fn conv1d(args: &[&str]) -> Arg<LayerSpec> {
+    let (out_channels, kernel, options, bias) = conv(args, "conv1d")?;
+    Ok(LayerSpec::Conv1d {
+        out_channels,
+        kernel,
+        options,
+        bias,
+    })
+}
+
+fn conv_transpose2d(args: &[&str]) -> Arg<LayerSpec> {
+    let (positional, keyed) = options(args, CONV_TRANSPOSE_OPTIONS)?;
+    let (out_channels, kernel) = channels_and_kernel(&positional, "convtranspose2d")?;
+    let mut options = ConvTransposeOptions::<2>::default();
+    let mut bias = true;
+    for (key, value) in keyed {
+        match key.as_str() {
+            "stride" => options.stride = dims(value, "stride", 1)?,
+            "padding" => options.padding = dims(value, "padding", 0)?,
+            "output_padding" => options.output_padding = dims(value, "output padding", 0)?,
+            "dilation" => options.dilation = dims(value, "dilation", 1)?,
+            "groups" => options.groups = whole(value, "number of groups", 1)?,
+            _ => bias = boolean(value, "bias")?,
+        }
+    }
+    Ok(LayerSpec::ConvTranspose2d {
+        out_channels,
+        kernel,
+        options,
+        bias,
+    })
+}
+
+/// A pool's kernel, stride (the kernel unless given) and padding.
+fn pool(args: &[&str], layer: &str) -> Arg<PoolOptions<2>> {
+    let (positional, keyed) = options(args, POOL_OPTIONS)?;
+    let [kernel] = positional[..] else {
+        return Err(format!(
+            "takes the kernel size, then options: `{layer} 2` or `{layer} 3 stride=2 padding=1`"
+        ));
+    };
+    let mut options = PoolOptions::new(dims(kernel, "kernel size", 1)?);
+    for (key, value) in keyed {
+        match key.as_str() {
+            "stride" => options.stride = dims(value, "stride", 1)?,
+            _ => options.padding = dims(value, "padding", 0)?,
+        }
+    }
+    Ok(options)
 }
 
 /// An optional finite number, named `what` in errors.

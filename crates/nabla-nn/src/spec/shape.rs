@@ -4,9 +4,12 @@
 
 use super::{LayerSpec, ModelSpec, invalid};
 use crate::Result;
-use crate::layers::{Dropout, Flatten, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
-use crate::layers::{batchnorm, layernorm, linear};
+use crate::layers::conv::{self, conv_output, sizes};
+use crate::layers::conv_transpose;
+use crate::layers::{Dropout, Dropout2d, Flatten, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
+use crate::layers::{batchnorm, groupnorm, layernorm, linear, pool};
 use crate::module::Module;
+use nabla_core::ops::window::{ConvOptions, PoolOptions, output_size};
 
 /// One row of a model summary.
 #[derive(Clone, Debug, PartialEq)]
@@ -247,7 +250,7 @@ impl ModelSpec {
                     }
                     let twice = c.checked_mul(2).ok_or_else(too_many)?;
                     row(
-                        batchnorm::default_description(c),
+                        batchnorm::default_description(1, c),
                         shape.clone(),
                         twice,
                         twice,
@@ -286,6 +289,144 @@ impl ModelSpec {
                 LayerSpec::Tanh => simple(&Tanh),
                 LayerSpec::GELU => simple(&GELU),
                 LayerSpec::Dropout { p } => simple(&Dropout::try_new(*p, 0)?),
+                LayerSpec::Conv2d {
+                    out_channels,
+                    kernel,
+                    options,
+                    bias,
+                } => {
+                    let (layer, output, params) =
+                        conv_summary(&shape, *out_channels, *kernel, options, *bias)
+                            .map_err(fail)?;
+                    row(layer, output, params.ok_or_else(too_many)?, 0)
+                }
+                LayerSpec::Conv1d {
+                    out_channels,
+                    kernel,
+                    options,
+                    bias,
+                } => {
+                    let (layer, output, params) =
+                        conv_summary(&shape, *out_channels, *kernel, options, *bias)
+                            .map_err(fail)?;
+                    row(layer, output, params.ok_or_else(too_many)?, 0)
+                }
+                LayerSpec::ConvTranspose2d {
+                    out_channels,
+                    kernel,
+                    options,
+                    bias,
+                } => {
+                    let [c, h, w] = images(&shape).map_err(fail)?;
+                    if c % options.groups != 0 {
+                        return Err(fail(format!(
+                            "its input {} has {c} channels, not a multiple of groups={}",
+                            batch_shape(&shape),
+                            options.groups
+                        )));
+                    }
+                    conv::check_geometry(
+                        Some(c),
+                        *out_channels,
+                        options.groups,
+                        kernel,
+                        &options.stride,
+                        &options.dilation,
+                    )
+                    .map_err(fail)?;
+                    let output = [h, w]
+                        .iter()
+                        .enumerate()
+                        .map(|(i, &size)| {
+                            conv_transpose::output_size(
+                                size,
+                                kernel[i],
+                                options.stride[i],
+                                options.padding[i],
+                                options.output_padding[i],
+                                options.dilation[i],
+                            )
+                        })
+                        .collect::<std::result::Result<Vec<usize>, String>>()
+                        .map_err(|m| fail(format!("{m} for its input {}", batch_shape(&shape))))?;
+                    let params = weights(c, *out_channels, kernel, options.groups, *bias);
+                    row(
+                        conv_transpose::description(c, *out_channels, *kernel, options, *bias),
+                        [*out_channels].into_iter().chain(output).collect(),
+                        params.ok_or_else(too_many)?,
+                        0,
+                    )
+                }
+                LayerSpec::MaxPool2d(options) => {
+                    let output = pool_summary(&shape, options).map_err(fail)?;
+                    row(pool::description("MaxPool2d", options), output, 0, 0)
+                }
+                LayerSpec::AvgPool2d(options) => {
+                    let output = pool_summary(&shape, options).map_err(fail)?;
+                    row(pool::description("AvgPool2d", options), output, 0, 0)
+                }
+                LayerSpec::AdaptiveAvgPool2d { output_size } => {
+                    let [c, ..] = images(&shape).map_err(fail)?;
+                    row(
+                        pool::adaptive_description(*output_size),
+                        vec![c, output_size[0], output_size[1]],
+                        0,
+                        0,
+                    )
+                }
+                LayerSpec::BatchNorm2d { num_features } => {
+                    let [c, ..] = images(&shape).map_err(fail)?;
+                    if num_features.is_some_and(|n| n != c) {
+                        return Err(fail(format!(
+                            "expects {} channels, but its input is {}",
+                            num_features.unwrap_or(c),
+                            batch_shape(&shape)
+                        )));
+                    }
+                    let twice = c.checked_mul(2).ok_or_else(too_many)?;
+                    row(
+                        batchnorm::default_description(2, c),
+                        shape.clone(),
+                        twice,
+                        twice,
+                    )
+                }
+                LayerSpec::Dropout2d { p } => {
+                    if !(2..=3).contains(&shape.len()) {
+                        return Err(fail(format!(
+                            "needs [-1, C, H, W] or [-1, C, L], but its input is {}",
+                            batch_shape(&shape)
+                        )));
+                    }
+                    simple(&Dropout2d::try_new(*p, 0)?)
+                }
+                LayerSpec::GroupNorm {
+                    num_groups,
+                    num_channels,
+                } => {
+                    let c = shape[0];
+                    if num_channels.is_some_and(|n| n != c) {
+                        return Err(fail(format!(
+                            "expects {} channels, but its input is {}",
+                            num_channels.unwrap_or(c),
+                            batch_shape(&shape)
+                        )));
+                    }
+                    if c % num_groups != 0 {
+                        return Err(fail(format!(
+                            "its input {} has {c} channels, not a multiple of the {num_groups} \
+                             groups",
+                            batch_shape(&shape)
+                        )));
+                    }
+                    let twice = c.checked_mul(2).ok_or_else(too_many)?;
+                    row(
+                        groupnorm::default_description(*num_groups, c),
+                        shape.clone(),
+                        twice,
+                        0,
+                    )
+                }
                 LayerSpec::Residual(inner) => {
                     let at = rows.len();
                     rows.push(row("Residual".to_string(), shape.clone(), 0, 0));
@@ -308,6 +449,107 @@ impl ModelSpec {
         }
         Ok(shape)
     }
+}
+
+/// `[C, H, W]` of an image input, or what is wrong with the input.
+fn images(shape: &[usize]) -> std::result::Result<[usize; 3], String> {
+    match *shape {
+        [c, h, w] => Ok([c, h, w]),
+        _ => Err(format!(
+            "needs images [-1, C, H, W], but its input is {}",
+            batch_shape(shape)
+        )),
+    }
+}
+
+/// The weights and bias of a convolution (`None` on overflow).
+fn weights(
+    in_channels: usize,
+    out_channels: usize,
+    kernel: &[usize],
+    groups: usize,
+    bias: bool,
+) -> Option<usize> {
+    kernel
+        .iter()
+        .try_fold(in_channels / groups, |a, &k| a.checked_mul(k))?
+        .checked_mul(out_channels)?
+        .checked_add(if bias { out_channels } else { 0 })
+}
+
+/// The description, output shape and parameter count (`None` on overflow) of a convolution
+/// over `N` spatial dims on an input `[C, spatial...]`, or what is wrong.
+fn conv_summary<const N: usize>(
+    shape: &[usize],
+    out_channels: usize,
+    kernel: [usize; N],
+    options: &ConvOptions<N>,
+    bias: bool,
+) -> std::result::Result<(String, Vec<usize>, Option<usize>), String> {
+    if shape.len() != N + 1 {
+        let form = if N == 1 {
+            "sequences [-1, C, L]"
+        } else {
+            "images [-1, C, H, W]"
+        };
+        return Err(format!(
+            "needs {form}, but its input is {}",
+            batch_shape(shape)
+        ));
+    }
+    let c = shape[0];
+    if c % options.groups != 0 {
+        return Err(format!(
+            "its input {} has {c} channels, not a multiple of groups={}",
+            batch_shape(shape),
+            options.groups
+        ));
+    }
+    conv::check_geometry(
+        Some(c),
+        out_channels,
+        options.groups,
+        &kernel,
+        &options.stride,
+        &options.dilation,
+    )?;
+    let spatial = conv_output(&shape[1..], kernel, options)
+        .map_err(|m| format!("{m} its input {}", batch_shape(shape)))?;
+    Ok((
+        conv::description(c, out_channels, kernel, options, bias),
+        std::iter::once(out_channels).chain(spatial).collect(),
+        weights(c, out_channels, &kernel, options.groups, bias),
+    ))
+}
+
+/// The output shape of a pool on an image input, or what is wrong.
+fn pool_summary(
+    shape: &[usize],
+    options: &PoolOptions<2>,
+) -> std::result::Result<Vec<usize>, String> {
+    let [c, h, w] = images(shape)?;
+    let mut output = vec![c];
+    for (i, size) in [h, w].into_iter().enumerate() {
+        let out = output_size(
+            "pool",
+            size,
+            options.kernel[i],
+            options.stride[i],
+            options.padding[i],
+            options.dilation[i],
+            options.ceil_mode,
+        )
+        .map_err(|_| {
+            format!(
+                "the {} window (padding {}) does not fit its input {}",
+                sizes(&options.kernel),
+                sizes(&options.padding),
+                batch_shape(shape)
+            )
+        })?;
+        output.push(out);
+    }
+    Ok(output)
 }
 
 /// The parameter and buffer counts of the rows directly inside the residual block `name`

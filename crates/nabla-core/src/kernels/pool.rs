@@ -1,0 +1,243 @@
+//! Pooling kernels over planes: a tensor `[..., H, W]` is `P` contiguous planes of `H·W`
+//! values, and every kernel maps plane `p` of its input to plane `p` of its output, so the
+//! planes are split among the kernel threads. Windows are separable: a list of taps along the
+//! rows and a list along the columns.
+
+use super::PARALLEL_THRESHOLD;
+use crate::dtype::Float;
+use crate::parallel::{SharedMut, for_each_task};
+use crate::storage::Data;
+
+/// The taps of one window along one dim: `count` positions from `first`, `step` apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Taps {
+    pub first: usize,
+    pub count: usize,
+    pub step: usize,
+}
+
+/// One averaging window along one dim: the positions `start..end`, and the length the average
+/// divides by along this dim (which may count padding).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub start: usize,
+    pub end: usize,
+    pub divisor: usize,
+}
+
+/// Runs `work(planes)` over ranges of the `planes` planes, in parallel when the planes hold
+/// `PARALLEL_THRESHOLD` values or more (`values_per_plane` counting input and output).
+fn for_plane_ranges(
+    planes: usize,
+    values_per_plane: usize,
+    work: impl Fn(std::ops::Range<usize>) + Sync,
+) {
+    let total = planes.saturating_mul(values_per_plane.max(1));
+    if total < PARALLEL_THRESHOLD || planes < 2 {
+        work(0..planes);
+        return;
+    }
+    let per_task = (PARALLEL_THRESHOLD / 4 / values_per_plane.max(1)).clamp(1, planes);
+    let tasks = planes.div_ceil(per_task);
+    for_each_task(tasks, &|t| {
+        work(t * per_task..((t + 1) * per_task).min(planes));
+    });
+}
+
+/// Max pooling with PyTorch's choice of index: taps are scanned row by row, a value replaces
+/// the best so far when it is larger or NaN (so the first maximum wins a tie, the last NaN
+/// wins outright), and a window of minus infinities keeps its first tap. Returns the values
+/// and, per output, the index of the chosen input within its plane.
+pub(crate) fn max_pool<T: Float>(
+    x: &[T],
+    (h, w): (usize, usize),
+    rows: &[Taps],
+    cols: &[Taps],
+) -> (Data<T>, Vec<u32>) {
+    let in_plane = h * w;
+    let out_plane = rows.len() * cols.len();
+    let planes = x.len().checked_div(in_plane).unwrap_or(0);
+    let mut out = crate::pool::take::<T>(planes * out_plane);
+    let mut index = vec![0u32; planes * out_plane];
+    let (out_ptr, index_ptr) = (SharedMut(out.as_mut_ptr()), SharedMut(index.as_mut_ptr()));
+    for_plane_ranges(planes, in_plane + out_plane, |range| {
+        for p in range {
+            let plane = &x[p * in_plane..(p + 1) * in_plane];
+            // SAFETY: plane `p`'s outputs are written by this task only.
+            let (values, chosen) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane),
+                    std::slice::from_raw_parts_mut(index_ptr.at(p * out_plane), out_plane),
+                )
+            };
+            max_plane(plane, w, (rows, cols), values, chosen);
+        }
+    });
+    (out, index)
+}
+
+/// One plane of [`max_pool`], window by window, in two passes over the window's taps, neither
+/// of which branches on the data (a network's activations are random, and a branch on them
+/// mispredicts half the time): the largest value, noting any NaN; then the index PyTorch picks
+/// (the first tap equal to the largest, or the last NaN), whose value is the output.
+fn max_plane<T: Float>(
+    plane: &[T],
+    w: usize,
+    (rows, cols): (&[Taps], &[Taps]),
+    values: &mut [T],
+    chosen: &mut [u32],
+) {
+    let mut o = 0;
+    for r in rows {
+        for c in cols {
+            let tap = |i: usize, j: usize| (r.first + i * r.step) * w + c.first + j * c.step;
+            let (mut largest, mut nan) = (T::neg_infinity(), false);
+            for i in 0..r.count {
+                for j in 0..c.count {
+                    let v = plane[tap(i, j)];
+                    largest = if v > largest { v } else { largest };
+                    nan |= v.is_nan();
+                }
+            }
+            let mut at = tap(0, 0);
+            if nan {
+                for i in 0..r.count {
+                    for j in 0..c.count {
+                        let k = tap(i, j);
+                        at = if plane[k].is_nan() { k } else { at };
+                    }
+                }
+            } else {
+                for i in (0..r.count).rev() {
+                    for j in (0..c.count).rev() {
+                        let k = tap(i, j);
+                        at = if plane[k] == largest { k } else { at };
+                    }
+                }
+            }
+            values[o] = plane[at];
+            chosen[o] = at as u32;
+            o += 1;
+        }
+    }
+}
+
+/// `out[p][o] = x[p][index[p][o]]`: the values at the chosen indices, `out_plane` per plane.
+pub(crate) fn gather_planes<T: Float>(
+    x: &[T],
+    in_plane: usize,
+    index: &[u32],
+    out_plane: usize,
+) -> Data<T> {
+    let planes = index.len().checked_div(out_plane).unwrap_or(0);
+    let mut out = crate::pool::take::<T>(index.len());
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    for_plane_ranges(planes, in_plane + out_plane, |range| {
+        for p in range {
+            let plane = &x[p * in_plane..(p + 1) * in_plane];
+            // SAFETY: plane `p`'s outputs are written by this task only.
+            let dst =
+                unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane) };
+            for (d, &i) in dst.iter_mut().zip(&index[p * out_plane..]) {
+                *d = plane[i as usize];
+            }
+        }
+    });
+    out
+}
+
+/// The adjoint of [`gather_planes`]: `out[p][index[p][o]] += g[p][o]`, zero elsewhere, with
+/// `in_plane` values per output plane.
+pub(crate) fn scatter_planes<T: Float>(
+    g: &[T],
+    out_plane: usize,
+    index: &[u32],
+    in_plane: usize,
+) -> Data<T> {
+    let planes = index.len().checked_div(out_plane).unwrap_or(0);
+    let mut out = crate::pool::take::<T>(planes * in_plane);
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    for_plane_ranges(planes, in_plane + out_plane, |range| {
+        for p in range {
+            // SAFETY: plane `p` of the result is written by this task only.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * in_plane), in_plane) };
+            dst.fill(T::zero());
+            let src = &g[p * out_plane..(p + 1) * out_plane];
+            for (&v, &i) in src.iter().zip(&index[p * out_plane..]) {
+                dst[i as usize] = dst[i as usize] + v;
+            }
+        }
+    });
+    out
+}
+
+/// Average pooling: every output is the sum over its window divided by the product of the
+/// window's divisors along the two dims.
+pub(crate) fn average<T: Float>(
+    x: &[T],
+    (h, w): (usize, usize),
+    rows: &[Span],
+    cols: &[Span],
+) -> Data<T> {
+    let in_plane = h * w;
+    let out_plane = rows.len() * cols.len();
+    let planes = x.len().checked_div(in_plane).unwrap_or(0);
+    let mut out = crate::pool::take::<T>(planes * out_plane);
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    for_plane_ranges(planes, in_plane + out_plane, |range| {
+        for p in range {
+            let plane = &x[p * in_plane..(p + 1) * in_plane];
+            // SAFETY: plane `p`'s outputs are written by this task only.
+            let dst =
+                unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane) };
+            let mut o = 0;
+            for r in rows {
+                for c in cols {
+                    let mut sum = T::zero();
+                    for i in r.start..r.end {
+                        sum = sum + plane[i * w + c.start..i * w + c.end].iter().copied().sum();
+                    }
+                    dst[o] = sum / T::from_f64((r.divisor * c.divisor) as f64);
+                    o += 1;
+                }
+            }
+        }
+    });
+    out
+}
+
+/// The adjoint of [`average`]: each output's gradient divided by its window's divisor and
+/// added to every input of the window.
+pub(crate) fn average_adjoint<T: Float>(
+    g: &[T],
+    (h, w): (usize, usize),
+    rows: &[Span],
+    cols: &[Span],
+) -> Data<T> {
+    let in_plane = h * w;
+    let out_plane = rows.len() * cols.len();
+    let planes = g.len().checked_div(out_plane).unwrap_or(0);
+    let mut out = crate::pool::take::<T>(planes * in_plane);
+    let out_ptr = SharedMut(out.as_mut_ptr());
+    for_plane_ranges(planes, in_plane + out_plane, |range| {
+        for p in range {
+            let src = &g[p * out_plane..(p + 1) * out_plane];
+            // SAFETY: plane `p` of the result is written by this task only.
+            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * in_plane), in_plane) };
+            dst.fill(T::zero());
+            let mut o = 0;
+            for r in rows {
+                for c in cols {
+                    let v = src[o] / T::from_f64((r.divisor * c.divisor) as f64);
+                    for i in r.start..r.end {
+                        for d in &mut dst[i * w + c.start..i * w + c.end] {
+                            *d = *d + v;
+                        }
+                    }
+                    o += 1;
+                }
+            }
+        }
+    });
+    out
+}
