@@ -133,8 +133,8 @@ impl Unary {
                     x
                 }
             }
-            Unary::Erf => x.erf(),
-            Unary::Gelu => c(0.5) * x * (T::one() + (x * c(FRAC_1_SQRT_2)).erf()),
+            Unary::Erf => x.erf_kernel(),
+            Unary::Gelu => x.gelu_kernel(),
             Unary::Recip => x.recip(),
             Unary::LeakyRelu(slope) => {
                 if x > T::zero() {
@@ -346,9 +346,20 @@ unary_methods! {
     /// assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![0.0, 1.0, 1.0]);
     /// ```
     relu, try_relu => Unary::Relu;
-    /// The error function; derivative `2/√π · e^(−x²)`.
+    /// The error function; derivative `2/√π · e^(−x²)`. In f64 the C library's; in f32 a
+    /// vectorised approximation within 1.5e-7 (2.5 ulp) of the exact value.
     erf, try_erf => Unary::Erf;
-    /// Exact GELU `x·Φ(x)`; derivative `Φ(x) + x·φ(x)`.
+    /// GELU `x·Φ(x)` with the exact normal CDF `Φ` (PyTorch's default, not the tanh
+    /// approximation); derivative `Φ(x) + x·φ(x)`. In f64 through the C library's erf; in f32 a
+    /// vectorised approximation within 3.9e-7 of the exact value for x in [−10, 10], its
+    /// derivative within 1.4e-7, the negative tail to a relative 2e-5.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let y = Tensor::from_vec(vec![-1.0f32, 0.0, 2.0], &[3]).gelu().to_vec::<f32>();
+    /// let exact = [-0.158_655_25f64, 0.0, 1.954_499_7];
+    /// assert!(y.iter().zip(exact).all(|(&a, b)| (a as f64 - b).abs() < 4e-7));
+    /// ```
     gelu, try_gelu => Unary::Gelu;
     /// `1/x`; derivative `−1/x²`.
     recip, try_recip => Unary::Recip;
