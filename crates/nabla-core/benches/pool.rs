@@ -1,5 +1,6 @@
 //! Pooling on the activations of a small CNN's training step: best of 20 runs of the forward
-//! pass alone and of forward plus backward. `cargo bench -p nabla-core --bench pool`.
+//! pass alone and of forward plus backward. `cargo bench -p nabla-core --bench pool [-- THREADS]`
+//! (all cores by default).
 
 use nabla_core::ops::window::PoolOptions;
 use nabla_core::{DType, Generator, Tensor, no_grad};
@@ -31,6 +32,10 @@ fn forward_and_backward(name: &str, x: &Tensor, pool: impl Fn(&Tensor) -> Tensor
 }
 
 fn main() {
+    // `cargo bench` passes `--bench` before the arguments given after `--`.
+    if let Some(threads) = std::env::args().skip(1).find_map(|a| a.parse().ok()) {
+        nabla_core::set_num_threads(threads).expect("a thread count from 1 up");
+    }
     let mut rng = Generator::new(0);
     let first = Tensor::randn_with(&[128, 32, 26, 26], DType::F32, &mut rng);
     let second = Tensor::randn_with(&[128, 64, 11, 11], DType::F32, &mut rng);

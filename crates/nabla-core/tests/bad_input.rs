@@ -737,6 +737,29 @@ fn convolutions_refuse_bad_operands_naming_the_op_and_shapes() {
             "conv_transpose2d: shapes [2, 3, 3, 3] and [2] are incompatible (the bias must be [3], one value per output channel)",
         ),
         (
+            f(&[1, 1, 5, 5]).try_conv2d(
+                &f(&[1, 1, 3, 3]),
+                None,
+                &ConvOptions {
+                    padding: Padding::Same,
+                    dilation: [usize::MAX / 2, 1],
+                    ..d
+                },
+            ),
+            "conv2d: padding 0, stride 1 and the window's span (dilation 9223372036854775807 × (kernel 3 − 1)) must each be at most 2305843009213693951",
+        ),
+        (
+            f(&[1, 1, 3, 3]).try_conv_transpose2d(
+                &f(&[1, 1, 3, 3]),
+                None,
+                &ConvTransposeOptions {
+                    padding: [usize::MAX, 0],
+                    ..t
+                },
+            ),
+            "conv_transpose2d: padding 18446744073709551615, stride 1 and the window's span (dilation 1 × (kernel 3 − 1)) must each be at most 2305843009213693951",
+        ),
+        (
             f(&[2, 3]).try_pad(&[(1, 1), (1, 1), (1, 1)], 0.0),
             "pad: 3 pairs of paddings for a tensor of shape [2, 3] with 2 dims",
         ),

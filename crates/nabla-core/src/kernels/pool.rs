@@ -4,6 +4,7 @@
 //! rows and a list along the columns.
 
 use super::PARALLEL_THRESHOLD;
+use super::reduce::sum_run;
 use crate::dtype::Float;
 use crate::parallel::{SharedMut, for_each_task};
 use crate::storage::Data;
@@ -193,10 +194,16 @@ pub(crate) fn average<T: Float>(
             let mut o = 0;
             for r in rows {
                 for c in cols {
-                    let mut sum = T::zero();
-                    for i in r.start..r.end {
-                        sum = sum + plane[i * w + c.start..i * w + c.end].iter().copied().sum();
-                    }
+                    let sum = if c.start == 0 && c.end == w {
+                        // Whole rows (a global average, say): one contiguous run.
+                        T::from_f64(sum_run(&plane[r.start * w..r.end * w]))
+                    } else {
+                        let mut sum = T::zero();
+                        for i in r.start..r.end {
+                            sum = sum + plane[i * w + c.start..i * w + c.end].iter().copied().sum();
+                        }
+                        sum
+                    };
                     dst[o] = sum / T::from_f64((r.divisor * c.divisor) as f64);
                     o += 1;
                 }

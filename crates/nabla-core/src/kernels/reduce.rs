@@ -79,7 +79,7 @@ pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Result<Vec<T>> {
 
 /// Sum of a run in f64 with eight independent accumulators, so the additions pipeline and
 /// vectorise instead of waiting on one another.
-fn sum_run<T: Float>(run: &[T]) -> f64 {
+pub(crate) fn sum_run<T: Float>(run: &[T]) -> f64 {
     let mut lanes = [0.0f64; 8];
     let chunks = run.chunks_exact(8);
     let tail: f64 = chunks.remainder().iter().map(|v| v.as_f64()).sum();

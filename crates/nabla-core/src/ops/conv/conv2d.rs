@@ -83,6 +83,36 @@ pub(super) fn check_sizes(op: &'static str, g: &Geometry, dtype: crate::DType) -
     Ok(())
 }
 
+/// The largest padding, stride or window span the kernels take: their index arithmetic is in
+/// `isize` with room to spare, and no tensor that fits in memory comes near it.
+const MAX_EXTENT: usize = (isize::MAX / 4) as usize;
+
+/// An error naming `op` unless every padding, stride and window span (`dilation·(kernel−1)`)
+/// is below [`MAX_EXTENT`].
+pub(super) fn check_extents(
+    op: &'static str,
+    padding: [usize; 2],
+    stride: [usize; 2],
+    dilation: [usize; 2],
+    kernel: [usize; 2],
+) -> Result<()> {
+    for i in 0..2 {
+        let span = dilation[i].checked_mul(kernel[i].saturating_sub(1));
+        if span.is_none_or(|s| s > MAX_EXTENT) || padding[i] > MAX_EXTENT || stride[i] > MAX_EXTENT
+        {
+            return Err(Error::invalid(
+                op,
+                format!(
+                    "padding {}, stride {} and the window's span (dilation {} × (kernel {} − 1)) \
+                     must each be at most {MAX_EXTENT}",
+                    padding[i], stride[i], dilation[i], kernel[i]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// An error naming `op` unless `others` share the input's dtype, which is a float type.
 pub(super) fn check_dtypes(op: &'static str, x: &Tensor, others: &[&Tensor]) -> Result<()> {
     x.check_float(op)?;
@@ -150,6 +180,11 @@ pub(super) fn plan(
             group_in * groups
         )));
     }
+    let explicit = match o.padding {
+        Padding::Explicit(p) => p,
+        Padding::Same => [0, 0],
+    };
+    check_extents(op, explicit, o.stride, o.dilation, [kh, kw])?;
     let padding = match o.padding {
         Padding::Explicit(p) => p,
         Padding::Same => {

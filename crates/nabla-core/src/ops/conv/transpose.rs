@@ -3,7 +3,7 @@
 //! rule (the gradients of a transposed convolution are a convolution and a weight gradient),
 //! gradients of gradients follow.
 
-use super::conv2d::{check_bias, check_dtypes, check_sizes, convolution};
+use super::conv2d::{check_bias, check_dtypes, check_extents, check_sizes, convolution};
 use super::geometry::Geometry;
 use super::weight::convolution_weight;
 use crate::autograd::node::{Backward, Gradients};
@@ -132,6 +132,8 @@ impl Tensor {
                 o.groups
             )));
         }
+        check_extents(OP, o.padding, o.stride, o.dilation, [kh, kw])?;
+        check_extents(OP, o.output_padding, o.stride, o.dilation, [kh, kw])?;
         let mut output = [0; 2];
         for (i, (&n, k)) in [h, wd].iter().zip([kh, kw]).enumerate() {
             let (s, p, d, op) = (
@@ -159,7 +161,7 @@ impl Tensor {
                 ));
             }
             let size = (n as i128 - 1) * s as i128 - 2 * p as i128
-                + (d * (k - 1)) as i128
+                + d as i128 * (k as i128 - 1)
                 + op as i128
                 + 1;
             if n == 0 || size <= 0 {
