@@ -92,6 +92,45 @@ fn max_pool_picks_nan_and_keeps_the_first_tap_of_a_window_of_minus_infinities() 
     );
 }
 
+/// The 2×2, stride 2 pooling (a kernel of its own) makes the same choices as the pinned 2×2,
+/// stride 1 pooling at the windows they share, ties, NaN and minus infinities included: the
+/// same values, and the gradient lands on the same inputs.
+#[test]
+fn max_pool_2x2_at_stride_2_chooses_as_the_overlapping_pooling_does() {
+    let inputs = [
+        Tensor::from_vec(MAX_SPECIAL_X.to_vec(), &[1, 1, 4, 6]),
+        Tensor::from_vec(MAX_TIES_X.to_vec(), &[1, 2, 5, 6]),
+        Tensor::full(&[1, 1, 4, 4], 2.0, DType::F64),
+        Tensor::from_vec(vec![f64::NAN; 12], &[1, 1, 2, 6]),
+        det(&[2, 3, 7, 9], 0.5),
+    ];
+    for x in inputs {
+        let x = x.requires_grad();
+        let (shape, (h, w)) = (x.shape().to_vec(), (x.shape()[2], x.shape()[3]));
+        let halved = x.max_pool2d(&options([2, 2], [2, 2], [0, 0]));
+        let overlapping = x.max_pool2d(&options([2, 2], [1, 1], [0, 0]));
+        let (out_h, out_w) = (h / 2, w / 2);
+        let planes = shape[0] * shape[1];
+        let seed = det(halved.shape(), 7.0).to_vec::<f64>();
+        let (mut shared, mut spread) = (Vec::new(), vec![0.0; planes * (h - 1) * (w - 1)]);
+        let values = overlapping.to_vec::<f64>();
+        for p in 0..planes {
+            for i in 0..out_h {
+                for j in 0..out_w {
+                    let at = (p * (h - 1) + 2 * i) * (w - 1) + 2 * j;
+                    shared.push(values[at]);
+                    spread[at] = seed[(p * out_h + i) * out_w + j];
+                }
+            }
+        }
+        assert_close("output", &halved, &shared);
+        let weighted = |y: &Tensor, seed: Vec<f64>| (y * &Tensor::from_vec(seed, y.shape())).sum();
+        let gradient = &grad(&[&weighted(&halved, seed)], &[&x])[0];
+        let expected = &grad(&[&weighted(&overlapping, spread)], &[&x])[0];
+        assert_close("gradient", gradient, &expected.to_vec::<f64>());
+    }
+}
+
 #[test]
 fn max_pool_with_dilation_and_ceil_mode() {
     let mut o = options([3, 2], [2, 3], [1, 1]);

@@ -61,6 +61,7 @@ pub(crate) fn max_pool<T: Float>(
     let mut out = crate::pool::take::<T>(planes * out_plane);
     let mut index = vec![0u32; planes * out_plane];
     let (out_ptr, index_ptr) = (SharedMut(out.as_mut_ptr()), SharedMut(index.as_mut_ptr()));
+    let halving = halves(rows) && halves(cols);
     for_plane_ranges(planes, in_plane + out_plane, |range| {
         for p in range {
             let plane = &x[p * in_plane..(p + 1) * in_plane];
@@ -71,10 +72,58 @@ pub(crate) fn max_pool<T: Float>(
                     std::slice::from_raw_parts_mut(index_ptr.at(p * out_plane), out_plane),
                 )
             };
-            max_plane(plane, w, (rows, cols), values, chosen);
+            if halving {
+                max_plane_2x2(plane, w, values, chosen);
+            } else {
+                max_plane(plane, w, (rows, cols), values, chosen);
+            }
         }
     });
     (out, index)
+}
+
+/// Whether `taps` are the windows of a kernel 2, stride 2 pooling without padding or dilation:
+/// window `i` covers positions `2i` and `2i + 1`.
+fn halves(taps: &[Taps]) -> bool {
+    taps.iter().enumerate().all(|(i, t)| {
+        *t == Taps {
+            first: 2 * i,
+            count: 2,
+            step: 1,
+        }
+    })
+}
+
+/// [`max_plane`] for 2×2 windows at stride 2, output row by output row: the four taps of each
+/// window are strided reads of two input rows, and the choice (first maximum in scan order, the
+/// last NaN) is made by selects rather than branches, so the loop vectorises.
+fn max_plane_2x2<T: Float>(plane: &[T], w: usize, values: &mut [T], chosen: &mut [u32]) {
+    let out_w = w / 2;
+    if out_w == 0 {
+        return;
+    }
+    let rows = values
+        .chunks_exact_mut(out_w)
+        .zip(chosen.chunks_exact_mut(out_w));
+    for (i, (values, chosen)) in rows.enumerate() {
+        let top = &plane[2 * i * w..2 * i * w + 2 * out_w];
+        let bottom = &plane[(2 * i + 1) * w..(2 * i + 1) * w + 2 * out_w];
+        let (w32, row) = (w as u32, (2 * i * w) as u32);
+        let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
+        for (j, ((t, b), (v, c))) in windows
+            .zip(values.iter_mut().zip(chosen.iter_mut()))
+            .enumerate()
+        {
+            let (mut best, mut at) = (t[0], 0u32);
+            for (tap, offset) in [(t[1], 1), (b[0], w32), (b[1], w32 + 1)] {
+                let take = tap > best || tap.is_nan();
+                best = if take { tap } else { best };
+                at = if take { offset } else { at };
+            }
+            *v = best;
+            *c = row + 2 * j as u32 + at;
+        }
+    }
 }
 
 /// One plane of [`max_pool`], window by window, in two passes over the window's taps, neither

@@ -56,6 +56,9 @@ pub(crate) fn reduce<T: Element, U: Element>(
 /// every output reduces one gathered run.
 pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Result<Vec<T>> {
     let shape = x.shape();
+    if let Some(sums) = sum_around(x, dims) {
+        return sums;
+    }
     let adjacent = dims.windows(2).all(|w| w[1] == w[0] + 1);
     let inner: usize = dims.last().map_or(1, |&d| shape[d + 1..].iter().product());
     if !x.is_contiguous() || !adjacent || dims.is_empty() || inner == 1 || x.numel() == 0 {
@@ -75,6 +78,41 @@ pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Result<Vec<T>> {
         }
         out
     })
+}
+
+/// [`sum`] when the tensor is contiguous and the kept dims are adjacent with reduced dims on
+/// both sides, `[outer, kept, inner]` (a convolution's bias gradient sums `[N, C, H, W]` over
+/// N, H and W): each output adds its `outer` runs of `inner` values in place, with no gathered
+/// copy. `None` for any other case.
+fn sum_around<T: Float>(x: &Tensor, dims: &[usize]) -> Option<Result<Vec<T>>> {
+    let shape = x.shape();
+    let kept: Dims = (0..shape.len()).filter(|d| !dims.contains(d)).collect();
+    let (&first, &last) = (kept.first()?, kept.last()?);
+    let adjacent = last - first + 1 == kept.len();
+    if !x.is_contiguous() || !adjacent || first == 0 || last + 1 == shape.len() || x.numel() == 0 {
+        return None;
+    }
+    let outer: usize = shape[..first].iter().product();
+    let mid: usize = shape[first..=last].iter().product();
+    let inner: usize = shape[last + 1..].iter().product();
+    Some(x.try_read("sum", |data: &[T]| {
+        let mut out = vec![T::zero(); mid];
+        let outputs_per_task = (PARALLEL_THRESHOLD / 4 / (outer * inner)).max(1);
+        let add = |start: usize, part: &mut [T]| {
+            for (j, o) in part.iter_mut().enumerate() {
+                let total: f64 = (0..outer)
+                    .map(|b| sum_run(&data[(b * mid + start + j) * inner..][..inner]))
+                    .sum();
+                *o = T::from_f64(total);
+            }
+        };
+        if data.len() >= PARALLEL_THRESHOLD && mid > 1 {
+            for_each_chunk_mut(&mut out, outputs_per_task, add);
+        } else {
+            add(0, &mut out);
+        }
+        out
+    }))
 }
 
 /// Sum of a run in f64 with eight independent accumulators, so the additions pipeline and
