@@ -106,22 +106,24 @@ fn max_plane_2x2<T: Float>(plane: &[T], w: usize, values: &mut [T], chosen: &mut
         .chunks_exact_mut(out_w)
         .zip(chosen.chunks_exact_mut(out_w));
     for (i, (values, chosen)) in rows.enumerate() {
-        let top = &plane[2 * i * w..2 * i * w + 2 * out_w];
-        let bottom = &plane[(2 * i + 1) * w..(2 * i + 1) * w + 2 * out_w];
+        let top = &plane[2 * i * w..][..2 * out_w];
+        let bottom = &plane[(2 * i + 1) * w..][..2 * out_w];
         let (w32, row) = (w as u32, (2 * i * w) as u32);
-        let windows = top.chunks_exact(2).zip(bottom.chunks_exact(2));
-        for (j, ((t, b), (v, c))) in windows
-            .zip(values.iter_mut().zip(chosen.iter_mut()))
-            .enumerate()
-        {
-            let (mut best, mut at) = (t[0], 0u32);
-            for (tap, offset) in [(t[1], 1), (b[0], w32), (b[1], w32 + 1)] {
-                let take = tap > best || tap.is_nan();
+        for j in 0..out_w {
+            let (mut best, mut at) = (top[2 * j], 0u32);
+            for (tap, offset) in [
+                (top[2 * j + 1], 1),
+                (bottom[2 * j], w32),
+                (bottom[2 * j + 1], w32 + 1),
+            ] {
+                // `|` rather than `||`, and NaN as `tap != tap`: no branch on the data.
+                #[allow(clippy::eq_op)]
+                let take = (tap > best) | (tap != tap);
                 best = if take { tap } else { best };
                 at = if take { offset } else { at };
             }
-            *v = best;
-            *c = row + 2 * j as u32 + at;
+            values[j] = best;
+            chosen[j] = row + 2 * j as u32 + at;
         }
     }
 }
