@@ -3,7 +3,7 @@
 //! rule (the gradients of a transposed convolution are a convolution and a weight gradient),
 //! gradients of gradients follow.
 
-use super::conv2d::{check_bias, check_dtypes, check_extents, check_sizes, convolution};
+use super::conv2d::{batched, check_bias, check_dtypes, check_extents, check_sizes, convolution};
 use super::geometry::Geometry;
 use super::weight::convolution_weight;
 use crate::autograd::node::{Backward, Gradients};
@@ -91,19 +91,7 @@ impl Tensor {
             self,
             &[weight].into_iter().chain(bias).collect::<Vec<_>>(),
         )?;
-        let (x, unbatched) = match self.ndim() {
-            4 => (self.clone(), false),
-            3 => (self.try_unsqueeze(0)?, true),
-            _ => {
-                return Err(Error::invalid(
-                    OP,
-                    format!(
-                        "the input must be [N, C, H, W] or unbatched [C, H, W], got shape {:?}",
-                        self.shape()
-                    ),
-                ));
-            }
-        };
+        let (x, unbatched) = batched(OP, self, 4)?;
         let &[w_in, group_out, kh, kw] = weight.shape() else {
             return Err(Error::invalid(
                 OP,
@@ -114,7 +102,7 @@ impl Tensor {
             ));
         };
         let &[batch, in_channels, h, wd] = x.shape() else {
-            unreachable!("4 dims")
+            unreachable!("batched gives 4 dims")
         };
         let o = options;
         let mismatch = |reason: String| Error::shapes(OP, self.shape(), weight.shape(), reason);
