@@ -100,6 +100,10 @@ def main():
               dig("wide_mlp", "peak_rss_mib"), min, lambda r: r <= 1.0, ".0f")
     ratio_row("peak RSS, MLP 784-100-10 (target <= PyTorch's)", "MiB",
               dig("mnist_mlp", "peak_rss_mib"), min, lambda r: r <= 1.0, ".0f")
+    ratio_row("CNN (2 conv + 2 linear) Adam throughput (target >= 1.5x)", "samples/s",
+              dig("cnn", "samples_per_second"), max, lambda r: r >= 1.5, ".0f")
+    ratio_row("peak RSS, CNN (target <= PyTorch's)", "MiB",
+              dig("cnn", "peak_rss_mib"), min, lambda r: r <= 1.0, ".0f")
 
     ops = [e["op"] for r in nabla for e in (r.get("elementwise_f32") or [])]
     for op in dict.fromkeys(ops):

@@ -11,6 +11,9 @@ Workloads (all float32, same shapes, batch sizes, optimisers and data as nabla's
   matmul     square float32 products, GFLOP/s.
   elementwise  relu, clamp, add, square, exp, log, tanh, sigmoid, GELU over 2^20 float32
              elements: microseconds per call.
+  cnn        conv(1->32, 3x3), ReLU, max-pool 2, conv(32->64, 3x3), ReLU, max-pool 2, flatten,
+             linear(1600->128), ReLU, linear(128->10) on 1x28x28 images, Adam lr 1e-3, batch
+             128: samples per second after 20 warm-up steps (best of 3 windows of 50 steps).
   conv       one conv2d layer's forward and backward (bias included) at three shapes, GFLOP/s:
              a 3x3 stem (batch 128, 1->32, 28x28, no input gradient), a 3x3 middle layer
              (batch 128, 32->64, 13x13) and a 1x1 (batch 128, 64->64, 14x14).
@@ -39,12 +42,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise", "conv"]
+WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise", "conv", "cnn"]
 RUNS = 3
 SMALL_BATCH = 100
 WIDE_BATCH = 128
 WIDE_WARMUP_STEPS = 50
 WIDE_TIMED_STEPS = 200
+CNN_BATCH = 128
+CNN_WARMUP_STEPS = 20
+CNN_TIMED_STEPS = 50
 # nabla_nn::data::Normalization::MNIST
 MEAN, STD = np.float32(0.1307), np.float32(0.3081)
 
@@ -103,6 +109,16 @@ def mlp(hidden):
     return nn.Sequential(*layers)
 
 
+def cnn():
+    """The CNN of `nabla train --model cnn` (nabla_nn::models::cnn), PyTorch's default init."""
+    torch.manual_seed(0)
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10),
+    )
+
+
 def step(net, optimizer, x, y):
     logits = net(x)
     loss = F.cross_entropy(logits, y)
@@ -150,31 +166,54 @@ def mnist_mlp(folder):
 def wide_mlp(folder):
     (x, y), _test = load_mnist(folder)
     data_rss = resident_mib()
-    net = mlp([1024, 1024])
-    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
-    generator = torch.Generator().manual_seed(0)
-
-    def endless():
-        while True:
-            yield from batches(x, y, WIDE_BATCH, generator, drop_last=True)
-
-    stream = endless()
-    loss = None
-    for _ in range(WIDE_WARMUP_STEPS):
-        loss = step(net, optimizer, *next(stream))
-    runs = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        for _ in range(WIDE_TIMED_STEPS):
-            loss = step(net, optimizer, *next(stream))
-        runs.append(WIDE_TIMED_STEPS * WIDE_BATCH / (time.perf_counter() - start))
+    runs, last_loss = throughput(mlp([1024, 1024]), x, y, WIDE_BATCH, WIDE_WARMUP_STEPS, WIDE_TIMED_STEPS)
     return {
         "batch_size": WIDE_BATCH,
         "warmup_steps": WIDE_WARMUP_STEPS,
         "timed_steps": WIDE_TIMED_STEPS,
         "samples_per_second_runs": runs,
         "samples_per_second": max(runs),
-        "last_loss": loss.item(),
+        "last_loss": last_loss,
+        "data_rss_mib": data_rss,
+        "peak_rss_mib": peak_mib(),
+    }
+
+
+def throughput(net, x, y, batch_size, warmup_steps, timed_steps):
+    """Adam lr 1e-3 on endless shuffled full batches: samples per second of each of RUNS windows
+    of `timed_steps` steps after `warmup_steps`, and the last loss."""
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-3)
+    generator = torch.Generator().manual_seed(0)
+
+    def endless():
+        while True:
+            yield from batches(x, y, batch_size, generator, drop_last=True)
+
+    stream = endless()
+    loss = None
+    for _ in range(warmup_steps):
+        loss = step(net, optimizer, *next(stream))
+    runs = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        for _ in range(timed_steps):
+            loss = step(net, optimizer, *next(stream))
+        runs.append(timed_steps * batch_size / (time.perf_counter() - start))
+    return runs, loss.item()
+
+
+def cnn_workload(folder):
+    (x, y), _test = load_mnist(folder)
+    x = x.view(-1, 1, 28, 28)
+    data_rss = resident_mib()
+    runs, last_loss = throughput(cnn(), x, y, CNN_BATCH, CNN_WARMUP_STEPS, CNN_TIMED_STEPS)
+    return {
+        "batch_size": CNN_BATCH,
+        "warmup_steps": CNN_WARMUP_STEPS,
+        "timed_steps": CNN_TIMED_STEPS,
+        "samples_per_second_runs": runs,
+        "samples_per_second": max(runs),
+        "last_loss": last_loss,
         "data_rss_mib": data_rss,
         "peak_rss_mib": peak_mib(),
     }
@@ -319,6 +358,7 @@ def new_report(threads):
         "elementwise_f32": None,
         "conv2d_f32": None,
         "fma_peak": None,
+        "cnn": None,
     }
 
 
@@ -335,6 +375,8 @@ def run_here(args, workload):
         report["elementwise_f32"] = elementwise()
     elif workload == "conv":
         report["conv2d_f32"] = conv()
+    elif workload == "cnn":
+        report["cnn"] = cnn_workload(folder)
     else:
         report["matmul_f32"] = [matmul(n) for n in args.sizes]
     return report
@@ -371,6 +413,12 @@ def print_table(r):
               f"(best of {len(w['samples_per_second_runs'])} x {w['timed_steps']} steps after "
               f"{w['warmup_steps']} warm-up; last loss {w['last_loss']:.3f})")
         print(f"{'':<44} {mib(w['peak_rss_mib'])} peak ({mib(w['data_rss_mib'])} with the data loaded)")
+    c = r["cnn"]
+    if c:
+        print(f"{'CNN 2 conv + 2 linear Adam, batch ' + str(c['batch_size']):<44} {c['samples_per_second']:.0f} samples/s "
+              f"(best of {len(c['samples_per_second_runs'])} x {c['timed_steps']} steps after "
+              f"{c['warmup_steps']} warm-up; last loss {c['last_loss']:.3f})")
+        print(f"{'':<44} {mib(c['peak_rss_mib'])} peak ({mib(c['data_rss_mib'])} with the data loaded)")
     o = r["overhead"]
     if o:
         print(f"{'autograd overhead, ' + str(o['chain_length']) + '-op chain':<44} {o['ns_per_op']:.0f} ns/op "

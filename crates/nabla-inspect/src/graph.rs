@@ -44,6 +44,9 @@ pub struct GraphNode {
     /// The operation (`mul`), or the leaf's or constant's name.
     pub title: String,
     pub shape: Vec<usize>,
+    /// The shape of the first input of an operation that slides a window over it (a
+    /// convolution, a pool, im2col), drawn as `input → output`.
+    pub input_shape: Option<Vec<usize>>,
     /// The forward value, when known.
     pub value: Option<Tensor>,
     /// The gradient of the graph's output with respect to this node's value, when known.
@@ -129,6 +132,7 @@ impl Graph {
                         .name_of(root)
                         .map_or_else(|| default_title(kind, root), str::to_owned),
                     shape: root.shape().to_vec(),
+                    input_shape: None,
                     value: Some(root.detach()),
                     grad: root.grad(),
                 });
@@ -144,7 +148,11 @@ impl Graph {
         if node.kind == NodeKind::Constant && node.shape.is_empty() {
             return lines;
         }
-        lines.push((LineRole::Shape, shape_text(&node.shape)));
+        let shape = match &node.input_shape {
+            Some(input) => format!("{} → {}", shape_text(input), shape_text(&node.shape)),
+            None => shape_text(&node.shape),
+        };
+        lines.push((LineRole::Shape, shape));
         if let Some(v) = node.value.as_ref().and_then(|v| values(v, max)) {
             lines.push((LineRole::Value, format!("= {v}")));
         }
@@ -174,6 +182,24 @@ impl Graph {
             )
         })
     }
+}
+
+/// The first input's shape of an operation that slides a window over its input (a convolution,
+/// a pool, im2col), whose input and output shapes are both worth reading.
+pub(crate) fn window_input_shape(node: &Node) -> Option<Vec<usize>> {
+    const WINDOW_OPS: [&str; 5] = [
+        "Convolution",
+        "MaxPool",
+        "AvgPool",
+        "AdaptiveAvgPool",
+        "Im2Col",
+    ];
+    let name = node.name();
+    WINDOW_OPS
+        .iter()
+        .any(|op| name.starts_with(op))
+        .then(|| node.input_shapes().first().cloned())
+        .flatten()
 }
 
 fn default_title(kind: NodeKind, t: &Tensor) -> String {
@@ -241,6 +267,7 @@ impl Builder<'_> {
                     .name_of(leaf)
                     .map_or_else(|| default_title(NodeKind::Leaf, leaf), str::to_owned),
                 shape: leaf.shape().to_vec(),
+                input_shape: None,
                 value: Some(leaf.detach()),
                 grad: trace
                     .step(node)
@@ -255,6 +282,7 @@ impl Builder<'_> {
                         Some(name) => format!("{name}: {op}"),
                         None => op,
                     },
+                    input_shape: window_input_shape(node),
                     shape,
                     value: trace.op(node).map(|r| r.output.clone()),
                     grad: trace.step(node).map(|s| s.grad_output.clone()),
@@ -279,6 +307,7 @@ impl Builder<'_> {
                 .name_of(c)
                 .map_or_else(|| default_title(NodeKind::Constant, c), str::to_owned),
             shape: c.shape().to_vec(),
+            input_shape: None,
             value: Some(c.detach()),
             grad: None,
         });

@@ -279,3 +279,29 @@ fn leaves_and_constants_alone_are_one_node_graphs() {
     assert_eq!(graph.nodes[0].kind, NodeKind::Constant);
     roxmltree::Document::parse(&graph.to_svg()).unwrap();
 }
+
+#[test]
+fn a_convolution_and_a_pool_show_their_input_and_output_shapes() {
+    use nabla_core::ops::window::{ConvOptions, PoolOptions};
+    let x = Tensor::ones(&[2, 1, 8, 8], DType::F32);
+    let w = Tensor::ones(&[4, 1, 3, 3], DType::F32).requires_grad();
+    let (y, trace) = Trace::new().with_name(&w, "weight").record(|| {
+        let y = x
+            .conv2d(&w, None, &ConvOptions::default())
+            .max_pool2d(&PoolOptions::new([2, 2]))
+            .sum();
+        y.backward();
+        y
+    });
+    let graph = Graph::of(&y, &trace, GraphOptions::default());
+    let dot = graph.to_dot();
+    assert!(dot.contains("[2, 1, 8, 8] → [2, 4, 6, 6]"), "{dot}");
+    assert!(dot.contains("[2, 4, 6, 6] → [2, 4, 3, 3]"), "{dot}");
+    let svg = graph.to_svg();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    assert!(
+        texts(&doc)
+            .iter()
+            .any(|t| t == "[2, 1, 8, 8] → [2, 4, 6, 6]")
+    );
+}

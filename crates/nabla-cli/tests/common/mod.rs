@@ -66,21 +66,22 @@ pub const DARK: Look = Look {
     background: 0,
 };
 
-/// `n` images where digit `i % 10` marks rows `2d + 4` and `2d + 5` at `look.band` over
-/// `look.background`, and their labels: a pattern a small net learns in a few steps.
-fn synthetic_split(n: usize, seed: u32, look: Look) -> (Vec<u8>, Vec<u8>) {
+/// `n` `side`×`side` images where digit `i % 10` marks rows `2d + 4` and `2d + 5` (of 28,
+/// scaled to `side`) at `look.band` over `look.background`, and their labels: a pattern a small
+/// net learns in a few steps.
+fn synthetic_split(n: usize, seed: u32, look: Look, side: usize) -> (Vec<u8>, Vec<u8>) {
     let mut state = seed;
     let mut noise = || {
         state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
         (state >> 27) as u8
     };
     let labels: Vec<u8> = (0..n).map(|i| (i % 10) as u8).collect();
-    let mut pixels = Vec::with_capacity(n * SIDE * SIDE);
+    let mut pixels = Vec::with_capacity(n * side * side);
     for &digit in &labels {
         let band = 2 * usize::from(digit) + 4..2 * usize::from(digit) + 6;
-        for row in 0..SIDE {
-            for _ in 0..SIDE {
-                let level = if band.contains(&row) {
+        for row in 0..side {
+            for _ in 0..side {
+                let level = if band.contains(&(row * SIDE / side)) {
                     look.band
                 } else {
                     look.background
@@ -110,11 +111,22 @@ pub fn write_mnist_sized(
     train: usize,
     test: usize,
 ) -> PathBuf {
+    write_mnist_side(dir, name, look, SIDE, (train, test))
+}
+
+/// [`write_mnist`] with `side`×`side` images, `counts.0` for training and `counts.1` for test.
+pub fn write_mnist_side(
+    dir: &TempDir,
+    name: &str,
+    look: Look,
+    side: usize,
+    (train, test): (usize, usize),
+) -> PathBuf {
     let folder = dir.path(name);
     std::fs::create_dir_all(&folder).unwrap();
     for (prefix, n, seed) in [("train", train, 1), ("t10k", test, 2)] {
-        let (pixels, labels) = synthetic_split(n, seed, look);
-        let images = idx_bytes(0x08, &[n, SIDE, SIDE], &pixels);
+        let (pixels, labels) = synthetic_split(n, seed, look, side);
+        let images = idx_bytes(0x08, &[n, side, side], &pixels);
         std::fs::write(folder.join(format!("{prefix}-images-idx3-ubyte")), images).unwrap();
         let labels = idx_bytes(0x08, &[n], &labels);
         std::fs::write(folder.join(format!("{prefix}-labels-idx1-ubyte")), labels).unwrap();

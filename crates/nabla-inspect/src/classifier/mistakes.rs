@@ -32,7 +32,7 @@ pub struct Picture {
 
 impl Picture {
     /// The image as a PNG file in a `data:` URL.
-    fn png_url(&self) -> Result<String, ChartError> {
+    pub(crate) fn png_url(&self) -> Result<String, ChartError> {
         let (c, h, w) = (self.channels, self.height, self.width);
         let wrong = |why: String| ChartError(format!("a {c}x{h}x{w} picture {why}"));
         let colour_type = match c {

@@ -57,6 +57,7 @@ pub fn anomaly_graph(anomaly: &Anomaly, names: &[(String, Tensor)], depth: usize
         kind: NodeKind::Op,
         title,
         shape,
+        input_shape: None,
         value: None,
         grad: None,
     });
@@ -105,6 +106,7 @@ fn describe(node: &Node, shape: Option<Vec<usize>>, names: &[(String, Tensor)]) 
                 .find(|(_, t)| t.same_as(leaf))
                 .map_or_else(|| "leaf".to_string(), |(name, _)| name.clone()),
             shape: leaf.shape().to_vec(),
+            input_shape: None,
             value: None,
             grad: None,
         },
@@ -112,6 +114,7 @@ fn describe(node: &Node, shape: Option<Vec<usize>>, names: &[(String, Tensor)]) 
             kind: NodeKind::Op,
             title: op_label(node.name()),
             shape: shape.unwrap_or_default(),
+            input_shape: crate::graph::window_input_shape(node),
             value: None,
             grad: None,
         },
@@ -128,6 +131,7 @@ fn add_constants(graph: &mut Graph, node: &Node, at: usize, shapes: &[Vec<usize>
             kind: NodeKind::Constant,
             title: "input".into(),
             shape: shapes.get(i).cloned().unwrap_or_default(),
+            input_shape: None,
             value: None,
             grad: None,
         });

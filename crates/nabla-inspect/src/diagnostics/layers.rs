@@ -9,6 +9,8 @@ use serde::Serialize;
 #[serde(rename_all = "kebab-case")]
 pub enum LayerKind {
     Linear,
+    /// A convolution (`Conv1d`, `Conv2d`, `ConvTranspose2d`): its units are its channels.
+    Conv,
     BatchNorm,
     /// Outputs in (0, 1); saturated below 0.01 or above 0.99.
     Sigmoid,
@@ -26,6 +28,7 @@ impl LayerKind {
     /// use nabla_inspect::diagnostics::LayerKind;
     /// assert_eq!(LayerKind::of("Linear(784 -> 100)"), LayerKind::Linear);
     /// assert_eq!(LayerKind::of("ReLU"), LayerKind::Relu);
+    /// assert_eq!(LayerKind::of("Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))"), LayerKind::Conv);
     /// assert_eq!(LayerKind::of("LeakyReLU(0.01)"), LayerKind::Other);
     /// ```
     pub fn of(description: &str) -> LayerKind {
@@ -35,7 +38,8 @@ impl LayerKind {
             .unwrap_or("");
         match name {
             "Linear" => LayerKind::Linear,
-            "BatchNorm1d" => LayerKind::BatchNorm,
+            "Conv1d" | "Conv2d" | "ConvTranspose2d" => LayerKind::Conv,
+            "BatchNorm1d" | "BatchNorm2d" => LayerKind::BatchNorm,
             "Sigmoid" => LayerKind::Sigmoid,
             "Tanh" => LayerKind::Tanh,
             "ReLU" => LayerKind::Relu,
@@ -78,7 +82,8 @@ impl LayerKind {
     }
 
     /// For a ReLU output of shape `[batch, units]` (row-major), the fraction of units that are
-    /// exactly 0 for every sample: units no gradient reaches.
+    /// exactly 0 for every sample: units no gradient reaches. A convolution's channels are its
+    /// units: give its output with the channels last, `[batch, positions..., channels]`.
     ///
     /// ```
     /// use nabla_inspect::diagnostics::LayerKind;

@@ -1,11 +1,14 @@
 //! Training diagnostics for `Sequential` networks, the pictures of the textbook's chapter 6:
 //! per-layer histograms of activations, weights and gradients with saturated and dead fractions
 //! ([`Recorder`]), gradient norms per layer and step with a vanishing/exploding detector
-//! ([`check_gradients`]), SVG charts of all of it and of training curves, and the graph around
-//! the operation where a NaN or infinity first appeared ([`anomaly_graph`]).
+//! ([`check_gradients`]), SVG charts of all of it and of training curves, the graph around
+//! the operation where a NaN or infinity first appeared ([`anomaly_graph`]), and for
+//! convolutional networks the first layer's filters and one image's feature maps
+//! ([`filters_svg`], [`feature_maps_svg`]).
 
 mod anomaly;
 mod charts;
+mod feature_maps;
 mod gradients;
 mod histogram;
 mod layers;
@@ -16,6 +19,7 @@ pub use charts::{
     ChartError, Panel, Series, activation_histograms_svg, gradient_norms_svg, line_chart_svg,
 };
 pub(crate) use charts::{chart_error, colour};
+pub use feature_maps::{MAX_CHANNELS, feature_maps_svg, filters_svg};
 pub use gradients::{
     AlarmKind, AlarmSummary, EXPLODING_RATIO, GradientAlarm, LayerNorm, VANISHING_RATIO,
     check_gradients,

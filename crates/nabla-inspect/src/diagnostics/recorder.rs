@@ -186,12 +186,27 @@ impl Recorder {
             .enumerate()
             .map(|(i, output)| {
                 let kind = self.report.layers[i].kind;
-                let values = output.to_f64_vec();
+                // Channels (dim 1 of a convolution's `[N, C, ...]` output) last, so a unit is a
+                // channel over every sample and position, as features are for `[N, F]`.
+                let values = match output.ndim() {
+                    0..=2 => output.to_f64_vec(),
+                    n => {
+                        let order: Vec<usize> = std::iter::once(0)
+                            .chain(2..n)
+                            .chain(std::iter::once(1))
+                            .collect();
+                        output.permute(&order).to_f64_vec()
+                    }
+                };
                 let histogram = match kind.output_range() {
                     Some((lo, hi)) => Histogram::new(&values, lo, hi, BINS),
                     None => Histogram::spanning(&values, BINS),
                 };
-                let units = output.shape().last().copied().unwrap_or(1);
+                let units = match output.shape() {
+                    [] => 1,
+                    [units] => *units,
+                    [_, units, ..] => *units,
+                };
                 let mine = || {
                     params
                         .iter()

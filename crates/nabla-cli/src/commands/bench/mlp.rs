@@ -5,10 +5,10 @@
 //! a seeded shuffling `DataLoader`.
 
 use super::memory;
-use super::report::{MnistMlpFigure, WideMlpFigure};
+use super::report::{MnistMlpFigure, ThroughputFigure};
 use crate::CliResult;
 use nabla_core::{DType, Generator};
-use nabla_nn::data::{DataLoader, Mnist, Normalization};
+use nabla_nn::data::{DataLoader, Dataset, Mnist, Normalization};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
 use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::{Adam, Optim, Sgd};
@@ -39,7 +39,7 @@ fn mlp(hidden: &[usize]) -> CliResult<Sequential> {
 }
 
 /// The task of MNIST.
-fn digits() -> Task {
+pub(super) fn digits() -> Task {
     Task::classes(nabla_nn::data::mnist::NUM_CLASSES)
 }
 
@@ -124,21 +124,40 @@ pub fn mnist_mlp(data: &Path) -> CliResult<MnistMlpFigure> {
 }
 
 /// MLP 784-1024-1024-10, Adam lr 1e-3, batch 128: samples per second over windows of steps
-/// after a warm-up, with full batches only, continuing from epoch to epoch.
-pub fn wide_mlp(data: &Path) -> CliResult<WideMlpFigure> {
+/// after a warm-up.
+pub fn wide_mlp(data: &Path) -> CliResult<ThroughputFigure> {
     let mnist = Mnist::load(data, Normalization::MNIST)?;
     let data_rss_mib = memory::resident_mib();
     let mut net = mlp(&[1024, 1024])?;
+    throughput(
+        &mut net,
+        &mnist.train,
+        WIDE_BATCH,
+        (WIDE_WARMUP_STEPS, WIDE_TIMED_STEPS),
+        data_rss_mib,
+    )
+}
+
+/// `net` trained on `train` with Adam lr 1e-3 in batches of `batch_size`: samples per second
+/// over windows of `steps.1` steps after `steps.0` warm-up steps, with full batches only,
+/// continuing from epoch to epoch; `data_rss_mib` is the memory with the data loaded.
+pub(super) fn throughput(
+    net: &mut Sequential,
+    train: &Dataset,
+    batch_size: usize,
+    (warmup_steps, timed_steps): (usize, usize),
+    data_rss_mib: Option<f64>,
+) -> CliResult<ThroughputFigure> {
     let mut optimizer = Optim::new(net.named_parameters(), Adam::new(), 1e-3)?;
-    let loader = DataLoader::new(mnist.train.clone(), WIDE_BATCH)?
+    let loader = DataLoader::new(train.clone(), batch_size)?
         .shuffle(0)
         .drop_last(true);
     // Enough epochs for the windows, continuing from epoch to epoch; the stopwatch stops the run.
-    let steps = WIDE_WARMUP_STEPS + WIDE_TIMED_STEPS * RUNS;
+    let steps = warmup_steps + timed_steps * RUNS;
     let epochs = steps.div_ceil(loader.num_batches());
-    let mut stopwatch = Stopwatch::new(WIDE_WARMUP_STEPS, WIDE_TIMED_STEPS, RUNS);
+    let mut stopwatch = Stopwatch::new(warmup_steps, timed_steps, RUNS);
     fit(
-        &mut net,
+        net,
         &loader,
         &mut optimizer,
         &FitOptions::new(digits(), epochs),
@@ -147,16 +166,17 @@ pub fn wide_mlp(data: &Path) -> CliResult<WideMlpFigure> {
     let runs: Vec<f64> = stopwatch
         .windows
         .iter()
-        .map(|seconds| (WIDE_TIMED_STEPS * WIDE_BATCH) as f64 / seconds)
+        .map(|seconds| (timed_steps * batch_size) as f64 / seconds)
         .collect();
-    Ok(WideMlpFigure {
-        batch_size: WIDE_BATCH,
-        warmup_steps: WIDE_WARMUP_STEPS,
-        timed_steps: WIDE_TIMED_STEPS,
+    Ok(ThroughputFigure {
+        batch_size,
+        warmup_steps,
+        timed_steps,
         samples_per_second: runs.iter().copied().fold(0.0, f64::max),
         samples_per_second_runs: runs,
         last_loss: stopwatch.last_loss,
         data_rss_mib,
         peak_rss_mib: memory::peak_mib(),
+        percent_of_peak: None,
     })
 }

@@ -1,4 +1,4 @@
-//! `nabla bench`: the engine's speed on fixed workloads (two MNIST training runs, per-op autograd
+//! `nabla bench`: the engine's speed on fixed workloads (three MNIST training runs, per-op autograd
 //! overhead, f32 matmul, elementwise and conv2d throughput) and the machine's FMA peak they are measured against, printed
 //! as a table and as one JSON object. `benches/peer_pytorch.py` runs the same workloads in
 //! PyTorch and prints the same keys.
@@ -6,6 +6,7 @@
 //! With several workloads selected, each runs in a fresh child process of this binary, so each
 //! peak-memory figure belongs to its workload alone.
 
+mod cnn;
 mod conv;
 mod elementwise;
 mod matmul;
@@ -39,6 +40,8 @@ pub enum Workload {
     Conv,
     /// A register-only FMA loop: the machine's f32 peak, one thread and all threads.
     Peak,
+    /// The CNN of `nabla train --model cnn`, Adam, batch 128: training samples per second.
+    Cnn,
 }
 
 #[derive(Args)]
@@ -46,7 +49,7 @@ pub struct BenchArgs {
     /// Workloads to run; several run one after the other, each in a fresh process.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [
         Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul,
-        Workload::Elementwise, Workload::Conv, Workload::Peak,
+        Workload::Elementwise, Workload::Conv, Workload::Cnn, Workload::Peak,
     ])]
     workloads: Vec<Workload>,
     /// Matrix sizes for the matmul workload.
@@ -92,6 +95,7 @@ fn run_here(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
         Workload::Elementwise => report.elementwise_f32 = Some(elementwise::elementwise()),
         Workload::Conv => report.conv2d_f32 = Some(conv::conv()),
         Workload::Peak => report.fma_peak = Some(peak::fma_peak()),
+        Workload::Cnn => report.cnn = Some(cnn::cnn(&args.data)?),
     }
     Ok(report)
 }
@@ -148,6 +152,7 @@ pub fn run(args: &BenchArgs) -> CliResult {
         }
     };
     report.relate_matmul_to_peak();
+    report.relate_cnn_to_peak(cnn::FLOP_PER_SAMPLE);
     if !args.json {
         report.print_table();
     }

@@ -19,9 +19,9 @@ pub struct MnistMlpFigure {
     pub peak_rss_mib: Option<f64>,
 }
 
-/// MLP 784-1024-1024-10 trained with Adam, measured after a warm-up.
+/// A network trained with Adam (the wide MLP, the CNN), measured after a warm-up.
 #[derive(Serialize, Deserialize)]
-pub struct WideMlpFigure {
+pub struct ThroughputFigure {
     pub batch_size: usize,
     pub warmup_steps: usize,
     pub timed_steps: usize,
@@ -31,6 +31,10 @@ pub struct WideMlpFigure {
     pub last_loss: f64,
     pub data_rss_mib: Option<f64>,
     pub peak_rss_mib: Option<f64>,
+    /// Share of the all-threads FMA peak (the widest instruction set's) the training reaches,
+    /// for workloads whose cost per sample is known, when the peak was measured in the same run.
+    #[serde(default)]
+    pub percent_of_peak: Option<f64>,
 }
 
 /// Time per op of a chain of multiplications on a 1-element tensor.
@@ -99,12 +103,13 @@ pub struct Report {
     pub engine: String,
     pub threads: usize,
     pub mnist_mlp: Option<MnistMlpFigure>,
-    pub wide_mlp: Option<WideMlpFigure>,
+    pub wide_mlp: Option<ThroughputFigure>,
     pub overhead: Option<OverheadFigure>,
     pub matmul_f32: Option<Vec<MatmulFigure>>,
     pub elementwise_f32: Option<Vec<ElementwiseFigure>>,
     pub conv2d_f32: Option<Vec<ConvFigure>>,
     pub fma_peak: Option<FmaPeak>,
+    pub cnn: Option<ThroughputFigure>,
 }
 
 impl Report {
@@ -120,6 +125,7 @@ impl Report {
             elementwise_f32: None,
             conv2d_f32: None,
             fma_peak: None,
+            cnn: None,
         }
     }
 
@@ -132,6 +138,18 @@ impl Report {
         self.elementwise_f32 = self.elementwise_f32.take().or(other.elementwise_f32);
         self.conv2d_f32 = self.conv2d_f32.take().or(other.conv2d_f32);
         self.fma_peak = self.fma_peak.take().or(other.fma_peak);
+        self.cnn = self.cnn.take().or(other.cnn);
+    }
+
+    /// Fills in the CNN's share of the peak (its FLOPs per training sample times samples per
+    /// second, over the widest instruction set's all-threads peak), when both were measured.
+    pub fn relate_cnn_to_peak(&mut self, flop_per_sample: f64) {
+        let (Some(cnn), Some(peak)) = (&mut self.cnn, &self.fma_peak) else {
+            return;
+        };
+        let widest = peak.avx512_fma.as_ref().or(peak.avx2_fma.as_ref());
+        cnn.percent_of_peak =
+            widest.map(|p| 100.0 * cnn.samples_per_second * flop_per_sample / 1e9 / p.gflops_total);
     }
 
     /// Fills in each matmul figure's share of the peaks, when both were measured.
@@ -182,6 +200,26 @@ impl Report {
                 "",
                 mib(w.peak_rss_mib),
                 mib(w.data_rss_mib)
+            );
+        }
+        if let Some(c) = &self.cnn {
+            let share = c
+                .percent_of_peak
+                .map_or(String::new(), |p| format!(", {p:.1}% of the FMA peak"));
+            println!(
+                "{:<44} {:.0} samples/s{share} (best of {} x {} steps after {} warm-up; last loss {:.3})",
+                format!("CNN 2 conv + 2 linear Adam, batch {}", c.batch_size),
+                c.samples_per_second,
+                c.samples_per_second_runs.len(),
+                c.timed_steps,
+                c.warmup_steps,
+                c.last_loss
+            );
+            println!(
+                "{:<44} {} peak ({} with the data loaded)",
+                "",
+                mib(c.peak_rss_mib),
+                mib(c.data_rss_mib)
             );
         }
         if let Some(o) = &self.overhead {

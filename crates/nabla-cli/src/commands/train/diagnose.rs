@@ -1,14 +1,18 @@
 //! `--diagnose` and `--detect-anomaly` in the run folder: a [`Recorder`] probed on the first
 //! training images before training and after every epoch, its report as `diagnostics.json` with
 //! `activations_epoch_N.svg` and `gradient_norms.svg`, warnings when gradients vanish or explode,
-//! and `anomaly.svg` with the graph around the operation that first made a NaN or infinity.
+//! and `anomaly.svg` with the graph around the operation that first made a NaN or infinity. A
+//! network with convolutions also gets, at each probe, `filters_epoch_N.svg` (its first
+//! convolution's filters) and `feature_maps_epoch_N.svg` (the first test image through each
+//! convolution).
 
 use super::progress::Console;
 use super::run_folder::RunFolder;
 use crate::CliResult;
 use nabla_core::{Anomaly, Tensor};
 use nabla_inspect::diagnostics::{
-    Diagnostics, Recorder, activation_histograms_svg, anomaly_graph, gradient_norms_svg,
+    Diagnostics, LayerKind, Recorder, activation_histograms_svg, anomaly_graph, feature_maps_svg,
+    filters_svg, gradient_norms_svg,
 };
 use nabla_nn::data::Dataset;
 use nabla_nn::loss::try_cross_entropy;
@@ -22,13 +26,17 @@ const ANOMALY_DEPTH: usize = 4;
 pub struct Diagnosis {
     recorder: Recorder,
     probe: Dataset,
+    /// The image whose feature maps are drawn: the first test image (the first training image
+    /// without a test set), `[1, C, H, W]`.
+    image: Tensor,
 }
 
 impl Diagnosis {
-    pub fn new(net: &Sequential, train: &Dataset) -> Diagnosis {
+    pub fn new(net: &Sequential, train: &Dataset, test: Option<&Dataset>) -> Diagnosis {
         Diagnosis {
             recorder: Recorder::new(net),
             probe: train.take(PROBE_SAMPLES),
+            image: test.unwrap_or(train).take(1).features,
         }
     }
 
@@ -49,7 +57,51 @@ impl Diagnosis {
         );
         let svg = activation_histograms_svg(&report.layers, snapshot, &title)?;
         folder.write(&format!("activations_epoch_{epoch}.svg"), &svg)?;
+        self.draw_convolutions(epoch, net, folder)?;
         self.write(folder)
+    }
+
+    /// For a network with 2-D convolutions, the first one's filters and the feature maps of the
+    /// drawn image at each of them, after `epoch`.
+    fn draw_convolutions(&self, epoch: usize, net: &Sequential, folder: &RunFolder) -> CliResult {
+        let layers = &self.recorder.report().layers;
+        let convs: Vec<usize> = layers
+            .iter()
+            .filter(|l| l.kind == LayerKind::Conv)
+            .map(|l| l.index)
+            .filter(|&i| net.layers()[i].describe().starts_with("Conv2d"))
+            .collect();
+        let Some(&first) = convs.first() else {
+            return Ok(());
+        };
+        let weight = net.layers()[first]
+            .named_parameters()
+            .into_iter()
+            .find(|(name, _)| name == "weight")
+            .map(|(_, w)| w)
+            .expect("the layer's weight, found above");
+        let title = format!(
+            "filters of layer {} after epoch {epoch}",
+            layers[first].name
+        );
+        folder.write(
+            &format!("filters_epoch_{epoch}.svg"),
+            &filters_svg(&weight, &title)?,
+        )?;
+        let outputs = net.forward_trace(&self.image)?;
+        let maps: Vec<(String, Tensor)> = convs
+            .iter()
+            .map(|&i| {
+                let output = &outputs[i];
+                (layers[i].name.clone(), output.reshape(&output.shape()[1..]))
+            })
+            .collect();
+        let image = self.image.reshape(&self.image.shape()[1..]);
+        let title = format!("feature maps of one image at each convolution after epoch {epoch}");
+        folder.write(
+            &format!("feature_maps_epoch_{epoch}.svg"),
+            &feature_maps_svg(&image, &maps, &title)?,
+        )
     }
 
     /// Records a training step's gradient norms (after backward).

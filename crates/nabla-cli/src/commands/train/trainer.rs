@@ -79,7 +79,9 @@ pub fn train(
     // The epochs the checkpoint holds; the loop's run-folder observer is the only writer of the
     // metrics file, so it keeps the history in step instead of reading the file back.
     let history = folder.metrics_up_to(first_epoch)?;
-    let mut diagnosis = options.diagnose.then(|| Diagnosis::new(&net, &data.train));
+    let mut diagnosis = options
+        .diagnose
+        .then(|| Diagnosis::new(&net, &data.train, data.test.as_ref()));
     if first_epoch >= config.epochs {
         // A kill after the last checkpoint may have left the charts of an earlier epoch.
         if first_epoch > 0 {
