@@ -938,6 +938,21 @@ fn windows_far_larger_than_the_input_are_refused_or_pooled_at_once() {
         "unfold: a 18446744073709551615×2 kernel over 1 channels gives more rows than fit in \
          memory (input shape [1, 1, 1, 1])"
     );
+    // 2^63 groups of 2 input channels: more than a usize counts.
+    let groups = ConvOptions {
+        groups: 1 << 63,
+        ..ConvOptions::default()
+    };
+    let (empty, weight) = (
+        Tensor::zeros(&[1, 0, 4, 4], DType::F32),
+        Tensor::zeros(&[0, 2, 3, 3], DType::F32),
+    );
+    assert_eq!(
+        err(empty.try_conv2d(&weight, None, &groups)),
+        "conv2d: shapes [1, 0, 4, 4] and [0, 2, 3, 3] are incompatible (the weight expects \
+         18446744073709551615 input channels (2 per group × 9223372036854775808 groups) but the \
+         input has 0)"
+    );
     // 2^40 taps, one inside the input: counted, not scanned.
     let wide = PoolOptions {
         padding: [1 << 39, 0],
