@@ -9,7 +9,7 @@ use super::weight::convolution_weight;
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
-use crate::ops::window::ConvTransposeOptions;
+use crate::ops::window::{ConvTransposeOptions, transposed_output_size};
 use crate::ops::{Save, ok, record};
 use crate::tensor::Tensor;
 
@@ -148,10 +148,7 @@ impl Tensor {
                     ),
                 ));
             }
-            let size = (n as i128 - 1) * s as i128 - 2 * p as i128
-                + d as i128 * (k as i128 - 1)
-                + op as i128
-                + 1;
+            let size = transposed_output_size(n, k, s, p, op, d).unwrap_or(i128::MAX);
             if n == 0 || size <= 0 {
                 let axis = ["height", "width"][i];
                 return Err(mismatch(format!(
