@@ -928,3 +928,47 @@ fn pools_refuse_windows_that_do_not_fit_and_inputs_of_the_wrong_rank() {
         assert_eq!(panic_message(panicking), message);
     }
 }
+
+#[test]
+fn windows_far_larger_than_the_input_are_refused_or_pooled_at_once() {
+    use nabla_core::ops::window::{ConvOptions, PoolOptions};
+    let x = Tensor::ones(&[1, 1, 1, 1], DType::F32);
+    assert_eq!(
+        err(x.try_unfold([usize::MAX, 2], &ConvOptions::default())),
+        "unfold: a 18446744073709551615×2 kernel over 1 channels gives more rows than fit in \
+         memory (input shape [1, 1, 1, 1])"
+    );
+    // 2^63 groups of 2 input channels: more than a usize counts.
+    let groups = ConvOptions {
+        groups: 1 << 63,
+        ..ConvOptions::default()
+    };
+    let (empty, weight) = (
+        Tensor::zeros(&[1, 0, 4, 4], DType::F32),
+        Tensor::zeros(&[0, 2, 3, 3], DType::F32),
+    );
+    assert_eq!(
+        err(empty.try_conv2d(&weight, None, &groups)),
+        "conv2d: shapes [1, 0, 4, 4] and [0, 2, 3, 3] are incompatible (the weight expects \
+         18446744073709551615 input channels (2 per group × 9223372036854775808 groups) but the \
+         input has 0)"
+    );
+    // 2^40 taps, one inside the input: counted, not scanned.
+    let wide = PoolOptions {
+        padding: [1 << 39, 0],
+        ..PoolOptions::new([1 << 40, 1])
+    };
+    assert_eq!(x.max_pool2d(&wide).to_vec::<f32>(), [1.0]);
+    // Divisors whose product is 2^66 and a padded size beyond a usize.
+    let both = PoolOptions {
+        padding: [1 << 32, 1 << 32],
+        ..PoolOptions::new([1 << 33, 1 << 33])
+    };
+    assert_eq!(x.avg_pool2d(&both).to_vec::<f32>(), [2f32.powi(-66)]);
+    let tall = PoolOptions {
+        padding: [usize::MAX / 2, 0],
+        ..PoolOptions::new([usize::MAX, 1])
+    };
+    let y = Tensor::ones(&[1, 1, 2, 2], DType::F64).avg_pool2d(&tall);
+    assert_eq!(y.to_vec::<f64>(), [2.0 / usize::MAX as f64; 2]);
+}

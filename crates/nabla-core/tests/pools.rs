@@ -6,33 +6,19 @@
 
 #[path = "reference/pytorch_pools.rs"]
 mod pytorch;
+#[path = "support/reference.rs"]
+mod reference;
 
 use nabla_core::ops::window::PoolOptions;
 use nabla_core::{DType, Tensor, grad};
 use pytorch::*;
-
-/// `det(shape, k)[i] = sin(0.37 i + k)`, the script's deterministic inputs.
-fn det(shape: &[usize], k: f64) -> Tensor {
-    let n: usize = shape.iter().product();
-    Tensor::from_vec((0..n).map(|i| (0.37 * i as f64 + k).sin()).collect(), shape)
-}
+use reference::{assert_close, det};
 
 fn options(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> PoolOptions<2> {
     PoolOptions {
         stride,
         padding,
         ..PoolOptions::new(kernel)
-    }
-}
-
-/// Equal within 1e-12, NaN where PyTorch has NaN, the same infinities.
-#[track_caller]
-fn assert_close(what: &str, got: &Tensor, expected: &[f64]) {
-    let got = got.to_vec::<f64>();
-    assert_eq!(got.len(), expected.len(), "{what}: length");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        let same = (g.is_nan() && e.is_nan()) || g == e || (g - e).abs() <= 1e-12;
-        assert!(same, "{what} element {i}: {g} vs PyTorch {e}");
     }
 }
 

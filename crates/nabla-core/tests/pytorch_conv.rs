@@ -5,29 +5,13 @@
 
 #[path = "reference/pytorch_conv.rs"]
 mod pytorch;
+#[path = "support/reference.rs"]
+mod reference;
 
 use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding};
 use nabla_core::{DType, Tensor};
 use pytorch::*;
-
-/// `det(shape, k)[i] = sin(0.37 i + k)`, the script's deterministic inputs.
-fn det(shape: &[usize], k: f64) -> Tensor {
-    let n: usize = shape.iter().product();
-    Tensor::from_vec((0..n).map(|i| (0.37 * i as f64 + k).sin()).collect(), shape)
-}
-
-#[track_caller]
-fn assert_close(what: &str, got: &Tensor, expected: &[f64]) {
-    let got = got.to_vec::<f64>();
-    assert_eq!(got.len(), expected.len(), "{what}: length");
-    for (i, (g, e)) in got.iter().zip(expected).enumerate() {
-        let same_nan = g.is_nan() && e.is_nan();
-        assert!(
-            same_nan || (g - e).abs() <= 1e-12 * (1.0 + e.abs()),
-            "{what}: element {i} is {g}, PyTorch gives {e}"
-        );
-    }
-}
+use reference::{assert_close, det};
 
 /// `f` at the script's inputs of `shapes`, and the gradients of `sum(y · det(y.shape, 9))`.
 fn run(f: &dyn Fn(&[Tensor]) -> Tensor, shapes: &[&[usize]]) -> (Tensor, Vec<Tensor>) {

@@ -252,7 +252,11 @@ pub(crate) struct Strided<'a, T> {
 impl<T> Strided<'_, T> {
     /// Whether every element of a `rows`×`cols` matrix lies inside the slice.
     fn fits(&self, rows: usize, cols: usize) -> bool {
-        rows == 0 || cols == 0 || (rows - 1) * self.row + (cols - 1) * self.col < self.data.len()
+        // In checked arithmetic: a wrapped product would pass for a small offset.
+        let last = (rows.saturating_sub(1).checked_mul(self.row))
+            .zip(cols.saturating_sub(1).checked_mul(self.col))
+            .and_then(|(r, c)| r.checked_add(c));
+        rows == 0 || cols == 0 || last.is_some_and(|last| last < self.data.len())
     }
 }
 

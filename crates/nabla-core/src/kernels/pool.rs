@@ -65,7 +65,8 @@ pub(crate) fn max_pool<T: Float>(
     for_plane_ranges(planes, in_plane + out_plane, |range| {
         for p in range {
             let plane = &x[p * in_plane..(p + 1) * in_plane];
-            // SAFETY: plane `p`'s outputs are written by this task only.
+            // SAFETY: `p < planes`, so `p·out_plane..(p + 1)·out_plane` lies inside `out`
+            // (at least `planes·out_plane` values); plane `p`'s outputs are written by this task only.
             let (values, chosen) = unsafe {
                 (
                     std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane),
@@ -187,7 +188,8 @@ pub(crate) fn gather_planes<T: Float>(
     for_plane_ranges(planes, in_plane + out_plane, |range| {
         for p in range {
             let plane = &x[p * in_plane..(p + 1) * in_plane];
-            // SAFETY: plane `p`'s outputs are written by this task only.
+            // SAFETY: `p < planes`, so `p·out_plane..(p + 1)·out_plane` lies inside `out`
+            // (at least `planes·out_plane` values); plane `p`'s outputs are written by this task only.
             let dst =
                 unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane) };
             for (d, &i) in dst.iter_mut().zip(&index[p * out_plane..]) {
@@ -211,7 +213,8 @@ pub(crate) fn scatter_planes<T: Float>(
     let out_ptr = SharedMut(out.as_mut_ptr());
     for_plane_ranges(planes, in_plane + out_plane, |range| {
         for p in range {
-            // SAFETY: plane `p` of the result is written by this task only.
+            // SAFETY: `p < planes`, so `p·in_plane..(p + 1)·in_plane` lies inside `out`
+            // (at least `planes·in_plane` values); plane `p` is written by this task only.
             let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * in_plane), in_plane) };
             dst.fill(T::zero());
             let src = &g[p * out_plane..(p + 1) * out_plane];
@@ -239,7 +242,8 @@ pub(crate) fn average<T: Float>(
     for_plane_ranges(planes, in_plane + out_plane, |range| {
         for p in range {
             let plane = &x[p * in_plane..(p + 1) * in_plane];
-            // SAFETY: plane `p`'s outputs are written by this task only.
+            // SAFETY: `p < planes`, so `p·out_plane..(p + 1)·out_plane` lies inside `out`
+            // (at least `planes·out_plane` values); plane `p`'s outputs are written by this task only.
             let dst =
                 unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane) };
             let mut o = 0;
@@ -255,7 +259,7 @@ pub(crate) fn average<T: Float>(
                         }
                         sum
                     };
-                    dst[o] = sum / T::from_f64((r.divisor * c.divisor) as f64);
+                    dst[o] = sum / T::from_f64(r.divisor as f64 * c.divisor as f64);
                     o += 1;
                 }
             }
@@ -280,13 +284,14 @@ pub(crate) fn average_adjoint<T: Float>(
     for_plane_ranges(planes, in_plane + out_plane, |range| {
         for p in range {
             let src = &g[p * out_plane..(p + 1) * out_plane];
-            // SAFETY: plane `p` of the result is written by this task only.
+            // SAFETY: `p < planes`, so `p·in_plane..(p + 1)·in_plane` lies inside `out`
+            // (at least `planes·in_plane` values); plane `p` is written by this task only.
             let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * in_plane), in_plane) };
             dst.fill(T::zero());
             let mut o = 0;
             for r in rows {
                 for c in cols {
-                    let v = src[o] / T::from_f64((r.divisor * c.divisor) as f64);
+                    let v = src[o] / T::from_f64(r.divisor as f64 * c.divisor as f64);
                     for i in r.start..r.end {
                         for d in &mut dst[i * w + c.start..i * w + c.end] {
                             *d = *d + v;

@@ -161,3 +161,30 @@ pub fn output_size(
     }
     Ok(out)
 }
+
+/// The output size of a transposed convolution along one dim of `size` elements, PyTorch's
+/// `(size−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1`, signed: zero or
+/// less when the padding removes everything. `None` when it lies beyond 128-bit arithmetic.
+///
+/// ```
+/// use nabla_core::ops::window::transposed_output_size;
+/// assert_eq!(transposed_output_size(7, 4, 2, 1, 0, 1), Some(14));
+/// assert_eq!(transposed_output_size(1, 1, 1, 1, 0, 1), Some(-1));
+/// assert_eq!(transposed_output_size(usize::MAX, 2, usize::MAX, 0, 0, 1), None);
+/// ```
+pub fn transposed_output_size(
+    size: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    output_padding: usize,
+    dilation: usize,
+) -> Option<i128> {
+    let [size, kernel, stride, padding, output_padding, dilation] =
+        [size, kernel, stride, padding, output_padding, dilation].map(|v| v as i128);
+    (size - 1)
+        .checked_mul(stride)?
+        .checked_sub(2 * padding)?
+        .checked_add(dilation.checked_mul(kernel - 1)?)?
+        .checked_add(output_padding + 1)
+}

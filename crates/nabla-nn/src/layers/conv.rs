@@ -160,6 +160,15 @@ pub(crate) fn check_parts(
     Ok(())
 }
 
+/// The smallest size along one dim that a window of `kernel` taps `dilation` apart fits
+/// into with `padding` on each side (at least 1): `dilation·(kernel−1) + 1 − 2·padding`.
+pub(crate) fn smallest_size(kernel: usize, dilation: usize, padding: usize) -> usize {
+    let span = dilation
+        .saturating_mul(kernel.saturating_sub(1))
+        .saturating_add(1);
+    span.saturating_sub(padding.saturating_mul(2)).max(1)
+}
+
 /// The input shape a layer expects, for errors: `[N, 3, H, W] (or [3, H, W])` with the
 /// smallest spatial sizes its window fits, if any.
 pub(crate) fn expected_input(channels: usize, names: &[&str], smallest: &[usize]) -> String {
@@ -465,11 +474,7 @@ impl<const N: usize> Conv<N> {
         let kernel = self.kernel_size();
         std::array::from_fn(|i| match self.options.padding {
             Padding::Same => 1,
-            Padding::Explicit(p) => {
-                let span =
-                    (self.options.dilation[i].saturating_mul(kernel[i] - 1)).saturating_add(1);
-                span.saturating_sub(p[i].saturating_mul(2)).max(1)
-            }
+            Padding::Explicit(p) => smallest_size(kernel[i], self.options.dilation[i], p[i]),
         })
     }
 }

@@ -4,7 +4,7 @@
 use super::conv::{check_geometry, check_parts, default_parameters, expected_input, sizes, tail};
 use crate::module::{Module, expect_dtype, invalid_input};
 use crate::{Error, Result};
-use nabla_core::ops::window::ConvTransposeOptions;
+use nabla_core::ops::window::{ConvTransposeOptions, transposed_output_size};
 use nabla_core::{DType, Generator, Tensor};
 
 /// The description of a transposed convolution: `ConvTranspose2d(32 -> 16, 3x3, stride=2x2)`.
@@ -48,9 +48,9 @@ pub(crate) fn check_output_padding(
     Ok(())
 }
 
-/// The output size of a transposed convolution along one dim,
-/// `(size−1)·stride − 2·padding + dilation·(kernel−1) + output_padding + 1`, or why there is
-/// none: the padding removes everything, or the size does not fit in 64 bits.
+/// The output size of a transposed convolution along one dim
+/// ([`transposed_output_size`]), or why there is none: the padding removes everything, or the
+/// size does not fit in 64 bits.
 pub(crate) fn output_size(
     size: usize,
     kernel: usize,
@@ -59,13 +59,11 @@ pub(crate) fn output_size(
     output_padding: usize,
     dilation: usize,
 ) -> std::result::Result<usize, String> {
-    let full = size
-        .saturating_sub(1)
-        .checked_mul(stride)
-        .and_then(|s| s.checked_add(dilation.checked_mul(kernel.saturating_sub(1))?))
-        .and_then(|s| s.checked_add(output_padding.checked_add(1)?))
+    let full = transposed_output_size(size, kernel, stride, padding, output_padding, dilation)
+        .filter(|&s| s <= usize::MAX as i128)
         .ok_or("the output would have more than 2^64 elements along a dim")?;
-    full.checked_sub(padding.saturating_mul(2))
+    usize::try_from(full)
+        .ok()
         .filter(|&s| s > 0 && size > 0)
         .ok_or_else(|| format!("the padding {padding} leaves no output"))
 }

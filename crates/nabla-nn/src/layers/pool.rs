@@ -1,7 +1,7 @@
 //! Pooling layers for `[N, C, H, W]` images (also unbatched `[C, H, W]`), as in `torch.nn`:
 //! [`MaxPool2d`], [`AvgPool2d`] and [`AdaptiveAvgPool2d`]. None has parameters.
 
-use super::conv::sizes;
+use super::conv::{sizes, smallest_size};
 use crate::module::{Module, invalid_input};
 use crate::{Error, Result};
 use nabla_core::Tensor;
@@ -44,9 +44,7 @@ pub(crate) fn check_options(options: &PoolOptions<2>) -> std::result::Result<(),
 /// The smallest `H` and `W` a pool's window fits.
 fn smallest(options: &PoolOptions<2>) -> [usize; 2] {
     std::array::from_fn(|i| {
-        let span = (options.dilation[i].saturating_mul(options.kernel[i] - 1)).saturating_add(1);
-        span.saturating_sub(options.padding[i].saturating_mul(2))
-            .max(1)
+        smallest_size(options.kernel[i], options.dilation[i], options.padding[i])
     })
 }
 

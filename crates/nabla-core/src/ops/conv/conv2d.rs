@@ -169,7 +169,7 @@ pub(super) fn plan(
              {out_channels} output channels"
         )));
     }
-    if group_in * groups != in_channels {
+    if in_channels / groups != group_in {
         let per_group = if groups > 1 {
             format!(" ({group_in} per group × {groups} groups)")
         } else {
@@ -177,7 +177,7 @@ pub(super) fn plan(
         };
         return Err(mismatch(format!(
             "the weight expects {} input channels{per_group} but the input has {in_channels}",
-            group_in * groups
+            group_in.saturating_mul(groups)
         )));
     }
     let explicit = match o.padding {
@@ -239,7 +239,7 @@ pub(super) fn plan(
 }
 
 /// The batched 4-d view of an input of rank `rank` (unbatched when one less), or an error.
-fn batched(op: &'static str, x: &Tensor, rank: usize) -> Result<(Tensor, bool)> {
+pub(super) fn batched(op: &'static str, x: &Tensor, rank: usize) -> Result<(Tensor, bool)> {
     match x.ndim() {
         n if n == rank => Ok((x.clone(), false)),
         n if n + 1 == rank => Ok((x.try_unsqueeze(0)?, true)),
@@ -291,8 +291,16 @@ impl Tensor {
                 ),
             ));
         };
-        let xs = <[usize; 4]>::try_from(x.shape()).expect("4 dims");
-        let g = plan(OP, xs, w, options, (self.shape(), weight.shape()))?;
+        let &[n, c, h, wd] = x.shape() else {
+            unreachable!("batched gives 4 dims")
+        };
+        let g = plan(
+            OP,
+            [n, c, h, wd],
+            w,
+            options,
+            (self.shape(), weight.shape()),
+        )?;
         check_bias(OP, bias, weight.shape(), g.out_channels)?;
         check_sizes(OP, &g, self.dtype())?;
         let y = convolution(&x, weight, bias, &g)?;

@@ -240,8 +240,9 @@ pub(crate) fn forward<T: Float>(g: &Geometry, x: &[T], w: &[T], bias: Option<&[T
         let pitch = nb * s.positions;
         let mut col = crate::pool::take::<T>(if g.is_pointwise() { 0 } else { s.patch * pitch });
         let mut block = crate::pool::take::<T>(if nb > 1 { s.group_out * pitch } else { 0 });
-        // SAFETY: a block of samples writes only its own samples' part of `out`, which
-        // outlives the tasks.
+        // SAFETY: `samples` lies inside `0..batch` (see `over_blocks`), so the range starts
+        // at `first` samples in and ends within `out`, which holds `batch` samples and outlives
+        // the tasks; a block of samples writes only its own samples' part.
         let y = unsafe {
             std::slice::from_raw_parts_mut(dst.at(first * s.sample_out), nb * s.sample_out)
         };
@@ -308,8 +309,9 @@ pub(crate) fn input_grad<T: Float>(g: &Geometry, grad: &[T], w: &[T]) -> Data<T>
         let pitch = nb * s.positions;
         let mut col = crate::pool::take::<T>(if g.is_pointwise() { 0 } else { s.patch * pitch });
         let mut block = crate::pool::take::<T>(if nb > 1 { s.group_out * pitch } else { 0 });
-        // SAFETY: a block of samples writes only its own samples' part of `out`, which
-        // outlives the tasks.
+        // SAFETY: `samples` lies inside `0..batch` (see `over_blocks`), so the range starts
+        // at `first` samples in and ends within `out`, which holds `batch` samples and outlives
+        // the tasks; a block of samples writes only its own samples' part.
         let dx = unsafe {
             std::slice::from_raw_parts_mut(dst.at(first * s.sample_in), nb * s.sample_in)
         };

@@ -3,13 +3,13 @@
 //! rule (the gradients of a transposed convolution are a convolution and a weight gradient),
 //! gradients of gradients follow.
 
-use super::conv2d::{check_bias, check_dtypes, check_extents, check_sizes, convolution};
+use super::conv2d::{batched, check_bias, check_dtypes, check_extents, check_sizes, convolution};
 use super::geometry::Geometry;
 use super::weight::convolution_weight;
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
-use crate::ops::window::ConvTransposeOptions;
+use crate::ops::window::{ConvTransposeOptions, transposed_output_size};
 use crate::ops::{Save, ok, record};
 use crate::tensor::Tensor;
 
@@ -91,19 +91,7 @@ impl Tensor {
             self,
             &[weight].into_iter().chain(bias).collect::<Vec<_>>(),
         )?;
-        let (x, unbatched) = match self.ndim() {
-            4 => (self.clone(), false),
-            3 => (self.try_unsqueeze(0)?, true),
-            _ => {
-                return Err(Error::invalid(
-                    OP,
-                    format!(
-                        "the input must be [N, C, H, W] or unbatched [C, H, W], got shape {:?}",
-                        self.shape()
-                    ),
-                ));
-            }
-        };
+        let (x, unbatched) = batched(OP, self, 4)?;
         let &[w_in, group_out, kh, kw] = weight.shape() else {
             return Err(Error::invalid(
                 OP,
@@ -114,7 +102,7 @@ impl Tensor {
             ));
         };
         let &[batch, in_channels, h, wd] = x.shape() else {
-            unreachable!("4 dims")
+            unreachable!("batched gives 4 dims")
         };
         let o = options;
         let mismatch = |reason: String| Error::shapes(OP, self.shape(), weight.shape(), reason);
@@ -160,10 +148,7 @@ impl Tensor {
                     ),
                 ));
             }
-            let size = (n as i128 - 1) * s as i128 - 2 * p as i128
-                + d as i128 * (k as i128 - 1)
-                + op as i128
-                + 1;
+            let size = transposed_output_size(n, k, s, p, op, d).unwrap_or(i128::MAX);
             if n == 0 || size <= 0 {
                 let axis = ["height", "width"][i];
                 return Err(mismatch(format!(

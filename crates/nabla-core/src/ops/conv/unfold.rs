@@ -2,7 +2,7 @@
 //! Its gradient adds each column back where it came from, which is the transposed convolution
 //! with a one-hot weight per window position, so gradients of gradients follow.
 
-use super::conv2d::{check_sizes, plan};
+use super::conv2d::{batched, check_sizes, plan};
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
 use crate::autograd::node::{Backward, Gradients};
@@ -82,28 +82,35 @@ impl Tensor {
                 format!("takes no groups, got groups {}", options.groups),
             ));
         }
-        let (x, unbatched) = match self.ndim() {
-            4 => (self.clone(), false),
-            3 => (self.try_unsqueeze(0)?, true),
-            _ => {
-                return Err(Error::invalid(
-                    OP,
-                    format!(
-                        "the input must be [N, C, H, W] or unbatched [C, H, W], got shape {:?}",
-                        self.shape()
-                    ),
-                ));
-            }
+        let (x, unbatched) = batched(OP, self, 4)?;
+        let &[n, channels, h, w] = x.shape() else {
+            unreachable!("batched gives 4 dims")
         };
-        let xs = <[usize; 4]>::try_from(x.shape()).expect("4 dims");
-        let channels = xs[1];
-        let taps = kernel[0] * kernel[1];
-        let one_hot = [channels * taps, 1, kernel[0], kernel[1]];
+        let too_large = || {
+            Error::invalid(
+                OP,
+                format!(
+                    "a {}×{} kernel over {channels} channels gives more rows than fit in memory (input shape {:?})",
+                    kernel[0],
+                    kernel[1],
+                    self.shape()
+                ),
+            )
+        };
+        let taps = kernel[0].checked_mul(kernel[1]).ok_or_else(too_large)?;
+        let rows = channels.checked_mul(taps).ok_or_else(too_large)?;
+        let one_hot = [rows, 1, kernel[0], kernel[1]];
         let o = ConvOptions {
             groups: channels.max(1),
             ..*options
         };
-        let g = plan(OP, xs, one_hot, &o, (self.shape(), &kernel))?;
+        let g = plan(
+            OP,
+            [n, channels, h, w],
+            one_hot,
+            &o,
+            (self.shape(), &kernel),
+        )?;
         check_sizes(OP, &g, self.dtype())?;
         let y = unfold(&x, &g)?;
         if unbatched { y.try_squeeze(0) } else { Ok(y) }

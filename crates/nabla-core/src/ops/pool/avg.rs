@@ -26,9 +26,11 @@ struct Windows {
 /// divisor counts the padding in it with `count_include_pad`, else only the positions inside.
 fn spans(size: usize, out: usize, o: &PoolOptions<2>, d: usize) -> Vec<Span> {
     let (k, s, p) = (o.kernel[d], o.stride[d], o.padding[d]);
+    // In u128: the padded size `size + 2·padding` may exceed a usize.
+    let (size, k, p) = (size as u128, k as u128, p as u128);
     (0..out)
         .map(|i| {
-            let start = i * s;
+            let start = i as u128 * s as u128;
             let end = (start + k).min(size + 2 * p);
             let (inner_start, inner_end) = (start.max(p) - p, end.min(size + p) - p);
             let divisor = if o.count_include_pad {
@@ -36,10 +38,11 @@ fn spans(size: usize, out: usize, o: &PoolOptions<2>, d: usize) -> Vec<Span> {
             } else {
                 inner_end - inner_start
             };
+            // Each is at most the kernel or the size, so fits a usize.
             Span {
-                start: inner_start,
-                end: inner_end,
-                divisor,
+                start: inner_start as usize,
+                end: inner_end as usize,
+                divisor: divisor as usize,
             }
         })
         .collect()

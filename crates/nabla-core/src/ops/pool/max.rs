@@ -31,22 +31,25 @@ fn taps(
     let (k, s, p, dil) = (o.kernel[d], o.stride[d], o.padding[d], o.dilation[d]);
     (0..out)
         .map(|i| {
-            let start = (i * s) as isize - p as isize;
-            let mut inside = (0..k)
-                .map(|j| start + (j * dil) as isize)
-                .filter(|&t| t >= 0 && (t as usize) < size);
-            let first = inside.next().ok_or_else(|| {
-                Error::invalid(
+            // Counted, not scanned (a window may have far more taps than the input has
+            // values), in i128: `i·stride` and the padding each fit a usize.
+            let start = (i as i128) * (s as i128) - p as i128;
+            let (size, dil, k) = (size as i128, dil as i128, k as i128);
+            // The taps `j` in `0..k` with `0 <= start + j·dil < size`.
+            let lo = if start >= 0 { 0 } else { (-start + dil - 1) / dil };
+            let hi = if start >= size { 0 } else { ((size - 1 - start) / dil + 1).min(k) };
+            if lo >= hi {
+                return Err(Error::invalid(
                     op,
                     format!(
                         "window {i} along spatial dim {d} has no tap inside the input (size {size}, kernel {k}, dilation {dil}, padding {p}; input shape {shape:?})"
                     ),
-                )
-            })?;
+                ));
+            }
             Ok(Taps {
-                first: first as usize,
-                count: inside.count() + 1,
-                step: dil,
+                first: (start + lo * dil) as usize,
+                count: (hi - lo) as usize,
+                step: o.dilation[d],
             })
         })
         .collect()
