@@ -74,7 +74,7 @@ pub(crate) fn max_pool<T: Float>(
                 )
             };
             if halving {
-                max_plane_2x2(plane, w, values, chosen);
+                max_plane_2x2(plane, (w, cols.len()), values, chosen);
             } else {
                 max_plane(plane, w, (rows, cols), values, chosen);
             }
@@ -98,8 +98,12 @@ fn halves(taps: &[Taps]) -> bool {
 /// [`max_plane`] for 2×2 windows at stride 2, output row by output row: the four taps of each
 /// window are strided reads of two input rows, and the choice (first maximum in scan order, the
 /// last NaN) is made by selects rather than branches, so the loop vectorises.
-fn max_plane_2x2<T: Float>(plane: &[T], w: usize, values: &mut [T], chosen: &mut [u32]) {
-    let out_w = w / 2;
+fn max_plane_2x2<T: Float>(
+    plane: &[T],
+    (w, out_w): (usize, usize),
+    values: &mut [T],
+    chosen: &mut [u32],
+) {
     if out_w == 0 {
         return;
     }
