@@ -84,14 +84,10 @@ impl Console {
         bar.inc(1);
         if step.step % 20 == 1 {
             let m = &step.running;
-            let figure = match (m.accuracy, m.mae) {
-                (Some(acc), _) => format!(" acc {:.2}%", 100.0 * acc),
-                (None, Some(mae)) => format!(" mae {mae:.4}"),
-                (None, None) => String::new(),
-            };
             bar.set_message(format!(
-                "loss {:.4}{figure} {:.0} samples/s",
-                m.loss, step.samples_per_second
+                "{} {:.0} samples/s",
+                figures(m.loss, m.accuracy, m.mae),
+                step.samples_per_second
             ));
         }
     }
