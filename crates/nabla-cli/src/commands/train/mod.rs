@@ -31,6 +31,10 @@ use nabla_nn::models::Hidden;
 use nabla_nn::spec::{LayerSpec, ModelSpec};
 use std::path::PathBuf;
 
+/// `--hidden` without the flag; the check that refuses MLP flags with a convolutional
+/// `--model` compares against it too.
+const DEFAULT_HIDDEN: [usize; 2] = [256, 128];
+
 /// Every setting of a training run, shared by `nabla train` and `nabla compare`.
 #[derive(Args, Clone)]
 pub struct SettingsArgs {
@@ -47,7 +51,7 @@ pub struct SettingsArgs {
     #[arg(long, conflicts_with_all = ["hidden", "activation", "batch_norm", "dropout"])]
     pub layers: Option<String>,
     /// Hidden layer sizes, e.g. `--hidden 256,128`.
-    #[arg(long, value_delimiter = ',', default_values_t = [256, 128])]
+    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_HIDDEN)]
     pub hidden: Vec<usize>,
     #[arg(long, value_enum, default_value = "relu")]
     pub activation: HiddenArg,
@@ -67,7 +71,7 @@ pub struct SettingsArgs {
     /// models).
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Passes over the training data (default: 10 for --model mlp and --layers, 3 for the
+    /// Passes over the training data (default: 10 for --model mlp and --layers, 5 for the
     /// convolutional models).
     #[arg(long)]
     pub epochs: Option<usize>,
@@ -203,7 +207,7 @@ impl SettingsArgs {
         }
         if let Some(spec) = self.model.conv_spec() {
             let set = [
-                ("--hidden", self.hidden != [256, 128]),
+                ("--hidden", self.hidden != DEFAULT_HIDDEN),
                 ("--activation", !matches!(self.activation, HiddenArg::Relu)),
                 ("--batch-norm", self.batch_norm),
                 ("--dropout", self.dropout != 0.0),
