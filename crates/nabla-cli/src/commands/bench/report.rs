@@ -167,7 +167,6 @@ impl Report {
     }
 
     pub fn print_table(&self) {
-        let mib = |v: Option<f64>| v.map_or("n/a".to_string(), |v| format!("{v:.0} MiB"));
         println!("{}, {} threads", self.engine, self.threads);
         if let Some(m) = &self.mnist_mlp {
             println!(
@@ -186,41 +185,10 @@ impl Report {
             );
         }
         if let Some(w) = &self.wide_mlp {
-            println!(
-                "{:<44} {:.0} samples/s (best of {} x {} steps after {} warm-up; last loss {:.3})",
-                format!("MLP 784-1024-1024-10 Adam, batch {}", w.batch_size),
-                w.samples_per_second,
-                w.samples_per_second_runs.len(),
-                w.timed_steps,
-                w.warmup_steps,
-                w.last_loss
-            );
-            println!(
-                "{:<44} {} peak ({} with the data loaded)",
-                "",
-                mib(w.peak_rss_mib),
-                mib(w.data_rss_mib)
-            );
+            print_throughput("MLP 784-1024-1024-10 Adam", w);
         }
         if let Some(c) = &self.cnn {
-            let share = c
-                .percent_of_peak
-                .map_or(String::new(), |p| format!(", {p:.1}% of the FMA peak"));
-            println!(
-                "{:<44} {:.0} samples/s{share} (best of {} x {} steps after {} warm-up; last loss {:.3})",
-                format!("CNN 2 conv + 2 linear Adam, batch {}", c.batch_size),
-                c.samples_per_second,
-                c.samples_per_second_runs.len(),
-                c.timed_steps,
-                c.warmup_steps,
-                c.last_loss
-            );
-            println!(
-                "{:<44} {} peak ({} with the data loaded)",
-                "",
-                mib(c.peak_rss_mib),
-                mib(c.data_rss_mib)
-            );
+            print_throughput("CNN 2 conv + 2 linear Adam", c);
         }
         if let Some(o) = &self.overhead {
             println!(
@@ -281,4 +249,32 @@ impl Report {
             }
         }
     }
+}
+
+/// The two lines of a training-throughput workload: samples per second (with the share of the
+/// FMA peak when it was related to one), then peak memory.
+fn print_throughput(label: &str, f: &ThroughputFigure) {
+    let share = f
+        .percent_of_peak
+        .map_or(String::new(), |p| format!(", {p:.1}% of the FMA peak"));
+    println!(
+        "{:<44} {:.0} samples/s{share} (best of {} x {} steps after {} warm-up; last loss {:.3})",
+        format!("{label}, batch {}", f.batch_size),
+        f.samples_per_second,
+        f.samples_per_second_runs.len(),
+        f.timed_steps,
+        f.warmup_steps,
+        f.last_loss
+    );
+    println!(
+        "{:<44} {} peak ({} with the data loaded)",
+        "",
+        mib(f.peak_rss_mib),
+        mib(f.data_rss_mib)
+    );
+}
+
+/// A resident-memory figure in MiB, or `n/a` where it could not be read.
+fn mib(v: Option<f64>) -> String {
+    v.map_or("n/a".to_string(), |v| format!("{v:.0} MiB"))
 }
