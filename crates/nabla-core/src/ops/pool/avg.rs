@@ -16,6 +16,8 @@ use std::sync::Arc;
 struct Windows {
     /// `"AvgPool2dBackward"` or `"AdaptiveAvgPool2dBackward"`: the name of the nodes.
     name: &'static str,
+    /// `"avg_pool2d"` or `"adaptive_avg_pool2d"`: the operation its errors name.
+    op: &'static str,
     planes: Planes,
     rows: Vec<Span>,
     cols: Vec<Span>,
@@ -70,11 +72,7 @@ fn adaptive_spans(size: usize, out: usize) -> Vec<Span> {
 /// [`spread`].
 fn apply(x: &Tensor, windows: &Arc<Windows>) -> Result<Tensor> {
     let planes = &windows.planes;
-    let op = if windows.name == "AvgPool2dBackward" {
-        "avg_pool2d"
-    } else {
-        "adaptive_avg_pool2d"
-    };
+    let op = windows.op;
     if x.shape() != &planes.input[..] {
         return Err(Error::shapes(
             op,
@@ -203,6 +201,7 @@ impl Tensor {
         let (oh, ow) = check_options(OP, self.shape(), options)?;
         let windows = Windows {
             name: "AvgPool2dBackward",
+            op: "avg_pool2d",
             planes: Planes::new(self.shape(), (oh, ow)),
             rows: spans(h, oh, options, 0),
             cols: spans(w, ow, options, 1),
@@ -234,6 +233,7 @@ impl Tensor {
         crate::limits::allocation(OP, &[oh, ow], self.dtype())?;
         let windows = Windows {
             name: "AdaptiveAvgPool2dBackward",
+            op: "adaptive_avg_pool2d",
             planes: Planes::new(self.shape(), (oh, ow)),
             rows: adaptive_spans(h, oh),
             cols: adaptive_spans(w, ow),
