@@ -289,6 +289,19 @@ pub(crate) fn expect_dtype(module: &dyn Module, x: &Tensor, dtype: DType) -> Res
     }
 }
 
+/// An error naming `module` unless `x` has a float dtype (f32 or f64).
+pub(crate) fn expect_float(module: &dyn Module, x: &Tensor) -> Result<()> {
+    if x.dtype().is_float() {
+        Ok(())
+    } else {
+        Err(invalid_input(
+            module,
+            format!("dtype {}", x.dtype()),
+            "f32 or f64".to_string(),
+        ))
+    }
+}
+
 /// Layers applied one after the other, named `0`, `1`, ... like PyTorch's `nn.Sequential`.
 ///
 /// ```

@@ -1,7 +1,7 @@
 //! Element-wise non-linearities and softmax as modules, so they can sit in a [`crate::module::Sequential`].
 
 use crate::Result;
-use crate::module::{Module, invalid_input};
+use crate::module::{Module, expect_float};
 use nabla_core::Tensor;
 
 macro_rules! activation {
@@ -73,13 +73,7 @@ impl Default for LeakyReLU {
 impl Module for LeakyReLU {
     fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         // The core has only a panicking leaky_relu, whose one failure is an integer dtype.
-        if !x.dtype().is_float() {
-            return Err(invalid_input(
-                self,
-                format!("dtype {}", x.dtype()),
-                "f32 or f64".to_string(),
-            ));
-        }
+        expect_float(self, x)?;
         Ok(x.leaky_relu(self.negative_slope))
     }
 

@@ -2,7 +2,7 @@
 //! ([`Dropout2d`]) with probability `p` and scale the survivors by `1/(1−p)` so the expected
 //! activation is unchanged; in evaluation, the identity.
 
-use crate::module::{Module, invalid_input};
+use crate::module::{Module, expect_float, invalid_input};
 use crate::{Error, Result};
 use nabla_core::{Generator, Tensor};
 use std::sync::Mutex;
@@ -36,13 +36,7 @@ impl Masks {
     /// `x` times a mask of `mask_shape` (broadcast over `x`): 0 with probability `p`, else
     /// `1/(1−p)`; `x` itself in evaluation or for `p = 0`.
     fn apply(&self, module: &dyn Module, x: &Tensor, mask_shape: &[usize]) -> Result<Tensor> {
-        if !x.dtype().is_float() {
-            return Err(invalid_input(
-                module,
-                format!("dtype {}", x.dtype()),
-                "f32 or f64".to_string(),
-            ));
-        }
+        expect_float(module, x)?;
         if !self.training || self.p == 0.0 {
             return Ok(x.clone());
         }

@@ -2,7 +2,7 @@
 //! [`MaxPool2d`], [`AvgPool2d`] and [`AdaptiveAvgPool2d`]. None has parameters.
 
 use super::conv::{sizes, smallest_size};
-use crate::module::{Module, invalid_input};
+use crate::module::{Module, expect_float, invalid_input};
 use crate::{Error, Result};
 use nabla_core::Tensor;
 use nabla_core::ops::window::PoolOptions;
@@ -50,13 +50,7 @@ fn smallest(options: &PoolOptions<2>) -> [usize; 2] {
 
 /// Checks that `x` is `[N, C, H, W]` or `[C, H, W]` of a float dtype with room for the window.
 fn check_input(module: &dyn Module, x: &Tensor, smallest: [usize; 2]) -> Result<()> {
-    if !x.dtype().is_float() {
-        return Err(invalid_input(
-            module,
-            format!("dtype {}", x.dtype()),
-            "f32 or f64".to_string(),
-        ));
-    }
+    expect_float(module, x)?;
     let ndim = x.ndim();
     let fits = (ndim == 3 || ndim == 4)
         && x.shape()[ndim - 2] >= smallest[0]
