@@ -192,11 +192,15 @@ impl<const D: usize> Module for BatchNorm<D> {
         } else {
             (self.running_mean.clone(), self.running_var.clone())
         };
-        // [C] broadcast against [N, C, ...]: C followed by a 1 per spatial dim.
+        // [C] broadcast against [N, C, ...]: C followed by a 1 per spatial dim; against
+        // [N, C] it broadcasts as it is, with no reshape node in the graph.
         let per_channel: Vec<usize> = std::iter::once(c)
             .chain(std::iter::repeat_n(1, x.ndim() - 2))
             .collect();
-        let shaped = |t: &Tensor| t.try_reshape(&per_channel);
+        let shaped = |t: &Tensor| match per_channel.len() {
+            1 => Ok(t.clone()),
+            _ => t.try_reshape(&per_channel),
+        };
         let normalised = x
             .try_sub(&shaped(&mean)?)?
             .try_div(&shaped(&var.add_scalar(self.eps).sqrt())?)?;
