@@ -318,13 +318,7 @@ impl ModelSpec {
                     bias,
                 } => {
                     let [c, h, w] = images(&shape).map_err(fail)?;
-                    if c % options.groups != 0 {
-                        return Err(fail(format!(
-                            "its input {} has {c} channels, not a multiple of groups={}",
-                            batch_shape(&shape),
-                            options.groups
-                        )));
-                    }
+                    groups_divide(&shape, options.groups).map_err(fail)?;
                     conv::check_geometry(
                         Some(c),
                         *out_channels,
@@ -498,13 +492,7 @@ fn conv_summary<const N: usize>(
         ));
     }
     let c = shape[0];
-    if c % options.groups != 0 {
-        return Err(format!(
-            "its input {} has {c} channels, not a multiple of groups={}",
-            batch_shape(shape),
-            options.groups
-        ));
-    }
+    groups_divide(shape, options.groups)?;
     conv::check_geometry(
         Some(c),
         out_channels,
@@ -564,4 +552,17 @@ fn totals_below(rows: &[LayerSummary], name: &str) -> (Option<usize>, Option<usi
                 b.and_then(|b| b.checked_add(r.buffers)),
             )
         })
+}
+
+/// An error unless the channels of `shape` (`[C, ...]`, without the batch dim) divide into
+/// `groups`.
+fn groups_divide(shape: &[usize], groups: usize) -> std::result::Result<(), String> {
+    match shape[0] % groups {
+        0 => Ok(()),
+        _ => Err(format!(
+            "its input {} has {} channels, not a multiple of groups={groups}",
+            batch_shape(shape),
+            shape[0]
+        )),
+    }
 }
