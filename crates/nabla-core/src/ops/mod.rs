@@ -10,6 +10,7 @@ pub mod inplace;
 pub mod linear;
 pub mod matmul;
 pub mod pool;
+pub mod recurrent;
 pub mod reduce;
 pub mod unary;
 pub mod view;
