@@ -140,6 +140,22 @@ pub trait Module: Send + Sync {
     /// pass it on to their children.
     fn set_training(&mut self, _training: bool) {}
 
+    /// Starts (`true`) or stops keeping the hidden state of every time step of the following
+    /// forward passes, for per-time-step gradients (see [`Module::time_steps`]). Recurrent
+    /// layers keep them; every other module passes the switch on to its children.
+    fn record_time_steps(&self, on: bool) {
+        for (_, child) in self.children() {
+            child.record_time_steps(on);
+        }
+    }
+
+    /// The hidden states `h_t` (`[N, H]`, one per time step) of this module's latest forward
+    /// pass while recording is on, each retaining its gradient: after `backward()`,
+    /// `time_steps()[t].grad()` is `∂L/∂h_t`. Empty for every module but a recurrent layer.
+    fn time_steps(&self) -> Vec<Tensor> {
+        Vec::new()
+    }
+
     /// Every parameter of the tree with its dotted name: own ones first, then each child's.
     fn named_parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = self.local_parameters();
