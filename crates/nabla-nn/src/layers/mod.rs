@@ -11,6 +11,7 @@ pub(crate) mod groupnorm;
 pub(crate) mod layernorm;
 pub(crate) mod linear;
 pub(crate) mod pool;
+pub(crate) mod recurrent;
 mod residual;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
@@ -23,4 +24,8 @@ pub use groupnorm::GroupNorm;
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
+pub use recurrent::{
+    Gru, GruCell, Lstm, LstmCell, Nonlinearity, RecurrentOptions, RecurrentState, Rnn, RnnCell,
+    SequenceOutput,
+};
 pub use residual::Residual;
