@@ -1408,7 +1408,13 @@ fn recurrent_specs_build_what_the_summary_says() {
     let input = [2, 4, 3];
     let rows = spec.summary(&input, 3).unwrap();
     let net = spec
-        .build(&input, 3, WeightInit::He, DType::F64, &mut Generator::new(1))
+        .build(
+            &input,
+            3,
+            WeightInit::He,
+            DType::F64,
+            &mut Generator::new(1),
+        )
         .unwrap();
     let x = Tensor::ones(&[5, 2, 4, 3], DType::F64).requires_grad();
     let trace = net.forward_trace(&x).unwrap();
@@ -1419,7 +1425,15 @@ fn recurrent_specs_build_what_the_summary_says() {
         assert_eq!(held, row.parameters, "{}", row.layer);
     }
     let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
-    assert_eq!(names[..4], ["1.weight_ih_l0", "1.weight_hh_l0", "1.bias_ih_l0", "1.bias_hh_l0"]);
+    assert_eq!(
+        names[..4],
+        [
+            "1.weight_ih_l0",
+            "1.weight_hh_l0",
+            "1.bias_ih_l0",
+            "1.bias_hh_l0"
+        ]
+    );
     assert_eq!(names[4], "1.weight_ih_l0_reverse");
     assert_eq!(names[8], "1.weight_ih_l1");
     assert_eq!(net.named_parameters()[8].1.shape(), &[18, 12]);
@@ -1437,7 +1451,13 @@ fn embeddings_build_with_the_padding_row_at_zero() {
     assert_eq!(rows[0].output_shape, [4, 3]);
     assert_eq!(totals(&rows), (21 + 12 * 2 + 2, 0));
     let net = spec
-        .build(&[4], 2, WeightInit::Default, DType::F32, &mut Generator::new(0))
+        .build(
+            &[4],
+            2,
+            WeightInit::Default,
+            DType::F32,
+            &mut Generator::new(0),
+        )
         .unwrap();
     assert_eq!(net.layers()[0].describe(), rows[0].layer);
     let weight = &net.named_parameters()[0].1;

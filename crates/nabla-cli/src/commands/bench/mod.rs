@@ -58,7 +58,8 @@ pub struct BenchArgs {
     /// Workloads to run; several run one after the other, each in a fresh process.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [
         Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul,
-        Workload::Elementwise, Workload::Conv, Workload::Cnn, Workload::Peak,
+        Workload::Elementwise, Workload::Conv, Workload::Cnn, Workload::Lstm, Workload::Gru,
+        Workload::Rnn, Workload::Peak,
     ])]
     workloads: Vec<Workload>,
     /// Matrix sizes for the matmul workload.
