@@ -5,7 +5,7 @@
 //! states and the errors for bad inputs.
 
 use nabla_core::{DType, Generator, Tensor};
-use nabla_nn::checkpoint::{Metadata, load_safetensors};
+use nabla_nn::checkpoint::{Metadata, encode, load_safetensors};
 use nabla_nn::layers::{
     Embedding, Gru, GruCell, Lstm, LstmCell, Nonlinearity, RecurrentOptions, RecurrentState, Rnn,
     RnnCell, SequenceOutput,
@@ -16,6 +16,12 @@ use std::collections::HashMap;
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/torch_recurrent.safetensors"
+);
+
+/// What nabla writes for tools/pytorch_reference/recurrent_layers.py's `check`.
+const NABLA_LSTM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/nabla_lstm.safetensors"
 );
 
 /// Every element within 1e-12 of PyTorch's (relative above 1).
@@ -554,4 +560,40 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
             .to_string(),
         "Embedding: padding_idx 5 is not a row of a table of 5 rows"
     );
+}
+
+/// The file tools/pytorch_reference/recurrent_layers.py's `check` loads into
+/// `torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)` (strict names) to compare torch's
+/// outputs with nabla's: nabla's state dict (drawn from `Generator::new(0)`), `input`
+/// `[5, 3, 3]` and nabla's `output`, `h_n`, `c_n`. It holds what nabla writes now: the weights
+/// and input bit for bit, the computed values within 1e-12 (rewrite it with NABLA_BLESS=1).
+#[test]
+fn the_nabla_lstm_fixture_for_pytorch_is_what_nabla_writes() {
+    let lstm = Lstm::new(3, 4, layers(2, true), DType::F64, &mut Generator::new(0)).unwrap();
+    let x = Tensor::from_vec(
+        (0..45).map(|i| (0.37 * i as f64 + 1.0).sin()).collect(),
+        &[5, 3, 3],
+    );
+    let out = lstm.forward_sequence(&x, None, None);
+    let mut tensors = lstm.state_dict();
+    tensors.push(("input".to_string(), x));
+    tensors.push(("output".to_string(), out.output));
+    tensors.push(("h_n".to_string(), out.state.h));
+    tensors.push(("c_n".to_string(), out.state.c.unwrap()));
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    if std::env::var_os("NABLA_BLESS").is_some() {
+        std::fs::write(NABLA_LSTM, encode(&tensors, &Metadata::new())).unwrap();
+    }
+    let (stored, _) = load_safetensors(NABLA_LSTM).unwrap();
+    let hint = "tests/data/nabla_lstm.safetensors is not what nabla writes now: rerun with \
+                NABLA_BLESS=1, then tools/pytorch_reference/recurrent_layers.py check";
+    assert_eq!(stored.len(), tensors.len(), "{hint}");
+    for ((key, got), (name, now)) in stored.iter().zip(&tensors) {
+        assert_eq!(key, name, "{hint}");
+        if ["output", "h_n", "c_n"].contains(&key.as_str()) {
+            assert_close(key, got, now);
+        } else {
+            assert_eq!(got.to_vec::<f64>(), now.to_vec::<f64>(), "{key}: {hint}");
+        }
+    }
 }
