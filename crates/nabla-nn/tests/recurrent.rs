@@ -509,14 +509,17 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
         dropout: p,
         ..Default::default()
     };
-    assert_eq!(build(dropout(1.0)), "GRU: dropout must be in [0, 1), got 1");
+    assert_eq!(
+        build(dropout(1.0)),
+        "layer: GRU(3 -> 4): dropout must be in [0, 1), got 1"
+    );
     assert_eq!(
         build(dropout(-0.1)),
-        "GRU: dropout must be in [0, 1), got -0.1"
+        "layer: GRU(3 -> 4): dropout must be in [0, 1), got -0.1"
     );
     assert_eq!(
         build(layers(0, false)),
-        "GRU: num_layers must be at least 1, got 0"
+        "layer: GRU(3 -> 4): num_layers must be at least 1, got 0"
     );
     assert_eq!(
         Rnn::new(
@@ -530,7 +533,21 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
         .err()
         .unwrap()
         .to_string(),
-        "RNN: the input size (0) and hidden size (4) must be at least 1"
+        "layer: RNN(0 -> 4): the input size (0) and hidden size (4) must be at least 1"
+    );
+    assert_eq!(
+        Lstm::new(3, 4, Default::default(), DType::I64, &mut rng)
+            .err()
+            .unwrap()
+            .to_string(),
+        "layer: LSTM(3 -> 4): the parameters must be f32 or f64, not i64"
+    );
+    assert_eq!(
+        Embedding::new(5, 3, None, DType::I64, &mut rng)
+            .err()
+            .unwrap()
+            .to_string(),
+        "layer: Embedding(5, 3): the weight must be f32 or f64, not i64"
     );
     let cell = LstmCell::new(3, 4, true, DType::F64, &mut rng).unwrap();
     let h = Tensor::zeros(&[2, 5], DType::F64);
@@ -558,7 +575,7 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
             .err()
             .unwrap()
             .to_string(),
-        "Embedding: padding_idx 5 is not a row of a table of 5 rows"
+        "layer: Embedding: padding_idx 5 is not a row of a table of 5 rows"
     );
 }
 

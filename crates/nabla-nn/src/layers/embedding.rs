@@ -42,9 +42,17 @@ impl Embedding {
     ) -> Result<Self> {
         if num_embeddings == 0 || dim == 0 {
             return Err(Error::invalid(
-                "Embedding",
+                "layer",
                 format!(
-                    "the number of embeddings ({num_embeddings}) and their size ({dim}) must be at least 1"
+                    "Embedding({num_embeddings}, {dim}): the number of embeddings and their size must be at least 1"
+                ),
+            ));
+        }
+        if !dtype.is_float() {
+            return Err(Error::invalid(
+                "layer",
+                format!(
+                    "Embedding({num_embeddings}, {dim}): the weight must be f32 or f64, not {dtype}"
                 ),
             ));
         }
@@ -71,15 +79,18 @@ impl Embedding {
     pub fn from_parts(weight: Tensor, padding_idx: Option<usize>) -> Result<Self> {
         let &[rows, dim] = weight.shape() else {
             return Err(Error::invalid(
-                "Embedding",
-                format!("the weight must be [V, D], got shape {:?}", weight.shape()),
+                "layer",
+                format!(
+                    "Embedding: the weight must be [V, D], got shape {:?}",
+                    weight.shape()
+                ),
             ));
         };
         if !weight.dtype().is_float() || rows == 0 || dim == 0 {
             return Err(Error::invalid(
-                "Embedding",
+                "layer",
                 format!(
-                    "the weight must be a non-empty f32 or f64 [V, D], got shape {:?} of dtype {}",
+                    "Embedding: the weight must be a non-empty f32 or f64 [V, D], got shape {:?} of dtype {}",
                     weight.shape(),
                     weight.dtype()
                 ),
@@ -107,8 +118,8 @@ impl Embedding {
 fn check_padding(rows: usize, padding_idx: Option<usize>) -> Result<()> {
     match padding_idx {
         Some(p) if p >= rows => Err(Error::invalid(
-            "Embedding",
-            format!("padding_idx {p} is not a row of a table of {rows} rows"),
+            "layer",
+            format!("Embedding: padding_idx {p} is not a row of a table of {rows} rows"),
         )),
         _ => Ok(()),
     }

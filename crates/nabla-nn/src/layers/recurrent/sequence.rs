@@ -9,8 +9,8 @@
 use super::options::{Kind, RecurrentOptions};
 use super::state::{RecurrentState, SequenceOutput};
 use super::weights::{CellWeights, Hidden};
-use super::{check_dtype, wrong_input};
-use crate::{Error, Result};
+use super::{check_dtype, check_sizes, wrong_input};
+use crate::Result;
 use nabla_core::{DType, Generator, Tensor};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -88,13 +88,8 @@ impl Layers {
         dtype: DType,
         rng: &mut Generator,
     ) -> Result<Self> {
-        options.check(kind.name(), input_size, hidden_size)?;
-        if !dtype.is_float() {
-            return Err(Error::invalid(
-                kind.name(),
-                format!("the parameters must be f32 or f64, not {dtype}"),
-            ));
-        }
+        check_sizes(kind.name(), input_size, hidden_size, dtype)?;
+        options.check(&format!("{}({input_size} -> {hidden_size})", kind.name()))?;
         let directions = options.directions();
         let mut cells = Vec::with_capacity(options.num_layers * directions);
         for layer in 0..options.num_layers {
