@@ -614,3 +614,22 @@ fn the_nabla_lstm_fixture_for_pytorch_is_what_nabla_writes() {
         }
     }
 }
+
+#[test]
+fn an_unbatched_input_is_one_sequence() {
+    let options = RecurrentOptions {
+        batch_first: true,
+        ..layers(2, true)
+    };
+    let gru = Gru::new(3, 4, options, DType::F64, &mut Generator::new(5)).unwrap();
+    let x = Tensor::from_vec((0..15).map(|i| (0.37 * i as f64).sin()).collect(), &[5, 3]);
+    let one = gru.forward_sequence(&x, None, Some(&[3]));
+    let batched = gru.forward_sequence(&x.unsqueeze(0), None, Some(&[3]));
+    assert_eq!(one.output.shape(), &[5, 8]);
+    assert_eq!(one.state.h.shape(), &[4, 4]);
+    assert_eq!(one.output.to_vec::<f64>(), batched.output.to_vec::<f64>());
+    assert_eq!(one.state.h.to_vec::<f64>(), batched.state.h.to_vec::<f64>());
+    // Past the length of 3, the outputs are zero.
+    assert_eq!(one.output.narrow(0, 3, 2).to_vec::<f64>(), [0.0; 16]);
+    assert_eq!(gru.forward(&x).shape(), &[8]);
+}
