@@ -86,11 +86,17 @@ impl CellWeights {
         self.weight_hh.shape()[1]
     }
 
-    /// One time step from `x` (`[N, I]`) and the state before it: `gates_x = x·W_ihᵀ + b_ih`
-    /// and `gates_h = h·W_hhᵀ + b_hh` (two GEMMs), then the fused cell op (`lstm_cell`,
-    /// `gru_cell`) or, for an RNN, the nonlinearity of their sum.
-    pub(crate) fn step(&self, kind: Kind, x: &Tensor, state: &Hidden) -> Result<Hidden> {
-        let gates_x = x.try_linear(&self.weight_ih, self.bias_ih.as_ref())?;
+    /// The input's gate pre-activations `x·W_ihᵀ + b_ih`, over the last dim of `x` (one step
+    /// `[N, I]` or a whole sequence at once).
+    pub(crate) fn project(&self, x: &Tensor) -> Result<Tensor> {
+        Ok(x.try_linear(&self.weight_ih, self.bias_ih.as_ref())?)
+    }
+
+    /// One time step from the input's gate pre-activations `gates_x` (`[N, gates·H]`, see
+    /// [`CellWeights::project`]) and the state before it: `gates_h = h·W_hhᵀ + b_hh` (one
+    /// GEMM), then the fused cell op (`lstm_cell`, `gru_cell`) or, for an RNN, the
+    /// nonlinearity of the sum.
+    pub(crate) fn step(&self, kind: Kind, gates_x: &Tensor, state: &Hidden) -> Result<Hidden> {
         let gates_h = state.h.try_linear(&self.weight_hh, self.bias_hh.as_ref())?;
         Ok(match (kind, &state.c) {
             (Kind::Rnn(f), _) => {
