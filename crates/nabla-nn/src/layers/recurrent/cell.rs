@@ -87,7 +87,7 @@ impl Cell {
                 }
             }
         };
-        let gates_x = self.weights.project(&batch(x)?)?;
+        let gates_x = self.weights.project(self.kind, &batch(x)?)?;
         let next = self.weights.step(self.kind, &gates_x, &state)?;
         let unbatch =
             |t: Tensor| -> Result<Tensor> { Ok(if batched { t } else { t.try_squeeze(0)? }) };

@@ -1,9 +1,9 @@
 //! The stack of recurrent cells behind [`super::Rnn`], [`super::Lstm`] and [`super::Gru`]: its
 //! parameters, the checks of its inputs, and the loop over layers, directions and time steps.
 //!
-//! Each layer and direction projects its whole input sequence at once (`X·W_ihᵀ + b_ih`, one
-//! GEMM over all `T·N` rows); every step then takes its slice of the projection and runs one
-//! GEMM for the recurrent part (`h·W_hhᵀ + b_hh`) and the fused cell op. The slices' gradients
+//! Each layer and direction projects its whole input sequence at once (`X·W_ihᵀ` plus the
+//! biases, one GEMM over all `T·N` rows); every step then takes its slice of the projection and
+//! runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused cell op. The slices' gradients
 //! are added into one buffer in place (the engine's `accumulate_into`), so backward is `O(T)`.
 
 use super::options::{Kind, RecurrentOptions};
@@ -243,7 +243,7 @@ impl Layers {
                     None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype()),
                 };
                 let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
-                let projected = self.cells[k].project(&sequence.x)?;
+                let projected = self.cells[k].project(self.kind, &sequence.x)?;
                 for i in 0..layout.t {
                     let t = if direction == 0 { i } else { layout.t - 1 - i };
                     let gates_x = sequence.step(&projected, t)?;
