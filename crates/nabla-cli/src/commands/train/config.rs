@@ -76,7 +76,7 @@ impl ModelKind {
     /// Epochs without `--epochs`: 10 for the MLP, 5 for the convolutional networks, which learn
     /// more per epoch at a higher cost each (the CNN reaches 99.16% on MNIST after 5 epochs in
     /// batches of 64, 99.04% after 4, 98.98% after 3, 98.80% after 3 in batches of 128), and
-    /// 3 for the recurrent networks (the LSTM reaches 98.22% after 3 epochs in batches of 128,
+    /// 3 for the recurrent networks (the LSTM reaches 98.25% after 3 epochs in batches of 128,
     /// 97.60% after 2, 98.64% after 5).
     pub fn default_epochs(self) -> usize {
         match self {
