@@ -106,6 +106,35 @@ pub(crate) fn for_each_task(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
     }
 }
 
+/// Runs `a` and `b` at once, one per thread of the team (one after the other when the team is
+/// busy or has one thread), and returns both results. For two independent kernels each too
+/// small to gain from being split: one join instead of two, and neither repeats the other's
+/// packing. Kernels they call run on their own thread.
+pub(crate) fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    /// Runs the closure in `job` once, keeping its result in `result`.
+    fn run_once<R>(job: &Mutex<Option<impl FnOnce() -> R>>, result: &Mutex<Option<R>>) {
+        let f = job.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(f) = f {
+            *result.lock().unwrap_or_else(|p| p.into_inner()) = Some(f());
+        }
+    }
+    let (a, b) = (Mutex::new(Some(a)), Mutex::new(Some(b)));
+    let (ra, rb) = (Mutex::new(None), Mutex::new(None));
+    for_each_task(2, &|i| {
+        if i == 0 {
+            run_once(&a, &ra);
+        } else {
+            run_once(&b, &rb);
+        }
+    });
+    let ra = ra.into_inner().unwrap_or_else(|p| p.into_inner());
+    let rb = rb.into_inner().unwrap_or_else(|p| p.into_inner());
+    (ra.expect("task 0 ran"), rb.expect("task 1 ran"))
+}
+
 /// Runs `f` on every item, spread over the kernel threads; returns when all are done. Items are
 /// typically disjoint parts of buffers being updated in place.
 ///

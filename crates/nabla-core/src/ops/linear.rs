@@ -19,6 +19,20 @@ fn try_rows(t: &Tensor) -> Result<Tensor> {
     t.try_reshape(&[t.numel() / last.max(1), last])
 }
 
+/// Whether backward computes the input's and the weight's gradient at once, one GEMM per
+/// thread: when the pass is not recorded and each product is too small for splitting it over
+/// threads to pay (a recurrent layer's per-step `h·W_hhᵀ` at batch 128, a small MLP's layers).
+fn concurrent(x: &Tensor, w: &Tensor) -> bool {
+    /// Multiply-adds of one product below which two products side by side beat each split
+    /// in two (measured on the recurrent and MLP benches, docs/performance.md).
+    const SMALL_PRODUCT: usize = 1 << 24;
+    let rows = x.numel() / x.shape().last().copied().unwrap_or(1).max(1);
+    let product = rows * w.numel();
+    crate::parallel::num_threads() > 1
+        && !crate::autograd::is_grad_enabled()
+        && product < SMALL_PRODUCT
+}
+
 /// Panicking form of [`try_rows`], for gradients (whose shapes the forward pass checked).
 fn rows(t: &Tensor) -> Tensor {
     ok(try_rows(t))
@@ -32,10 +46,20 @@ impl Backward for LinearBackward {
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (x, w) = (&saved[0], &saved[1]);
         let g = rows(grad);
-        let mut grads: Gradients = smallvec::smallvec![
-            needs[0].then(|| grad.matmul(w)),
-            needs[1].then(|| g.t().matmul(&rows(x))),
-        ];
+        let input_grad = || grad.matmul(w);
+        let weight_grad = || g.t().matmul(&rows(x));
+        let (dx, dw) = if needs[0] && needs[1] && concurrent(x, w) {
+            // Unrecorded (checked in `concurrent`): the helper thread's own grad mode must
+            // not record them either.
+            let (dx, dw) = crate::parallel::join(
+                || crate::no_grad(input_grad),
+                || crate::no_grad(weight_grad),
+            );
+            (Some(dx), Some(dw))
+        } else {
+            (needs[0].then(input_grad), needs[1].then(weight_grad))
+        };
+        let mut grads: Gradients = smallvec::smallvec![dx, dw];
         // A third gradient only when there is a bias, so the common pair stays inline.
         if let Some(&needs_bias) = needs.get(2) {
             grads.push(needs_bias.then(|| g.sum_dims(&[0], false)));
