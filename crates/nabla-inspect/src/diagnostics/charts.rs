@@ -3,6 +3,7 @@
 //! activation layer (the textbook's figures of activation distributions).
 
 use super::recorder::{Diagnostics, EpochSnapshot, LayerInfo};
+use super::ticks::log_tick_label;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt;
@@ -37,8 +38,8 @@ pub struct Panel {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
-    /// Plot log10 of the values, with ticks labelled as powers of ten (non-positive values
-    /// are left out).
+    /// Plot log10 of the values, with ticks labelled as powers of ten (`10⁻³`, `3.2×10⁻⁴`;
+    /// non-positive values are left out).
     pub log_y: bool,
     pub series: Vec<Series>,
 }
@@ -168,7 +169,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         .y_desc(&panel.y_label)
         .y_label_formatter(&|v| {
             if log_y {
-                format!("1e{v:.1}")
+                log_tick_label(*v)
             } else {
                 format!("{v:.3}")
             }

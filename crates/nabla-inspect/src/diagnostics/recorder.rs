@@ -100,7 +100,8 @@ fn layer_parameters(net: &Sequential, layer: usize) -> Vec<(String, Tensor)> {
     net.layers()[layer].named_parameters()
 }
 
-fn l2(values: &[f64]) -> f64 {
+/// The L2 norm of `values`.
+pub(crate) fn l2(values: &[f64]) -> f64 {
     values.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
