@@ -84,6 +84,18 @@ pub trait Float: Element + num_traits::Float + std::iter::Sum {
     fn tanh_kernel(self) -> Self;
     /// ln as the kernels compute it: within 1 ulp for f32, the C library for f64.
     fn ln_kernel(self) -> Self;
+    /// The logistic sigmoid `1/(1 + e⁻ˣ)` as the kernels compute it, from
+    /// [`Float::exp_kernel`]: stable on both tails (the exponential is only ever taken of a
+    /// non-positive number), exactly 0 and 1 at the infinities, NaN at NaN.
+    #[inline(always)]
+    fn sigmoid_kernel(self) -> Self {
+        let e = (-self.abs()).exp_kernel();
+        if self >= Self::zero() {
+            Self::one() / (Self::one() + e)
+        } else {
+            e / (Self::one() + e)
+        }
+    }
 }
 
 macro_rules! element {

@@ -420,6 +420,51 @@ fn table() -> Vec<Row> {
             |v| v[0].adaptive_avg_pool2d([3, 4]),
             vec![any(&[2, 2, 5, 7], 1.0)],
         ),
+        (
+            "lstm_cell",
+            |v| v[0].lstm_cell(&v[1], &v[2]),
+            vec![any(&[2, 12], 1.0), any(&[2, 12], 2.0), any(&[2, 3], 3.0)],
+        ),
+        (
+            "lstm_cell transposed gates, c narrowed",
+            |v| v[0].t().lstm_cell(&v[1], &v[2].narrow(1, 3, 3)),
+            vec![any(&[12, 2], 1.0), any(&[2, 12], 2.0), any(&[2, 6], 3.0)],
+        ),
+        (
+            "gru_cell",
+            |v| v[0].gru_cell(&v[1], &v[2]),
+            vec![any(&[2, 9], 1.0), any(&[2, 9], 2.0), any(&[2, 3], 3.0)],
+        ),
+        (
+            "gru_cell transposed gates, h narrowed",
+            |v| v[0].gru_cell(&v[1].t(), &v[2].narrow(1, 3, 3)),
+            vec![any(&[2, 9], 1.0), any(&[9, 2], 2.0), any(&[2, 6], 3.0)],
+        ),
+        (
+            "embedding repeated indices",
+            |v| v[0].embedding(&embedding_indices(), None),
+            vec![any(&[4, 3], 1.0)],
+        ),
+        (
+            "embedding padding_idx",
+            // The padding row is a constant: its gradient is zero by convention, not by
+            // calculus, so it is no input here.
+            |v| {
+                let padding = Tensor::full(&[1, 3], 0.5, DType::F64);
+                let rows = [&v[0].narrow(0, 0, 1), &padding, &v[0].narrow(0, 1, 2)];
+                Tensor::cat(&rows, 0).embedding(&embedding_indices(), Some(1))
+            },
+            vec![any(&[3, 3], 1.0)],
+        ),
+        (
+            "embedding backward",
+            |v| {
+                gradient_node(&v[0], &[4, 3], |w| {
+                    w.embedding(&embedding_indices(), Some(1))
+                })
+            },
+            vec![any(&[2, 3, 3], 2.0)],
+        ),
         ("custom function", |v| cube(&v[0]), vec![any(&[4], 1.0)]),
         (
             "checkpoint with a captured weight",
@@ -441,13 +486,24 @@ fn pool(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> PoolOpti
     }
 }
 
-/// A pool's backward operation run forward on `g`: the node that computes the gradient of `f`
-/// at a fixed input `[1, 2, 4, 5]` in a differentiable backward pass, replayed on `g` as its
-/// output gradient.
+/// Indices `[2, 3]` into 4 rows, with repeats (row 1, the padding row of the rows with
+/// padding, twice; row 3 twice) and a row never looked up.
+fn embedding_indices() -> Tensor {
+    Tensor::from_vec(vec![3i64, 1, 0, 1, 3, 0], &[2, 3])
+}
+
+/// A pool's backward operation run forward on `g`: [`gradient_node`] at an input `[1, 2, 4, 5]`.
 fn pool_gradient(g: &Tensor, f: fn(&Tensor) -> Tensor) -> Tensor {
-    // Recorded whatever the mode the checks run `pool_gradient` in; only the replay is theirs.
+    gradient_node(g, &[1, 2, 4, 5], f)
+}
+
+/// A backward operation run forward on `g`: the node that computes the gradient of `f` at a
+/// fixed input of `shape` in a differentiable backward pass, replayed on `g` as its output
+/// gradient.
+fn gradient_node(g: &Tensor, shape: &[usize], f: fn(&Tensor) -> Tensor) -> Tensor {
+    // Recorded whatever the mode the checks run it in; only the replay is theirs.
     let node = nabla_core::enable_grad(|| {
-        let x = any(&[1, 2, 4, 5], 5.0).requires_grad();
+        let x = any(shape, 5.0).requires_grad();
         let y = f(&x);
         let seed = Tensor::ones(y.shape(), DType::F64).requires_grad();
         let create = BackwardOptions {

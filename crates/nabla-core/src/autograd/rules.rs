@@ -51,6 +51,10 @@ const TYPE_RULES: &[&str] = &[
     "MaxPool2dBackwardBackward",
     "AvgPool2dBackward",
     "AvgPool2dBackwardBackward",
+    "LstmCellBackward",
+    "GruCellBackward",
+    "EmbeddingBackward",
+    "EmbeddingBackwardBackward",
     "Function",
     "CheckpointBackward",
 ];

@@ -111,3 +111,24 @@ pub(crate) fn concat<T: Element>(
     }
     out
 }
+
+/// `dst[indices[j]] += src[j]` over rows of `inner` values, skipping the rows whose index is
+/// `skip`: the adjoint of [`select`] along the first dim.
+pub(crate) fn add_rows<T: Element + std::ops::AddAssign>(
+    dst: &mut [T],
+    src: &[T],
+    indices: &[usize],
+    inner: usize,
+    skip: Option<usize>,
+) {
+    if inner == 0 {
+        return;
+    }
+    for (&at, row) in indices.iter().zip(src.chunks_exact(inner)) {
+        if Some(at) != skip {
+            for (d, &s) in dst[at * inner..(at + 1) * inner].iter_mut().zip(row) {
+                *d += s;
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@ pub mod elementwise;
 pub mod index;
 pub mod matmul;
 pub(crate) mod pool;
+pub(crate) mod recurrent;
 pub mod reduce;
 
 /// Below this many elements, a kernel runs on the calling thread: spawning costs more than it saves.

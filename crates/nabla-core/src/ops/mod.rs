@@ -5,6 +5,7 @@ pub mod binary;
 pub mod compare;
 pub mod conv;
 pub mod creation;
+pub mod embedding;
 pub mod index;
 pub mod inplace;
 pub mod linear;

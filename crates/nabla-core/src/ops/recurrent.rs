@@ -1,9 +1,20 @@
 //! The gate nonlinearities of one LSTM or GRU time step, with PyTorch's gate order: the layer
 //! computes the input's and the hidden state's gate pre-activations (two GEMMs), and these ops
-//! combine them into the next state.
+//! combine them into the next state, each in one fused pass over the gates
+//! ([`crate::kernels::recurrent`]) with a rule of its own.
+//!
+//! Forward keeps the activated gates (a workspace, as PyTorch's fused cells do) and backward
+//! reads them in one fused pass. When the backward pass is itself recorded (`create_graph`),
+//! the rules instead build the gradients from differentiable operations on the gates recomputed
+//! from the saved inputs, so that gradients of gradients exist. The input's and the hidden
+//! state's gate pre-activations get one gradient tensor for the LSTM (they enter only through
+//! their sum); for the GRU they differ only in the n gate's, scaled by `r` for the hidden state's.
 
-use super::ok;
+use super::{Save, ok, record};
+use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
+use crate::kernels::dispatch_float;
+use crate::kernels::recurrent::{gru_backward, gru_forward, lstm_backward, lstm_forward};
 use crate::tensor::Tensor;
 
 /// Checks `input_gates` and `hidden_gates` are both `[N, gates·H]` and `state` is `[N, H]`, of
@@ -67,13 +78,229 @@ fn check_cell(
     Ok(hidden)
 }
 
+/// Gate `k` of a `[N, gates·H]` tensor: columns `k·H..(k+1)·H`.
+fn gate(t: &Tensor, k: usize, h: usize) -> Tensor {
+    t.narrow(1, k * h, h)
+}
+
+/// The activated gates of an LSTM step and `tanh c'`.
+struct LstmGates {
+    i: Tensor,
+    f: Tensor,
+    g: Tensor,
+    o: Tensor,
+    tanh_c: Tensor,
+}
+
+impl LstmGates {
+    /// Read from the fused forward's workspace `[i | f | g | o | tanh c']` (constants).
+    fn kept(ws: &Tensor, h: usize) -> LstmGates {
+        LstmGates {
+            i: gate(ws, 0, h),
+            f: gate(ws, 1, h),
+            g: gate(ws, 2, h),
+            o: gate(ws, 3, h),
+            tanh_c: gate(ws, 4, h),
+        }
+    }
+
+    /// Computed again from the inputs by differentiable operations.
+    fn recomputed(x: &Tensor, hg: &Tensor, c: &Tensor, h: usize) -> LstmGates {
+        let a = x + hg;
+        let (i, f) = (gate(&a, 0, h).sigmoid(), gate(&a, 1, h).sigmoid());
+        let (g, o) = (gate(&a, 2, h).tanh(), gate(&a, 3, h).sigmoid());
+        let tanh_c = (&f * c + &i * &g).tanh();
+        LstmGates { i, f, g, o, tanh_c }
+    }
+
+    /// The gradients of the pre-activations (`[N, 4H]`) and of `c`, by differentiable
+    /// operations, from the gradient `[dh' | dc']`.
+    fn pull_back(&self, c: &Tensor, grad: &Tensor, h: usize) -> (Tensor, Tensor) {
+        let LstmGates { i, f, g, o, tanh_c } = self;
+        let (dh, dc_next) = (gate(grad, 0, h), gate(grad, 1, h));
+        let dc = dc_next + &dh * o * (1.0 - tanh_c * tanh_c);
+        let di = &dc * g * (i * (1.0 - i));
+        let df = &dc * c * (f * (1.0 - f));
+        let dg = &dc * i * (1.0 - g * g);
+        let do_ = dh * tanh_c * (o * (1.0 - o));
+        (Tensor::cat(&[&di, &df, &dg, &do_], 1), dc * f)
+    }
+}
+
+/// `lstm_cell`'s rule. Saved: the input's and the hidden state's pre-activations, `c`, and the
+/// workspace `[i | f | g | o | tanh c']` of the fused forward.
+struct LstmCellBackward {
+    hidden: usize,
+}
+
+impl LstmCellBackward {
+    fn gradients(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
+        let (x, hg, c, ws) = (&saved[0], &saved[1], &saved[2], &saved[3]);
+        let h = self.hidden;
+        let (gates, dc) = if crate::is_grad_enabled() {
+            LstmGates::recomputed(x, hg, c, h).pull_back(c, grad, h)
+        } else {
+            let n = c.shape()[0];
+            const OP: &str = "lstm_cell_backward";
+            dispatch_float!(OP, grad.dtype(), T => {
+                let (gates, dc) = grad.try_read(OP, |g: &[T]| {
+                    ws.try_read(OP, |w: &[T]| c.try_read(OP, |c: &[T]| lstm_backward(g, w, c, (n, h))))
+                })???;
+                (Tensor::from_data(gates, &[n, 4 * h]), Tensor::from_data(dc, &[n, h]))
+            })
+        };
+        Ok(smallvec::smallvec![
+            needs[0].then(|| gates.clone()),
+            needs[1].then_some(gates),
+            needs[2].then_some(dc),
+        ])
+    }
+}
+
+impl Backward for LstmCellBackward {
+    fn name(&self) -> &'static str {
+        "LstmCellBackward"
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
+        ok(self.gradients(saved, grad, needs))
+    }
+
+    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+        self.gradients(saved, &grad, needs)
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let (c, h) = (&saved[2], self.hidden);
+        let LstmGates { i, f, g, o, tanh_c } = LstmGates::kept(&saved[3], h);
+        let a = tangents[0].try_add(&tangents[1])?;
+        let di = gate(&a, 0, h) * (&i * (1.0 - &i));
+        let df = gate(&a, 1, h) * (&f * (1.0 - &f));
+        let dg = gate(&a, 2, h) * (1.0 - &g * &g);
+        let do_ = gate(&a, 3, h) * (&o * (1.0 - &o));
+        let dc = df * c + &f * &tangents[2] + di * &g + &i * dg;
+        let dh = do_ * &tanh_c + &o * (1.0 - &tanh_c * &tanh_c) * &dc;
+        Tensor::try_cat(&[&dh, &dc], 1)
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_lstm_cell(&inputs[1], &inputs[2]))
+    }
+}
+
+/// The activated gates of a GRU step and the hidden state's n-gate pre-activation.
+struct GruGates {
+    r: Tensor,
+    z: Tensor,
+    n: Tensor,
+    hn: Tensor,
+}
+
+impl GruGates {
+    /// Read from the fused forward's workspace `[r | z | n | hg_n]` (constants).
+    fn kept(ws: &Tensor, h: usize) -> GruGates {
+        GruGates {
+            r: gate(ws, 0, h),
+            z: gate(ws, 1, h),
+            n: gate(ws, 2, h),
+            hn: gate(ws, 3, h),
+        }
+    }
+
+    /// Computed again from the inputs by differentiable operations.
+    fn recomputed(x: &Tensor, hg: &Tensor, h: usize) -> GruGates {
+        let r = (gate(x, 0, h) + gate(hg, 0, h)).sigmoid();
+        let z = (gate(x, 1, h) + gate(hg, 1, h)).sigmoid();
+        let hn = gate(hg, 2, h);
+        let n = (gate(x, 2, h) + &r * &hn).tanh();
+        GruGates { r, z, n, hn }
+    }
+
+    /// The gradients of the input's and the hidden state's pre-activations and of the hidden
+    /// state, by differentiable operations, from the gradient `dh'`.
+    fn pull_back(&self, state: &Tensor, grad: &Tensor) -> (Tensor, Tensor, Tensor) {
+        let GruGates { r, z, n, hn } = self;
+        let dn = grad * (1.0 - z) * (1.0 - n * n);
+        let dz = grad * (state - n) * (z * (1.0 - z));
+        let dr = &dn * hn * (r * (1.0 - r));
+        let dhn = &dn * r;
+        (
+            Tensor::cat(&[&dr, &dz, &dn], 1),
+            Tensor::cat(&[&dr, &dz, &dhn], 1),
+            grad * z,
+        )
+    }
+}
+
+/// `gru_cell`'s rule. Saved: the input's and the hidden state's pre-activations, the hidden
+/// state, and the workspace `[r | z | n | hg_n]` of the fused forward.
+struct GruCellBackward {
+    hidden: usize,
+}
+
+impl GruCellBackward {
+    fn gradients(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
+        let (x, hg, state, ws) = (&saved[0], &saved[1], &saved[2], &saved[3]);
+        let h = self.hidden;
+        let (dx, dhg, dh) = if crate::is_grad_enabled() {
+            GruGates::recomputed(x, hg, h).pull_back(state, grad)
+        } else {
+            let n = state.shape()[0];
+            const OP: &str = "gru_cell_backward";
+            dispatch_float!(OP, grad.dtype(), T => {
+                let (dx, dhg, dh) = grad.try_read(OP, |g: &[T]| {
+                    ws.try_read(OP, |w: &[T]| state.try_read(OP, |s: &[T]| gru_backward(g, w, s, (n, h))))
+                })???;
+                (
+                    Tensor::from_data(dx, &[n, 3 * h]),
+                    Tensor::from_data(dhg, &[n, 3 * h]),
+                    Tensor::from_data(dh, &[n, h]),
+                )
+            })
+        };
+        Ok(smallvec::smallvec![
+            needs[0].then_some(dx),
+            needs[1].then_some(dhg),
+            needs[2].then_some(dh),
+        ])
+    }
+}
+
+impl Backward for GruCellBackward {
+    fn name(&self) -> &'static str {
+        "GruCellBackward"
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
+        ok(self.gradients(saved, grad, needs))
+    }
+
+    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+        self.gradients(saved, &grad, needs)
+    }
+
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let (state, h) = (&saved[2], self.hidden);
+        let GruGates { r, z, n, hn } = GruGates::kept(&saved[3], h);
+        let (tx, thg, ts) = (&tangents[0], &tangents[1], &tangents[2]);
+        let dr = (gate(tx, 0, h) + gate(thg, 0, h)) * (&r * (1.0 - &r));
+        let dz = (gate(tx, 1, h) + gate(thg, 1, h)) * (&z * (1.0 - &z));
+        let dn = (gate(tx, 2, h) + dr * &hn + &r * gate(thg, 2, h)) * (1.0 - &n * &n);
+        Ok(&dn + dz * (state - &n) + &z * (ts - &dn))
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        Some(inputs[0].try_gru_cell(&inputs[1], &inputs[2]))
+    }
+}
+
 impl Tensor {
     /// One LSTM step (`torch.nn.LSTMCell` after its two GEMMs). `self` holds the input's gate
     /// pre-activations `x·W_ihᵀ + b_ih` and `hidden_gates` the hidden state's `h·W_hhᵀ + b_hh`,
     /// both `[N, 4H]` in PyTorch's order i, f, g, o; `c` is the cell state `[N, H]`. With
     /// `a = self + hidden_gates`: `c' = σ(a_f)·c + σ(a_i)·tanh(a_g)` and
     /// `h' = σ(a_o)·tanh(c')`. Returns `[N, 2H]`: `h'` in the first `H` columns, `c'` in the
-    /// last `H`.
+    /// last `H`. One fused pass; rule `LstmCellBackward`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -85,14 +312,24 @@ impl Tensor {
     /// assert!((hc[0] - 0.5 * 1.0f64.tanh()).abs() < 1e-15);
     /// ```
     pub fn try_lstm_cell(&self, hidden_gates: &Tensor, c: &Tensor) -> Result<Tensor> {
-        let h = check_cell("lstm_cell", 4, self, hidden_gates, c)?;
-        let gates = self.try_add(hidden_gates)?;
-        let gate = |k: usize| gates.try_narrow(1, k * h, h);
-        let (i, f) = (gate(0)?.try_sigmoid()?, gate(1)?.try_sigmoid()?);
-        let (g, o) = (gate(2)?.try_tanh()?, gate(3)?.try_sigmoid()?);
-        let c_next = f.try_mul(c)?.try_add(&i.try_mul(&g)?)?;
-        let h_next = o.try_mul(&c_next.try_tanh()?)?;
-        Tensor::try_cat(&[&h_next, &c_next], 1)
+        const OP: &str = "lstm_cell";
+        let h = check_cell(OP, 4, self, hidden_gates, c)?;
+        let n = c.shape()[0];
+        crate::limits::allocation(OP, &[n, 5 * h], self.dtype())?;
+        let (out, ws) = dispatch_float!(OP, self.dtype(), T => {
+            let (out, ws) = self.try_read(OP, |x: &[T]| {
+                hidden_gates.try_read(OP, |hg: &[T]| c.try_read(OP, |c: &[T]| lstm_forward(x, hg, c, (n, h))))
+            })???;
+            (Tensor::from_data(out, &[n, 2 * h]), Tensor::from_data(ws, &[n, 5 * h]))
+        });
+        let save = [
+            Save::Input(0),
+            Save::Input(1),
+            Save::Input(2),
+            Save::Extra(&ws),
+        ];
+        let backward = LstmCellBackward { hidden: h };
+        Ok(record(out, &[self, hidden_gates, c], backward, &save))
     }
 
     /// Panicking form of [`Tensor::try_lstm_cell`].
@@ -105,7 +342,7 @@ impl Tensor {
     /// pre-activations `x·W_ihᵀ + b_ih` and `hidden_gates` the hidden state's `h·W_hhᵀ + b_hh`,
     /// both `[N, 3H]` in PyTorch's order r, z, n; `h` is the hidden state `[N, H]`.
     /// `r = σ(x_r + h_r)`, `z = σ(x_z + h_z)`, `n = tanh(x_n + r·h_n)` and
-    /// `h' = (1 − z)·n + z·h`. Returns `h'`, `[N, H]`.
+    /// `h' = (1 − z)·n + z·h`. Returns `h'`, `[N, H]`. One fused pass; rule `GruCellBackward`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -115,14 +352,24 @@ impl Tensor {
     /// assert_eq!(zeros.gru_cell(&zeros, &h).to_vec::<f64>(), vec![1.5]);
     /// ```
     pub fn try_gru_cell(&self, hidden_gates: &Tensor, h: &Tensor) -> Result<Tensor> {
-        let width = check_cell("gru_cell", 3, self, hidden_gates, h)?;
-        let x_gate = |k: usize| self.try_narrow(1, k * width, width);
-        let h_gate = |k: usize| hidden_gates.try_narrow(1, k * width, width);
-        let r = x_gate(0)?.try_add(&h_gate(0)?)?.try_sigmoid()?;
-        let z = x_gate(1)?.try_add(&h_gate(1)?)?.try_sigmoid()?;
-        let n = x_gate(2)?.try_add(&r.try_mul(&h_gate(2)?)?)?.try_tanh()?;
-        // (1 − z)·n + z·h = n + z·(h − n)
-        n.try_add(&z.try_mul(&h.try_sub(&n)?)?)
+        const OP: &str = "gru_cell";
+        let width = check_cell(OP, 3, self, hidden_gates, h)?;
+        let n = h.shape()[0];
+        crate::limits::allocation(OP, &[n, 4 * width], self.dtype())?;
+        let (out, ws) = dispatch_float!(OP, self.dtype(), T => {
+            let (out, ws) = self.try_read(OP, |x: &[T]| {
+                hidden_gates.try_read(OP, |hg: &[T]| h.try_read(OP, |s: &[T]| gru_forward(x, hg, s, (n, width))))
+            })???;
+            (Tensor::from_data(out, &[n, width]), Tensor::from_data(ws, &[n, 4 * width]))
+        });
+        let save = [
+            Save::Input(0),
+            Save::Input(1),
+            Save::Input(2),
+            Save::Extra(&ws),
+        ];
+        let backward = GruCellBackward { hidden: width };
+        Ok(record(out, &[self, hidden_gates, h], backward, &save))
     }
 
     /// Panicking form of [`Tensor::try_gru_cell`].

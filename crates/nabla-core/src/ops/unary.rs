@@ -116,15 +116,7 @@ impl Unary {
             Unary::Sin => x.sin(),
             Unary::Cos => x.cos(),
             Unary::Tanh => x.tanh_kernel(),
-            Unary::Sigmoid => {
-                // Stable on both tails: exp is only ever taken of a non-positive number.
-                let e = (-x.abs()).exp_kernel();
-                if x >= T::zero() {
-                    T::one() / (T::one() + e)
-                } else {
-                    e / (T::one() + e)
-                }
-            }
+            Unary::Sigmoid => x.sigmoid_kernel(),
             // NaN and −0 are not below zero and pass through, as in PyTorch.
             Unary::Relu => {
                 if x < T::zero() {

@@ -6,11 +6,13 @@ pub(crate) mod batchnorm;
 pub(crate) mod conv;
 pub(crate) mod conv_transpose;
 mod dropout;
+mod embedding;
 mod flatten;
 pub(crate) mod groupnorm;
 pub(crate) mod layernorm;
 pub(crate) mod linear;
 pub(crate) mod pool;
+pub(crate) mod recurrent;
 mod residual;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
@@ -18,9 +20,14 @@ pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
 pub use conv::{Conv, Conv1d, Conv2d};
 pub use conv_transpose::ConvTranspose2d;
 pub use dropout::{Dropout, Dropout2d};
+pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use groupnorm::GroupNorm;
 pub use layernorm::LayerNorm;
 pub use linear::Linear;
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
+pub use recurrent::{
+    Gru, GruCell, Lstm, LstmCell, Nonlinearity, RecurrentOptions, RecurrentState, Rnn, RnnCell,
+    SequenceOutput,
+};
 pub use residual::Residual;

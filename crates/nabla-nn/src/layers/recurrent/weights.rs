@@ -1,0 +1,121 @@
+//! The parameters of one recurrent cell (one layer and direction of a sequence layer) and the
+//! time step they compute: two GEMMs, then the cell's gate nonlinearities in one op.
+
+use super::options::{Kind, Nonlinearity};
+use crate::init::Init;
+use crate::{Error, Result};
+use nabla_core::{DType, Generator, Tensor};
+
+/// A cell's hidden state `h` (`[N, H]`) and, for an LSTM, its cell state `c`.
+#[derive(Clone)]
+pub(crate) struct Hidden {
+    pub(crate) h: Tensor,
+    pub(crate) c: Option<Tensor>,
+}
+
+impl Hidden {
+    /// The zero state of `n` sequences (PyTorch's default initial state).
+    pub(crate) fn zeros(kind: Kind, n: usize, hidden: usize, dtype: DType) -> Hidden {
+        let zeros = || Tensor::zeros(&[n, hidden], dtype);
+        Hidden {
+            h: zeros(),
+            c: (kind == Kind::Lstm).then(zeros),
+        }
+    }
+}
+
+/// `weight_ih [G·H, I]`, `weight_hh [G·H, H]` and the optional biases `bias_ih`, `bias_hh`
+/// (`[G·H]`), with `G` gates in PyTorch's order.
+pub(crate) struct CellWeights {
+    pub(crate) weight_ih: Tensor,
+    pub(crate) weight_hh: Tensor,
+    pub(crate) bias_ih: Option<Tensor>,
+    pub(crate) bias_hh: Option<Tensor>,
+}
+
+impl CellWeights {
+    /// PyTorch's initialisation: every parameter from `U(−1/√H, 1/√H)`, drawn in the order
+    /// weight_ih, weight_hh, bias_ih, bias_hh.
+    pub(crate) fn new(
+        kind: Kind,
+        input: usize,
+        hidden: usize,
+        bias: bool,
+        dtype: DType,
+        rng: &mut Generator,
+    ) -> Result<Self> {
+        let bound = 1.0 / (hidden as f64).sqrt();
+        let init = Init::Uniform {
+            low: -bound,
+            high: bound,
+        };
+        let rows = kind.gates() * hidden;
+        let mut draw = |shape: &[usize]| -> Result<Tensor> {
+            Ok(init.try_tensor(shape, dtype, rng)?.requires_grad())
+        };
+        let weight_ih = draw(&[rows, input])?;
+        let weight_hh = draw(&[rows, hidden])?;
+        let (bias_ih, bias_hh) = if bias {
+            (Some(draw(&[rows])?), Some(draw(&[rows])?))
+        } else {
+            (None, None)
+        };
+        Ok(CellWeights {
+            weight_ih,
+            weight_hh,
+            bias_ih,
+            bias_hh,
+        })
+    }
+
+    /// The parameters with PyTorch's names, each followed by `suffix` (`_l0`, `_l1_reverse`,
+    /// or nothing for a cell).
+    pub(crate) fn named(&self, suffix: &str) -> Vec<(String, Tensor)> {
+        let mut out = vec![
+            (format!("weight_ih{suffix}"), self.weight_ih.clone()),
+            (format!("weight_hh{suffix}"), self.weight_hh.clone()),
+        ];
+        for (name, bias) in [("bias_ih", &self.bias_ih), ("bias_hh", &self.bias_hh)] {
+            out.extend(bias.iter().map(|b| (format!("{name}{suffix}"), b.clone())));
+        }
+        out
+    }
+
+    /// The hidden size `H`.
+    pub(crate) fn hidden(&self) -> usize {
+        self.weight_hh.shape()[1]
+    }
+
+    /// One time step from `x` (`[N, I]`) and the state before it: `gates_x = x·W_ihᵀ + b_ih`
+    /// and `gates_h = h·W_hhᵀ + b_hh` (two GEMMs), then the fused cell op (`lstm_cell`,
+    /// `gru_cell`) or, for an RNN, the nonlinearity of their sum.
+    pub(crate) fn step(&self, kind: Kind, x: &Tensor, state: &Hidden) -> Result<Hidden> {
+        let gates_x = x.try_linear(&self.weight_ih, self.bias_ih.as_ref())?;
+        let gates_h = state.h.try_linear(&self.weight_hh, self.bias_hh.as_ref())?;
+        Ok(match (kind, &state.c) {
+            (Kind::Rnn(f), _) => {
+                let sum = gates_x.try_add(&gates_h)?;
+                let h = match f {
+                    Nonlinearity::Tanh => sum.try_tanh()?,
+                    Nonlinearity::Relu => sum.try_relu()?,
+                };
+                Hidden { h, c: None }
+            }
+            (Kind::Lstm, Some(c)) => {
+                let hidden = self.hidden();
+                let hc = gates_x.try_lstm_cell(&gates_h, c)?;
+                Hidden {
+                    h: hc.try_narrow(1, 0, hidden)?,
+                    c: Some(hc.try_narrow(1, hidden, hidden)?),
+                }
+            }
+            (Kind::Lstm, None) => {
+                return Err(Error::invalid("lstm", "an LSTM step needs a cell state c"));
+            }
+            (Kind::Gru, _) => Hidden {
+                h: gates_x.try_gru_cell(&gates_h, &state.h)?,
+                c: None,
+            },
+        })
+    }
+}
