@@ -82,14 +82,50 @@ fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-/// The legend's corner on the right: below the lines when they end in the upper half (rising
-/// accuracy), above them otherwise (falling loss).
-fn legend_position(ends: &[f64], (lo, hi): (f64, f64)) -> SeriesLabelPosition {
-    let middle = (lo + hi) / 2.0;
-    if ends.iter().filter(|&&y| y > middle).count() * 2 > ends.len() {
-        SeriesLabelPosition::LowerRight
+/// The legend's corner: of the four corners of the plot (each 40% of its width and 35% of its
+/// height), the one over the fewest points, the upper right on a tie.
+fn legend_position(
+    points: &[(f64, f64)],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    let (w, h) = (x1 - x0, y1 - y0);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let under = |right: bool, upper: bool| {
+        points
+            .iter()
+            .filter(|&&(x, y)| {
+                let in_x = if right {
+                    x >= x1 - 0.4 * w
+                } else {
+                    x <= x0 + 0.4 * w
+                };
+                let in_y = if upper {
+                    y >= y1 - 0.35 * h
+                } else {
+                    y <= y0 + 0.35 * h
+                };
+                in_x && in_y
+            })
+            .count()
+    };
+    corners
+        .into_iter()
+        .min_by_key(|&(_, right, upper)| under(right, upper))
+        .map_or(SeriesLabelPosition::UpperRight, |c| c.0)
+}
+
+/// A linear axis' tick label: whole numbers without decimals, others with three.
+fn linear_tick_label(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-9 {
+        format!("{v:.0}")
     } else {
-        SeriesLabelPosition::UpperRight
+        format!("{v:.3}")
     }
 }
 
@@ -149,10 +185,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         })
         .collect();
     let all = || lines.iter().flat_map(|(_, p)| p.iter());
-    let ends: Vec<f64> = lines
-        .iter()
-        .filter_map(|(_, p)| p.last().map(|l| l.1))
-        .collect();
+    let points: Vec<(f64, f64)> = all().copied().collect();
     let (x0, x1) = padded(all().map(|p| p.0));
     let (y0, y1) = padded(all().map(|p| p.1));
     let mut chart = ChartBuilder::on(area)
@@ -167,11 +200,12 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         .configure_mesh()
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
+        .x_label_formatter(&|v| linear_tick_label(*v))
         .y_label_formatter(&|v| {
             if log_y {
                 log_tick_label(*v)
             } else {
-                format!("{v:.3}")
+                linear_tick_label(*v)
             }
         })
         .draw()
@@ -201,7 +235,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(legend_position(&ends, (y0, y1)))
+        .position(legend_position(&points, (x0, x1), (y0, y1)))
         .draw()
         .map_err(chart_error)
 }

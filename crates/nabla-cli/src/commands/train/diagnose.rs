@@ -215,3 +215,67 @@ pub fn anomaly_error(
         None => format!("{anomaly} {place}").into(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nabla_core::{DType, Generator};
+    use nabla_nn::layers::{Linear, Lstm, RecurrentOptions};
+
+    #[test]
+    fn a_recurrent_network_gets_its_gradient_through_time_drawn_and_named() {
+        let dir = std::env::temp_dir().join(format!("nabla-diagnose-rnn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let folder = RunFolder::new_run(Some(&dir)).unwrap();
+        let mut rng = Generator::new(0);
+        let options = RecurrentOptions {
+            batch_first: true,
+            ..Default::default()
+        };
+        let mut net = Sequential::new();
+        net.push(Box::new(
+            Lstm::new(3, 4, options, DType::F32, &mut rng).unwrap(),
+        ));
+        net.push(Box::new(Linear::new(4, 2, DType::F32, &mut rng)));
+        // 8 sequences of 6 steps of 3 features; 450 steps planned, so every 3rd is recorded.
+        let x = Tensor::from_vec(
+            (0..8 * 6 * 3).map(|v| (v % 7) as f32 * 0.3).collect(),
+            &[8, 6, 3],
+        );
+        let y = Tensor::from_vec((0..8).map(|i| i % 2).collect::<Vec<i64>>(), &[8]);
+        let train = Dataset::new(x.clone(), y.clone()).unwrap();
+        let mut diagnosis = Diagnosis::new(&net, &train, None, 450);
+        assert!(diagnosis.summary(&folder).is_none(), "nothing recorded yet");
+        for step in 1..=4 {
+            try_cross_entropy(&net.forward(&x), &y).unwrap().backward();
+            diagnosis.step(1, step, &net);
+        }
+        let console = Console::new(true, None);
+        diagnosis.finish_epoch(1, &console, &folder).unwrap();
+        let svg = std::fs::read_to_string(dir.join(TIME_STEP_GRADIENTS)).unwrap();
+        assert!(
+            svg.contains("gradient through time of 0: LSTM(3 -&gt; 4, batch_first) up to epoch 1")
+        );
+        assert!(svg.contains("every 3 training steps"));
+        let summary = diagnosis.summary(&folder).unwrap();
+        assert!(
+            summary.starts_with("gradient through time of 0: LSTM(3 -> 4, batch_first): ")
+                && summary.contains(TIME_STEP_GRADIENTS)
+                && summary.contains("at step 1, ")
+                && summary.ends_with(" at step 4)"),
+            "{summary}"
+        );
+        let report = diagnosis.into_report();
+        let rows = &report.time_steps.as_ref().unwrap().rows;
+        assert_eq!(
+            rows.iter().map(|r| r.training_step).collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.norms.len() == 6 && r.norms[5] > r.norms[0])
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
