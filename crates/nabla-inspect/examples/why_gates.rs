@@ -199,19 +199,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!();
     }
 
-    // ‖∂L/∂h_t‖ at the first time step over the last, averaged over the recorded steps.
-    println!("\nfirst time step's ‖∂L/∂h_t‖ over the last time step's (median over training)");
+    // How much of the gradient reaches back to the first time step, before and after training.
+    println!("\nfirst time step's ‖∂L/∂h_t‖ over the last time step's");
+    println!("{:>5} {:>14} {:>14}", "", "first step", "last recorded");
     for run in &runs {
-        let mut ratios: Vec<f64> = run
-            .grads
-            .rows
-            .iter()
-            .filter(|r| r.norms[T - 1] > 0.0)
-            .map(|r| r.norms[0] / r.norms[T - 1])
-            .collect();
-        ratios.sort_by(f64::total_cmp);
-        let median = ratios.get(ratios.len() / 2).copied().unwrap_or(f64::NAN);
-        println!("{:>5}: {median:.2e}", run.kind);
+        let ratio = |norms: &[f64]| norms[0] / norms[T - 1];
+        let (first, last) = (
+            &run.grads.rows[0],
+            &run.grads.rows[run.grads.rows.len() - 1],
+        );
+        println!(
+            "{:>5} {:>14.2e} {:>14.2e}",
+            run.kind,
+            ratio(&first.norms),
+            ratio(&last.norms)
+        );
     }
 
     // One colour scale for the three heatmaps, so that their colours compare.

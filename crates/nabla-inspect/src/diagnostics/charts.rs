@@ -120,12 +120,14 @@ fn legend_position(
         .map_or(SeriesLabelPosition::UpperRight, |c| c.0)
 }
 
-/// A linear axis' tick label: whole numbers without decimals, others with three.
+/// A linear axis' tick label: at most three decimals, without trailing zeros (`2`, `2.5`,
+/// `0.125`).
 fn linear_tick_label(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".to_string(),
+        t => t.to_string(),
     }
 }
 
@@ -322,4 +324,31 @@ pub fn gradient_norms_svg(report: &Diagnostics, title: &str) -> Result<String, C
         series,
     };
     line_chart_svg(title, &[panel])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_ticks_drop_trailing_zeros() {
+        assert_eq!(linear_tick_label(2.0), "2");
+        assert_eq!(linear_tick_label(2.5), "2.5");
+        assert_eq!(linear_tick_label(0.125), "0.125");
+        assert_eq!(linear_tick_label(-0.0001), "0");
+        assert_eq!(linear_tick_label(300.0), "300");
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_corner_with_the_fewest_points() {
+        let range = ((0.0, 10.0), (0.0, 10.0));
+        // A falling curve fills the upper left and lower right: the upper right is free.
+        let falling: Vec<(f64, f64)> = (0..=10).map(|x| (x as f64, 10.0 - x as f64)).collect();
+        let at = |points: &[(f64, f64)]| legend_position(points, range.0, range.1);
+        assert!(matches!(at(&falling), SeriesLabelPosition::UpperRight));
+        // A flat line along the top and one dropping to the bottom on the right: lower left.
+        let mut lines: Vec<(f64, f64)> = (0..=10).map(|x| (x as f64, 9.0)).collect();
+        lines.extend((0..=10).map(|x| (x as f64, if x < 6 { 9.0 } else { 1.0 })));
+        assert!(matches!(at(&lines), SeriesLabelPosition::LowerLeft));
+    }
 }
