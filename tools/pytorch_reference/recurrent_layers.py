@@ -4,8 +4,16 @@ fixture nabla-nn's tests load (crates/nabla-nn/tests/recurrent.rs).
 
 Usage (from the repository root):
 
-    /work/venv/bin/python tools/pytorch_reference/recurrent_layers.py
+    # PyTorch -> nabla: write the fixture nabla-nn's tests load
+    /work/venv/bin/python tools/pytorch_reference/recurrent_layers.py write
     #   -> crates/nabla-nn/tests/data/torch_recurrent.safetensors
+
+    # nabla -> PyTorch: load the LSTM nabla's tests wrote into torch.nn.LSTM and compare
+    /work/venv/bin/python tools/pytorch_reference/recurrent_layers.py check
+    #   reads crates/nabla-nn/tests/data/nabla_lstm.safetensors: nabla's state dict of a
+    #   2-layer bidirectional LSTM(3, 4), its "input" [5, 3, 3] and nabla's "output", "h_n",
+    #   "c_n"; exits non-zero unless torch.nn.LSTM loads the state dict with strict names and
+    #   computes all three within 1e-12.
 
 Every case is a torch module in float64 with PyTorch's own initialisation after
 torch.manual_seed(seed), input size 3, hidden size 4, T = 5 steps, N = 3 sequences. For a case
@@ -28,15 +36,17 @@ padding row).
 """
 
 import math
+import sys
 from pathlib import Path
 
 import torch
-from safetensors.torch import save_file
+from safetensors.torch import load_file, save_file
 
 torch.set_default_dtype(torch.float64)
 
 REPO = Path(__file__).resolve().parents[2]
-OUT = REPO / "crates" / "nabla-nn" / "tests" / "data" / "torch_recurrent.safetensors"
+DATA = REPO / "crates" / "nabla-nn" / "tests" / "data"
+OUT = DATA / "torch_recurrent.safetensors"
 I, H, T, N = 3, 4, 5, 3
 LENGTHS = [5, 2, 4]
 
@@ -182,7 +192,20 @@ def embedding(fx):
     fx.tensors["embedding.grad.weight"] = g
 
 
-def main():
+def check():
+    tensors = load_file(DATA / "nabla_lstm.safetensors")
+    io = {k: tensors.pop(k) for k in ("input", "output", "h_n", "c_n")}
+    lstm = torch.nn.LSTM(I, H, num_layers=2, bidirectional=True)
+    lstm.load_state_dict(tensors, strict=True)
+    with torch.no_grad():
+        out, (h, c) = lstm(io["input"])
+    worst = max((got - io[k]).abs().max().item() for k, got in (("output", out), ("h_n", h), ("c_n", c)))
+    print(f"torch.nn.LSTM on nabla's state dict: largest difference from nabla {worst:.3g}")
+    if worst > 1e-12:
+        sys.exit("nabla's LSTM and torch's differ by more than 1e-12")
+
+
+def write():
     fx = Fixture()
     cells(fx)
     sequences(fx)
@@ -193,4 +216,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    {"write": write, "check": check}[sys.argv[1] if len(sys.argv) > 1 else "write"]()

@@ -972,3 +972,134 @@ fn windows_far_larger_than_the_input_are_refused_or_pooled_at_once() {
     let y = Tensor::ones(&[1, 1, 2, 2], DType::F64).avg_pool2d(&tall);
     assert_eq!(y.to_vec::<f64>(), [2.0 / usize::MAX as f64; 2]);
 }
+
+#[test]
+fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
+    let f = |shape: &[usize]| Tensor::zeros(shape, DType::F32);
+    let ints = |shape: &[usize]| Tensor::zeros(shape, DType::I64);
+    let weight = f(&[5, 3]);
+    let index = |values: &[i64]| Tensor::from_vec(values.to_vec(), &[values.len()]);
+    let cases: Vec<(Case, &str)> = vec![
+        (
+            (
+                f(&[2, 8]).try_lstm_cell(&f(&[2, 8]), &f(&[2, 3])),
+                Box::new(|| drop(f(&[2, 8]).lstm_cell(&f(&[2, 8]), &f(&[2, 3])))),
+            ),
+            "lstm_cell: shapes [2, 8] and [2, 3] are incompatible (the state must be [N, H] = [2, 2])",
+        ),
+        (
+            (
+                f(&[2, 7]).try_lstm_cell(&f(&[2, 7]), &f(&[2, 2])),
+                Box::new(|| drop(f(&[2, 7]).lstm_cell(&f(&[2, 7]), &f(&[2, 2])))),
+            ),
+            "lstm_cell: the input gates must be [N, 4·H], got shape [2, 7] (width 7 is not a multiple of 4)",
+        ),
+        (
+            (
+                f(&[2, 8]).try_lstm_cell(&f(&[3, 8]), &f(&[2, 2])),
+                Box::new(|| drop(f(&[2, 8]).lstm_cell(&f(&[3, 8]), &f(&[2, 2])))),
+            ),
+            "lstm_cell: shapes [2, 8] and [3, 8] are incompatible (the input and hidden gates must have one shape)",
+        ),
+        (
+            (
+                f(&[8]).try_lstm_cell(&f(&[8]), &f(&[2])),
+                Box::new(|| drop(f(&[8]).lstm_cell(&f(&[8]), &f(&[2])))),
+            ),
+            "lstm_cell: the input gates must be [N, 4·H], got shape [8]",
+        ),
+        (
+            (
+                f(&[2, 8]).try_lstm_cell(&Tensor::zeros(&[2, 8], DType::F64), &f(&[2, 2])),
+                Box::new(|| {
+                    drop(f(&[2, 8]).lstm_cell(&Tensor::zeros(&[2, 8], DType::F64), &f(&[2, 2])))
+                }),
+            ),
+            "lstm_cell: dtypes f32 and f64 differ; convert one with .to_dtype()",
+        ),
+        (
+            (
+                ints(&[2, 8]).try_lstm_cell(&ints(&[2, 8]), &ints(&[2, 2])),
+                Box::new(|| drop(ints(&[2, 8]).lstm_cell(&ints(&[2, 8]), &ints(&[2, 2])))),
+            ),
+            "lstm_cell: dtype i64 is not supported (expected f32 or f64)",
+        ),
+        (
+            (
+                f(&[2, 6]).try_gru_cell(&f(&[2, 6]), &f(&[2, 3])),
+                Box::new(|| drop(f(&[2, 6]).gru_cell(&f(&[2, 6]), &f(&[2, 3])))),
+            ),
+            "gru_cell: shapes [2, 6] and [2, 3] are incompatible (the state must be [N, H] = [2, 2])",
+        ),
+        (
+            (
+                f(&[2, 6]).try_gru_cell(&f(&[2, 6]), &Tensor::zeros(&[2, 2], DType::F64)),
+                Box::new(|| {
+                    drop(f(&[2, 6]).gru_cell(&f(&[2, 6]), &Tensor::zeros(&[2, 2], DType::F64)))
+                }),
+            ),
+            "gru_cell: dtypes f32 and f64 differ; convert one with .to_dtype()",
+        ),
+        (
+            (
+                f(&[2, 5]).try_gru_cell(&f(&[2, 5]), &f(&[2, 1])),
+                Box::new(|| drop(f(&[2, 5]).gru_cell(&f(&[2, 5]), &f(&[2, 1])))),
+            ),
+            "gru_cell: the input gates must be [N, 3·H], got shape [2, 5] (width 5 is not a multiple of 3)",
+        ),
+        (
+            (
+                weight.try_embedding(&index(&[0, 5, 1]), None),
+                Box::new(|| drop(weight.embedding(&index(&[0, 5, 1]), None))),
+            ),
+            "embedding: index 5 is out of range for a weight of 5 rows (indices must be in 0..5)",
+        ),
+        (
+            (
+                weight.try_embedding(&index(&[-1]), None),
+                Box::new(|| drop(weight.embedding(&index(&[-1]), None))),
+            ),
+            "embedding: index -1 is out of range for a weight of 5 rows (indices must be in 0..5)",
+        ),
+        (
+            (
+                weight.try_embedding(&f(&[2]), None),
+                Box::new(|| drop(weight.embedding(&f(&[2]), None))),
+            ),
+            "embedding: dtype f32 is not supported (expected i64 indices)",
+        ),
+        (
+            (
+                weight.try_embedding(&index(&[0]), Some(5)),
+                Box::new(|| drop(weight.embedding(&index(&[0]), Some(5)))),
+            ),
+            "embedding: padding_idx 5 is out of range for a weight of 5 rows",
+        ),
+        (
+            (
+                f(&[5]).try_embedding(&index(&[0]), None),
+                Box::new(|| drop(f(&[5]).embedding(&index(&[0]), None))),
+            ),
+            "embedding: the weight must be [V, D], got shape [5]",
+        ),
+        (
+            (
+                ints(&[5, 3]).try_embedding(&index(&[0]), None),
+                Box::new(|| drop(ints(&[5, 3]).embedding(&index(&[0]), None))),
+            ),
+            "embedding: dtype i64 is not supported (expected f32 or f64)",
+        ),
+        (
+            (
+                f(&[0, 3]).try_embedding(&index(&[0]), None),
+                Box::new(|| drop(f(&[0, 3]).embedding(&index(&[0]), None))),
+            ),
+            "embedding: index 0 is out of range for a weight of 0 rows (indices must be in 0..0)",
+        ),
+    ];
+    for ((result, panicking), expected) in cases {
+        let message = err(result);
+        assert_eq!(message, expected);
+        assert_eq!(panic_message(panicking), message);
+    }
+}

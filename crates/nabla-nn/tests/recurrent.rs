@@ -5,7 +5,7 @@
 //! states and the errors for bad inputs.
 
 use nabla_core::{DType, Generator, Tensor};
-use nabla_nn::checkpoint::{Metadata, load_safetensors};
+use nabla_nn::checkpoint::{Metadata, encode, load_safetensors};
 use nabla_nn::layers::{
     Embedding, Gru, GruCell, Lstm, LstmCell, Nonlinearity, RecurrentOptions, RecurrentState, Rnn,
     RnnCell, SequenceOutput,
@@ -16,6 +16,12 @@ use std::collections::HashMap;
 const FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/data/torch_recurrent.safetensors"
+);
+
+/// What nabla writes for tools/pytorch_reference/recurrent_layers.py's `check`.
+const NABLA_LSTM: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/data/nabla_lstm.safetensors"
 );
 
 /// Every element within 1e-12 of PyTorch's (relative above 1).
@@ -503,14 +509,17 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
         dropout: p,
         ..Default::default()
     };
-    assert_eq!(build(dropout(1.0)), "GRU: dropout must be in [0, 1), got 1");
+    assert_eq!(
+        build(dropout(1.0)),
+        "layer: GRU(3 -> 4): dropout must be in [0, 1), got 1"
+    );
     assert_eq!(
         build(dropout(-0.1)),
-        "GRU: dropout must be in [0, 1), got -0.1"
+        "layer: GRU(3 -> 4): dropout must be in [0, 1), got -0.1"
     );
     assert_eq!(
         build(layers(0, false)),
-        "GRU: num_layers must be at least 1, got 0"
+        "layer: GRU(3 -> 4): num_layers must be at least 1, got 0"
     );
     assert_eq!(
         Rnn::new(
@@ -524,7 +533,21 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
         .err()
         .unwrap()
         .to_string(),
-        "RNN: the input size (0) and hidden size (4) must be at least 1"
+        "layer: RNN(0 -> 4): the input size (0) and hidden size (4) must be at least 1"
+    );
+    assert_eq!(
+        Lstm::new(3, 4, Default::default(), DType::I64, &mut rng)
+            .err()
+            .unwrap()
+            .to_string(),
+        "layer: LSTM(3 -> 4): the parameters must be f32 or f64, not i64"
+    );
+    assert_eq!(
+        Embedding::new(5, 3, None, DType::I64, &mut rng)
+            .err()
+            .unwrap()
+            .to_string(),
+        "layer: Embedding(5, 3): the weight must be f32 or f64, not i64"
     );
     let cell = LstmCell::new(3, 4, true, DType::F64, &mut rng).unwrap();
     let h = Tensor::zeros(&[2, 5], DType::F64);
@@ -541,17 +564,72 @@ fn bad_inputs_are_errors_naming_the_layer_and_shapes() {
             .to_string(),
         "forward: Embedding(5, 3): input has dtype f64, expected i64 indices"
     );
-    assert!(
+    assert_eq!(
         emb.try_forward(&Tensor::from_vec(vec![1i64, 5], &[2]))
             .unwrap_err()
-            .to_string()
-            .contains('5')
+            .to_string(),
+        "forward: Embedding(5, 3): embedding: index 5 is out of range for a weight of 5 rows (indices must be in 0..5)"
     );
     assert_eq!(
         Embedding::new(5, 3, Some(5), DType::F64, &mut rng)
             .err()
             .unwrap()
             .to_string(),
-        "Embedding: padding_idx 5 is not a row of a table of 5 rows"
+        "layer: Embedding: padding_idx 5 is not a row of a table of 5 rows"
     );
+}
+
+/// The file tools/pytorch_reference/recurrent_layers.py's `check` loads into
+/// `torch.nn.LSTM(3, 4, num_layers=2, bidirectional=True)` (strict names) to compare torch's
+/// outputs with nabla's: nabla's state dict (drawn from `Generator::new(0)`), `input`
+/// `[5, 3, 3]` and nabla's `output`, `h_n`, `c_n`. It holds what nabla writes now: the weights
+/// and input bit for bit, the computed values within 1e-12 (rewrite it with NABLA_BLESS=1).
+#[test]
+fn the_nabla_lstm_fixture_for_pytorch_is_what_nabla_writes() {
+    let lstm = Lstm::new(3, 4, layers(2, true), DType::F64, &mut Generator::new(0)).unwrap();
+    let x = Tensor::from_vec(
+        (0..45).map(|i| (0.37 * i as f64 + 1.0).sin()).collect(),
+        &[5, 3, 3],
+    );
+    let out = lstm.forward_sequence(&x, None, None);
+    let mut tensors = lstm.state_dict();
+    tensors.push(("input".to_string(), x));
+    tensors.push(("output".to_string(), out.output));
+    tensors.push(("h_n".to_string(), out.state.h));
+    tensors.push(("c_n".to_string(), out.state.c.unwrap()));
+    tensors.sort_by(|a, b| a.0.cmp(&b.0));
+    if std::env::var_os("NABLA_BLESS").is_some() {
+        std::fs::write(NABLA_LSTM, encode(&tensors, &Metadata::new())).unwrap();
+    }
+    let (stored, _) = load_safetensors(NABLA_LSTM).unwrap();
+    let hint = "tests/data/nabla_lstm.safetensors is not what nabla writes now: rerun with \
+                NABLA_BLESS=1, then tools/pytorch_reference/recurrent_layers.py check";
+    assert_eq!(stored.len(), tensors.len(), "{hint}");
+    for ((key, got), (name, now)) in stored.iter().zip(&tensors) {
+        assert_eq!(key, name, "{hint}");
+        if ["output", "h_n", "c_n"].contains(&key.as_str()) {
+            assert_close(key, got, now);
+        } else {
+            assert_eq!(got.to_vec::<f64>(), now.to_vec::<f64>(), "{key}: {hint}");
+        }
+    }
+}
+
+#[test]
+fn an_unbatched_input_is_one_sequence() {
+    let options = RecurrentOptions {
+        batch_first: true,
+        ..layers(2, true)
+    };
+    let gru = Gru::new(3, 4, options, DType::F64, &mut Generator::new(5)).unwrap();
+    let x = Tensor::from_vec((0..15).map(|i| (0.37 * i as f64).sin()).collect(), &[5, 3]);
+    let one = gru.forward_sequence(&x, None, Some(&[3]));
+    let batched = gru.forward_sequence(&x.unsqueeze(0), None, Some(&[3]));
+    assert_eq!(one.output.shape(), &[5, 8]);
+    assert_eq!(one.state.h.shape(), &[4, 4]);
+    assert_eq!(one.output.to_vec::<f64>(), batched.output.to_vec::<f64>());
+    assert_eq!(one.state.h.to_vec::<f64>(), batched.state.h.to_vec::<f64>());
+    // Past the length of 3, the outputs are zero.
+    assert_eq!(one.output.narrow(0, 3, 2).to_vec::<f64>(), [0.0; 16]);
+    assert_eq!(gru.forward(&x).shape(), &[8]);
 }

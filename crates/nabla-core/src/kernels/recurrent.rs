@@ -19,9 +19,17 @@ fn rows_per_task(h: usize) -> usize {
 }
 
 /// Runs `f` on every item (consecutive blocks of rows, the `k`th starting at row `k·rows`),
-/// spread over the kernel threads when there are several.
+/// spread over the kernel threads when there are several, each inside [`with_simd`]. The
+/// closures are inlined by force: a row's loop is too large for the compiler to inline on its
+/// own into the three builds `with_simd` makes, and left out of line it would be compiled for
+/// the baseline target, each `mul_add` a library call.
 fn run<W: Send>(items: Vec<W>, f: impl Fn(usize, W) + Sync) {
-    let body = |(k, item): (usize, W)| with_simd(|| f(k, item));
+    let body = |(k, item): (usize, W)| {
+        with_simd(
+            #[inline(always)]
+            || f(k, item),
+        )
+    };
     if items.len() > 1 {
         for_each(items.into_iter().enumerate(), body);
     } else {
@@ -52,44 +60,78 @@ pub(crate) fn lstm_forward<T: Float>(
         .chunks_mut(rows * 2 * h)
         .zip(ws.chunks_mut(rows * 5 * h))
         .collect();
-    run(items, |k, (out, ws)| {
-        let rows = out.chunks_exact_mut(2 * h).zip(ws.chunks_exact_mut(5 * h));
-        for (r, (out, ws)) in (k * rows_per_task(h)..).zip(rows) {
-            let gates = r * 4 * h..(r + 1) * 4 * h;
-            lstm_row(
-                &x[gates.clone()],
-                &hg[gates],
-                &c[r * h..(r + 1) * h],
-                out,
-                ws,
-            );
-        }
-    });
+    run(
+        items,
+        #[inline(always)]
+        |k, (out, ws)| {
+            let rows = out.chunks_exact_mut(2 * h).zip(ws.chunks_exact_mut(5 * h));
+            for (r, (out, ws)) in (k * rows_per_task(h)..).zip(rows) {
+                let gates = r * 4 * h..(r + 1) * 4 * h;
+                lstm_row(
+                    &x[gates.clone()],
+                    &hg[gates],
+                    &c[r * h..(r + 1) * h],
+                    out,
+                    ws,
+                );
+            }
+        },
+    );
     (out, ws)
+}
+
+/// The `K` gates of a row of `K·h` values, `h` each.
+#[inline(always)]
+fn split<const K: usize, T>(row: &[T], h: usize) -> [&[T]; K] {
+    std::array::from_fn(|k| &row[k * h..(k + 1) * h])
+}
+
+/// [`split`] of a row to write.
+#[inline(always)]
+fn split_mut<const K: usize, T>(row: &mut [T], h: usize) -> [&mut [T]; K] {
+    let mut rest = row;
+    std::array::from_fn(|_| {
+        let (gate, after) = std::mem::take(&mut rest).split_at_mut(h);
+        rest = after;
+        gate
+    })
+}
+
+// A row's work is a few passes of these, each over at most four slices: a loop over many
+// slices at once would need more run-time overlap checks than the compiler vectorises with.
+
+/// `out[j] = f(a[j], b[j])`.
+#[inline(always)]
+fn map2<T: Float>(out: &mut [T], a: &[T], b: &[T], f: impl Fn(T, T) -> T) {
+    for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+        *o = f(a, b);
+    }
+}
+
+/// `out[j] = f(a[j], b[j], c[j])`.
+#[inline(always)]
+fn map3<T: Float>(out: &mut [T], a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) -> T) {
+    for (((o, &a), &b), &c) in out.iter_mut().zip(a).zip(b).zip(c) {
+        *o = f(a, b, c);
+    }
 }
 
 #[inline(always)]
 fn lstm_row<T: Float>(x: &[T], hg: &[T], c: &[T], out: &mut [T], ws: &mut [T]) {
     let h = c.len();
-    let (x, hg) = (&x[..4 * h], &hg[..4 * h]);
-    let (h_out, c_out) = out.split_at_mut(h);
-    let c_out = &mut c_out[..h];
-    let (wi, ws) = ws.split_at_mut(h);
-    let (wf, ws) = ws.split_at_mut(h);
-    let (wg, ws) = ws.split_at_mut(h);
-    let (wo, wt) = ws.split_at_mut(h);
-    let wt = &mut wt[..h];
-    for j in 0..h {
-        let i = (x[j] + hg[j]).sigmoid_kernel();
-        let f = (x[h + j] + hg[h + j]).sigmoid_kernel();
-        let g = (x[2 * h + j] + hg[2 * h + j]).tanh_kernel();
-        let o = (x[3 * h + j] + hg[3 * h + j]).sigmoid_kernel();
-        let c_next = f * c[j] + i * g;
-        let t = c_next.tanh_kernel();
-        h_out[j] = o * t;
-        c_out[j] = c_next;
-        (wi[j], wf[j], wg[j], wo[j], wt[j]) = (i, f, g, o, t);
+    let [xi, xf, xg, xo] = split(x, h);
+    let [hi, hf, hg, ho] = split(hg, h);
+    let [h_out, c_out] = split_mut(out, h);
+    let [i, f, g, o, t] = split_mut(ws, h);
+    map2(i, xi, hi, |a, b| (a + b).sigmoid_kernel());
+    map2(f, xf, hf, |a, b| (a + b).sigmoid_kernel());
+    map2(g, xg, hg, |a, b| (a + b).tanh_kernel());
+    map2(o, xo, ho, |a, b| (a + b).sigmoid_kernel());
+    for ((((c_next, &c), &i), &f), &g) in c_out.iter_mut().zip(c).zip(&*i).zip(&*f).zip(&*g) {
+        *c_next = f * c + i * g;
     }
+    map2(t, c_out, c_out, |c, _| c.tanh_kernel());
+    map2(h_out, o, t, |o, t| o * t);
 }
 
 /// The LSTM step's backward: from the gradient `[dh' | dc']` (`[N, 2H]`), the workspace of
@@ -110,44 +152,40 @@ pub(crate) fn lstm_backward<T: Float>(
         .chunks_mut(rows * 4 * h)
         .zip(dc.chunks_mut(rows * h))
         .collect();
-    run(items, |k, (gates, dc)| {
-        let rows = gates.chunks_exact_mut(4 * h).zip(dc.chunks_exact_mut(h));
-        for (r, (gates, dc)) in (k * rows_per_task(h)..).zip(rows) {
-            let (g, w, c) = (
-                &grad[r * 2 * h..(r + 1) * 2 * h],
-                &ws[r * 5 * h..(r + 1) * 5 * h],
-                &c[r * h..(r + 1) * h],
-            );
-            lstm_row_backward(g, w, c, gates, dc);
-        }
-    });
+    run(
+        items,
+        #[inline(always)]
+        |k, (gates, dc)| {
+            let rows = gates.chunks_exact_mut(4 * h).zip(dc.chunks_exact_mut(h));
+            for (r, (gates, dc)) in (k * rows_per_task(h)..).zip(rows) {
+                let (g, w, c) = (
+                    &grad[r * 2 * h..(r + 1) * 2 * h],
+                    &ws[r * 5 * h..(r + 1) * 5 * h],
+                    &c[r * h..(r + 1) * h],
+                );
+                lstm_row_backward(g, w, c, gates, dc);
+            }
+        },
+    );
     (gates, dc)
 }
 
 #[inline(always)]
 fn lstm_row_backward<T: Float>(grad: &[T], ws: &[T], c: &[T], gates: &mut [T], dc: &mut [T]) {
     let h = c.len();
-    let (grad, ws, dc) = (&grad[..2 * h], &ws[..5 * h], &mut dc[..h]);
-    let (di, rest) = gates.split_at_mut(h);
-    let (df, rest) = rest.split_at_mut(h);
-    let (dg, do_) = rest.split_at_mut(h);
-    let do_ = &mut do_[..h];
+    let [dh, dc_next] = split(grad, h);
+    let [i, f, g, o, t] = split(ws, h);
+    let [di, df, dg, do_] = split_mut(gates, h);
     let one = T::one();
-    for j in 0..h {
-        let (dh, dc_next) = (grad[j], grad[h + j]);
-        let (i, f, g, o, t) = (
-            ws[j],
-            ws[h + j],
-            ws[2 * h + j],
-            ws[3 * h + j],
-            ws[4 * h + j],
-        );
-        let dc_total = dc_next + dh * o * (one - t * t);
-        do_[j] = dh * t * (o * (one - o));
-        di[j] = dc_total * g * (i * (one - i));
-        df[j] = dc_total * c[j] * (f * (one - f));
-        dg[j] = dc_total * i * (one - g * g);
-        dc[j] = dc_total * f;
+    // dc (through c' and through h' = o·tanh c') first, then each gate's from it.
+    map2(do_, o, t, |o, t| o * (one - t * t));
+    map3(dc, dc_next, dh, do_, |dc_next, dh, d| dc_next + dh * d);
+    map3(do_, dh, t, o, |dh, t, o| dh * t * (o * (one - o)));
+    map3(di, dc, g, i, |dc, g, i| dc * g * (i * (one - i)));
+    map3(df, dc, c, f, |dc, c, f| dc * c * (f * (one - f)));
+    map3(dg, dc, i, g, |dc, i, g| dc * i * (one - g * g));
+    for (dc, &f) in dc.iter_mut().zip(f) {
+        *dc = *dc * f;
     }
 }
 
@@ -169,33 +207,32 @@ pub(crate) fn gru_forward<T: Float>(
         .chunks_mut(rows * h)
         .zip(ws.chunks_mut(rows * 4 * h))
         .collect();
-    run(items, |k, (out, ws)| {
-        let rows = out.chunks_exact_mut(h).zip(ws.chunks_exact_mut(4 * h));
-        for (r, (out, ws)) in (k * rows_per_task(h)..).zip(rows) {
-            let gates = r * 3 * h..(r + 1) * 3 * h;
-            let s = &state[r * h..(r + 1) * h];
-            gru_row(&x[gates.clone()], &hg[gates], s, out, ws);
-        }
-    });
+    run(
+        items,
+        #[inline(always)]
+        |k, (out, ws)| {
+            let rows = out.chunks_exact_mut(h).zip(ws.chunks_exact_mut(4 * h));
+            for (r, (out, ws)) in (k * rows_per_task(h)..).zip(rows) {
+                let gates = r * 3 * h..(r + 1) * 3 * h;
+                let s = &state[r * h..(r + 1) * h];
+                gru_row(&x[gates.clone()], &hg[gates], s, out, ws);
+            }
+        },
+    );
     (out, ws)
 }
 
 #[inline(always)]
 fn gru_row<T: Float>(x: &[T], hg: &[T], state: &[T], out: &mut [T], ws: &mut [T]) {
     let h = state.len();
-    let (x, hg, out) = (&x[..3 * h], &hg[..3 * h], &mut out[..h]);
-    let (wr, ws) = ws.split_at_mut(h);
-    let (wz, ws) = ws.split_at_mut(h);
-    let (wn, whn) = ws.split_at_mut(h);
-    let whn = &mut whn[..h];
-    for j in 0..h {
-        let r = (x[j] + hg[j]).sigmoid_kernel();
-        let z = (x[h + j] + hg[h + j]).sigmoid_kernel();
-        let hn = hg[2 * h + j];
-        let n = (x[2 * h + j] + r * hn).tanh_kernel();
-        out[j] = n + z * (state[j] - n);
-        (wr[j], wz[j], wn[j], whn[j]) = (r, z, n, hn);
-    }
+    let [xr, xz, xn] = split(x, h);
+    let [hr, hz, hn] = split(hg, h);
+    let [r, z, n, kept_hn] = split_mut(ws, h);
+    map2(r, xr, hr, |a, b| (a + b).sigmoid_kernel());
+    map2(z, xz, hz, |a, b| (a + b).sigmoid_kernel());
+    kept_hn.copy_from_slice(hn);
+    map3(n, xn, r, hn, |x, r, hn| (x + r * hn).tanh_kernel());
+    map3(out, n, z, state, |n, z, s| n + z * (s - n));
 }
 
 /// The GRU step's backward: from the gradient `dh'` (`[N, H]`), the workspace of
@@ -218,20 +255,24 @@ pub(crate) fn gru_backward<T: Float>(
         .zip(dhg.chunks_mut(rows * 3 * h))
         .zip(dh.chunks_mut(rows * h))
         .collect();
-    run(items, |k, ((dx, dhg), dh)| {
-        let rows = dx
-            .chunks_exact_mut(3 * h)
-            .zip(dhg.chunks_exact_mut(3 * h))
-            .zip(dh.chunks_exact_mut(h));
-        for (r, ((dx, dhg), dh)) in (k * rows_per_task(h)..).zip(rows) {
-            let (g, w, s) = (
-                &grad[r * h..(r + 1) * h],
-                &ws[r * 4 * h..(r + 1) * 4 * h],
-                &state[r * h..(r + 1) * h],
-            );
-            gru_row_backward(g, w, s, dx, dhg, dh);
-        }
-    });
+    run(
+        items,
+        #[inline(always)]
+        |k, ((dx, dhg), dh)| {
+            let rows = dx
+                .chunks_exact_mut(3 * h)
+                .zip(dhg.chunks_exact_mut(3 * h))
+                .zip(dh.chunks_exact_mut(h));
+            for (r, ((dx, dhg), dh)) in (k * rows_per_task(h)..).zip(rows) {
+                let (g, w, s) = (
+                    &grad[r * h..(r + 1) * h],
+                    &ws[r * 4 * h..(r + 1) * 4 * h],
+                    &state[r * h..(r + 1) * h],
+                );
+                gru_row_backward(g, w, s, dx, dhg, dh);
+            }
+        },
+    );
     (dx, dhg, dh)
 }
 
@@ -245,17 +286,16 @@ fn gru_row_backward<T: Float>(
     dh: &mut [T],
 ) {
     let h = state.len();
-    let (grad, ws, dh) = (&grad[..h], &ws[..4 * h], &mut dh[..h]);
-    let (dx, dhg) = (&mut dx[..3 * h], &mut dhg[..3 * h]);
+    let [r, z, n, hn] = split(ws, h);
+    let [dxr, dxz, dxn] = split_mut(dx, h);
+    let [dhr, dhz, dhn] = split_mut(dhg, h);
     let one = T::one();
-    for j in 0..h {
-        let g = grad[j];
-        let (r, z, n, hn) = (ws[j], ws[h + j], ws[2 * h + j], ws[3 * h + j]);
-        let dn = g * (one - z) * (one - n * n);
-        let dz = g * (state[j] - n) * (z * (one - z));
-        let dr = dn * hn * (r * (one - r));
-        (dx[j], dx[h + j], dx[2 * h + j]) = (dr, dz, dn);
-        (dhg[j], dhg[h + j], dhg[2 * h + j]) = (dr, dz, dn * r);
-        dh[j] = g * z;
-    }
+    map3(dxn, grad, z, n, |g, z, n| g * (one - z) * (one - n * n));
+    map3(dhz, state, n, z, |s, n, z| (s - n) * (z * (one - z)));
+    map2(dxz, grad, dhz, |g, d| g * d);
+    map3(dxr, dxn, hn, r, |dn, hn, r| dn * hn * (r * (one - r)));
+    dhr.copy_from_slice(dxr);
+    dhz.copy_from_slice(dxz);
+    map2(dhn, dxn, r, |dn, r| dn * r);
+    map2(dh, grad, z, |g, z| g * z);
 }

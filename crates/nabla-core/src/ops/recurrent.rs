@@ -55,7 +55,11 @@ fn check_cell(
     if width % gates != 0 {
         return Err(Error::invalid(
             op,
-            format!("the gates' width {width} is not a multiple of {gates}"),
+            format!(
+                "the input gates must be [N, {gates}·H], got shape {:?} (width {width} is not a \
+                 multiple of {gates})",
+                input_gates.shape()
+            ),
         ));
     }
     if hidden_gates.shape() != input_gates.shape() {

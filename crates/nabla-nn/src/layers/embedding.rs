@@ -21,7 +21,10 @@ use nabla_core::{DType, Generator, Tensor};
 /// assert_eq!(y.shape(), &[2, 2, 4]);
 /// assert_eq!(y.narrow(0, 0, 1).narrow(1, 0, 1).to_vec::<f32>(), [0.0; 4]);
 /// let err = emb.try_forward(&Tensor::from_vec(vec![10i64], &[1])).unwrap_err();
-/// assert!(err.to_string().contains("10"));
+/// assert_eq!(
+///     err.to_string(),
+///     "forward: Embedding(10, 4, padding_idx=0): embedding: index 10 is out of range for a weight of 10 rows (indices must be in 0..10)"
+/// );
 /// ```
 pub struct Embedding {
     weight: Tensor,
@@ -39,9 +42,17 @@ impl Embedding {
     ) -> Result<Self> {
         if num_embeddings == 0 || dim == 0 {
             return Err(Error::invalid(
-                "Embedding",
+                "layer",
                 format!(
-                    "the number of embeddings ({num_embeddings}) and their size ({dim}) must be at least 1"
+                    "Embedding({num_embeddings}, {dim}): the number of embeddings and their size must be at least 1"
+                ),
+            ));
+        }
+        if !dtype.is_float() {
+            return Err(Error::invalid(
+                "layer",
+                format!(
+                    "Embedding({num_embeddings}, {dim}): the weight must be f32 or f64, not {dtype}"
                 ),
             ));
         }
@@ -68,15 +79,18 @@ impl Embedding {
     pub fn from_parts(weight: Tensor, padding_idx: Option<usize>) -> Result<Self> {
         let &[rows, dim] = weight.shape() else {
             return Err(Error::invalid(
-                "Embedding",
-                format!("the weight must be [V, D], got shape {:?}", weight.shape()),
+                "layer",
+                format!(
+                    "Embedding: the weight must be [V, D], got shape {:?}",
+                    weight.shape()
+                ),
             ));
         };
         if !weight.dtype().is_float() || rows == 0 || dim == 0 {
             return Err(Error::invalid(
-                "Embedding",
+                "layer",
                 format!(
-                    "the weight must be a non-empty f32 or f64 [V, D], got shape {:?} of dtype {}",
+                    "Embedding: the weight must be a non-empty f32 or f64 [V, D], got shape {:?} of dtype {}",
                     weight.shape(),
                     weight.dtype()
                 ),
@@ -104,8 +118,8 @@ impl Embedding {
 fn check_padding(rows: usize, padding_idx: Option<usize>) -> Result<()> {
     match padding_idx {
         Some(p) if p >= rows => Err(Error::invalid(
-            "Embedding",
-            format!("padding_idx {p} is not a row of a table of {rows} rows"),
+            "layer",
+            format!("Embedding: padding_idx {p} is not a row of a table of {rows} rows"),
         )),
         _ => Ok(()),
     }
@@ -120,19 +134,9 @@ impl Module for Embedding {
                 "i64 indices".to_string(),
             ));
         }
-        let flat = x.try_reshape(&[x.numel()])?;
-        let rows = self.weight.try_index_select(0, &flat)?;
-        // The padding row's lookups read the table but pass no gradient back to it.
-        let rows = match self.padding_idx {
-            Some(p) => {
-                let padding = flat.try_eq_scalar(p as f64)?.try_unsqueeze(1)?;
-                padding.try_where_cond(&rows.detach(), &rows)?
-            }
-            None => rows,
-        };
-        let mut shape = x.shape().to_vec();
-        shape.push(self.weight.shape()[1]);
-        Ok(rows.try_reshape(&shape)?)
+        self.weight
+            .try_embedding(x, self.padding_idx)
+            .map_err(|e| Error::invalid("forward", format!("{}: {e}", self.describe())))
     }
 
     fn describe(&self) -> String {

@@ -3,7 +3,7 @@
 
 use super::options::{Kind, Nonlinearity};
 use super::weights::{CellWeights, Hidden};
-use super::{check_dtype, wrong_input};
+use super::{check_dtype, check_sizes, wrong_input};
 use crate::module::Module;
 use crate::{Error, Result};
 use nabla_core::{DType, Generator, Tensor};
@@ -24,12 +24,7 @@ impl Cell {
         dtype: DType,
         rng: &mut Generator,
     ) -> Result<Self> {
-        if input == 0 || hidden == 0 {
-            return Err(Error::invalid(
-                kind.cell_name(),
-                format!("the input size ({input}) and hidden size ({hidden}) must be at least 1"),
-            ));
-        }
+        check_sizes(kind.cell_name(), input, hidden, dtype)?;
         Ok(Cell {
             kind,
             input,

@@ -25,6 +25,22 @@ fn wrong_input(layer: &str, what: String, expected: String) -> Error {
     Error::invalid("forward", format!("{layer}: {what}, expected {expected}"))
 }
 
+/// An error naming the layer (`LSTM(3 -> 4)`) unless the sizes are at least 1 and the dtype
+/// a float one.
+fn check_sizes(name: &str, input: usize, hidden: usize, dtype: DType) -> Result<(), Error> {
+    let problem = if input == 0 || hidden == 0 {
+        format!("the input size ({input}) and hidden size ({hidden}) must be at least 1")
+    } else if !dtype.is_float() {
+        format!("the parameters must be f32 or f64, not {dtype}")
+    } else {
+        return Ok(());
+    };
+    Err(Error::invalid(
+        "layer",
+        format!("{name}({input} -> {hidden}): {problem}"),
+    ))
+}
+
 /// An error naming `layer` unless `x` has the dtype of its parameters.
 fn check_dtype(layer: &str, x: &Tensor, dtype: DType) -> Result<(), Error> {
     if x.dtype() == dtype {

@@ -45,18 +45,16 @@ impl RecurrentOptions {
         if self.bidirectional { 2 } else { 1 }
     }
 
-    /// An error naming `layer` unless the sizes and options can make a layer.
-    pub(crate) fn check(&self, layer: &'static str, input: usize, hidden: usize) -> Result<()> {
-        let problem = if input == 0 || hidden == 0 {
-            format!("the input size ({input}) and hidden size ({hidden}) must be at least 1")
-        } else if self.num_layers == 0 {
+    /// An error naming `layer` (`LSTM(3 -> 4)`) unless the options can make a layer.
+    pub(crate) fn check(&self, layer: &str) -> Result<()> {
+        let problem = if self.num_layers == 0 {
             "num_layers must be at least 1, got 0".to_string()
         } else if !(0.0..1.0).contains(&self.dropout) {
             format!("dropout must be in [0, 1), got {}", self.dropout)
         } else {
             return Ok(());
         };
-        Err(Error::invalid(layer, problem))
+        Err(Error::invalid("layer", format!("{layer}: {problem}")))
     }
 }
 
