@@ -185,7 +185,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "char_lm".to_string()));
     let epochs: usize = match args.next() {
-        Some(e) => e.parse()?,
+        Some(e) => e
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("EPOCHS must be a whole number of at least 1, got {e:?}"))?,
         None => 10,
     };
     std::fs::create_dir_all(&dir)?;

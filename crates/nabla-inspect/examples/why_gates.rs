@@ -160,7 +160,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().unwrap_or_else(|| "why_gates".to_string()));
     let steps: usize = match args.next() {
-        Some(s) => s.parse()?,
+        Some(s) => s
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| format!("STEPS must be a whole number of at least 1, got {s:?}"))?,
         None => 1500,
     };
     std::fs::create_dir_all(&dir)?;

@@ -9,7 +9,7 @@ use nabla_inspect::diagnostics::{
 };
 use nabla_nn::layers::{Linear, Lstm, ReLU, RecurrentOptions, Sigmoid};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
-use nabla_nn::module::{Module, Sequential};
+use nabla_nn::module::Sequential;
 
 #[test]
 fn values_fall_in_half_open_bins_and_the_top_edge_in_the_last() {
