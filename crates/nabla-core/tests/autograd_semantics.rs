@@ -380,3 +380,46 @@ fn gradients_reused_in_place_are_never_ones_anybody_else_holds() {
     assert_eq!(hooked.to_vec::<f64>(), vec![35.0, 350.0]);
     assert_eq!(x.grad().unwrap().to_vec::<f64>(), vec![105.0, 1050.0]);
 }
+
+/// Slices of one tensor pass their gradients back into one buffer in place (the engine's
+/// `accumulate_into`): the result must equal the zero-padded sum the recorded pass builds,
+/// along the leading and an inner dim, with overlapping slices, and with the buffer also
+/// retained as an intermediate's `.grad`.
+#[test]
+fn gradients_of_many_slices_gather_like_their_zero_padded_sum() {
+    for dim in [0usize, 1] {
+        let x =
+            Tensor::from_vec((0..30).map(|v| v as f64 / 7.0).collect(), &[6, 5]).requires_grad();
+        let loss_of = |x: &Tensor| {
+            let y = x.mul_scalar(2.0);
+            y.retain_grad();
+            let size = y.shape()[dim];
+            let mut loss = y.narrow(dim as isize, 0, 2).sum();
+            for k in 0..size {
+                loss = &loss + &y.narrow(dim as isize, k, 1).powf(2.0).sum();
+            }
+            (loss, y)
+        };
+        let (loss, y) = loss_of(&x);
+        loss.backward();
+        // dL/dy = 2y everywhere, plus 1 inside the first two slices.
+        let y_values = y.to_vec::<f64>();
+        let expected: Vec<f64> = (0..30)
+            .map(|i| {
+                let index = if dim == 0 { i / 5 } else { i % 5 };
+                2.0 * y_values[i] + if index < 2 { 1.0 } else { 0.0 }
+            })
+            .collect();
+        assert_eq!(y.grad().unwrap().to_vec::<f64>(), expected);
+        let doubled: Vec<f64> = expected.iter().map(|g| 2.0 * g).collect();
+        assert_eq!(x.grad().unwrap().to_vec::<f64>(), doubled);
+        // The recorded pass (create_graph) builds each zero-padded gradient: same numbers.
+        let (loss, _) = loss_of(&x);
+        let options = BackwardOptions {
+            create_graph: true,
+            ..Default::default()
+        };
+        let recorded = try_grad(&[&loss], None, &[&x], options).unwrap();
+        assert_eq!(recorded[0].to_vec::<f64>(), doubled);
+    }
+}

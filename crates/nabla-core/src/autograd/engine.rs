@@ -183,7 +183,7 @@ fn run(
     let mut ready: BinaryHeap<(u64, Reverse<u32>)> = BinaryHeap::new();
     for (root, gradient) in root_nodes.iter().zip(root_gradients) {
         let i = graph.number[&root.id()];
-        accumulate(&mut gradients[i as usize], gradient);
+        accumulate(&mut gradients[i as usize], gradient, false);
         let entry = (root.sequence_nr, Reverse(i));
         if graph.dependencies[i as usize] == 0 && !ready.iter().any(|&r| r == entry) {
             ready.push(entry);
@@ -225,8 +225,29 @@ fn run(
                 // The rule gets the gradient to keep (it may reuse its memory); an observer
                 // still needs it afterwards.
                 let g = gradient.take().expect("matched Some");
-                gradient = super::observe::is_active().then(|| g.clone());
-                Node::apply(node, g, retain)?
+                let observed = super::observe::is_active();
+                let (first, _) = graph.edge_ranges[i as usize];
+                let single_next = match (node.inputs.len(), graph.edges.get(first as usize)) {
+                    (1, Some(&Some(j))) => Some(j as usize),
+                    _ => None,
+                };
+                match single_next {
+                    Some(j)
+                        if !options.create_graph
+                            && !observed
+                            && node.accumulate_into(
+                                &mut gradients[j],
+                                &node.inputs[0].shape,
+                                &g,
+                            ) =>
+                    {
+                        Gradients::from_iter([None])
+                    }
+                    _ => {
+                        gradient = observed.then(|| g.clone());
+                        Node::apply(node, g, retain)?
+                    }
+                }
             }
             _ => Gradients::new(),
         };
@@ -249,7 +270,7 @@ fn run(
             let grad_i = input_grads.next().flatten();
             let Some(j) = next else { continue };
             if let Some(g) = grad_i {
-                accumulate(&mut gradients[j as usize], g);
+                accumulate(&mut gradients[j as usize], g, !options.create_graph);
             }
             let waiting = &mut graph.dependencies[j as usize];
             *waiting -= 1;
@@ -261,10 +282,20 @@ fn run(
     Ok(results)
 }
 
-fn accumulate(slot: &mut Option<Tensor>, gradient: Tensor) {
+/// Adds `gradient` to what `slot` gathered: in place when `in_place` (the pass is not
+/// recorded) and nothing else holds the gathered tensor, else into a new one.
+fn accumulate(slot: &mut Option<Tensor>, gradient: Tensor, in_place: bool) {
     *slot = Some(match slot.take() {
         None => gradient,
-        Some(previous) => &previous + &gradient,
+        Some(mut previous) => {
+            let n = previous.numel();
+            let same_shape = previous.shape() == gradient.shape();
+            if in_place && same_shape && previous.add_blocks_private(&gradient, (1, n, 0, n)) {
+                previous
+            } else {
+                &previous + &gradient
+            }
+        }
     });
 }
 

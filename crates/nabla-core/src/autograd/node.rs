@@ -54,6 +54,21 @@ pub trait Backward: Send + Sync {
         Ok(self.vjp_owned(saved, grad, needs))
     }
 
+    /// For a rule of one input whose gradient is the output's gradient inside zeros (a
+    /// narrow): adds `grad` straight into `buffer`, the gradient gathered so far for the input
+    /// of shape `input_shape` (zeros when `None`), and returns `true`; then the engine skips
+    /// [`Backward::vjp`] and its zero-padded copy, so taking T slices of one tensor costs O(T)
+    /// in backward, not O(T²). Called only when the backward pass is not recorded. The
+    /// default, and a buffer shared with anything else, returns `false` and leaves it as is.
+    fn accumulate_into(
+        &self,
+        _buffer: &mut Option<Tensor>,
+        _input_shape: &[usize],
+        _grad: &Tensor,
+    ) -> bool {
+        false
+    }
+
     /// Forward mode: the output's tangent given every input's tangent (zeros for inputs without
     /// one), the Jacobian-vector product. `saved` is what the operation saves for `vjp`. The
     /// result may have a shape that broadcasts to the output's. Operations without a rule
@@ -285,6 +300,16 @@ impl Node {
     /// ```
     pub fn rule(&self) -> &'static str {
         self.rule.rule()
+    }
+
+    /// [`Backward::accumulate_into`] of this node's rule.
+    pub(crate) fn accumulate_into(
+        &self,
+        buffer: &mut Option<Tensor>,
+        input_shape: &[usize],
+        grad: &Tensor,
+    ) -> bool {
+        self.rule.accumulate_into(buffer, input_shape, grad)
     }
 
     /// Whether this node was recorded on this thread at or after `start` (a value of

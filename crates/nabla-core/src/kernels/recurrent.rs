@@ -1,9 +1,10 @@
-//! The fused LSTM and GRU cell kernels: one pass over the gates of each row, forward (the gate
+//! The fused LSTM and GRU cell kernels: one sweep over the rows, forward (the gate
 //! nonlinearities and the next state, keeping the activated gates for backward) and backward
-//! (every gate's pre-activation gradient and the previous state's from what forward kept).
-//! Rows are split over the kernel threads when there are enough of them; each row's loop runs
-//! inside [`with_simd`], so the f32 sigmoid and tanh (from [`Float::exp_kernel`] and
-//! [`Float::tanh_kernel`]) vectorise. Every input is `[N, k·H]` row-major.
+//! (every gate's pre-activation gradient and the previous state's from what forward kept). Each
+//! row's gates are handled in a few short passes while the row sits in L1. Rows are split over
+//! the kernel threads when there are enough of them; each row's loops run inside [`with_simd`],
+//! so the f32 sigmoid and tanh (from [`Float::exp_kernel`] and [`Float::tanh_kernel`])
+//! vectorise. Every input is `[N, k·H]` row-major.
 
 use crate::dtype::Float;
 use crate::parallel::for_each;

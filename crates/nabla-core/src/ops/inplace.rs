@@ -7,7 +7,7 @@
 //! would ignore it (PyTorch records it; the out-of-place operations do here).
 
 use super::ok;
-use crate::dtype::{Element, Float};
+use crate::dtype::{DType, Element, Float};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
 use crate::kernels::elementwise::fill_chunks;
@@ -221,6 +221,42 @@ impl Tensor {
             node = next;
         }
         None
+    }
+}
+
+impl Tensor {
+    /// Adds `other`'s elements (in row-major order) into `outer` blocks of this tensor, in
+    /// place: block `o` is elements `o·stride + offset ..` `+ width`, and `other` holds
+    /// `outer·width` elements. Returns whether it did: only a tensor nobody else can see is
+    /// written (see `update_private`), only when the sizes and dtypes agree and `other`
+    /// carries no tangent. With
+    /// `(1, numel, 0, numel)` it is `self += other`.
+    pub(crate) fn add_blocks_private(
+        &mut self,
+        other: &Tensor,
+        (outer, stride, offset, width): (usize, usize, usize, usize),
+    ) -> bool {
+        let fits = offset + width <= stride && outer * stride == self.numel();
+        // A tangent on `other` (forward mode through a backward pass) needs the recorded sum.
+        let plain = other.0.tangent.is_none() && other.dtype() == self.dtype();
+        if !fits || !plain || other.numel() != outer * width {
+            return false;
+        }
+        fn add<T: Float>(y: &mut [T], x: &[T], (stride, offset, width): (usize, usize, usize)) {
+            if stride == width {
+                axpy(y, x, T::from_f64(1.0));
+            } else {
+                for (block, x) in y.chunks_exact_mut(stride).zip(x.chunks_exact(width)) {
+                    axpy(&mut block[offset..offset + width], x, T::from_f64(1.0));
+                }
+            }
+        }
+        let blocks = (stride, offset, width);
+        match self.dtype() {
+            DType::F32 => other.read(|x: &[f32]| self.update_private(|y| add(y, x, blocks))),
+            DType::F64 => other.read(|x: &[f64]| self.update_private(|y| add(y, x, blocks))),
+            _ => false,
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! The gate nonlinearities of one LSTM or GRU time step, with PyTorch's gate order: the layer
 //! computes the input's and the hidden state's gate pre-activations (two GEMMs), and these ops
-//! combine them into the next state, each in one fused pass over the gates
-//! ([`crate::kernels::recurrent`]) with a rule of its own.
+//! combine them into the next state, each in one fused kernel ([`crate::kernels::recurrent`])
+//! with a rule of its own.
 //!
 //! Forward keeps the activated gates (a workspace, as PyTorch's fused cells do) and backward
-//! reads them in one fused pass. When the backward pass is itself recorded (`create_graph`),
+//! reads them in one fused kernel. When the backward pass is itself recorded (`create_graph`),
 //! the rules instead build the gradients from differentiable operations on the gates recomputed
 //! from the saved inputs, so that gradients of gradients exist. The input's and the hidden
 //! state's gate pre-activations get one gradient tensor for the LSTM (they enter only through
@@ -304,7 +304,7 @@ impl Tensor {
     /// both `[N, 4H]` in PyTorch's order i, f, g, o; `c` is the cell state `[N, H]`. With
     /// `a = self + hidden_gates`: `c' = σ(a_f)·c + σ(a_i)·tanh(a_g)` and
     /// `h' = σ(a_o)·tanh(c')`. Returns `[N, 2H]`: `h'` in the first `H` columns, `c'` in the
-    /// last `H`. One fused pass; rule `LstmCellBackward`.
+    /// last `H`. One fused kernel; rule `LstmCellBackward`.
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -346,7 +346,7 @@ impl Tensor {
     /// pre-activations `x·W_ihᵀ + b_ih` and `hidden_gates` the hidden state's `h·W_hhᵀ + b_hh`,
     /// both `[N, 3H]` in PyTorch's order r, z, n; `h` is the hidden state `[N, H]`.
     /// `r = σ(x_r + h_r)`, `z = σ(x_z + h_z)`, `n = tanh(x_n + r·h_n)` and
-    /// `h' = (1 − z)·n + z·h`. Returns `h'`, `[N, H]`. One fused pass; rule `GruCellBackward`.
+    /// `h' = (1 − z)·n + z·h`. Returns `h'`, `[N, H]`. One fused kernel; rule `GruCellBackward`.
     ///
     /// ```
     /// use nabla_core::Tensor;

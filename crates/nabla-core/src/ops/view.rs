@@ -118,6 +118,24 @@ impl Backward for NarrowBackward {
         let refs: Vec<&Tensor> = parts.iter().collect();
         smallvec::smallvec![Some(Tensor::cat(&refs, self.dim as isize))]
     }
+    fn accumulate_into(&self, buffer: &mut Option<Tensor>, shape: &[usize], grad: &Tensor) -> bool {
+        let inner: usize = shape[self.dim + 1..].iter().product();
+        let outer: usize = shape[..self.dim].iter().product();
+        let blocks = (
+            outer,
+            self.input_size * inner,
+            self.start * inner,
+            self.len * inner,
+        );
+        let mut target = match buffer.take() {
+            Some(b) => b,
+            None => Tensor::zeros(shape, grad.dtype()),
+        };
+        let added = target.add_blocks_private(grad, blocks);
+        *buffer = Some(target);
+        added
+    }
+
     fn jvp(&self, _: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         tangents[0].try_narrow(self.dim as isize, self.start, self.len)
     }

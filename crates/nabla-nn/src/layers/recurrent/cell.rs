@@ -87,7 +87,8 @@ impl Cell {
                 }
             }
         };
-        let next = self.weights.step(self.kind, &batch(x)?, &state)?;
+        let gates_x = self.weights.project(self.kind, &batch(x)?)?;
+        let next = self.weights.step(self.kind, &gates_x, &state)?;
         let unbatch =
             |t: Tensor| -> Result<Tensor> { Ok(if batched { t } else { t.try_squeeze(0)? }) };
         Ok(Hidden {

@@ -1,10 +1,10 @@
 //! The stack of recurrent cells behind [`super::Rnn`], [`super::Lstm`] and [`super::Gru`]: its
 //! parameters, the checks of its inputs, and the loop over layers, directions and time steps.
 //!
-//! Each step projects that step's input by itself (`x_t·W_ihᵀ`, one GEMM) rather than slicing
-//! one projection of the whole sequence: a slice of a tensor that requires grad passes back a
-//! gradient of the whole tensor, so `T` slices would cost `O(T²)` in backward. A layer above
-//! the first reads the per-step outputs below it directly for the same reason.
+//! Each layer and direction projects its whole input sequence at once (`X·W_ihᵀ` plus the
+//! biases, one GEMM over all `T·N` rows); every step then takes its slice of the projection and
+//! runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused cell op. The slices' gradients
+//! are added into one buffer in place (the engine's `accumulate_into`), so backward is `O(T)`.
 
 use super::options::{Kind, RecurrentOptions};
 use super::state::{RecurrentState, SequenceOutput};
@@ -213,7 +213,12 @@ impl Layers {
         want_outputs: bool,
     ) -> Result<Run> {
         let layout = Layout::of(self, x)?;
-        let mut inputs = layout.steps(x)?;
+        let mut sequence = Sequence {
+            x: x.clone(),
+            time_dim: layout.time_dim,
+            squeeze: layout.batched,
+        };
+        let mut outputs_below = Vec::new();
         let initial = self.initial_states(&layout, initial)?;
         let masks = self.masks(&layout, lengths)?;
         let recording = self.recording.load(Ordering::Relaxed);
@@ -222,7 +227,12 @@ impl Layers {
         let mut finals = Vec::with_capacity(self.cells.len());
         for layer in 0..self.options.num_layers {
             if layer > 0 {
-                inputs = self.dropout(inputs)?;
+                let steps: Vec<&Tensor> = outputs_below.iter().collect();
+                sequence = Sequence {
+                    x: self.dropout(Tensor::try_stack(&steps, 0)?)?,
+                    time_dim: 0,
+                    squeeze: true,
+                };
             }
             let keep = want_outputs || layer + 1 < self.options.num_layers;
             let mut per_direction: Vec<Vec<Tensor>> = Vec::with_capacity(directions);
@@ -233,9 +243,11 @@ impl Layers {
                     None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype()),
                 };
                 let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
+                let projected = self.cells[k].project(self.kind, &sequence.x)?;
                 for i in 0..layout.t {
                     let t = if direction == 0 { i } else { layout.t - 1 - i };
-                    let next = self.cells[k].step(self.kind, &inputs[t], &state)?;
+                    let gates_x = sequence.step(&projected, t)?;
+                    let next = self.cells[k].step(self.kind, &gates_x, &state)?;
                     state = match &masks {
                         None => next,
                         Some(m) => m.hold(t, next, &state)?,
@@ -255,7 +267,7 @@ impl Layers {
                 per_direction.push(outputs.into_iter().flatten().collect());
             }
             if keep {
-                inputs = match per_direction.as_slice() {
+                outputs_below = match per_direction.as_slice() {
                     [forward, backward] => forward
                         .iter()
                         .zip(backward)
@@ -269,7 +281,11 @@ impl Layers {
             *self.recorded.lock().unwrap_or_else(|p| p.into_inner()) = recorded;
         }
         Ok(Run {
-            outputs: if want_outputs { inputs } else { Vec::new() },
+            outputs: if want_outputs {
+                outputs_below
+            } else {
+                Vec::new()
+            },
             finals,
             batched: layout.batched,
         })
@@ -376,25 +392,41 @@ impl Layers {
         }))
     }
 
-    /// The per-step inputs of a layer above the first, with dropout in training.
-    fn dropout(&self, inputs: Vec<Tensor>) -> Result<Vec<Tensor>> {
+    /// The input of a layer above the first (`[T, N, D·H]`), with dropout in training.
+    fn dropout(&self, x: Tensor) -> Result<Tensor> {
         let p = self.options.dropout;
         if !self.training || p == 0.0 {
-            return Ok(inputs);
+            return Ok(x);
         }
-        let mut shape = vec![inputs.len()];
-        shape.extend_from_slice(inputs[0].shape());
         let uniform = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-            Tensor::try_rand_with(&shape, self.dtype(), &mut rng)?
+            Tensor::try_rand_with(x.shape(), self.dtype(), &mut rng)?
         };
         // Keep where u ≥ p (probability 1 − p), scaled by 1/(1 − p); p < 1 by construction.
         let masks = uniform.try_ge_scalar(p)?.try_mul_scalar(1.0 / (1.0 - p))?;
-        inputs
-            .iter()
-            .enumerate()
-            .map(|(t, x)| Ok(x.try_mul(&masks.try_narrow(0, t, 1)?.try_squeeze(0)?)?))
-            .collect()
+        Ok(x.try_mul(&masks)?)
+    }
+}
+
+/// A layer's input sequence as one tensor, and where its time steps are in it.
+struct Sequence {
+    x: Tensor,
+    time_dim: usize,
+    /// Whether a step's slice loses the time dim (`[N, ·]` from a batched input); an
+    /// unbatched input's `[1, ·]` slice is already one sequence's `[N, ·]`.
+    squeeze: bool,
+}
+
+impl Sequence {
+    /// Step `t` of `projected`, the projection of [`Sequence::x`]: `[N, gates·H]`.
+    fn step(&self, projected: &Tensor, t: usize) -> Result<Tensor> {
+        let dim = self.time_dim as isize;
+        let slice = projected.try_narrow(dim, t, 1)?;
+        Ok(if self.squeeze {
+            slice.try_squeeze(dim)?
+        } else {
+            slice
+        })
     }
 }
 
@@ -406,7 +438,7 @@ struct Layout {
     n: usize,
     batched: bool,
     /// The input's time dim.
-    time_dim: isize,
+    time_dim: usize,
 }
 
 impl Layout {
@@ -456,38 +488,6 @@ impl Layout {
             ));
         }
         Ok(layout)
-    }
-
-    /// The input of every time step, `[N, I]` each (views of `x`).
-    ///
-    /// When `x` requires grad each slice's backward builds a gradient of the whole slice it
-    /// was cut from, so the steps are cut from `√T` chunks of `√T` steps: `O(T^1.5)` in
-    /// backward, not the `O(T²)` of `T` slices of the whole input.
-    fn steps(&self, x: &Tensor) -> Result<Vec<Tensor>> {
-        let chunk = if x.requires_grad_flag() {
-            self.t.isqrt().max(1)
-        } else {
-            self.t
-        };
-        let mut steps = Vec::with_capacity(self.t);
-        for start in (0..self.t).step_by(chunk) {
-            let len = chunk.min(self.t - start);
-            let part = if len == self.t {
-                x.clone()
-            } else {
-                x.try_narrow(self.time_dim, start, len)?
-            };
-            for t in 0..len {
-                let step = part.try_narrow(self.time_dim, t, 1)?;
-                // Unbatched, [1, I] is already one sequence's [N, I].
-                steps.push(if self.batched {
-                    step.try_squeeze(self.time_dim)?
-                } else {
-                    step
-                });
-            }
-        }
-        Ok(steps)
     }
 }
 

@@ -86,12 +86,29 @@ impl CellWeights {
         self.weight_hh.shape()[1]
     }
 
-    /// One time step from `x` (`[N, I]`) and the state before it: `gates_x = x·W_ihᵀ + b_ih`
-    /// and `gates_h = h·W_hhᵀ + b_hh` (two GEMMs), then the fused cell op (`lstm_cell`,
-    /// `gru_cell`) or, for an RNN, the nonlinearity of their sum.
-    pub(crate) fn step(&self, kind: Kind, x: &Tensor, state: &Hidden) -> Result<Hidden> {
-        let gates_x = x.try_linear(&self.weight_ih, self.bias_ih.as_ref())?;
-        let gates_h = state.h.try_linear(&self.weight_hh, self.bias_hh.as_ref())?;
+    /// The input's gate pre-activations over the last dim of `x` (one step `[N, I]` or a whole
+    /// sequence at once): `x·W_ihᵀ + b_ih`, and for an LSTM or an RNN, whose cell adds the two
+    /// projections before anything else, `+ b_hh` too, so the steps' GEMMs need no bias and
+    /// `b_hh` gets its gradient from one sum over the sequence instead of one per step.
+    pub(crate) fn project(&self, kind: Kind, x: &Tensor) -> Result<Tensor> {
+        let bias = match (&self.bias_ih, &self.bias_hh) {
+            (Some(b_ih), Some(b_hh)) if kind != Kind::Gru => Some(b_ih.try_add(b_hh)?),
+            (b_ih, _) => b_ih.clone(),
+        };
+        Ok(x.try_linear(&self.weight_ih, bias.as_ref())?)
+    }
+
+    /// One time step from the input's gate pre-activations `gates_x` (`[N, gates·H]`, from
+    /// [`CellWeights::project`]) and the state before it: `gates_h = h·W_hhᵀ` (one GEMM; a
+    /// GRU adds `b_hh` here, since its n gate scales `h_n + b_hn` by r), then the fused cell
+    /// op (`lstm_cell`, `gru_cell`) or, for an RNN, the nonlinearity of the sum.
+    pub(crate) fn step(&self, kind: Kind, gates_x: &Tensor, state: &Hidden) -> Result<Hidden> {
+        let hidden_bias = if kind == Kind::Gru {
+            self.bias_hh.as_ref()
+        } else {
+            None
+        };
+        let gates_h = state.h.try_linear(&self.weight_hh, hidden_bias)?;
         Ok(match (kind, &state.c) {
             (Kind::Rnn(f), _) => {
                 let sum = gates_x.try_add(&gates_h)?;
