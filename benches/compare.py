@@ -104,6 +104,11 @@ def main():
               dig("cnn", "samples_per_second"), max, lambda r: r >= 1.5, ".0f")
     ratio_row("peak RSS, CNN (target <= PyTorch's)", "MiB",
               dig("cnn", "peak_rss_mib"), min, lambda r: r <= 1.0, ".0f")
+    for key, name in (("lstm", "LSTM"), ("gru", "GRU")):
+        ratio_row(f"row-by-row {name} 28->128 + linear Adam throughput (target >= 1.3x)", "samples/s",
+                  dig(key, "samples_per_second"), max, lambda r: r >= 1.3, ".0f")
+    ratio_row("row-by-row RNN 28->128 + linear Adam throughput (no target)", "samples/s",
+              dig("rnn", "samples_per_second"), max, lambda r: None, ".0f")
 
     ops = [e["op"] for r in nabla for e in (r.get("elementwise_f32") or [])]
     for op in dict.fromkeys(ops):

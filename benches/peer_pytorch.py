@@ -14,6 +14,10 @@ Workloads (all float32, same shapes, batch sizes, optimisers and data as nabla's
   cnn        conv(1->32, 3x3), ReLU, max-pool 2, conv(32->64, 3x3), ReLU, max-pool 2, flatten,
              linear(1600->128), ReLU, linear(128->10) on 1x28x28 images, Adam lr 1e-3, batch
              128: samples per second after 20 warm-up steps (best of 3 windows of 50 steps).
+  lstm, gru, rnn  MNIST read row by row (28 steps of 28 features) into torch.nn.LSTM, GRU or
+             RNN(28, 128, batch_first=True), the last hidden state into linear(128->10), Adam lr
+             1e-3, batch 128: samples per second after 20 warm-up steps (best of 3 windows of
+             50 steps).
   conv       one conv2d layer's forward and backward (bias included) at three shapes, GFLOP/s:
              a 3x3 stem (batch 128, 1->32, 28x28, no input gradient), a 3x3 middle layer
              (batch 128, 32->64, 13x13) and a 1x1 (batch 128, 64->64, 14x14).
@@ -42,7 +46,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-WORKLOADS = ["mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise", "conv", "cnn"]
+WORKLOADS = [
+    "mnist-mlp", "wide-mlp", "overhead", "matmul", "elementwise", "conv", "cnn", "lstm", "gru", "rnn",
+]
+RECURRENT = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
 RUNS = 3
 SMALL_BATCH = 100
 WIDE_BATCH = 128
@@ -117,6 +124,23 @@ def cnn():
         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, 10),
     )
+
+
+class RowByRow(nn.Module):
+    """The recurrent networks of `nabla train --model lstm|gru|rnn` (nabla_nn::models::lstm):
+    each image a sequence of its 28 rows, a recurrent layer of 128, its last hidden state into
+    linear(128->10); PyTorch's default init."""
+
+    def __init__(self, layer):
+        super().__init__()
+        torch.manual_seed(0)
+        self.recurrent = layer(28, 128, batch_first=True)
+        self.out = nn.Linear(128, 10)
+
+    def forward(self, x):
+        _output, state = self.recurrent(x.view(-1, 28, 28))
+        h = state[0] if isinstance(state, tuple) else state
+        return self.out(h[-1])
 
 
 def step(net, optimizer, x, y):
@@ -207,6 +231,24 @@ def cnn_workload(folder):
     x = x.view(-1, 1, 28, 28)
     data_rss = resident_mib()
     runs, last_loss = throughput(cnn(), x, y, CNN_BATCH, CNN_WARMUP_STEPS, CNN_TIMED_STEPS)
+    return {
+        "batch_size": CNN_BATCH,
+        "warmup_steps": CNN_WARMUP_STEPS,
+        "timed_steps": CNN_TIMED_STEPS,
+        "samples_per_second_runs": runs,
+        "samples_per_second": max(runs),
+        "last_loss": last_loss,
+        "data_rss_mib": data_rss,
+        "peak_rss_mib": peak_mib(),
+    }
+
+
+def recurrent_workload(folder, name):
+    (x, y), _test = load_mnist(folder)
+    x = x.view(-1, 1, 28, 28)
+    data_rss = resident_mib()
+    net = RowByRow(RECURRENT[name])
+    runs, last_loss = throughput(net, x, y, CNN_BATCH, CNN_WARMUP_STEPS, CNN_TIMED_STEPS)
     return {
         "batch_size": CNN_BATCH,
         "warmup_steps": CNN_WARMUP_STEPS,
@@ -359,6 +401,9 @@ def new_report(threads):
         "conv2d_f32": None,
         "fma_peak": None,
         "cnn": None,
+        "lstm": None,
+        "gru": None,
+        "rnn": None,
     }
 
 
@@ -377,6 +422,8 @@ def run_here(args, workload):
         report["conv2d_f32"] = conv()
     elif workload == "cnn":
         report["cnn"] = cnn_workload(folder)
+    elif workload in RECURRENT:
+        report[workload] = recurrent_workload(folder, workload)
     else:
         report["matmul_f32"] = [matmul(n) for n in args.sizes]
     return report
@@ -413,12 +460,18 @@ def print_table(r):
               f"(best of {len(w['samples_per_second_runs'])} x {w['timed_steps']} steps after "
               f"{w['warmup_steps']} warm-up; last loss {w['last_loss']:.3f})")
         print(f"{'':<44} {mib(w['peak_rss_mib'])} peak ({mib(w['data_rss_mib'])} with the data loaded)")
-    c = r["cnn"]
-    if c:
-        print(f"{'CNN 2 conv + 2 linear Adam, batch ' + str(c['batch_size']):<44} {c['samples_per_second']:.0f} samples/s "
-              f"(best of {len(c['samples_per_second_runs'])} x {c['timed_steps']} steps after "
-              f"{c['warmup_steps']} warm-up; last loss {c['last_loss']:.3f})")
-        print(f"{'':<44} {mib(c['peak_rss_mib'])} peak ({mib(c['data_rss_mib'])} with the data loaded)")
+    for key, label in [
+        ("cnn", "CNN 2 conv + 2 linear Adam"),
+        ("lstm", "LSTM 28->128 + linear Adam"),
+        ("gru", "GRU 28->128 + linear Adam"),
+        ("rnn", "RNN 28->128 + linear Adam"),
+    ]:
+        c = r.get(key)
+        if c:
+            print(f"{label + ', batch ' + str(c['batch_size']):<44} {c['samples_per_second']:.0f} samples/s "
+                  f"(best of {len(c['samples_per_second_runs'])} x {c['timed_steps']} steps after "
+                  f"{c['warmup_steps']} warm-up; last loss {c['last_loss']:.3f})")
+            print(f"{'':<44} {mib(c['peak_rss_mib'])} peak ({mib(c['data_rss_mib'])} with the data loaded)")
     o = r["overhead"]
     if o:
         print(f"{'autograd overhead, ' + str(o['chain_length']) + '-op chain':<44} {o['ns_per_op']:.0f} ns/op "

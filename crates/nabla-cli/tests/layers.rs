@@ -194,11 +194,19 @@ fn bad_specs_are_one_line_naming_the_layer() {
     let out = dir.arg("run");
     let known = "known layers: flatten, linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, \
                  dropout, batchnorm, layernorm, conv2d, conv1d, convtranspose2d, maxpool2d, \
-                 avgpool2d, adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, residual";
+                 avgpool2d, adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, rows, lstm, \
+                 gru, rnn, embedding, residual";
     for (spec, message) in [
         (
+            "flatten, lstmm 3, linear",
+            format!("layer spec: layer 1 `lstmm 3`: unknown layer \"lstmm\"; {known}"),
+        ),
+        (
             "flatten, lstm 3, linear",
-            format!("layer spec: layer 1 `lstm 3`: unknown layer \"lstm\"; {known}"),
+            "layer spec: layer 1 `lstm 3 layers=1 bidirectional=false dropout=0 sequence=false`: \
+             needs sequences [-1, T, I] (batch first), but its input is [-1, 784]; its input has \
+             no time dim"
+                .into(),
         ),
         (
             "flatten, linear 64, dropout 1.5, linear",

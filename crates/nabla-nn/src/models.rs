@@ -1,6 +1,7 @@
 //! Ready-made networks: the multi-layer perceptron of the textbook's chapters 5 and 6, with the
 //! choices its experiments vary (activation, weight initialisation, batch norm, dropout), and
-//! the convolutional networks of chapter 7 and of `nabla train --model cnn`.
+//! the convolutional networks of chapter 7 and of `nabla train --model cnn`, and the
+//! row-by-row recurrent networks of `--model lstm`, `gru` and `rnn`.
 
 use crate::Result;
 use crate::init::{Activation, FanMode, Init};
@@ -128,4 +129,49 @@ pub fn cnn() -> ModelSpec {
 pub fn simple_conv_net() -> ModelSpec {
     ModelSpec::parse("conv2d 30 5, relu, maxpool2d 2, flatten, linear 100, relu, linear")
         .expect("SimpleConvNet's spec parses")
+}
+
+/// The recurrent network of `nabla train --model lstm`: MNIST read row by row (28 time steps
+/// of 28 features), an LSTM of 128, and its last hidden state into the output layer. On
+/// `[1, 28, 28]` it has 4·128·(28 + 128) + 8·128 = 80,896 LSTM parameters and 1,290 in the
+/// linear layer.
+///
+/// ```
+/// use nabla_nn::models::lstm;
+/// use nabla_nn::spec::totals;
+/// let rows = lstm().summary(&[1, 28, 28], 10).unwrap();
+/// assert_eq!(rows[1].layer, "LSTM(28 -> 128, batch_first)");
+/// assert_eq!(totals(&rows), (4 * 128 * (28 + 128) + 8 * 128 + 1290, 0));
+/// assert_eq!(totals(&rows).0, 82_186);
+/// ```
+pub fn lstm() -> ModelSpec {
+    ModelSpec::parse("rows, lstm 128, linear").expect("the LSTM's spec parses")
+}
+
+/// [`lstm`] with a GRU of 128: 3·128·(28 + 128) + 6·128 = 60,672 GRU parameters.
+///
+/// ```
+/// use nabla_nn::models::gru;
+/// use nabla_nn::spec::totals;
+/// let rows = gru().summary(&[1, 28, 28], 10).unwrap();
+/// assert_eq!(rows[1].layer, "GRU(28 -> 128, batch_first)");
+/// assert_eq!(totals(&rows), (3 * 128 * (28 + 128) + 6 * 128 + 1290, 0));
+/// assert_eq!(totals(&rows).0, 61_962);
+/// ```
+pub fn gru() -> ModelSpec {
+    ModelSpec::parse("rows, gru 128, linear").expect("the GRU's spec parses")
+}
+
+/// [`lstm`] with a plain tanh RNN of 128: 128·(28 + 128) + 2·128 = 20,224 parameters.
+///
+/// ```
+/// use nabla_nn::models::rnn;
+/// use nabla_nn::spec::totals;
+/// let rows = rnn().summary(&[1, 28, 28], 10).unwrap();
+/// assert_eq!(rows[1].layer, "RNN(28 -> 128, batch_first)");
+/// assert_eq!(totals(&rows), (128 * (28 + 128) + 2 * 128 + 1290, 0));
+/// assert_eq!(totals(&rows).0, 21_514);
+/// ```
+pub fn rnn() -> ModelSpec {
+    ModelSpec::parse("rows, rnn 128, linear").expect("the RNN's spec parses")
 }

@@ -91,11 +91,12 @@ fn bad_specs_get_one_line_naming_the_layer() {
             "layer spec: the spec is empty; give layers such as \"flatten, linear 256, relu, linear\"",
         ),
         (
-            "linear 64, lstm 3",
-            "layer spec: layer 1 `lstm 3`: unknown layer \"lstm\"; known layers: flatten, linear, \
-             relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, layernorm, \
-             conv2d, conv1d, convtranspose2d, maxpool2d, avgpool2d, adaptiveavgpool2d, gap, \
-             batchnorm2d, dropout2d, groupnorm, residual",
+            "linear 64, lstmm 3",
+            "layer spec: layer 1 `lstmm 3`: unknown layer \"lstmm\"; known layers: flatten, \
+             linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, \
+             layernorm, conv2d, conv1d, convtranspose2d, maxpool2d, avgpool2d, \
+             adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, rows, lstm, gru, rnn, \
+             embedding, residual",
         ),
         (
             "linear 64, dropout 1.5",
@@ -176,7 +177,8 @@ fn bad_specs_get_one_line_naming_the_layer() {
             "layer spec: layer 0.inner.1 `foo`: unknown layer \"foo\"; known layers: flatten, \
              linear, relu, leakyrelu, sigmoid, tanh, gelu, softmax, dropout, batchnorm, \
              layernorm, conv2d, conv1d, convtranspose2d, maxpool2d, avgpool2d, \
-             adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, residual",
+             adaptiveavgpool2d, gap, batchnorm2d, dropout2d, groupnorm, rows, lstm, gru, rnn, \
+             embedding, residual",
         ),
     ] {
         assert_eq!(parse_error(text), expected, "{text:?}");
@@ -1176,4 +1178,288 @@ proptest! {
             prop_assert_eq!(held, row.parameters);
         }
     }
+}
+
+// ---- Recurrent layers ----------------------------------------------------------------------
+
+#[test]
+fn recurrent_layers_parse_to_their_canonical_text_and_back() {
+    for (text, expected) in [
+        ("rows", "rows"),
+        (
+            "lstm 128",
+            "lstm 128 layers=1 bidirectional=false dropout=0 sequence=false",
+        ),
+        (
+            "LSTM 64 layers=2 bidirectional=TRUE dropout=0.25 sequence=true",
+            "lstm 64 layers=2 bidirectional=true dropout=0.25 sequence=true",
+        ),
+        (
+            "gru 32 bidirectional=true",
+            "gru 32 layers=1 bidirectional=true dropout=0 sequence=false",
+        ),
+        (
+            "rnn 16",
+            "rnn 16 nonlinearity=tanh layers=1 bidirectional=false dropout=0 sequence=false",
+        ),
+        (
+            "RNN 16 nonlinearity=ReLU layers=3",
+            "rnn 16 nonlinearity=relu layers=3 bidirectional=false dropout=0 sequence=false",
+        ),
+        ("embedding 1000 64", "embedding 1000 64"),
+        (
+            "Embedding 10 3 padding_idx=0",
+            "embedding 10 3 padding_idx=0",
+        ),
+    ] {
+        assert_eq!(canonical(text), expected, "{text:?}");
+        assert_eq!(canonical(expected), expected, "{expected:?}");
+    }
+}
+
+#[test]
+fn bad_recurrent_specs_name_the_layer_and_the_argument() {
+    for (text, expected) in [
+        (
+            "lstm",
+            "layer 0 `lstm`: takes the hidden size, then options: `lstm 128` or `lstm 128 \
+             layers=2 bidirectional=true`",
+        ),
+        (
+            "gru 0",
+            "layer 0 `gru 0`: the hidden size must be a whole number of at least 1, got \"0\"",
+        ),
+        (
+            "lstm 128 layers=0",
+            "layer 0 `lstm 128 layers=0`: the number of layers must be a whole number of at \
+             least 1, got \"0\"",
+        ),
+        (
+            "lstm 128 dropout=1",
+            "layer 0 `lstm 128 dropout=1`: the dropout probability must be a number in [0, 1), \
+             got \"1\"",
+        ),
+        (
+            "lstm 128 bidirectional=yes",
+            "layer 0 `lstm 128 bidirectional=yes`: bidirectional must be true or false, got \
+             \"yes\"",
+        ),
+        (
+            "gru 8 sequence=1",
+            "layer 0 `gru 8 sequence=1`: sequence must be true or false, got \"1\"",
+        ),
+        (
+            "lstm 128 nonlinearity=relu",
+            "layer 0 `lstm 128 nonlinearity=relu`: unknown option \"nonlinearity\"; options: \
+             layers, bidirectional, dropout, sequence",
+        ),
+        (
+            "rnn 8 nonlinearity=sigmoid",
+            "layer 0 `rnn 8 nonlinearity=sigmoid`: the nonlinearity must be tanh or relu, got \
+             \"sigmoid\"",
+        ),
+        (
+            "rnn 8 hidden=3",
+            "layer 0 `rnn 8 hidden=3`: unknown option \"hidden\"; options: layers, \
+             bidirectional, dropout, sequence, nonlinearity",
+        ),
+        (
+            "lstm 8 layers=2 layers=3",
+            "layer 0 `lstm 8 layers=2 layers=3`: the option layers is given twice",
+        ),
+        (
+            "rows 2",
+            "layer 0 `rows 2`: rows takes no argument, got \"2\"",
+        ),
+        (
+            "embedding 10",
+            "layer 0 `embedding 10`: takes the number of embeddings and their size: `embedding \
+             1000 64` or `embedding 1000 64 padding_idx=0`",
+        ),
+        (
+            "embedding 10 3 padding_idx=10",
+            "layer 0 `embedding 10 3 padding_idx=10`: padding_idx must be below the number of \
+             embeddings (10), got 10",
+        ),
+        (
+            "embedding 10 3 padding_idx=-1",
+            "layer 0 `embedding 10 3 padding_idx=-1`: padding_idx must be a whole number, got \
+             \"-1\"",
+        ),
+    ] {
+        assert_eq!(
+            parse_error(text),
+            format!("layer spec: {expected}"),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn recurrent_inputs_without_a_time_dim_are_named_with_the_shapes() {
+    for (text, input, expected) in [
+        (
+            "flatten, lstm 128, linear",
+            &[1, 28, 28][..],
+            "layer 1 `lstm 128 layers=1 bidirectional=false dropout=0 sequence=false`: needs \
+             sequences [-1, T, I] (batch first), but its input is [-1, 784]; its input has no \
+             time dim",
+        ),
+        (
+            "gru 64, linear",
+            &[1, 28, 28][..],
+            "layer 0 `gru 64 layers=1 bidirectional=false dropout=0 sequence=false`: needs \
+             sequences [-1, T, I] (batch first), but its input is [-1, 1, 28, 28]; put `rows` \
+             before it to read images row by row",
+        ),
+        (
+            "rows, lstm 32, lstm 32, linear",
+            &[1, 28, 28][..],
+            "layer 2 `lstm 32 layers=1 bidirectional=false dropout=0 sequence=false`: needs \
+             sequences [-1, T, I] (batch first), but its input is [-1, 32]; its input has no \
+             time dim",
+        ),
+        (
+            "rows, linear",
+            &[784][..],
+            "layer 0 `rows`: needs images [-1, C, H, W], but its input is [-1, 784]",
+        ),
+        (
+            "rows, rnn 8 sequence=true, linear",
+            &[1, 28, 28][..],
+            "layer 2 `linear`: needs flat features [-1, D], but its input is [-1, 28, 8]; put \
+             `flatten` before it",
+        ),
+    ] {
+        assert_eq!(
+            summary_error(text, input, 10),
+            format!("layer spec: {expected}"),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn the_row_by_row_lstm_has_4h_i_plus_h_plus_8h_parameters_in_this_table() {
+    let rows = nabla_nn::models::lstm().summary(&[1, 28, 28], 10).unwrap();
+    assert_eq!(totals(&rows), (4 * 128 * (28 + 128) + 8 * 128 + 1290, 0));
+    assert_eq!(
+        table(&[1, 28, 28], &rows),
+        "\
+Input shape: [-1, 1, 28, 28]
+Layer                            Output shape  Param #
+======================================================
+0  Rows                          [-1, 28, 28]        0
+1  LSTM(28 -> 128, batch_first)  [-1, 128]      80,896
+2  Linear(128 -> 10)             [-1, 10]        1,290
+======================================================
+Total params: 82,186
+Trainable params: 82,186
+Non-trainable params: 0
+"
+    );
+    let gru = nabla_nn::models::gru().summary(&[1, 28, 28], 10).unwrap();
+    assert_eq!(totals(&gru).0, 3 * 128 * (28 + 128) + 6 * 128 + 1290);
+    let rnn = nabla_nn::models::rnn().summary(&[1, 28, 28], 10).unwrap();
+    assert_eq!(totals(&rnn).0, 128 * (28 + 128) + 2 * 128 + 1290);
+    // Stacked, bidirectional, all time steps: the second layer reads 2·16 features per step,
+    // and colour images give C·W features per row.
+    let spec = ModelSpec::parse(
+        "rows, gru 16 layers=2 bidirectional=true sequence=true, lstm 8 sequence=true, \
+         rnn 4 nonlinearity=relu, linear",
+    )
+    .unwrap();
+    let rows = spec.summary(&[3, 5, 7], 2).unwrap();
+    let shapes: Vec<&[usize]> = rows.iter().map(|r| &r.output_shape[..]).collect();
+    assert_eq!(shapes, [&[5, 21][..], &[5, 32], &[5, 8], &[4], &[2]]);
+    let layers: Vec<&str> = rows.iter().map(|r| r.layer.as_str()).collect();
+    assert_eq!(
+        layers,
+        [
+            "Rows",
+            "GRU(21 -> 16, layers=2, bidirectional, batch_first, sequence)",
+            "LSTM(32 -> 8, batch_first, sequence)",
+            "RNN(8 -> 4, relu, batch_first)",
+            "Linear(4 -> 2)"
+        ]
+    );
+    let parameters: Vec<usize> = rows.iter().map(|r| r.parameters).collect();
+    assert_eq!(
+        parameters,
+        [
+            0,
+            2 * (48 * (21 + 16) + 96) + 2 * (48 * (32 + 16) + 96),
+            32 * (32 + 8) + 64,
+            4 * (8 + 4) + 8,
+            10
+        ]
+    );
+}
+
+/// Recurrent layers build what the summary says: output shapes, descriptions, parameter counts
+/// and PyTorch's parameter names; gradients flow back through `rows` to the images.
+#[test]
+fn recurrent_specs_build_what_the_summary_says() {
+    let spec = ModelSpec::parse(
+        "rows, gru 6 layers=2 bidirectional=true dropout=0.1 sequence=true, lstm 5 sequence=true, \
+         rnn 4 nonlinearity=relu, linear",
+    )
+    .unwrap();
+    let input = [2, 4, 3];
+    let rows = spec.summary(&input, 3).unwrap();
+    let net = spec
+        .build(
+            &input,
+            3,
+            WeightInit::He,
+            DType::F64,
+            &mut Generator::new(1),
+        )
+        .unwrap();
+    let x = Tensor::ones(&[5, 2, 4, 3], DType::F64).requires_grad();
+    let trace = net.forward_trace(&x).unwrap();
+    for (row, (output, layer)) in rows.iter().zip(trace.iter().zip(net.layers())) {
+        assert_eq!(&output.shape()[1..], &row.output_shape[..], "{}", row.layer);
+        assert_eq!(layer.describe(), row.layer);
+        let held: usize = layer.parameters().iter().map(Tensor::numel).sum();
+        assert_eq!(held, row.parameters, "{}", row.layer);
+    }
+    let names: Vec<String> = net.named_parameters().into_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        names[..4],
+        [
+            "1.weight_ih_l0",
+            "1.weight_hh_l0",
+            "1.bias_ih_l0",
+            "1.bias_hh_l0"
+        ]
+    );
+    assert_eq!(names[4], "1.weight_ih_l0_reverse");
+    assert_eq!(names[8], "1.weight_ih_l1");
+    assert_eq!(net.named_parameters()[8].1.shape(), &[18, 12]);
+    trace.last().unwrap().sum().backward();
+    let grad = x.grad().expect("the images get a gradient through rows");
+    assert_eq!(grad.shape(), &[5, 2, 4, 3]);
+    assert!(grad.to_vec::<f64>().iter().any(|&g| g != 0.0));
+}
+
+#[test]
+fn embeddings_build_with_the_padding_row_at_zero() {
+    let spec = ModelSpec::parse("embedding 7 3 padding_idx=2, flatten, linear").unwrap();
+    let rows = spec.summary(&[4], 2).unwrap();
+    assert_eq!(rows[0].layer, "Embedding(7, 3, padding_idx=2)");
+    assert_eq!(rows[0].output_shape, [4, 3]);
+    assert_eq!(totals(&rows), (21 + 12 * 2 + 2, 0));
+    let net = spec
+        .build(
+            &[4],
+            2,
+            WeightInit::Default,
+            DType::F32,
+            &mut Generator::new(0),
+        )
+        .unwrap();
+    assert_eq!(net.layers()[0].describe(), rows[0].layer);
+    let weight = &net.named_parameters()[0].1;
+    assert_eq!(weight.narrow(0, 2, 1).to_vec::<f32>(), [0.0; 3]);
 }

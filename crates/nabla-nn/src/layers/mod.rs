@@ -14,6 +14,7 @@ pub(crate) mod linear;
 pub(crate) mod pool;
 pub(crate) mod recurrent;
 mod residual;
+mod rows;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
 pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
@@ -31,3 +32,4 @@ pub use recurrent::{
     SequenceOutput,
 };
 pub use residual::Residual;
+pub use rows::Rows;

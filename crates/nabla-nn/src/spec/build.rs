@@ -1,13 +1,13 @@
 //! Building the layers of a spec, with each linear layer's weights drawn for the activation
 //! that follows it.
 
-use super::{LayerSpec, ModelSpec};
+use super::{LayerSpec, ModelSpec, RecurrentCell, RecurrentSpec};
 use crate::Result;
 use crate::init::{Activation, Init};
 use crate::layers::{
     AdaptiveAvgPool2d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, ConvTranspose2d,
-    Dropout, Dropout2d, Flatten, GELU, GroupNorm, LayerNorm, LeakyReLU, Linear, MaxPool2d, ReLU,
-    Residual, Sigmoid, Softmax, Tanh,
+    Dropout, Dropout2d, Embedding, Flatten, GELU, GroupNorm, Gru, LayerNorm, LeakyReLU, Linear,
+    Lstm, MaxPool2d, Nonlinearity, ReLU, Residual, Rnn, Rows, Sigmoid, Softmax, Tanh,
 };
 use crate::models::WeightInit;
 use crate::module::{Module, Sequential};
@@ -18,8 +18,9 @@ impl ModelSpec {
     /// after the checks of [`ModelSpec::summary`]. The weights of each linear layer and
     /// convolution are drawn from `init` (whose fan in is `in_channels/groups·∏kernel` for a
     /// convolution) with the gain of the activation after it (for the last layer, the one
-    /// before it, as `--hidden` models always had), zero biases; dropout layers get seeds from
-    /// `rng`.
+    /// before it, as `--hidden` models always had), zero biases; recurrent layers and
+    /// embeddings get PyTorch's initialisation, drawn from `rng`, and dropout layers seeds from
+    /// it.
     ///
     /// ```
     /// use nabla_core::{DType, Generator, Tensor};
@@ -130,6 +131,19 @@ impl ModelSpec {
                 LayerSpec::Dropout { p } => Box::new(Dropout::try_new(*p, rng.next_seed())?),
                 LayerSpec::BatchNorm { .. } => Box::new(BatchNorm1d::new(width, dtype)),
                 LayerSpec::LayerNorm { .. } => Box::new(LayerNorm::try_new(&[width], dtype)?),
+                LayerSpec::Rows => Box::new(Rows),
+                LayerSpec::Recurrent(r) => recurrent(r, width, dtype, rng)?,
+                LayerSpec::Embedding {
+                    num_embeddings,
+                    dim,
+                    padding_idx,
+                } => Box::new(Embedding::new(
+                    *num_embeddings,
+                    *dim,
+                    *padding_idx,
+                    dtype,
+                    rng,
+                )?),
                 LayerSpec::Residual(inner) => {
                     let block = inner.build_level(&shape, shapes, init, dtype, rng)?;
                     Box::new(Residual::new(Box::new(block)))
@@ -157,6 +171,34 @@ impl ModelSpec {
             })
             .unwrap_or(Activation::Linear)
     }
+}
+
+/// The recurrent layer of `r` on inputs of `input_size` features, batch first, with PyTorch's
+/// initialisation (`U(−1/√H, 1/√H)` on every parameter) drawn from `rng`.
+fn recurrent(
+    r: &RecurrentSpec,
+    input_size: usize,
+    dtype: DType,
+    rng: &mut Generator,
+) -> Result<Box<dyn Module>> {
+    let (hidden, options) = (r.hidden_size, r.options());
+    let rnn = |nonlinearity, rng: &mut Generator| {
+        Rnn::new(input_size, hidden, nonlinearity, options, dtype, rng)
+    };
+    Ok(match r.cell {
+        RecurrentCell::RnnTanh => {
+            Box::new(rnn(Nonlinearity::Tanh, rng)?.returning_sequence(r.sequence))
+        }
+        RecurrentCell::RnnRelu => {
+            Box::new(rnn(Nonlinearity::Relu, rng)?.returning_sequence(r.sequence))
+        }
+        RecurrentCell::Lstm => Box::new(
+            Lstm::new(input_size, hidden, options, dtype, rng)?.returning_sequence(r.sequence),
+        ),
+        RecurrentCell::Gru => Box::new(
+            Gru::new(input_size, hidden, options, dtype, rng)?.returning_sequence(r.sequence),
+        ),
+    })
 }
 
 /// A weight of `shape` drawn from `init` and, if `bias`, a zero bias `[bias_size]`, both

@@ -24,12 +24,24 @@
 //! | `batchnorm2d [C]` (`bn2d`) | channels, checked if given | `nn.BatchNorm2d(C)` |
 //! | `dropout2d [P]` | probability of dropping a channel, default 0.5 | `nn.Dropout2d(P)` |
 //! | `groupnorm G [C]` (`gn`) | groups, and channels checked if given | `nn.GroupNorm(G, C)` |
+//! | `rows` | none: images `[C, H, W]` read row by row as sequences `[H, C·W]` | `x.permute(0, 2, 1, 3).flatten(2)` |
+//! | `lstm H [layers=L] [bidirectional=B] [dropout=P] [sequence=S]` | hidden size and options on `[T, I]` sequences | `nn.LSTM(I, H, L, batch_first=True, dropout=P, bidirectional=B)` |
+//! | `gru H [options as lstm]` | the same with GRU cells | `nn.GRU(I, H, ...)` |
+//! | `rnn H [nonlinearity=tanh\|relu] [options as lstm]` | the same with plain cells | `nn.RNN(I, H, ..., nonlinearity=...)` |
+//! | `embedding V D [padding_idx=P]` | vocabulary and vector size, on integer indices | `nn.Embedding(V, D, padding_idx=P)` |
 //!
 //! Sizes of convolutions and pools (`K`, `S`, `P`, `D`) are one number for every spatial dim
 //! or one per dim: `3` or `3x5`. Input sizes are always inferred from the data: the channels of
 //! a convolution from its input, which is `[C, H, W]` for images. The canonical text ([`ModelSpec`]'s
 //! `Display`) writes names in lower case with every default made explicit, and parses back to
 //! the same spec; it is what a run saves in `config.json` and in its model files.
+//!
+//! Recurrent layers take sequences batch first (`[N, T, I]`, `batch_first=True`): `rows` makes
+//! them from images. They return the last layer's final hidden state `[N, D·H]` (both
+//! directions side by side when `bidirectional=true`), ready for a `linear`, or with
+//! `sequence=true` every time step's output `[N, T, D·H]`, ready for another recurrent layer.
+//! `layers` stacks cells (default 1), with `dropout` between them (default 0), and `rnn`'s
+//! `nonlinearity` is `tanh` (default) or `relu`.
 
 mod build;
 mod parse;
@@ -40,6 +52,8 @@ pub use shape::{LayerSummary, table, totals};
 use crate::layers::conv::{check_geometry, sizes};
 use crate::layers::conv_transpose::check_output_padding;
 use crate::layers::pool::check_options;
+use crate::layers::recurrent::Kind;
+use crate::layers::{Nonlinearity, RecurrentOptions};
 use crate::models::Hidden;
 use crate::{Error, Result};
 use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
@@ -121,6 +135,135 @@ pub enum LayerSpec {
         num_groups: usize,
         num_channels: Option<usize>,
     },
+    /// Images `[C, H, W]` read row by row as sequences `[H, C·W]` ([`crate::layers::Rows`]).
+    Rows,
+    /// An RNN, LSTM or GRU on batch-first sequences `[T, I]`.
+    Recurrent(RecurrentSpec),
+    /// A lookup table of `num_embeddings` vectors of `dim` on integer indices.
+    Embedding {
+        num_embeddings: usize,
+        dim: usize,
+        padding_idx: Option<usize>,
+    },
+}
+
+/// The cell of a recurrent layer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RecurrentCell {
+    /// `h' = tanh(W_ih x + b_ih + W_hh h + b_hh)`, PyTorch's `nn.RNN`.
+    RnnTanh,
+    /// The same with ReLU, `nn.RNN(nonlinearity="relu")`.
+    RnnRelu,
+    /// `nn.LSTM`: four gates (input, forget, cell, output) and a cell state.
+    Lstm,
+    /// `nn.GRU`: three gates (reset, update, new).
+    Gru,
+}
+
+impl RecurrentCell {
+    /// The kind of cell the built layer runs.
+    fn kind(self) -> Kind {
+        match self {
+            RecurrentCell::RnnTanh => Kind::Rnn(Nonlinearity::Tanh),
+            RecurrentCell::RnnRelu => Kind::Rnn(Nonlinearity::Relu),
+            RecurrentCell::Lstm => Kind::Lstm,
+            RecurrentCell::Gru => Kind::Gru,
+        }
+    }
+
+    /// The gates of one cell: the rows of its weights are this many times the hidden size.
+    pub fn gates(self) -> usize {
+        self.kind().gates()
+    }
+}
+
+/// A recurrent layer of a spec: `lstm 128 layers=2 bidirectional=true`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecurrentSpec {
+    pub cell: RecurrentCell,
+    pub hidden_size: usize,
+    /// Stacked layers, each reading the previous one's outputs.
+    pub num_layers: usize,
+    pub bidirectional: bool,
+    /// Dropout on the outputs of every layer but the last, in [0, 1).
+    pub dropout: f64,
+    /// Whether the layer returns every time step's output `[T, D·H]` rather than the last
+    /// hidden state `[D·H]`.
+    pub sequence: bool,
+}
+
+impl RecurrentSpec {
+    /// A single-layer, one-direction layer returning its last hidden state.
+    pub fn new(cell: RecurrentCell, hidden_size: usize) -> RecurrentSpec {
+        RecurrentSpec {
+            cell,
+            hidden_size,
+            num_layers: 1,
+            bidirectional: false,
+            dropout: 0.0,
+            sequence: false,
+        }
+    }
+
+    /// The directions: 2 when bidirectional, else 1.
+    pub fn directions(&self) -> usize {
+        self.options().directions()
+    }
+
+    /// PyTorch's parameter count on inputs of `input_size` features (`None` on overflow): per
+    /// layer and direction `G·H·(I + H)` weights and `2·G·H` biases, with `G` gates and `I` the
+    /// input size of the first layer and `D·H` of the others. An LSTM 28 -> 128 has
+    /// `4·128·(28 + 128) + 8·128` = 80,896.
+    ///
+    /// ```
+    /// use nabla_nn::spec::{RecurrentCell, RecurrentSpec};
+    /// let lstm = RecurrentSpec::new(RecurrentCell::Lstm, 128);
+    /// assert_eq!(lstm.parameters(28), Some(80_896));
+    /// let gru = RecurrentSpec { num_layers: 2, bidirectional: true, ..RecurrentSpec::new(RecurrentCell::Gru, 8) };
+    /// assert_eq!(gru.parameters(4), Some(2 * (3 * 8 * (4 + 8) + 48) + 2 * (3 * 8 * (16 + 8) + 48)));
+    /// ```
+    pub fn parameters(&self, input_size: usize) -> Option<usize> {
+        let rows = self.cell.gates().checked_mul(self.hidden_size)?;
+        let inner = self.directions().checked_mul(self.hidden_size)?;
+        (0..self.num_layers).try_fold(0usize, |total, layer| {
+            let inputs = if layer == 0 { input_size } else { inner };
+            let per_direction = inputs
+                .checked_add(self.hidden_size)?
+                .checked_add(2)?
+                .checked_mul(rows)?;
+            total.checked_add(per_direction.checked_mul(self.directions())?)
+        })
+    }
+
+    /// The options of the layer it builds (batch first, with biases).
+    pub fn options(&self) -> RecurrentOptions {
+        RecurrentOptions {
+            num_layers: self.num_layers,
+            bias: true,
+            batch_first: true,
+            dropout: self.dropout,
+            bidirectional: self.bidirectional,
+        }
+    }
+
+    /// The layer as the built module describes itself on inputs of `input_size` features:
+    /// `LSTM(28 -> 128, batch_first)`, `RNN(28 -> 128, relu, layers=2, bidirectional,
+    /// batch_first, sequence)`.
+    ///
+    /// ```
+    /// use nabla_nn::spec::{RecurrentCell, RecurrentSpec};
+    /// let lstm = RecurrentSpec::new(RecurrentCell::Lstm, 128);
+    /// assert_eq!(lstm.description(28), "LSTM(28 -> 128, batch_first)");
+    /// ```
+    pub fn description(&self, input_size: usize) -> String {
+        crate::layers::recurrent::description(
+            self.cell.kind(),
+            input_size,
+            self.hidden_size,
+            &self.options(),
+            self.sequence,
+        )
+    }
 }
 
 /// A network as a list of layers, built into a [`crate::module::Sequential`] for a given input
@@ -267,10 +410,19 @@ impl LayerSpec {
             LayerSpec::BatchNorm2d { .. } => "batchnorm2d",
             LayerSpec::Dropout2d { .. } => "dropout2d",
             LayerSpec::GroupNorm { .. } => "groupnorm",
+            LayerSpec::Rows => "rows",
+            LayerSpec::Recurrent(r) => match r.cell {
+                RecurrentCell::RnnTanh | RecurrentCell::RnnRelu => "rnn",
+                RecurrentCell::Lstm => "lstm",
+                RecurrentCell::Gru => "gru",
+            },
+            LayerSpec::Embedding { .. } => "embedding",
         }
     }
 
-    /// Whether the layer has weights drawn by an initialiser (linear layers and convolutions).
+    /// Whether the layer has weights (linear layers, convolutions, recurrent layers and
+    /// embeddings): an activation's gain initialises the weighted layer next to it, never one
+    /// beyond another weighted layer.
     fn is_weighted(&self) -> bool {
         matches!(
             self,
@@ -278,6 +430,8 @@ impl LayerSpec {
                 | LayerSpec::Conv2d { .. }
                 | LayerSpec::Conv1d { .. }
                 | LayerSpec::ConvTranspose2d { .. }
+                | LayerSpec::Recurrent(_)
+                | LayerSpec::Embedding { .. }
         )
     }
 
@@ -347,8 +501,51 @@ impl LayerSpec {
             LayerSpec::LeakyReLU { negative_slope } if !negative_slope.is_finite() => Err(format!(
                 "the negative slope must be a finite number, got {negative_slope}"
             )),
+            LayerSpec::Recurrent(ref r) => check_recurrent(r),
+            LayerSpec::Embedding {
+                num_embeddings,
+                dim,
+                padding_idx,
+            } => check_embedding(num_embeddings, dim, padding_idx),
             _ => Ok(()),
         }
+    }
+}
+
+/// What is wrong with a recurrent layer's own arguments.
+fn check_recurrent(r: &RecurrentSpec) -> std::result::Result<(), String> {
+    if r.hidden_size == 0 {
+        return Err("the hidden size must be at least 1, got 0".to_string());
+    }
+    if r.num_layers == 0 {
+        return Err("the number of layers must be at least 1, got 0".to_string());
+    }
+    if !(0.0..1.0).contains(&r.dropout) {
+        return Err(format!(
+            "the dropout probability must be in [0, 1), got {}",
+            r.dropout
+        ));
+    }
+    Ok(())
+}
+
+/// What is wrong with an embedding's own arguments.
+fn check_embedding(
+    num_embeddings: usize,
+    dim: usize,
+    padding_idx: Option<usize>,
+) -> std::result::Result<(), String> {
+    if num_embeddings == 0 || dim == 0 {
+        return Err(format!(
+            "the number of embeddings and their size must be at least 1, got {num_embeddings} \
+             and {dim}"
+        ));
+    }
+    match padding_idx {
+        Some(p) if p >= num_embeddings => Err(format!(
+            "padding_idx must be below the number of embeddings ({num_embeddings}), got {p}"
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -485,6 +682,30 @@ impl fmt::Display for LayerSpec {
                 write!(f, " {num_groups}")?;
                 match num_channels {
                     Some(c) => write!(f, " {c}"),
+                    None => Ok(()),
+                }
+            }
+            LayerSpec::Recurrent(r) => {
+                write!(f, " {}", r.hidden_size)?;
+                match r.cell {
+                    RecurrentCell::RnnTanh => f.write_str(" nonlinearity=tanh")?,
+                    RecurrentCell::RnnRelu => f.write_str(" nonlinearity=relu")?,
+                    RecurrentCell::Lstm | RecurrentCell::Gru => {}
+                }
+                write!(
+                    f,
+                    " layers={} bidirectional={} dropout={} sequence={}",
+                    r.num_layers, r.bidirectional, r.dropout, r.sequence
+                )
+            }
+            LayerSpec::Embedding {
+                num_embeddings,
+                dim,
+                padding_idx,
+            } => {
+                write!(f, " {num_embeddings} {dim}")?;
+                match padding_idx {
+                    Some(p) => write!(f, " padding_idx={p}"),
                     None => Ok(()),
                 }
             }

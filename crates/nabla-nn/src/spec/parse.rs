@@ -1,7 +1,7 @@
 //! The text of a spec: layers split at the commas outside parentheses, each a name and its
 //! space-separated arguments, or `residual(...)` around a nested spec.
 
-use super::{LayerSpec, ModelSpec, invalid};
+use super::{LayerSpec, ModelSpec, RecurrentCell, RecurrentSpec, invalid};
 use crate::Result;
 use crate::error::clip_to;
 use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
@@ -117,6 +117,11 @@ const NAMES: &[(&[&str], MakeLayer)] = &[
                 .transpose()?,
         })
     }),
+    (&["rows"], |a| none(a, LayerSpec::Rows)),
+    (&["lstm"], |a| recurrent(a, RecurrentCell::Lstm)),
+    (&["gru"], |a| recurrent(a, RecurrentCell::Gru)),
+    (&["rnn"], |a| recurrent(a, RecurrentCell::RnnTanh)),
+    (&["embedding"], embedding),
 ];
 
 /// The options of convolutions, after the output channels and the kernel size.
@@ -130,6 +135,14 @@ const CONV_TRANSPOSE_OPTIONS: &[&str] = &[
     "bias",
 ];
 const POOL_OPTIONS: &[&str] = &["stride", "padding"];
+const RECURRENT_OPTIONS: &[&str] = &["layers", "bidirectional", "dropout", "sequence"];
+const RNN_OPTIONS: &[&str] = &[
+    "layers",
+    "bidirectional",
+    "dropout",
+    "sequence",
+    "nonlinearity",
+];
 
 /// Names of the layer written `residual(...)`.
 const RESIDUAL: &[&str] = &["residual", "res"];
@@ -493,4 +506,76 @@ fn number(args: &[&str], what: &str) -> Arg<Option<f64>> {
                 .ok_or_else(|| format!("the {what} must be a number, got {:?}", clip(a)))
         })
         .transpose()
+}
+
+/// A recurrent layer's hidden size and options; `cell` is the plain RNN's tanh form for `rnn`,
+/// whose `nonlinearity=relu` changes it.
+fn recurrent(args: &[&str], cell: RecurrentCell) -> Arg<LayerSpec> {
+    let rnn = cell == RecurrentCell::RnnTanh;
+    let (positional, keyed) = options(args, if rnn { RNN_OPTIONS } else { RECURRENT_OPTIONS })?;
+    let [hidden] = positional[..] else {
+        let name = LayerSpec::Recurrent(RecurrentSpec::new(cell, 1)).name();
+        return Err(format!(
+            "takes the hidden size, then options: `{name} 128` or `{name} 128 layers=2 \
+             bidirectional=true`"
+        ));
+    };
+    let mut spec = RecurrentSpec::new(cell, whole(hidden, "hidden size", 1)?);
+    for (key, value) in keyed {
+        match key.as_str() {
+            "layers" => spec.num_layers = whole(value, "number of layers", 1)?,
+            "bidirectional" => spec.bidirectional = boolean(value, "bidirectional")?,
+            "sequence" => spec.sequence = boolean(value, "sequence")?,
+            "dropout" => {
+                spec.dropout = value
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|p| (0.0..1.0).contains(p))
+                    .ok_or_else(|| {
+                        format!(
+                            "the dropout probability must be a number in [0, 1), got {:?}",
+                            clip(value)
+                        )
+                    })?
+            }
+            _ => {
+                spec.cell = match value.to_lowercase().as_str() {
+                    "tanh" => RecurrentCell::RnnTanh,
+                    "relu" => RecurrentCell::RnnRelu,
+                    _ => {
+                        return Err(format!(
+                            "the nonlinearity must be tanh or relu, got {:?}",
+                            clip(value)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(LayerSpec::Recurrent(spec))
+}
+
+/// An embedding's vocabulary size, vector size and padding index.
+fn embedding(args: &[&str]) -> Arg<LayerSpec> {
+    let (positional, keyed) = options(args, &["padding_idx"])?;
+    let [count, dim] = positional[..] else {
+        return Err(
+            "takes the number of embeddings and their size: `embedding 1000 64` or \
+             `embedding 1000 64 padding_idx=0`"
+                .to_string(),
+        );
+    };
+    let padding_idx = keyed
+        .first()
+        .map(|(_, value)| {
+            value
+                .parse::<usize>()
+                .map_err(|_| format!("padding_idx must be a whole number, got {:?}", clip(value)))
+        })
+        .transpose()?;
+    Ok(LayerSpec::Embedding {
+        num_embeddings: whole(count, "number of embeddings", 1)?,
+        dim: whole(dim, "embedding size", 1)?,
+        padding_idx,
+    })
 }

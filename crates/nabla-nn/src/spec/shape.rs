@@ -2,11 +2,13 @@
 //! shape and a number of outputs, without building anything, and the table `nabla summary`
 //! prints (Keras' `model.summary()`).
 
-use super::{LayerSpec, ModelSpec, invalid};
+use super::{LayerSpec, ModelSpec, RecurrentSpec, invalid};
 use crate::Result;
 use crate::layers::conv::{self, conv_output, sizes};
 use crate::layers::conv_transpose;
-use crate::layers::{Dropout, Dropout2d, Flatten, GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
+use crate::layers::{
+    Dropout, Dropout2d, Flatten, GELU, LeakyReLU, ReLU, Rows, Sigmoid, Softmax, Tanh,
+};
 use crate::layers::{batchnorm, groupnorm, layernorm, linear, pool};
 use crate::module::Module;
 use nabla_core::ops::window::{ConvOptions, PoolOptions, output_size};
@@ -421,6 +423,36 @@ impl ModelSpec {
                         0,
                     )
                 }
+                LayerSpec::Rows => {
+                    let [c, h, w] = images(&shape).map_err(fail)?;
+                    let width = c
+                        .checked_mul(w)
+                        .ok_or_else(|| fail("has more than 2^64 features".into()))?;
+                    row(Rows.describe(), vec![h, width], 0, 0)
+                }
+                LayerSpec::Recurrent(r) => {
+                    let (output, params) = recurrent_summary(&shape, r).map_err(fail)?;
+                    row(
+                        r.description(shape[shape.len() - 1]),
+                        output.ok_or_else(|| fail("has more than 2^64 features".into()))?,
+                        params.ok_or_else(too_many)?,
+                        0,
+                    )
+                }
+                LayerSpec::Embedding {
+                    num_embeddings,
+                    dim,
+                    padding_idx,
+                } => {
+                    let params = num_embeddings.checked_mul(*dim).ok_or_else(too_many)?;
+                    let output = shape.iter().copied().chain([*dim]).collect();
+                    // The built layer's description, without drawing its weights.
+                    let description = match padding_idx {
+                        Some(p) => format!("Embedding({num_embeddings}, {dim}, padding_idx={p})"),
+                        None => format!("Embedding({num_embeddings}, {dim})"),
+                    };
+                    row(description, output, params, 0)
+                }
                 LayerSpec::Residual(inner) => {
                     let at = rows.len();
                     rows.push(row("Residual".to_string(), shape.clone(), 0, 0));
@@ -454,6 +486,28 @@ fn images(shape: &[usize]) -> std::result::Result<[usize; 3], String> {
             batch_shape(shape)
         )),
     }
+}
+
+/// The output shape (`None` on overflow) and parameter count of a recurrent layer on batch-first
+/// sequences `[T, I]`, or what is wrong with its input.
+fn recurrent_summary(
+    shape: &[usize],
+    r: &RecurrentSpec,
+) -> std::result::Result<(Option<Vec<usize>>, Option<usize>), String> {
+    let [t, i] = *shape else {
+        let hint = match shape.len() {
+            1 => "; its input has no time dim",
+            3 => "; put `rows` before it to read images row by row",
+            _ => "",
+        };
+        return Err(format!(
+            "needs sequences [-1, T, I] (batch first), but its input is {}{hint}",
+            batch_shape(shape)
+        ));
+    };
+    let width = r.directions().checked_mul(r.hidden_size);
+    let output = width.map(|w| if r.sequence { vec![t, w] } else { vec![w] });
+    Ok((output, r.parameters(i)))
 }
 
 /// The weights and bias of a convolution (`None` on overflow).

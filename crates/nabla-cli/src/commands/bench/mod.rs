@@ -1,5 +1,5 @@
-//! `nabla bench`: the engine's speed on fixed workloads (three MNIST training runs, per-op autograd
-//! overhead, f32 matmul, elementwise and conv2d throughput) and the machine's FMA peak they are measured against, printed
+//! `nabla bench`: the engine's speed on fixed workloads (MNIST training runs of an MLP, a CNN and
+//! recurrent networks, per-op autograd overhead, f32 matmul, elementwise and conv2d throughput) and the machine's FMA peak they are measured against, printed
 //! as a table and as one JSON object. `benches/peer_pytorch.py` runs the same workloads in
 //! PyTorch and prints the same keys.
 //!
@@ -14,10 +14,12 @@ mod memory;
 mod mlp;
 mod overhead;
 mod peak;
+mod recurrent;
 mod report;
 
 use crate::CliResult;
 use clap::{Args, ValueEnum};
+use nabla_nn::models;
 use report::Report;
 use std::path::PathBuf;
 use std::process::Command;
@@ -42,6 +44,13 @@ pub enum Workload {
     Peak,
     /// The CNN of `nabla train --model cnn`, Adam, batch 128: training samples per second.
     Cnn,
+    /// The row-by-row LSTM of `nabla train --model lstm`, Adam, batch 128: training samples
+    /// per second.
+    Lstm,
+    /// The same with a GRU (`--model gru`).
+    Gru,
+    /// The same with a plain tanh RNN (`--model rnn`).
+    Rnn,
 }
 
 #[derive(Args)]
@@ -49,7 +58,8 @@ pub struct BenchArgs {
     /// Workloads to run; several run one after the other, each in a fresh process.
     #[arg(long, value_enum, value_delimiter = ',', default_values_t = [
         Workload::MnistMlp, Workload::WideMlp, Workload::Overhead, Workload::Matmul,
-        Workload::Elementwise, Workload::Conv, Workload::Cnn, Workload::Peak,
+        Workload::Elementwise, Workload::Conv, Workload::Cnn, Workload::Lstm, Workload::Gru,
+        Workload::Rnn, Workload::Peak,
     ])]
     workloads: Vec<Workload>,
     /// Matrix sizes for the matmul workload.
@@ -96,6 +106,9 @@ fn run_here(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
         Workload::Conv => report.conv2d_f32 = Some(conv::conv()),
         Workload::Peak => report.fma_peak = Some(peak::fma_peak()),
         Workload::Cnn => report.cnn = Some(cnn::cnn(&args.data)?),
+        Workload::Lstm => report.lstm = Some(recurrent::recurrent(&args.data, models::lstm())?),
+        Workload::Gru => report.gru = Some(recurrent::recurrent(&args.data, models::gru())?),
+        Workload::Rnn => report.rnn = Some(recurrent::recurrent(&args.data, models::rnn())?),
     }
     Ok(report)
 }

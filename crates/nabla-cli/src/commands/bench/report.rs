@@ -19,7 +19,8 @@ pub struct MnistMlpFigure {
     pub peak_rss_mib: Option<f64>,
 }
 
-/// A network trained with Adam (the wide MLP, the CNN), measured after a warm-up.
+/// A network trained with Adam (the wide MLP, the CNN, the recurrent networks), measured after
+/// a warm-up.
 #[derive(Serialize, Deserialize)]
 pub struct ThroughputFigure {
     pub batch_size: usize,
@@ -110,6 +111,9 @@ pub struct Report {
     pub conv2d_f32: Option<Vec<ConvFigure>>,
     pub fma_peak: Option<FmaPeak>,
     pub cnn: Option<ThroughputFigure>,
+    pub lstm: Option<ThroughputFigure>,
+    pub gru: Option<ThroughputFigure>,
+    pub rnn: Option<ThroughputFigure>,
 }
 
 impl Report {
@@ -126,6 +130,9 @@ impl Report {
             conv2d_f32: None,
             fma_peak: None,
             cnn: None,
+            lstm: None,
+            gru: None,
+            rnn: None,
         }
     }
 
@@ -139,6 +146,9 @@ impl Report {
         self.conv2d_f32 = self.conv2d_f32.take().or(other.conv2d_f32);
         self.fma_peak = self.fma_peak.take().or(other.fma_peak);
         self.cnn = self.cnn.take().or(other.cnn);
+        self.lstm = self.lstm.take().or(other.lstm);
+        self.gru = self.gru.take().or(other.gru);
+        self.rnn = self.rnn.take().or(other.rnn);
     }
 
     /// Fills in the CNN's share of the peak (its FLOPs per training sample times samples per
@@ -189,6 +199,15 @@ impl Report {
         }
         if let Some(c) = &self.cnn {
             print_throughput("CNN 2 conv + 2 linear Adam", c);
+        }
+        for (label, figure) in [
+            ("LSTM 28->128 + linear Adam", &self.lstm),
+            ("GRU 28->128 + linear Adam", &self.gru),
+            ("RNN 28->128 + linear Adam", &self.rnn),
+        ] {
+            if let Some(f) = figure {
+                print_throughput(label, f);
+            }
         }
         if let Some(o) = &self.overhead {
             println!(

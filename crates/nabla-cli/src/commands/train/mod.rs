@@ -42,7 +42,9 @@ pub struct SettingsArgs {
     pub data: DataArgs,
     /// The network: `mlp` (shaped by --hidden, --activation, --batch-norm and --dropout),
     /// `cnn` (two 3×3 convolutions with max-pooling, then linear 128; 99.16% on MNIST with its
-    /// defaults) or `simpleconvnet` (the textbook's chapter 7 network).
+    /// defaults), `simpleconvnet` (the textbook's chapter 7 network), or `lstm`, `gru`, `rnn`
+    /// (images read row by row into a recurrent layer of 128, its last hidden state into the
+    /// output layer; the LSTM reaches 98.25% on MNIST with its defaults).
     #[arg(long, value_enum, default_value = "mlp", conflicts_with = "layers")]
     pub model: ModelKind,
     /// The network as a list of layers, e.g. `--layers "flatten, linear 256, relu, dropout
@@ -67,12 +69,12 @@ pub struct SettingsArgs {
     /// Epochs of linear learning-rate warm-up (fewer than --epochs).
     #[arg(long, default_value_t = 0)]
     pub warmup: usize,
-    /// Samples per step (default: 128 for --model mlp and --layers, 64 for the convolutional
-    /// models).
+    /// Samples per step (default: 128 for --model mlp, lstm, gru, rnn and --layers, 64 for the
+    /// convolutional models).
     #[arg(long)]
     pub batch_size: Option<usize>,
     /// Passes over the training data (default: 10 for --model mlp and --layers, 5 for the
-    /// convolutional models).
+    /// convolutional models, 3 for the recurrent ones).
     #[arg(long)]
     pub epochs: Option<usize>,
     /// Weight decay (default: 0.01 for AdamW, as PyTorch, 0 otherwise).
@@ -198,15 +200,15 @@ impl SettingsArgs {
         })
     }
 
-    /// The network: `--layers` as given, the convolutional network of `--model`, or the MLP of
+    /// The network: `--layers` as given, the ready-made network of `--model`, or the MLP of
     /// `--hidden`, `--activation`, `--batch-norm` and `--dropout`, after a `flatten` for samples
     /// of `input_ndim` > 1 dimensions (images). The MLP's flags set to other values than their
-    /// defaults with a convolutional `--model` are an error naming them.
+    /// defaults with another `--model` are an error naming them.
     pub fn model(&self, input_ndim: usize) -> Result<ModelSpec, String> {
         if let Some(text) = &self.layers {
             return ModelSpec::parse(text).map_err(|e| e.to_string());
         }
-        if let Some(spec) = self.model.conv_spec() {
+        if let Some(spec) = self.model.spec() {
             let set = [
                 ("--hidden", self.hidden != DEFAULT_HIDDEN),
                 ("--activation", !matches!(self.activation, HiddenArg::Relu)),
@@ -474,7 +476,7 @@ mod tests {
     }
 
     #[test]
-    fn the_convolutional_models_default_to_5_epochs_in_batches_of_64() {
+    fn each_ready_made_model_has_its_default_epochs_and_batch_size() {
         let c = config(&["--model", "cnn"]);
         assert_eq!(
             (c.model, c.epochs, c.batch_size),
@@ -498,5 +500,14 @@ mod tests {
         );
         let c = config(&["--layers", "flatten, linear"]);
         assert_eq!((c.model, c.epochs, c.batch_size), (None, 10, 128));
+        for (flag, kind, spec) in [
+            ("lstm", ModelKind::Lstm, nabla_nn::models::lstm()),
+            ("gru", ModelKind::Gru, nabla_nn::models::gru()),
+            ("rnn", ModelKind::Rnn, nabla_nn::models::rnn()),
+        ] {
+            let c = config(&["--model", flag]);
+            assert_eq!((c.model, c.epochs, c.batch_size), (Some(kind), 3, 128));
+            assert_eq!(c.layers, spec);
+        }
     }
 }

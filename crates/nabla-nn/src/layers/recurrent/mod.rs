@@ -16,6 +16,9 @@ pub use layer::{Gru, Lstm, Rnn};
 pub use options::{Nonlinearity, RecurrentOptions};
 pub use state::{RecurrentState, SequenceOutput};
 
+pub(crate) use options::Kind;
+pub(crate) use sequence::description;
+
 use crate::Error;
 use nabla_core::{DType, Tensor};
 

@@ -213,9 +213,13 @@ impl Layers {
         want_outputs: bool,
     ) -> Result<Run> {
         let layout = Layout::of(self, x)?;
+        // Time-major, so that each step's slice of the projection is one contiguous block.
         let mut sequence = Sequence {
-            x: x.clone(),
-            time_dim: layout.time_dim,
+            x: if layout.batched && self.options.batch_first {
+                x.try_transpose(0, 1)?
+            } else {
+                x.clone()
+            },
             squeeze: layout.batched,
         };
         let mut outputs_below = Vec::new();
@@ -230,7 +234,6 @@ impl Layers {
                 let steps: Vec<&Tensor> = outputs_below.iter().collect();
                 sequence = Sequence {
                     x: self.dropout(Tensor::try_stack(&steps, 0)?)?,
-                    time_dim: 0,
                     squeeze: true,
                 };
             }
@@ -408,10 +411,9 @@ impl Layers {
     }
 }
 
-/// A layer's input sequence as one tensor, and where its time steps are in it.
+/// A layer's input sequence as one time-major tensor (`[T, N, ·]`, or `[T, ·]` unbatched).
 struct Sequence {
     x: Tensor,
-    time_dim: usize,
     /// Whether a step's slice loses the time dim (`[N, ·]` from a batched input); an
     /// unbatched input's `[1, ·]` slice is already one sequence's `[N, ·]`.
     squeeze: bool,
@@ -420,10 +422,9 @@ struct Sequence {
 impl Sequence {
     /// Step `t` of `projected`, the projection of [`Sequence::x`]: `[N, gates·H]`.
     fn step(&self, projected: &Tensor, t: usize) -> Result<Tensor> {
-        let dim = self.time_dim as isize;
-        let slice = projected.try_narrow(dim, t, 1)?;
+        let slice = projected.try_narrow(0, t, 1)?;
         Ok(if self.squeeze {
-            slice.try_squeeze(dim)?
+            slice.try_squeeze(0)?
         } else {
             slice
         })
@@ -437,8 +438,6 @@ struct Layout {
     /// Sequences (1 for an unbatched input).
     n: usize,
     batched: bool,
-    /// The input's time dim.
-    time_dim: usize,
 }
 
 impl Layout {
@@ -459,25 +458,21 @@ impl Layout {
                 } else {
                     (t, n)
                 };
-                let time_dim = if layers.options.batch_first { 1 } else { 0 };
                 Layout {
                     t,
                     n,
                     batched: true,
-                    time_dim,
                 }
             }
             [t, last] if last == i => Layout {
                 t,
                 n: 1,
                 batched: false,
-                time_dim: 0,
             },
             _ => Layout {
                 t: 0,
                 n: 0,
                 batched: false,
-                time_dim: 0,
             },
         };
         if layout.t == 0 {
