@@ -315,3 +315,47 @@ fn detect_anomaly_stops_at_the_operation_that_made_a_nan_and_keeps_the_checkpoin
     assert!(svg.contains(">1.weight<"), "{svg}");
     assert!(snapshot(&run) == before);
 }
+
+#[test]
+fn diagnose_draws_a_recurrent_layers_gradient_through_time() {
+    let dir = TempDir::new("diagnose-lstm");
+    let data = write_mnist(&dir, "mnist");
+    let out = dir.arg("run");
+    let flags = [
+        "--layers",
+        "rows, lstm 8, linear",
+        "--epochs",
+        "1",
+        "--diagnose",
+    ];
+    let (stdout, _) = stdout_of_success(train(&dir, &data, &out, &flags));
+    let run = dir.path("run");
+    let report = read_json(&run.join("diagnostics.json"));
+    let grads = &report["time_steps"];
+    let layer = grads["layer"].as_str().unwrap();
+    assert!(layer.starts_with("1: LSTM(28 -> 8"), "{layer}");
+    // 64 images in batches of 8: 8 steps, under 200, so every step is recorded.
+    assert_eq!(grads["every"], 1);
+    let rows = grads["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8);
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row["training_step"], i + 1);
+        let norms = row["norms"].as_array().unwrap();
+        // One norm per image row (time step), each finite and positive.
+        assert_eq!(norms.len(), 28);
+        assert!(norms.iter().all(|n| n.as_f64().is_some_and(|v| v > 0.0)));
+    }
+    let svg = std::fs::read_to_string(run.join("time_step_gradients.svg")).unwrap();
+    assert!(svg.contains(&format!(
+        "gradient through time of {}",
+        layer.replace('>', "&gt;")
+    )));
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("gradient through time of 1: LSTM(28 -> 8"))
+        .unwrap_or_else(|| panic!("no summary line in {stdout}"));
+    assert!(
+        line.contains(&format!("{out}/time_step_gradients.svg")) && line.ends_with(" at step 8)"),
+        "{line}"
+    );
+}

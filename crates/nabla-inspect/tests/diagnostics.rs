@@ -7,7 +7,7 @@ use nabla_inspect::diagnostics::{
     AlarmKind, GradientAlarm, Histogram, LayerKind, LayerNorm, Panel, Recorder, Series,
     activation_histograms_svg, check_gradients, gradient_norms_svg, line_chart_svg,
 };
-use nabla_nn::layers::{Linear, ReLU, Sigmoid};
+use nabla_nn::layers::{Linear, Lstm, ReLU, RecurrentOptions, Sigmoid};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
 use nabla_nn::module::Sequential;
 
@@ -236,4 +236,72 @@ fn charts_are_well_formed_svg() {
     );
     assert!(!svg.contains("0: Linear"));
     parses(&gradient_norms_svg(report, "norms").unwrap());
+}
+
+/// LSTM(2 -> 4) over `[N, T, 2]` batch-first, its last hidden state into Linear(4 -> 1).
+fn lstm_net() -> Sequential {
+    let mut rng = Generator::new(3);
+    let options = RecurrentOptions {
+        batch_first: true,
+        ..Default::default()
+    };
+    let mut net = Sequential::new();
+    net.push(Box::new(Linear::new(2, 2, DType::F64, &mut rng)));
+    net.push(Box::new(
+        Lstm::new(2, 4, options, DType::F64, &mut rng).unwrap(),
+    ));
+    net.push(Box::new(Linear::new(4, 1, DType::F64, &mut rng)));
+    net
+}
+
+#[test]
+fn a_recurrent_network_gets_the_gradient_of_each_time_step_every_kth_step() {
+    let net = lstm_net();
+    let mut recorder = Recorder::new(&net);
+    assert_eq!(recorder.report().layers[1].kind, LayerKind::Recurrent);
+    assert!(recorder.watch_time_steps(&net, 500));
+    // 500 steps in at most 200 rows: every 3rd step, from the first.
+    assert_eq!(recorder.report().time_steps.as_ref().unwrap().every, 3);
+    let x = Tensor::from_vec(
+        (0..3 * 5 * 2).map(|v| (v as f64 * 0.37).sin()).collect(),
+        &[3, 5, 2],
+    );
+    let mut last_output_grads = Vec::new();
+    for step in 1..=7 {
+        for p in nabla_nn::module::Module::parameters(&net) {
+            p.zero_grad();
+        }
+        // The network by hand, so the gradient at the LSTM's output (its last h) is known.
+        let layers = net.layers();
+        let h_last = layers[1].forward(&layers[0].forward(&x));
+        h_last.retain_grad();
+        let y = layers[2].forward(&h_last);
+        (&y * &y).mean().backward();
+        let g = h_last.grad().unwrap().to_f64_vec();
+        last_output_grads.push(g.iter().map(|v| v * v).sum::<f64>().sqrt());
+        recorder.record_step(1, step, &net);
+    }
+    let grads = recorder.report().time_steps.clone().unwrap();
+    assert_eq!(grads.layer, "1: LSTM(2 -> 4, batch_first)");
+    let steps: Vec<usize> = grads.rows.iter().map(|r| r.training_step).collect();
+    assert_eq!(steps, [1, 4, 7]);
+    for row in &grads.rows {
+        assert_eq!(row.norms.len(), 5);
+        // The loss reads the last time step's h directly: its norm is the output's gradient's.
+        let want = last_output_grads[row.training_step - 1];
+        assert!((row.norms[4] - want).abs() < 1e-12, "{row:?} {want}");
+        assert!(row.norms.iter().all(|&n| n > 0.0 && n.is_finite()));
+    }
+    let json = serde_json::to_value(recorder.report()).unwrap();
+    assert_eq!(json["time_steps"]["every"], 3);
+    assert_eq!(json["time_steps"]["rows"][2]["training_step"], 7);
+}
+
+#[test]
+fn a_network_without_recurrent_layers_records_no_time_steps() {
+    let net = relu_net();
+    let mut recorder = Recorder::new(&net);
+    assert!(!recorder.watch_time_steps(&net, 500));
+    let json = serde_json::to_value(recorder.report()).unwrap();
+    assert!(json["time_steps"].is_null());
 }

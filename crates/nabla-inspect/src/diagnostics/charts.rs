@@ -3,6 +3,7 @@
 //! activation layer (the textbook's figures of activation distributions).
 
 use super::recorder::{Diagnostics, EpochSnapshot, LayerInfo};
+use super::ticks::log_tick_label;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::fmt;
@@ -37,8 +38,8 @@ pub struct Panel {
     pub title: String,
     pub x_label: String,
     pub y_label: String,
-    /// Plot log10 of the values, with ticks labelled as powers of ten (non-positive values
-    /// are left out).
+    /// Plot log10 of the values, with ticks labelled as powers of ten (`10⁻³`, `3.2×10⁻⁴`;
+    /// non-positive values are left out).
     pub log_y: bool,
     pub series: Vec<Series>,
 }
@@ -81,14 +82,52 @@ fn padded(values: impl Iterator<Item = f64>) -> (f64, f64) {
     }
 }
 
-/// The legend's corner on the right: below the lines when they end in the upper half (rising
-/// accuracy), above them otherwise (falling loss).
-fn legend_position(ends: &[f64], (lo, hi): (f64, f64)) -> SeriesLabelPosition {
-    let middle = (lo + hi) / 2.0;
-    if ends.iter().filter(|&&y| y > middle).count() * 2 > ends.len() {
-        SeriesLabelPosition::LowerRight
-    } else {
-        SeriesLabelPosition::UpperRight
+/// The legend's corner: of the four corners of the plot (each 40% of its width and 35% of its
+/// height), the one over the fewest points, the upper right on a tie.
+fn legend_position(
+    points: &[(f64, f64)],
+    (x0, x1): (f64, f64),
+    (y0, y1): (f64, f64),
+) -> SeriesLabelPosition {
+    let (w, h) = (x1 - x0, y1 - y0);
+    let corners = [
+        (SeriesLabelPosition::UpperRight, true, true),
+        (SeriesLabelPosition::LowerRight, true, false),
+        (SeriesLabelPosition::UpperLeft, false, true),
+        (SeriesLabelPosition::LowerLeft, false, false),
+    ];
+    let under = |right: bool, upper: bool| {
+        points
+            .iter()
+            .filter(|&&(x, y)| {
+                let in_x = if right {
+                    x >= x1 - 0.4 * w
+                } else {
+                    x <= x0 + 0.4 * w
+                };
+                let in_y = if upper {
+                    y >= y1 - 0.35 * h
+                } else {
+                    y <= y0 + 0.35 * h
+                };
+                in_x && in_y
+            })
+            .count()
+    };
+    corners
+        .into_iter()
+        .min_by_key(|&(_, right, upper)| under(right, upper))
+        .map_or(SeriesLabelPosition::UpperRight, |c| c.0)
+}
+
+/// A linear axis' tick label: at most three decimals, without trailing zeros (`2`, `2.5`,
+/// `0.125`).
+fn linear_tick_label(v: f64) -> String {
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    match text {
+        "-0" => "0".to_string(),
+        t => t.to_string(),
     }
 }
 
@@ -148,10 +187,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         })
         .collect();
     let all = || lines.iter().flat_map(|(_, p)| p.iter());
-    let ends: Vec<f64> = lines
-        .iter()
-        .filter_map(|(_, p)| p.last().map(|l| l.1))
-        .collect();
+    let points: Vec<(f64, f64)> = all().copied().collect();
     let (x0, x1) = padded(all().map(|p| p.0));
     let (y0, y1) = padded(all().map(|p| p.1));
     let mut chart = ChartBuilder::on(area)
@@ -166,11 +202,12 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         .configure_mesh()
         .x_desc(&panel.x_label)
         .y_desc(&panel.y_label)
+        .x_label_formatter(&|v| linear_tick_label(*v))
         .y_label_formatter(&|v| {
             if log_y {
-                format!("1e{v:.1}")
+                log_tick_label(*v)
             } else {
-                format!("{v:.3}")
+                linear_tick_label(*v)
             }
         })
         .draw()
@@ -200,7 +237,7 @@ fn draw_panel(area: &DrawingArea<SVGBackend, Shift>, panel: &Panel) -> Result<()
         .configure_series_labels()
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
-        .position(legend_position(&ends, (y0, y1)))
+        .position(legend_position(&points, (x0, x1), (y0, y1)))
         .draw()
         .map_err(chart_error)
 }
@@ -287,4 +324,31 @@ pub fn gradient_norms_svg(report: &Diagnostics, title: &str) -> Result<String, C
         series,
     };
     line_chart_svg(title, &[panel])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linear_ticks_drop_trailing_zeros() {
+        assert_eq!(linear_tick_label(2.0), "2");
+        assert_eq!(linear_tick_label(2.5), "2.5");
+        assert_eq!(linear_tick_label(0.125), "0.125");
+        assert_eq!(linear_tick_label(-0.0001), "0");
+        assert_eq!(linear_tick_label(300.0), "300");
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_corner_with_the_fewest_points() {
+        let range = ((0.0, 10.0), (0.0, 10.0));
+        // A falling curve fills the upper left and lower right: the upper right is free.
+        let falling: Vec<(f64, f64)> = (0..=10).map(|x| (x as f64, 10.0 - x as f64)).collect();
+        let at = |points: &[(f64, f64)]| legend_position(points, range.0, range.1);
+        assert!(matches!(at(&falling), SeriesLabelPosition::UpperRight));
+        // A flat line along the top and one dropping to the bottom on the right: lower left.
+        let mut lines: Vec<(f64, f64)> = (0..=10).map(|x| (x as f64, 9.0)).collect();
+        lines.extend((0..=10).map(|x| (x as f64, if x < 6 { 9.0 } else { 1.0 })));
+        assert!(matches!(at(&lines), SeriesLabelPosition::LowerLeft));
+    }
 }

@@ -18,6 +18,8 @@ pub enum LayerKind {
     Tanh,
     /// A unit is dead when its output is exactly 0 for every sample of the batch.
     Relu,
+    /// A recurrent layer (`RNN`, `LSTM`, `GRU`): its gradient through time is recorded.
+    Recurrent,
     Other,
 }
 
@@ -29,6 +31,7 @@ impl LayerKind {
     /// assert_eq!(LayerKind::of("Linear(784 -> 100)"), LayerKind::Linear);
     /// assert_eq!(LayerKind::of("ReLU"), LayerKind::Relu);
     /// assert_eq!(LayerKind::of("Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))"), LayerKind::Conv);
+    /// assert_eq!(LayerKind::of("LSTM(28 -> 128, layers=2)"), LayerKind::Recurrent);
     /// assert_eq!(LayerKind::of("LeakyReLU(0.01)"), LayerKind::Other);
     /// ```
     pub fn of(description: &str) -> LayerKind {
@@ -43,6 +46,7 @@ impl LayerKind {
             "Sigmoid" => LayerKind::Sigmoid,
             "Tanh" => LayerKind::Tanh,
             "ReLU" => LayerKind::Relu,
+            "RNN" | "LSTM" | "GRU" => LayerKind::Recurrent,
             _ => LayerKind::Other,
         }
     }

@@ -4,7 +4,9 @@
 //! ([`check_gradients`]), SVG charts of all of it and of training curves, the graph around
 //! the operation where a NaN or infinity first appeared ([`anomaly_graph`]), and for
 //! convolutional networks the first layer's filters and one image's feature maps
-//! ([`filters_svg`], [`feature_maps_svg`]).
+//! ([`filters_svg`], [`feature_maps_svg`]); for recurrent networks, the gradient norm of the
+//! hidden state at each time step over training, drawn as a heatmap
+//! ([`time_step_gradients_svg`]).
 
 mod anomaly;
 mod charts;
@@ -13,6 +15,8 @@ mod gradients;
 mod histogram;
 mod layers;
 mod recorder;
+mod ticks;
+mod time_steps;
 
 pub use anomaly::anomaly_graph;
 pub use charts::{
@@ -28,4 +32,7 @@ pub use histogram::{Histogram, TensorStats};
 pub use layers::LayerKind;
 pub use recorder::{
     BINS, Diagnostics, EpochSnapshot, LayerInfo, LayerSnapshot, Recorder, StepNorms,
+};
+pub use time_steps::{
+    MAX_DECADES, MAX_ROWS, TimeStepGradients, TimeStepRow, time_step_gradients_svg, time_step_norms,
 };

@@ -1,11 +1,14 @@
 //! [`Recorder`]: watches a `Sequential` network while it trains. Once per epoch (and once before
 //! training) it runs a fixed probe batch forward and backward and keeps, per layer, histograms of
 //! the outputs, weights and weight gradients with the saturated and dead fractions; after every
-//! training step it keeps each layer's gradient norm and checks them for vanishing or exploding.
+//! training step it keeps each layer's gradient norm and checks them for vanishing or exploding,
+//! and, for a network with a recurrent layer, every few steps the gradient norm of that layer's
+//! hidden state at each time step ([`TimeStepGradients`]).
 
 use super::gradients::{AlarmKind, AlarmSummary, GradientAlarm, LayerNorm, check_gradients};
 use super::histogram::{Histogram, TensorStats};
 use super::layers::LayerKind;
+use super::time_steps::TimeStepGradients;
 use nabla_core::{GradOptions, Tensor, enable_grad, try_grad_opts};
 use nabla_nn::Result;
 use nabla_nn::module::Sequential;
@@ -70,6 +73,9 @@ pub struct Diagnostics {
     pub gradient_layers: Vec<usize>,
     pub steps: Vec<StepNorms>,
     pub alarms: Vec<AlarmSummary>,
+    /// The first recurrent layer's ‖∂L/∂h_t‖ per time step over training, once
+    /// [`Recorder::watch_time_steps`] found one.
+    pub time_steps: Option<TimeStepGradients>,
 }
 
 /// Collects [`Diagnostics`] for one network.
@@ -100,7 +106,8 @@ fn layer_parameters(net: &Sequential, layer: usize) -> Vec<(String, Tensor)> {
     net.layers()[layer].named_parameters()
 }
 
-fn l2(values: &[f64]) -> f64 {
+/// The L2 norm of `values`.
+pub(crate) fn l2(values: &[f64]) -> f64 {
     values.iter().map(|v| v * v).sum::<f64>().sqrt()
 }
 
@@ -133,10 +140,45 @@ impl Recorder {
                 epochs: Vec::new(),
                 steps: Vec::new(),
                 alarms: Vec::new(),
+                time_steps: None,
             },
             pending: Vec::new(),
             steps_in_epoch: 0,
         }
+    }
+
+    /// For a network with a recurrent layer, switches on the first one's recording of its
+    /// hidden states ([`Module::record_time_steps`](nabla_nn::module::Module::record_time_steps))
+    /// so that [`Recorder::record_step`] keeps their gradient norms, every so many steps that a
+    /// run of `total_steps` gives at most [`MAX_ROWS`](super::MAX_ROWS) rows. Returns whether
+    /// the network has one.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Generator};
+    /// use nabla_inspect::diagnostics::Recorder;
+    /// use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
+    /// let config = MlpConfig { input: 4, hidden: vec![8], outputs: 2, activation: Hidden::Relu,
+    ///     init: WeightInit::Std(1.0), batch_norm: false, dropout: 0.0 };
+    /// let net = config.build(DType::F64, &mut Generator::new(0)).unwrap();
+    /// let mut recorder = Recorder::new(&net);
+    /// assert!(!recorder.watch_time_steps(&net, 1000)); // no recurrent layer
+    /// assert!(recorder.report().time_steps.is_none());
+    /// ```
+    pub fn watch_time_steps(&mut self, net: &Sequential, total_steps: usize) -> bool {
+        let Some(layer) = self
+            .report
+            .layers
+            .iter()
+            .find(|l| l.kind == LayerKind::Recurrent)
+        else {
+            return false;
+        };
+        net.layers()[layer.index].record_time_steps(true);
+        self.report.time_steps = Some(TimeStepGradients::new(
+            layer.name.clone(),
+            TimeStepGradients::every_for(total_steps),
+        ));
+        true
     }
 
     pub fn report(&self) -> &Diagnostics {
@@ -240,8 +282,9 @@ impl Recorder {
     }
 
     /// Records the gradient norm of each layer with parameters after a training step's backward
-    /// (from the parameters' `.grad`; a parameter without one counts as 0) and checks them.
-    /// Returns the step's alarm, if any; [`Recorder::finish_epoch`] summarises them.
+    /// (from the parameters' `.grad`; a parameter without one counts as 0) and checks them; on a
+    /// step the watched recurrent layer is due, its ‖∂L/∂h_t‖ too. Returns the step's alarm, if
+    /// any; [`Recorder::finish_epoch`] summarises them.
     pub fn record_step(
         &mut self,
         epoch: usize,
@@ -270,6 +313,14 @@ impl Recorder {
             norms: norms.iter().map(|n| n.norm).collect(),
         });
         self.steps_in_epoch += 1;
+        let training_step = self.report.steps.len();
+        if let Some(grads) = &mut self.report.time_steps {
+            let layer = self.report.layers.iter().find(|l| l.name == grads.layer);
+            if let Some(layer) = layer {
+                let states = net.layers()[layer.index].time_steps();
+                grads.record(training_step, epoch, step, &states);
+            }
+        }
         if let Some(a) = &alarm {
             self.pending.push((step, a.clone()));
         }

@@ -4,7 +4,8 @@
 //! and `anomaly.svg` with the graph around the operation that first made a NaN or infinity. A
 //! network with convolutions also gets, at each probe, `filters_epoch_N.svg` (its first
 //! convolution's filters) and `feature_maps_epoch_N.svg` (the first test image through each
-//! convolution).
+//! convolution). A network with a recurrent layer also gets `time_step_gradients.svg`: the
+//! gradient norm of that layer's hidden state at each time step, every few training steps.
 
 use super::progress::Console;
 use super::run_folder::RunFolder;
@@ -12,7 +13,7 @@ use crate::CliResult;
 use nabla_core::{Anomaly, Tensor};
 use nabla_inspect::diagnostics::{
     Diagnostics, LayerKind, Recorder, activation_histograms_svg, anomaly_graph, feature_maps_svg,
-    filters_svg, gradient_norms_svg,
+    filters_svg, gradient_norms_svg, time_step_gradients_svg,
 };
 use nabla_nn::data::Dataset;
 use nabla_nn::loss::try_cross_entropy;
@@ -22,6 +23,8 @@ use nabla_nn::module::{Module, Sequential};
 const PROBE_SAMPLES: usize = 1000;
 /// Levels of inputs drawn above the anomaly's operation.
 const ANOMALY_DEPTH: usize = 4;
+/// The heatmap of a recurrent layer's gradient norm per time step over training.
+pub const TIME_STEP_GRADIENTS: &str = "time_step_gradients.svg";
 
 pub struct Diagnosis {
     recorder: Recorder,
@@ -32,9 +35,18 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    pub fn new(net: &Sequential, train: &Dataset, test: Option<&Dataset>) -> Diagnosis {
+    /// The diagnosis of `net` over a run of `total_steps` training steps (for a recurrent
+    /// network, its time steps' gradients are recorded often enough to draw 100 to 200 rows).
+    pub fn new(
+        net: &Sequential,
+        train: &Dataset,
+        test: Option<&Dataset>,
+        total_steps: usize,
+    ) -> Diagnosis {
+        let mut recorder = Recorder::new(net);
+        recorder.watch_time_steps(net, total_steps);
         Diagnosis {
-            recorder: Recorder::new(net),
+            recorder,
             probe: train.take(PROBE_SAMPLES),
             image: test.unwrap_or(train).take(1).features,
         }
@@ -119,8 +131,50 @@ impl Diagnosis {
         for alarm in self.recorder.finish_epoch(epoch) {
             console.warning(&alarm.to_string());
         }
-        let svg = gradient_norms_svg(self.recorder.report(), "gradient norms per layer")?;
-        folder.write("gradient_norms.svg", &svg)
+        let report = self.recorder.report();
+        folder.write(
+            "gradient_norms.svg",
+            &gradient_norms_svg(report, "gradient norms per layer")?,
+        )?;
+        match &report.time_steps {
+            Some(grads) if !grads.rows.is_empty() => {
+                let title = format!(
+                    "gradient through time of {} up to epoch {epoch}",
+                    grads.layer
+                );
+                folder.write(
+                    TIME_STEP_GRADIENTS,
+                    &time_step_gradients_svg(grads, &title, None)?,
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The console's line naming the pictures of the gradient through time, for a recurrent
+    /// network.
+    pub fn summary(&self, folder: &RunFolder) -> Option<String> {
+        let grads = self.recorder.report().time_steps.as_ref()?;
+        let (first, last) = (grads.rows.first()?, grads.rows.last()?);
+        let share = |norms: &[f64]| {
+            let top = norms.iter().copied().fold(0.0, f64::max);
+            let bottom = norms.first().copied().unwrap_or(0.0);
+            (top > 0.0).then(|| bottom / top)
+        };
+        let ratio = |row: &[f64]| match share(row) {
+            Some(r) => format!("{r:.1e}"),
+            None => "no gradient".to_string(),
+        };
+        Some(format!(
+            "gradient through time of {}: {} (first time step's ‖∂L/∂h_t‖ over the largest: {} \
+             at step {}, {} at step {})",
+            grads.layer,
+            folder.path().join(TIME_STEP_GRADIENTS).display(),
+            ratio(&first.norms),
+            first.training_step,
+            ratio(&last.norms),
+            last.training_step
+        ))
     }
 
     fn write(&self, folder: &RunFolder) -> CliResult {
@@ -159,5 +213,69 @@ pub fn anomaly_error(
         .into(),
         Some(Err(e)) => format!("{anomaly} {place} (and drawing its graph failed: {e})").into(),
         None => format!("{anomaly} {place}").into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nabla_core::{DType, Generator};
+    use nabla_nn::layers::{Linear, Lstm, RecurrentOptions};
+
+    #[test]
+    fn a_recurrent_network_gets_its_gradient_through_time_drawn_and_named() {
+        let dir = std::env::temp_dir().join(format!("nabla-diagnose-rnn-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let folder = RunFolder::new_run(Some(&dir)).unwrap();
+        let mut rng = Generator::new(0);
+        let options = RecurrentOptions {
+            batch_first: true,
+            ..Default::default()
+        };
+        let mut net = Sequential::new();
+        net.push(Box::new(
+            Lstm::new(3, 4, options, DType::F32, &mut rng).unwrap(),
+        ));
+        net.push(Box::new(Linear::new(4, 2, DType::F32, &mut rng)));
+        // 8 sequences of 6 steps of 3 features; 450 steps planned, so every 3rd is recorded.
+        let x = Tensor::from_vec(
+            (0..8 * 6 * 3).map(|v| (v % 7) as f32 * 0.3).collect(),
+            &[8, 6, 3],
+        );
+        let y = Tensor::from_vec((0..8).map(|i| i % 2).collect::<Vec<i64>>(), &[8]);
+        let train = Dataset::new(x.clone(), y.clone()).unwrap();
+        let mut diagnosis = Diagnosis::new(&net, &train, None, 450);
+        assert!(diagnosis.summary(&folder).is_none(), "nothing recorded yet");
+        for step in 1..=4 {
+            try_cross_entropy(&net.forward(&x), &y).unwrap().backward();
+            diagnosis.step(1, step, &net);
+        }
+        let console = Console::new(true, None);
+        diagnosis.finish_epoch(1, &console, &folder).unwrap();
+        let svg = std::fs::read_to_string(dir.join(TIME_STEP_GRADIENTS)).unwrap();
+        assert!(
+            svg.contains("gradient through time of 0: LSTM(3 -&gt; 4, batch_first) up to epoch 1")
+        );
+        assert!(svg.contains("every 3 training steps"));
+        let summary = diagnosis.summary(&folder).unwrap();
+        assert!(
+            summary.starts_with("gradient through time of 0: LSTM(3 -> 4, batch_first): ")
+                && summary.contains(TIME_STEP_GRADIENTS)
+                && summary.contains("at step 1, ")
+                && summary.ends_with(" at step 4)"),
+            "{summary}"
+        );
+        let report = diagnosis.into_report();
+        let rows = &report.time_steps.as_ref().unwrap().rows;
+        assert_eq!(
+            rows.iter().map(|r| r.training_step).collect::<Vec<_>>(),
+            [1, 4]
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.norms.len() == 6 && r.norms[5] > r.norms[0])
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -106,7 +106,8 @@ pub struct SettingsArgs {
     pub seed: u64,
     /// Record per-layer histograms of activations, weights and gradients, saturated and dead
     /// units and gradient norms (`diagnostics.json` and SVG charts), and warn when gradients
-    /// vanish or explode.
+    /// vanish or explode; for a recurrent network, the gradient norm at each time step
+    /// (`time_step_gradients.svg`).
     #[arg(long)]
     pub diagnose: bool,
     /// Check every training step for NaN or infinity and stop at the first operation that

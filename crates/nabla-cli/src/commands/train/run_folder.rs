@@ -177,10 +177,11 @@ const OLD_OPTIMIZER: &str = "optimizer.safetensors";
 const RUN_FILES: [&str; 6] = [CONFIG, CHECKPOINT, MODEL, OLD_OPTIMIZER, METRICS, RESUMES];
 
 /// The charts and reports a run writes besides its run files.
-const REPORTS: [&str; 4] = [
+const REPORTS: [&str; 5] = [
     "curves.svg",
     "diagnostics.json",
     "gradient_norms.svg",
+    super::diagnose::TIME_STEP_GRADIENTS,
     "anomaly.svg",
 ];
 /// The lock file: empty or the PID of the process that last held the lock.

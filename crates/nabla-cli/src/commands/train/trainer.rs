@@ -79,9 +79,11 @@ pub fn train(
     // The epochs the checkpoint holds; the loop's run-folder observer is the only writer of the
     // metrics file, so it keeps the history in step instead of reading the file back.
     let history = folder.metrics_up_to(first_epoch)?;
+    let total_steps = data.train.len().div_ceil(config.batch_size.max(1))
+        * config.epochs.saturating_sub(first_epoch);
     let mut diagnosis = options
         .diagnose
-        .then(|| Diagnosis::new(&net, &data.train, data.test.as_ref()));
+        .then(|| Diagnosis::new(&net, &data.train, data.test.as_ref(), total_steps));
     if first_epoch >= config.epochs {
         // A kill after the last checkpoint may have left the charts of an earlier epoch.
         if first_epoch > 0 {
@@ -226,6 +228,9 @@ pub fn train(
             epochs(last.epoch),
             folder.path().display()
         ));
+    }
+    if let Some(line) = diagnosis.as_ref().and_then(|d| d.summary(folder)) {
+        console.note(&line);
     }
     Ok(Outcome {
         history,
