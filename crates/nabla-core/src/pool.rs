@@ -5,7 +5,7 @@
 //! length, and the next kernel output of that size takes it back.
 //!
 //! Each thread keeps its own pool (no lock on the hot path), holding at most
-//! [`set_buffer_pool_limit`] bytes and at most 8 buffers of one size; buffers under 16 KiB go
+//! [`set_buffer_pool_limit`] bytes and at most 64 buffers of one size; buffers under 16 KiB go
 //! straight to the allocator, which recycles small blocks well by itself.
 
 use crate::dtype::{DType, Element};
@@ -18,9 +18,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const MIN_BYTES: usize = 16 << 10;
 
 /// At most this many buffers of one type and length are kept: enough for the tensors of one size
-/// a step frees (a layer's activations, say), while sizes that are freed but never asked for
-/// again (input batches made by a prefetching loader thread) cannot fill the pool.
-const MAX_PER_SIZE: usize = 8;
+/// a step frees (a layer's activations, say, or a recurrent layer's gates at each of its time
+/// steps), while sizes that are freed but never asked for again (input batches made by a
+/// prefetching loader thread) cannot fill the pool.
+const MAX_PER_SIZE: usize = 64;
 
 static LIMIT_BYTES: AtomicUsize = AtomicUsize::new(128 << 20);
 

@@ -13,7 +13,13 @@ use crate::tensor::Tensor;
 impl Tensor {
     fn try_filled(op: &'static str, shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
         let n = limits::allocation(op, shape, dtype)?;
-        Ok(dispatch_any!(dtype, T => Tensor::from_vec(vec![T::from_f64(value); n], shape)))
+        // From the buffer pool: a large fresh allocation would come as new pages the kernel
+        // zeroes on first touch, which costs more than filling a reused buffer.
+        Ok(dispatch_any!(dtype, T => {
+            let mut data = crate::pool::take::<T>(n);
+            data.fill(T::from_f64(value));
+            Tensor::from_data(data, shape)
+        }))
     }
 
     /// A tensor of `shape` filled with `value` (converted to `dtype`).
