@@ -43,6 +43,14 @@ fn add(counter: &'static std::thread::LocalKey<Cell<isize>>, delta: isize) {
     let _ = counter.try_with(|c| c.set(c.get() + delta));
 }
 
+/// Adds `delta` to the calling thread's counts: how [`crate::parallel::join`] hands the objects a
+/// task created on a helper thread over to the thread that called it (subtracted there, added
+/// here), so a loop's counts stay exact.
+pub(crate) fn shift(delta: LiveCounts) {
+    add(&NODES, delta.graph_nodes);
+    add(&STORAGES, delta.storages);
+}
+
 pub(crate) fn node_created() {
     add(&NODES, 1);
 }

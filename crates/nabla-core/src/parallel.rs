@@ -109,30 +109,65 @@ pub(crate) fn for_each_task(tasks: usize, task: &(dyn Fn(usize) + Sync)) {
 /// Runs `a` and `b` at once, one per thread of the team (one after the other when the team is
 /// busy or has one thread), and returns both results. For two independent kernels each too
 /// small to gain from being split: one join instead of two, and neither repeats the other's
-/// packing. Kernels they call run on their own thread.
+/// packing (kernels called inside a task run whole on its thread, see [`team_is_busy`]). What
+/// a task creates on a helper thread is counted as the caller's ([`crate::live_counts`]).
 pub(crate) fn join<A: Send, B: Send>(
     a: impl FnOnce() -> A + Send,
     b: impl FnOnce() -> B + Send,
 ) -> (A, B) {
-    /// Runs the closure in `job` once, keeping its result in `result`.
-    fn run_once<R>(job: &Mutex<Option<impl FnOnce() -> R>>, result: &Mutex<Option<R>>) {
-        let f = job.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(f) = f {
-            *result.lock().unwrap_or_else(|p| p.into_inner()) = Some(f());
+    /// Runs the closure in `job` once, keeping its result in `result`; returns what it left
+    /// alive when it ran on another thread than `caller` (taken off that thread's counts).
+    fn run_once<R>(
+        job: &Mutex<Option<impl FnOnce() -> R>>,
+        result: &Mutex<Option<R>>,
+        caller: std::thread::ThreadId,
+    ) -> Option<crate::LiveCounts> {
+        let f = job.lock().unwrap_or_else(|p| p.into_inner()).take()?;
+        let before = crate::live_counts();
+        *result.lock().unwrap_or_else(|p| p.into_inner()) = Some(f());
+        if std::thread::current().id() == caller {
+            return None;
         }
+        let after = crate::live_counts();
+        let made = crate::LiveCounts {
+            graph_nodes: after.graph_nodes - before.graph_nodes,
+            storages: after.storages - before.storages,
+        };
+        crate::live::shift(crate::LiveCounts {
+            graph_nodes: -made.graph_nodes,
+            storages: -made.storages,
+        });
+        Some(made)
     }
+    let caller = std::thread::current().id();
     let (a, b) = (Mutex::new(Some(a)), Mutex::new(Some(b)));
     let (ra, rb) = (Mutex::new(None), Mutex::new(None));
+    let handed = Mutex::new(Vec::new());
     for_each_task(2, &|i| {
-        if i == 0 {
-            run_once(&a, &ra);
+        let made = if i == 0 {
+            run_once(&a, &ra, caller)
         } else {
-            run_once(&b, &rb);
-        }
+            run_once(&b, &rb, caller)
+        };
+        handed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(made);
     });
+    for made in handed.into_inner().unwrap_or_else(|p| p.into_inner()) {
+        crate::live::shift(made);
+    }
     let ra = ra.into_inner().unwrap_or_else(|p| p.into_inner());
     let rb = rb.into_inner().unwrap_or_else(|p| p.into_inner());
     (ra.expect("task 0 ran"), rb.expect("task 1 ran"))
+}
+
+/// Whether a kernel started now would run all its tasks on the calling thread: the team is
+/// running another job (this is a task of it, or a second user thread's kernel), or has no
+/// helper. A kernel then need not cut its work for threads.
+pub(crate) fn team_is_busy() -> bool {
+    let team = team();
+    team.helpers == 0 || team.busy.load(Ordering::Acquire)
 }
 
 /// Runs `f` on every item, spread over the kernel threads; returns when all are done. Items are

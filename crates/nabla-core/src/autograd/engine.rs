@@ -226,9 +226,8 @@ fn run(
                 // still needs it afterwards.
                 let g = gradient.take().expect("matched Some");
                 let observed = super::observe::is_active();
-                let (first, _) = graph.edge_ranges[i as usize];
-                let single_next = match (node.inputs.len(), graph.edges.get(first as usize)) {
-                    (1, Some(&Some(j))) => Some(j as usize),
+                let single_next = match graph.edges_of(i) {
+                    &[Some(j)] => Some(j as usize),
                     _ => None,
                 };
                 match single_next {

@@ -87,7 +87,9 @@ pub(crate) fn matmul<T: Float>(
         b_strides: (b_rs, b_cs),
         accumulate: bias.is_some(),
     };
-    let parallel = m * n * k >= PARALLEL_FLOPS;
+    // Inside another kernel's task (the team busy) the strips would run one after the other,
+    // each packing its own part again: then one strip.
+    let parallel = m * n * k >= PARALLEL_FLOPS && !crate::parallel::team_is_busy();
     let split = Split::choose(batch_count, parallel, (m, k, n), b_cs, size_of::<T>());
     let tiles = split.count;
     let dst = SharedMut(out.as_mut_ptr());

@@ -20,16 +20,19 @@ fn try_rows(t: &Tensor) -> Result<Tensor> {
 }
 
 /// Whether backward computes the input's and the weight's gradient at once, one GEMM per
-/// thread: when the pass is not recorded and each product is too small for splitting it over
+/// thread: when the pass is not recorded, no operand carries a tangent, and each product is too small for splitting it over
 /// threads to pay (a recurrent layer's per-step `h·W_hhᵀ` at batch 128, a small MLP's layers).
-fn concurrent(x: &Tensor, w: &Tensor) -> bool {
+fn concurrent(x: &Tensor, w: &Tensor, grad: &Tensor) -> bool {
     /// Multiply-adds of one product below which two products side by side beat each split
     /// in two (measured on the recurrent and MLP benches, docs/performance.md).
     const SMALL_PRODUCT: usize = 1 << 24;
     let rows = x.numel() / x.shape().last().copied().unwrap_or(1).max(1);
     let product = rows * w.numel();
+    // Forward mode's state is the calling thread's: a tangent stays on it.
+    let tangents = [x, w, grad].iter().any(|t| t.0.tangent.is_some());
     crate::parallel::num_threads() > 1
         && !crate::autograd::is_grad_enabled()
+        && !tangents
         && product < SMALL_PRODUCT
 }
 
@@ -48,7 +51,7 @@ impl Backward for LinearBackward {
         let g = rows(grad);
         let input_grad = || grad.matmul(w);
         let weight_grad = || g.t().matmul(&rows(x));
-        let (dx, dw) = if needs[0] && needs[1] && concurrent(x, w) {
+        let (dx, dw) = if needs[0] && needs[1] && concurrent(x, w, grad) {
             // Unrecorded (checked in `concurrent`): the helper thread's own grad mode must
             // not record them either.
             let (dx, dw) = crate::parallel::join(

@@ -1,5 +1,5 @@
 //! The gate nonlinearities of one LSTM or GRU time step, with PyTorch's gate order: the layer
-//! computes the input's and the hidden state's gate pre-activations (two GEMMs), and these ops
+//! computes the input's and the hidden state's gate pre-activations (GEMMs), and these ops
 //! combine them into the next state, each in one fused kernel ([`crate::kernels::recurrent`])
 //! with a rule of its own.
 //!

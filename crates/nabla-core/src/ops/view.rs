@@ -127,12 +127,15 @@ impl Backward for NarrowBackward {
             self.start * inner,
             self.len * inner,
         );
+        let fresh = buffer.is_none();
         let mut target = match buffer.take() {
             Some(b) => b,
             None => Tensor::zeros(shape, grad.dtype()),
         };
         let added = target.add_blocks_private(grad, blocks);
-        *buffer = Some(target);
+        if added || !fresh {
+            *buffer = Some(target);
+        }
         added
     }
 

@@ -70,7 +70,7 @@ impl Cell {
             })
         };
         let state = match state {
-            None => Hidden::zeros(self.kind, n, hidden, self.weights.weight_hh.dtype()),
+            None => Hidden::zeros(self.kind, n, hidden, self.weights.weight_hh.dtype())?,
             Some(s) => {
                 for (name, t) in std::iter::once(("h", &s.h)).chain(s.c.iter().map(|c| ("c", c))) {
                     if t.shape() != expected || t.dtype() != x.dtype() {

@@ -243,7 +243,7 @@ impl Layers {
                 let k = layer * directions + direction;
                 let mut state = match &initial {
                     Some(states) => states[k].clone(),
-                    None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype()),
+                    None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype())?,
                 };
                 let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
                 let projected = self.cells[k].project(self.kind, &sequence.x)?;

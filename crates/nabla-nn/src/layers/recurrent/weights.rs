@@ -1,5 +1,6 @@
 //! The parameters of one recurrent cell (one layer and direction of a sequence layer) and the
-//! time step they compute: two GEMMs, then the cell's gate nonlinearities in one op.
+//! time step they compute: the input's projection (once for a whole sequence), one GEMM of the
+//! hidden state per step, then the cell's gate nonlinearities in one op.
 
 use super::options::{Kind, Nonlinearity};
 use crate::init::Init;
@@ -14,13 +15,14 @@ pub(crate) struct Hidden {
 }
 
 impl Hidden {
-    /// The zero state of `n` sequences (PyTorch's default initial state).
-    pub(crate) fn zeros(kind: Kind, n: usize, hidden: usize, dtype: DType) -> Hidden {
-        let zeros = || Tensor::zeros(&[n, hidden], dtype);
-        Hidden {
-            h: zeros(),
-            c: (kind == Kind::Lstm).then(zeros),
-        }
+    /// The zero state of `n` sequences (PyTorch's default initial state); an error when it
+    /// could not be held in memory.
+    pub(crate) fn zeros(kind: Kind, n: usize, hidden: usize, dtype: DType) -> Result<Hidden> {
+        let zeros = || Tensor::try_zeros(&[n, hidden], dtype);
+        Ok(Hidden {
+            h: zeros()?,
+            c: (kind == Kind::Lstm).then(zeros).transpose()?,
+        })
     }
 }
 
