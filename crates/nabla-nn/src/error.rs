@@ -72,3 +72,14 @@ impl Error {
         }
     }
 }
+
+/// The value of a `try_` form, or a panic with its error's message at the caller's line: what
+/// every panicking form calls (a `match`, not `unwrap_or_else`: a panic inside a closure would
+/// report the closure's line).
+#[track_caller]
+pub(crate) fn ok<T>(result: Result<T>) -> T {
+    match result {
+        Ok(value) => value,
+        Err(e) => panic!("{e}"),
+    }
+}

@@ -312,5 +312,5 @@ fn check_same(op: &'static str, input: &Tensor, target: &Tensor) -> Result<()> {
 
 #[track_caller]
 fn unwrap(result: Result<Tensor>) -> Tensor {
-    result.unwrap_or_else(|e| panic!("{e}"))
+    crate::error::ok(result)
 }

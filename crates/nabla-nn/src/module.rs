@@ -32,7 +32,7 @@ pub trait Module: Send + Sync {
     /// Applies the module; panics with the message of [`Module::try_forward`].
     #[track_caller]
     fn forward(&self, x: &Tensor) -> Tensor {
-        self.try_forward(x).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(self.try_forward(x))
     }
 
     /// A one-line summary such as `Linear(784 -> 100)`; containers list their children.

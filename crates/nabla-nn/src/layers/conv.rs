@@ -301,8 +301,15 @@ impl Conv<1> {
         dtype: DType,
         rng: &mut Generator,
     ) -> Self {
-        Self::try_new(in_channels, out_channels, kernel, options, bias, dtype, rng)
-            .unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(
+            in_channels,
+            out_channels,
+            kernel,
+            options,
+            bias,
+            dtype,
+            rng,
+        ))
     }
 
     /// A layer using these tensors as its parameters (shared, not copied, left as they are:
@@ -343,8 +350,15 @@ impl Conv<2> {
         dtype: DType,
         rng: &mut Generator,
     ) -> Self {
-        Self::try_new(in_channels, out_channels, kernel, options, bias, dtype, rng)
-            .unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(
+            in_channels,
+            out_channels,
+            kernel,
+            options,
+            bias,
+            dtype,
+            rng,
+        ))
     }
 
     /// A layer using these tensors as its parameters (shared, not copied, left as they are:

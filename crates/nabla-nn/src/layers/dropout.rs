@@ -97,7 +97,7 @@ impl Dropout {
     /// Panicking form of [`Dropout::try_new`].
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Self {
-        Self::try_new(p, seed).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(p, seed))
     }
 
     /// The drop probability.
@@ -162,7 +162,7 @@ impl Dropout2d {
     /// Panicking form of [`Dropout2d::try_new`].
     #[track_caller]
     pub fn new(p: f64, seed: u64) -> Self {
-        Self::try_new(p, seed).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(p, seed))
     }
 
     /// The probability of dropping a channel.

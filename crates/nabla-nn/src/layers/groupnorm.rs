@@ -73,7 +73,7 @@ impl GroupNorm {
     /// Panicking form of [`GroupNorm::try_new`].
     #[track_caller]
     pub fn new(num_groups: usize, num_channels: usize, dtype: DType) -> Self {
-        Self::try_new(num_groups, num_channels, dtype).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(num_groups, num_channels, dtype))
     }
 
     /// Number of groups.

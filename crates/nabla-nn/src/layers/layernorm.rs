@@ -56,7 +56,7 @@ impl LayerNorm {
     /// Panicking form of [`LayerNorm::try_new`].
     #[track_caller]
     pub fn new(normalized_shape: &[usize], dtype: DType) -> Self {
-        Self::try_new(normalized_shape, dtype).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(normalized_shape, dtype))
     }
 
     /// The per-element scale.

@@ -97,7 +97,7 @@ impl MaxPool2d {
     /// Windows of `kernel` moving by their own size, no padding: `nn.MaxPool2d(kernel)`.
     #[track_caller]
     pub fn new(kernel: [usize; 2]) -> Self {
-        Self::try_with_options(PoolOptions::new(kernel)).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_with_options(PoolOptions::new(kernel)))
     }
 
     /// A pool of these options (kernel, stride, padding, dilation, ceil mode), checked.
@@ -143,7 +143,7 @@ impl AvgPool2d {
     /// Windows of `kernel` moving by their own size, no padding: `nn.AvgPool2d(kernel)`.
     #[track_caller]
     pub fn new(kernel: [usize; 2]) -> Self {
-        Self::try_with_options(PoolOptions::new(kernel)).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_with_options(PoolOptions::new(kernel)))
     }
 
     /// A pool of these options (kernel, stride, padding, ceil mode, `count_include_pad`),
@@ -205,7 +205,7 @@ impl AdaptiveAvgPool2d {
     /// Panicking form of [`AdaptiveAvgPool2d::try_new`].
     #[track_caller]
     pub fn new(output_size: [usize; 2]) -> Self {
-        Self::try_new(output_size).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(Self::try_new(output_size))
     }
 
     /// The output's `[H, W]`.

@@ -1,5 +1,6 @@
 //! The training workloads on MNIST: the small MLP 784-100-10 with SGD (seconds per epoch) and the
-//! wide MLP 784-1024-1024-10 with Adam (samples per second in steady state). The data is loaded
+//! wide MLP 784-1024-1024-10 with Adam (samples per second in steady state), and the steady-state
+//! throughput of any layer spec on the images (the CNN and recurrent workloads). The data is loaded
 //! once, outside the timings; the steps are the library loop's ([`nabla_nn::train::fit`]):
 //! forward, softmax cross-entropy, zero_grad, backward and the optimiser step, with batches from
 //! a seeded shuffling `DataLoader`.
@@ -8,10 +9,12 @@ use super::memory;
 use super::report::{MnistMlpFigure, ThroughputFigure};
 use crate::CliResult;
 use nabla_core::{DType, Generator};
+use nabla_nn::data::mnist::{IMAGE_SIDE, NUM_CLASSES};
 use nabla_nn::data::{DataLoader, Dataset, Mnist, Normalization};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
 use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::{Adam, Optim, Sgd};
+use nabla_nn::spec::ModelSpec;
 use nabla_nn::task::Task;
 use nabla_nn::train::{Control, FitOptions, Observer, StepEnd, fit};
 use std::path::Path;
@@ -23,6 +26,9 @@ const SMALL_BATCH: usize = 100;
 const WIDE_BATCH: usize = 128;
 const WIDE_WARMUP_STEPS: usize = 50;
 const WIDE_TIMED_STEPS: usize = 200;
+const IMAGE_BATCH: usize = 128;
+const IMAGE_WARMUP_STEPS: usize = 20;
+const IMAGE_TIMED_STEPS: usize = 50;
 
 /// An MLP on MNIST with ReLU and PyTorch's default `nn.Linear` initialisation.
 fn mlp(hidden: &[usize]) -> CliResult<Sequential> {
@@ -179,4 +185,32 @@ pub(super) fn throughput(
         peak_rss_mib: memory::peak_mib(),
         percent_of_peak: None,
     })
+}
+
+/// `spec` built for MNIST's `[1, 28, 28]` images with PyTorch's default initialisation and
+/// trained on the 60,000 training images by [`throughput`] (Adam lr 1e-3, batch 128,
+/// windows of 50 steps after 20 warm-up steps): the CNN's and the recurrent workloads.
+pub(super) fn image_model(data: &Path, spec: &ModelSpec) -> CliResult<ThroughputFigure> {
+    let mnist = Mnist::load(data, Normalization::MNIST)?;
+    let n = mnist.train.len();
+    let images = mnist
+        .train
+        .features
+        .reshape(&[n, 1, IMAGE_SIDE, IMAGE_SIDE]);
+    let train = Dataset::new(images, mnist.train.targets.clone())?;
+    let data_rss_mib = memory::resident_mib();
+    let mut net = spec.build(
+        &[1, IMAGE_SIDE, IMAGE_SIDE],
+        NUM_CLASSES,
+        WeightInit::Default,
+        DType::F32,
+        &mut Generator::new(0),
+    )?;
+    throughput(
+        &mut net,
+        &train,
+        IMAGE_BATCH,
+        (IMAGE_WARMUP_STEPS, IMAGE_TIMED_STEPS),
+        data_rss_mib,
+    )
 }

@@ -164,7 +164,7 @@ impl RnnCell {
     /// Panicking form of [`RnnCell::try_step`].
     #[track_caller]
     pub fn step(&self, x: &Tensor, h: Option<&Tensor>) -> Tensor {
-        self.try_step(x, h).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(self.try_step(x, h))
     }
 }
 
@@ -220,7 +220,7 @@ impl LstmCell {
     /// Panicking form of [`LstmCell::try_step`].
     #[track_caller]
     pub fn step(&self, x: &Tensor, state: Option<(&Tensor, &Tensor)>) -> (Tensor, Tensor) {
-        self.try_step(x, state).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(self.try_step(x, state))
     }
 }
 
@@ -272,7 +272,7 @@ impl GruCell {
     /// Panicking form of [`GruCell::try_step`].
     #[track_caller]
     pub fn step(&self, x: &Tensor, h: Option<&Tensor>) -> Tensor {
-        self.try_step(x, h).unwrap_or_else(|e| panic!("{e}"))
+        crate::error::ok(self.try_step(x, h))
     }
 }
 

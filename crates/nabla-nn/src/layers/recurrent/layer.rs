@@ -43,8 +43,7 @@ macro_rules! sequence_layer {
                 initial: Option<&RecurrentState>,
                 lengths: Option<&[usize]>,
             ) -> SequenceOutput {
-                self.try_forward_sequence(x, initial, lengths)
-                    .unwrap_or_else(|e| panic!("{e}"))
+                crate::error::ok(self.try_forward_sequence(x, initial, lengths))
             }
 
             /// The number of input features `I`.
