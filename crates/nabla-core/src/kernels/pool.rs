@@ -6,7 +6,7 @@
 use super::PARALLEL_THRESHOLD;
 use super::reduce::sum_run;
 use crate::dtype::Float;
-use crate::parallel::{SharedMut, for_each_task};
+use crate::parallel::for_each;
 use crate::storage::Data;
 
 /// The taps of one window along one dim: `count` positions from `first`, `step` apart.
@@ -26,23 +26,38 @@ pub(crate) struct Span {
     pub divisor: usize,
 }
 
-/// Runs `work(planes)` over ranges of the `planes` planes, in parallel when the planes hold
-/// `PARALLEL_THRESHOLD` values or more (`values_per_plane` counting input and output).
-fn for_plane_ranges(
-    planes: usize,
-    values_per_plane: usize,
-    work: impl Fn(std::ops::Range<usize>) + Sync,
-) {
+/// Planes per parallel task for `planes` planes of `values_per_plane` values each (input and
+/// output): about a quarter of `PARALLEL_THRESHOLD` values per task, or every plane in one task
+/// (run on the calling thread) when all of them hold fewer than `PARALLEL_THRESHOLD`.
+fn planes_per_task(planes: usize, values_per_plane: usize) -> usize {
     let total = planes.saturating_mul(values_per_plane.max(1));
     if total < PARALLEL_THRESHOLD || planes < 2 {
-        work(0..planes);
+        return planes.max(1);
+    }
+    (PARALLEL_THRESHOLD / 4 / values_per_plane.max(1)).clamp(1, planes)
+}
+
+/// Runs `work(p, dst)` for every plane `p` of `out` (`plane` values each), the planes split
+/// among the kernel threads by [`planes_per_task`] (`values_per_plane` counting input and
+/// output).
+fn for_each_plane<T: Send>(
+    out: &mut [T],
+    plane: usize,
+    values_per_plane: usize,
+    work: impl Fn(usize, &mut [T]) + Sync,
+) {
+    if out.is_empty() {
         return;
     }
-    let per_task = (PARALLEL_THRESHOLD / 4 / values_per_plane.max(1)).clamp(1, planes);
-    let tasks = planes.div_ceil(per_task);
-    for_each_task(tasks, &|t| {
-        work(t * per_task..((t + 1) * per_task).min(planes));
-    });
+    let per_task = planes_per_task(out.len() / plane, values_per_plane);
+    for_each(
+        out.chunks_mut(per_task * plane).enumerate(),
+        |(t, chunk)| {
+            for (i, dst) in chunk.chunks_exact_mut(plane).enumerate() {
+                work(t * per_task + i, dst);
+            }
+        },
+    );
 }
 
 /// Max pooling with PyTorch's choice of index: taps are scanned row by row, a value replaces
@@ -60,19 +75,21 @@ pub(crate) fn max_pool<T: Float>(
     let planes = x.len().checked_div(in_plane).unwrap_or(0);
     let mut out = crate::pool::take::<T>(planes * out_plane);
     let mut index = vec![0u32; planes * out_plane];
-    let (out_ptr, index_ptr) = (SharedMut(out.as_mut_ptr()), SharedMut(index.as_mut_ptr()));
     let halving = halves(rows) && halves(cols);
-    for_plane_ranges(planes, in_plane + out_plane, |range| {
-        for p in range {
+    if out.is_empty() {
+        return (out, index);
+    }
+    let per_task = planes_per_task(planes, in_plane + out_plane);
+    let tasks = out
+        .chunks_mut(per_task * out_plane)
+        .zip(index.chunks_mut(per_task * out_plane));
+    for_each(tasks.enumerate(), |(t, (values, chosen))| {
+        let planes = values
+            .chunks_exact_mut(out_plane)
+            .zip(chosen.chunks_exact_mut(out_plane));
+        for (i, (values, chosen)) in planes.enumerate() {
+            let p = t * per_task + i;
             let plane = &x[p * in_plane..(p + 1) * in_plane];
-            // SAFETY: `p < planes`, so `p·out_plane..(p + 1)·out_plane` lies inside `out`
-            // (at least `planes·out_plane` values); plane `p`'s outputs are written by this task only.
-            let (values, chosen) = unsafe {
-                (
-                    std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane),
-                    std::slice::from_raw_parts_mut(index_ptr.at(p * out_plane), out_plane),
-                )
-            };
             if halving {
                 max_plane_2x2(plane, (w, cols.len()), values, chosen);
             } else {
@@ -186,19 +203,11 @@ pub(crate) fn gather_planes<T: Float>(
     index: &[u32],
     out_plane: usize,
 ) -> Data<T> {
-    let planes = index.len().checked_div(out_plane).unwrap_or(0);
     let mut out = crate::pool::take::<T>(index.len());
-    let out_ptr = SharedMut(out.as_mut_ptr());
-    for_plane_ranges(planes, in_plane + out_plane, |range| {
-        for p in range {
-            let plane = &x[p * in_plane..(p + 1) * in_plane];
-            // SAFETY: `p < planes`, so `p·out_plane..(p + 1)·out_plane` lies inside `out`
-            // (at least `planes·out_plane` values); plane `p`'s outputs are written by this task only.
-            let dst =
-                unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane) };
-            for (d, &i) in dst.iter_mut().zip(&index[p * out_plane..]) {
-                *d = plane[i as usize];
-            }
+    for_each_plane(&mut out, out_plane, in_plane + out_plane, |p, dst| {
+        let plane = &x[p * in_plane..(p + 1) * in_plane];
+        for (d, &i) in dst.iter_mut().zip(&index[p * out_plane..]) {
+            *d = plane[i as usize];
         }
     });
     out
@@ -214,17 +223,11 @@ pub(crate) fn scatter_planes<T: Float>(
 ) -> Data<T> {
     let planes = index.len().checked_div(out_plane).unwrap_or(0);
     let mut out = crate::pool::take::<T>(planes * in_plane);
-    let out_ptr = SharedMut(out.as_mut_ptr());
-    for_plane_ranges(planes, in_plane + out_plane, |range| {
-        for p in range {
-            // SAFETY: `p < planes`, so `p·in_plane..(p + 1)·in_plane` lies inside `out`
-            // (at least `planes·in_plane` values); plane `p` is written by this task only.
-            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * in_plane), in_plane) };
-            dst.fill(T::zero());
-            let src = &g[p * out_plane..(p + 1) * out_plane];
-            for (&v, &i) in src.iter().zip(&index[p * out_plane..]) {
-                dst[i as usize] = dst[i as usize] + v;
-            }
+    for_each_plane(&mut out, in_plane, in_plane + out_plane, |p, dst| {
+        dst.fill(T::zero());
+        let src = &g[p * out_plane..(p + 1) * out_plane];
+        for (&v, &i) in src.iter().zip(&index[p * out_plane..]) {
+            dst[i as usize] = dst[i as usize] + v;
         }
     });
     out
@@ -242,30 +245,23 @@ pub(crate) fn average<T: Float>(
     let out_plane = rows.len() * cols.len();
     let planes = x.len().checked_div(in_plane).unwrap_or(0);
     let mut out = crate::pool::take::<T>(planes * out_plane);
-    let out_ptr = SharedMut(out.as_mut_ptr());
-    for_plane_ranges(planes, in_plane + out_plane, |range| {
-        for p in range {
-            let plane = &x[p * in_plane..(p + 1) * in_plane];
-            // SAFETY: `p < planes`, so `p·out_plane..(p + 1)·out_plane` lies inside `out`
-            // (at least `planes·out_plane` values); plane `p`'s outputs are written by this task only.
-            let dst =
-                unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * out_plane), out_plane) };
-            let mut o = 0;
-            for r in rows {
-                for c in cols {
-                    let sum = if c.start == 0 && c.end == w {
-                        // Whole rows (a global average, say): one contiguous run.
-                        T::from_f64(sum_run(&plane[r.start * w..r.end * w]))
-                    } else {
-                        let mut sum = T::zero();
-                        for i in r.start..r.end {
-                            sum = sum + plane[i * w + c.start..i * w + c.end].iter().copied().sum();
-                        }
-                        sum
-                    };
-                    dst[o] = sum / T::from_f64(r.divisor as f64 * c.divisor as f64);
-                    o += 1;
-                }
+    for_each_plane(&mut out, out_plane, in_plane + out_plane, |p, dst| {
+        let plane = &x[p * in_plane..(p + 1) * in_plane];
+        let mut o = 0;
+        for r in rows {
+            for c in cols {
+                let sum = if c.start == 0 && c.end == w {
+                    // Whole rows (a global average, say): one contiguous run.
+                    T::from_f64(sum_run(&plane[r.start * w..r.end * w]))
+                } else {
+                    let mut sum = T::zero();
+                    for i in r.start..r.end {
+                        sum = sum + plane[i * w + c.start..i * w + c.end].iter().copied().sum();
+                    }
+                    sum
+                };
+                dst[o] = sum / T::from_f64(r.divisor as f64 * c.divisor as f64);
+                o += 1;
             }
         }
     });
@@ -284,25 +280,19 @@ pub(crate) fn average_adjoint<T: Float>(
     let out_plane = rows.len() * cols.len();
     let planes = g.len().checked_div(out_plane).unwrap_or(0);
     let mut out = crate::pool::take::<T>(planes * in_plane);
-    let out_ptr = SharedMut(out.as_mut_ptr());
-    for_plane_ranges(planes, in_plane + out_plane, |range| {
-        for p in range {
-            let src = &g[p * out_plane..(p + 1) * out_plane];
-            // SAFETY: `p < planes`, so `p·in_plane..(p + 1)·in_plane` lies inside `out`
-            // (at least `planes·in_plane` values); plane `p` is written by this task only.
-            let dst = unsafe { std::slice::from_raw_parts_mut(out_ptr.at(p * in_plane), in_plane) };
-            dst.fill(T::zero());
-            let mut o = 0;
-            for r in rows {
-                for c in cols {
-                    let v = src[o] / T::from_f64(r.divisor as f64 * c.divisor as f64);
-                    for i in r.start..r.end {
-                        for d in &mut dst[i * w + c.start..i * w + c.end] {
-                            *d = *d + v;
-                        }
+    for_each_plane(&mut out, in_plane, in_plane + out_plane, |p, dst| {
+        let src = &g[p * out_plane..(p + 1) * out_plane];
+        dst.fill(T::zero());
+        let mut o = 0;
+        for r in rows {
+            for c in cols {
+                let v = src[o] / T::from_f64(r.divisor as f64 * c.divisor as f64);
+                for i in r.start..r.end {
+                    for d in &mut dst[i * w + c.start..i * w + c.end] {
+                        *d = *d + v;
                     }
-                    o += 1;
                 }
+                o += 1;
             }
         }
     });
