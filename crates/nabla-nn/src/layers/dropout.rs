@@ -10,16 +10,17 @@ use std::sync::Mutex;
 /// The name of the mask generator in [`Module::local_generators`].
 const GENERATOR: &str = "generator";
 
-/// What both dropouts share: the probability, the mode and the seeded mask stream.
-struct Masks {
+/// What every dropout shares (these layers, and a recurrent layer's between its layers): the
+/// probability, the mode and the seeded mask stream.
+pub(crate) struct Masks {
     p: f64,
-    training: bool,
+    pub(crate) training: bool,
     // forward takes &self, yet every call advances the stream.
     rng: Mutex<Generator>,
 }
 
 impl Masks {
-    fn try_new(layer: &'static str, p: f64, seed: u64) -> Result<Self> {
+    pub(crate) fn try_new(layer: &'static str, p: f64, seed: u64) -> Result<Self> {
         if !(0.0..=1.0).contains(&p) {
             return Err(Error::invalid(
                 layer,
@@ -37,12 +38,17 @@ impl Masks {
     /// `1/(1−p)`; `x` itself in evaluation or for `p = 0`.
     fn apply(&self, module: &dyn Module, x: &Tensor, mask_shape: &[usize]) -> Result<Tensor> {
         expect_float(module, x)?;
+        self.multiply(x, mask_shape)
+    }
+
+    /// [`Masks::apply`] for a float `x` its caller has checked.
+    pub(crate) fn multiply(&self, x: &Tensor, mask_shape: &[usize]) -> Result<Tensor> {
         if !self.training || self.p == 0.0 {
             return Ok(x.clone());
         }
         let uniform = {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-            Tensor::rand_with(mask_shape, x.dtype(), &mut rng)
+            Tensor::try_rand_with(mask_shape, x.dtype(), &mut rng)?
         };
         // Keep where u ≥ p (probability 1 − p). With p = 1 nothing is kept and the scale is unused.
         let scale = if self.p < 1.0 {
@@ -54,12 +60,17 @@ impl Masks {
         Ok(x.try_mul(&mask)?)
     }
 
-    fn generators(&self) -> Vec<(String, Generator)> {
+    pub(crate) fn generators(&self) -> Vec<(String, Generator)> {
         let rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
         vec![(GENERATOR.to_string(), rng.clone())]
     }
 
-    fn set_generator(&self, module: &dyn Module, name: &str, generator: Generator) -> Result<()> {
+    pub(crate) fn set_generator(
+        &self,
+        module: &dyn Module,
+        name: &str,
+        generator: Generator,
+    ) -> Result<()> {
         if name != GENERATOR {
             return Err(Error::invalid(
                 "load_generators",

@@ -1,7 +1,7 @@
 //! The sequence layers [`Rnn`], [`Lstm`] and [`Gru`], `torch.nn.RNN`, `LSTM` and `GRU`.
 
 use super::options::{Kind, Nonlinearity, RecurrentOptions};
-use super::sequence::{GENERATOR, Layers};
+use super::sequence::Layers;
 use super::state::{RecurrentState, SequenceOutput};
 use crate::module::Module;
 use crate::{Error, Result};
@@ -79,23 +79,21 @@ macro_rules! sequence_layer {
                 if self.layers.options.dropout == 0.0 {
                     return Vec::new();
                 }
-                let rng = self.layers.rng.lock().unwrap_or_else(|p| p.into_inner());
-                vec![(GENERATOR.to_string(), rng.clone())]
+                self.layers.dropout.generators()
             }
 
             fn set_local_generator(&self, name: &str, generator: Generator) -> Result<()> {
-                if name != GENERATOR || self.layers.options.dropout == 0.0 {
+                if self.layers.options.dropout == 0.0 {
                     return Err(Error::invalid(
                         "load_generators",
                         format!("{}: has no generator {name:?}", self.describe()),
                     ));
                 }
-                *self.layers.rng.lock().unwrap_or_else(|p| p.into_inner()) = generator;
-                Ok(())
+                self.layers.dropout.set_generator(self, name, generator)
             }
 
             fn set_training(&mut self, training: bool) {
-                self.layers.training = training;
+                self.layers.dropout.training = training;
             }
 
             fn record_time_steps(&self, on: bool) {

@@ -11,12 +11,10 @@ use super::state::{RecurrentState, SequenceOutput};
 use super::weights::{CellWeights, Hidden};
 use super::{check_dtype, check_sizes, wrong_input};
 use crate::Result;
+use crate::layers::dropout::Masks as Dropout;
 use nabla_core::{DType, Generator, Tensor};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-
-/// The name of the dropout generator in `Module::local_generators`.
-pub(super) const GENERATOR: &str = "generator";
 
 /// What [`crate::module::Module::describe`] says of a sequence layer, also for layer specs
 /// that are not built: `LSTM(28 -> 128)`, `LSTM(28 -> 128, layers=2, bidirectional)`,
@@ -71,10 +69,9 @@ pub(super) struct Layers {
     pub(super) options: RecurrentOptions,
     /// One cell per layer and direction, in PyTorch's order (`l0`, `l0_reverse`, `l1`, ...).
     pub(super) cells: Vec<CellWeights>,
-    pub(super) training: bool,
     pub(super) returning_sequence: bool,
-    /// The dropout masks' stream (forward takes `&self`, yet every call advances it).
-    pub(super) rng: Mutex<Generator>,
+    /// Dropout between layers, with its mode and mask stream.
+    pub(super) dropout: Dropout,
     pub(super) recording: AtomicBool,
     pub(super) recorded: Mutex<Vec<Tensor>>,
 }
@@ -115,9 +112,8 @@ impl Layers {
             hidden_size,
             options,
             cells,
-            training: true,
             returning_sequence: false,
-            rng: Mutex::new(Generator::new(rng.next_seed())),
+            dropout: Dropout::try_new(kind.name(), options.dropout, rng.next_seed())?,
             recording: AtomicBool::new(false),
             recorded: Mutex::new(Vec::new()),
         })
@@ -233,7 +229,10 @@ impl Layers {
             if layer > 0 {
                 let steps: Vec<&Tensor> = outputs_below.iter().collect();
                 sequence = Sequence {
-                    x: self.dropout(Tensor::try_stack(&steps, 0)?)?,
+                    x: {
+                        let x = Tensor::try_stack(&steps, 0)?;
+                        self.dropout.multiply(&x, x.shape())?
+                    },
                     squeeze: true,
                 };
             }
@@ -393,21 +392,6 @@ impl Layers {
             valid,
             zeros: Tensor::try_zeros(&[layout.n, self.hidden_size], self.dtype())?,
         }))
-    }
-
-    /// The input of a layer above the first (`[T, N, D·H]`), with dropout in training.
-    fn dropout(&self, x: Tensor) -> Result<Tensor> {
-        let p = self.options.dropout;
-        if !self.training || p == 0.0 {
-            return Ok(x);
-        }
-        let uniform = {
-            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-            Tensor::try_rand_with(x.shape(), self.dtype(), &mut rng)?
-        };
-        // Keep where u ≥ p (probability 1 − p), scaled by 1/(1 − p); p < 1 by construction.
-        let masks = uniform.try_ge_scalar(p)?.try_mul_scalar(1.0 / (1.0 - p))?;
-        Ok(x.try_mul(&masks)?)
     }
 }
 
