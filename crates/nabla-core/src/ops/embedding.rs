@@ -78,9 +78,10 @@ fn add_rows_of(g: &Tensor, lookup: &Arc<Lookup>) -> Result<Tensor> {
     let shape = [lookup.vocab, lookup.dim];
     crate::limits::allocation(OP, &shape, g.dtype())?;
     let out = dispatch_float!(OP, g.dtype(), T => {
-        let mut data = vec![0.0 as T; lookup.vocab * lookup.dim];
+        let mut data = crate::pool::take::<T>(lookup.vocab * lookup.dim);
+        data.fill(0.0);
         g.try_read(OP, |s: &[T]| add_rows(&mut data, s, &lookup.indices, lookup.dim, lookup.padding))?;
-        Tensor::from_vec(data, &shape)
+        Tensor::from_data(data, &shape)
     });
     let backward = EmbeddingBackwardBackward {
         lookup: lookup.clone(),

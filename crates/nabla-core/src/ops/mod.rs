@@ -20,7 +20,7 @@ pub mod window;
 use crate::autograd::node::{Backward, Few, Node, SavedTensor};
 use crate::autograd::{forward, is_grad_enabled, observe};
 use crate::dtype::{DType, Float};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::kernels::elementwise::fill_chunks;
 use crate::tensor::Shared;
 use crate::tensor::Tensor;
@@ -157,4 +157,19 @@ pub(crate) fn ok<T>(result: Result<T>) -> T {
         Ok(value) => value,
         Err(e) => panic!("{e}"),
     }
+}
+
+/// An error naming `op` unless `others` share the input's dtype, which is a float type.
+pub(crate) fn check_dtypes(op: &'static str, x: &Tensor, others: &[&Tensor]) -> Result<()> {
+    x.check_float(op)?;
+    for t in others {
+        if t.dtype() != x.dtype() {
+            return Err(Error::DTypeMismatch {
+                op,
+                lhs: x.dtype(),
+                rhs: t.dtype(),
+            });
+        }
+    }
+    Ok(())
 }

@@ -10,7 +10,7 @@
 //! state's gate pre-activations get one gradient tensor for the LSTM (they enter only through
 //! their sum); for the GRU they differ only in the n gate's, scaled by `r` for the hidden state's.
 
-use super::{Save, ok, record};
+use super::{Save, check_dtypes, ok, record};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -26,23 +26,7 @@ fn check_cell(
     hidden_gates: &Tensor,
     state: &Tensor,
 ) -> Result<usize> {
-    let dtype = input_gates.dtype();
-    if !dtype.is_float() {
-        return Err(Error::UnsupportedDType {
-            op,
-            got: dtype,
-            expected: "f32 or f64",
-        });
-    }
-    for t in [hidden_gates, state] {
-        if t.dtype() != dtype {
-            return Err(Error::DTypeMismatch {
-                op,
-                lhs: dtype,
-                rhs: t.dtype(),
-            });
-        }
-    }
+    check_dtypes(op, input_gates, &[hidden_gates, state])?;
     let &[n, width] = input_gates.shape() else {
         return Err(Error::invalid(
             op,

@@ -119,6 +119,10 @@ impl Backward for NarrowBackward {
         smallvec::smallvec![Some(Tensor::cat(&refs, self.dim as isize))]
     }
     fn accumulate_into(&self, buffer: &mut Option<Tensor>, shape: &[usize], grad: &Tensor) -> bool {
+        // A tangent needs the recorded sum (`add_blocks_private` refuses it): no buffer to make.
+        if grad.0.tangent.is_some() {
+            return false;
+        }
         let inner: usize = shape[self.dim + 1..].iter().product();
         let outer: usize = shape[..self.dim].iter().product();
         let blocks = (

@@ -305,16 +305,7 @@ fn one<'a>(args: &[&'a str]) -> Arg<Option<&'a str>> {
 
 /// An optional size, a whole number of at least 1.
 fn size(args: &[&str]) -> Arg<Option<usize>> {
-    one(args)?
-        .map(|a| {
-            a.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| {
-                format!(
-                    "the size must be a whole number of at least 1, got {:?}",
-                    clip(a)
-                )
-            })
-        })
-        .transpose()
+    one(args)?.map(|a| whole(a, "size", 1)).transpose()
 }
 
 /// A layer's positional arguments and its `key=value` options (keys in lower case).

@@ -12,7 +12,7 @@ use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
 use crate::ops::window::{ConvOptions, Padding, output_size};
-use crate::ops::{Save, ok, record};
+use crate::ops::{Save, check_dtypes, ok, record};
 use crate::tensor::Tensor;
 
 struct ConvolutionBackward(Geometry);
@@ -108,21 +108,6 @@ pub(super) fn check_extents(
                     padding[i], stride[i], dilation[i], kernel[i]
                 ),
             ));
-        }
-    }
-    Ok(())
-}
-
-/// An error naming `op` unless `others` share the input's dtype, which is a float type.
-pub(super) fn check_dtypes(op: &'static str, x: &Tensor, others: &[&Tensor]) -> Result<()> {
-    x.check_float(op)?;
-    for t in others {
-        if t.dtype() != x.dtype() {
-            return Err(Error::DTypeMismatch {
-                op,
-                lhs: x.dtype(),
-                rhs: t.dtype(),
-            });
         }
     }
     Ok(())

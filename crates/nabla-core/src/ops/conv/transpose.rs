@@ -3,12 +3,13 @@
 //! rule (the gradients of a transposed convolution are a convolution and a weight gradient),
 //! gradients of gradients follow.
 
-use super::conv2d::{batched, check_bias, check_dtypes, check_extents, check_sizes, convolution};
+use super::conv2d::{batched, check_bias, check_extents, check_sizes, convolution};
 use super::geometry::Geometry;
 use super::weight::convolution_weight;
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
+use crate::ops::check_dtypes;
 use crate::ops::window::{ConvTransposeOptions, transposed_output_size};
 use crate::ops::{Save, ok, record};
 use crate::tensor::Tensor;

@@ -3,12 +3,13 @@
 //! gradients of a weight gradient are a transposed convolution and a convolution) makes
 //! gradients of gradients follow.
 
-use super::conv2d::{check_dtypes, check_sizes, convolution, plan};
+use super::conv2d::{check_sizes, convolution, plan};
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
+use crate::ops::check_dtypes;
 use crate::ops::window::ConvOptions;
 use crate::ops::{Save, ok, record};
 use crate::tensor::Tensor;
