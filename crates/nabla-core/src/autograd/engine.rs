@@ -183,7 +183,7 @@ fn run(
     let mut ready: BinaryHeap<(u64, Reverse<u32>)> = BinaryHeap::new();
     for (root, gradient) in root_nodes.iter().zip(root_gradients) {
         let i = graph.number[&root.id()];
-        accumulate(&mut gradients[i as usize], gradient, false);
+        accumulate(&mut gradients[i as usize], gradient);
         let entry = (root.sequence_nr, Reverse(i));
         if graph.dependencies[i as usize] == 0 && !ready.iter().any(|&r| r == entry) {
             ready.push(entry);
@@ -269,7 +269,7 @@ fn run(
             let grad_i = input_grads.next().flatten();
             let Some(j) = next else { continue };
             if let Some(g) = grad_i {
-                accumulate(&mut gradients[j as usize], g, !options.create_graph);
+                accumulate(&mut gradients[j as usize], g);
             }
             let waiting = &mut graph.dependencies[j as usize];
             *waiting -= 1;
@@ -281,15 +281,15 @@ fn run(
     Ok(results)
 }
 
-/// Adds `gradient` to what `slot` gathered: in place when `in_place` (the pass is not
-/// recorded) and nothing else holds the gathered tensor, else into a new one.
-fn accumulate(slot: &mut Option<Tensor>, gradient: Tensor, in_place: bool) {
+/// Adds `gradient` to what `slot` gathered: in place when the pass is not recorded and nothing
+/// else holds the gathered tensor (what `add_blocks_private` checks), else into a new one.
+fn accumulate(slot: &mut Option<Tensor>, gradient: Tensor) {
     *slot = Some(match slot.take() {
         None => gradient,
         Some(mut previous) => {
             let n = previous.numel();
             let same_shape = previous.shape() == gradient.shape();
-            if in_place && same_shape && previous.add_blocks_private(&gradient, (1, n, 0, n)) {
+            if same_shape && previous.add_blocks_private(&gradient, (1, n, 0, n)) {
                 previous
             } else {
                 &previous + &gradient
