@@ -141,13 +141,19 @@ impl Module for Embedding {
 
     fn describe(&self) -> String {
         let (rows, dim) = (self.weight.shape()[0], self.weight.shape()[1]);
-        match self.padding_idx {
-            Some(p) => format!("Embedding({rows}, {dim}, padding_idx={p})"),
-            None => format!("Embedding({rows}, {dim})"),
-        }
+        description(rows, dim, self.padding_idx)
     }
 
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         vec![("weight".to_string(), self.weight.clone())]
+    }
+}
+
+/// What [`Embedding`] says of itself, also for layer specs that are not built:
+/// `Embedding(1000, 64)` or `Embedding(1000, 64, padding_idx=0)`.
+pub(crate) fn description(rows: usize, dim: usize, padding_idx: Option<usize>) -> String {
+    match padding_idx {
+        Some(p) => format!("Embedding({rows}, {dim}, padding_idx={p})"),
+        None => format!("Embedding({rows}, {dim})"),
     }
 }

@@ -6,7 +6,7 @@ pub(crate) mod batchnorm;
 pub(crate) mod conv;
 pub(crate) mod conv_transpose;
 mod dropout;
-mod embedding;
+pub(crate) mod embedding;
 mod flatten;
 pub(crate) mod groupnorm;
 pub(crate) mod layernorm;

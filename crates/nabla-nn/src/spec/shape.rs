@@ -9,7 +9,7 @@ use crate::layers::conv_transpose;
 use crate::layers::{
     Dropout, Dropout2d, Flatten, GELU, LeakyReLU, ReLU, Rows, Sigmoid, Softmax, Tanh,
 };
-use crate::layers::{batchnorm, groupnorm, layernorm, linear, pool};
+use crate::layers::{batchnorm, embedding, groupnorm, layernorm, linear, pool};
 use crate::module::Module;
 use nabla_core::ops::window::{ConvOptions, PoolOptions, output_size};
 
@@ -446,11 +446,7 @@ impl ModelSpec {
                 } => {
                     let params = num_embeddings.checked_mul(*dim).ok_or_else(too_many)?;
                     let output = shape.iter().copied().chain([*dim]).collect();
-                    // The built layer's description, without drawing its weights.
-                    let description = match padding_idx {
-                        Some(p) => format!("Embedding({num_embeddings}, {dim}, padding_idx={p})"),
-                        None => format!("Embedding({num_embeddings}, {dim})"),
-                    };
+                    let description = embedding::description(*num_embeddings, *dim, *padding_idx);
                     row(description, output, params, 0)
                 }
                 LayerSpec::Residual(inner) => {

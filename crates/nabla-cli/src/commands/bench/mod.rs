@@ -14,7 +14,6 @@ mod memory;
 mod mlp;
 mod overhead;
 mod peak;
-mod recurrent;
 mod report;
 
 use crate::CliResult;
@@ -106,9 +105,9 @@ fn run_here(args: &BenchArgs, workload: Workload) -> CliResult<Report> {
         Workload::Conv => report.conv2d_f32 = Some(conv::conv()),
         Workload::Peak => report.fma_peak = Some(peak::fma_peak()),
         Workload::Cnn => report.cnn = Some(cnn::cnn(&args.data)?),
-        Workload::Lstm => report.lstm = Some(recurrent::recurrent(&args.data, models::lstm())?),
-        Workload::Gru => report.gru = Some(recurrent::recurrent(&args.data, models::gru())?),
-        Workload::Rnn => report.rnn = Some(recurrent::recurrent(&args.data, models::rnn())?),
+        Workload::Lstm => report.lstm = Some(mlp::image_model(&args.data, &models::lstm())?),
+        Workload::Gru => report.gru = Some(mlp::image_model(&args.data, &models::gru())?),
+        Workload::Rnn => report.rnn = Some(mlp::image_model(&args.data, &models::rnn())?),
     }
     Ok(report)
 }
