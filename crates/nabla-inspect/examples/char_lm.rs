@@ -267,13 +267,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     .map(|(i, &l)| ((i + 1) as f64, l))
                     .collect(),
                 dashed: false,
+                failure: None,
             },
             Series {
                 name: "held out (after each epoch)".to_string(),
                 points: evaluations,
                 dashed: false,
+                failure: None,
             },
         ],
+        ..Panel::default()
     };
     let title = format!("character-level LSTM on Macbeth (hidden {HIDDEN}, chunks of {CHUNK})");
     let path = dir.join("char_lm_loss.svg");
