@@ -112,7 +112,7 @@ impl Diagnosis {
             .iter()
             .filter(|l| l.kind == LayerKind::Conv)
             .map(|l| l.index)
-            .filter(|&i| net.layers()[i].describe().starts_with("Conv2d"))
+            .filter(|&i| net.layers()[i].type_name() == "Conv2d")
             .collect();
         let Some(&first) = convs.first() else {
             return Ok(());
