@@ -199,8 +199,8 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
         &run.join("weight_histograms.svg"),
         &[
             "weights and weight gradients after epoch 2",
-            "layer 1 (Linear) weights",
-            "layer 1 (Linear) weight gradients",
+            "layer 1 (Linear) weights, std ",
+            "layer 1 (Linear) gradients, std ",
         ],
     );
 }

@@ -7,7 +7,7 @@
 use super::charts::{ChartError, Frame, chart, chart_error, colour, titled_grid};
 use super::histogram::{Histogram, TensorStats};
 use super::recorder::{Diagnostics, EpochSnapshot, LayerInfo, LayerSnapshot};
-use super::ticks::Scale;
+use super::ticks::{Scale, log_tick_label};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -87,6 +87,20 @@ fn draw_histogram(
             )
         }))
         .map_err(chart_error)?;
+    // A line at each bar's centre, so bars narrower than a pixel on a shared axis (a vanishing
+    // gradient's values, all near 0) still show as a spike.
+    chart
+        .draw_series(
+            h.counts
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| **c > 0)
+                .map(|(i, &c)| {
+                    let x = 0.5 * (edges[i] + edges[i + 1]);
+                    PathElement::new(vec![(x, base), (x, height(c))], colour(0).stroke_width(1))
+                }),
+        )
+        .map_err(chart_error)?;
     Ok(())
 }
 
@@ -165,16 +179,22 @@ pub fn weight_histograms_svg(
             .layers
             .iter()
             .filter_map(|l| {
+                let stats = stats(l)?;
+                let spread = if stats.std > 0.0 {
+                    format!(", std {}", log_tick_label(stats.std.log10()))
+                } else {
+                    String::new()
+                };
                 Some(Cell {
-                    title: format!("{} {what}", layers[l.layer].label),
-                    histogram: &stats(l)?.histogram,
+                    title: format!("{} {what}{spread}", layers[l.layer].label),
+                    histogram: &stats.histogram,
                 })
             })
             .collect()
     };
     let rows = [
         row("weights", |l| l.weight.as_ref()),
-        row("weight gradients", |l| l.weight_grad.as_ref()),
+        row("gradients", |l| l.weight_grad.as_ref()),
     ];
     let spans: Vec<(f64, f64)> = rows
         .iter()
