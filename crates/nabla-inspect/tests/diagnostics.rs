@@ -240,6 +240,9 @@ fn charts_are_well_formed_svg() {
                 && svg.contains(">\nlayer 2 (Sigmoid): 0.0% saturated\n<")
         );
         assert!(!svg.contains("layer 0 (Linear)"));
+        // The log-count option labels its axis so, and ticks it at powers of ten.
+        assert_eq!(svg.contains("count (log)"), counts == Counts::Log);
+        assert_eq!(svg.contains(">\n10⁰\n<"), counts == Counts::Log);
     }
     parses(&gradient_norms_svg(report, "norms").unwrap());
     parses(&weight_histograms_svg(&report.layers, &report.epochs[0], "weights").unwrap());
