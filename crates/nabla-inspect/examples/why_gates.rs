@@ -245,6 +245,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         points: vec![(0.0, baseline), (steps as f64, baseline)],
         dashed: true,
         failure: None,
+        smoothing: 0.0,
     };
     let mut training: Vec<Series> = runs
         .iter()
@@ -253,6 +254,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             points: smoothed(&run.losses),
             dashed: false,
             failure: None,
+            smoothing: 0.0,
         })
         .collect();
     training.push(baseline_line.clone());
@@ -267,6 +269,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .collect(),
             dashed: false,
             failure: None,
+            smoothing: 0.0,
         })
         .collect();
     evaluated.push(baseline_line);

@@ -211,6 +211,7 @@ fn charts_are_well_formed_svg() {
         points: vec![(1.0, 2.0), (2.0, f64::NAN), (3.0, 0.5)],
         dashed,
         failure: None,
+        smoothing: 0.0,
     };
     let panel = |log_y| Panel {
         title: "loss <&>".into(),

@@ -43,6 +43,10 @@ pub struct Series {
     pub dashed: bool,
     /// A run that failed: drawn up to its failure, then marked.
     pub failure: Option<Failure>,
+    /// The weight of an exponential moving average (TensorBoard's smoothing, debiased) drawn
+    /// over the values of a per-step series, the raw values faint behind it; 0 draws the values
+    /// as they are.
+    pub smoothing: f64,
 }
 
 /// One panel of a line chart. The x axis has whole-number ticks when every x is a whole
@@ -57,9 +61,6 @@ pub struct Panel {
     pub log_y: bool,
     /// The values are fractions drawn as percentages (accuracy): ticks read `95%`.
     pub percent: bool,
-    /// The weight of an exponential moving average (TensorBoard's smoothing, debiased) drawn
-    /// over each series, the raw values faint behind it; 0 draws the values as they are.
-    pub smoothing: f64,
     pub series: Vec<Series>,
 }
 
@@ -144,6 +145,8 @@ pub(crate) fn wrapped(text: &str, width: usize) -> Vec<String> {
 /// sample is drawn.
 struct LegendEntry {
     lines: Vec<String>,
+    /// How many of the lines are the name (the rest are the note, in the line's colour).
+    name_lines: usize,
     colour: RGBColor,
     dashed: bool,
     failed: bool,
@@ -161,6 +164,7 @@ fn legend_entries(panel: &Panel) -> Vec<LegendEntry> {
         .enumerate()
         .map(|(i, s)| {
             let mut lines = wrapped(&s.name, LEGEND_CHARS);
+            let name_lines = lines.len();
             if let Some(f) = &s.failure {
                 let mut note = wrapped(&format!("failed: {}", f.note), LEGEND_CHARS);
                 if note.len() > NOTE_LINES {
@@ -171,6 +175,7 @@ fn legend_entries(panel: &Panel) -> Vec<LegendEntry> {
             }
             LegendEntry {
                 lines,
+                name_lines,
                 colour: colour(i),
                 dashed: s.dashed,
                 failed: s.failure.is_some(),
@@ -215,7 +220,11 @@ fn draw_legend(
                 .map_err(chart_error)?;
         }
         for (k, line) in entry.lines.iter().enumerate() {
-            let colour = if k == 0 { BLACK } else { entry.colour };
+            let colour = if k < entry.name_lines {
+                BLACK
+            } else {
+                entry.colour
+            };
             area.draw(&Text::new(
                 line.clone(),
                 (38, y + 2),
@@ -432,14 +441,14 @@ fn draw_panel(
     )?;
     for (i, (series, points)) in lines.iter().enumerate() {
         let style = colour(i).stroke_width(2);
-        let drawn = if panel.smoothing > 0.0 {
+        let drawn = if series.smoothing > 0.0 {
             chart
                 .draw_series(LineSeries::new(
                     points.iter().copied(),
                     colour(i).mix(0.25).stroke_width(1),
                 ))
                 .map_err(chart_error)?;
-            smoothed(points, panel.smoothing)
+            smoothed(points, series.smoothing)
         } else {
             points.clone()
         };
@@ -449,7 +458,7 @@ fn draw_panel(
             chart.draw_series(LineSeries::new(drawn.iter().copied(), style))
         }
         .map_err(chart_error)?;
-        if points.len() <= 60 && panel.smoothing == 0.0 {
+        if points.len() <= 60 && series.smoothing == 0.0 {
             chart
                 .draw_series(
                     points
@@ -481,6 +490,11 @@ pub const STEP_SMOOTHING: f64 = 0.9;
 /// (the raw norms faint behind) once there are more than 20 steps. Lines are named as the
 /// layers' pictures are (`layer 0 (Linear)`).
 pub fn gradient_norms_svg(report: &Diagnostics, title: &str) -> Result<String, ChartError> {
+    let smoothing = if report.steps.len() > 20 {
+        STEP_SMOOTHING
+    } else {
+        0.0
+    };
     let series = report
         .gradient_layers
         .iter()
@@ -493,14 +507,10 @@ pub fn gradient_norms_svg(report: &Diagnostics, title: &str) -> Result<String, C
                 .enumerate()
                 .map(|(n, s)| ((n + 1) as f64, s.norms[k]))
                 .collect(),
+            smoothing,
             ..Series::default()
         })
         .collect();
-    let smoothing = if report.steps.len() > 20 {
-        STEP_SMOOTHING
-    } else {
-        0.0
-    };
     let panel = Panel {
         title: if smoothing > 0.0 {
             "gradient L2 norm per layer (smoothed; raw values faint)".into()
@@ -510,7 +520,6 @@ pub fn gradient_norms_svg(report: &Diagnostics, title: &str) -> Result<String, C
         x_label: "training step".into(),
         y_label: "norm".into(),
         log_y: true,
-        smoothing,
         series,
         ..Panel::default()
     };

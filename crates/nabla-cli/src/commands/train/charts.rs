@@ -19,6 +19,7 @@ fn series(name: &str, history: &[EpochMetrics], field: Field, dashed: bool) -> S
             .collect(),
         dashed,
         failure: None,
+        smoothing: 0.0,
     }
 }
 
