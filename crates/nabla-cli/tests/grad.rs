@@ -97,17 +97,17 @@ fn explain_prints_every_node_of_the_apple_example() {
         explanation,
         "Backward pass of L = apple*count*tax = 220, node by node (∂L/∂v: the gradient of L with respect to v):
 
-[1] mul: apple*count*tax = 220
+[1] ×: apple*count*tax = 220
     upstream gradient: 1 (∂L/∂L)
-    to apple*count (= 200): local ∂(a*b)/∂a = b = 1.1; 1.1 × 1 = 1.1
-    to tax (= 1.1): local ∂(a*b)/∂b = a = 200; 200 × 1 = 200
+    to apple*count (= 200): local ∂(apple*count*tax)/∂(apple*count) = tax = 1.1; 1.1 × 1 = 1.1
+    to tax (= 1.1): local ∂(apple*count*tax)/∂tax = apple*count = 200; 200 × 1 = 200
 
 [2] tax: ∂L/∂tax = 200
 
-[3] mul: apple*count = 200
+[3] ×: apple*count = 200
     upstream gradient: 1.1
-    to apple (= 100): local ∂(a*b)/∂a = b = 2; 2 × 1.1 = 2.2
-    to count (= 2): local ∂(a*b)/∂b = a = 100; 100 × 1.1 = 110
+    to apple (= 100): local ∂(apple*count)/∂apple = count = 2; 2 × 1.1 = 2.2
+    to count (= 2): local ∂(apple*count)/∂count = apple = 100; 100 × 1.1 = 110
 
 [4] apple: ∂L/∂apple = 2.2
 
@@ -120,11 +120,12 @@ fn explain_prints_every_node_of_the_apple_example() {
 fn explain_names_operations_by_their_source_text() {
     let out = stdout(&["(w*x+b-5)^2", "--at", "x=2,w=3,b=1", "--explain"]);
     for line in [
-        "[1] pow: (w*x+b-5)^2 = 4",
-        "    to w*x+b-5 (= 2): local ∂(x^p)/∂x = p*x^(p-1) = 4; 4 × 1 = 4",
+        "[1] ^2: (w*x+b-5)^2 = 4",
+        "    to w*x+b-5 (= 2): local ∂((w*x+b-5)^2)/∂(w*x+b-5) = 2·(w*x+b-5)¹ = 2·2¹ = 4; 4 × 1 = 4",
         "    to 5: no gradient (constant)",
-        "    to x (= 2): local ∂(a*b)/∂b = a = 3; 3 × 4 = 12",
-        "x: ∂L/∂x = 12",
+        "    to b (= 1): local ∂(w*x+b)/∂b = 1; 1 × 4 = 4",
+        "    to x (= 2): local ∂(w*x)/∂x = w = 3; 3 × 4 = 12",
+        "[7] x: ∂L/∂x = 12",
     ] {
         assert!(out.contains(line), "{line}\n---\n{out}");
     }

@@ -45,7 +45,9 @@ mod svg;
 mod trace;
 
 pub use error::{Error, Result};
-pub use explain::explain;
+pub use explain::{
+    ExplainOptions, ExplainedStep, Explanation, InputStep, Rule, Values, explain, explanation,
+};
 pub use format::{clip, compact, op_label, shortest};
 pub use graph::{Graph, GraphEdge, GraphNode, GraphOptions, NodeKind};
 pub use trace::{Input, OpRecord, Step, Trace};

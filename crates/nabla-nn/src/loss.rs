@@ -143,7 +143,7 @@ impl Backward for CrossEntropyBackward {
         } else {
             "onehot(t)".to_string()
         };
-        let gradient = format!("{{g}}·(softmax({{0}}) − {target})/{n}");
+        let gradient = format!("{{g*}}·(softmax({{0}}) − {target})/{n}");
         let inputs = vec![Local::map(&gradient, Binding::Product)];
         let output = "cross_entropy(softmax({0}), t)";
         Some(Formula::new(output, Binding::Atom, "softmax + CE loss", inputs))

@@ -130,8 +130,9 @@ impl Notation {
         out
     }
 
-    /// [`Notation::render`] with inputs called `inputs`, the output `output` and the upstream
-    /// gradient `∂L/∂output`, each taken as binding like a sum unless it is a plain name.
+    /// [`Notation::render`] with inputs called `inputs` and the output `output` (each taken as
+    /// binding like a sum unless it is a plain name), and the upstream gradient `∂L/∂output`
+    /// (binding like a product).
     pub fn render_names(&self, inputs: &[&str], output: &str) -> String {
         let bind = |text: &str| {
             if text.chars().all(|c| c.is_alphanumeric() || c == '_') {
@@ -146,7 +147,7 @@ impl Notation {
                 (name.to_string(), bind(name))
             }
             Hole::Output => (output.to_string(), bind(output)),
-            Hole::Grad => (format!("∂L/∂{output}"), Binding::Atom),
+            Hole::Grad => (format!("∂L/∂{output}"), Binding::Product),
         })
     }
 
@@ -224,10 +225,11 @@ pub struct At<'a> {
     pub output: &'a Tensor,
 }
 
-/// A number in notation: its shortest round-trip text, negative ones binding as a prefix.
+/// A number in notation: its shortest round-trip text; a negative one binds like a sum, so
+/// an operator beside it puts it in parentheses (`2·(-3)`, `1 − (-0.5)`).
 pub fn number(v: f64) -> (String, Binding) {
     let binding = if v < 0.0 {
-        Binding::Prefix
+        Binding::Sum
     } else {
         Binding::Atom
     };
@@ -272,5 +274,6 @@ mod tests {
         assert_eq!(exponent(-12.0), "⁻¹²");
         assert_eq!(exponent(0.5), "^0.5");
         assert_eq!(exponent(-0.5), "^(-0.5)");
+        assert_eq!(number(-2.0), ("-2".to_string(), Binding::Sum));
     }
 }

@@ -324,7 +324,7 @@ impl Node {
     /// let y = x.powf(2.0);
     /// let node = y.grad_fn().unwrap();
     /// let formula = node.formula(None).unwrap();
-    /// assert_eq!((formula.symbol.as_str(), formula.output.render_names(&["x"], "y").as_str()), ("^2", "x²"));
+    /// assert_eq!((formula.symbol.as_str(), formula.output.render_names(&["x"], "y").as_str()), ("^2", "x^2"));
     /// ```
     pub fn formula(&self, at: Option<&At>) -> Option<Formula> {
         crate::no_grad(|| self.rule.formula(self.next.len(), at))

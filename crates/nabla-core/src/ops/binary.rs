@@ -138,8 +138,8 @@ impl Binary {
     fn formula(self, at: Option<&At>) -> Formula {
         use Binding::{Atom, Power, Prefix, Product, Sum};
         let (output, binding, symbol, partials) = match self {
-            Binary::Add => ("{0}+{1}", Sum, "+", [("1", Atom), ("1", Atom)]),
-            Binary::Sub => ("{0}-{1*}", Sum, "−", [("1", Atom), ("-1", Prefix)]),
+            Binary::Add => ("{0} + {1}", Sum, "+", [("1", Atom), ("1", Atom)]),
+            Binary::Sub => ("{0} - {1*}", Sum, "−", [("1", Atom), ("-1", Prefix)]),
             Binary::Mul => ("{0*}*{1*}", Product, "×", [("{1}", Sum), ("{0}", Sum)]),
             Binary::Div => (
                 "{0*}/{1-}",

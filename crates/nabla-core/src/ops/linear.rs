@@ -53,11 +53,11 @@ impl Backward for LinearBackward {
     fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
         let biased = inputs == 3;
         let mut locals = vec![
-            Local::map("{g}·{1*}", Binding::Product),
-            Local::map("{g}ᵀ·{0*}", Binding::Product),
+            Local::map("{g*}·{1*}", Binding::Product),
+            Local::map("{g^}ᵀ·{0*}", Binding::Product),
         ];
         let output = if biased {
-            locals.push(Local::map("Σ_batch {g}", Binding::Product));
+            locals.push(Local::map("Σ_batch {g*}", Binding::Product));
             "{0*}·{1^}ᵀ + {2}"
         } else {
             "{0*}·{1^}ᵀ"

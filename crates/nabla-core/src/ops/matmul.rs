@@ -21,8 +21,8 @@ impl Backward for MatmulBackward {
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
         let inputs = vec![
-            Local::map("{g}·{1^}ᵀ", Binding::Product),
-            Local::map("{0^}ᵀ·{g}", Binding::Product),
+            Local::map("{g*}·{1^}ᵀ", Binding::Product),
+            Local::map("{0^}ᵀ·{g*}", Binding::Product),
         ];
         Some(Formula::new("{0*}·{1*}", Binding::Product, "matmul", inputs))
     }

@@ -264,16 +264,17 @@ impl Unary {
             Unary::Gelu => call("gelu"),
             Unary::LeakyRelu(_) => call("leaky_relu"),
             Unary::Recip => ("1/{0-}".to_string(), Product, "1/x".to_string()),
-            Unary::Square => ("{0^}²".to_string(), Power, "^2".to_string()),
-            Unary::Powf(p) => (format!("{{0^}}{}", exponent(p)), Power, format!("^{}", n(p))),
+            Unary::Square => ("{0^}^2".to_string(), Power, "^2".to_string()),
+            Unary::Powf(p) if p < 0.0 => (format!("{{0^}}^({})", n(p)), Power, format!("^{}", n(p))),
+            Unary::Powf(p) => (format!("{{0^}}^{}", n(p)), Power, format!("^{}", n(p))),
             Unary::Clamp(lo, hi) => {
                 let f = format!("clamp({{0}}, {}, {})", n(lo), n(hi));
                 (f, Atom, "clamp".to_string())
             }
             Unary::ClampMin(lo) => (format!("max({{0}}, {})", n(lo)), Atom, "max".to_string()),
             Unary::ClampMax(hi) => (format!("min({{0}}, {})", n(hi)), Atom, "min".to_string()),
-            Unary::AddScalar(s) if s < 0.0 => (format!("{{0}}-{}", n(-s)), Sum, "+".to_string()),
-            Unary::AddScalar(s) => (format!("{{0}}+{}", n(s)), Sum, "+".to_string()),
+            Unary::AddScalar(s) if s < 0.0 => (format!("{{0}} - {}", n(-s)), Sum, "+".to_string()),
+            Unary::AddScalar(s) => (format!("{{0}} + {}", n(s)), Sum, "+".to_string()),
             Unary::MulScalar(s) if s < 0.0 => {
                 (format!("{{0*}}*({})", n(s)), Product, "×".to_string())
             }

@@ -55,7 +55,7 @@ impl Backward for PermuteBackward {
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
         if self.dims.as_slice() == [1, 0] {
-            let inputs = vec![Local::map("{g}ᵀ", Binding::Power)];
+            let inputs = vec![Local::map("{g^}ᵀ", Binding::Power)];
             return Some(Formula::new("{0^}ᵀ", Binding::Power, "ᵀ", inputs));
         }
         let output = format!("{{0}} permuted by {:?}", self.dims.as_slice());
