@@ -114,22 +114,27 @@ impl Graph {
         if across {
             spacing.gap_y = 70.0;
         }
-        let (layout, placed, left_out) = (0..=SPREADS)
-            .map(|spread| {
-                let mut spaced = spacing;
-                spaced.gap_y += spread as f64 * 24.0;
-                let layout = lay_out(&sizes, &edges, spaced, across);
-                let (placed, left_out) = place_labels(&layout, &sizes, &texts, &edges, across);
-                (layout, placed, left_out)
-            })
-            .find(|(_, _, left_out)| *left_out == 0)
-            .unwrap_or_else(|| {
-                let mut spaced = spacing;
-                spaced.gap_y += SPREADS as f64 * 24.0;
-                let layout = lay_out(&sizes, &edges, spaced, across);
-                let (placed, left_out) = place_labels(&layout, &sizes, &texts, &edges, across);
-                (layout, placed, left_out)
-            });
+        // The closest layers at which every label fits off the curves, else at which every
+        // label fits, else the widest spread tried.
+        let mut tries = (0..=SPREADS).map(|spread| {
+            let mut spaced = spacing;
+            spaced.gap_y += spread as f64 * 24.0;
+            let layout = lay_out(&sizes, &edges, spaced, across);
+            let (placed, left_out, on_curves) = place_labels(&layout, &sizes, &texts, &edges, across);
+            (layout, placed, left_out, on_curves)
+        });
+        let mut fallback = None;
+        let (layout, placed, left_out) = loop {
+            match tries.next() {
+                Some((layout, placed, 0, 0)) => break (layout, placed, 0),
+                Some((layout, placed, left_out, _)) => {
+                    if fallback.as_ref().is_none_or(|(_, _, l)| left_out < *l) {
+                        fallback = Some((layout, placed, left_out));
+                    }
+                }
+                None => break fallback.expect("at least one layout was tried"),
+            }
+        };
 
         let mut notes: Vec<String> = LEGEND.iter().map(|l| l.to_string()).collect();
         notes.extend(self.omitted_note());
@@ -289,23 +294,40 @@ fn point_on(a: (f64, f64), b: (f64, f64), t: f64, across: bool) -> (f64, f64) {
 }
 
 /// Places each edge's label beside its curve where it overlaps no node and no label placed
-/// before it, trying points along the curve from the middle out and both sides of it (the
+/// before it (and, where it can, no curve), trying points along the curve from the middle out
+/// and both sides of it (the
 /// outer side first for parallel edges, so each label sits by its own curve); returns the
-/// labels (`None` for an edge without one or without room) and how many found no room.
+/// labels (`None` for an edge without one or without room), how many found no room, and how
+/// many lie on a curve.
 fn place_labels(
     layout: &Layout,
     sizes: &[(f64, f64)],
     texts: &[Vec<(String, bool)>],
     edges: &[(usize, usize)],
     across: bool,
-) -> (Vec<Option<Label>>, usize) {
+) -> (Vec<Option<Label>>, usize, usize) {
     let mut taken: Vec<Rect> = layout
         .centres
         .iter()
         .zip(sizes)
         .map(|(&(cx, cy), &(w, h))| grown((cx - w / 2.0, cy - h / 2.0, w, h), CLEARANCE))
         .collect();
-    let mut left_out = 0;
+    // Points along every curve: a label covering none of them sits beside the lines, not on them.
+    let curve: Vec<(f64, f64)> = layout
+        .routes
+        .iter()
+        .flat_map(|route| {
+            route.windows(2).flat_map(|pair| {
+                (1..16).map(move |k| point_on(pair[0], pair[1], k as f64 / 16.0, across))
+            })
+        })
+        .collect();
+    let on_a_curve = |r: Rect| {
+        curve
+            .iter()
+            .any(|&(x, y)| x > r.0 && x < r.0 + r.2 && y > r.1 && y < r.1 + r.3)
+    };
+    let (mut left_out, mut on_curves) = (0, 0);
     let placed = texts
         .iter()
         .zip(&layout.routes)
@@ -337,9 +359,17 @@ fn place_labels(
                     [sides[flip], sides[1 - flip]]
                 })
             });
-            let free = candidates
+            // Off every curve if possible, else on one (its white halo keeps it readable), but
+            // never over a node or another label.
+            let clear: Vec<Rect> = candidates
                 .filter(|r| r.0 >= 0.0 && r.1 >= 0.0)
-                .find(|r| taken.iter().all(|t| !overlaps(grown(*r, CLEARANCE), *t)));
+                .filter(|r| taken.iter().all(|t| !overlaps(grown(*r, CLEARANCE), *t)))
+                .collect();
+            let off = clear.iter().find(|r| !on_a_curve(**r)).copied();
+            if off.is_none() && !clear.is_empty() {
+                on_curves += 1;
+            }
+            let free = off.or(clear.first().copied());
             match free {
                 Some(rect) => {
                     taken.push(rect);
@@ -355,5 +385,5 @@ fn place_labels(
             }
         })
         .collect();
-    (placed, left_out)
+    (placed, left_out, on_curves)
 }
