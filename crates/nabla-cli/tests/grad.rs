@@ -233,19 +233,20 @@ fn graph_files_hold_values_and_gradients() {
     );
     let dot = std::fs::read_to_string(&dot).unwrap();
     assert!(
-        dot.contains("label=\"apple\\nscalar\\n= 100\\ngrad 2.2\""),
+        dot.contains("label=\"[4] apple\\n= 100\\ngrad 2.2\""),
         "{dot}"
     );
     assert!(
-        dot.contains("label=\"mul\\nscalar\\n= 220\\ngrad 1\""),
+        dot.contains("label=\"[1] ×\\n= 220\\ngrad 1\""),
         "{dot}"
     );
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     for label in [
-        ">apple<",
-        ">count<",
-        ">tax<",
+        ">[4] apple<",
+        ">[5] count<",
+        ">[2] tax<",
+        ">[3] ×<",
         ">= 220<",
         ">grad 110<",
         ">grad 2.2<",
@@ -253,6 +254,44 @@ fn graph_files_hold_values_and_gradients() {
         assert!(svg.contains(label), "{label}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rankdir_lr_draws_left_to_right_and_other_values_are_refused() {
+    let dir = std::env::temp_dir().join(format!("nabla-grad-lr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (dot, svg) = (dir.join("fan.dot"), dir.join("fan.svg"));
+    let out = nabla(&[
+        "x*x + sin(x)",
+        "--at",
+        "x=2",
+        "--rankdir",
+        "LR",
+        "--dot",
+        dot.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(std::fs::read_to_string(&dot).unwrap().contains("  rankdir=LR;\n"));
+    // Left to right: x (the source) left of sin, sin left of the output +.
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let x_of = |title: &str| {
+        let at = svg.find(&format!(">{title}</text>")).unwrap();
+        let opening = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let x = opening.split("x=\"").nth(1).unwrap().split('"').next().unwrap();
+        x.parse::<f64>().unwrap()
+    };
+    assert!(x_of("[4] x") < x_of("[2] sin") && x_of("[2] sin") < x_of("[1] +"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let refused = nabla(&["x", "--at", "x=1", "--rankdir", "up"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: invalid value 'up' for '--rankdir <RANKDIR>'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[possible values: TB, LR]"), "{stderr}");
 }
 
 #[test]

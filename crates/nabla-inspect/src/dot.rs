@@ -58,7 +58,7 @@ impl Graph {
         out.push_str("  node [fontname=\"monospace\", fontsize=11, shape=box];\n");
         let _ = writeln!(
             out,
-            "  edge [fontname=\"monospace\", fontsize=10, fontcolor=\"{GRAD_COLOUR}\"];"
+            "  edge [fontname=\"monospace\", fontsize=10, fontcolor=\"#1a1a1a\"];"
         );
         for (i, node) in self.nodes.iter().enumerate() {
             let label: Vec<String> = self.lines(node).into_iter().map(|(_, l)| l).collect();
