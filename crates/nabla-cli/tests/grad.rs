@@ -236,10 +236,7 @@ fn graph_files_hold_values_and_gradients() {
         dot.contains("label=\"[4] apple\\n= 100\\ngrad 2.2\""),
         "{dot}"
     );
-    assert!(
-        dot.contains("label=\"[1] ×\\n= 220\\ngrad 1\""),
-        "{dot}"
-    );
+    assert!(dot.contains("label=\"[1] ×\\n= 220\\ngrad 1\""), "{dot}");
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     for label in [
@@ -273,13 +270,23 @@ fn rankdir_lr_draws_left_to_right_and_other_values_are_refused() {
         svg.to_str().unwrap(),
     ]);
     assert!(out.status.success());
-    assert!(std::fs::read_to_string(&dot).unwrap().contains("  rankdir=LR;\n"));
+    assert!(
+        std::fs::read_to_string(&dot)
+            .unwrap()
+            .contains("  rankdir=LR;\n")
+    );
     // Left to right: x (the source) left of sin, sin left of the output +.
     let svg = std::fs::read_to_string(&svg).unwrap();
     let x_of = |title: &str| {
         let at = svg.find(&format!(">{title}</text>")).unwrap();
         let opening = &svg[svg[..at].rfind("<text").unwrap()..at];
-        let x = opening.split("x=\"").nth(1).unwrap().split('"').next().unwrap();
+        let x = opening
+            .split("x=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
         x.parse::<f64>().unwrap()
     };
     assert!(x_of("[4] x") < x_of("[2] sin") && x_of("[2] sin") < x_of("[1] +"));

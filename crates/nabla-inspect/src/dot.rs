@@ -78,7 +78,9 @@ impl Graph {
         for edge in &self.edges {
             let _ = write!(out, "  n{} -> n{}", edge.from, edge.to);
             let value = self.edge_value(edge);
-            let grad = self.edge_label(edge).map(|g| format!("<font color=\"{GRAD_COLOUR}\">{g}</font>"));
+            let grad = self
+                .edge_label(edge)
+                .map(|g| format!("<font color=\"{GRAD_COLOUR}\">{g}</font>"));
             let lines: Vec<String> = value.into_iter().chain(grad).collect();
             if !lines.is_empty() {
                 let _ = write!(out, " [label=<{}>]", lines.join("<br/>"));

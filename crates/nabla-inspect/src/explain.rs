@@ -211,7 +211,9 @@ pub fn explanation(trace: &Trace, options: ExplainOptions) -> Result<Explanation
     for (index, step) in steps.iter().enumerate() {
         let node = &step.node;
         let contributions: Vec<(String, Values)> = match received.remove(&key(node)) {
-            Some(parts) if parts.len() > 1 => parts.iter().map(|(f, g)| (f.clone(), show(g))).collect(),
+            Some(parts) if parts.len() > 1 => {
+                parts.iter().map(|(f, g)| (f.clone(), show(g))).collect()
+            }
             _ => Vec::new(),
         };
         let upstream = show(&step.grad_output);
@@ -229,12 +231,8 @@ pub fn explanation(trace: &Trace, options: ExplainOptions) -> Result<Explanation
         }
         let name = namer.describe(node, 0).0;
         let record = trace.op(node);
-        let input_values: Option<Vec<Tensor>> = record.and_then(|r| {
-            r.inputs
-                .iter()
-                .map(|input| namer.value(input))
-                .collect()
-        });
+        let input_values: Option<Vec<Tensor>> =
+            record.and_then(|r| r.inputs.iter().map(|input| namer.value(input)).collect());
         let formula = match (&input_values, record) {
             (Some(inputs), Some(r)) => node.formula(Some(&At {
                 inputs,
@@ -244,26 +242,30 @@ pub fn explanation(trace: &Trace, options: ExplainOptions) -> Result<Explanation
         };
         let me = namer.reference(node);
         let mut inputs = Vec::new();
-        for (i, input) in record.map(|r| r.inputs.as_slice()).unwrap_or(&[]).iter().enumerate() {
+        for (i, input) in record
+            .map(|r| r.inputs.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             let sent = step.grad_inputs.get(i).cloned().flatten();
             let operand = namer.operand(input);
             let rule = match (input, &sent, formula.as_ref().and_then(|f| f.inputs.get(i))) {
-                (Input::Constant(_), _, _) | (_, None, _) | (_, _, Some(Local::None)) => Rule::Constant,
+                (Input::Constant(_), _, _) | (_, None, _) | (_, _, Some(Local::None)) => {
+                    Rule::Constant
+                }
                 (_, _, None) => Rule::Unstated,
                 (_, Some(sent), Some(Local::Elementwise { derivative, value })) => {
                     let with = |hole: Hole| namer.hole_text(hole, record, &me, None);
-                    let with_values = |hole: Hole| namer.hole_text(hole, record, &me, input_values.as_deref());
+                    let with_values =
+                        |hole: Hole| namer.hole_text(hole, record, &me, input_values.as_deref());
                     let symbolic = derivative.render(&with);
                     let all_numbers = scalar_holes(derivative, record, input_values.as_deref());
                     let instantiated = all_numbers
                         .then(|| derivative.render(&with_values))
                         .filter(|text| *text != symbolic);
                     Rule::Elementwise {
-                        derivative: format!(
-                            "∂{}/∂{} = {symbolic}",
-                            wrap(&me),
-                            wrap(&operand)
-                        ),
+                        derivative: format!("∂{}/∂{} = {symbolic}", wrap(&me), wrap(&operand)),
                         instantiated,
                         local: value.as_ref().map(show),
                         summed: sent.shape() != step.grad_output.shape(),
@@ -282,7 +284,10 @@ pub fn explanation(trace: &Trace, options: ExplainOptions) -> Result<Explanation
                 } else {
                     name.clone()
                 };
-                received.entry(key(target)).or_default().push((from, sent.clone()));
+                received
+                    .entry(key(target))
+                    .or_default()
+                    .push((from, sent.clone()));
             }
             inputs.push(InputStep {
                 name: operand.0,
@@ -315,7 +320,11 @@ pub(crate) fn symbol(node: &Node, formula: Option<&Formula>) -> String {
 }
 
 /// Whether every operand `notation` mentions is a single number at the recorded values.
-fn scalar_holes(notation: &Notation, record: Option<&crate::trace::OpRecord>, inputs: Option<&[Tensor]>) -> bool {
+fn scalar_holes(
+    notation: &Notation,
+    record: Option<&crate::trace::OpRecord>,
+    inputs: Option<&[Tensor]>,
+) -> bool {
     let Some(inputs) = inputs else {
         return false;
     };
@@ -385,7 +394,9 @@ impl Namer<'_> {
     fn reference(&self, node: &Node) -> (String, Binding) {
         let described = self.describe(node, 0);
         match self.numbers.get(&key(node)) {
-            Some(n) if described.0.chars().count() > MAX_REFERENCE => (format!("[{n}]"), Binding::Atom),
+            Some(n) if described.0.chars().count() > MAX_REFERENCE => {
+                (format!("[{n}]"), Binding::Atom)
+            }
             _ => described,
         }
     }
@@ -439,9 +450,15 @@ impl Namer<'_> {
     ) -> (String, Binding) {
         let inputs = record.map(|r| r.inputs.as_slice()).unwrap_or(&[]);
         match (hole, values) {
-            (Hole::Input(i), Some(values)) => values.get(i).map_or(("?".into(), Binding::Atom), |t| number(t.to_f64_vec()[0])),
-            (Hole::Output, Some(_)) => record.map_or(("?".into(), Binding::Atom), |r| number(r.output.to_f64_vec()[0])),
-            (Hole::Input(i), None) => inputs.get(i).map_or(("?".into(), Binding::Atom), |input| self.operand(input)),
+            (Hole::Input(i), Some(values)) => values
+                .get(i)
+                .map_or(("?".into(), Binding::Atom), |t| number(t.to_f64_vec()[0])),
+            (Hole::Output, Some(_)) => record.map_or(("?".into(), Binding::Atom), |r| {
+                number(r.output.to_f64_vec()[0])
+            }),
+            (Hole::Input(i), None) => inputs
+                .get(i)
+                .map_or(("?".into(), Binding::Atom), |input| self.operand(input)),
             (Hole::Output, None) => me.clone(),
             (Hole::Grad, _) => (format!("∂L/∂{}", wrap(me)), Binding::Product),
         }
@@ -522,13 +539,23 @@ impl ExplainedStep {
             format!("{} = {}", terms.join(" + "), self.upstream.text)
         };
         let Some(symbol) = &self.symbol else {
-            return writeln!(f, "[{}] {}{shape}: ∂L/∂{} = {sum}", self.number, self.name, self.name);
+            return writeln!(
+                f,
+                "[{}] {}{shape}: ∂L/∂{} = {sum}",
+                self.number, self.name, self.name
+            );
         };
         match &self.value {
-            Some(v) if v.scalar().is_some() || v.values.is_some() => {
-                writeln!(f, "[{}] {symbol}: {}{shape} = {}", self.number, self.name, v.text)?
-            }
-            Some(v) => writeln!(f, "[{}] {symbol}: {}{shape}: {}", self.number, self.name, v.text)?,
+            Some(v) if v.scalar().is_some() || v.values.is_some() => writeln!(
+                f,
+                "[{}] {symbol}: {}{shape} = {}",
+                self.number, self.name, v.text
+            )?,
+            Some(v) => writeln!(
+                f,
+                "[{}] {symbol}: {}{shape}: {}",
+                self.number, self.name, v.text
+            )?,
             None => writeln!(f, "[{}] {symbol}: {}{shape}", self.number, self.name)?,
         }
         let note = if self.number == 1 { " (∂L/∂L)" } else { "" };
@@ -547,7 +574,10 @@ impl InputStep {
             Some(v) => shape_suffix(&v.shape),
             None => String::new(),
         };
-        let sent = self.sent.as_ref().map_or("?".to_string(), |s| s.text.clone());
+        let sent = self
+            .sent
+            .as_ref()
+            .map_or("?".to_string(), |s| s.text.clone());
         match &self.rule {
             Rule::Constant => writeln!(f, "    to {}: no gradient (constant)", self.name),
             Rule::Unstated => writeln!(
@@ -555,7 +585,9 @@ impl InputStep {
                 "    to {}{value}: sent {sent} (the rule states no formula)",
                 self.name
             ),
-            Rule::Map { gradient } => writeln!(f, "    to {}{value}: {gradient} = {sent}", self.name),
+            Rule::Map { gradient } => {
+                writeln!(f, "    to {}{value}: {gradient} = {sent}", self.name)
+            }
             Rule::Elementwise {
                 derivative,
                 instantiated,

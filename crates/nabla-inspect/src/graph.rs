@@ -171,13 +171,20 @@ impl Graph {
     pub(crate) fn lines(&self, node: &GraphNode) -> Vec<(LineRole, String)> {
         let max = self.options.max_values;
         let mut title = node.title.lines();
-        let mut lines = vec![(LineRole::Title, title.next().unwrap_or_default().to_string())];
+        let mut lines = vec![(
+            LineRole::Title,
+            title.next().unwrap_or_default().to_string(),
+        )];
         lines.extend(title.map(|name| (LineRole::Name, name.to_string())));
         if node.kind == NodeKind::Constant && node.shape.is_empty() {
             return lines;
         }
         let shape = match &node.input_shape {
-            Some(input) => Some(format!("{} → {}", shape_text(input), shape_text(&node.shape))),
+            Some(input) => Some(format!(
+                "{} → {}",
+                shape_text(input),
+                shape_text(&node.shape)
+            )),
             None => (!node.shape.is_empty()).then(|| shape_text(&node.shape)),
         };
         lines.extend(shape.map(|s| (LineRole::Shape, s)));

@@ -109,7 +109,8 @@ impl Graph {
             })
             .collect();
         let edges: Vec<(usize, usize)> = self.edges.iter().map(|e| (e.from, e.to)).collect();
-        let texts: Vec<Vec<(String, bool)>> = self.edges.iter().map(|e| self.edge_texts(e)).collect();
+        let texts: Vec<Vec<(String, bool)>> =
+            self.edges.iter().map(|e| self.edge_texts(e)).collect();
         let mut spacing = SPACING;
         if across {
             spacing.gap_y = 70.0;
@@ -120,7 +121,8 @@ impl Graph {
             let mut spaced = spacing;
             spaced.gap_y += spread as f64 * 24.0;
             let layout = lay_out(&sizes, &edges, spaced, across);
-            let (placed, left_out, on_curves) = place_labels(&layout, &sizes, &texts, &edges, across);
+            let (placed, left_out, on_curves) =
+                place_labels(&layout, &sizes, &texts, &edges, across);
             (layout, placed, left_out, on_curves)
         });
         let mut fallback = None;
@@ -251,7 +253,12 @@ impl Graph {
 }
 
 /// The layered layout, turned a quarter for left-to-right graphs (layers become columns).
-fn lay_out(sizes: &[(f64, f64)], edges: &[(usize, usize)], spacing: Spacing, across: bool) -> Layout {
+fn lay_out(
+    sizes: &[(f64, f64)],
+    edges: &[(usize, usize)],
+    spacing: Spacing,
+    across: bool,
+) -> Layout {
     if !across {
         return layered(sizes, edges, spacing);
     }
@@ -352,9 +359,15 @@ fn place_labels(
                 [0.5, 0.35, 0.65, 0.2, 0.8].into_iter().flat_map(move |t| {
                     let (x, y) = point_on(pair[0], pair[1], t, across);
                     let sides: [Rect; 2] = if across {
-                        [(x - w / 2.0, y - h - 3.0, w, h), (x - w / 2.0, y + 3.0, w, h)]
+                        [
+                            (x - w / 2.0, y - h - 3.0, w, h),
+                            (x - w / 2.0, y + 3.0, w, h),
+                        ]
                     } else {
-                        [(x + 5.0, y - h / 2.0, w, h), (x - 5.0 - w, y - h / 2.0, w, h)]
+                        [
+                            (x + 5.0, y - h / 2.0, w, h),
+                            (x - 5.0 - w, y - h / 2.0, w, h),
+                        ]
                     };
                     [sides[flip], sides[1 - flip]]
                 })

@@ -135,7 +135,9 @@ fn a_sigmoid_step_states_y_times_one_minus_y() {
     assert!(text.contains(
         "[1] sigmoid: sigmoid(w*x) = 0.731059\n    upstream gradient: 1 (∂L/∂L)\n    to w*x (= 1): local ∂sigmoid(w*x)/∂(w*x) = sigmoid(w*x)·(1 − sigmoid(w*x)) = 0.731059·(1 − 0.731059) = 0.196612; 0.196612 × 1 = 0.196612\n"
     ), "{text}");
-    let steps = explanation(&trace, ExplainOptions::default()).unwrap().steps;
+    let steps = explanation(&trace, ExplainOptions::default())
+        .unwrap()
+        .steps;
     let Rule::Elementwise { local, .. } = &steps[0].inputs[0].rule else {
         panic!("{:?}", steps[0].inputs[0].rule)
     };
@@ -153,7 +155,10 @@ fn intermediate_fan_out_and_constants() {
         (&(&h * &three) - &h.exp()).backward()
     });
     let text = explain(&trace).unwrap();
-    assert!(text.contains("    to 3: no gradient (constant)\n"), "{text}");
+    assert!(
+        text.contains("    to 3: no gradient (constant)\n"),
+        "{text}"
+    );
     assert!(
         text.contains("[2] exp: exp(x + 1) = 4.48169\n    upstream gradient: -1\n"),
         "{text}"
@@ -213,7 +218,10 @@ fn assert_close(got: &[f64], key: &str) {
     let want = reference(key);
     assert_eq!(got.len(), want.len(), "{key}");
     for (g, w) in got.iter().zip(&want) {
-        assert!((g - w).abs() <= 1e-12 * (1.0 + w.abs()), "{key}: {got:?} vs {want:?}");
+        assert!(
+            (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+            "{key}: {got:?} vs {want:?}"
+        );
     }
 }
 
@@ -287,10 +295,7 @@ fn a_rule_that_states_no_formula_shows_what_it_sent() {
         y.backward()
     });
     let text = explain(&trace).unwrap();
-    assert!(
-        text.contains("[1] triple: triple(x) = 1.5\n"),
-        "{text}"
-    );
+    assert!(text.contains("[1] triple: triple(x) = 1.5\n"), "{text}");
     assert!(
         text.contains("    to x (= 0.5): sent 3 (the rule states no formula)\n"),
         "{text}"
@@ -301,9 +306,9 @@ fn a_rule_that_states_no_formula_shows_what_it_sent() {
 fn errors_name_what_is_wrong() {
     assert_eq!(explain(&Trace::new()), Err(Error::NoBackward));
     let x = Tensor::from_vec(vec![1.0f64, 2.0], &[2]).requires_grad();
-    let (_, trace) = Trace::new().with_name(&x, "x").record(|| {
-        (&x * &x).backward_with(&Tensor::ones(&[2], nabla_core::DType::F64))
-    });
+    let (_, trace) = Trace::new()
+        .with_name(&x, "x")
+        .record(|| (&x * &x).backward_with(&Tensor::ones(&[2], nabla_core::DType::F64)));
     assert_eq!(
         explain(&trace).unwrap_err().to_string(),
         "explain: x*x has shape [2]; the chain rule is explained from a scalar output (a loss)"

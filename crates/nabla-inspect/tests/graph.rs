@@ -84,7 +84,10 @@ fn constants_and_named_results_are_recorded() {
 fn the_graph_holds_values_gradients_and_edges() {
     let (total, trace) = apple();
     let graph = Graph::of(&total, &trace, GraphOptions::default());
-    assert_eq!(labels(&graph), ["[1] ×", "[3] ×", "[2] tax", "[4] apple", "[5] count"]);
+    assert_eq!(
+        labels(&graph),
+        ["[1] ×", "[3] ×", "[2] tax", "[4] apple", "[5] count"]
+    );
     let kinds: Vec<NodeKind> = graph.nodes.iter().map(|n| n.kind).collect();
     assert_eq!(
         kinds,
@@ -161,8 +164,21 @@ fn svg_is_well_formed_and_labelled() {
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     let texts = texts(&doc);
     for expected in [
-        "[1] ×", "[3] ×", "[4] apple", "[5] count", "[2] tax", "= 220", "= 200", "= 100", "= 2",
-        "= 1.1", "grad 1", "grad 1.1", "grad 200", "grad 2.2", "grad 110",
+        "[1] ×",
+        "[3] ×",
+        "[4] apple",
+        "[5] count",
+        "[2] tax",
+        "= 220",
+        "= 200",
+        "= 100",
+        "= 2",
+        "= 1.1",
+        "grad 1",
+        "grad 1.1",
+        "grad 200",
+        "grad 2.2",
+        "grad 110",
     ] {
         assert!(
             texts.iter().any(|t| t == expected),
@@ -315,7 +331,9 @@ fn a_convolution_and_a_pool_show_their_input_and_output_shapes() {
 /// (the monospace advance is 0.6 of the size; ascent 0.8, descent 0.25).
 fn text_box(n: roxmltree::Node) -> (f64, f64, f64, f64) {
     let a = |name: &str| n.attribute(name).unwrap().parse::<f64>().unwrap();
-    let size = n.attribute("font-size").map_or(12.0, |s| s.parse().unwrap());
+    let size = n
+        .attribute("font-size")
+        .map_or(12.0, |s| s.parse().unwrap());
     let width = n.text().unwrap_or_default().chars().count() as f64 * size * 0.6083;
     let left = match n.attribute("text-anchor") {
         Some("middle") => a("x") - width / 2.0,
@@ -367,11 +385,17 @@ fn no_two_text_boxes_overlap_and_labels_stay_off_the_nodes() {
                     "{source} {rankdir:?}: {a:?} outside {width}x{height}"
                 );
                 for (_, b) in &texts[i + 1..] {
-                    assert!(apart(*a, *b), "{source} {rankdir:?}: text {a:?} overlaps {b:?}\n{svg}");
+                    assert!(
+                        apart(*a, *b),
+                        "{source} {rankdir:?}: text {a:?} overlaps {b:?}\n{svg}"
+                    );
                 }
                 if *edge_label {
                     for node in &nodes {
-                        assert!(apart(*a, *node), "{source} {rankdir:?}: label {a:?} on node {node:?}");
+                        assert!(
+                            apart(*a, *node),
+                            "{source} {rankdir:?}: label {a:?} on node {node:?}"
+                        );
                     }
                 }
             }

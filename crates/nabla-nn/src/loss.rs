@@ -135,9 +135,11 @@ impl Backward for CrossEntropyBackward {
     /// Softmax-with-loss: `∂L/∂z = (softmax(z) − t)/N` times the upstream gradient, `t` the
     /// one-hot targets (smoothed by ε when set) and `N` the batch.
     fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
-        let n = at.and_then(|at| at.inputs.first()).map_or("N".to_string(), |z| {
-            z.shape().first().map_or("N".to_string(), usize::to_string)
-        });
+        let n = at
+            .and_then(|at| at.inputs.first())
+            .map_or("N".to_string(), |z| {
+                z.shape().first().map_or("N".to_string(), usize::to_string)
+            });
         let target = if self.label_smoothing > 0.0 {
             format!("((1 − {0})·onehot(t) + {0}/C)", self.label_smoothing)
         } else {
@@ -146,7 +148,12 @@ impl Backward for CrossEntropyBackward {
         let gradient = format!("{{g*}}·(softmax({{0}}) − {target})/{n}");
         let inputs = vec![Local::map(&gradient, Binding::Product)];
         let output = "cross_entropy(softmax({0}), t)";
-        Some(Formula::new(output, Binding::Atom, "softmax + CE loss", inputs))
+        Some(Formula::new(
+            output,
+            Binding::Atom,
+            "softmax + CE loss",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

@@ -113,7 +113,9 @@ impl Backward for CheckpointBackward {
         let holes: Vec<String> = (0..inputs).map(|i| format!("{{{i}}}")).collect();
         let output = format!("checkpoint({})", holes.join(", "));
         let back = "{g} back through the segment, run again";
-        let locals = (0..inputs).map(|_| Local::map(back, Binding::Sum)).collect();
+        let locals = (0..inputs)
+            .map(|_| Local::map(back, Binding::Sum))
+            .collect();
         Some(Formula::new(&output, Binding::Atom, "checkpoint", locals))
     }
 

@@ -228,11 +228,7 @@ pub struct At<'a> {
 /// A number in notation: its shortest round-trip text; a negative one binds like a sum, so
 /// an operator beside it puts it in parentheses (`2·(-3)`, `1 − (-0.5)`).
 pub fn number(v: f64) -> (String, Binding) {
-    let binding = if v < 0.0 {
-        Binding::Sum
-    } else {
-        Binding::Atom
-    };
+    let binding = if v < 0.0 { Binding::Sum } else { Binding::Atom };
     (format!("{v}"), binding)
 }
 

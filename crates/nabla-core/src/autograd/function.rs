@@ -236,7 +236,9 @@ impl<F: Function> Backward for FunctionNode<F> {
         let holes: Vec<String> = (0..inputs).map(|i| format!("{{{i}}}")).collect();
         let output = format!("{name}({})", holes.join(", "));
         let back = format!("{{g}} through {name}'s own backward");
-        let locals = (0..inputs).map(|_| Local::map(&back, Binding::Atom)).collect();
+        let locals = (0..inputs)
+            .map(|_| Local::map(&back, Binding::Atom))
+            .collect();
         Some(Formula::new(&output, Binding::Atom, name, locals))
     }
 

@@ -124,10 +124,16 @@ impl Backward for EmbeddingBackward {
         "EmbeddingBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("{g}'s rows added into the rows they were looked up from", Binding::Sum),
-        ];
-        Some(Formula::new("{0}[indices]", Binding::Atom, "embedding", inputs))
+        let inputs = vec![Local::map(
+            "{g}'s rows added into the rows they were looked up from",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "{0}[indices]",
+            Binding::Atom,
+            "embedding",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
@@ -159,10 +165,13 @@ impl Backward for EmbeddingBackwardBackward {
         "EmbeddingBackwardBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("{g}[indices]", Binding::Atom),
-        ];
-        Some(Formula::new("rows of {0} added by index", Binding::Sum, "embedding_backward", inputs))
+        let inputs = vec![Local::map("{g}[indices]", Binding::Atom)];
+        Some(Formula::new(
+            "rows of {0} added by index",
+            Binding::Sum,
+            "embedding_backward",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

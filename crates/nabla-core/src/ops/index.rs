@@ -133,7 +133,10 @@ impl Backward for ScatterAddBackward {
         let inputs = vec![
             Local::map("{g}", Binding::Atom),
             Local::None,
-            Local::map(&format!("gather({{g}}, dim={}, {{1}})", self.dim), Binding::Atom),
+            Local::map(
+                &format!("gather({{g}}, dim={}, {{1}})", self.dim),
+                Binding::Atom,
+            ),
         ];
         Some(Formula::new(&output, Binding::Atom, "scatter_add", inputs))
     }
@@ -172,7 +175,12 @@ impl Backward for WhereBackward {
             Local::elementwise("1 where {0}, else 0", Binding::Sum, mask(true)),
             Local::elementwise("0 where {0}, else 1", Binding::Sum, mask(false)),
         ];
-        Some(Formula::new("where({0}, {1}, {2})", Binding::Atom, "where", inputs))
+        Some(Formula::new(
+            "where({0}, {1}, {2})",
+            Binding::Atom,
+            "where",
+            inputs,
+        ))
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let cond = &saved[0];

@@ -24,7 +24,12 @@ impl Backward for MatmulBackward {
             Local::map("{g*}·{1^}ᵀ", Binding::Product),
             Local::map("{0^}ᵀ·{g*}", Binding::Product),
         ];
-        Some(Formula::new("{0*}·{1*}", Binding::Product, "matmul", inputs))
+        Some(Formula::new(
+            "{0*}·{1*}",
+            Binding::Product,
+            "matmul",
+            inputs,
+        ))
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (a, b) = (&saved[0], &saved[1]);

@@ -118,10 +118,19 @@ impl Backward for ExtremumBackward {
         "ExtremumBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let f = if self.name == "MaxBackward" { "max" } else { "min" };
+        let f = if self.name == "MaxBackward" {
+            "max"
+        } else {
+            "min"
+        };
         let share = "{g}/k where {0} = {y} (k such elements), 0 elsewhere";
         let each = Local::map(share, Binding::Sum);
-        Some(Formula::new(&format!("{f}({{0}})"), Binding::Atom, f, vec![each]))
+        Some(Formula::new(
+            &format!("{f}({{0}})"),
+            Binding::Atom,
+            f,
+            vec![each],
+        ))
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let shares = self.shares(&saved[0], &saved[1]);

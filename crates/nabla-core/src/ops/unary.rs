@@ -265,7 +265,9 @@ impl Unary {
             Unary::LeakyRelu(_) => call("leaky_relu"),
             Unary::Recip => ("1/{0-}".to_string(), Product, "1/x".to_string()),
             Unary::Square => ("{0^}^2".to_string(), Power, "^2".to_string()),
-            Unary::Powf(p) if p < 0.0 => (format!("{{0^}}^({})", n(p)), Power, format!("^{}", n(p))),
+            Unary::Powf(p) if p < 0.0 => {
+                (format!("{{0^}}^({})", n(p)), Power, format!("^{}", n(p)))
+            }
             Unary::Powf(p) => (format!("{{0^}}^{}", n(p)), Power, format!("^{}", n(p))),
             Unary::Clamp(lo, hi) => {
                 let f = format!("clamp({{0}}, {}, {})", n(lo), n(hi));

@@ -206,7 +206,10 @@ impl Backward for ToDtypeBackward {
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
         let output = format!("{{0}} as {}", self.output);
-        let inputs = vec![Local::map(&format!("{{g}} as {}", self.input), Binding::Sum)];
+        let inputs = vec![Local::map(
+            &format!("{{g}} as {}", self.input),
+            Binding::Sum,
+        )];
         Some(Formula::new(&output, Binding::Sum, "cast", inputs))
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

@@ -207,7 +207,8 @@ pub fn formula_failures(rows: &[Row]) -> Vec<String> {
         fn forward(&mut self, event: &ForwardEvent) {
             if let Some(node) = event.output.grad_fn() {
                 let inputs = event.inputs.iter().map(|t| t.detach()).collect();
-                self.forward.insert(node.id(), (inputs, event.output.detach()));
+                self.forward
+                    .insert(node.id(), (inputs, event.output.detach()));
                 self.recorded.insert(node.rule());
             }
         }
@@ -222,7 +223,8 @@ pub fn formula_failures(rows: &[Row]) -> Vec<String> {
             self.checked.insert(node.rule());
             let at = At { inputs, output };
             let Some(formula) = node.formula(Some(&at)) else {
-                self.failures.push(format!("{} states no formula", node.rule()));
+                self.failures
+                    .push(format!("{} states no formula", node.rule()));
                 return;
             };
             if formula.inputs.len() != node.next_functions().len() {
@@ -240,12 +242,16 @@ pub fn formula_failures(rows: &[Row]) -> Vec<String> {
                     continue;
                 };
                 let Some(value) = value else {
-                    self.failures.push(format!("{}: input {i} has no value", node.rule()));
+                    self.failures
+                        .push(format!("{}: input {i} has no value", node.rule()));
                     continue;
                 };
                 let stated = (event.grad_output * value).sum_to(sent.shape());
                 let (a, b) = (stated.to_f64_vec(), sent.to_f64_vec());
-                if a.iter().zip(&b).any(|(x, y)| (x - y).abs() > 1e-12 * (1.0 + y.abs())) {
+                if a.iter()
+                    .zip(&b)
+                    .any(|(x, y)| (x - y).abs() > 1e-12 * (1.0 + y.abs()))
+                {
                     self.failures.push(format!(
                         "{}: input {i}: the formula's derivative gives {a:?}, backward sent {b:?}",
                         node.rule()

@@ -27,7 +27,12 @@ impl Backward for ConvolutionTransposeBackward {
             Local::map("conv2d({g}, {1})", Binding::Atom),
             Local::map("conv2d_weight({g}, {0})", Binding::Atom),
         ];
-        Some(Formula::new("conv_transpose2d({0}, {1})", Binding::Atom, "conv_transpose2d", inputs))
+        Some(Formula::new(
+            "conv_transpose2d({0}, {1})",
+            Binding::Atom,
+            "conv_transpose2d",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

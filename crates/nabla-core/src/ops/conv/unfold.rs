@@ -22,9 +22,10 @@ impl Backward for Im2ColBackward {
         "Im2ColBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("fold({g}) (overlapping patches added)", Binding::Atom),
-        ];
+        let inputs = vec![Local::map(
+            "fold({g}) (overlapping patches added)",
+            Binding::Atom,
+        )];
         Some(Formula::new("im2col({0})", Binding::Atom, "im2col", inputs))
     }
 

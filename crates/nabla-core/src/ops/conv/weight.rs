@@ -27,7 +27,12 @@ impl Backward for ConvolutionWeightBackward {
             Local::map("conv_transpose2d({1}, {g})", Binding::Atom),
             Local::map("conv2d({0}, {g})", Binding::Atom),
         ];
-        Some(Formula::new("conv2d_weight({0}, {1})", Binding::Atom, "conv2d_weight", inputs))
+        Some(Formula::new(
+            "conv2d_weight({0}, {1})",
+            Binding::Atom,
+            "conv2d_weight",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

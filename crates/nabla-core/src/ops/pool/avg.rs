@@ -132,10 +132,16 @@ impl Backward for AvgPool2dBackward {
         "AvgPool2dBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("{g} spread evenly over each window", Binding::Sum),
-        ];
-        Some(Formula::new("avg_pool2d({0})", Binding::Atom, "avg_pool2d", inputs))
+        let inputs = vec![Local::map(
+            "{g} spread evenly over each window",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "avg_pool2d({0})",
+            Binding::Atom,
+            "avg_pool2d",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
@@ -161,10 +167,13 @@ impl Backward for AvgPool2dBackwardBackward {
         "AvgPool2dBackwardBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("avg_pool2d({g})", Binding::Atom),
-        ];
-        Some(Formula::new("avg_pool2d_backward({0})", Binding::Atom, "avg_pool2d_backward", inputs))
+        let inputs = vec![Local::map("avg_pool2d({g})", Binding::Atom)];
+        Some(Formula::new(
+            "avg_pool2d_backward({0})",
+            Binding::Atom,
+            "avg_pool2d_backward",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

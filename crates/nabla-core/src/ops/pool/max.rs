@@ -120,10 +120,16 @@ impl Backward for MaxPool2dBackward {
         "MaxPool2dBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("{g} sent to each window's maximum (zeros elsewhere)", Binding::Sum),
-        ];
-        Some(Formula::new("max_pool2d({0})", Binding::Atom, "max_pool2d", inputs))
+        let inputs = vec![Local::map(
+            "{g} sent to each window's maximum (zeros elsewhere)",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "max_pool2d({0})",
+            Binding::Atom,
+            "max_pool2d",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
@@ -153,10 +159,16 @@ impl Backward for MaxPool2dBackwardBackward {
         "MaxPool2dBackwardBackward"
     }
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
-        let inputs = vec![
-            Local::map("{g} read at each window's maximum", Binding::Sum),
-        ];
-        Some(Formula::new("max_pool2d_backward({0})", Binding::Atom, "max_pool2d_backward", inputs))
+        let inputs = vec![Local::map(
+            "{g} read at each window's maximum",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "max_pool2d_backward({0})",
+            Binding::Atom,
+            "max_pool2d_backward",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
