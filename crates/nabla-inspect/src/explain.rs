@@ -32,11 +32,18 @@ pub struct ExplainOptions {
     /// Tensors of at most this many elements are shown by their values, larger ones by their
     /// minimum, mean and maximum.
     pub max_values: usize,
+    /// Explains a `linear` step as the textbook draws the Affine layer: a matrix product
+    /// `X·Wᵀ` (step `[n b]`, with `dX = dY·(Wᵀ)ᵀ` and `d(Wᵀ) = Xᵀ·dY`) and the addition of the
+    /// bias (step `[n a]`), rather than as one fused operation.
+    pub unfused_linear: bool,
 }
 
 impl Default for ExplainOptions {
     fn default() -> Self {
-        ExplainOptions { max_values: 12 }
+        ExplainOptions {
+            max_values: 12,
+            unfused_linear: false,
+        }
     }
 }
 
@@ -128,6 +135,9 @@ pub struct ExplainedStep {
     /// The step's number, `[n]`, from 1 in the order backward ran (graph pictures label their
     /// nodes with it).
     pub number: usize,
+    /// For a fused operation explained in parts ([`ExplainOptions::unfused_linear`]), which
+    /// part: `a` (the last one computed, explained first), `b`, ….
+    pub part: Option<char>,
     /// The operation's symbol (`×`, `sigmoid`, `linear`); `None` for a leaf.
     pub symbol: Option<String>,
     /// The node as the inputs' names make it: `w*x + b`, `relu(x·W1ᵀ + b1)`; a leaf's name.
@@ -220,6 +230,7 @@ pub fn explanation(trace: &Trace, options: ExplainOptions) -> Result<Explanation
         if let Some(leaf) = node.variable() {
             explained.push(ExplainedStep {
                 number: index + 1,
+                part: None,
                 symbol: None,
                 name: trace.name_of(leaf).unwrap_or("leaf").to_string(),
                 value: Some(show(leaf)),
@@ -297,21 +308,125 @@ pub fn explanation(trace: &Trace, options: ExplainOptions) -> Result<Explanation
                 sent: sent.as_ref().map(show),
             });
         }
-        explained.push(ExplainedStep {
+        let fused = ExplainedStep {
             number: index + 1,
+            part: None,
             symbol: Some(symbol(node, formula.as_ref())),
             name,
             value: record.map(|r| show(&r.output)),
             upstream,
             contributions,
             inputs,
-        });
+        };
+        match (record, &input_values) {
+            (Some(r), Some(values))
+                if options.unfused_linear && node.rule() == "LinearBackward" =>
+            {
+                let operands: Vec<(String, Binding)> =
+                    r.inputs.iter().map(|i| namer.operand(i)).collect();
+                explained.extend(unfuse(fused, &operands, values, step, &show));
+            }
+            _ => explained.push(fused),
+        }
     }
     Ok(Explanation {
         output,
         value: show(&root),
         steps: explained,
     })
+}
+
+/// A `linear` step `Y = X·Wᵀ + b` as the textbook's Affine layer: the addition of the bias
+/// (part `a`), then the matrix product `X·Wᵀ` (part `b`), with the gradients the fused rule sent
+/// (`d(Wᵀ)` is the transpose of what `W` received).
+fn unfuse(
+    fused: ExplainedStep,
+    operands: &[(String, Binding)],
+    values: &[Tensor],
+    step: &crate::trace::Step,
+    show: &dyn Fn(&Tensor) -> Values,
+) -> Vec<ExplainedStep> {
+    let (x, w) = (&operands[0], &operands[1]);
+    let transposed = format!("{}ᵀ", wrap(w));
+    let product = format!("{}·{transposed}", wrap_below(x, Binding::Product));
+    let product_value = nabla_core::no_grad(|| values[0].matmul(&values[1].t()));
+    let sent = |i: usize| step.grad_inputs.get(i).cloned().flatten();
+    let one = Some(show(&Tensor::scalar(1.0)));
+    let dy = format!("∂L/∂({product})");
+    let matmul = ExplainedStep {
+        number: fused.number,
+        part: Some('b'),
+        symbol: Some("matmul".into()),
+        name: product.clone(),
+        value: Some(show(&product_value)),
+        upstream: fused.upstream.clone(),
+        contributions: Vec::new(),
+        inputs: vec![
+            InputStep {
+                rule: match fused.inputs[0].rule {
+                    Rule::Constant => Rule::Constant,
+                    _ => Rule::Map {
+                        gradient: format!("∂L/∂{} = {dy}·({transposed})ᵀ", wrap(x)),
+                    },
+                },
+                ..fused.inputs[0].clone()
+            },
+            InputStep {
+                name: transposed.clone(),
+                position: 2,
+                value: Some(show(&values[1].t())),
+                rule: Rule::Map {
+                    gradient: format!("∂L/∂({transposed}) = {}ᵀ·{dy}", wrap(x)),
+                },
+                sent: sent(1).map(|g| show(&g.t())),
+            },
+        ],
+    };
+    if values.len() < 3 {
+        return vec![ExplainedStep {
+            part: None,
+            ..matmul
+        }];
+    }
+    let add = ExplainedStep {
+        number: fused.number,
+        part: Some('a'),
+        symbol: Some("+".into()),
+        inputs: vec![
+            InputStep {
+                name: product.clone(),
+                position: 1,
+                value: Some(show(&product_value)),
+                rule: Rule::Elementwise {
+                    derivative: format!("∂({})/∂({product}) = 1", fused.name),
+                    instantiated: None,
+                    local: one.clone(),
+                    summed: false,
+                },
+                sent: Some(fused.upstream.clone()),
+            },
+            InputStep {
+                rule: Rule::Elementwise {
+                    derivative: format!("∂({})/∂{} = 1", fused.name, wrap(&operands[2])),
+                    instantiated: None,
+                    local: one,
+                    summed: true,
+                },
+                ..fused.inputs[2].clone()
+            },
+        ],
+        ..fused
+    };
+    vec![add, matmul]
+}
+
+/// `text` in parentheses when it binds looser than `need`.
+fn wrap_below((text, binding): &(String, Binding), need: Binding) -> String {
+    if *binding < need {
+        format!("({text})")
+    } else {
+        text.clone()
+    }
 }
 
 /// The symbol a node is drawn and explained with: its rule's, else its name as people write it.
@@ -527,6 +642,10 @@ impl fmt::Display for Explanation {
 
 impl ExplainedStep {
     fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let number = match self.part {
+            Some(part) => format!("{}{part}", self.number),
+            None => self.number.to_string(),
+        };
         let shape = shape_suffix(&self.upstream.shape);
         let sum = if self.contributions.is_empty() {
             self.upstream.text.clone()
@@ -542,23 +661,23 @@ impl ExplainedStep {
             return writeln!(
                 f,
                 "[{}] {}{shape}: ∂L/∂{} = {sum}",
-                self.number, self.name, self.name
+                number, self.name, self.name
             );
         };
         match &self.value {
             Some(v) if v.scalar().is_some() || v.values.is_some() => writeln!(
                 f,
                 "[{}] {symbol}: {}{shape} = {}",
-                self.number, self.name, v.text
+                number, self.name, v.text
             )?,
-            Some(v) => writeln!(
-                f,
-                "[{}] {symbol}: {}{shape}: {}",
-                self.number, self.name, v.text
-            )?,
-            None => writeln!(f, "[{}] {symbol}: {}{shape}", self.number, self.name)?,
+            Some(v) => writeln!(f, "[{}] {symbol}: {}{shape}: {}", number, self.name, v.text)?,
+            None => writeln!(f, "[{}] {symbol}: {}{shape}", number, self.name)?,
         }
-        let note = if self.number == 1 { " (∂L/∂L)" } else { "" };
+        let note = if self.number == 1 && self.part.is_none_or(|p| p == 'a') {
+            " (∂L/∂L)"
+        } else {
+            ""
+        };
         writeln!(f, "    upstream gradient: {sum}{note}")?;
         for input in &self.inputs {
             input.write(f, &self.upstream)?;

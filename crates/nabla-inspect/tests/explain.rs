@@ -262,6 +262,48 @@ fn a_two_layer_network_is_explained_in_matrix_form_with_pytorchs_numbers() {
 }
 
 #[test]
+fn linear_unfused_is_the_textbooks_affine_layer() {
+    let trace = two_layer();
+    let options = ExplainOptions {
+        unfused_linear: true,
+        ..ExplainOptions::default()
+    };
+    let e = explanation(&trace, options).unwrap();
+    let text = e.to_string();
+    for line in [
+        "[2a] +: relu(x·W1ᵀ + b1)·W2ᵀ + b2 [2, 3] = [[-0.115657, 0.155543, -0.0904146], [0.315403, -0.482755, 0.697502]]\n",
+        "    to b2 [3]: local ∂(relu(x·W1ᵀ + b1)·W2ᵀ + b2)/∂b2 = 1; upstream ⊙ local, summed to its shape = [-0.178673, 0.273709, -0.0950358]\n",
+        "[2b] matmul: relu(x·W1ᵀ + b1)·W2ᵀ [2, 3] = ",
+        "[6b] matmul: x·W1ᵀ [2, 4] = ",
+        "    to x: no gradient (constant)\n",
+        "    to W1ᵀ [3, 4]: ∂L/∂(W1ᵀ) = xᵀ·∂L/∂(x·W1ᵀ) = [[0, -0.105157, 0.133401, 0.285164], [0, -0.00350523, 0.00444669, 0.0548994], [0, 0.0350523, -0.0444669, -0.113659]]\n",
+    ] {
+        assert!(text.contains(line), "{line}\n---\n{text}");
+    }
+    // d(W1ᵀ) = xᵀ·dY is PyTorch's W1.grad transposed.
+    let matmul = e
+        .steps
+        .iter()
+        .find(|s| s.number == 6 && s.part == Some('b'))
+        .unwrap();
+    let sent = matmul.inputs[1]
+        .sent
+        .as_ref()
+        .unwrap()
+        .values
+        .clone()
+        .unwrap();
+    let want = reference("grad_W1");
+    let transposed: Vec<f64> = (0..12).map(|k| want[(k % 4) * 3 + k / 4]).collect();
+    for (g, w) in sent.iter().zip(&transposed) {
+        assert!(
+            (g - w).abs() <= 1e-12 * (1.0 + w.abs()),
+            "{sent:?} vs {transposed:?}"
+        );
+    }
+}
+
+#[test]
 fn large_tensors_are_shown_by_statistics() {
     let x = Tensor::from_vec((0..40).map(|i| i as f64 - 20.0).collect(), &[40]).requires_grad();
     let (_, trace) = Trace::new()
