@@ -218,7 +218,9 @@ impl Formula {
 }
 
 /// The forward values a formula is instantiated at: the operation's inputs (constants
-/// included) and its output, as recorded.
+/// included) and its output, as recorded (an observer's `ForwardEvent` holds them). A value
+/// missing from `inputs` leaves the derivative unvalued; values of other shapes than the
+/// operation ran on are not supported.
 #[derive(Copy, Clone)]
 pub struct At<'a> {
     pub inputs: &'a [Tensor],

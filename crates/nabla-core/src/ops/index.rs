@@ -164,11 +164,10 @@ impl Backward for WhereBackward {
     }
     fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
         let mask = |taken: bool| {
-            at.map(|at| {
-                let cond = at.inputs[0].ne(&at.inputs[0].zeros_like());
-                let chosen = if taken { cond } else { 1.0 - cond };
-                chosen.to_dtype(at.output.dtype())
-            })
+            let (cond, output) = (at?.inputs.first()?, at?.output);
+            let cond = cond.ne(&cond.zeros_like());
+            let chosen = if taken { cond } else { 1.0 - cond };
+            Some(chosen.to_dtype(output.dtype()))
         };
         let inputs = vec![
             Local::None,
