@@ -216,8 +216,9 @@ fn prefixed(prefix: &str, items: Vec<(String, Tensor)>) -> Vec<(String, Tensor)>
 }
 
 /// Checks that every rank has the same value of each named fingerprint (a hash of its model,
-/// data, configuration, ...: see [`fingerprint`]). Every rank gets the same error, naming the
-/// first thing that differs and the ranks whose value is not rank 0's.
+/// data, configuration, ...: see [`fingerprint`]). When one differs, rank 0 gets the error,
+/// naming the first thing that differs and the ranks whose value is not rank 0's, and the
+/// others [`Error::OtherRank`] (rank 0 reports it).
 ///
 /// ```
 /// use nabla_nn::train::{SingleProcess, check_agreement, fingerprint};
@@ -241,27 +242,29 @@ pub fn check_agreement(comm: &dyn Communicator, items: &[(&str, u64)]) -> Result
         (0..PIECES).fold(0, |v, p| v | ((all[r * width + k * PIECES + p] as u64) << (16 * p)))
     };
     for (k, (what, _)) in items.iter().enumerate() {
-        let differ: Vec<String> = (1..size)
+        let differ: Vec<usize> = (1..size)
             .filter(|&r| value_of(r, k) != value_of(0, k))
-            .map(|r| r.to_string())
             .collect();
-        if !differ.is_empty() {
-            return Err(Error::invalid(
-                "distributed training",
-                format!(
-                    "rank{} {} of {size} {} {what} from rank 0's (fingerprint {:016x} against \
-                     {:016x}); every rank must run the same configuration (the same seed, model \
-                     and data)",
-                    if differ.len() == 1 { "" } else { "s" },
-                    differ.join(", "),
-                    if differ.len() == 1 { "has" } else { "have" },
-                    value_of(differ[0].parse().unwrap_or(0), k),
-                    value_of(0, k)
-                )
-                .replace(" has the ", " has different ")
-                .replace(" have the ", " have different "),
-            ));
+        let Some(&first) = differ.first() else {
+            continue;
+        };
+        if rank != 0 {
+            return Err(Error::OtherRank { rank: 0, size });
         }
+        let names: Vec<String> = differ.iter().map(usize::to_string).collect();
+        return Err(Error::invalid(
+            "distributed training",
+            format!(
+                "rank{} {} of {size} differ{} from rank 0 in {what} (fingerprint {:016x} against \
+                 {:016x}); every rank must run the same configuration (the same seed, model and \
+                 data)",
+                if differ.len() == 1 { "" } else { "s" },
+                names.join(", "),
+                if differ.len() == 1 { "s" } else { "" },
+                value_of(first, k),
+                value_of(0, k)
+            ),
+        ));
     }
     Ok(())
 }

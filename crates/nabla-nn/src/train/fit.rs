@@ -270,7 +270,13 @@ pub fn fit(
                 reduce_buckets(comm, &params, weight, &present)?;
                 sums[Tally::SUMS]
             };
-            let warning = run.check_step(model, &batch, loss, (number, step, lr))?;
+            // The same loss on every rank: rank 0 reports a divergence.
+            let warning = run
+                .check_step(model, &batch, loss, (number, step, lr))
+                .map_err(|e| match rank {
+                    0 => e,
+                    _ => Error::OtherRank { rank: 0, size: ranks },
+                })?;
             let control = (|| -> Result<Control> {
                 if let Some(warning) = &warning {
                     observers.iter_mut().try_for_each(|o| o.warning(warning))?;

@@ -46,6 +46,12 @@ impl Mpi {
         })
     }
 
+    /// The number of ranks on this host (those that share its memory), this one included:
+    /// what the cores are divided among.
+    pub fn ranks_on_this_host(&self) -> usize {
+        self.world.split_shared(0).size() as usize
+    }
+
     /// Ends every rank of the job at once with `code`, as `MPI_Abort`: for a rank that cannot
     /// reach the next collective the others wait in.
     pub fn abort(&self, code: i32) -> ! {

@@ -422,7 +422,7 @@ fn flag_value(value: &serde_json::Value) -> String {
 
 /// Runs `nabla train`; `given` names the settings given on the command line.
 pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
-    let comm = ranks::communicator()?;
+    let comm = ranks::communicator(given)?;
     let result = run_on(args, given, &comm);
     ranks::finish(comm, result)
 }
@@ -433,6 +433,16 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
 /// (the same path on every host).
 fn run_on(args: &TrainArgs, given: &[String], comm: &Rc<dyn Communicator>) -> CliResult {
     let leader = comm.rank() == 0;
+    if comm.size() > 1 {
+        let ranks = ranks::roll_call(comm.as_ref())?;
+        if leader {
+            println!(
+                "data-parallel training on {} ranks (each trains on its share of every \
+                 --batch-size samples): {ranks}",
+                comm.size()
+            );
+        }
+    }
     let own = match (leader, &args.resume) {
         (true, _) => open(args, given).map(|(folder, config, changes)| {
             let own = config.clone();

@@ -10,15 +10,62 @@ use serde::de::DeserializeOwned;
 use std::rc::Rc;
 
 /// The ranks of this run: every process `mpiexec` started (a process started without it is a
-/// group of one), or this process alone without the feature `mpi`.
-pub fn communicator() -> CliResult<Rc<dyn Communicator>> {
+/// group of one), or this process alone without the feature `mpi`. Unless `--threads` is among
+/// the `given` flags, ranks sharing a host share its cores: each gets cores / ranks there (at
+/// least one) kernel threads, as `torchrun` sets `OMP_NUM_THREADS` for several processes.
+pub fn communicator(given: &[String]) -> CliResult<Rc<dyn Communicator>> {
     #[cfg(feature = "mpi")]
     {
-        Ok(Rc::new(nabla_nn::train::Mpi::init()?))
+        let mpi = nabla_nn::train::Mpi::init()?;
+        let (rank, size) = (mpi.rank(), mpi.size());
+        if size > 1 {
+            // A panic ends this process; MPI then ends the others: say whose it was.
+            let report = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                eprint!("rank {rank} of {size}: ");
+                report(info);
+            }));
+        }
+        let local = mpi.ranks_on_this_host();
+        if local > 1 && !given.iter().any(|g| g == "threads") {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            nabla_core::set_num_threads((cores / local).max(1))?;
+        }
+        Ok(Rc::new(mpi))
     }
     #[cfg(not(feature = "mpi"))]
     {
+        let _ = given;
         Ok(Rc::new(nabla_nn::train::SingleProcess))
+    }
+}
+
+/// Which process each rank is, `0 (pid 4242 on node1), 1 (pid 4243 on node2)`, for rank 0 to
+/// print at the start: when a rank dies, `mpiexec` names its PID and host, and this names its
+/// rank.
+pub fn roll_call(comm: &dyn Communicator) -> CliResult<String> {
+    let own = format!("pid {} on {}", std::process::id(), host_name());
+    let mut entries = Vec::with_capacity(comm.size());
+    for rank in 0..comm.size() {
+        let mut bytes = match rank == comm.rank() {
+            true => own.clone().into_bytes(),
+            false => Vec::new(),
+        };
+        comm.broadcast(&mut bytes, rank)?;
+        entries.push(format!("{rank} ({})", String::from_utf8_lossy(&bytes)));
+    }
+    Ok(entries.join(", "))
+}
+
+/// The name of this host as MPI gives it.
+fn host_name() -> String {
+    #[cfg(feature = "mpi")]
+    {
+        mpi::environment::processor_name().unwrap_or_else(|_| "this host".to_string())
+    }
+    #[cfg(not(feature = "mpi"))]
+    {
+        "this host".to_string()
     }
 }
 
