@@ -60,7 +60,9 @@ pub enum Error {
     Observer(Box<dyn std::error::Error + Send + Sync>),
     /// Another rank of a data-parallel run failed; that rank reports its own error, and every
     /// rank stops (see [`crate::train::settle`]).
-    #[error("rank {rank} of {size} failed (its error is reported by that rank); every rank stopped")]
+    #[error(
+        "rank {rank} of {size} failed (its error is reported by that rank); every rank stopped"
+    )]
     OtherRank { rank: usize, size: usize },
 }
 

@@ -10,7 +10,7 @@ use nabla_nn::module::{Module, Sequential};
 use nabla_nn::optim::{Adam, Optim, Optimizer, Sgd};
 use nabla_nn::task::Task;
 use nabla_nn::train::{
-    Communicator, FitOptions, Mpi, Observer, SingleProcess, StepEnd, Control, fit,
+    Communicator, Control, FitOptions, Mpi, Observer, SingleProcess, StepEnd, fit,
 };
 use std::process::{Command, ExitCode};
 use std::rc::Rc;
@@ -36,11 +36,26 @@ fn main() -> ExitCode {
     let comm: Rc<dyn Communicator> = Rc::new(Mpi::init().expect("MPI starts"));
     assert_eq!(comm.size(), 2, "run under mpiexec -n 2");
     let checks: [(&str, fn(&Rc<dyn Communicator>)); 5] = [
-        ("f64: 2 ranks equal 1 process with the same global batch to 1e-12", f64_matches_one_process),
-        ("f32 with Adam: 2 ranks equal 1 process to 1e-5", f32_matches_one_process),
-        ("uneven and empty shards: 2 ranks equal 1 process", uneven_shards_match_one_process),
-        ("parameters stay bit-identical across ranks, dropout included", ranks_stay_identical),
-        ("an error on one rank stops both, naming the rank", an_error_on_one_rank_stops_both),
+        (
+            "f64: 2 ranks equal 1 process with the same global batch to 1e-12",
+            f64_matches_one_process,
+        ),
+        (
+            "f32 with Adam: 2 ranks equal 1 process to 1e-5",
+            f32_matches_one_process,
+        ),
+        (
+            "uneven and empty shards: 2 ranks equal 1 process",
+            uneven_shards_match_one_process,
+        ),
+        (
+            "parameters stay bit-identical across ranks, dropout included",
+            ranks_stay_identical,
+        ),
+        (
+            "an error on one rank stops both, naming the rank",
+            an_error_on_one_rank_stops_both,
+        ),
     ];
     for (name, check) in checks {
         check(&comm);
@@ -121,7 +136,13 @@ fn against_one_process(
     }
     let mut alone = model(dtype, 1, false);
     let mut opt = optimizer(&alone);
-    train(&mut alone, opt.as_mut(), &set, batch, Rc::new(SingleProcess));
+    train(
+        &mut alone,
+        opt.as_mut(),
+        &set,
+        batch,
+        Rc::new(SingleProcess),
+    );
     Some(max_difference(&values(&net), &values(&alone)))
 }
 
@@ -185,7 +206,10 @@ fn ranks_stay_identical(comm: &Rc<dyn Communicator>) {
     let own_words = words.clone();
     comm.all_reduce_f64(&mut words).unwrap();
     let doubled: Vec<f64> = own_words.iter().map(|w| 2.0 * w).collect();
-    assert_eq!(words, doubled, "the dropout generators differ between the ranks");
+    assert_eq!(
+        words, doubled,
+        "the dropout generators differ between the ranks"
+    );
 }
 
 /// Fails at step 3 of epoch 1 on rank 1 only.

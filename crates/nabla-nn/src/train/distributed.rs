@@ -239,7 +239,9 @@ pub fn check_agreement(comm: &dyn Communicator, items: &[(&str, u64)]) -> Result
     }
     comm.all_reduce_f64(&mut all)?;
     let value_of = |r: usize, k: usize| -> u64 {
-        (0..PIECES).fold(0, |v, p| v | ((all[r * width + k * PIECES + p] as u64) << (16 * p)))
+        (0..PIECES).fold(0, |v, p| {
+            v | ((all[r * width + k * PIECES + p] as u64) << (16 * p))
+        })
     };
     for (k, (what, _)) in items.iter().enumerate() {
         let differ: Vec<usize> = (1..size)
@@ -314,8 +316,12 @@ impl Fingerprint {
             DType::F32 => t.try_with_slice(|s: &[f32]| {
                 s.iter().for_each(|x| self.word(u64::from(x.to_bits())))
             })?,
-            DType::F64 => t.try_with_slice(|s: &[f64]| s.iter().for_each(|x| self.word(x.to_bits())))?,
-            DType::I64 => t.try_with_slice(|s: &[i64]| s.iter().for_each(|&x| self.word(x as u64)))?,
+            DType::F64 => {
+                t.try_with_slice(|s: &[f64]| s.iter().for_each(|x| self.word(x.to_bits())))?
+            }
+            DType::I64 => {
+                t.try_with_slice(|s: &[i64]| s.iter().for_each(|&x| self.word(x as u64)))?
+            }
         }
         Ok(())
     }

@@ -275,7 +275,10 @@ pub fn fit(
                 .check_step(model, &batch, loss, (number, step, lr))
                 .map_err(|e| match rank {
                     0 => e,
-                    _ => Error::OtherRank { rank: 0, size: ranks },
+                    _ => Error::OtherRank {
+                        rank: 0,
+                        size: ranks,
+                    },
                 })?;
             let control = (|| -> Result<Control> {
                 if let Some(warning) = &warning {

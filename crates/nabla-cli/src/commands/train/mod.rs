@@ -459,7 +459,8 @@ fn run_on(args: &TrainArgs, given: &[String], comm: &Rc<dyn Communicator>) -> Cl
     let shared = opened
         .as_ref()
         .map(|(folder, config, _)| (folder.path().to_path_buf(), config.clone()));
-    let (path, config): (PathBuf, TrainConfig) = ranks::from_leader(comm.as_ref(), shared.as_ref())?;
+    let (path, config): (PathBuf, TrainConfig) =
+        ranks::from_leader(comm.as_ref(), shared.as_ref())?;
     // A new run's settings come from each rank's flags; a resumed one's from rank 0's folder,
     // with each rank's flags checked against it there.
     let settings = match (&args.resume, &own) {
@@ -493,7 +494,10 @@ fn run_on(args: &TrainArgs, given: &[String], comm: &Rc<dyn Communicator>) -> Cl
 
 /// The run folder and configuration of `nabla train`: a new run's from the flags, a resumed
 /// one's from its folder (with what the flags change).
-fn open(args: &TrainArgs, given: &[String]) -> CliResult<(RunFolder, TrainConfig, Option<Changes>)> {
+fn open(
+    args: &TrainArgs,
+    given: &[String],
+) -> CliResult<(RunFolder, TrainConfig, Option<Changes>)> {
     Ok(match &args.resume {
         Some(dir) => {
             let folder = RunFolder::open(dir)?;

@@ -81,13 +81,24 @@ pub fn train(
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
     // Rank 0 alone reads and writes the run folder; every rank learns its progress from it.
     let opened = match leader {
-        true => open_run(folder, &net, optimizer.as_mut(), config, &model_meta, resume).map(Some),
+        true => open_run(
+            folder,
+            &net,
+            optimizer.as_mut(),
+            config,
+            &model_meta,
+            resume,
+        )
+        .map(Some),
         false => Ok(None),
     };
     let opened = settle(comm, opened)?;
     let (epoch, first_loss) = from_leader(
         comm,
-        opened.as_ref().map(|o| (o.progress.epoch, o.progress.first_loss)).as_ref(),
+        opened
+            .as_ref()
+            .map(|o| (o.progress.epoch, o.progress.first_loss))
+            .as_ref(),
     )?;
     let (_lock, progress, history) = match opened {
         Some(o) => (Some(o.lock), o.progress, o.history),
