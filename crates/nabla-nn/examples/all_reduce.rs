@@ -8,8 +8,9 @@
 //! ```
 //!
 //! Rank 0 prints the median, fastest and slowest step over STEPS (200 by default) after 20
-//! untimed ones, and the same for a one-value all-reduce (the latency every step's small sums
-//! pay).
+//! untimed ones, and the same for one `all_reduce_f32` of a buffer of as many values (MPI alone,
+//! without packing the gradients) and for a one-value all-reduce (the latency every step's small
+//! sums pay).
 
 use nabla_core::{DType, Generator};
 use nabla_nn::layers::{Linear, ReLU};
@@ -41,6 +42,8 @@ fn main() -> nabla_nn::Result<()> {
         all_reduce_gradients(&comm, &params, 0.5)?;
         Ok(())
     })?;
+    let mut flat = vec![1.0f32; count];
+    let raw = time(&comm, steps, || comm.all_reduce_f32(&mut flat))?;
     let mut one = [1.0f64];
     let latency = time(&comm, steps, || comm.all_reduce_f64(&mut one))?;
     if comm.rank() == 0 {
@@ -50,6 +53,7 @@ fn main() -> nabla_nn::Result<()> {
             count as f64 * 4.0 / 1e6
         );
         report("gradient all-reduce per step", &gradients);
+        report("all-reduce of one buffer of as many f32", &raw);
         report("one-value all-reduce", &latency);
     }
     Ok(())

@@ -64,6 +64,10 @@ fn main() -> ExitCode {
             "an error on one rank stops both, naming the rank",
             an_error_on_one_rank_stops_both,
         ),
+        (
+            "different data on one rank is refused at the start",
+            different_data_is_refused,
+        ),
     ];
     for (name, check) in checks {
         check(&comm);

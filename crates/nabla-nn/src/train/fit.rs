@@ -384,7 +384,9 @@ fn start_ranks(
     .zip(prints)
     .collect();
     check_agreement(comm, &named)?;
-    crate::train::broadcast_state(comm, model, Some(optimizer))
+    // Loading rank 0's state can fail on one rank only: settled, so none waits in step 1.
+    let copied = crate::train::broadcast_state(comm, model, Some(optimizer)).map(|()| Vec::new());
+    settle(comm, copied, 0).map(drop)
 }
 
 /// Hashes of what every rank must agree on, in the order [`start_ranks`] names them.
