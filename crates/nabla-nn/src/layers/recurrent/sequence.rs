@@ -244,8 +244,16 @@ impl Layers {
                     Some(states) => states[k].clone(),
                     None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype())?,
                 };
-                let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
                 let projected = self.cells[k].project(self.kind, &sequence.x)?;
+                let whole = self.kind == Kind::Lstm && masks.is_none() && !(recording && k == 0);
+                if whole {
+                    let (outputs, last) =
+                        self.lstm_sequence(k, &projected, &state, direction == 1, keep)?;
+                    finals.push(last);
+                    per_direction.push(outputs);
+                    continue;
+                }
+                let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
                 for i in 0..layout.t {
                     let t = if direction == 0 { i } else { layout.t - 1 - i };
                     let gates_x = sequence.step(&projected, t)?;
@@ -291,6 +299,41 @@ impl Layers {
             finals,
             batched: layout.batched,
         })
+    }
+
+    /// Layer and direction `k` over the whole sequence in one `lstm_sequence` operation (no
+    /// masks, no per-step recording): its hidden state at every step (`[N, H]` each, when
+    /// `keep`) and its final state.
+    fn lstm_sequence(
+        &self,
+        k: usize,
+        projected: &Tensor,
+        initial: &Hidden,
+        reverse: bool,
+        keep: bool,
+    ) -> Result<(Vec<Tensor>, Hidden)> {
+        let h = self.hidden_size;
+        // An unbatched input's projection is [T, 4H]: one sequence.
+        let projected = match projected.shape() {
+            [_, _] => projected.try_unsqueeze(1)?,
+            _ => projected.clone(),
+        };
+        let out = self.cells[k].lstm_sequence(&projected, initial, reverse)?;
+        let steps = out.shape()[0];
+        let at = |t: usize| -> Result<Tensor> { Ok(out.try_narrow(0, t, 1)?.try_squeeze(0)?) };
+        let last = at(if reverse { 0 } else { steps - 1 })?;
+        let outputs = if keep {
+            (0..steps)
+                .map(|t| Ok(at(t)?.try_narrow(1, 0, h)?))
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        let last = Hidden {
+            h: last.try_narrow(1, 0, h)?,
+            c: Some(last.try_narrow(1, h, h)?),
+        };
+        Ok((outputs, last))
     }
 
     /// The initial state of every layer and direction (`[N, H]` each), from a
