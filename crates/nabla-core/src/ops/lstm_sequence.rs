@@ -33,13 +33,23 @@ fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool
             ),
         ));
     };
+    if width % 4 != 0 {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "the input gates must be [T, N, 4·H], got shape {:?} (width {width} is not a \
+                 multiple of 4)",
+                x.shape()
+            ),
+        ));
+    }
     let h = width / 4;
-    if width % 4 != 0 || weight_hh.shape() != [width, h] {
+    if weight_hh.shape() != [width, h] {
         return Err(Error::shapes(
             OP,
             x.shape(),
             weight_hh.shape(),
-            format!("weight_hh must be [4·H, H] with 4·H = {width} the input gates' last dim"),
+            format!("weight_hh must be [4·H, H] = [{width}, {h}]"),
         ));
     }
     for (name, state) in [("h0", h0), ("c0", c0)] {
