@@ -158,25 +158,22 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
                     rows_mut(ws_at, d, t, rows, 5 * h),
                 )
             };
-            let x_t = &x[(t * n + rows.0) * 4 * h..(t * n + rows.1) * 4 * h];
-            for (ws, x) in ws_t.chunks_exact_mut(5 * h).zip(x_t.chunks_exact(4 * h)) {
-                ws[..4 * h].copy_from_slice(x);
-            }
             let hp = Strided {
                 data: prev.h,
                 row: prev.stride,
                 col: 1,
             };
             let count = rows.1 - rows.0;
-            gemm_into(ws_t, 5 * h, hp, wt, (count, h, 4 * h), true);
+            gemm_into(ws_t, 5 * h, hp, wt, (count, h, 4 * h), false);
+            let x_t = &x[(t * n + rows.0) * 4 * h..(t * n + rows.1) * 4 * h];
             with_simd(
                 #[inline(always)]
                 || {
-                    let rows = ws_t
-                        .chunks_exact_mut(5 * h)
-                        .zip(out_t.chunks_exact_mut(2 * h));
-                    for (j, (ws, out)) in rows.enumerate() {
-                        lstm_row_in_place(prev.c_row(j, h), ws, out);
+                    let rows = (ws_t.chunks_exact_mut(5 * h))
+                        .zip(out_t.chunks_exact_mut(2 * h))
+                        .zip(x_t.chunks_exact(4 * h));
+                    for (j, ((ws, out), x)) in rows.enumerate() {
+                        lstm_row_in_place(x, prev.c_row(j, h), ws, out);
                     }
                 },
             );

@@ -130,20 +130,22 @@ fn lstm_row<T: Float>(x: &[T], hg: &[T], c: &[T], out: &mut [T], ws: &mut [T]) {
     lstm_update(c, ws, out);
 }
 
-/// The LSTM step of a row whose workspace `[a_i | a_f | a_g | a_o | ·]` holds the summed
-/// pre-activations: the gates activated in place, then [`lstm_update`].
+/// The LSTM step of a row whose workspace `[· | · | · | · | ·]` holds the hidden state's gate
+/// pre-activations in its first `4H` values: the input's `x` added and the gates activated in
+/// place, then [`lstm_update`].
 #[inline(always)]
-pub(super) fn lstm_row_in_place<T: Float>(c: &[T], ws: &mut [T], out: &mut [T]) {
+pub(super) fn lstm_row_in_place<T: Float>(x: &[T], c: &[T], ws: &mut [T], out: &mut [T]) {
     let h = c.len();
+    let [xi, xf, xg, xo] = split(x, h);
     let [i, f, g, o, _] = split_mut(ws, h);
     // One loop per gate: a chain of them would not vectorise.
-    for gate in [i, f, o] {
-        for a in gate.iter_mut() {
-            *a = a.sigmoid_kernel();
+    for (gate, x) in [(i, xi), (f, xf), (o, xo)] {
+        for (a, &x) in gate.iter_mut().zip(x) {
+            *a = (*a + x).sigmoid_kernel();
         }
     }
-    for a in g.iter_mut() {
-        *a = a.tanh_kernel();
+    for (a, &x) in g.iter_mut().zip(xg) {
+        *a = (*a + x).tanh_kernel();
     }
     lstm_update(c, ws, out);
 }

@@ -2,9 +2,13 @@
 //! parameters, the checks of its inputs, and the loop over layers, directions and time steps.
 //!
 //! Each layer and direction projects its whole input sequence at once (`X·W_ihᵀ` plus the
-//! biases, one GEMM over all `T·N` rows); every step then takes its slice of the projection and
-//! runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused cell op. The slices' gradients
-//! are added into one buffer in place (the engine's `accumulate_into`), so backward is `O(T)`.
+//! biases, one GEMM over all `T·N` rows). An LSTM then runs all its steps in one
+//! `lstm_sequence` operation (one node: every step's `h·W_hhᵀ` and cell in one kernel, and one
+//! backward through the steps), unless some sequences are shorter than others (the masks below)
+//! or the first layer's hidden states are recorded step by step; otherwise every step takes its
+//! slice of the projection and runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused
+//! cell op. The slices' gradients are added into one buffer in place (the engine's
+//! `accumulate_into`), so backward is `O(T)`.
 
 use super::options::{Kind, RecurrentOptions};
 use super::state::{RecurrentState, SequenceOutput};
