@@ -10,6 +10,7 @@
 
 use super::recurrent::{LstmGates, gate};
 use super::{Save, check_dtypes, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -156,6 +157,33 @@ impl LstmSequenceBackward {
 impl Backward for LstmSequenceBackward {
     fn name(&self) -> &'static str {
         "LstmSequenceBackward"
+    }
+
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map(
+                "[dG_t for every step t] with, from the last step run to the first, [dh_t, dc_t] = {g}_t + what step t+1 sends back and dG_t = lstm_cell's gradient of the gates at step t",
+                Binding::Sum,
+            ),
+            Local::map(
+                "Σ_t dG_tᵀ·h_(t−1) (one product over all steps)",
+                Binding::Sum,
+            ),
+            Local::map(
+                "dG_1·{1} (what the first step run sends back to h)",
+                Binding::Product,
+            ),
+            Local::map(
+                "dc_1·f_1 (what the first step run sends back to c)",
+                Binding::Product,
+            ),
+        ];
+        Some(Formula::new(
+            "lstm_sequence({0}, {1}, {2}, {3})",
+            Binding::Atom,
+            "lstm_sequence",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
