@@ -131,7 +131,7 @@ macro_rules! sequence_layer {
 /// assert_eq!(rnn.forward(&Tensor::zeros(&[5, 2, 28], DType::F32)).shape(), &[2, 128]);
 /// ```
 pub struct Rnn {
-    layers: Layers,
+    pub(super) layers: Layers,
 }
 
 impl Rnn {
@@ -178,7 +178,7 @@ sequence_layer!(Rnn);
 /// );
 /// ```
 pub struct Lstm {
-    layers: Layers,
+    pub(super) layers: Layers,
 }
 
 impl Lstm {
@@ -211,7 +211,7 @@ sequence_layer!(Lstm);
 /// assert_eq!(gru.forward(&Tensor::ones(&[2, 7, 3], DType::F64)).shape(), &[2, 7, 4]);
 /// ```
 pub struct Gru {
-    layers: Layers,
+    pub(super) layers: Layers,
 }
 
 impl Gru {
