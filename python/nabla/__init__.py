@@ -12,5 +12,7 @@ from . import _C
 from ._C import *  # noqa: F401,F403
 from ._C import Tensor, dtype, float32, float64, int64, float, double, long  # noqa: F401
 from ._size import Size  # noqa: F401
+from . import autograd, func  # noqa: F401
+from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 
 __version__ = "0.1.0"

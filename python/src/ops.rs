@@ -214,31 +214,31 @@ macro_rules! binary {
 
 #[pymethods]
 impl Tensor {
-    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Add, false)
     }
     fn __radd__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Add, true)
     }
-    fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Sub, false)
     }
     fn __rsub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Sub, true)
     }
-    fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Mul, false)
     }
     fn __rmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Mul, true)
     }
-    fn __truediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __truediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Div, false)
     }
     fn __rtruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Div, true)
     }
-    fn __pow__(&self, other: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __pow__(&self, other: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Pow, false)
     }
     fn __rpow__(&self, other: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
@@ -263,7 +263,7 @@ impl Tensor {
         binary!(self, other, Op::Ge, false)
     }
 
-    fn __neg__(&self, py: Python<'_>) -> PyResult<Tensor> {
+    pub(crate) fn __neg__(&self, py: Python<'_>) -> PyResult<Tensor> {
         let t = &self.inner;
         let out = if t.dtype() == DType::I64 {
             scalar_op(t, -1.0, true, Op::Mul, false)
