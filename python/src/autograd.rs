@@ -17,12 +17,13 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// PyTorch's node names end in an overload number (`MulBackward0`); the core's do not.
+/// PyTorch's node names end in an overload number (`MulBackward0`) and name the accumulator
+/// by its namespace; the core's do neither.
 fn torch_name(name: &str) -> String {
-    if name.ends_with("Backward") {
-        format!("{name}0")
-    } else {
-        name.to_string()
+    match name {
+        "AccumulateGrad" => "nabla::autograd::AccumulateGrad".to_string(),
+        _ if name.ends_with("Backward") => format!("{name}0"),
+        _ => name.to_string(),
     }
 }
 
@@ -74,9 +75,10 @@ impl GradFn {
     }
 
     fn __repr__(&self) -> String {
+        let name = torch_name(self.node.name());
         format!(
             "<{} object at {:#x}>",
-            torch_name(self.node.name()),
+            name.rsplit("::").next().unwrap_or(&name),
             Arc::as_ptr(&self.node).cast::<u8>() as usize
         )
     }
@@ -288,7 +290,8 @@ fn graph_size_hint(t: &CoreTensor) -> usize {
     }
 }
 
-fn set_flag(t: &CoreTensor, flag: bool) -> PyResult<()> {
+/// Sets `requires_grad` with PyTorch's errors (leaves only, floating point only).
+pub(crate) fn set_flag(t: &CoreTensor, flag: bool) -> PyResult<()> {
     if !t.is_leaf() {
         if flag {
             return Ok(());

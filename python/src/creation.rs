@@ -9,7 +9,10 @@ use nabla_core::{DType, Tensor as CoreTensor};
 use numpy::{PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyFloat, PyInt, PySequence, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PySequence, PyString, PyTuple};
+
+/// Deeper nesting is refused (a list that contains itself would never end).
+const MAX_DIMS: usize = 64;
 
 /// Nested sequences flattened: the shape, the values and whether any was a float.
 struct Flat {
@@ -32,13 +35,19 @@ fn flatten(value: &Bound<'_, PyAny>, depth: usize, flat: &mut Flat) -> PyResult<
             return leaf(v, t.dtype().is_float(), depth, flat);
         }
     }
-    let seq = value.cast::<PySequence>().map_err(|_| {
+    let not_sequence = value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>();
+    let seq = value.cast::<PySequence>().ok().filter(|_| !not_sequence).ok_or_else(|| {
         PyTypeError::new_err(format!(
             "tensor(): could not infer dtype of {}",
             type_name(value)
         ))
     })?;
     let len = seq.len()?;
+    if depth >= MAX_DIMS {
+        return Err(PyValueError::new_err(format!(
+            "tensor(): too many dimensions (more than {MAX_DIMS} levels of nesting)"
+        )));
+    }
     if depth == flat.shape.len() {
         if !flat.values.is_empty() {
             return Err(PyValueError::new_err(
@@ -133,7 +142,7 @@ pub fn from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Core
 /// Marks `t` as requiring grad when asked.
 fn finish(t: CoreTensor, requires_grad: bool) -> PyResult<Tensor> {
     if requires_grad {
-        t.try_set_requires_grad(true).py()?;
+        crate::autograd::set_flag(&t, true)?;
     }
     Ok(Tensor::from_core(t))
 }
@@ -400,11 +409,25 @@ fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<Ten
     crate::ops::heavy(py, work, || CoreTensor::try_stack(&refs, dim)).py().map(Tensor::from_core)
 }
 
-/// Sets how many threads the kernels use (PyTorch's `set_num_threads`).
+/// Sets how many threads the kernels use (PyTorch's `set_num_threads`). The thread team
+/// starts once: call it before the first large operation; a later call with another count is a
+/// `RuntimeError` naming the count in force.
 #[pyfunction]
 fn set_num_threads(threads: i64) -> PyResult<()> {
-    let threads = usize::try_from(threads).map_err(|_| PyValueError::new_err(format!("set_num_threads: the number of threads must be positive, got {threads}")))?;
-    nabla_core::set_num_threads(threads).map_err(|e| PyValueError::new_err(e.to_string()))
+    let count = usize::try_from(threads).map_err(|_| {
+        PyValueError::new_err(format!(
+            "set_num_threads: the thread count must be from 1 to {}, got {threads}",
+            nabla_core::parallel::MAX_THREADS
+        ))
+    })?;
+    if count == 0 || count > nabla_core::parallel::MAX_THREADS {
+        return nabla_core::set_num_threads(count).map_err(|e| PyValueError::new_err(e.to_string()));
+    }
+    nabla_core::set_num_threads(count).map_err(|e| {
+        PyRuntimeError::new_err(format!(
+            "{e}; call nabla.set_num_threads before the first large operation"
+        ))
+    })
 }
 
 #[pyfunction]
