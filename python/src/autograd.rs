@@ -388,9 +388,10 @@ fn grad<'py>(
     let grad_refs: Option<Vec<&CoreTensor>> = grads.as_ref().map(|g| g.iter().collect());
     let result = nabla_core::try_grad_opts(&out_refs, grad_refs.as_deref(), &in_refs, options)
         .map_err(|e| match e {
-            nabla_core::Error::InvalidArgument { op: "grad", message }
-                if message.contains("not used") || message.contains("unused") =>
-            {
+            nabla_core::Error::InvalidArgument {
+                op: "grad",
+                message,
+            } if message.contains("not used") || message.contains("unused") => {
                 nabla_core::Error::InvalidArgument {
                     op: "grad",
                     message: format!(
@@ -454,7 +455,11 @@ impl Function for PyFunction {
         self.name
     }
 
-    fn forward(&self, ctx: &mut Context, inputs: &[CoreTensor]) -> nabla_core::Result<Vec<CoreTensor>> {
+    fn forward(
+        &self,
+        ctx: &mut Context,
+        inputs: &[CoreTensor],
+    ) -> nabla_core::Result<Vec<CoreTensor>> {
         Python::attach(|py| {
             let mut run = || -> PyResult<Vec<CoreTensor>> {
                 let ctx_obj = self.ctx.bind(py);
@@ -514,7 +519,11 @@ impl Function for PyFunction {
                 ctx_obj.setattr("saved_tensors", PyTuple::new(py, saved)?)?;
                 let mut args: Vec<Py<PyAny>> = vec![self.ctx.clone_ref(py)];
                 for g in grad_outputs {
-                    args.push(Bound::new(py, Tensor::from_core(g.clone()))?.into_any().unbind());
+                    args.push(
+                        Bound::new(py, Tensor::from_core(g.clone()))?
+                            .into_any()
+                            .unbind(),
+                    );
                 }
                 let out = self
                     .cls
@@ -527,12 +536,22 @@ impl Function for PyFunction {
                     Ok(t) => t.iter().collect(),
                     Err(_) => vec![out],
                 };
-                let tensor_inputs = ctx_obj.getattr("_input_shapes")?.extract::<Vec<Vec<usize>>>()?;
+                let tensor_inputs = ctx_obj
+                    .getattr("_input_shapes")?
+                    .extract::<Vec<Vec<usize>>>()?;
                 let grads = items
                     .iter()
-                    .map(|g| if g.is_none() { Ok(None) } else { expect_core(g, "a gradient returned by backward").map(Some) })
+                    .map(|g| {
+                        if g.is_none() {
+                            Ok(None)
+                        } else {
+                            expect_core(g, "a gradient returned by backward").map(Some)
+                        }
+                    })
                     .collect::<PyResult<Vec<_>>>()?;
-                let positions = ctx_obj.getattr("_tensor_positions")?.extract::<Vec<usize>>()?;
+                let positions = ctx_obj
+                    .getattr("_tensor_positions")?
+                    .extract::<Vec<usize>>()?;
                 if grads.len() != ctx_obj.getattr("_nargs")?.extract::<usize>()? {
                     return Err(PyRuntimeError::new_err(format!(
                         "function {} returned an incorrect number of gradients (expected {}, got {})",
@@ -652,8 +671,15 @@ fn _gradcheck(
 ) -> PyResult<(bool, String)> {
     let xs = tensors(inputs, "inputs")?;
     let options = GradcheckOptions { eps, atol, rtol };
-    let outcome = finish(nabla_core::gradcheck(|t| call_python(func, t), &xs, options))?;
-    Ok((matches!(outcome, GradcheckOutcome::Passed { .. }), outcome.to_string()))
+    let outcome = finish(nabla_core::gradcheck(
+        |t| call_python(func, t),
+        &xs,
+        options,
+    ))?;
+    Ok((
+        matches!(outcome, GradcheckOutcome::Passed { .. }),
+        outcome.to_string(),
+    ))
 }
 
 /// Forward mode: `(func(*primals), its directional derivative along tangents)`.

@@ -6,7 +6,9 @@ use crate::dtype::PyDType;
 use crate::errors::IntoPyResult;
 use crate::tensor::{Tensor, as_core, type_name};
 use nabla_core::{DType, Tensor as CoreTensor};
-use numpy::{PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods};
+use numpy::{
+    PyArrayDescrMethods, PyArrayDyn, PyArrayMethods, PyUntypedArray, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PySequence, PyString, PyTuple};
@@ -36,12 +38,16 @@ fn flatten(value: &Bound<'_, PyAny>, depth: usize, flat: &mut Flat) -> PyResult<
         }
     }
     let not_sequence = value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>();
-    let seq = value.cast::<PySequence>().ok().filter(|_| !not_sequence).ok_or_else(|| {
-        PyTypeError::new_err(format!(
-            "tensor(): could not infer dtype of {}",
-            type_name(value)
-        ))
-    })?;
+    let seq = value
+        .cast::<PySequence>()
+        .ok()
+        .filter(|_| !not_sequence)
+        .ok_or_else(|| {
+            PyTypeError::new_err(format!(
+                "tensor(): could not infer dtype of {}",
+                type_name(value)
+            ))
+        })?;
     let len = seq.len()?;
     if depth >= MAX_DIMS {
         return Err(PyValueError::new_err(format!(
@@ -83,7 +89,11 @@ fn from_ndarray(array: &Bound<'_, PyUntypedArray>, dtype: Option<DType>) -> PyRe
     let shape = array.shape().to_vec();
     let kind = array.dtype().kind();
     let native = if let Ok(a) = array.cast::<PyArrayDyn<f32>>() {
-        CoreTensor::try_from_vec(a.to_vec().unwrap_or_else(|_| a.to_owned_array().into_iter().collect()), &shape)
+        CoreTensor::try_from_vec(
+            a.to_vec()
+                .unwrap_or_else(|_| a.to_owned_array().into_iter().collect()),
+            &shape,
+        )
     } else if let Ok(a) = array.cast::<PyArrayDyn<f64>>() {
         CoreTensor::try_from_vec(a.to_owned_array().into_iter().collect(), &shape)
     } else if let Ok(a) = array.cast::<PyArrayDyn<i64>>() {
@@ -132,9 +142,13 @@ pub fn from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Core
     });
     let values = flat.values;
     match dtype {
-        DType::F32 => CoreTensor::try_from_vec(values.iter().map(|&v| v as f32).collect(), &flat.shape),
+        DType::F32 => {
+            CoreTensor::try_from_vec(values.iter().map(|&v| v as f32).collect(), &flat.shape)
+        }
         DType::F64 => CoreTensor::try_from_vec(values, &flat.shape),
-        DType::I64 => CoreTensor::try_from_vec(values.iter().map(|&v| v as i64).collect(), &flat.shape),
+        DType::I64 => {
+            CoreTensor::try_from_vec(values.iter().map(|&v| v as i64).collect(), &flat.shape)
+        }
     }
     .py()
 }
@@ -191,7 +205,10 @@ fn zeros(
     requires_grad: bool,
 ) -> PyResult<Tensor> {
     let _ = device;
-    finish(CoreTensor::try_zeros(&shape_of(size)?, dtype_or(dtype)).py()?, requires_grad)
+    finish(
+        CoreTensor::try_zeros(&shape_of(size)?, dtype_or(dtype)).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -203,7 +220,10 @@ fn ones(
     requires_grad: bool,
 ) -> PyResult<Tensor> {
     let _ = device;
-    finish(CoreTensor::try_ones(&shape_of(size)?, dtype_or(dtype)).py()?, requires_grad)
+    finish(
+        CoreTensor::try_ones(&shape_of(size)?, dtype_or(dtype)).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -220,7 +240,10 @@ fn full(
     let is_int = fill_value.is_instance_of::<PyInt>() || fill_value.is_instance_of::<PyBool>();
     let default = if is_int { DType::I64 } else { DType::F32 };
     let value: f64 = fill_value.extract()?;
-    finish(CoreTensor::try_full(&shape, value, dtype.map(|d| d.0).unwrap_or(default)).py()?, requires_grad)
+    finish(
+        CoreTensor::try_full(&shape, value, dtype.map(|d| d.0).unwrap_or(default)).py()?,
+        requires_grad,
+    )
 }
 
 /// `arange(end)`, `arange(start, end)`, `arange(start, end, step)`: int64 when every bound is
@@ -245,8 +268,14 @@ fn arange(
     let value = |b: Option<&Bound<'_, PyAny>>, default: f64| -> PyResult<f64> {
         b.map_or(Ok(default), |b| b.extract())
     };
-    let (s, e, st) = (value(start, 0.0)?, value(Some(end), 0.0)?, value(step, 1.0)?);
-    let dtype = dtype.map(|d| d.0).unwrap_or(if all_int { DType::I64 } else { DType::F32 });
+    let (s, e, st) = (
+        value(start, 0.0)?,
+        value(Some(end), 0.0)?,
+        value(step, 1.0)?,
+    );
+    let dtype = dtype
+        .map(|d| d.0)
+        .unwrap_or(if all_int { DType::I64 } else { DType::F32 });
     let t = match dtype {
         DType::I64 if all_int => CoreTensor::try_arange::<i64>(s as i64, e as i64, st as i64),
         DType::F32 => CoreTensor::try_arange::<f32>(s as f32, e as f32, st as f32),
@@ -267,8 +296,12 @@ fn linspace(
     requires_grad: bool,
 ) -> PyResult<Tensor> {
     let _ = device;
-    let steps = usize::try_from(steps).map_err(|_| PyRuntimeError::new_err("linspace(): number of steps must be non-negative"))?;
-    finish(CoreTensor::try_linspace(start, end, steps, dtype_or(dtype)).py()?, requires_grad)
+    let steps = usize::try_from(steps)
+        .map_err(|_| PyRuntimeError::new_err("linspace(): number of steps must be non-negative"))?;
+    finish(
+        CoreTensor::try_linspace(start, end, steps, dtype_or(dtype)).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
@@ -281,13 +314,20 @@ fn eye(
     requires_grad: bool,
 ) -> PyResult<Tensor> {
     let _ = device;
-    let n = usize::try_from(n).map_err(|_| PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {n}")))?;
+    let n = usize::try_from(n).map_err(|_| {
+        PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {n}"))
+    })?;
     let t = CoreTensor::try_eye(n, dtype_or(dtype)).py()?;
     let t = match m {
         Some(m) if m as usize != n => {
-            let m = usize::try_from(m).map_err(|_| PyRuntimeError::new_err(format!("m must be greater or equal to 0, got {m}")))?;
+            let m = usize::try_from(m).map_err(|_| {
+                PyRuntimeError::new_err(format!("m must be greater or equal to 0, got {m}"))
+            })?;
             let wide = CoreTensor::try_eye(n.max(m), dtype_or(dtype)).py()?;
-            wide.try_narrow(0, 0, n).and_then(|w| w.try_narrow(1, 0, m)).and_then(|w| w.try_contiguous()).py()?
+            wide.try_narrow(0, 0, n)
+                .and_then(|w| w.try_narrow(1, 0, m))
+                .and_then(|w| w.try_contiguous())
+                .py()?
         }
         _ => t,
     };
@@ -305,7 +345,10 @@ fn rand(
     generator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
     let _ = (device, generator);
-    finish(CoreTensor::try_rand(&shape_of(size)?, dtype_or(dtype)).py()?, requires_grad)
+    finish(
+        CoreTensor::try_rand(&shape_of(size)?, dtype_or(dtype)).py()?,
+        requires_grad,
+    )
 }
 
 /// Standard normal samples from the global generator (`manual_seed`).
@@ -319,7 +362,10 @@ fn randn(
     generator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
     let _ = (device, generator);
-    finish(CoreTensor::try_randn(&shape_of(size)?, dtype_or(dtype)).py()?, requires_grad)
+    finish(
+        CoreTensor::try_randn(&shape_of(size)?, dtype_or(dtype)).py()?,
+        requires_grad,
+    )
 }
 
 /// Seeds the global generator behind `rand`, `randn` and the layers' initialisation.
@@ -344,35 +390,59 @@ fn like(input: &Bound<'_, PyAny>, dtype: Option<PyDType>) -> PyResult<(Vec<usize
 
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype = None, requires_grad = false))]
-fn zeros_like(input: &Bound<'_, PyAny>, dtype: Option<PyDType>, requires_grad: bool) -> PyResult<Tensor> {
+fn zeros_like(
+    input: &Bound<'_, PyAny>,
+    dtype: Option<PyDType>,
+    requires_grad: bool,
+) -> PyResult<Tensor> {
     let (shape, dtype) = like(input, dtype)?;
     finish(CoreTensor::try_zeros(&shape, dtype).py()?, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype = None, requires_grad = false))]
-fn ones_like(input: &Bound<'_, PyAny>, dtype: Option<PyDType>, requires_grad: bool) -> PyResult<Tensor> {
+fn ones_like(
+    input: &Bound<'_, PyAny>,
+    dtype: Option<PyDType>,
+    requires_grad: bool,
+) -> PyResult<Tensor> {
     let (shape, dtype) = like(input, dtype)?;
     finish(CoreTensor::try_ones(&shape, dtype).py()?, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, fill_value, *, dtype = None, requires_grad = false))]
-fn full_like(input: &Bound<'_, PyAny>, fill_value: f64, dtype: Option<PyDType>, requires_grad: bool) -> PyResult<Tensor> {
+fn full_like(
+    input: &Bound<'_, PyAny>,
+    fill_value: f64,
+    dtype: Option<PyDType>,
+    requires_grad: bool,
+) -> PyResult<Tensor> {
     let (shape, dtype) = like(input, dtype)?;
-    finish(CoreTensor::try_full(&shape, fill_value, dtype).py()?, requires_grad)
+    finish(
+        CoreTensor::try_full(&shape, fill_value, dtype).py()?,
+        requires_grad,
+    )
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype = None, requires_grad = false))]
-fn rand_like(input: &Bound<'_, PyAny>, dtype: Option<PyDType>, requires_grad: bool) -> PyResult<Tensor> {
+fn rand_like(
+    input: &Bound<'_, PyAny>,
+    dtype: Option<PyDType>,
+    requires_grad: bool,
+) -> PyResult<Tensor> {
     let (shape, dtype) = like(input, dtype)?;
     finish(CoreTensor::try_rand(&shape, dtype).py()?, requires_grad)
 }
 
 #[pyfunction]
 #[pyo3(signature = (input, *, dtype = None, requires_grad = false))]
-fn randn_like(input: &Bound<'_, PyAny>, dtype: Option<PyDType>, requires_grad: bool) -> PyResult<Tensor> {
+fn randn_like(
+    input: &Bound<'_, PyAny>,
+    dtype: Option<PyDType>,
+    requires_grad: bool,
+) -> PyResult<Tensor> {
     let (shape, dtype) = like(input, dtype)?;
     finish(CoreTensor::try_randn(&shape, dtype).py()?, requires_grad)
 }
@@ -382,9 +452,13 @@ fn tensor_list(tensors: &Bound<'_, PyAny>) -> PyResult<Vec<CoreTensor>> {
         .try_iter()?
         .map(|t| crate::tensor::expect_core(&t?, "each element of tensors"))
         .collect::<PyResult<Vec<_>>>()?;
-    let dtype = list.iter().map(|t| t.dtype()).reduce(|a, b| if a == b { a } else if a.is_float() && !b.is_float() { a } else if b.is_float() && !a.is_float() { b } else { DType::F64 });
+    let dtype = list.iter().map(|t| t.dtype()).reduce(crate::ops::promote);
     match dtype {
-        Some(d) => list.iter().map(|t| t.try_to_dtype(d)).collect::<nabla_core::Result<Vec<_>>>().py(),
+        Some(d) => list
+            .iter()
+            .map(|t| t.try_to_dtype(d))
+            .collect::<nabla_core::Result<Vec<_>>>()
+            .py(),
         None => Ok(list),
     }
 }
@@ -396,7 +470,9 @@ fn cat(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<Tenso
     let list = tensor_list(tensors)?;
     let refs: Vec<&CoreTensor> = list.iter().collect();
     let work = list.iter().map(CoreTensor::numel).sum();
-    crate::ops::heavy(py, work, || CoreTensor::try_cat(&refs, dim)).py().map(Tensor::from_core)
+    crate::ops::heavy(py, work, || CoreTensor::try_cat(&refs, dim))
+        .py()
+        .map(Tensor::from_core)
 }
 
 /// Joins tensors of one shape along a new dimension.
@@ -406,7 +482,9 @@ fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<Ten
     let list = tensor_list(tensors)?;
     let refs: Vec<&CoreTensor> = list.iter().collect();
     let work = list.iter().map(CoreTensor::numel).sum();
-    crate::ops::heavy(py, work, || CoreTensor::try_stack(&refs, dim)).py().map(Tensor::from_core)
+    crate::ops::heavy(py, work, || CoreTensor::try_stack(&refs, dim))
+        .py()
+        .map(Tensor::from_core)
 }
 
 /// Sets how many threads the kernels use (PyTorch's `set_num_threads`). The thread team
@@ -421,7 +499,8 @@ fn set_num_threads(threads: i64) -> PyResult<()> {
         ))
     })?;
     if count == 0 || count > nabla_core::parallel::MAX_THREADS {
-        return nabla_core::set_num_threads(count).map_err(|e| PyValueError::new_err(e.to_string()));
+        return nabla_core::set_num_threads(count)
+            .map_err(|e| PyValueError::new_err(e.to_string()));
     }
     nabla_core::set_num_threads(count).map_err(|e| {
         PyRuntimeError::new_err(format!(

@@ -54,7 +54,10 @@ fn items<'py>(key: &Bound<'py, PyAny>) -> PyResult<Vec<(Item, Option<Bound<'py, 
                     PyIndexError::new_err("only lists of integers can index a tensor")
                 })?;
                 let n = values.len();
-                return Ok((Item::Indices(CoreTensor::try_from_vec(values, &[n]).py()?), None));
+                return Ok((
+                    Item::Indices(CoreTensor::try_from_vec(values, &[n]).py()?),
+                    None,
+                ));
             }
             if let Ok(i) = p.call_method0("__index__").and_then(|i| i.extract::<i64>()) {
                 return Ok((Item::Int(i), None));
@@ -75,8 +78,15 @@ pub fn index(t: &CoreTensor, key: &Bound<'_, PyAny>) -> PyResult<CoreTensor> {
         .iter()
         .filter(|(item, slice)| slice.is_some() || matches!(item, Item::Int(_) | Item::Indices(_)))
         .count();
-    if items.iter().filter(|(i, s)| s.is_none() && matches!(i, Item::Ellipsis)).count() > 1 {
-        return Err(PyIndexError::new_err("an index can only have a single ellipsis ('...')"));
+    if items
+        .iter()
+        .filter(|(i, s)| s.is_none() && matches!(i, Item::Ellipsis))
+        .count()
+        > 1
+    {
+        return Err(PyIndexError::new_err(
+            "an index can only have a single ellipsis ('...')",
+        ));
     }
     if consumed > t.ndim() {
         return Err(PyIndexError::new_err(format!(
@@ -97,7 +107,9 @@ pub fn index(t: &CoreTensor, key: &Bound<'_, PyAny>) -> PyResult<CoreTensor> {
             if ind.step == 1 {
                 out = out.try_narrow(dim as isize, ind.start as usize, len).py()?;
             } else {
-                let picks: Vec<i64> = (0..len).map(|k| (ind.start + k as isize * ind.step) as i64).collect();
+                let picks: Vec<i64> = (0..len)
+                    .map(|k| (ind.start + k as isize * ind.step) as i64)
+                    .collect();
                 let picks = CoreTensor::try_from_vec(picks, &[len]).py()?;
                 out = out.try_index_select(dim as isize, &picks).py()?;
             }
@@ -132,7 +144,10 @@ pub fn index(t: &CoreTensor, key: &Bound<'_, PyAny>) -> PyResult<CoreTensor> {
                         "index {bad} is out of bounds for dimension {dim} with size {size}"
                     )));
                 }
-                let wrapped: Vec<i64> = values.iter().map(|&v| if v < 0 { v + size } else { v }).collect();
+                let wrapped: Vec<i64> = values
+                    .iter()
+                    .map(|&v| if v < 0 { v + size } else { v })
+                    .collect();
                 let flat = CoreTensor::try_from_vec(wrapped, &[flat.numel()]).py()?;
                 let picked = out.try_index_select(dim as isize, &flat).py()?;
                 let mut shape = out.shape()[..dim].to_vec();

@@ -50,7 +50,11 @@ fn int_args(args: &Bound<'_, PyTuple>) -> PyResult<Vec<i64>> {
     }
 }
 
-fn wrap(py: Python<'_>, numel: usize, f: impl FnOnce() -> Result<CoreTensor> + Send) -> PyResult<Tensor> {
+fn wrap(
+    py: Python<'_>,
+    numel: usize,
+    f: impl FnOnce() -> Result<CoreTensor> + Send,
+) -> PyResult<Tensor> {
     heavy(py, numel, f).py().map(Tensor::from_core)
 }
 
@@ -77,12 +81,26 @@ fn extremum_along<'py>(
     max: bool,
 ) -> PyResult<Bound<'py, PyAny>> {
     let (values, indices) = heavy(py, t.numel(), || -> Result<_> {
-        let values = via_float(t, |x| if max { x.try_max_dims(&[dim], keepdim) } else { x.try_min_dims(&[dim], keepdim) })?;
-        let indices = via_float(t, |x| if max { x.try_argmax(dim, keepdim) } else { x.try_argmin(dim, keepdim) })?;
+        let values = via_float(t, |x| {
+            if max {
+                x.try_max_dims(&[dim], keepdim)
+            } else {
+                x.try_min_dims(&[dim], keepdim)
+            }
+        })?;
+        let indices = via_float(t, |x| {
+            if max {
+                x.try_argmax(dim, keepdim)
+            } else {
+                x.try_argmin(dim, keepdim)
+            }
+        })?;
         Ok((values, indices))
     })
     .py()?;
-    let namedtuple = py.import("nabla._return_types")?.getattr(if max { "max" } else { "min" })?;
+    let namedtuple = py
+        .import("nabla._return_types")?
+        .getattr(if max { "max" } else { "min" })?;
     namedtuple.call1((Tensor::from_core(values), Tensor::from_core(indices)))
 }
 
@@ -176,11 +194,15 @@ impl Tensor {
     }
     fn maximum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         let (a, b) = (self.inner.clone(), expect_core(other, "other")?);
-        wrap(py, a.numel(), || via_float(&a, |x| x.try_maximum(&b.try_to_dtype(x.dtype())?)))
+        wrap(py, a.numel(), || {
+            via_float(&a, |x| x.try_maximum(&b.try_to_dtype(x.dtype())?))
+        })
     }
     fn minimum(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         let (a, b) = (self.inner.clone(), expect_core(other, "other")?);
-        wrap(py, a.numel(), || via_float(&a, |x| x.try_minimum(&b.try_to_dtype(x.dtype())?)))
+        wrap(py, a.numel(), || {
+            via_float(&a, |x| x.try_minimum(&b.try_to_dtype(x.dtype())?))
+        })
     }
 
     // Reductions.
@@ -196,7 +218,9 @@ impl Tensor {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
         };
-        reduce(py, &t, dim, keepdim, |x, d, k| via_float(x, |f| f.try_sum_dims(d, k)))
+        reduce(py, &t, dim, keepdim, |x, d, k| {
+            via_float(x, |f| f.try_sum_dims(d, k))
+        })
     }
     #[pyo3(signature = (dim = None, keepdim = false, *, dtype = None))]
     fn mean(
@@ -221,20 +245,44 @@ impl Tensor {
     /// `max()` is the largest element; `max(dim)` the `(values, indices)` along `dim`;
     /// `max(other)` the elementwise maximum.
     #[pyo3(signature = (dim = None, keepdim = false))]
-    fn max<'py>(&self, py: Python<'py>, dim: Option<&Bound<'py, PyAny>>, keepdim: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn max<'py>(
+        &self,
+        py: Python<'py>,
+        dim: Option<&Bound<'py, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.extremum(py, dim, keepdim, true)
     }
     #[pyo3(signature = (dim = None, keepdim = false))]
-    fn min<'py>(&self, py: Python<'py>, dim: Option<&Bound<'py, PyAny>>, keepdim: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn min<'py>(
+        &self,
+        py: Python<'py>,
+        dim: Option<&Bound<'py, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         self.extremum(py, dim, keepdim, false)
     }
     #[pyo3(signature = (dim = None, keepdim = false))]
-    fn amax(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Tensor> {
-        reduce(py, &self.inner, dim, keepdim, |x, d, k| via_float(x, |f| f.try_max_dims(d, k)))
+    fn amax(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Tensor> {
+        reduce(py, &self.inner, dim, keepdim, |x, d, k| {
+            via_float(x, |f| f.try_max_dims(d, k))
+        })
     }
     #[pyo3(signature = (dim = None, keepdim = false))]
-    fn amin(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, keepdim: bool) -> PyResult<Tensor> {
-        reduce(py, &self.inner, dim, keepdim, |x, d, k| via_float(x, |f| f.try_min_dims(d, k)))
+    fn amin(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        keepdim: bool,
+    ) -> PyResult<Tensor> {
+        reduce(py, &self.inner, dim, keepdim, |x, d, k| {
+            via_float(x, |f| f.try_min_dims(d, k))
+        })
     }
     #[pyo3(signature = (dim = None, keepdim = false))]
     fn argmax(&self, py: Python<'_>, dim: Option<isize>, keepdim: bool) -> PyResult<Tensor> {
@@ -245,21 +293,46 @@ impl Tensor {
         self.arg_extremum(py, dim, keepdim, false)
     }
     #[pyo3(signature = (dim = None, unbiased = None, keepdim = false, *, correction = None))]
-    fn var(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<usize>) -> PyResult<Tensor> {
+    fn var(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        unbiased: Option<bool>,
+        keepdim: bool,
+        correction: Option<usize>,
+    ) -> PyResult<Tensor> {
         let c = correction.unwrap_or(if unbiased.unwrap_or(true) { 1 } else { 0 });
-        reduce(py, &self.inner, dim, keepdim, move |x, d, k| x.try_var_dims(d, k, c))
+        reduce(py, &self.inner, dim, keepdim, move |x, d, k| {
+            x.try_var_dims(d, k, c)
+        })
     }
     #[pyo3(signature = (dim = None, unbiased = None, keepdim = false, *, correction = None))]
-    fn std(&self, py: Python<'_>, dim: Option<&Bound<'_, PyAny>>, unbiased: Option<bool>, keepdim: bool, correction: Option<usize>) -> PyResult<Tensor> {
+    fn std(
+        &self,
+        py: Python<'_>,
+        dim: Option<&Bound<'_, PyAny>>,
+        unbiased: Option<bool>,
+        keepdim: bool,
+        correction: Option<usize>,
+    ) -> PyResult<Tensor> {
         let c = correction.unwrap_or(if unbiased.unwrap_or(true) { 1 } else { 0 });
-        reduce(py, &self.inner, dim, keepdim, move |x, d, k| x.try_std_dims(d, k, c))
+        reduce(py, &self.inner, dim, keepdim, move |x, d, k| {
+            x.try_std_dims(d, k, c)
+        })
     }
     #[pyo3(signature = (dim, keepdim = false))]
     fn logsumexp(&self, py: Python<'_>, dim: &Bound<'_, PyAny>, keepdim: bool) -> PyResult<Tensor> {
-        reduce(py, &self.inner, Some(dim), keepdim, |x, d, k| x.try_logsumexp(d, k))
+        reduce(py, &self.inner, Some(dim), keepdim, |x, d, k| {
+            x.try_logsumexp(d, k)
+        })
     }
     #[pyo3(signature = (dim, dtype = None))]
-    fn softmax(&self, py: Python<'_>, dim: isize, dtype: Option<crate::dtype::PyDType>) -> PyResult<Tensor> {
+    fn softmax(
+        &self,
+        py: Python<'_>,
+        dim: isize,
+        dtype: Option<crate::dtype::PyDType>,
+    ) -> PyResult<Tensor> {
         let t = match dtype {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
@@ -267,7 +340,12 @@ impl Tensor {
         wrap(py, t.numel(), || t.try_softmax(dim))
     }
     #[pyo3(signature = (dim, dtype = None))]
-    fn log_softmax(&self, py: Python<'_>, dim: isize, dtype: Option<crate::dtype::PyDType>) -> PyResult<Tensor> {
+    fn log_softmax(
+        &self,
+        py: Python<'_>,
+        dim: isize,
+        dtype: Option<crate::dtype::PyDType>,
+    ) -> PyResult<Tensor> {
         let t = match dtype {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
@@ -286,7 +364,9 @@ impl Tensor {
             )));
         }
         let work = a.numel().max(b.numel());
-        wrap(py, work, || via_float(&a, |x| x.try_matmul(&b.try_to_dtype(x.dtype())?)))
+        wrap(py, work, || {
+            via_float(&a, |x| x.try_matmul(&b.try_to_dtype(x.dtype())?))
+        })
     }
     fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if other.cast::<Tensor>().is_err() {
@@ -296,7 +376,15 @@ impl Tensor {
     }
     fn __rmatmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         match other.cast::<Tensor>() {
-            Ok(o) => Ok(Bound::new(py, o.borrow().matmul(py, &Bound::new(py, Tensor::from_core(self.inner.clone()))?.into_any())?)?.into_any().unbind()),
+            Ok(o) => Ok(Bound::new(
+                py,
+                o.borrow().matmul(
+                    py,
+                    &Bound::new(py, Tensor::from_core(self.inner.clone()))?.into_any(),
+                )?,
+            )?
+            .into_any()
+            .unbind()),
             Err(_) => Ok(py.NotImplemented()),
         }
     }
@@ -311,13 +399,18 @@ impl Tensor {
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<Tensor> {
         let dims: Vec<isize> = int_args(shape)?.into_iter().map(|d| d as isize).collect();
-        self.inner.try_reshape_infer(&dims).py().map(Tensor::from_core)
+        self.inner
+            .try_reshape_infer(&dims)
+            .py()
+            .map(Tensor::from_core)
     }
     /// `view(*shape)`: a reshape that never copies (an error for a layout that would need one).
     #[pyo3(signature = (*shape))]
     fn view(&self, shape: &Bound<'_, PyTuple>) -> PyResult<Tensor> {
         if shape.len() == 1 && shape.get_item(0)?.cast::<crate::dtype::PyDType>().is_ok() {
-            return Err(PyTypeError::new_err("view(dtype) is not supported; use .to(dtype)"));
+            return Err(PyTypeError::new_err(
+                "view(dtype) is not supported; use .to(dtype)",
+            ));
         }
         let out = self.reshape(shape)?;
         if !out.inner.shares_storage(&self.inner) {
@@ -333,7 +426,10 @@ impl Tensor {
     fn view_as(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         let o = expect_core(other, "other")?;
         let dims: Vec<isize> = o.shape().iter().map(|&d| d as isize).collect();
-        self.inner.try_reshape_infer(&dims).py().map(Tensor::from_core)
+        self.inner
+            .try_reshape_infer(&dims)
+            .py()
+            .map(Tensor::from_core)
     }
     fn reshape_as(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         self.view_as(other)
@@ -357,7 +453,10 @@ impl Tensor {
         self.inner.try_permute(&dims).py().map(Tensor::from_core)
     }
     fn transpose(&self, dim0: isize, dim1: isize) -> PyResult<Tensor> {
-        self.inner.try_transpose(dim0, dim1).py().map(Tensor::from_core)
+        self.inner
+            .try_transpose(dim0, dim1)
+            .py()
+            .map(Tensor::from_core)
     }
     fn t(&self) -> PyResult<Tensor> {
         if self.inner.ndim() < 2 {
@@ -384,7 +483,9 @@ impl Tensor {
     fn squeeze(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
         let n = self.inner.ndim() as isize;
         let mut dims: Vec<isize> = match dims(dim)? {
-            None => (0..n).filter(|&d| self.inner.shape()[d as usize] == 1).collect(),
+            None => (0..n)
+                .filter(|&d| self.inner.shape()[d as usize] == 1)
+                .collect(),
             Some(ds) => {
                 let mut kept = Vec::new();
                 for d in ds {
@@ -408,7 +509,10 @@ impl Tensor {
         if self.inner.ndim() == 0 {
             return self.inner.try_reshape(&[1]).py().map(Tensor::from_core);
         }
-        self.inner.try_flatten(start_dim, end_dim).py().map(Tensor::from_core)
+        self.inner
+            .try_flatten(start_dim, end_dim)
+            .py()
+            .map(Tensor::from_core)
     }
     /// A broadcast view; -1 keeps a dimension's size.
     #[pyo3(signature = (*sizes))]
@@ -438,16 +542,29 @@ impl Tensor {
         self.inner.try_expand(o.shape()).py().map(Tensor::from_core)
     }
     fn narrow(&self, dim: isize, start: usize, length: usize) -> PyResult<Tensor> {
-        self.inner.try_narrow(dim, start, length).py().map(Tensor::from_core)
+        self.inner
+            .try_narrow(dim, start, length)
+            .py()
+            .map(Tensor::from_core)
     }
 }
 
 impl Tensor {
-    fn extremum<'py>(&self, py: Python<'py>, dim: Option<&Bound<'py, PyAny>>, keepdim: bool, max: bool) -> PyResult<Bound<'py, PyAny>> {
+    fn extremum<'py>(
+        &self,
+        py: Python<'py>,
+        dim: Option<&Bound<'py, PyAny>>,
+        keepdim: bool,
+        max: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let t = &self.inner;
         match dim {
             Some(other) if other.cast::<Tensor>().is_ok() => {
-                let out = if max { self.maximum(py, other)? } else { self.minimum(py, other)? };
+                let out = if max {
+                    self.maximum(py, other)?
+                } else {
+                    self.minimum(py, other)?
+                };
                 Ok(Bound::new(py, out)?.into_any())
             }
             Some(d) if !d.is_none() => extremum_along(py, t, d.extract()?, keepdim, max),
@@ -458,21 +575,39 @@ impl Tensor {
                          Specify the reduction dim with the 'dim' argument.",
                     ));
                 }
-                let out = wrap(py, t.numel(), || via_float(t, |x| if max { x.try_max() } else { x.try_min() }))?;
+                let out = wrap(py, t.numel(), || {
+                    via_float(t, |x| if max { x.try_max() } else { x.try_min() })
+                })?;
                 Ok(Bound::new(py, out)?.into_any())
             }
         }
     }
 
-    fn arg_extremum(&self, py: Python<'_>, dim: Option<isize>, keepdim: bool, max: bool) -> PyResult<Tensor> {
+    fn arg_extremum(
+        &self,
+        py: Python<'_>,
+        dim: Option<isize>,
+        keepdim: bool,
+        max: bool,
+    ) -> PyResult<Tensor> {
         let t = &self.inner;
         wrap(py, t.numel(), || {
             let f = float_input(t)?;
             match dim {
-                Some(d) => if max { f.try_argmax(d, keepdim) } else { f.try_argmin(d, keepdim) },
+                Some(d) => {
+                    if max {
+                        f.try_argmax(d, keepdim)
+                    } else {
+                        f.try_argmin(d, keepdim)
+                    }
+                }
                 None => {
                     let flat = f.try_reshape(&[f.numel()])?;
-                    if max { flat.try_argmax(0, false) } else { flat.try_argmin(0, false) }
+                    if max {
+                        flat.try_argmax(0, false)
+                    } else {
+                        flat.try_argmin(0, false)
+                    }
                 }
             }
         })
