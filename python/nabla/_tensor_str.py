@@ -84,7 +84,7 @@ def _render(values, ndim, indent, fmt):
     if ndim == 0:
         return fmt.format(values)
     if ndim == 1:
-        items = ["..." if v is None else fmt.padded(v) for v in values]
+        items = [" ..." if v is None else fmt.padded(v) for v in values]
         per_line = max(1, (_LINEWIDTH - indent) // (fmt.max_width + 2))
         lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"

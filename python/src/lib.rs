@@ -2,12 +2,15 @@
 //! own classes and functions; the package in `python/nabla/` re-exports them under PyTorch's
 //! names.
 
+mod autograd;
 mod creation;
 mod dtype;
 pub mod errors;
 mod functional;
+mod index;
 mod io;
 mod lid;
+mod methods;
 mod ops;
 mod optim;
 pub mod tensor;
@@ -19,6 +22,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dtype::register(m)?;
     tensor::register(m)?;
     creation::register(m)?;
+    autograd::register(m)?;
     functional::register(m)?;
     optim::register(m)?;
     io::register(m)?;

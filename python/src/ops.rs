@@ -52,7 +52,10 @@ impl Operand {
         }
         // NumPy scalars and other numbers.
         if value.hasattr("__float__").ok()? && !value.hasattr("__len__").ok()? {
-            if let Ok(i) = value.call_method0("__index__").and_then(|i| i.extract::<i64>()) {
+            if let Ok(i) = value
+                .call_method0("__index__")
+                .and_then(|i| i.extract::<i64>())
+            {
                 return Some(Operand::Int(i));
             }
             return value.extract::<f64>().ok().map(Operand::Float);
@@ -79,10 +82,7 @@ pub enum Op {
 
 impl Op {
     fn is_comparison(self) -> bool {
-        matches!(
-            self,
-            Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge
-        )
+        matches!(self, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge)
     }
 
     /// The comparison that gives the same answer with the operands swapped.
@@ -101,14 +101,23 @@ impl Op {
 /// 0-d tensor does not widen a tensor with dimensions.
 pub fn result_type(a: &CoreTensor, b: &CoreTensor) -> DType {
     let (da, db) = (a.dtype(), b.dtype());
-    if da == db {
-        return da;
+    if da.is_float() == db.is_float() {
+        if a.ndim() == 0 && b.ndim() > 0 {
+            return db;
+        }
+        if b.ndim() == 0 && a.ndim() > 0 {
+            return da;
+        }
     }
-    match (da.is_float(), db.is_float()) {
-        (true, false) => da,
-        (false, true) => db,
-        _ if a.ndim() == 0 && b.ndim() > 0 => db,
-        _ if b.ndim() == 0 && a.ndim() > 0 => da,
+    promote(da, db)
+}
+
+/// The dtype both of two dtypes convert to: the float one, or the wider.
+pub fn promote(a: DType, b: DType) -> DType {
+    match (a.is_float(), b.is_float()) {
+        _ if a == b => a,
+        (true, false) => a,
+        (false, true) => b,
         _ => DType::F64,
     }
 }
@@ -150,12 +159,22 @@ fn as_mask(t: CoreTensor) -> Result<CoreTensor> {
 }
 
 /// `t op s` (or `s op t` when `reflected`) for a Python number `s`.
-fn scalar_op(t: &CoreTensor, s: f64, s_is_int: bool, op: Op, reflected: bool) -> Result<CoreTensor> {
+fn scalar_op(
+    t: &CoreTensor,
+    s: f64,
+    s_is_int: bool,
+    op: Op,
+    reflected: bool,
+) -> Result<CoreTensor> {
     if t.dtype() == DType::I64 && !op.is_comparison() {
         let exact_int = s_is_int && op != Op::Div && !(op == Op::Pow && !reflected && s < 0.0);
         let target = if exact_int { DType::F64 } else { DType::F32 };
         let out = scalar_op(&t.try_to_dtype(target)?, s, s_is_int, op, reflected)?;
-        return if exact_int { out.try_to_dtype(DType::I64) } else { Ok(out) };
+        return if exact_int {
+            out.try_to_dtype(DType::I64)
+        } else {
+            Ok(out)
+        };
     }
     let op = if reflected { op.swapped() } else { op };
     match (op, reflected) {
@@ -188,7 +207,9 @@ pub fn apply(
     let out = match Operand::of(other) {
         None => return Ok(None),
         Some(Operand::Float(s)) => heavy(py, t.numel(), || scalar_op(t, s, false, op, reflected)),
-        Some(Operand::Int(i)) => heavy(py, t.numel(), || scalar_op(t, i as f64, true, op, reflected)),
+        Some(Operand::Int(i)) => heavy(py, t.numel(), || {
+            scalar_op(t, i as f64, true, op, reflected)
+        }),
         Some(Operand::Tensor(o)) => {
             let elements = t.numel().max(o.numel());
             if reflected {
@@ -214,34 +235,42 @@ macro_rules! binary {
 
 #[pymethods]
 impl Tensor {
-    fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __add__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Add, false)
     }
     fn __radd__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Add, true)
     }
-    fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __sub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Sub, false)
     }
     fn __rsub__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Sub, true)
     }
-    fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __mul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Mul, false)
     }
     fn __rmul__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Mul, true)
     }
-    fn __truediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __truediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Div, false)
     }
     fn __rtruediv__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Div, true)
     }
-    fn __pow__(&self, other: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn __pow__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        _modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Pow, false)
     }
-    fn __rpow__(&self, other: &Bound<'_, PyAny>, _modulo: Option<&Bound<'_, PyAny>>) -> PyResult<Py<PyAny>> {
+    fn __rpow__(
+        &self,
+        other: &Bound<'_, PyAny>,
+        _modulo: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         binary!(self, other, Op::Pow, true)
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
@@ -263,7 +292,7 @@ impl Tensor {
         binary!(self, other, Op::Ge, false)
     }
 
-    fn __neg__(&self, py: Python<'_>) -> PyResult<Tensor> {
+    pub(crate) fn __neg__(&self, py: Python<'_>) -> PyResult<Tensor> {
         let t = &self.inner;
         let out = if t.dtype() == DType::I64 {
             scalar_op(t, -1.0, true, Op::Mul, false)

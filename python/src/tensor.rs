@@ -43,10 +43,7 @@ pub fn as_core(value: &Bound<'_, PyAny>) -> Option<CoreTensor> {
 /// `value` as a core tensor, or a `TypeError` naming the argument.
 pub fn expect_core(value: &Bound<'_, PyAny>, what: &str) -> PyResult<CoreTensor> {
     as_core(value).ok_or_else(|| {
-        PyTypeError::new_err(format!(
-            "{what} must be a Tensor, not {}",
-            type_name(value)
-        ))
+        PyTypeError::new_err(format!("{what} must be a Tensor, not {}", type_name(value)))
     })
 }
 
@@ -156,12 +153,7 @@ impl Tensor {
     fn size<'py>(&self, py: Python<'py>, dim: Option<isize>) -> PyResult<Bound<'py, PyAny>> {
         match dim {
             None => size_object(py, self.inner.shape()),
-            Some(d) => Ok(self
-                .inner
-                .try_size(d)
-                .py()?
-                .into_pyobject(py)?
-                .into_any()),
+            Some(d) => Ok(self.inner.try_size(d).py()?.into_pyobject(py)?.into_any()),
         }
     }
 
@@ -228,7 +220,9 @@ impl Tensor {
             )));
         }
         Ok(match t.dtype() {
-            DType::F32 => (t.try_item::<f32>().py()? as f64).into_pyobject(py)?.into_any(),
+            DType::F32 => (t.try_item::<f32>().py()? as f64)
+                .into_pyobject(py)?
+                .into_any(),
             DType::F64 => t.try_item::<f64>().py()?.into_pyobject(py)?.into_any(),
             DType::I64 => t.try_item::<i64>().py()?.into_pyobject(py)?.into_any(),
         })
@@ -264,10 +258,7 @@ impl Tensor {
         dtype: Option<&Bound<'py, PyAny>>,
         copy: Option<bool>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let detached = Bound::new(
-            slf.py(),
-            Tensor::from_core(slf.borrow().inner.detach()),
-        )?;
+        let detached = Bound::new(slf.py(), Tensor::from_core(slf.borrow().inner.detach()))?;
         let array = Tensor::numpy(&detached, false)?;
         let array = match dtype {
             Some(d) => array.call_method1("astype", (d,))?,
@@ -420,7 +411,9 @@ impl Tensor {
         let out = crate::ops::heavy(py, t.numel(), move || {
             let copy = t.try_mul_scalar(1.0);
             match t.dtype() {
-                DType::I64 => t.try_to_dtype(DType::F64).and_then(|f| f.try_to_dtype(DType::I64)),
+                DType::I64 => t
+                    .try_to_dtype(DType::F64)
+                    .and_then(|f| f.try_to_dtype(DType::I64)),
                 _ => copy,
             }
         })
@@ -435,7 +428,9 @@ impl Tensor {
             return Ok(slf.clone().into_any().unbind());
         }
         let out = t.try_contiguous().py()?;
-        Ok(Bound::new(slf.py(), Tensor::from_core(out))?.into_any().unbind())
+        Ok(Bound::new(slf.py(), Tensor::from_core(out))?
+            .into_any()
+            .unbind())
     }
 
     fn data_ptr(&self) -> usize {

@@ -38,6 +38,25 @@ pub trait Module: Send + Sync {
     /// A one-line summary such as `Linear(784 -> 100)`; containers list their children.
     fn describe(&self) -> String;
 
+    /// PyTorch's class name of the module (`"Linear"`, `"ReLU"`, `"Conv2d"`, `"BatchNorm1d"`,
+    /// `"LSTM"`, `"Sequential"`), for tools that decide what a layer is (diagnostics' per-layer
+    /// pictures) without reading [`Module::describe`]. `"Module"` unless the type says.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Generator};
+    /// use nabla_nn::layers::{Linear, Sigmoid};
+    /// use nabla_nn::module::{Module, Sequential};
+    /// let mut net = Sequential::new();
+    /// net.push(Box::new(Linear::new(2, 3, DType::F32, &mut Generator::new(0))));
+    /// net.push(Box::new(Sigmoid));
+    /// let kinds: Vec<&str> = net.layers().iter().map(|l| l.type_name()).collect();
+    /// assert_eq!(kinds, ["Linear", "Sigmoid"]);
+    /// assert_eq!(net.type_name(), "Sequential");
+    /// ```
+    fn type_name(&self) -> &'static str {
+        "Module"
+    }
+
     /// Parameters owned by this module itself (not its children), with their local names.
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         Vec::new()
@@ -396,6 +415,10 @@ impl Module for Sequential {
         }
         out.push(')');
         out
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Sequential"
     }
 
     fn children(&self) -> Vec<(String, &dyn Module)> {

@@ -19,6 +19,10 @@ macro_rules! activation {
                 fn describe(&self) -> String {
                     stringify!($name).to_string()
                 }
+
+                fn type_name(&self) -> &'static str {
+                    stringify!($name)
+                }
             }
         )*
     };
@@ -80,6 +84,10 @@ impl Module for LeakyReLU {
     fn describe(&self) -> String {
         format!("LeakyReLU({})", self.negative_slope)
     }
+
+    fn type_name(&self) -> &'static str {
+        "LeakyReLU"
+    }
 }
 
 /// Softmax along `dim` (negative counts from the end).
@@ -109,5 +117,9 @@ impl Module for Softmax {
 
     fn describe(&self) -> String {
         format!("Softmax(dim={})", self.dim)
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Softmax"
     }
 }

@@ -293,6 +293,15 @@ impl<const D: usize> Module for BatchNorm<D> {
         description(D, self.num_features(), self.eps, self.momentum)
     }
 
+    fn type_name(&self) -> &'static str {
+        match D {
+            1 => "BatchNorm1d",
+            2 => "BatchNorm2d",
+            3 => "BatchNorm3d",
+            _ => "BatchNorm",
+        }
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         vec![
             ("weight".to_string(), self.weight.clone()),

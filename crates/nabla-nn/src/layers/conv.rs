@@ -529,6 +529,15 @@ impl<const N: usize> Module for Conv<N> {
         )
     }
 
+    fn type_name(&self) -> &'static str {
+        match N {
+            1 => "Conv1d",
+            2 => "Conv2d",
+            3 => "Conv3d",
+            _ => "Conv",
+        }
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![("weight".to_string(), self.weight.clone())];
         out.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));

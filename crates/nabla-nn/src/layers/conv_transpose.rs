@@ -249,6 +249,10 @@ impl Module for ConvTranspose2d {
         )
     }
 
+    fn type_name(&self) -> &'static str {
+        "ConvTranspose2d"
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![("weight".to_string(), self.weight.clone())];
         out.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));

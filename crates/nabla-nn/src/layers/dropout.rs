@@ -126,6 +126,10 @@ impl Module for Dropout {
         format!("Dropout(p={})", self.masks.p)
     }
 
+    fn type_name(&self) -> &'static str {
+        "Dropout"
+    }
+
     fn set_training(&mut self, training: bool) {
         self.masks.training = training;
     }
@@ -200,6 +204,10 @@ impl Module for Dropout2d {
 
     fn describe(&self) -> String {
         format!("Dropout2d(p={})", self.masks.p)
+    }
+
+    fn type_name(&self) -> &'static str {
+        "Dropout2d"
     }
 
     fn set_training(&mut self, training: bool) {

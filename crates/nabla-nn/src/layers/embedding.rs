@@ -144,6 +144,10 @@ impl Module for Embedding {
         description(rows, dim, self.padding_idx)
     }
 
+    fn type_name(&self) -> &'static str {
+        "Embedding"
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         vec![("weight".to_string(), self.weight.clone())]
     }

@@ -39,4 +39,8 @@ impl Module for Flatten {
     fn describe(&self) -> String {
         "Flatten(start_dim=1, end_dim=-1)".to_string()
     }
+
+    fn type_name(&self) -> &'static str {
+        "Flatten"
+    }
 }

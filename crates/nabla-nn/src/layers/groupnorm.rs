@@ -132,6 +132,10 @@ impl Module for GroupNorm {
         description(self.num_groups, self.num_channels(), self.eps)
     }
 
+    fn type_name(&self) -> &'static str {
+        "GroupNorm"
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         vec![
             ("weight".to_string(), self.weight.clone()),

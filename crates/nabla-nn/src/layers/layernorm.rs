@@ -147,6 +147,10 @@ impl Module for LayerNorm {
         description(&self.normalized_shape, self.eps)
     }
 
+    fn type_name(&self) -> &'static str {
+        "LayerNorm"
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         vec![
             ("weight".to_string(), self.weight.clone()),

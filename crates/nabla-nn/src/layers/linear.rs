@@ -139,6 +139,10 @@ impl Module for Linear {
         description(self.in_features(), self.out_features(), self.bias.is_some())
     }
 
+    fn type_name(&self) -> &'static str {
+        "Linear"
+    }
+
     fn local_parameters(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![("weight".to_string(), self.weight.clone())];
         out.extend(self.bias.iter().map(|b| ("bias".to_string(), b.clone())));

@@ -121,6 +121,10 @@ impl Module for MaxPool2d {
     fn describe(&self) -> String {
         description("MaxPool2d", &self.options)
     }
+
+    fn type_name(&self) -> &'static str {
+        "MaxPool2d"
+    }
 }
 
 /// Average pooling, `torch.nn.AvgPool2d`: the mean of each window (padding zeros counted, as
@@ -167,6 +171,10 @@ impl Module for AvgPool2d {
 
     fn describe(&self) -> String {
         description("AvgPool2d", &self.options)
+    }
+
+    fn type_name(&self) -> &'static str {
+        "AvgPool2d"
     }
 }
 
@@ -227,5 +235,9 @@ impl Module for AdaptiveAvgPool2d {
 
     fn describe(&self) -> String {
         adaptive_description(self.output_size)
+    }
+
+    fn type_name(&self) -> &'static str {
+        "AdaptiveAvgPool2d"
     }
 }

@@ -46,6 +46,10 @@ impl Module for Residual {
         format!("Residual({})", self.inner.describe().replace('\n', "\n  "))
     }
 
+    fn type_name(&self) -> &'static str {
+        "Residual"
+    }
+
     fn children(&self) -> Vec<(String, &dyn Module)> {
         vec![("inner".to_string(), self.inner.as_ref())]
     }

@@ -45,4 +45,8 @@ impl Module for Rows {
     fn describe(&self) -> String {
         "Rows".to_string()
     }
+
+    fn type_name(&self) -> &'static str {
+        "Rows"
+    }
 }

@@ -111,6 +111,10 @@ macro_rules! cell_module {
                 self.cell.describe()
             }
 
+            fn type_name(&self) -> &'static str {
+                self.cell.kind.cell_name()
+            }
+
             fn local_parameters(&self) -> Vec<(String, Tensor)> {
                 self.cell.weights.named("")
             }

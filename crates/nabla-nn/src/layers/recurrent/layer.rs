@@ -71,6 +71,10 @@ macro_rules! sequence_layer {
                 self.layers.describe()
             }
 
+            fn type_name(&self) -> &'static str {
+                self.layers.kind.name()
+            }
+
             fn local_parameters(&self) -> Vec<(String, Tensor)> {
                 self.layers.named_parameters()
             }
