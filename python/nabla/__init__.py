@@ -14,6 +14,9 @@ from ._C import Tensor, dtype, float32, float64, int64, float, double, long  # n
 from ._size import Size  # noqa: F401
 from . import autograd, func  # noqa: F401
 from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from . import nn, optim, utils, lid  # noqa: F401,E402
+from .lid import draw, explain, grad_expr, record  # noqa: F401,E402
+from .utils.safetensors import load_file, save_file  # noqa: F401,E402
 
 __version__ = "0.1.0"
 

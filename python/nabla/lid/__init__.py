@@ -213,3 +213,11 @@ class History:
     def __repr__(self):
         last = ", ".join(f"{k}={v[-1][1]:.4g}" for k, v in self.metrics.items())
         return f"<History {self.title}: {last}>"
+
+
+def _graph(self, names=None, max_nodes=200, max_values=6):
+    """The graph this tensor depends on, as :func:`nabla.draw` draws it."""
+    return draw(self, names, max_nodes, max_values)
+
+
+Tensor.graph = _graph

@@ -2,9 +2,11 @@
 ``state_dict``) over nabla-nn's fused optimisers: a step is one call into Rust per parameter
 group, which updates every parameter in place."""
 
-from ..._C import Tensor
-from ..._C import _nn
-from ..._C._optim import Fused
+from .._C import Tensor
+from .._C import _nn
+from .._C import _optim
+
+Fused = _optim.Fused
 
 _HYPER = ("lr", "weight_decay", "momentum", "dampening", "nesterov", "betas", "eps", "alpha")
 
@@ -104,7 +106,7 @@ class Optimizer:
         returns the loss) calls it first, under grad mode, and returns its loss."""
         loss = None
         if closure is not None:
-            from ... import enable_grad
+            from .. import enable_grad
 
             with enable_grad():
                 loss = closure()
@@ -172,6 +174,6 @@ class Optimizer:
 
 
 def _count(n):
-    from ... import tensor, int64
+    from .. import tensor, int64
 
     return tensor(n, dtype=int64)

@@ -3,7 +3,7 @@ files the repository ships in ``data/mnist``."""
 
 import os
 
-from ..._C._io import load_mnist as _load
+from ..._C import _io
 
 
 def _default_root():
@@ -23,7 +23,7 @@ def load_mnist(root=None, normalize=True, flatten=True, one_hot_label=False):
     ``root`` is the folder of the files; by default ``$NABLA_MNIST``, else ``data/mnist``
     of the repository the package was installed from or of the working directory."""
     root = root or os.environ.get("NABLA_MNIST") or _default_root()
-    x_train, t_train, x_test, t_test = _load(root, "unit" if normalize else "none")
+    x_train, t_train, x_test, t_test = _io.load_mnist(root, "unit" if normalize else "none")
     if not flatten:
         x_train = x_train.reshape(-1, 1, 28, 28)
         x_test = x_test.reshape(-1, 1, 28, 28)
