@@ -6,8 +6,8 @@
 use crate::errors::IntoPyResult;
 use crate::ops::heavy;
 use crate::tensor::{Tensor, as_core, expect_core};
-use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
 use nabla_core::Tensor as CoreTensor;
+use nabla_core::ops::window::{ConvOptions, ConvTransposeOptions, Padding, PoolOptions};
 use nabla_nn::layers::{
     Gru, GruCell, Lstm, LstmCell, Nonlinearity, RecurrentOptions, RecurrentState, Rnn, RnnCell,
 };
@@ -79,10 +79,17 @@ fn conv_options<const N: usize>(
 /// `x·Wᵀ + b` over the last dim of `x`.
 #[pyfunction]
 #[pyo3(signature = (input, weight, bias = None))]
-fn linear(py: Python<'_>, input: PyRef<'_, Tensor>, weight: PyRef<'_, Tensor>, bias: Opt<'_>) -> PyResult<Tensor> {
+fn linear(
+    py: Python<'_>,
+    input: PyRef<'_, Tensor>,
+    weight: PyRef<'_, Tensor>,
+    bias: Opt<'_>,
+) -> PyResult<Tensor> {
     let (x, w, b) = (input.core(), weight.core(), core_of(&bias));
     let work = x.numel() / x.shape().last().copied().unwrap_or(1).max(1) * w.numel();
-    heavy(py, work, || x.try_linear(w, b.as_ref())).py().map(wrap)
+    heavy(py, work, || x.try_linear(w, b.as_ref()))
+        .py()
+        .map(wrap)
 }
 
 #[pyfunction]
@@ -107,9 +114,11 @@ fn conv1d(
         groups,
     )?;
     let (x, w, b) = (input.core(), weight.core(), core_of(&bias));
-    heavy(py, x.numel() * w.numel(), || x.try_conv1d(w, b.as_ref(), &options))
-        .py()
-        .map(wrap)
+    heavy(py, x.numel() * w.numel(), || {
+        x.try_conv1d(w, b.as_ref(), &options)
+    })
+    .py()
+    .map(wrap)
 }
 
 #[pyfunction]
@@ -134,9 +143,11 @@ fn conv2d(
         groups,
     )?;
     let (x, w, b) = (input.core(), weight.core(), core_of(&bias));
-    heavy(py, x.numel() * w.numel(), || x.try_conv2d(w, b.as_ref(), &options))
-        .py()
-        .map(wrap)
+    heavy(py, x.numel() * w.numel(), || {
+        x.try_conv2d(w, b.as_ref(), &options)
+    })
+    .py()
+    .map(wrap)
 }
 
 #[pyfunction]
@@ -216,7 +227,9 @@ fn max_pool2d(
         true,
     )?;
     let x = input.core();
-    heavy(py, x.numel(), || x.try_max_pool2d(&options)).py().map(wrap)
+    heavy(py, x.numel(), || x.try_max_pool2d(&options))
+        .py()
+        .map(wrap)
 }
 
 #[pyfunction]
@@ -241,11 +254,17 @@ fn avg_pool2d(
         count_include_pad,
     )?;
     let x = input.core();
-    heavy(py, x.numel(), || x.try_avg_pool2d(&options)).py().map(wrap)
+    heavy(py, x.numel(), || x.try_avg_pool2d(&options))
+        .py()
+        .map(wrap)
 }
 
 #[pyfunction]
-fn adaptive_avg_pool2d(py: Python<'_>, input: PyRef<'_, Tensor>, output_size: Bound<'_, PyAny>) -> PyResult<Tensor> {
+fn adaptive_avg_pool2d(
+    py: Python<'_>,
+    input: PyRef<'_, Tensor>,
+    output_size: Bound<'_, PyAny>,
+) -> PyResult<Tensor> {
     let size = sizes::<2>(&output_size, "output_size")?;
     let x = input.core();
     heavy(py, x.numel(), || x.try_adaptive_avg_pool2d(size))
@@ -316,7 +335,11 @@ fn layer_norm(
 
 #[pyfunction]
 #[pyo3(signature = (input, weight, padding_idx = None))]
-fn embedding(input: PyRef<'_, Tensor>, weight: PyRef<'_, Tensor>, padding_idx: Option<i64>) -> PyResult<Tensor> {
+fn embedding(
+    input: PyRef<'_, Tensor>,
+    weight: PyRef<'_, Tensor>,
+    padding_idx: Option<i64>,
+) -> PyResult<Tensor> {
     let rows = weight.core().shape().first().copied().unwrap_or(0) as i64;
     let padding = match padding_idx {
         None => None,
@@ -327,7 +350,11 @@ fn embedding(input: PyRef<'_, Tensor>, weight: PyRef<'_, Tensor>, padding_idx: O
             )));
         }
     };
-    weight.core().try_embedding(input.core(), padding).py().map(wrap)
+    weight
+        .core()
+        .try_embedding(input.core(), padding)
+        .py()
+        .map(wrap)
 }
 
 /// Inverted dropout with a mask from the global generator (`nabla.manual_seed`): zeros with
@@ -335,7 +362,11 @@ fn embedding(input: PyRef<'_, Tensor>, weight: PyRef<'_, Tensor>, padding_idx: O
 /// `dropout2d` drop whole channels.
 #[pyfunction]
 #[pyo3(signature = (input, p, mask_shape = None))]
-fn dropout_mask(input: PyRef<'_, Tensor>, p: f64, mask_shape: Option<Vec<usize>>) -> PyResult<Tensor> {
+fn dropout_mask(
+    input: PyRef<'_, Tensor>,
+    p: f64,
+    mask_shape: Option<Vec<usize>>,
+) -> PyResult<Tensor> {
     if !(0.0..=1.0).contains(&p) {
         return Err(PyValueError::new_err(format!(
             "dropout probability has to be between 0 and 1, but got {p}"
@@ -394,7 +425,12 @@ fn log_softmax(input: PyRef<'_, Tensor>, dim: isize) -> PyResult<Tensor> {
 /// Mean cross-entropy of `[N, C]` logits against class indices, nabla-nn's fused op.
 #[pyfunction]
 #[pyo3(signature = (input, target, label_smoothing = 0.0))]
-fn cross_entropy(py: Python<'_>, input: PyRef<'_, Tensor>, target: PyRef<'_, Tensor>, label_smoothing: f64) -> PyResult<Tensor> {
+fn cross_entropy(
+    py: Python<'_>,
+    input: PyRef<'_, Tensor>,
+    target: PyRef<'_, Tensor>,
+    label_smoothing: f64,
+) -> PyResult<Tensor> {
     let (x, t) = (input.core(), target.core());
     let options = nabla_nn::loss::CrossEntropyOptions { label_smoothing };
     heavy(py, x.numel(), || {
@@ -419,7 +455,10 @@ fn mse_loss(input: PyRef<'_, Tensor>, target: PyRef<'_, Tensor>) -> PyResult<Ten
 }
 
 #[pyfunction]
-fn binary_cross_entropy_with_logits(input: PyRef<'_, Tensor>, target: PyRef<'_, Tensor>) -> PyResult<Tensor> {
+fn binary_cross_entropy_with_logits(
+    input: PyRef<'_, Tensor>,
+    target: PyRef<'_, Tensor>,
+) -> PyResult<Tensor> {
     nabla_nn::loss::try_binary_cross_entropy_with_logits(input.core(), target.core())
         .py()
         .map(wrap)
@@ -489,11 +528,7 @@ fn rnn(
         layer.sequence(x, initial.as_ref())
     })
     .py()?;
-    Ok((
-        wrap(out.output),
-        wrap(out.state.h),
-        out.state.c.map(wrap),
-    ))
+    Ok((wrap(out.output), wrap(out.state.h), out.state.c.map(wrap)))
 }
 
 /// The sequence layers' shared entry, so [`rnn`] builds any of them the same way.
@@ -545,14 +580,14 @@ fn rnn_cell<'py>(
             .map(|h| pair(&h, "LSTMCell: hx must be a tuple (h, c) of two tensors"))
             .transpose()?;
         let cell = LstmCell::from_parts(&params).py()?;
-        let (h, c) = cell
-            .try_step(x, state.as_ref().map(|(h, c)| (h, c)))
-            .py()?;
+        let (h, c) = cell.try_step(x, state.as_ref().map(|(h, c)| (h, c))).py()?;
         return PyTuple::new(py, [wrap(h), wrap(c)]).map(Bound::into_any);
     }
     let h = hx.map(|h| expect_core(&h, "hx")).transpose()?;
     let next = match nonlinearity(mode)? {
-        Some(f) => RnnCell::from_parts(f, &params).py()?.try_step(x, h.as_ref()),
+        Some(f) => RnnCell::from_parts(f, &params)
+            .py()?
+            .try_step(x, h.as_ref()),
         None => GruCell::from_parts(&params).py()?.try_step(x, h.as_ref()),
     }
     .py()?;
@@ -561,8 +596,9 @@ fn rnn_cell<'py>(
 
 /// The two tensors of a tuple `(h, c)`, or a `TypeError` saying `what`.
 fn pair(value: &Bound<'_, PyAny>, what: &str) -> PyResult<(CoreTensor, CoreTensor)> {
-    let items: (Bound<'_, PyAny>, Bound<'_, PyAny>) =
-        value.extract().map_err(|_| PyTypeError::new_err(what.to_string()))?;
+    let items: (Bound<'_, PyAny>, Bound<'_, PyAny>) = value
+        .extract()
+        .map_err(|_| PyTypeError::new_err(what.to_string()))?;
     let h = as_core(&items.0).ok_or_else(|| PyTypeError::new_err(what.to_string()))?;
     let c = as_core(&items.1).ok_or_else(|| PyTypeError::new_err(what.to_string()))?;
     Ok((h, c))
@@ -582,13 +618,15 @@ fn fill_with(
 #[pyfunction]
 fn uniform_(tensor: PyRef<'_, Tensor>, low: f64, high: f64) -> PyResult<()> {
     let t = tensor.core();
-    fill_with(t, |g| CoreTensor::try_uniform_with(t.shape(), low, high, t.dtype(), g))
+    fill_with(t, |g| {
+        CoreTensor::try_uniform_with(t.shape(), low, high, t.dtype(), g)
+    })
 }
 
 /// Fills `tensor` from `N(mean, std²)` with the global generator.
 #[pyfunction]
 fn normal_(tensor: PyRef<'_, Tensor>, mean: f64, std: f64) -> PyResult<()> {
-    if !(std >= 0.0) {
+    if std.is_nan() || std < 0.0 {
         return Err(PyValueError::new_err(format!(
             "normal_: std must be non-negative, got {std}"
         )));
@@ -637,9 +675,7 @@ fn make_parameter<'py>(
     let py = cls.py();
     let leaf = data.core().detach();
     leaf.try_set_requires_grad(requires_grad).py()?;
-    let object = py
-        .get_type::<Tensor>()
-        .call_method1("__new__", (cls,))?;
+    let object = py.get_type::<Tensor>().call_method1("__new__", (cls,))?;
     object.cast::<Tensor>()?.borrow_mut().inner = leaf;
     Ok(object)
 }
@@ -699,11 +735,18 @@ fn permutation(n: usize, seed: Option<u64>) -> Vec<usize> {
 /// The rows `indices` of each tensor (along dim 0), copied into new tensors: a batch of a
 /// `TensorDataset` in one call per tensor.
 #[pyfunction]
-fn take_rows(py: Python<'_>, tensors: Vec<PyRef<'_, Tensor>>, indices: Vec<i64>) -> PyResult<Vec<Tensor>> {
+fn take_rows(
+    py: Python<'_>,
+    tensors: Vec<PyRef<'_, Tensor>>,
+    indices: Vec<i64>,
+) -> PyResult<Vec<Tensor>> {
     let n = indices.len();
     let index = CoreTensor::from_vec(indices, &[n]);
     let cores: Vec<CoreTensor> = tensors.iter().map(|t| t.core().clone()).collect();
-    let elements: usize = cores.iter().map(|t| t.numel() / t.shape().first().copied().unwrap_or(1).max(1) * n).sum();
+    let elements: usize = cores
+        .iter()
+        .map(|t| t.numel() / t.shape().first().copied().unwrap_or(1).max(1) * n)
+        .sum();
     let rows = heavy(py, elements, || {
         cores
             .iter()

@@ -53,7 +53,11 @@ fn save_file(
 /// The tensors of a safetensors file, as a dict sorted by name.
 #[pyfunction]
 #[pyo3(signature = (filename, device = "cpu"))]
-fn load_file<'py>(py: Python<'py>, filename: PathBuf, device: &str) -> PyResult<Bound<'py, PyDict>> {
+fn load_file<'py>(
+    py: Python<'py>,
+    filename: PathBuf,
+    device: &str,
+) -> PyResult<Bound<'py, PyDict>> {
     check_device(device)?;
     let (tensors, _) = py.detach(|| checkpoint::load_safetensors(&filename)).py()?;
     to_dict(py, tensors)

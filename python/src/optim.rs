@@ -63,7 +63,11 @@ impl Fused {
             )?,
             "Adam" => build(params, Adam::new().betas(b1, b2).eps(hyper.eps), &hyper)?,
             "AdamW" => build(params, AdamW::new().betas(b1, b2).eps(hyper.eps), &hyper)?,
-            "RMSprop" => build(params, RmsProp::new().alpha(hyper.alpha).eps(hyper.eps), &hyper)?,
+            "RMSprop" => build(
+                params,
+                RmsProp::new().alpha(hyper.alpha).eps(hyper.eps),
+                &hyper,
+            )?,
             "Adagrad" => build(params, AdaGrad::new().eps(hyper.eps), &hyper)?,
             other => {
                 return Err(PyValueError::new_err(format!(
@@ -76,7 +80,7 @@ impl Fused {
 
     /// Updates every parameter that has a gradient, at learning rate `lr`.
     fn step(&mut self, py: Python<'_>, lr: f64) -> PyResult<()> {
-        if !(lr >= 0.0) {
+        if lr.is_nan() || lr < 0.0 {
             return Err(PyValueError::new_err(format!(
                 "Invalid learning rate: {lr}"
             )));

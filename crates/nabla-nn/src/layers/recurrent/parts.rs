@@ -19,10 +19,7 @@ impl CellWeights {
     /// `_l1_reverse`) labels the errors. Returns the weights and the input size `I`.
     fn from_parts(kind: Kind, suffix: &str, parts: &[Tensor]) -> Result<(CellWeights, usize)> {
         let wrong = |message: String| {
-            Error::invalid(
-                "from_parts",
-                format!("{}{suffix}: {message}", kind.name()),
-            )
+            Error::invalid("from_parts", format!("{}{suffix}: {message}", kind.name()))
         };
         let (weight_ih, weight_hh, biases) = match parts {
             [ih, hh] => (ih, hh, None),
@@ -57,7 +54,10 @@ impl CellWeights {
                 )));
             }
         };
-        for (name, b) in biases.iter().flat_map(|(a, b)| [("bias_ih", a), ("bias_hh", b)]) {
+        for (name, b) in biases
+            .iter()
+            .flat_map(|(a, b)| [("bias_ih", a), ("bias_hh", b)])
+        {
             if b.shape() != [rows] || b.dtype() != dtype {
                 return Err(wrong(format!(
                     "{name}{suffix} must be {dtype} of shape [{rows}], got {} of shape {:?}",
