@@ -196,7 +196,8 @@ impl Gru {
     /// ```
     /// use nabla_core::{DType, Tensor};
     /// use nabla_nn::layers::{Gru, RecurrentOptions};
-    /// let parts: Vec<Tensor> = [[6, 3], [6, 2], [6], [6]].iter().map(|s| Tensor::zeros(s, DType::F32)).collect();
+    /// let shapes: [&[usize]; 4] = [&[6, 3], &[6, 2], &[6], &[6]];
+    /// let parts: Vec<Tensor> = shapes.iter().map(|s| Tensor::zeros(s, DType::F32)).collect();
     /// let gru = Gru::from_parts(&parts, RecurrentOptions::default(), 0).unwrap();
     /// assert_eq!(gru.hidden_size(), 2);
     /// ```
