@@ -405,17 +405,12 @@ impl Tensor {
         false
     }
 
-    /// A contiguous copy sharing no memory, recorded for autograd (`torch.Tensor.clone`).
+    /// A copy sharing no memory, recorded for autograd (`torch.Tensor.clone`).
     fn clone(&self, py: Python<'_>) -> PyResult<Tensor> {
         let t = self.inner.clone();
-        let out = crate::ops::heavy(py, t.numel(), move || {
-            let copy = t.try_mul_scalar(1.0);
-            match t.dtype() {
-                DType::I64 => t
-                    .try_to_dtype(DType::F64)
-                    .and_then(|f| f.try_to_dtype(DType::I64)),
-                _ => copy,
-            }
+        let out = crate::ops::heavy(py, t.numel(), move || match t.dtype() {
+            DType::I64 => CoreTensor::try_from_vec(t.try_to_vec::<i64>()?, t.shape()),
+            _ => t.try_mul_scalar(1.0),
         })
         .py()?;
         Ok(Tensor::from_core(out))

@@ -136,6 +136,14 @@ CASES = {
     "index_empty": "out = torch.arange(5)[3:1]",
     "setitem": "x = torch.zeros(2, 3); x[0, 1:] = 5; x[1] = torch.tensor([1.0, 2.0, 3.0]); out = x",
     "view_shares": "x = torch.zeros(3); v = x[1:]; v[0] = 4; out = x",
+    # In place.
+    "inplace_sgd": "w = torch.tensor([1.0, 2.0], requires_grad=True); (w * w).sum().backward()\nwith torch.no_grad():\n    w -= 0.1 * w.grad\n    w.grad.zero_()\nout = (w, w.grad, w.requires_grad, w.is_leaf)",
+    "inplace_methods": "x = torch.ones(3); x.add_(torch.tensor([1.0, 2.0, 3.0]), alpha=2).mul_(2).sub_(1).div_(2); out = x",
+    "inplace_operators": "x = torch.ones(2); y = x; x += 1; x *= 3; x -= torch.tensor([1.0, 0.0]); x /= 2; out = (x, y is x)",
+    "inplace_broadcast": "x = torch.zeros(2, 2); x += torch.tensor([1.0, 2.0]); out = x",
+    "fill_copy": "x = torch.zeros(2, 2); x[0].fill_(3); x[1].copy_(torch.tensor([1.0, 2.0])); out = x",
+    "clone": "x = torch.tensor([1.0, 2.0], requires_grad=True); y = x.clone(); (y * y).sum().backward(); out = (y, x.grad, y.is_leaf)",
+    "clone_int": "x = torch.tensor([1, 2]); y = x.clone(); y[0] = 5; out = (x, y)",
     # Printing.
     "repr_float": "out = repr(torch.tensor([[1.0, 2.5], [3.0, 4.0]]))",
     "repr_whole": "out = repr(torch.tensor([1.0, 2.0, 30.0]))",

@@ -69,6 +69,19 @@ def test_in_place_write_to_a_leaf_that_requires_grad_is_refused():
     assert w.tolist() == [5.0, 1.0, 1.0]
 
 
+def test_column_assignment_needs_a_contiguous_target():
+    x = nabla.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"assignment to a selection of shape \[2\] with strides \[3\]: nabla writes only contiguous"):
+        x[:, 0] = 1.0
+
+
+def test_in_place_update_of_a_recorded_tensor_is_refused():
+    w = nabla.ones(2, requires_grad=True)
+    y = w * 2
+    with pytest.raises(RuntimeError):
+        y += 1
+
+
 def test_assigned_gradient_of_another_shape_is_refused():
     w = nabla.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
