@@ -142,6 +142,13 @@ impl Tensor {
         Ok(Tensor::from_core(inner))
     }
 
+    /// Makes NumPy defer to the tensor's reflected operators (`np.float64(2) * t` is a
+    /// tensor), as PyTorch does.
+    #[classattr]
+    fn __array_priority__() -> f64 {
+        1000.0
+    }
+
     /// The dimensions, as a `nabla.Size` (a tuple).
     #[getter]
     fn shape<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {

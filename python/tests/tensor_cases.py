@@ -182,6 +182,7 @@ CASES = {
     "detach": "x = torch.ones(2, requires_grad=True); out = (x.detach().requires_grad, x.data.requires_grad, (x * 2).detach().grad_fn is None)",
     "no_grad": "x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    y = x * 2\nout = (y.requires_grad, torch.is_grad_enabled())",
     "no_grad_decorator": "x = torch.ones(2, requires_grad=True)\n@torch.no_grad()\ndef f(t):\n    return t * 2\nout = f(x).requires_grad",
+    "no_grad_bare_decorator": "x = torch.ones(2, requires_grad=True)\n@torch.no_grad\ndef f(t):\n    return t * 2\nout = (f(x).requires_grad, torch.is_grad_enabled())",
     "enable_grad": "x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    with torch.enable_grad():\n        y = x * 2\nout = y.requires_grad",
     "set_grad_enabled": "x = torch.ones(1, requires_grad=True)\nwith torch.set_grad_enabled(False):\n    y = x * 2\nout = (y.requires_grad, torch.is_grad_enabled())",
     "autograd_grad": "x = torch.tensor([1.0, 2.0], requires_grad=True); (g,) = torch.autograd.grad((x ** 3).sum(), x); out = g",
@@ -203,6 +204,9 @@ CASES = {
     "numpy_shared": "t = torch.zeros(3); a = t.numpy(); a[1] = 5; out = t",
     "numpy_view": "t = torch.arange(6.0).reshape(2, 3); out = t.T.numpy().tolist()",
     "from_numpy": "import numpy as np; out = torch.from_numpy(np.array([[1.0, 2.0]], dtype=np.float64))",
+    "numpy_scalar_left": "import numpy as np; out = np.float64(2.0) * torch.tensor([1.0, 2.0])",
+    "tensor_numpy_scalars": "import numpy as np; out = torch.tensor([np.float32(1.5), np.int64(2)])",
+    "tensor_numpy_int_scalars": "import numpy as np; out = torch.tensor([np.int64(1), np.int32(2)])",
     "from_numpy_int": "import numpy as np; out = torch.from_numpy(np.arange(3))",
 }
 
