@@ -18,6 +18,11 @@ from .autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_
 __version__ = "0.1.0"
 
 
+def is_tensor(obj):
+    """Whether ``obj`` is a ``nabla.Tensor`` (or a subclass such as ``nn.Parameter``)."""
+    return isinstance(obj, Tensor)
+
+
 def _function_of(name):
     method = getattr(Tensor, name)
 

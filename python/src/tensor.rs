@@ -131,13 +131,32 @@ fn numpy_view<'py, T: NpElement>(
 #[pymethods]
 impl Tensor {
     /// `Tensor(data)` copies nested lists, numbers or arrays into a float32 tensor (as
-    /// `torch.Tensor(list)` does); `Tensor()` is an empty one.
+    /// `torch.Tensor(list)` does); `Tensor(2, 3)` is a float32 tensor of that shape (zeros,
+    /// where PyTorch leaves the memory unset); `Tensor()` is an empty one.
     #[new]
-    #[pyo3(signature = (data = None))]
-    fn py_new(data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let inner = match data {
-            None => CoreTensor::try_zeros(&[0], DType::F32).py()?,
-            Some(d) => crate::creation::from_data(d, Some(DType::F32))?,
+    #[pyo3(signature = (*args))]
+    fn py_new(args: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let sizes: Option<Vec<usize>> = args
+            .iter()
+            .map(|a| {
+                a.is_instance_of::<pyo3::types::PyInt>()
+                    .then(|| a.extract::<usize>().ok())
+                    .flatten()
+            })
+            .collect();
+        let inner = match sizes {
+            Some(shape) if !shape.is_empty() || args.is_empty() => {
+                let shape = if args.is_empty() { vec![0] } else { shape };
+                CoreTensor::try_zeros(&shape, DType::F32).py()?
+            }
+            _ if args.len() == 1 => {
+                crate::creation::from_data(&args.get_item(0)?, Some(DType::F32))?
+            }
+            _ => {
+                return Err(PyTypeError::new_err(
+                    "Tensor() takes one sequence of data or non-negative integer sizes",
+                ));
+            }
         };
         Ok(Tensor::from_core(inner))
     }
