@@ -21,6 +21,11 @@ from .utils.safetensors import load_file, save_file  # noqa: F401,E402
 __version__ = "0.1.0"
 
 
+def is_tensor(obj):
+    """Whether ``obj`` is a ``nabla.Tensor`` (or a subclass such as ``nn.Parameter``)."""
+    return isinstance(obj, Tensor)
+
+
 def _function_of(name):
     method = getattr(Tensor, name)
 

@@ -4,7 +4,6 @@
 //! function transforms behind `nabla.func`.
 
 use crate::errors::IntoPyResult;
-use crate::ops::heavy;
 use crate::tensor::{Tensor, as_core, expect_core, type_name};
 use nabla_core::{
     BackwardOptions, Context, Function, GradOptions, GradcheckOptions, GradcheckOutcome,
@@ -204,7 +203,8 @@ impl Tensor {
     }
 
     /// Computes the gradient of this tensor with respect to the leaves and accumulates it in
-    /// their `.grad`, as `torch.Tensor.backward`.
+    /// their `.grad`, as `torch.Tensor.backward`; the GIL is released during the pass (Python
+    /// `Function.backward`s and hooks take it back while they run).
     #[pyo3(signature = (gradient = None, retain_graph = None, create_graph = false, inputs = None))]
     fn backward(
         &self,
@@ -242,9 +242,7 @@ impl Tensor {
             create_graph,
         };
         let t = &self.inner;
-        let result = heavy(py, graph_size_hint(t), || {
-            t.try_backward_opts(gradient.as_ref(), options)
-        });
+        let result = py.detach(|| t.try_backward_opts(gradient.as_ref(), options));
         finish(result)
     }
 
@@ -273,20 +271,6 @@ impl Tensor {
             })
         });
         result.py()
-    }
-}
-
-/// Releasing the GIL for a backward pass pays off when the tensors are large; the output's
-/// size is what is known before the pass.
-fn graph_size_hint(t: &CoreTensor) -> usize {
-    match t.grad_fn() {
-        Some(node) => node
-            .input_shapes()
-            .iter()
-            .map(|s| s.iter().product::<usize>())
-            .max()
-            .unwrap_or(0),
-        None => 0,
     }
 }
 
@@ -386,7 +370,8 @@ fn grad<'py>(
     let out_refs: Vec<&CoreTensor> = outs.iter().collect();
     let in_refs: Vec<&CoreTensor> = ins.iter().collect();
     let grad_refs: Option<Vec<&CoreTensor>> = grads.as_ref().map(|g| g.iter().collect());
-    let result = nabla_core::try_grad_opts(&out_refs, grad_refs.as_deref(), &in_refs, options)
+    let result = py
+        .detach(|| nabla_core::try_grad_opts(&out_refs, grad_refs.as_deref(), &in_refs, options))
         .map_err(|e| match e {
             nabla_core::Error::InvalidArgument {
                 op: "grad",

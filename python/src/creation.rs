@@ -37,6 +37,18 @@ fn flatten(value: &Bound<'_, PyAny>, depth: usize, flat: &mut Flat) -> PyResult<
             return leaf(v, t.dtype().is_float(), depth, flat);
         }
     }
+    if !value.hasattr("__len__")? {
+        // NumPy scalars and other numbers.
+        if let Ok(i) = value
+            .call_method0("__index__")
+            .and_then(|i| i.extract::<i64>())
+        {
+            return leaf(i as f64, false, depth, flat);
+        }
+        if let Ok(f) = value.extract::<f64>() {
+            return leaf(f, true, depth, flat);
+        }
+    }
     let not_sequence = value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>();
     let seq = value
         .cast::<PySequence>()

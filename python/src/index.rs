@@ -177,6 +177,14 @@ impl Tensor {
                  index with ints, unit-step slices, None and ... to assign",
             ));
         }
+        if !view.is_contiguous() {
+            return Err(PyRuntimeError::new_err(format!(
+                "assignment to a selection of shape {:?} with strides {:?}: nabla writes only \
+                 contiguous selections (ints and unit-step slices over the leading dimensions)",
+                view.shape(),
+                view.layout().strides()
+            )));
+        }
         if let Some(src) = as_core(value) {
             let src = src.try_to_dtype(view.dtype()).py()?;
             let src = src.try_expand(view.shape()).py()?;

@@ -8,6 +8,7 @@ mod dtype;
 pub mod errors;
 mod functional;
 mod index;
+mod inplace;
 mod io;
 mod lid;
 mod methods;

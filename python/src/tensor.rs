@@ -131,15 +131,41 @@ fn numpy_view<'py, T: NpElement>(
 #[pymethods]
 impl Tensor {
     /// `Tensor(data)` copies nested lists, numbers or arrays into a float32 tensor (as
-    /// `torch.Tensor(list)` does); `Tensor()` is an empty one.
+    /// `torch.Tensor(list)` does); `Tensor(2, 3)` is a float32 tensor of that shape (zeros,
+    /// where PyTorch leaves the memory unset); `Tensor()` is an empty one.
     #[new]
-    #[pyo3(signature = (data = None))]
-    fn py_new(data: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
-        let inner = match data {
-            None => CoreTensor::try_zeros(&[0], DType::F32).py()?,
-            Some(d) => crate::creation::from_data(d, Some(DType::F32))?,
+    #[pyo3(signature = (*args))]
+    fn py_new(args: &Bound<'_, PyTuple>) -> PyResult<Self> {
+        let sizes: Option<Vec<usize>> = args
+            .iter()
+            .map(|a| {
+                a.is_instance_of::<pyo3::types::PyInt>()
+                    .then(|| a.extract::<usize>().ok())
+                    .flatten()
+            })
+            .collect();
+        let inner = match sizes {
+            Some(shape) if !shape.is_empty() || args.is_empty() => {
+                let shape = if args.is_empty() { vec![0] } else { shape };
+                CoreTensor::try_zeros(&shape, DType::F32).py()?
+            }
+            _ if args.len() == 1 => {
+                crate::creation::from_data(&args.get_item(0)?, Some(DType::F32))?
+            }
+            _ => {
+                return Err(PyTypeError::new_err(
+                    "Tensor() takes one sequence of data or non-negative integer sizes",
+                ));
+            }
         };
         Ok(Tensor::from_core(inner))
+    }
+
+    /// Makes NumPy defer to the tensor's reflected operators (`np.float64(2) * t` is a
+    /// tensor), as PyTorch does.
+    #[classattr]
+    fn __array_priority__() -> f64 {
+        1000.0
     }
 
     /// The dimensions, as a `nabla.Size` (a tuple).
@@ -405,17 +431,12 @@ impl Tensor {
         false
     }
 
-    /// A contiguous copy sharing no memory, recorded for autograd (`torch.Tensor.clone`).
+    /// A copy sharing no memory, recorded for autograd (`torch.Tensor.clone`).
     fn clone(&self, py: Python<'_>) -> PyResult<Tensor> {
         let t = self.inner.clone();
-        let out = crate::ops::heavy(py, t.numel(), move || {
-            let copy = t.try_mul_scalar(1.0);
-            match t.dtype() {
-                DType::I64 => t
-                    .try_to_dtype(DType::F64)
-                    .and_then(|f| f.try_to_dtype(DType::I64)),
-                _ => copy,
-            }
+        let out = crate::ops::heavy(py, t.numel(), move || match t.dtype() {
+            DType::I64 => CoreTensor::try_from_vec(t.try_to_vec::<i64>()?, t.shape()),
+            _ => t.try_mul_scalar(1.0),
         })
         .py()?;
         Ok(Tensor::from_core(out))

@@ -10,6 +10,9 @@ CASES = {
     "tensor_dtype": "out = torch.tensor([1, 2], dtype=torch.float64)",
     "tensor_scalar": "out = torch.tensor(3.5)",
     "Tensor_list": "out = torch.Tensor([[1, 2], [3, 4]])",
+    "Tensor_sizes": "out = tuple(torch.Tensor(2, 3).shape)",
+    "Tensor_empty": "out = tuple(torch.Tensor().shape)",
+    "is_tensor": "out = (torch.is_tensor(torch.ones(1)), torch.is_tensor([1.0]))",
     "zeros": "out = torch.zeros(2, 3)",
     "zeros_tuple": "out = torch.zeros((2, 1), dtype=torch.int64)",
     "ones": "out = torch.ones(3)",
@@ -136,6 +139,14 @@ CASES = {
     "index_empty": "out = torch.arange(5)[3:1]",
     "setitem": "x = torch.zeros(2, 3); x[0, 1:] = 5; x[1] = torch.tensor([1.0, 2.0, 3.0]); out = x",
     "view_shares": "x = torch.zeros(3); v = x[1:]; v[0] = 4; out = x",
+    # In place.
+    "inplace_sgd": "w = torch.tensor([1.0, 2.0], requires_grad=True); (w * w).sum().backward()\nwith torch.no_grad():\n    w -= 0.1 * w.grad\n    w.grad.zero_()\nout = (w, w.grad, w.requires_grad, w.is_leaf)",
+    "inplace_methods": "x = torch.ones(3); x.add_(torch.tensor([1.0, 2.0, 3.0]), alpha=2).mul_(2).sub_(1).div_(2); out = x",
+    "inplace_operators": "x = torch.ones(2); y = x; x += 1; x *= 3; x -= torch.tensor([1.0, 0.0]); x /= 2; out = (x, y is x)",
+    "inplace_broadcast": "x = torch.zeros(2, 2); x += torch.tensor([1.0, 2.0]); out = x",
+    "fill_copy": "x = torch.zeros(2, 2); x[0].fill_(3); x[1].copy_(torch.tensor([1.0, 2.0])); out = x",
+    "clone": "x = torch.tensor([1.0, 2.0], requires_grad=True); y = x.clone(); (y * y).sum().backward(); out = (y, x.grad, y.is_leaf)",
+    "clone_int": "x = torch.tensor([1, 2]); y = x.clone(); y[0] = 5; out = (x, y)",
     # Printing.
     "repr_float": "out = repr(torch.tensor([[1.0, 2.5], [3.0, 4.0]]))",
     "repr_whole": "out = repr(torch.tensor([1.0, 2.0, 30.0]))",
@@ -174,6 +185,7 @@ CASES = {
     "detach": "x = torch.ones(2, requires_grad=True); out = (x.detach().requires_grad, x.data.requires_grad, (x * 2).detach().grad_fn is None)",
     "no_grad": "x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    y = x * 2\nout = (y.requires_grad, torch.is_grad_enabled())",
     "no_grad_decorator": "x = torch.ones(2, requires_grad=True)\n@torch.no_grad()\ndef f(t):\n    return t * 2\nout = f(x).requires_grad",
+    "no_grad_bare_decorator": "x = torch.ones(2, requires_grad=True)\n@torch.no_grad\ndef f(t):\n    return t * 2\nout = (f(x).requires_grad, torch.is_grad_enabled())",
     "enable_grad": "x = torch.ones(2, requires_grad=True)\nwith torch.no_grad():\n    with torch.enable_grad():\n        y = x * 2\nout = y.requires_grad",
     "set_grad_enabled": "x = torch.ones(1, requires_grad=True)\nwith torch.set_grad_enabled(False):\n    y = x * 2\nout = (y.requires_grad, torch.is_grad_enabled())",
     "autograd_grad": "x = torch.tensor([1.0, 2.0], requires_grad=True); (g,) = torch.autograd.grad((x ** 3).sum(), x); out = g",
@@ -195,6 +207,9 @@ CASES = {
     "numpy_shared": "t = torch.zeros(3); a = t.numpy(); a[1] = 5; out = t",
     "numpy_view": "t = torch.arange(6.0).reshape(2, 3); out = t.T.numpy().tolist()",
     "from_numpy": "import numpy as np; out = torch.from_numpy(np.array([[1.0, 2.0]], dtype=np.float64))",
+    "numpy_scalar_left": "import numpy as np; out = np.float64(2.0) * torch.tensor([1.0, 2.0])",
+    "tensor_numpy_scalars": "import numpy as np; out = torch.tensor([np.float32(1.5), np.int64(2)])",
+    "tensor_numpy_int_scalars": "import numpy as np; out = torch.tensor([np.int64(1), np.int32(2)])",
     "from_numpy_int": "import numpy as np; out = torch.from_numpy(np.arange(3))",
 }
 

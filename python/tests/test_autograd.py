@@ -192,3 +192,22 @@ def test_grad_assignment_and_reset():
     assert w.grad.tolist() == [0.5, 0.5]
     w.grad = None
     assert w.grad is None
+
+
+def test_backward_runs_in_several_threads_at_once():
+    """backward() releases the GIL; independent graphs in threads each get their gradients."""
+    results = {}
+
+    def train(i):
+        w = nabla.full((64, 64), float(i + 1), requires_grad=True)
+        x = nabla.ones(32, 64)
+        for _ in range(5):
+            (x @ w).relu().sum().backward()
+        results[i] = w.grad[0, 0].item()
+
+    threads = [threading.Thread(target=train, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == {i: 160.0 for i in range(4)}

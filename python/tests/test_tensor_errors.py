@@ -3,9 +3,8 @@ operation and the shapes."""
 
 import subprocess
 import sys
-import threading
 
-import numpy as np
+import numpy as np  # noqa: F401  (the snippets use it)
 import pytest
 
 import nabla
@@ -69,6 +68,19 @@ def test_in_place_write_to_a_leaf_that_requires_grad_is_refused():
     assert w.tolist() == [5.0, 1.0, 1.0]
 
 
+def test_column_assignment_needs_a_contiguous_target():
+    x = nabla.zeros(2, 3)
+    with pytest.raises(RuntimeError, match=r"assignment to a selection of shape \[2\] with strides \[3\]: nabla writes only contiguous"):
+        x[:, 0] = 1.0
+
+
+def test_in_place_update_of_a_recorded_tensor_is_refused():
+    w = nabla.ones(2, requires_grad=True)
+    y = w * 2
+    with pytest.raises(RuntimeError):
+        y += 1
+
+
 def test_assigned_gradient_of_another_shape_is_refused():
     w = nabla.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="assigned grad has data of a different size"):
@@ -92,26 +104,3 @@ def test_changing_the_thread_count_later_names_the_count_in_force():
     if count < 1024:
         with pytest.raises(RuntimeError, match=f"kernels already run with {count} threads"):
             nabla.set_num_threads(count + 1)
-
-
-def test_heavy_kernels_release_the_gil():
-    """A thread's Python loop keeps running while the main thread multiplies large matrices."""
-    a = nabla.randn(400, 400)
-    ticks = []
-    stop = threading.Event()
-
-    def count():
-        while not stop.is_set():
-            ticks.append(1)
-
-    thread = threading.Thread(target=count)
-    thread.start()
-    try:
-        before = len(ticks)
-        for _ in range(20):
-            a @ a
-        during = len(ticks) - before
-    finally:
-        stop.set()
-        thread.join()
-    assert during > 20

@@ -11,6 +11,16 @@ class _GradMode:
 
     _enabled = True
 
+    def __new__(cls, func=None):
+        self = super().__new__(cls)
+        if callable(func):
+            # Used as a bare decorator: @nabla.no_grad
+            return self(func)
+        return self
+
+    def __init__(self, func=None):
+        pass
+
     def __call__(self, func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
@@ -50,6 +60,9 @@ class enable_grad(_GradMode):
 
 class set_grad_enabled(_GradMode):
     """Switches recording to ``mode`` at once (a call) or within a ``with`` block."""
+
+    def __new__(cls, mode):
+        return object.__new__(cls)
 
     def __init__(self, mode):
         self._enabled = bool(mode)
