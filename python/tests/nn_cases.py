@@ -49,6 +49,7 @@ LAYERS = {
     "batchnorm_momentum": "m = nn.BatchNorm1d(2, momentum=0.5); m(vals(5, 2)); m(vals(5, 2, k=3)); out = [m.running_mean, m.running_var, m.num_batches_tracked]",
     "layernorm": "m = fill(nn.LayerNorm(4)); x = vals(3, 4, k=2).requires_grad_(); y = m(x); out = [y] + grads(m, y, x)",
     "layernorm_2d": "m = fill(nn.LayerNorm([2, 3])); x = vals(2, 2, 3, k=2).requires_grad_(); y = m(x); out = [y] + grads(m, y, x)",
+    "groupnorm": "m = fill(nn.GroupNorm(2, 4)); x = vals(2, 4, 3, k=2).requires_grad_(); y = m(x); out = [y] + grads(m, y, x) + [repr(m)]",
     "conv1d": "m = fill(nn.Conv1d(2, 3, 3, padding=1)); x = vals(2, 2, 5, k=2).requires_grad_(); y = m(x); out = [y] + grads(m, y, x)",
     "conv2d": "m = fill(nn.Conv2d(2, 3, 3, stride=2, padding=1)); x = vals(1, 2, 5, 5, k=2).requires_grad_(); y = m(x); out = [y] + grads(m, y, x)",
     "conv2d_same_groups": "m = fill(nn.Conv2d(4, 2, (3, 2), padding='same', groups=2)); x = vals(1, 4, 4, 4, k=2).requires_grad_(); y = m(x); out = [y] + grads(m, y, x)",

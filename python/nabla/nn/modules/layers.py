@@ -277,6 +277,51 @@ class LayerNorm(Module):
                 f"elementwise_affine={self.elementwise_affine}")
 
 
+class GroupNorm(Module):
+    """Normalises ``[N, C, ...]`` inputs over groups of ``C / num_groups`` channels (and the
+    spatial dims), then scales and shifts per channel, as ``torch.nn.GroupNorm``."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None,
+                 dtype=None, bias=True):
+        super().__init__()
+        _check_device(device)
+        if num_groups <= 0 or num_channels % num_groups != 0:
+            raise ValueError("num_channels must be divisible by num_groups")
+        self.num_groups = num_groups
+        self.num_channels = num_channels
+        self.eps = eps
+        self.affine = affine
+        self.use_bias = bias
+        self.register_parameter("weight", None)
+        self.register_parameter("bias", None)
+        if affine:
+            self.weight = Parameter(_C.ones(num_channels, dtype=_dtype(dtype)))
+            if bias:
+                self.bias = Parameter(_C.zeros(num_channels, dtype=_dtype(dtype)))
+
+    def forward(self, input):
+        if input.ndim < 2 or input.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}): expected an input of shape "
+                f"[N, {self.num_channels}, ...], got {list(input.shape)}"
+            )
+        n = input.shape[0]
+        groups = input.reshape(n, self.num_groups, -1)
+        mean = groups.mean(-1, keepdim=True)
+        centred = groups - mean
+        var = (centred * centred).mean(-1, keepdim=True)
+        y = (centred / (var + self.eps).sqrt()).reshape(*input.shape)
+        if self.weight is None:
+            return y
+        shape = (1, self.num_channels) + (1,) * (input.ndim - 2)
+        y = y * self.weight.reshape(*shape)
+        return y if self.bias is None else y + self.bias.reshape(*shape)
+
+    def extra_repr(self):
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, "
+                f"affine={self.affine}, bias={self.use_bias}")
+
+
 class _ConvNd(Module):
     _n = 2
 
