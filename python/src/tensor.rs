@@ -184,8 +184,8 @@ impl Tensor {
     }
 
     #[getter]
-    fn dtype(&self) -> PyDType {
-        PyDType(self.inner.dtype())
+    fn dtype(&self, py: Python<'_>) -> PyResult<Py<PyDType>> {
+        crate::dtype::object(py, self.inner.dtype())
     }
 
     #[getter]
@@ -452,6 +452,17 @@ impl Tensor {
         Ok(Bound::new(slf.py(), Tensor::from_core(out))?
             .into_any()
             .unbind())
+    }
+
+    /// Pickling (and `copy.deepcopy`) rebuilds a leaf with a copy of the values, the dtype and
+    /// `requires_grad`, as PyTorch's.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let rebuild = py.import("nabla")?.getattr("_rebuild_tensor")?;
+        let values = to_python(py, &self.inner)?;
+        let dtype = crate::dtype::object(py, self.inner.dtype())?;
+        let shape = PyTuple::new(py, self.inner.shape())?;
+        let args = (values, shape, dtype, self.inner.requires_grad_flag()).into_pyobject(py)?;
+        PyTuple::new(py, [rebuild.into_any(), args.into_any()])
     }
 
     fn data_ptr(&self) -> usize {

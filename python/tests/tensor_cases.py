@@ -43,6 +43,7 @@ CASES = {
     "dim": "out = torch.zeros(2, 3).dim()",
     "numel": "out = torch.zeros(2, 3, 4).numel()",
     "dtype_name": "out = str(torch.tensor([1.0]).dtype).split('.')[-1]",
+    "dtype_identity": "out = (torch.ones(1).dtype is torch.float32, torch.ones(1, dtype=torch.float64).dtype is torch.float64, torch.float is torch.float32, torch.long is torch.int64)",
     "dtype_int": "out = str(torch.tensor([1]).dtype).split('.')[-1]",
     "item_float": "out = torch.tensor([2.5]).item()",
     "item_int": "out = torch.tensor(7).item()",
