@@ -5,7 +5,7 @@
 use crate::dtype::PyDType;
 use crate::errors::IntoPyResult;
 use nabla_core::{DType, Tensor as CoreTensor};
-use numpy::{Element as NpElement, PyArrayDescr, PyUntypedArray};
+use numpy::{Element as NpElement, PyArrayDescr};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -494,11 +494,6 @@ pub fn size_object<'py>(py: Python<'py>, dims: &[usize]) -> PyResult<Bound<'py, 
 }
 
 static SIZE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
-
-/// Whether `value` is a NumPy array.
-pub fn is_ndarray(value: &Bound<'_, PyAny>) -> bool {
-    value.cast::<PyUntypedArray>().is_ok()
-}
 
 /// Adds the class to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -162,6 +162,7 @@ CASES = {
     "repr_nan": "out = repr(torch.tensor([float('nan'), 1.5, float('inf')]))",
     "repr_long": "out = repr(torch.arange(2000.0))",
     "repr_wrap": "out = repr(torch.arange(30.0) / 7)",
+    "repr_max": "out = repr(torch.tensor([[1.0, 5.0], [3.0, 2.0]]).max(dim=1))",
     "repr_size": "out = repr(torch.zeros(2, 3).shape)",
     # Autograd.
     "backward_square": "x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True); (x * x).sum().backward(); out = x.grad",
