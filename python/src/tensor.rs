@@ -15,13 +15,28 @@ use pyo3::types::{PyList, PyTuple};
 #[pyclass(name = "Tensor", module = "nabla", subclass, weakref, dict)]
 pub struct Tensor {
     pub(crate) inner: CoreTensor,
+    /// Set on the 0/1 results of comparisons (nabla has no bool dtype): indexing with it selects
+    /// elements as PyTorch's bool masks do, where another int64 tensor picks indices.
+    pub(crate) is_mask: bool,
 }
 
 impl Tensor {
     /// Wraps a core tensor; how the crate's other files return tensors to Python.
     #[inline]
     pub fn from_core(inner: CoreTensor) -> Self {
-        Tensor { inner }
+        Tensor {
+            inner,
+            is_mask: false,
+        }
+    }
+
+    /// Wraps a 0/1 comparison result that indexes as a mask.
+    #[inline]
+    pub fn mask(inner: CoreTensor) -> Self {
+        Tensor {
+            inner,
+            is_mask: true,
+        }
     }
 
     /// The core tensor behind this handle.

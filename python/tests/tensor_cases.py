@@ -138,6 +138,13 @@ CASES = {
     "index_list": "out = torch.arange(12).reshape(3, 4)[[2, 0]]",
     "index_tensor": "out = torch.arange(10)[torch.tensor([[1, 2], [3, -1]])]",
     "index_empty": "out = torch.arange(5)[3:1]",
+    "index_mask": "x = torch.tensor([[1.0, -2.0], [-3.0, 4.0]]); out = x[x > 0]",
+    "index_mask_rows": "x = torch.arange(6.0).reshape(3, 2); out = x[torch.tensor([1.0, 0.0, 2.0]) > 0.5]",
+    "index_mask_combined": "x = torch.arange(6); out = x[(x > 1) & (x < 4) | (x == 5)]",
+    "index_mask_not": "x = torch.arange(4.0); out = x[~(x > 1)]",
+    "setitem_mask": "x = torch.tensor([1.0, -2.0, 3.0]); x[x < 0] = 0; out = x",
+    "setitem_mask_int": "x = torch.tensor([1, -2, 3]); x[x > 1] = 7; out = x",
+    "mask_backward": "x = torch.tensor([1.0, -2.0, 3.0], requires_grad=True); x[x > 0].sum().backward(); out = x.grad",
     "setitem": "x = torch.zeros(2, 3); x[0, 1:] = 5; x[1] = torch.tensor([1.0, 2.0, 3.0]); out = x",
     "view_shares": "x = torch.zeros(3); v = x[1:]; v[0] = 4; out = x",
     # In place.
