@@ -53,6 +53,7 @@ import nabla
         ("nabla.ones(3).__setitem__(nabla.ones(3) > 0, nabla.ones(2))", RuntimeError, r"assignment through a mask takes a number or a one-element tensor"),
         ("~nabla.arange(3)", TypeError, r"~ is defined for comparison results \(masks\) only"),
         ("(nabla.ones(2) > 0) & nabla.ones(2)", TypeError, r"& is defined for comparison results \(masks\) only"),
+        ("nabla.ones(2, 3).squeeze(5)", IndexError, r"squeeze: dimension 5 is out of range for a tensor of shape \[2, 3\]"),
         ("nabla.ones(2).grad_fn", None, None),
     ],
 )
