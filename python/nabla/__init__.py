@@ -21,6 +21,12 @@ from .utils.safetensors import load_file, save_file  # noqa: F401,E402
 __version__ = "0.1.0"
 
 
+def _rebuild_tensor(values, shape, dtype, requires_grad):
+    """Unpickles a tensor (see ``Tensor.__reduce__``)."""
+    t = tensor(values, dtype=dtype).reshape(shape)
+    return t.requires_grad_() if requires_grad else t
+
+
 def is_tensor(obj):
     """Whether ``obj`` is a ``nabla.Tensor`` (or a subclass such as ``nn.Parameter``)."""
     return isinstance(obj, Tensor)

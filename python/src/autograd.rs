@@ -402,6 +402,8 @@ struct PyFunction {
     cls: Py<PyAny>,
     ctx: Py<PyAny>,
     name: &'static str,
+    /// How many tensor arguments it was applied to (one gradient slot each).
+    inputs: usize,
 }
 
 /// `MyFunction` → "MyFunctionBackward", leaked once per class name.
@@ -567,7 +569,7 @@ impl Function for PyFunction {
                 Ok(grads) => grads,
                 Err(e) => {
                     set_pending(e);
-                    vec![None; grad_outputs.len().max(1)]
+                    vec![None; self.inputs]
                 }
             }
         })
@@ -610,6 +612,7 @@ fn _function_apply<'py>(
         cls: cls.clone().unbind(),
         ctx: ctx.clone().unbind(),
         name: node_name(&class_name),
+        inputs: inputs.len(),
     };
     let refs: Vec<&CoreTensor> = inputs.iter().collect();
     let outputs = finish(nabla_core::apply_function(function, &refs))?;

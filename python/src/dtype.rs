@@ -30,8 +30,9 @@ impl PyDType {
         self.0.size_in_bytes()
     }
 
-    fn __reduce__(&self) -> (&'static str,) {
-        (name(self.0),)
+    /// Pickled by name: `nabla.float32` unpickles as the module's own object.
+    fn __reduce__(&self) -> &'static str {
+        name(self.0)
     }
 }
 
@@ -42,6 +43,30 @@ pub fn name(dtype: DType) -> &'static str {
         DType::F64 => "float64",
         DType::I64 => "int64",
     }
+}
+
+/// The one object of each dtype, so `t.dtype is nabla.float32` holds (and pickling by name
+/// finds the same object), as in PyTorch.
+static OBJECTS: pyo3::sync::PyOnceLock<[Py<PyDType>; 3]> = pyo3::sync::PyOnceLock::new();
+
+fn objects(py: Python<'_>) -> PyResult<&[Py<PyDType>; 3]> {
+    OBJECTS.get_or_try_init(py, || {
+        Ok([
+            Py::new(py, PyDType(DType::F32))?,
+            Py::new(py, PyDType(DType::F64))?,
+            Py::new(py, PyDType(DType::I64))?,
+        ])
+    })
+}
+
+/// The module's object for `dtype`.
+pub fn object(py: Python<'_>, dtype: DType) -> PyResult<Py<PyDType>> {
+    let [f32, f64, i64] = objects(py)?;
+    Ok(match dtype {
+        DType::F32 => f32.clone_ref(py),
+        DType::F64 => f64.clone_ref(py),
+        DType::I64 => i64.clone_ref(py),
+    })
 }
 
 /// Adds the dtype objects and PyTorch's aliases (`float`, `double`, `long`) to the module.
@@ -55,7 +80,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         ("int64", DType::I64),
         ("long", DType::I64),
     ] {
-        m.add(alias, PyDType(dtype))?;
+        m.add(alias, object(m.py(), dtype)?)?;
     }
     Ok(())
 }

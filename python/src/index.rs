@@ -16,6 +16,8 @@ enum Item {
     NewAxis,
     Ellipsis,
     Indices(CoreTensor),
+    /// A comparison result selecting the elements where it is 1.
+    Mask(CoreTensor),
 }
 
 fn items<'py>(key: &Bound<'py, PyAny>) -> PyResult<Vec<(Item, Option<Bound<'py, PySlice>>)>> {
@@ -37,6 +39,11 @@ fn items<'py>(key: &Bound<'py, PyAny>) -> PyResult<Vec<(Item, Option<Bound<'py, 
             }
             if p.is_instance_of::<PyEllipsis>() {
                 return Ok((Item::Ellipsis, None));
+            }
+            if let Ok(m) = p.cast::<Tensor>()
+                && m.borrow().is_mask
+            {
+                return Ok((Item::Mask(m.borrow().inner.clone()), None));
             }
             if let Some(t) = as_core(&p) {
                 if t.dtype() != DType::I64 {
@@ -76,8 +83,12 @@ pub fn index(t: &CoreTensor, key: &Bound<'_, PyAny>) -> PyResult<CoreTensor> {
     let items = items(key)?;
     let consumed = items
         .iter()
-        .filter(|(item, slice)| slice.is_some() || matches!(item, Item::Int(_) | Item::Indices(_)))
-        .count();
+        .map(|(item, slice)| match item {
+            Item::Mask(m) => m.ndim(),
+            Item::Int(_) | Item::Indices(_) => 1,
+            _ => usize::from(slice.is_some()),
+        })
+        .sum::<usize>();
     if items
         .iter()
         .filter(|(i, s)| s.is_none() && matches!(i, Item::Ellipsis))
@@ -135,6 +146,29 @@ pub fn index(t: &CoreTensor, key: &Bound<'_, PyAny>) -> PyResult<CoreTensor> {
                 dim += 1;
             }
             Item::Ellipsis => dim += t.ndim() - consumed,
+            Item::Mask(mask) => {
+                let k = mask.ndim();
+                let covered = &out.shape()[dim..dim + k];
+                if k == 0 || mask.shape() != covered {
+                    return Err(PyIndexError::new_err(format!(
+                        "The shape of the mask {:?} does not match the shape of the indexed \
+                         tensor {:?} at dimension {dim}",
+                        mask.shape(),
+                        covered
+                    )));
+                }
+                let flags = mask.try_to_vec::<i64>().py()?;
+                let picks: Vec<i64> = (0..flags.len() as i64)
+                    .filter(|&i| flags[i as usize] != 0)
+                    .collect();
+                let n = picks.len();
+                let picks = CoreTensor::try_from_vec(picks, &[n]).py()?;
+                out = out
+                    .try_flatten(dim as isize, (dim + k - 1) as isize)
+                    .and_then(|f| f.try_index_select(dim as isize, &picks))
+                    .py()?;
+                dim += 1;
+            }
             Item::Indices(indices) => {
                 let size = out.shape()[dim] as i64;
                 let flat = indices.try_reshape(&[indices.numel()]).py()?;
@@ -161,6 +195,45 @@ pub fn index(t: &CoreTensor, key: &Bound<'_, PyAny>) -> PyResult<CoreTensor> {
     Ok(out)
 }
 
+impl Tensor {
+    /// `t[mask] = value` for a number (or a one-element tensor): every selected element set.
+    fn masked_assign(&self, mask: &CoreTensor, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        let v: f64 = match as_core(value) {
+            Some(t) if t.numel() == 1 => t.try_to_f64_vec().py()?[0],
+            Some(t) => {
+                return Err(PyRuntimeError::new_err(format!(
+                    "assignment through a mask takes a number or a one-element tensor, not a \
+                     tensor of shape {:?}",
+                    t.shape()
+                )));
+            }
+            None => value.extract().map_err(|_| {
+                PyTypeError::new_err(format!(
+                    "can only assign a number or a Tensor, not {}",
+                    type_name(value)
+                ))
+            })?,
+        };
+        if mask.shape() != self.inner.shape() {
+            return Err(PyIndexError::new_err(format!(
+                "The shape of the mask {:?} does not match the shape of the indexed tensor {:?}",
+                mask.shape(),
+                self.inner.shape()
+            )));
+        }
+        let target = &self.inner;
+        let filled = {
+            let _off = nabla_core::GradModeGuard::new(false);
+            let as_float = |t: &CoreTensor| t.try_to_dtype(nabla_core::DType::F64);
+            as_float(target)
+                .and_then(|t| t.try_masked_fill(mask, v))
+                .and_then(|t| t.try_to_dtype(target.dtype()))
+                .py()?
+        };
+        target.try_copy_(&filled).py()
+    }
+}
+
 #[pymethods]
 impl Tensor {
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Tensor> {
@@ -170,6 +243,11 @@ impl Tensor {
     /// Writes `value` (a number or a tensor broadcast to the selection) into the elements
     /// `key` selects; the selection must be a view (ints, unit-step slices, `None`, `...`).
     fn __setitem__(&self, key: &Bound<'_, PyAny>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(m) = key.cast::<Tensor>()
+            && m.borrow().is_mask
+        {
+            return self.masked_assign(&m.borrow().inner, value);
+        }
         let view = index(&self.inner, key)?;
         if !view.shares_storage(&self.inner) && view.numel() > 0 {
             return Err(PyRuntimeError::new_err(

@@ -489,7 +489,15 @@ impl Tensor {
             Some(ds) => {
                 let mut kept = Vec::new();
                 for d in ds {
-                    let size = self.inner.try_size(d).py()?;
+                    let size = self
+                        .inner
+                        .try_size(d)
+                        .map_err(|_| nabla_core::Error::DimOutOfRange {
+                            op: "squeeze",
+                            dim: d,
+                            shape: self.inner.shape().into(),
+                        })
+                        .py()?;
                     if size == 1 {
                         kept.push(if d < 0 { d + n } else { d });
                     }

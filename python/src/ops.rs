@@ -219,7 +219,24 @@ pub fn apply(
             }
         }
     };
-    out.py().map(|t| Some(Tensor::from_core(t)))
+    let wrap = if op.is_comparison() {
+        Tensor::mask
+    } else {
+        Tensor::from_core
+    };
+    out.py().map(|t| Some(wrap(t)))
+}
+
+/// Both operands as masks, for `&`, `|` and `^`.
+fn masks(a: &Tensor, b: &Bound<'_, PyAny>, what: &str) -> PyResult<(CoreTensor, CoreTensor)> {
+    let other = b.cast::<Tensor>().ok().filter(|t| t.borrow().is_mask);
+    match other {
+        Some(o) if a.is_mask => Ok((a.inner.clone(), o.borrow().inner.clone())),
+        _ => Err(pyo3::exceptions::PyTypeError::new_err(format!(
+            "{what} is defined for comparison results (masks) only in nabla, which has no bool \
+             or bitwise integer operations"
+        ))),
+    }
 }
 
 /// Runs a binary method, turning an unusable operand into `NotImplemented`.
@@ -304,5 +321,39 @@ impl Tensor {
 
     fn __pos__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
         slf
+    }
+
+    /// Logical and of two masks.
+    fn __and__(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+        let (a, b) = masks(self, other, "&")?;
+        tensor_op(&a, &b, Op::Mul).py().map(Tensor::mask)
+    }
+
+    /// Logical or of two masks.
+    fn __or__(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+        let (a, b) = masks(self, other, "|")?;
+        let sum = tensor_op(&a, &b, Op::Add).py()?;
+        scalar_op(&sum, 0.0, true, Op::Gt, false)
+            .py()
+            .map(Tensor::mask)
+    }
+
+    /// Logical exclusive or of two masks.
+    fn __xor__(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
+        let (a, b) = masks(self, other, "^")?;
+        tensor_op(&a, &b, Op::Ne).py().map(Tensor::mask)
+    }
+
+    /// Logical not of a mask.
+    fn __invert__(&self) -> PyResult<Tensor> {
+        if !self.is_mask {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "~ is defined for comparison results (masks) only in nabla, which has no bool or \
+                 bitwise integer operations",
+            ));
+        }
+        scalar_op(&self.inner, 0.0, true, Op::Eq, false)
+            .py()
+            .map(Tensor::mask)
     }
 }

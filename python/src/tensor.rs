@@ -5,7 +5,7 @@
 use crate::dtype::PyDType;
 use crate::errors::IntoPyResult;
 use nabla_core::{DType, Tensor as CoreTensor};
-use numpy::{Element as NpElement, PyArrayDescr, PyUntypedArray};
+use numpy::{Element as NpElement, PyArrayDescr};
 use pyo3::exceptions::{PyRuntimeError, PyTypeError};
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
@@ -15,13 +15,28 @@ use pyo3::types::{PyList, PyTuple};
 #[pyclass(name = "Tensor", module = "nabla", subclass, weakref, dict)]
 pub struct Tensor {
     pub(crate) inner: CoreTensor,
+    /// Set on the 0/1 results of comparisons (nabla has no bool dtype): indexing with it selects
+    /// elements as PyTorch's bool masks do, where another int64 tensor picks indices.
+    pub(crate) is_mask: bool,
 }
 
 impl Tensor {
     /// Wraps a core tensor; how the crate's other files return tensors to Python.
     #[inline]
     pub fn from_core(inner: CoreTensor) -> Self {
-        Tensor { inner }
+        Tensor {
+            inner,
+            is_mask: false,
+        }
+    }
+
+    /// Wraps a 0/1 comparison result that indexes as a mask.
+    #[inline]
+    pub fn mask(inner: CoreTensor) -> Self {
+        Tensor {
+            inner,
+            is_mask: true,
+        }
     }
 
     /// The core tensor behind this handle.
@@ -184,8 +199,8 @@ impl Tensor {
     }
 
     #[getter]
-    fn dtype(&self) -> PyDType {
-        PyDType(self.inner.dtype())
+    fn dtype(&self, py: Python<'_>) -> PyResult<Py<PyDType>> {
+        crate::dtype::object(py, self.inner.dtype())
     }
 
     #[getter]
@@ -454,6 +469,17 @@ impl Tensor {
             .unbind())
     }
 
+    /// Pickling (and `copy.deepcopy`) rebuilds a leaf with a copy of the values, the dtype and
+    /// `requires_grad`, as PyTorch's.
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        let rebuild = py.import("nabla")?.getattr("_rebuild_tensor")?;
+        let values = to_python(py, &self.inner)?;
+        let dtype = crate::dtype::object(py, self.inner.dtype())?;
+        let shape = PyTuple::new(py, self.inner.shape())?;
+        let args = (values, shape, dtype, self.inner.requires_grad_flag()).into_pyobject(py)?;
+        PyTuple::new(py, [rebuild.into_any(), args.into_any()])
+    }
+
     fn data_ptr(&self) -> usize {
         self.inner.data_ptr() as usize
     }
@@ -483,11 +509,6 @@ pub fn size_object<'py>(py: Python<'py>, dims: &[usize]) -> PyResult<Bound<'py, 
 }
 
 static SIZE: pyo3::sync::PyOnceLock<Py<PyAny>> = pyo3::sync::PyOnceLock::new();
-
-/// Whether `value` is a NumPy array.
-pub fn is_ndarray(value: &Bound<'_, PyAny>) -> bool {
-    value.cast::<PyUntypedArray>().is_ok()
-}
 
 /// Adds the class to the module.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -211,3 +211,20 @@ def test_backward_runs_in_several_threads_at_once():
     for t in threads:
         t.join()
     assert results == {i: 160.0 for i in range(4)}
+
+
+def test_exception_in_backward_of_a_two_input_function_reaches_the_caller():
+    class Broken(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise ArithmeticError("broken backward of two inputs")
+
+    a = nabla.tensor([1.0], requires_grad=True)
+    b = nabla.tensor([2.0], requires_grad=True)
+    with pytest.raises(ArithmeticError, match="two inputs"):
+        (Broken.apply(a, b) * 3).sum().backward()
+    assert nabla.is_grad_enabled()

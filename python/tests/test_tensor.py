@@ -1,6 +1,8 @@
 """Tensor behaviour that pinned values cannot show: seeded random numbers, NumPy arrays that
 share the tensor's memory, and the GIL released by large kernels."""
 
+import copy
+import pickle
 import sys
 import threading
 import time
@@ -112,3 +114,12 @@ def test_large_kernels_release_the_gil_and_small_ones_keep_it():
     assert ticks_while(elementwise) > 0
     assert ticks_while(matmul_backward) > 0
     assert ticks_while(small_ops) == 0
+
+
+def test_pickle_and_deepcopy_keep_values_dtype_and_requires_grad():
+    w = nabla.tensor([[1.5, -2.0]], dtype=nabla.float64, requires_grad=True)
+    for copy_ in (pickle.loads(pickle.dumps(w)), copy.deepcopy(w)):
+        assert copy_.tolist() == w.tolist() and copy_.dtype == nabla.float64
+        assert copy_.requires_grad and copy_.is_leaf and copy_.data_ptr() != w.data_ptr()
+    empty = pickle.loads(pickle.dumps(nabla.zeros(0, 3, dtype=nabla.int64)))
+    assert tuple(empty.shape) == (0, 3) and empty.dtype == nabla.int64

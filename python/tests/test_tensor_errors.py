@@ -48,6 +48,12 @@ import nabla
         ("nabla.set_num_threads(-2)", ValueError, r"the thread count must be from 1 to 1024, got -2"),
         ("nabla.stack([nabla.ones(2), nabla.ones(3)])", RuntimeError, r"shapes \[1, 2\] and \[1, 3\] are incompatible"),
         ("nabla.cat([nabla.ones(2), 5])", TypeError, r"each element of tensors must be a Tensor, not int"),
+        ("nabla.ones(3)[nabla.ones(2) > 0]", IndexError, r"The shape of the mask \[2\] does not match the shape of the indexed tensor \[3\] at dimension 0"),
+        ("nabla.ones(3).__setitem__(nabla.ones(2) > 0, 1.0)", IndexError, r"The shape of the mask \[2\] does not match the shape of the indexed tensor \[3\]"),
+        ("nabla.ones(3).__setitem__(nabla.ones(3) > 0, nabla.ones(2))", RuntimeError, r"assignment through a mask takes a number or a one-element tensor"),
+        ("~nabla.arange(3)", TypeError, r"~ is defined for comparison results \(masks\) only"),
+        ("(nabla.ones(2) > 0) & nabla.ones(2)", TypeError, r"& is defined for comparison results \(masks\) only"),
+        ("nabla.ones(2, 3).squeeze(5)", IndexError, r"squeeze: dimension 5 is out of range for a tensor of shape \[2, 3\]"),
         ("nabla.ones(2).grad_fn", None, None),
     ],
 )
