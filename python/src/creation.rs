@@ -165,6 +165,24 @@ pub fn from_data(data: &Bound<'_, PyAny>, dtype: Option<DType>) -> PyResult<Core
     .py()
 }
 
+/// Refuses a device other than the CPU (`device="cpu"` and `None` are accepted), as
+/// PyTorch refuses a device it was not built for.
+pub fn cpu_only(device: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    match device {
+        Some(d) if !d.is_none() => {
+            let name = d.str()?.to_string();
+            if name == "cpu" {
+                Ok(())
+            } else {
+                Err(PyRuntimeError::new_err(format!(
+                    "nabla runs on the CPU only; cannot put a tensor on {name:?}"
+                )))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Marks `t` as requiring grad when asked.
 fn finish(t: CoreTensor, requires_grad: bool) -> PyResult<Tensor> {
     if requires_grad {
@@ -182,7 +200,7 @@ fn tensor(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     finish(from_data(data, dtype.map(|d| d.0))?, requires_grad)
 }
 
@@ -216,7 +234,7 @@ fn zeros(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     finish(
         CoreTensor::try_zeros(&shape_of(size)?, dtype_or(dtype)).py()?,
         requires_grad,
@@ -231,7 +249,7 @@ fn ones(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     finish(
         CoreTensor::try_ones(&shape_of(size)?, dtype_or(dtype)).py()?,
         requires_grad,
@@ -247,7 +265,7 @@ fn full(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     let shape = shape_of(&PyTuple::new(size.py(), [size])?)?;
     let is_int = fill_value.is_instance_of::<PyInt>() || fill_value.is_instance_of::<PyBool>();
     let default = if is_int { DType::I64 } else { DType::F32 };
@@ -270,7 +288,7 @@ fn arange(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     let (start, end) = match end {
         Some(e) => (Some(start), e),
         None => (None, start),
@@ -307,7 +325,7 @@ fn linspace(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     let steps = usize::try_from(steps)
         .map_err(|_| PyRuntimeError::new_err("linspace(): number of steps must be non-negative"))?;
     finish(
@@ -325,7 +343,7 @@ fn eye(
     device: Option<&Bound<'_, PyAny>>,
     requires_grad: bool,
 ) -> PyResult<Tensor> {
-    let _ = device;
+    cpu_only(device)?;
     let n = usize::try_from(n).map_err(|_| {
         PyRuntimeError::new_err(format!("n must be greater or equal to 0, got {n}"))
     })?;
@@ -356,7 +374,12 @@ fn rand(
     requires_grad: bool,
     generator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
-    let _ = (device, generator);
+    cpu_only(device)?;
+    if generator.is_some_and(|g| !g.is_none()) {
+        return Err(PyTypeError::new_err(
+            "generator= is not supported; seed the global generator with nabla.manual_seed",
+        ));
+    }
     finish(
         CoreTensor::try_rand(&shape_of(size)?, dtype_or(dtype)).py()?,
         requires_grad,
@@ -373,7 +396,12 @@ fn randn(
     requires_grad: bool,
     generator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
-    let _ = (device, generator);
+    cpu_only(device)?;
+    if generator.is_some_and(|g| !g.is_none()) {
+        return Err(PyTypeError::new_err(
+            "generator= is not supported; seed the global generator with nabla.manual_seed",
+        ));
+    }
     finish(
         CoreTensor::try_randn(&shape_of(size)?, dtype_or(dtype)).py()?,
         requires_grad,

@@ -372,13 +372,8 @@ impl Tensor {
                 dtype = Some(d.get().0);
             } else if let Some(other) = as_core(value) {
                 dtype = Some(other.dtype());
-            } else if let Ok(device) = value.str() {
-                let device = device.to_string();
-                if device != "cpu" && !value.is_none() {
-                    return Err(PyRuntimeError::new_err(format!(
-                        "nabla runs on the CPU only; cannot move a tensor to {device:?}"
-                    )));
-                }
+            } else {
+                crate::creation::cpu_only(Some(value))?;
             }
             Ok(())
         };

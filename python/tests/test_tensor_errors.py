@@ -38,7 +38,9 @@ import nabla
         ("nabla.ones(2) + 'a'", TypeError, r"unsupported operand"),
         ("nabla.from_numpy([1, 2])", TypeError, r"expected np.ndarray \(got list\)"),
         ("nabla.from_numpy(np.array(['a']))", TypeError, r"can't convert np.ndarray of type"),
-        ("nabla.ones(2).to('cuda')", RuntimeError, r"CPU only"),
+        ("nabla.ones(2).to('cuda')", RuntimeError, r"nabla runs on the CPU only; cannot put a tensor on \"cuda\""),
+        ("nabla.zeros(2, device='cuda:0')", RuntimeError, r"nabla runs on the CPU only; cannot put a tensor on \"cuda:0\""),
+        ("nabla.rand(2, generator=object())", TypeError, r"generator= is not supported"),
         ("nabla.ones(1).grad_fn.name()", AttributeError, r"NoneType"),
         ("nabla.autograd.grad(nabla.ones(1, requires_grad=True).sum(), nabla.ones(1, requires_grad=True))", RuntimeError, r"grad"),
         ("nabla.ones(1, requires_grad=True).retain_grad() or nabla.ones(1).retain_grad()", RuntimeError, r"can't retain_grad on Tensor that has requires_grad=False"),
@@ -63,6 +65,11 @@ def test_mistake_raises(code, error, message):
         return
     with pytest.raises(error, match=message):
         eval(code)
+
+
+def test_the_cpu_device_is_accepted():
+    t = nabla.ones(2, device="cpu").to("cpu", nabla.float64)
+    assert t.dtype is nabla.float64 and t.device == "cpu"
 
 
 def test_in_place_write_to_a_leaf_that_requires_grad_is_refused():
