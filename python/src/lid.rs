@@ -22,6 +22,7 @@ fn options(max_nodes: usize, max_values: usize) -> GraphOptions {
     GraphOptions {
         max_nodes,
         max_values,
+        ..GraphOptions::default()
     }
 }
 
