@@ -97,17 +97,17 @@ fn explain_prints_every_node_of_the_apple_example() {
         explanation,
         "Backward pass of L = apple*count*tax = 220, node by node (∂L/∂v: the gradient of L with respect to v):
 
-[1] mul: apple*count*tax = 220
+[1] ×: apple*count*tax = 220
     upstream gradient: 1 (∂L/∂L)
-    to apple*count (= 200): local ∂(a*b)/∂a = b = 1.1; 1.1 × 1 = 1.1
-    to tax (= 1.1): local ∂(a*b)/∂b = a = 200; 200 × 1 = 200
+    to apple*count (= 200): local ∂(apple*count*tax)/∂(apple*count) = tax = 1.1; 1.1 × 1 = 1.1
+    to tax (= 1.1): local ∂(apple*count*tax)/∂tax = apple*count = 200; 200 × 1 = 200
 
 [2] tax: ∂L/∂tax = 200
 
-[3] mul: apple*count = 200
+[3] ×: apple*count = 200
     upstream gradient: 1.1
-    to apple (= 100): local ∂(a*b)/∂a = b = 2; 2 × 1.1 = 2.2
-    to count (= 2): local ∂(a*b)/∂b = a = 100; 100 × 1.1 = 110
+    to apple (= 100): local ∂(apple*count)/∂apple = count = 2; 2 × 1.1 = 2.2
+    to count (= 2): local ∂(apple*count)/∂count = apple = 100; 100 × 1.1 = 110
 
 [4] apple: ∂L/∂apple = 2.2
 
@@ -120,11 +120,12 @@ fn explain_prints_every_node_of_the_apple_example() {
 fn explain_names_operations_by_their_source_text() {
     let out = stdout(&["(w*x+b-5)^2", "--at", "x=2,w=3,b=1", "--explain"]);
     for line in [
-        "[1] pow: (w*x+b-5)^2 = 4",
-        "    to w*x+b-5 (= 2): local ∂(x^p)/∂x = p*x^(p-1) = 4; 4 × 1 = 4",
+        "[1] ^2: (w*x+b-5)^2 = 4",
+        "    to w*x+b-5 (= 2): local ∂((w*x+b-5)^2)/∂(w*x+b-5) = 2·(w*x+b-5)¹ = 2·2¹ = 4; 4 × 1 = 4",
         "    to 5: no gradient (constant)",
-        "    to x (= 2): local ∂(a*b)/∂b = a = 3; 3 × 4 = 12",
-        "x: ∂L/∂x = 12",
+        "    to b (= 1): local ∂(w*x+b)/∂b = 1; 1 × 4 = 4",
+        "    to x (= 2): local ∂(w*x)/∂x = w = 3; 3 × 4 = 12",
+        "[7] x: ∂L/∂x = 12",
     ] {
         assert!(out.contains(line), "{line}\n---\n{out}");
     }
@@ -232,19 +233,17 @@ fn graph_files_hold_values_and_gradients() {
     );
     let dot = std::fs::read_to_string(&dot).unwrap();
     assert!(
-        dot.contains("label=\"apple\\nscalar\\n= 100\\ngrad 2.2\""),
+        dot.contains("label=\"[4] apple\\n= 100\\ngrad 2.2\""),
         "{dot}"
     );
-    assert!(
-        dot.contains("label=\"mul\\nscalar\\n= 220\\ngrad 1\""),
-        "{dot}"
-    );
+    assert!(dot.contains("label=\"[1] ×\\n= 220\\ngrad 1\""), "{dot}");
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
     for label in [
-        ">apple<",
-        ">count<",
-        ">tax<",
+        ">[4] apple<",
+        ">[5] count<",
+        ">[2] tax<",
+        ">[3] ×<",
         ">= 220<",
         ">grad 110<",
         ">grad 2.2<",
@@ -252,6 +251,54 @@ fn graph_files_hold_values_and_gradients() {
         assert!(svg.contains(label), "{label}");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rankdir_lr_draws_left_to_right_and_other_values_are_refused() {
+    let dir = std::env::temp_dir().join(format!("nabla-grad-lr-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (dot, svg) = (dir.join("fan.dot"), dir.join("fan.svg"));
+    let out = nabla(&[
+        "x*x + sin(x)",
+        "--at",
+        "x=2",
+        "--rankdir",
+        "LR",
+        "--dot",
+        dot.to_str().unwrap(),
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    assert!(
+        std::fs::read_to_string(&dot)
+            .unwrap()
+            .contains("  rankdir=LR;\n")
+    );
+    // Left to right: x (the source) left of sin, sin left of the output +.
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    let x_of = |title: &str| {
+        let at = svg.find(&format!(">{title}</text>")).unwrap();
+        let opening = &svg[svg[..at].rfind("<text").unwrap()..at];
+        let x = opening
+            .split("x=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        x.parse::<f64>().unwrap()
+    };
+    assert!(x_of("[4] x") < x_of("[2] sin") && x_of("[2] sin") < x_of("[1] +"));
+    std::fs::remove_dir_all(&dir).unwrap();
+    let refused = nabla(&["x", "--at", "x=1", "--rankdir", "up"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        stderr.starts_with("error: invalid value 'up' for '--rankdir <RANKDIR>'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[possible values: TB, LR]"), "{stderr}");
 }
 
 #[test]

@@ -567,6 +567,12 @@ fn the_table_exercises_every_rule_the_crate_defines() {
 }
 
 #[test]
+fn every_rule_states_its_formula_and_its_derivative_is_the_engines() {
+    let failures = support::formula_failures(&table());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn every_rule_in_the_source_is_declared() {
     let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let undeclared = support::undeclared_rules(&source, &nabla_core::autograd::rules::all());

@@ -1,7 +1,7 @@
 //! Graphviz DOT export of a [`Graph`]: the same labels and colours as the SVG rendering, for
 //! `dot -Tpng` and friends.
 
-use crate::graph::{Graph, NodeKind};
+use crate::graph::{Graph, NodeKind, RankDir};
 use std::fmt::Write;
 
 /// Node styles shared by the DOT and SVG renderings: (fill, stroke).
@@ -32,8 +32,9 @@ fn quoted(text: &str) -> String {
 }
 
 impl Graph {
-    /// The graph in Graphviz DOT, values flowing top to bottom, each edge labelled with the
-    /// gradient sent back along it when that is a single number.
+    /// The graph in Graphviz DOT, values flowing top to bottom (or left to right), each edge
+    /// labelled, when they are single numbers, with the value flowing along it over the
+    /// gradient sent back (red).
     ///
     /// ```
     /// use nabla_core::Tensor;
@@ -49,11 +50,15 @@ impl Graph {
     /// assert!(dot.contains("n1 -> n0"));
     /// ```
     pub fn to_dot(&self) -> String {
-        let mut out = String::from("digraph nabla {\n  rankdir=TB;\n");
+        let rankdir = match self.options.rankdir {
+            RankDir::TopBottom => "TB",
+            RankDir::LeftRight => "LR",
+        };
+        let mut out = format!("digraph nabla {{\n  rankdir={rankdir};\n");
         out.push_str("  node [fontname=\"monospace\", fontsize=11, shape=box];\n");
         let _ = writeln!(
             out,
-            "  edge [fontname=\"monospace\", fontsize=10, fontcolor=\"{GRAD_COLOUR}\"];"
+            "  edge [fontname=\"monospace\", fontsize=10, fontcolor=\"#1a1a1a\"];"
         );
         for (i, node) in self.nodes.iter().enumerate() {
             let label: Vec<String> = self.lines(node).into_iter().map(|(_, l)| l).collect();
@@ -72,8 +77,13 @@ impl Graph {
         }
         for edge in &self.edges {
             let _ = write!(out, "  n{} -> n{}", edge.from, edge.to);
-            if let Some(label) = self.edge_label(edge) {
-                let _ = write!(out, " [label={}]", quoted(&label));
+            let value = self.edge_value(edge);
+            let grad = self
+                .edge_label(edge)
+                .map(|g| format!("<font color=\"{GRAD_COLOUR}\">{g}</font>"));
+            let lines: Vec<String> = value.into_iter().chain(grad).collect();
+            if !lines.is_empty() {
+                let _ = write!(out, " [label=<{}>]", lines.join("<br/>"));
             }
             out.push_str(";\n");
         }

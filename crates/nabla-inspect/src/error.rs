@@ -33,7 +33,7 @@ pub enum Error {
     },
     /// The chain-rule explanation works on scalars only.
     #[error(
-        "explain: {what} has shape {shape:?}; the chain rule is explained for scalar graphs only"
+        "explain: {what} has shape {shape:?}; the chain rule is explained from a scalar output (a loss)"
     )]
     NotScalar { what: String, shape: Vec<usize> },
     /// An explanation was asked of a trace that saw no backward pass.

@@ -92,13 +92,9 @@ pub fn op_label(node_name: &str) -> String {
     label
 }
 
-/// `scalar` for a 0-d shape, else `[2, 3]`.
+/// A shape as PyTorch prints its size: `[2, 3]`, `[]` for a 0-d tensor.
 pub(crate) fn shape_text(shape: &[usize]) -> String {
-    if shape.is_empty() {
-        "scalar".into()
-    } else {
-        format!("{shape:?}")
-    }
+    format!("{shape:?}")
 }
 
 /// The values of a tensor with at most `max` elements, nested by its shape (`[[1, 2], [3, 4]]`);
@@ -169,7 +165,7 @@ mod tests {
             values(&Tensor::zeros(&[7], nabla_core::DType::F64), 6),
             None
         );
-        assert_eq!(shape_text(&[]), "scalar");
+        assert_eq!(shape_text(&[]), "[]");
         assert_eq!(shape_text(&[2, 3]), "[2, 3]");
     }
 }

@@ -2,8 +2,10 @@
 //! chain, with each node's value and gradient taken from a [`Trace`]. The DOT and SVG exports
 //! render it.
 
-use crate::format::{compact, op_label, shape_text, values};
+use crate::explain::symbol;
+use crate::format::{compact, shape_text, values};
 use crate::trace::{Input, Trace, key};
+use nabla_core::autograd::formula::Local;
 use nabla_core::{Node, Tensor};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -15,6 +17,8 @@ pub struct GraphOptions {
     pub max_nodes: usize,
     /// Values and gradients are shown for tensors with at most this many elements.
     pub max_values: usize,
+    /// Which way values flow in the SVG and DOT renderings.
+    pub rankdir: RankDir,
 }
 
 impl Default for GraphOptions {
@@ -22,8 +26,18 @@ impl Default for GraphOptions {
         GraphOptions {
             max_nodes: 200,
             max_values: 6,
+            rankdir: RankDir::TopBottom,
         }
     }
+}
+
+/// The direction values flow in a rendering (Graphviz's `rankdir`): inputs at the top or, as
+/// the textbook draws computational graphs, at the left.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub enum RankDir {
+    #[default]
+    TopBottom,
+    LeftRight,
 }
 
 /// What a node stands for.
@@ -68,12 +82,16 @@ pub struct GraphEdge {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(crate) enum LineRole {
     Title,
+    /// The name or source text of an operation, under its symbol.
+    Name,
     Shape,
     Value,
     Grad,
 }
 
-/// A tensor's graph. Node 0 is the output.
+/// A tensor's graph. Node 0 is the output. An operation's title is its symbol (`×`, `exp`),
+/// after its step number `[n]` in the backward pass when the trace saw one (as `explain`
+/// numbers it), and before its name, on a line of its own, when it has one.
 ///
 /// ```
 /// use nabla_core::Tensor;
@@ -82,7 +100,7 @@ pub(crate) enum LineRole {
 /// let y = (&x * 3.0).exp();
 /// let graph = Graph::of(&y, &Trace::new().with_name(&x, "x"), GraphOptions::default());
 /// let titles: Vec<_> = graph.nodes.iter().map(|n| n.title.as_str()).collect();
-/// assert_eq!(titles, ["exp", "mul", "x"]);
+/// assert_eq!(titles, ["exp", "×", "x"]);
 /// assert_eq!(graph.nodes[2].kind, NodeKind::Leaf);
 /// ```
 #[derive(Clone)]
@@ -96,6 +114,8 @@ pub struct Graph {
 
 struct Builder<'a> {
     trace: &'a Trace,
+    /// Each node's step number in the backward pass, as `explain` numbers them.
+    steps: HashMap<usize, usize>,
     options: GraphOptions,
     graph: Graph,
     index: HashMap<usize, usize>,
@@ -106,8 +126,13 @@ impl Graph {
     /// The graph `root` depends on, breadth first from `root`, annotated from `trace` (values,
     /// gradients, names; an empty trace gives structure and shapes only).
     pub fn of(root: &Tensor, trace: &Trace, options: GraphOptions) -> Graph {
+        let mut steps = HashMap::new();
+        for (i, step) in trace.steps().iter().enumerate() {
+            steps.entry(key(&step.node)).or_insert(i + 1);
+        }
         let mut builder = Builder {
             trace,
+            steps,
             options,
             graph: Graph {
                 nodes: Vec::new(),
@@ -141,18 +166,28 @@ impl Graph {
         builder.graph
     }
 
-    /// The lines a node is labelled with: title, shape, `= value`, `grad …`.
+    /// The lines a node is labelled with: title (and name), shape (none for a scalar),
+    /// `= value`, `grad …`.
     pub(crate) fn lines(&self, node: &GraphNode) -> Vec<(LineRole, String)> {
         let max = self.options.max_values;
-        let mut lines = vec![(LineRole::Title, node.title.clone())];
+        let mut title = node.title.lines();
+        let mut lines = vec![(
+            LineRole::Title,
+            title.next().unwrap_or_default().to_string(),
+        )];
+        lines.extend(title.map(|name| (LineRole::Name, name.to_string())));
         if node.kind == NodeKind::Constant && node.shape.is_empty() {
             return lines;
         }
         let shape = match &node.input_shape {
-            Some(input) => format!("{} → {}", shape_text(input), shape_text(&node.shape)),
-            None => shape_text(&node.shape),
+            Some(input) => Some(format!(
+                "{} → {}",
+                shape_text(input),
+                shape_text(&node.shape)
+            )),
+            None => (!node.shape.is_empty()).then(|| shape_text(&node.shape)),
         };
-        lines.push((LineRole::Shape, shape));
+        lines.extend(shape.map(|s| (LineRole::Shape, s)));
         if let Some(v) = node.value.as_ref().and_then(|v| values(v, max)) {
             lines.push((LineRole::Value, format!("= {v}")));
         }
@@ -171,6 +206,16 @@ impl Graph {
             .and_then(|g| values(g, 1))
     }
 
+    /// The value flowing along an edge, when it is a single number: the textbook writes it on
+    /// the arrow, over the gradient sent back.
+    pub(crate) fn edge_value(&self, edge: &GraphEdge) -> Option<String> {
+        self.nodes[edge.from]
+            .value
+            .as_ref()
+            .filter(|v| v.numel() == 1)
+            .and_then(|v| values(v, 1))
+    }
+
     /// The note under a capped graph.
     pub(crate) fn omitted_note(&self) -> Option<String> {
         (self.omitted > 0).then(|| {
@@ -184,21 +229,19 @@ impl Graph {
     }
 }
 
-/// The first input's shape of an operation that slides a window over its input (a convolution,
-/// a pool, im2col), whose input and output shapes are both worth reading.
+/// The first input's shape of an operation whose rule maps its gradient rather than scaling
+/// it element by element (a convolution, a pool, a matrix product, a reduction), when it
+/// differs from the output's: both are worth reading.
+pub(crate) fn mapped_input_shape(node: &Node, output: &[usize]) -> Option<Vec<usize>> {
+    window_input_shape(node).filter(|input| input != output)
+}
+
+/// The first input's shape of an operation whose rule maps its gradient (see
+/// [`mapped_input_shape`]), whatever the output's shape.
 pub(crate) fn window_input_shape(node: &Node) -> Option<Vec<usize>> {
-    const WINDOW_OPS: [&str; 5] = [
-        "Convolution",
-        "MaxPool",
-        "AvgPool",
-        "AdaptiveAvgPool",
-        "Im2Col",
-    ];
-    let name = node.name();
-    WINDOW_OPS
-        .iter()
-        .any(|op| name.starts_with(op))
-        .then(|| node.input_shapes().first().cloned())
+    let formula = node.formula(None)?;
+    matches!(formula.inputs.first(), Some(Local::Map { .. }))
+        .then(|| node.input_shapes().into_iter().next())
         .flatten()
 }
 
@@ -260,12 +303,19 @@ impl Builder<'_> {
 
     fn add_node(&mut self, node: &Arc<Node>, shape: Vec<usize>) -> usize {
         let trace = self.trace;
+        let number = self
+            .steps
+            .get(&key(node))
+            .map_or_else(String::new, |n| format!("[{n}] "));
         let graph_node = match node.variable() {
             Some(leaf) => GraphNode {
                 kind: NodeKind::Leaf,
-                title: trace
-                    .name_of(leaf)
-                    .map_or_else(|| default_title(NodeKind::Leaf, leaf), str::to_owned),
+                title: format!(
+                    "{number}{}",
+                    trace
+                        .name_of(leaf)
+                        .map_or_else(|| default_title(NodeKind::Leaf, leaf), str::to_owned)
+                ),
                 shape: leaf.shape().to_vec(),
                 input_shape: None,
                 value: Some(leaf.detach()),
@@ -275,14 +325,14 @@ impl Builder<'_> {
                     .or_else(|| leaf.grad()),
             },
             None => {
-                let op = op_label(node.name());
+                let op = symbol(node, node.formula(None).as_ref());
                 GraphNode {
                     kind: NodeKind::Op,
                     title: match trace.node_name(node) {
-                        Some(name) => format!("{name}: {op}"),
-                        None => op,
+                        Some(name) => format!("{number}{op}\n{name}"),
+                        None => format!("{number}{op}"),
                     },
-                    input_shape: window_input_shape(node),
+                    input_shape: mapped_input_shape(node, &shape),
                     shape,
                     value: trace.op(node).map(|r| r.output.clone()),
                     grad: trace.step(node).map(|s| s.grad_output.clone()),

@@ -112,7 +112,8 @@ pub(crate) fn layered(sizes: &[(f64, f64)], edges: &[(usize, usize)], spacing: S
             let (from, to) = (chain[0], chain[chain.len() - 1]);
             let (fx, fy) = centre(from);
             let (tx, ty) = centre(to);
-            let mut route = vec![(fx, fy + vertices[from].height / 2.0)];
+            let exit = exit_offset(e, from, edges, &chains, &x) * vertices[from].width;
+            let mut route = vec![(fx + exit, fy + vertices[from].height / 2.0)];
             route.extend(chain[1..chain.len() - 1].iter().map(|&d| centre(d)));
             let entry = entry_offset(e, to, edges, &chains, &x) * vertices[to].width;
             route.push((tx + entry, ty - vertices[to].height / 2.0));
@@ -168,6 +169,24 @@ fn entry_offset(
     incoming.sort_by(|&a, &b| from_x(a).total_cmp(&from_x(b)).then(a.cmp(&b)));
     let k = incoming.len() as f64;
     let j = incoming.iter().position(|&e| e == edge).unwrap_or(0) as f64;
+    0.6 * ((j + 1.0) / (k + 1.0) - 0.5)
+}
+
+/// Where along its source's bottom edge an edge leaves, as a fraction of the source's width:
+/// edges out of one node are spread out, left to right by where they go (parallel edges, as
+/// `x*x` draws, by their order), so no two leave from one point.
+fn exit_offset(
+    edge: usize,
+    from: usize,
+    edges: &[(usize, usize)],
+    chains: &[Vec<usize>],
+    x: &[f64],
+) -> f64 {
+    let to_x = |e: usize| x[chains[e][1]];
+    let mut outgoing: Vec<usize> = (0..edges.len()).filter(|&e| edges[e].0 == from).collect();
+    outgoing.sort_by(|&a, &b| to_x(a).total_cmp(&to_x(b)).then(a.cmp(&b)));
+    let k = outgoing.len() as f64;
+    let j = outgoing.iter().position(|&e| e == edge).unwrap_or(0) as f64;
     0.6 * ((j + 1.0) / (k + 1.0) - 0.5)
 }
 

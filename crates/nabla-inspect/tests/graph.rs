@@ -74,7 +74,7 @@ fn constants_and_named_results_are_recorded() {
     trace.name(&five, "five");
     assert_eq!(trace.name_of(&y), Some("h"));
     let graph = Graph::of(&y, &trace, GraphOptions::default());
-    assert_eq!(labels(&graph), ["h: sub", "leaf", "five"]);
+    assert_eq!(labels(&graph), ["−\nh", "leaf", "five"]);
     assert_eq!(graph.nodes[2].kind, NodeKind::Constant);
     // Nothing ran backward: no gradients anywhere.
     assert!(graph.nodes.iter().all(|n| n.grad.is_none()));
@@ -84,7 +84,10 @@ fn constants_and_named_results_are_recorded() {
 fn the_graph_holds_values_gradients_and_edges() {
     let (total, trace) = apple();
     let graph = Graph::of(&total, &trace, GraphOptions::default());
-    assert_eq!(labels(&graph), ["mul", "mul", "tax", "apple", "count"]);
+    assert_eq!(
+        labels(&graph),
+        ["[1] ×", "[3] ×", "[2] tax", "[4] apple", "[5] count"]
+    );
     let kinds: Vec<NodeKind> = graph.nodes.iter().map(|n| n.kind).collect();
     assert_eq!(
         kinds,
@@ -126,12 +129,12 @@ fn dot_lists_every_node_and_edge() {
     assert!(dot.starts_with("digraph nabla {\n"));
     assert!(dot.ends_with("}\n"));
     assert!(dot.contains(
-        "  n0 [label=\"mul\\nscalar\\n= 220\\ngrad 1\", style=\"filled\", fillcolor=\"#dbe9f8\", color=\"#3b6ea5\", penwidth=2];"
+        "  n0 [label=\"[1] ×\\n= 220\\ngrad 1\", style=\"filled\", fillcolor=\"#dbe9f8\", color=\"#3b6ea5\", penwidth=2];"
     ));
     assert!(dot.contains(
-        "  n3 [label=\"apple\\nscalar\\n= 100\\ngrad 2.2\", style=\"rounded,filled\", fillcolor=\"#d8f0d2\", color=\"#3c8d2f\"];"
+        "  n3 [label=\"[4] apple\\n= 100\\ngrad 2.2\", style=\"rounded,filled\", fillcolor=\"#d8f0d2\", color=\"#3c8d2f\"];"
     ));
-    assert!(dot.contains("  n4 -> n1 [label=\"110\"];"));
+    assert!(dot.contains("  n4 -> n1 [label=<2<br/><font color=\"#c0392b\">110</font>>];"));
     assert_eq!(dot.matches(" -> ").count(), 4);
 }
 
@@ -161,21 +164,38 @@ fn svg_is_well_formed_and_labelled() {
     assert_eq!(doc.root_element().tag_name().name(), "svg");
     let texts = texts(&doc);
     for expected in [
-        "mul", "apple", "count", "tax", "scalar", "= 220", "= 200", "= 100", "= 2", "= 1.1",
-        "grad 1", "grad 1.1", "grad 200", "grad 2.2", "grad 110",
+        "[1] ×",
+        "[3] ×",
+        "[4] apple",
+        "[5] count",
+        "[2] tax",
+        "= 220",
+        "= 200",
+        "= 100",
+        "= 2",
+        "= 1.1",
+        "grad 1",
+        "grad 1.1",
+        "grad 200",
+        "grad 2.2",
+        "grad 110",
     ] {
         assert!(
             texts.iter().any(|t| t == expected),
             "{expected} in {texts:?}"
         );
     }
-    // Edge labels: the gradient sent back along each edge.
+    assert!(!texts.iter().any(|t| t == "scalar"), "{texts:?}");
+    // Edge labels: the value flowing forward over the gradient sent back along each edge.
     let edge_labels: Vec<&str> = doc
         .descendants()
         .filter(|n| n.has_tag_name("text") && n.attribute("font-size") == Some("11"))
         .map(|n| n.text().unwrap())
         .collect();
-    assert_eq!(edge_labels, ["1.1", "200", "2.2", "110"]);
+    assert_eq!(
+        edge_labels,
+        ["200", "1.1", "1.1", "200", "100", "2.2", "2", "110"]
+    );
     assert_eq!(
         doc.descendants()
             .filter(|n| n.has_tag_name("path") && n.attribute("marker-end").is_some())
@@ -201,7 +221,7 @@ fn text_is_escaped() {
     let doc = roxmltree::Document::parse(&svg).expect("well-formed XML");
     assert!(texts(&doc).iter().any(|t| t == "a<b & \"c\""));
     let dot = Graph::of(&x.exp(), &trace, GraphOptions::default()).to_dot();
-    assert!(dot.contains("label=\"a<b & \\\"c\\\"\\nscalar\\n= 1\""));
+    assert!(dot.contains("label=\"a<b & \\\"c\\\"\\n= 1\""));
 }
 
 #[test]
@@ -214,13 +234,14 @@ fn large_tensors_show_shapes_not_values() {
         y
     });
     let graph = Graph::of(&y, &trace, GraphOptions::default());
-    assert_eq!(labels(&graph), ["sum", "mm", "W", "const"]);
+    assert_eq!(labels(&graph), ["[1] Σ", "[2] matmul", "[3] W", "const"]);
     let svg = graph.to_svg();
     let doc = roxmltree::Document::parse(&svg).unwrap();
     let texts = texts(&doc);
     for expected in [
         "[2, 4]",
-        "[2, 1]",
+        "[2, 1] → []",
+        "[2, 4] → [2, 1]",
         "= [[10], [10]]",
         "grad [[1], [1]]",
         "[4, 1]",
@@ -304,4 +325,90 @@ fn a_convolution_and_a_pool_show_their_input_and_output_shapes() {
             .iter()
             .any(|t| t == "[2, 1, 8, 8] → [2, 4, 6, 6]")
     );
+}
+
+/// The box a `<text>` element covers, from its position, anchor, font size and characters
+/// (the monospace advance is 0.6 of the size; ascent 0.8, descent 0.25).
+fn text_box(n: roxmltree::Node) -> (f64, f64, f64, f64) {
+    let a = |name: &str| n.attribute(name).unwrap().parse::<f64>().unwrap();
+    let size = n
+        .attribute("font-size")
+        .map_or(12.0, |s| s.parse().unwrap());
+    let width = n.text().unwrap_or_default().chars().count() as f64 * size * 0.6083;
+    let left = match n.attribute("text-anchor") {
+        Some("middle") => a("x") - width / 2.0,
+        _ => a("x"),
+    };
+    (left, a("y") - 0.8 * size, width, 1.05 * size)
+}
+
+fn apart(a: (f64, f64, f64, f64), b: (f64, f64, f64, f64)) -> bool {
+    a.0 + a.2 <= b.0 || b.0 + b.2 <= a.0 || a.1 + a.3 <= b.1 || b.1 + b.3 <= a.1
+}
+
+/// Graphs with fan-out (one value feeding several operations) and parallel edges (`x*x`),
+/// both directions.
+#[test]
+fn no_two_text_boxes_overlap_and_labels_stay_off_the_nodes() {
+    use nabla_inspect::RankDir;
+    use nabla_inspect::expr;
+    let cases: [(&str, &[f64]); 6] = [
+        ("x*x + sin(x)", &[2.0]),
+        ("apple*count*tax", &[100.0, 2.0, 1.1]),
+        ("(w*x+b-5)^2", &[3.0, 2.0, 1.0]),
+        ("x*x*x + x*y + y*y", &[1.5, -0.25]),
+        ("sigmoid(w*x+b)*x + exp(x)/x", &[0.5, 2.0, -1.0]),
+        ("max(x, y)*min(x, y) + x^y", &[1.25, 2.5]),
+    ];
+    for (source, values) in cases {
+        let e = expr::parse(source).unwrap();
+        let recording = expr::record(&e, values).unwrap();
+        for rankdir in [RankDir::TopBottom, RankDir::LeftRight] {
+            let options = GraphOptions {
+                rankdir,
+                ..GraphOptions::default()
+            };
+            let svg = recording.graph(options).to_svg();
+            let doc = roxmltree::Document::parse(&svg).unwrap();
+            let root = doc.root_element();
+            let size = |name: &str| root.attribute(name).unwrap().parse::<f64>().unwrap();
+            let (width, height) = (size("width"), size("height"));
+            let texts: Vec<_> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("text"))
+                .map(|n| (n.attribute("font-size") == Some("11"), text_box(n)))
+                .collect();
+            let nodes = boxes(&doc);
+            for (i, (edge_label, a)) in texts.iter().enumerate() {
+                assert!(
+                    a.0 >= 0.0 && a.1 >= 0.0 && a.0 + a.2 <= width && a.1 + a.3 <= height,
+                    "{source} {rankdir:?}: {a:?} outside {width}x{height}"
+                );
+                for (_, b) in &texts[i + 1..] {
+                    assert!(
+                        apart(*a, *b),
+                        "{source} {rankdir:?}: text {a:?} overlaps {b:?}\n{svg}"
+                    );
+                }
+                if *edge_label {
+                    for node in &nodes {
+                        assert!(
+                            apart(*a, *node),
+                            "{source} {rankdir:?}: label {a:?} on node {node:?}"
+                        );
+                    }
+                }
+            }
+            // Every edge got its label: the value, over the gradient unless it comes from a
+            // constant.
+            let labels = texts.iter().filter(|(edge, _)| *edge).count();
+            let edges = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("path") && n.attribute("marker-end").is_some())
+                .count();
+            let constants = source.matches(|c: char| c.is_ascii_digit()).count();
+            assert!(labels >= 2 * edges - constants, "{source} {rankdir:?}");
+            assert!(!svg.contains("left out"), "{source} {rankdir:?}");
+        }
+    }
 }

@@ -6,6 +6,7 @@
 //! it can itself be differentiated.
 
 use crate::{Error, Result};
+use nabla_core::autograd::formula::{At, Binding, Formula, Local};
 use nabla_core::{Backward, DType, Float, Gradients, Tensor, record_operation};
 
 /// Options of [`cross_entropy_with`].
@@ -129,6 +130,30 @@ impl CrossEntropyBackward {
 impl Backward for CrossEntropyBackward {
     fn name(&self) -> &'static str {
         "CrossEntropyBackward"
+    }
+
+    /// Softmax-with-loss: `∂L/∂z = (softmax(z) − t)/N` times the upstream gradient, `t` the
+    /// one-hot targets (smoothed by ε when set) and `N` the batch.
+    fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
+        let n = at
+            .and_then(|at| at.inputs.first())
+            .map_or("N".to_string(), |z| {
+                z.shape().first().map_or("N".to_string(), usize::to_string)
+            });
+        let target = if self.label_smoothing > 0.0 {
+            format!("((1 − {0})·onehot(t) + {0}/C)", self.label_smoothing)
+        } else {
+            "onehot(t)".to_string()
+        };
+        let gradient = format!("{{g*}}·(softmax({{0}}) − {target})/{n}");
+        let inputs = vec![Local::map(&gradient, Binding::Product)];
+        let output = "cross_entropy(softmax({0}), t)";
+        Some(Formula::new(
+            output,
+            Binding::Atom,
+            "softmax + CE loss",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

@@ -52,6 +52,12 @@ fn forward_mode_agrees_with_reverse_mode_for_every_rule() {
 }
 
 #[test]
+fn every_rule_states_its_formula() {
+    let failures = support::formula_failures(&table());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
 fn every_node_of_every_row_replays_and_passes_its_own_check() {
     let failures = support::node_check_failures(&table(), |_| GradcheckOptions::default());
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -8,7 +8,7 @@ mod report;
 use crate::CliResult;
 use clap::{Args, ValueEnum};
 use nabla_inspect::expr::{self, Mode};
-use nabla_inspect::{Error, GraphOptions, clip};
+use nabla_inspect::{Error, GraphOptions, RankDir, clip};
 use std::path::{Path, PathBuf};
 
 /// How derivatives are propagated.
@@ -18,6 +18,17 @@ pub enum ModeArg {
     Reverse,
     /// One JVP per variable; the Hessian forward over reverse.
     Forward,
+}
+
+/// Which way values flow in --dot and --svg pictures.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RankDirArg {
+    /// Inputs at the top, the output at the bottom.
+    #[value(name = "TB")]
+    Tb,
+    /// Inputs at the left, the output at the right, as the textbook draws.
+    #[value(name = "LR")]
+    Lr,
 }
 
 #[derive(Args)]
@@ -51,6 +62,9 @@ pub struct GradArgs {
     /// Most nodes drawn by --dot and --svg; the rest are counted in a note.
     #[arg(long, default_value_t = 200)]
     max_nodes: usize,
+    /// Which way values flow in --dot and --svg: TB (top to bottom) or LR (left to right).
+    #[arg(long, value_enum, default_value_t = RankDirArg::Tb)]
+    rankdir: RankDirArg,
 }
 
 pub fn run(args: &GradArgs) -> CliResult {
@@ -84,6 +98,10 @@ pub fn run(args: &GradArgs) -> CliResult {
     if let Some(recording) = &recording {
         let options = GraphOptions {
             max_nodes: args.max_nodes,
+            rankdir: match args.rankdir {
+                RankDirArg::Tb => RankDir::TopBottom,
+                RankDirArg::Lr => RankDir::LeftRight,
+            },
             ..GraphOptions::default()
         };
         let graph = recording.graph(options);

@@ -4,6 +4,7 @@
 use super::engine::grad_to_boundary;
 use super::node::{Backward, Edge, Few, Gradients, InputMeta, Node, SavedTensor, next_sequence_nr};
 use super::{enable_grad, is_grad_enabled, no_grad, observe};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use std::collections::HashSet;
@@ -106,6 +107,16 @@ struct CheckpointBackward {
 impl Backward for CheckpointBackward {
     fn name(&self) -> &'static str {
         "CheckpointBackward"
+    }
+
+    fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
+        let holes: Vec<String> = (0..inputs).map(|i| format!("{{{i}}}")).collect();
+        let output = format!("checkpoint({})", holes.join(", "));
+        let back = "{g} back through the segment, run again";
+        let locals = (0..inputs)
+            .map(|_| Local::map(back, Binding::Sum))
+            .collect();
+        Some(Formula::new(&output, Binding::Atom, "checkpoint", locals))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

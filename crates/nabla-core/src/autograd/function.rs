@@ -3,6 +3,7 @@
 //! hand-written derivatives implements [`Function`] (PyTorch's `autograd.Function`).
 
 use super::node::Backward;
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Gradients;
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -228,6 +229,17 @@ impl<F: Function> Backward for FunctionNode<F> {
 
     fn rule(&self) -> &'static str {
         "Function"
+    }
+
+    fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
+        let name = self.function.name();
+        let holes: Vec<String> = (0..inputs).map(|i| format!("{{{i}}}")).collect();
+        let output = format!("{name}({})", holes.join(", "));
+        let back = format!("{{g}} through {name}'s own backward");
+        let locals = (0..inputs)
+            .map(|_| Local::map(&back, Binding::Atom))
+            .collect();
+        Some(Formula::new(&output, Binding::Atom, name, locals))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

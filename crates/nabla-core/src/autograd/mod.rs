@@ -4,6 +4,7 @@
 pub mod anomaly;
 pub mod checkpoint;
 pub mod engine;
+pub mod formula;
 pub mod forward;
 pub mod function;
 pub mod functional;

@@ -3,6 +3,7 @@
 //! A leaf that requires gradients is reached through an `AccumulateGrad` node.
 
 use crate::DType;
+use crate::autograd::formula::{At, Formula};
 use crate::error::{Error, Result};
 use crate::shape::Dims;
 use crate::tensor::Tensor;
@@ -32,6 +33,17 @@ pub trait Backward: Send + Sync {
     /// both `PowBackward`, with rules `PowBackward(square)` and `PowBackward(scalar)`).
     fn rule(&self) -> &'static str {
         self.name()
+    }
+
+    /// The rule stated beside its `vjp` ([`crate::autograd::formula`]): how the output reads in
+    /// its inputs, the operation's symbol, and for each input its local derivative (valued at
+    /// `at` by the code `vjp` runs) or, for a matrix rule, the map it applies to the upstream
+    /// gradient. `inputs` is how many inputs the node has. Every rule of this crate states
+    /// one, which its op table checks; the default, for a rule defined elsewhere that states
+    /// none, is `None`.
+    fn formula(&self, inputs: usize, at: Option<&At>) -> Option<Formula> {
+        let _ = (inputs, at);
+        None
     }
 
     /// Given the gradient of the output, the gradients of the inputs (one per input, `None`
@@ -300,6 +312,22 @@ impl Node {
     /// ```
     pub fn rule(&self) -> &'static str {
         self.rule.rule()
+    }
+
+    /// The node's rule stated ([`Backward::formula`]), with its local derivatives at `at` when
+    /// given (computed without recording); `None` for an accumulation node.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// use nabla_core::autograd::formula::At;
+    /// let x = Tensor::scalar(2.0f64).requires_grad();
+    /// let y = x.powf(2.0);
+    /// let node = y.grad_fn().unwrap();
+    /// let formula = node.formula(None).unwrap();
+    /// assert_eq!((formula.symbol.as_str(), formula.output.render_names(&["x"], "y").as_str()), ("^2", "x^2"));
+    /// ```
+    pub fn formula(&self, at: Option<&At>) -> Option<Formula> {
+        crate::no_grad(|| self.rule.formula(self.next.len(), at))
     }
 
     /// [`Backward::accumulate_into`] of this node's rule.

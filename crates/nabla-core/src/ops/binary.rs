@@ -3,7 +3,8 @@
 //! the broadcast shape; the engine sums them down to each input's shape.
 
 use super::unary::Unary;
-use super::{Factor, Save, ok, per_variant, record};
+use super::{Factor, Save, ok, per_variant, record, saved_at};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::Float;
@@ -131,6 +132,61 @@ impl Binary {
     }
 }
 
+impl Binary {
+    /// The rule stated: the output in its inputs `{0}`, `{1}` with its symbol, and the partial
+    /// derivatives [`Binary::partial`] computes, in the inputs and the output `{y}`.
+    fn formula(self, at: Option<&At>) -> Formula {
+        use Binding::{Atom, Power, Prefix, Product, Sum};
+        let (output, binding, symbol, partials) = match self {
+            Binary::Add => ("{0} + {1}", Sum, "+", [("1", Atom), ("1", Atom)]),
+            Binary::Sub => ("{0} - {1*}", Sum, "−", [("1", Atom), ("-1", Prefix)]),
+            Binary::Mul => ("{0*}*{1*}", Product, "×", [("{1}", Sum), ("{0}", Sum)]),
+            Binary::Div => (
+                "{0*}/{1-}",
+                Product,
+                "÷",
+                [("1/{1^}", Product), ("-{0*}/{1^}²", Prefix)],
+            ),
+            Binary::Pow => (
+                "{0^}^{1^}",
+                Power,
+                "^",
+                [("{1*}·{0^}^({1}-1)", Product), ("{y*}·log({0})", Product)],
+            ),
+            Binary::Maximum => (
+                "max({0}, {1})",
+                Atom,
+                "max",
+                [
+                    ("1 if {0} > {1}, ½ if {0} = {1}, else 0", Sum),
+                    ("1 if {1} > {0}, ½ if {1} = {0}, else 0", Sum),
+                ],
+            ),
+            Binary::Minimum => (
+                "min({0}, {1})",
+                Atom,
+                "min",
+                [
+                    ("1 if {0} < {1}, ½ if {0} = {1}, else 0", Sum),
+                    ("1 if {1} < {0}, ½ if {1} = {0}, else 0", Sum),
+                ],
+            ),
+        };
+        let saved = at.and_then(|at| Some((saved_at(self.saves(), at)?, at.output)));
+        let inputs = partials
+            .iter()
+            .enumerate()
+            .map(|(i, &(derivative, bound))| {
+                let value = saved
+                    .as_ref()
+                    .map(|(saved, like)| self.partial(saved, i).tensor(like));
+                Local::elementwise(derivative, bound, value)
+            })
+            .collect();
+        Formula::new(output, binding, symbol, inputs)
+    }
+}
+
 struct BinaryBackward(Binary);
 
 impl Backward for BinaryBackward {
@@ -140,6 +196,10 @@ impl Backward for BinaryBackward {
 
     fn rule(&self) -> &'static str {
         self.0.rule()
+    }
+
+    fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
+        Some(self.0.formula(at))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

@@ -7,6 +7,7 @@
 //! rows up again (with zeros at the padding positions, the adjoint of skipping them).
 
 use super::{ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::dtype::DType;
 use crate::error::{Error, Result};
@@ -122,6 +123,18 @@ impl Backward for EmbeddingBackward {
     fn name(&self) -> &'static str {
         "EmbeddingBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map(
+            "{g}'s rows added into the rows they were looked up from",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "{0}[indices]",
+            Binding::Atom,
+            "embedding",
+            inputs,
+        ))
+    }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(ok(add_rows_of(grad, &self.lookup)))]
@@ -150,6 +163,15 @@ struct EmbeddingBackwardBackward {
 impl Backward for EmbeddingBackwardBackward {
     fn name(&self) -> &'static str {
         "EmbeddingBackwardBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map("{g}[indices]", Binding::Atom)];
+        Some(Formula::new(
+            "rows of {0} added by index",
+            Binding::Sum,
+            "embedding_backward",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

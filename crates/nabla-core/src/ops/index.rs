@@ -2,6 +2,7 @@
 //! (and masked_fill on top of it), one_hot.
 
 use super::{Save, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
@@ -20,6 +21,21 @@ struct CatBackward {
 impl Backward for CatBackward {
     fn name(&self) -> &'static str {
         "CatBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let holes: Vec<String> = (0..self.sizes.len()).map(|i| format!("{{{i}}}")).collect();
+        let output = format!("cat([{}], dim={})", holes.join(", "), self.dim);
+        let mut start = 0;
+        let inputs = self
+            .sizes
+            .iter()
+            .map(|&size| {
+                let part = format!("{{g}}[{start}..{}] along dim {}", start + size, self.dim);
+                start += size;
+                Local::map(&part, Binding::Atom)
+            })
+            .collect();
+        Some(Formula::new(&output, Binding::Atom, "cat", inputs))
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let mut start = 0;
@@ -52,6 +68,12 @@ impl Backward for GatherBackward {
     fn name(&self) -> &'static str {
         "GatherBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let output = format!("gather({{0}}, dim={}, index)", self.dim);
+        let back = "{g} added back at the gathered positions (zeros elsewhere)";
+        let inputs = vec![Local::map(back, Binding::Sum)];
+        Some(Formula::new(&output, Binding::Atom, "gather", inputs))
+    }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let zeros = Tensor::zeros(&self.input_shape, grad.dtype());
         smallvec::smallvec![Some(zeros.scatter_add(self.dim as isize, &saved[0], grad))]
@@ -73,6 +95,12 @@ struct IndexSelectBackward {
 impl Backward for IndexSelectBackward {
     fn name(&self) -> &'static str {
         "IndexSelectBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let output = format!("index_select({{0}}, dim={}, index)", self.dim);
+        let back = "{g} added back at the selected positions (zeros elsewhere)";
+        let inputs = vec![Local::map(back, Binding::Sum)];
+        Some(Formula::new(&output, Binding::Atom, "index_select", inputs))
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         // Every selected entry's gradient is added back where it came from: a scatter-add over
@@ -100,6 +128,18 @@ impl Backward for ScatterAddBackward {
     fn name(&self) -> &'static str {
         "ScatterAddBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let output = format!("scatter_add({{0}}, dim={}, {{1}}, {{2}})", self.dim);
+        let inputs = vec![
+            Local::map("{g}", Binding::Atom),
+            Local::None,
+            Local::map(
+                &format!("gather({{g}}, dim={}, {{1}})", self.dim),
+                Binding::Atom,
+            ),
+        ];
+        Some(Formula::new(&output, Binding::Atom, "scatter_add", inputs))
+    }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         smallvec::smallvec![
             needs[0].then(|| grad.clone()),
@@ -121,6 +161,25 @@ struct WhereBackward;
 impl Backward for WhereBackward {
     fn name(&self) -> &'static str {
         "WhereBackward"
+    }
+    fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
+        let mask = |taken: bool| {
+            let (cond, output) = (at?.inputs.first()?, at?.output);
+            let cond = cond.ne(&cond.zeros_like());
+            let chosen = if taken { cond } else { 1.0 - cond };
+            Some(chosen.to_dtype(output.dtype()))
+        };
+        let inputs = vec![
+            Local::None,
+            Local::elementwise("1 where {0}, else 0", Binding::Sum, mask(true)),
+            Local::elementwise("0 where {0}, else 1", Binding::Sum, mask(false)),
+        ];
+        Some(Formula::new(
+            "where({0}, {1}, {2})",
+            Binding::Atom,
+            "where",
+            inputs,
+        ))
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let cond = &saved[0];

@@ -3,6 +3,7 @@
 //! and backward produces the weight's gradient directly in its `[out, in]` layout.
 
 use super::{Save, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::error::{Error, Result};
@@ -44,6 +45,24 @@ fn rows(t: &Tensor) -> Tensor {
 impl Backward for LinearBackward {
     fn name(&self) -> &'static str {
         "LinearBackward"
+    }
+
+    /// With PyTorch's weight layout `[out, in]`: `Y = X·Wᵀ + b`, so `∂L/∂X = ∂L/∂Y·W`,
+    /// `∂L/∂W = (∂L/∂Y)ᵀ·X` and `∂L/∂b = Σ_batch ∂L/∂Y` (the textbook's Affine layer, whose `W`
+    /// is this `Wᵀ`: `dX = dY·Wᵀ`, `dW = Xᵀ·dY`).
+    fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
+        let biased = inputs == 3;
+        let mut locals = vec![
+            Local::map("{g*}·{1*}", Binding::Product),
+            Local::map("{g^}ᵀ·{0*}", Binding::Product),
+        ];
+        let output = if biased {
+            locals.push(Local::map("Σ_batch {g*}", Binding::Product));
+            "{0*}·{1^}ᵀ + {2}"
+        } else {
+            "{0*}·{1^}ᵀ"
+        };
+        Some(Formula::new(output, Binding::Sum, "linear", locals))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

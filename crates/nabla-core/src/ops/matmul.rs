@@ -2,6 +2,7 @@
 //! promoted to a row or column. Backward: `dA = G·Bᵀ`, `dB = Aᵀ·G` (transposes are free views).
 
 use super::{Save, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::error::{Error, Result};
@@ -17,6 +18,18 @@ impl Backward for MatmulBackward {
     }
     fn rule(&self) -> &'static str {
         "MatmulBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map("{g*}·{1^}ᵀ", Binding::Product),
+            Local::map("{0^}ᵀ·{g*}", Binding::Product),
+        ];
+        Some(Formula::new(
+            "{0*}·{1*}",
+            Binding::Product,
+            "matmul",
+            inputs,
+        ))
     }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         let (a, b) = (&saved[0], &saved[1]);

@@ -62,6 +62,19 @@ pub enum Save<'a> {
     Extra(&'a Tensor),
 }
 
+/// The tensors `save` keeps, taken from recorded forward values: how an elementwise rule
+/// values its local derivative for [`Backward::formula`] with the very code its `vjp` runs.
+/// `None` when a kept tensor is not among the values (a [`Save::Extra`]).
+pub(crate) fn saved_at(save: &[Save], at: &crate::autograd::formula::At) -> Option<Vec<Tensor>> {
+    save.iter()
+        .map(|s| match s {
+            Save::Input(i) => at.inputs.get(*i).cloned(),
+            Save::Output => Some(at.output.clone()),
+            Save::Extra(_) => None,
+        })
+        .collect()
+}
+
 /// Links `out` into the graph when recording is on and some input requires gradients, and
 /// gives it a tangent (forward mode) when some input carries one.
 pub(crate) fn record(

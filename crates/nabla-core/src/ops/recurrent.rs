@@ -11,6 +11,7 @@
 //! their sum); for the GRU they differ only in the n gate's, scaled by `r` for the hidden state's.
 
 use super::{Save, check_dtypes, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -149,6 +150,22 @@ impl Backward for LstmCellBackward {
     fn name(&self) -> &'static str {
         "LstmCellBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map(
+                "[dc·ĝ·i(1−i), dc·{2*}·f(1−f), dc·i(1−ĝ²), dh·tanh(c')·o(1−o)] with [dh, dc'] = {g}, dc = dc' + dh·o(1−tanh²(c')), gates i, f, ĝ, o of {0}+{1}",
+                Binding::Sum,
+            ),
+            Local::map("the same as for {0} (the gates are {0}+{1})", Binding::Sum),
+            Local::map("dc·f", Binding::Product),
+        ];
+        Some(Formula::new(
+            "lstm_cell({0}, {1}, {2})",
+            Binding::Atom,
+            "lstm_cell",
+            inputs,
+        ))
+    }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
         ok(self.gradients(saved, grad, needs))
@@ -257,6 +274,25 @@ impl GruCellBackward {
 impl Backward for GruCellBackward {
     fn name(&self) -> &'static str {
         "GruCellBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map(
+                "[dr·r(1−r), dh'·({2}−n)·z(1−z), dn] with dh' = {g}, dn = dh'·(1−z)·(1−n²), dr = dn·h_n, gates r, z, n of {0} and {1}",
+                Binding::Sum,
+            ),
+            Local::map(
+                "[dr·r(1−r), dh'·({2}−n)·z(1−z), dn·r] (the same gates)",
+                Binding::Sum,
+            ),
+            Local::map("{g}·z", Binding::Product),
+        ];
+        Some(Formula::new(
+            "gru_cell({0}, {1}, {2})",
+            Binding::Atom,
+            "gru_cell",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

@@ -2,6 +2,7 @@
 //! rule-free composites built on them: mean, var, logsumexp, softmax, log_softmax.
 
 use super::{Save, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::Float;
@@ -62,6 +63,10 @@ impl Backward for SumBackward {
     fn name(&self) -> &'static str {
         "SumBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let each = Local::map("{g} copied to every element it summed", Binding::Sum);
+        Some(Formula::new("sum({0})", Binding::Atom, "Σ", vec![each]))
+    }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(
             grad.reshape(&self.keep_shape).expand(&self.input_shape),
@@ -112,6 +117,21 @@ impl Backward for ExtremumBackward {
     fn rule(&self) -> &'static str {
         "ExtremumBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let f = if self.name == "MaxBackward" {
+            "max"
+        } else {
+            "min"
+        };
+        let share = "{g}/k where {0} = {y} (k such elements), 0 elsewhere";
+        let each = Local::map(share, Binding::Sum);
+        Some(Formula::new(
+            &format!("{f}({{0}})"),
+            Binding::Atom,
+            f,
+            vec![each],
+        ))
+    }
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         let shares = self.shares(&saved[0], &saved[1]);
         smallvec::smallvec![Some(grad.reshape(&self.keep_shape) * shares)]
@@ -160,6 +180,11 @@ impl StdBackward {
 impl Backward for StdBackward {
     fn name(&self) -> &'static str {
         "StdBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let derivative = format!("{{g}}·({{0}} − mean({{0}}))/({}·{{y*}})", self.divisor);
+        let each = Local::map(&derivative, Binding::Product);
+        Some(Formula::new("std({0})", Binding::Atom, "std", vec![each]))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

@@ -2,7 +2,8 @@
 //! `f'` as a tensor expression. The backward rule is always `grad · f'`, and since `f'` is built
 //! from differentiable operations, it can itself be differentiated.
 
-use super::{Factor, Save, ok, per_variant, record};
+use super::{Factor, Save, ok, per_variant, record, saved_at};
+use crate::autograd::formula::{At, Binding, Formula, Local, exponent};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::Float;
@@ -230,6 +231,98 @@ impl Unary {
     }
 }
 
+impl Factor {
+    /// The factor as a tensor (a constant as a 0-d tensor of `like`'s dtype).
+    pub(crate) fn tensor(self, like: &Tensor) -> Tensor {
+        match self {
+            Factor::Constant(c) => Tensor::scalar(c).to_dtype(like.dtype()),
+            Factor::Tensor(t) => t,
+        }
+    }
+}
+
+impl Unary {
+    /// The rule stated: the output in its input `{0}` with its symbol, and the derivative
+    /// [`Unary::derivative`] computes, in `{0}` and the output `{y}`.
+    fn formula(self, at: Option<&At>) -> Formula {
+        use Binding::{Atom, Power, Prefix, Product, Sum};
+        let n = |v: f64| crate::autograd::formula::number(v).0;
+        let call = |f: &str| (format!("{f}({{0}})"), Atom, f.to_string());
+        let (output, binding, symbol) = match self {
+            Unary::Neg => ("-{0-}".to_string(), Prefix, "−".to_string()),
+            Unary::Exp => call("exp"),
+            Unary::Log => call("log"),
+            Unary::Sqrt => call("sqrt"),
+            Unary::Abs => call("abs"),
+            Unary::Sign => call("sign"),
+            Unary::Sin => call("sin"),
+            Unary::Cos => call("cos"),
+            Unary::Tanh => call("tanh"),
+            Unary::Sigmoid => call("sigmoid"),
+            Unary::Relu => call("relu"),
+            Unary::Erf => call("erf"),
+            Unary::Gelu => call("gelu"),
+            Unary::LeakyRelu(_) => call("leaky_relu"),
+            Unary::Recip => ("1/{0-}".to_string(), Product, "1/x".to_string()),
+            Unary::Square => ("{0^}^2".to_string(), Power, "^2".to_string()),
+            Unary::Powf(p) if p < 0.0 => {
+                (format!("{{0^}}^({})", n(p)), Power, format!("^{}", n(p)))
+            }
+            Unary::Powf(p) => (format!("{{0^}}^{}", n(p)), Power, format!("^{}", n(p))),
+            Unary::Clamp(lo, hi) => {
+                let f = format!("clamp({{0}}, {}, {})", n(lo), n(hi));
+                (f, Atom, "clamp".to_string())
+            }
+            Unary::ClampMin(lo) => (format!("max({{0}}, {})", n(lo)), Atom, "max".to_string()),
+            Unary::ClampMax(hi) => (format!("min({{0}}, {})", n(hi)), Atom, "min".to_string()),
+            Unary::AddScalar(s) if s < 0.0 => (format!("{{0}} - {}", n(-s)), Sum, "+".to_string()),
+            Unary::AddScalar(s) => (format!("{{0}} + {}", n(s)), Sum, "+".to_string()),
+            Unary::MulScalar(s) if s < 0.0 => {
+                (format!("{{0*}}*({})", n(s)), Product, "×".to_string())
+            }
+            Unary::MulScalar(s) => (format!("{{0*}}*{}", n(s)), Product, "×".to_string()),
+            Unary::DivScalar(s) if s < 0.0 => {
+                (format!("{{0*}}/({})", n(s)), Product, "÷".to_string())
+            }
+            Unary::DivScalar(s) => (format!("{{0*}}/{}", n(s)), Product, "÷".to_string()),
+        };
+        let (derivative, bound) = match self {
+            Unary::Neg => ("-1".to_string(), Prefix),
+            Unary::Exp => ("{y}".to_string(), Atom),
+            Unary::Log => ("1/{0^}".to_string(), Product),
+            Unary::Sqrt => ("1/(2·{y*})".to_string(), Product),
+            Unary::Abs => ("sign({0})".to_string(), Atom),
+            Unary::Sign => ("0".to_string(), Atom),
+            Unary::Sin => ("cos({0})".to_string(), Atom),
+            Unary::Cos => ("-sin({0})".to_string(), Prefix),
+            Unary::Tanh => ("1 − {y^}²".to_string(), Sum),
+            Unary::Sigmoid => ("{y*}·(1 − {y*})".to_string(), Product),
+            Unary::Relu => ("1 if {0} > 0 else 0".to_string(), Sum),
+            Unary::Erf => ("2/√π·exp(-{0^}²)".to_string(), Product),
+            Unary::Gelu => ("Φ({0}) + {0*}·φ({0})".to_string(), Sum),
+            Unary::Recip => ("-{y^}²".to_string(), Prefix),
+            Unary::Square => ("2·{0^}¹".to_string(), Product),
+            Unary::LeakyRelu(slope) => (format!("1 if {{0}} > 0 else {}", n(slope)), Sum),
+            Unary::Powf(p) => (format!("{}·{{0^}}{}", n(p), exponent(p - 1.0)), Product),
+            Unary::Clamp(lo, hi) => (format!("1 if {} < {{0}} < {} else 0", n(lo), n(hi)), Sum),
+            Unary::ClampMin(lo) => (format!("1 if {{0}} > {} else 0", n(lo)), Sum),
+            Unary::ClampMax(hi) => (format!("1 if {{0}} < {} else 0", n(hi)), Sum),
+            Unary::AddScalar(_) => ("1".to_string(), Atom),
+            Unary::MulScalar(s) => (n(s), if s < 0.0 { Prefix } else { Atom }),
+            Unary::DivScalar(s) => (format!("1/{}", n(s)), Product),
+        };
+        let value = at
+            .and_then(|at| Some((saved_at(self.saves(), at)?, at.output)))
+            .map(|(saved, like)| self.derivative(&saved).tensor(like));
+        Formula::new(
+            &output,
+            binding,
+            &symbol,
+            vec![Local::elementwise(&derivative, bound, value)],
+        )
+    }
+}
+
 struct UnaryBackward(Unary);
 
 impl Backward for UnaryBackward {
@@ -239,6 +332,10 @@ impl Backward for UnaryBackward {
 
     fn rule(&self) -> &'static str {
         self.0.rule()
+    }
+
+    fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
+        Some(self.0.formula(at))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, _needs: &[bool]) -> Gradients {

@@ -3,6 +3,7 @@
 //! and `to_dtype`, which copy.
 
 use super::{ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::Backward;
 use crate::autograd::node::Gradients;
 use crate::dtype::{DType, Element};
@@ -25,6 +26,12 @@ impl Backward for ReshapeBackward {
     fn rule(&self) -> &'static str {
         "ReshapeBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let output = format!("{{0}} reshaped to {:?}", self.output_shape.as_slice());
+        let back = format!("{{g}} reshaped to {:?}", self.input_shape.as_slice());
+        let inputs = vec![Local::map(&back, Binding::Sum)];
+        Some(Formula::new(&output, Binding::Sum, "reshape", inputs))
+    }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.reshape(&self.input_shape))]
     }
@@ -45,6 +52,16 @@ struct PermuteBackward {
 impl Backward for PermuteBackward {
     fn name(&self) -> &'static str {
         "PermuteBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        if self.dims.as_slice() == [1, 0] {
+            let inputs = vec![Local::map("{g^}ᵀ", Binding::Power)];
+            return Some(Formula::new("{0^}ᵀ", Binding::Power, "ᵀ", inputs));
+        }
+        let output = format!("{{0}} permuted by {:?}", self.dims.as_slice());
+        let back = format!("{{g}} permuted by {:?}", self.inverse.as_slice());
+        let inputs = vec![Local::map(&back, Binding::Sum)];
+        Some(Formula::new(&output, Binding::Sum, "permute", inputs))
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.permute(&self.inverse))]
@@ -72,6 +89,17 @@ impl Backward for IdentityBackward {
     fn rule(&self) -> &'static str {
         "IdentityBackward"
     }
+    fn formula(&self, _: usize, at: Option<&At>) -> Option<Formula> {
+        let one = at.map(|at| Tensor::scalar(1.0).to_dtype(at.output.dtype()));
+        let inputs = vec![Local::elementwise("1", Binding::Atom, one)];
+        Some(match &self.expanded {
+            Some(shape) => {
+                let output = format!("{{0}} expanded to {:?}", shape.as_slice());
+                Formula::new(&output, Binding::Sum, "expand", inputs)
+            }
+            None => Formula::new("{0}", Binding::Sum, "copy", inputs),
+        })
+    }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.clone())]
     }
@@ -98,6 +126,16 @@ struct NarrowBackward {
 impl Backward for NarrowBackward {
     fn name(&self) -> &'static str {
         "NarrowBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let (dim, start, end) = (self.dim, self.start, self.start + self.len);
+        let output = format!("{{0}}[{start}..{end}] along dim {dim}");
+        let back = format!(
+            "{{g}} at [{start}..{end}] along dim {dim}, zeros elsewhere (size {})",
+            self.input_size
+        );
+        let inputs = vec![Local::map(&back, Binding::Sum)];
+        Some(Formula::new(&output, Binding::Atom, "narrow", inputs))
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         // Embed the gradient in zeros: [zeros before | grad | zeros after] along `dim`.
@@ -165,6 +203,14 @@ impl Backward for ToDtypeBackward {
     }
     fn rule(&self) -> &'static str {
         "ToDtypeBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let output = format!("{{0}} as {}", self.output);
+        let inputs = vec![Local::map(
+            &format!("{{g}} as {}", self.input),
+            Binding::Sum,
+        )];
+        Some(Formula::new(&output, Binding::Sum, "cast", inputs))
     }
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(grad.to_dtype(self.input))]

@@ -5,11 +5,12 @@
 
 #![allow(dead_code)]
 
-use nabla_core::autograd::observe::{ForwardEvent, Observer, observe};
+use nabla_core::autograd::formula::{At, Local};
+use nabla_core::autograd::observe::{BackwardEvent, ForwardEvent, Observer, observe};
 use nabla_core::{
     BackwardOptions, GradcheckOptions, Tensor, check_nodes, gradcheck, gradgradcheck, jvp, try_grad,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
 /// A row: its name, the function, and the (f64) inputs it is checked at.
@@ -187,4 +188,89 @@ pub fn undeclared_rules(dir: &Path, declared: &[&str]) -> Vec<String> {
         }
     }
     found
+}
+
+/// Rules the rows reach that state no formula, or one that disagrees with what the engine
+/// computed: a formula must have one entry per input, and an elementwise local derivative at
+/// the recorded values, times the upstream gradient and summed to the input's shape, must be
+/// exactly what backward sent that input.
+pub fn formula_failures(rows: &[Row]) -> Vec<String> {
+    #[derive(Default)]
+    struct Seen {
+        /// By node id: the inputs and output the operation ran on.
+        forward: HashMap<usize, (Vec<Tensor>, Tensor)>,
+        recorded: BTreeSet<&'static str>,
+        checked: BTreeSet<&'static str>,
+        failures: Vec<String>,
+    }
+    impl Observer for Seen {
+        fn forward(&mut self, event: &ForwardEvent) {
+            if let Some(node) = event.output.grad_fn() {
+                let inputs = event.inputs.iter().map(|t| t.detach()).collect();
+                self.forward
+                    .insert(node.id(), (inputs, event.output.detach()));
+                self.recorded.insert(node.rule());
+            }
+        }
+        fn backward(&mut self, event: &BackwardEvent) {
+            let node = event.node;
+            let Some((inputs, output)) = self.forward.get(&node.id()) else {
+                return;
+            };
+            if node.variable().is_some() {
+                return;
+            }
+            self.checked.insert(node.rule());
+            let at = At { inputs, output };
+            let Some(formula) = node.formula(Some(&at)) else {
+                self.failures
+                    .push(format!("{} states no formula", node.rule()));
+                return;
+            };
+            if formula.inputs.len() != node.next_functions().len() {
+                self.failures.push(format!(
+                    "{}: {} formula entries for {} inputs",
+                    node.rule(),
+                    formula.inputs.len(),
+                    node.next_functions().len()
+                ));
+            }
+            for (i, local) in formula.inputs.iter().enumerate() {
+                let (Local::Elementwise { value, .. }, Some(Some(sent))) =
+                    (local, event.grad_inputs.get(i))
+                else {
+                    continue;
+                };
+                let Some(value) = value else {
+                    self.failures
+                        .push(format!("{}: input {i} has no value", node.rule()));
+                    continue;
+                };
+                let stated = (event.grad_output * value).sum_to(sent.shape());
+                let (a, b) = (stated.to_f64_vec(), sent.to_f64_vec());
+                if a.iter()
+                    .zip(&b)
+                    .any(|(x, y)| (x - y).abs() > 1e-12 * (1.0 + y.abs()))
+                {
+                    self.failures.push(format!(
+                        "{}: input {i}: the formula's derivative gives {a:?}, backward sent {b:?}",
+                        node.rule()
+                    ));
+                }
+            }
+        }
+    }
+    let ((), seen) = observe(Seen::default(), || {
+        for (_, f, inputs) in rows {
+            let leaves: Vec<Tensor> = inputs.iter().map(|x| x.detach().requires_grad()).collect();
+            f(&leaves).sum().backward();
+        }
+    });
+    let mut failures = seen.failures;
+    failures.extend(
+        seen.recorded
+            .difference(&seen.checked)
+            .map(|r| format!("{r}: no backward ran through it")),
+    );
+    failures
 }

@@ -96,7 +96,9 @@ impl Recording {
     /// use nabla_inspect::expr;
     /// let e = expr::parse("apple*count*tax").unwrap();
     /// let text = expr::record(&e, &[100.0, 2.0, 1.1]).unwrap().explain().unwrap();
-    /// assert!(text.contains("to apple*count (= 200): local ∂(a*b)/∂a = b = 1.1; 1.1 × 1 = 1.1"));
+    /// assert!(text.contains(
+    ///     "to apple*count (= 200): local ∂(apple*count*tax)/∂(apple*count) = tax = 1.1; 1.1 × 1 = 1.1"
+    /// ));
     /// ```
     pub fn explain(&self) -> Result<String> {
         let mut named = self.trace.clone();

@@ -8,6 +8,7 @@
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
 use super::weight::convolution_weight;
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -20,6 +21,19 @@ struct ConvolutionBackward(Geometry);
 impl Backward for ConvolutionBackward {
     fn name(&self) -> &'static str {
         "ConvolutionBackward"
+    }
+    fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
+        let mut locals = vec![
+            Local::map("conv_transpose2d({g}, {1})", Binding::Atom),
+            Local::map("conv2d_weight({0}, {g})", Binding::Atom),
+        ];
+        let output = if inputs == 3 {
+            locals.push(Local::map("Σ_batch,positions {g}", Binding::Product));
+            "conv2d({0}, {1}) + {2}"
+        } else {
+            "conv2d({0}, {1})"
+        };
+        Some(Formula::new(output, Binding::Sum, "conv2d", locals))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

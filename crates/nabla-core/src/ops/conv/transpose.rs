@@ -6,6 +6,7 @@
 use super::conv2d::{batched, check_bias, check_extents, check_sizes, convolution};
 use super::geometry::Geometry;
 use super::weight::convolution_weight;
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -20,6 +21,18 @@ struct ConvolutionTransposeBackward(Geometry);
 impl Backward for ConvolutionTransposeBackward {
     fn name(&self) -> &'static str {
         "ConvolutionTransposeBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map("conv2d({g}, {1})", Binding::Atom),
+            Local::map("conv2d_weight({g}, {0})", Binding::Atom),
+        ];
+        Some(Formula::new(
+            "conv_transpose2d({0}, {1})",
+            Binding::Atom,
+            "conv_transpose2d",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

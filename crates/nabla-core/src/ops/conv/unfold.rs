@@ -5,6 +5,7 @@
 use super::conv2d::{batched, check_sizes, plan};
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -19,6 +20,13 @@ struct Im2ColBackward(Geometry);
 impl Backward for Im2ColBackward {
     fn name(&self) -> &'static str {
         "Im2ColBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map(
+            "fold({g}) (overlapping patches added)",
+            Binding::Atom,
+        )];
+        Some(Formula::new("im2col({0})", Binding::Atom, "im2col", inputs))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

@@ -6,6 +6,7 @@
 use super::conv2d::{check_sizes, convolution, plan};
 use super::geometry::Geometry;
 use super::transpose::convolution_input;
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -20,6 +21,18 @@ struct ConvolutionWeightBackward(Geometry);
 impl Backward for ConvolutionWeightBackward {
     fn name(&self) -> &'static str {
         "ConvolutionWeightBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map("conv_transpose2d({1}, {g})", Binding::Atom),
+            Local::map("conv2d({0}, {g})", Binding::Atom),
+        ];
+        Some(Formula::new(
+            "conv2d_weight({0}, {1})",
+            Binding::Atom,
+            "conv2d_weight",
+            inputs,
+        ))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {

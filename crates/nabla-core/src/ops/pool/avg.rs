@@ -3,6 +3,7 @@
 //! backward of that averages again.
 
 use super::{Planes, check_input, check_options};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -130,6 +131,18 @@ impl Backward for AvgPool2dBackward {
     fn rule(&self) -> &'static str {
         "AvgPool2dBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map(
+            "{g} spread evenly over each window",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "avg_pool2d({0})",
+            Binding::Atom,
+            "avg_pool2d",
+            inputs,
+        ))
+    }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(ok(spread(grad, &self.windows)))]
@@ -152,6 +165,15 @@ struct AvgPool2dBackwardBackward {
 impl Backward for AvgPool2dBackwardBackward {
     fn name(&self) -> &'static str {
         "AvgPool2dBackwardBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map("avg_pool2d({g})", Binding::Atom)];
+        Some(Formula::new(
+            "avg_pool2d_backward({0})",
+            Binding::Atom,
+            "avg_pool2d_backward",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {

@@ -2,6 +2,7 @@
 //! `max_pool2d_with_indices` picks; and the scatter to those indices that is its backward.
 
 use super::{Planes, check_input, check_options};
+use crate::autograd::formula::{At, Binding, Formula, Local};
 use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
@@ -118,6 +119,18 @@ impl Backward for MaxPool2dBackward {
     fn name(&self) -> &'static str {
         "MaxPool2dBackward"
     }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map(
+            "{g} sent to each window's maximum (zeros elsewhere)",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "max_pool2d({0})",
+            Binding::Atom,
+            "max_pool2d",
+            inputs,
+        ))
+    }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
         smallvec::smallvec![Some(ok(scatter(grad, &self.chosen)))]
@@ -144,6 +157,18 @@ struct MaxPool2dBackwardBackward {
 impl Backward for MaxPool2dBackwardBackward {
     fn name(&self) -> &'static str {
         "MaxPool2dBackwardBackward"
+    }
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![Local::map(
+            "{g} read at each window's maximum",
+            Binding::Sum,
+        )];
+        Some(Formula::new(
+            "max_pool2d_backward({0})",
+            Binding::Atom,
+            "max_pool2d_backward",
+            inputs,
+        ))
     }
 
     fn vjp(&self, _: &[Tensor], grad: &Tensor, _: &[bool]) -> Gradients {
