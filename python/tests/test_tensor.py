@@ -95,12 +95,14 @@ def ticks_while(work):
 
 
 def test_large_kernels_release_the_gil_and_small_ones_keep_it():
-    big = nabla.randn(1 << 18)
-    a = nabla.randn(300, 300, requires_grad=True)
+    # Kernels of several milliseconds each, long enough for the waiting thread to wake on a
+    # loaded machine.
+    big = nabla.randn(1 << 22)
+    a = nabla.randn(600, 600, requires_grad=True)
     small = nabla.randn(16)
 
     def elementwise():
-        for _ in range(20):
+        for _ in range(5):
             (big * 2.0 + 1.0).exp()
 
     def matmul_backward():
