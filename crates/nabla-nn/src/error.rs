@@ -58,6 +58,12 @@ pub enum Error {
     /// An observer of a training run failed (writing its files, ...).
     #[error(transparent)]
     Observer(Box<dyn std::error::Error + Send + Sync>),
+    /// Another rank of a data-parallel run failed; that rank reports its own error, and every
+    /// rank stops (see [`crate::train::settle`]).
+    #[error(
+        "rank {rank} of {size} failed (its error is reported by that rank); every rank stopped"
+    )]
+    OtherRank { rank: usize, size: usize },
 }
 
 /// Shorthand for results of this crate.

@@ -147,6 +147,36 @@ impl Tally {
         Ok(())
     }
 
+    /// The running sums, in the order [`Tally::add_sums`] takes them (counts as exact `f64`s):
+    /// what ranks add up to get the figures of a whole batch.
+    pub(crate) fn sums(&self) -> Vec<f64> {
+        vec![
+            self.samples as f64,
+            self.loss_sum,
+            self.hits as f64,
+            self.top_k_hits as f64,
+            self.values as f64,
+            self.squared_sum,
+            self.absolute_sum,
+        ]
+    }
+
+    /// The number of values [`Tally::sums`] gives.
+    pub(crate) const SUMS: usize = 7;
+
+    /// Counts the sums of another tally ([`Tally::sums`]).
+    pub(crate) fn add_sums(&mut self, sums: &[f64]) {
+        let count = |i: usize| sums.get(i).copied().unwrap_or(0.0) as usize;
+        let value = |i: usize| sums.get(i).copied().unwrap_or(0.0);
+        self.samples += count(0);
+        self.loss_sum += value(1);
+        self.hits += count(2);
+        self.top_k_hits += count(3);
+        self.values += count(4);
+        self.squared_sum += value(5);
+        self.absolute_sum += value(6);
+    }
+
     /// The samples counted so far.
     pub(crate) fn samples(&self) -> usize {
         self.samples

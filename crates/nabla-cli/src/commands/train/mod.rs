@@ -14,6 +14,7 @@ mod diagnose;
 mod divergence;
 mod observers;
 mod progress;
+mod ranks;
 mod run_folder;
 mod trainer;
 
@@ -29,7 +30,9 @@ use config::{InitKind, ModelKind, OptimizerKind, ScheduleKind, TrainConfig};
 use nabla_nn::data::Splits;
 use nabla_nn::models::Hidden;
 use nabla_nn::spec::{LayerSpec, ModelSpec};
+use nabla_nn::train::{Communicator, check_agreement, fingerprint};
 use std::path::PathBuf;
+use std::rc::Rc;
 
 /// `--hidden` without the flag; the check that refuses MLP flags with a convolutional
 /// `--model` compares against it too.
@@ -121,6 +124,7 @@ impl SettingsArgs {
         RunOptions {
             diagnose: self.diagnose,
             detect_anomaly: self.detect_anomaly,
+            comm: Rc::new(nabla_nn::train::SingleProcess),
         }
     }
 }
@@ -418,7 +422,83 @@ fn flag_value(value: &serde_json::Value) -> String {
 
 /// Runs `nabla train`; `given` names the settings given on the command line.
 pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
-    let (folder, config, changes) = match &args.resume {
+    let comm = ranks::communicator(given)?;
+    let result = run_on(args, given, &comm);
+    ranks::finish(comm, result)
+}
+
+/// `nabla train` on the ranks of `comm`. Rank 0 opens or names the run folder and settles the
+/// configuration (a resumed run's comes from its folder); a new run's other ranks make theirs
+/// from their own flags, which must agree with rank 0's, and every rank loads the data itself
+/// (the same path on every host).
+fn run_on(args: &TrainArgs, given: &[String], comm: &Rc<dyn Communicator>) -> CliResult {
+    let leader = comm.rank() == 0;
+    if comm.size() > 1 {
+        let ranks = ranks::roll_call(comm.as_ref())?;
+        if leader {
+            println!(
+                "data-parallel training on {} ranks (each trains on its share of every \
+                 --batch-size samples): {ranks}",
+                comm.size()
+            );
+        }
+    }
+    let own = match (leader, &args.resume) {
+        (true, _) => open(args, given).map(|(folder, config, changes)| {
+            let own = config.clone();
+            (Some((folder, config, changes)), Some(own))
+        }),
+        (false, None) => args
+            .settings
+            .config()
+            .map_err(Into::into)
+            .and_then(|config| Ok(config.validate().map(|()| (None, Some(config)))?)),
+        (false, Some(_)) => Ok((None, None)),
+    };
+    let (opened, own) = ranks::settle(comm.as_ref(), own)?;
+    let shared = opened
+        .as_ref()
+        .map(|(folder, config, _)| (folder.path().to_path_buf(), config.clone()));
+    let (path, config): (PathBuf, TrainConfig) =
+        ranks::from_leader(comm.as_ref(), shared.as_ref())?;
+    // A new run's settings come from each rank's flags; a resumed one's from rank 0's folder,
+    // with each rank's flags checked against it there.
+    let settings = match (&args.resume, &own) {
+        (None, Some(own)) => serde_json::to_vec(own)?,
+        _ => format!("{given:?} {:?}", args.settings.epochs).into_bytes(),
+    };
+    check_agreement(
+        comm.as_ref(),
+        &[("the settings (command-line flags)", fingerprint(&settings))],
+    )?;
+    let data = ranks::settle(comm.as_ref(), load_checked(args, &config))?;
+    let (folder, changes) = match opened {
+        Some((folder, _, changes)) => (folder, changes),
+        None => (RunFolder::named(&path), None),
+    };
+    let mut console = Console::new(args.quiet || !leader, None);
+    let options = RunOptions {
+        comm: comm.clone(),
+        ..args.settings.options()
+    };
+    train(
+        &config,
+        &data,
+        &folder,
+        &options,
+        changes.as_ref(),
+        &mut console,
+    )?;
+    Ok(())
+}
+
+/// The run folder and configuration of `nabla train`: a new run's from the flags, a resumed
+/// one's from its folder (with what the flags change).
+fn open(
+    args: &TrainArgs,
+    given: &[String],
+) -> CliResult<(RunFolder, TrainConfig, Option<Changes>)> {
+    Ok(match &args.resume {
         Some(dir) => {
             let folder = RunFolder::open(dir)?;
             let mut config = folder.read_config()?;
@@ -435,24 +515,19 @@ pub fn run(args: &TrainArgs, given: &[String]) -> CliResult {
             config.validate()?;
             (RunFolder::new_run(args.out.as_deref())?, config, None)
         }
-    };
-    let data = load_data(&config)?;
+    })
+}
+
+/// The run's data, checked to fit in memory.
+fn load_checked(args: &TrainArgs, config: &TrainConfig) -> CliResult<Splits> {
+    let data = load_data(config)?;
     config
         .check_memory(&data.schema, nabla_nn::memory::available())
         .map_err(|e| match &args.resume {
             Some(dir) => format!("{}: {e}", dir.join("config.json").display()),
             None => e,
         })?;
-    let mut console = Console::new(args.quiet, None);
-    train(
-        &config,
-        &data,
-        &folder,
-        &args.settings.options(),
-        changes.as_ref(),
-        &mut console,
-    )?;
-    Ok(())
+    Ok(data)
 }
 
 #[cfg(test)]

@@ -214,6 +214,14 @@ impl RunFolder {
         Ok(RunFolder { dir })
     }
 
+    /// The folder rank 0 of a data-parallel run writes, as the other ranks name it (they
+    /// never read or write it; it need not exist on their hosts).
+    pub fn named(dir: &Path) -> RunFolder {
+        RunFolder {
+            dir: dir.to_path_buf(),
+        }
+    }
+
     /// An existing run folder, to resume.
     pub fn open(dir: &Path) -> CliResult<RunFolder> {
         if !dir.join(CONFIG).is_file() {

@@ -6,6 +6,10 @@
 //! that becomes NaN or infinite stops the run naming the layer where the first non-finite value
 //! appears, with the usual causes. Runs in-process for `nabla train` and for each run of
 //! `nabla compare`, and hands back the metrics history (and the diagnostics with `--diagnose`).
+//!
+//! Over several ranks (`mpiexec`, feature `mpi`) every rank builds the model and trains its
+//! rows of each batch; rank 0 alone locks and writes the run folder, restores the checkpoint
+//! (the loop copies its state to the other ranks), and prints the progress and epoch lines.
 
 use super::abort_hook::AbortHook;
 use super::config::TrainConfig;
@@ -15,7 +19,8 @@ use super::observers::{
     AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves, write_decision_boundary,
 };
 use super::progress::{Console, SetSizes};
-use super::run_folder::{EpochMetrics, Progress, RunFolder};
+use super::ranks::{from_leader, settle};
+use super::run_folder::{EpochMetrics, Progress, RunFolder, RunLock};
 use crate::CliResult;
 use nabla_core::{DType, Generator};
 use nabla_inspect::diagnostics::Diagnostics;
@@ -23,13 +28,16 @@ use nabla_nn::data::{DataLoader, Dataset, Splits};
 use nabla_nn::module::Module;
 use nabla_nn::optim::Optimizer;
 use nabla_nn::saved;
-use nabla_nn::train::{FitOptions, Metrics, Observer, evaluate, fit};
+use nabla_nn::train::{Communicator, FitOptions, Metrics, Observer, evaluate, fit};
+use std::rc::Rc;
 
-/// What a run watches besides training itself.
-#[derive(Copy, Clone, Debug)]
+/// What a run watches besides training itself, and the ranks it trains on.
+#[derive(Clone)]
 pub struct RunOptions {
     pub diagnose: bool,
     pub detect_anomaly: bool,
+    /// The processes training together (one, unless `mpiexec` started several).
+    pub comm: Rc<dyn Communicator>,
 }
 
 /// What a finished run hands back.
@@ -56,8 +64,8 @@ pub fn train(
     console: &mut Console,
 ) -> CliResult<Outcome> {
     let hook = AbortHook::from_env()?;
-    let _lock = folder.lock(resume.is_none())?;
-    folder.remove_temporaries()?;
+    let comm = options.comm.as_ref();
+    let leader = comm.rank() == 0;
     let mut rng = Generator::new(config.seed);
     let schema = &data.schema;
     let mut net = config.layers.build(
@@ -71,20 +79,52 @@ pub fn train(
     let model_meta = saved::metadata(&config.layers, schema);
     let params = net.named_parameters();
     let mut optimizer: Box<dyn Optimizer> = config.optimizer(params.clone())?;
-    let progress = match resume {
-        Some(_) => folder.restore(&net, optimizer.as_mut(), config.seed, &model_meta)?,
-        None => Progress::default(),
+    // Rank 0 alone reads and writes the run folder; every rank learns its progress from it.
+    let opened = match leader {
+        true => open_run(
+            folder,
+            &net,
+            optimizer.as_mut(),
+            config,
+            &model_meta,
+            resume,
+        )
+        .map(Some),
+        false => Ok(None),
+    };
+    let opened = settle(comm, opened)?;
+    let (epoch, first_loss) = from_leader(
+        comm,
+        opened
+            .as_ref()
+            .map(|o| (o.progress.epoch, o.progress.first_loss))
+            .as_ref(),
+    )?;
+    let (_lock, progress, history) = match opened {
+        Some(o) => (Some(o.lock), o.progress, o.history),
+        None => (
+            None,
+            Progress {
+                epoch,
+                first_loss,
+                threads: None,
+            },
+            Vec::new(),
+        ),
     };
     let first_epoch = progress.epoch;
-    // The epochs the checkpoint holds; the loop's run-folder observer is the only writer of the
-    // metrics file, so it keeps the history in step instead of reading the file back.
-    let history = folder.metrics_up_to(first_epoch)?;
     let total_steps = data.train.len().div_ceil(config.batch_size.max(1))
         * config.epochs.saturating_sub(first_epoch);
-    let mut diagnosis = options
-        .diagnose
+    let mut diagnosis = (options.diagnose && leader)
         .then(|| Diagnosis::new(&net, &data.train, data.test.as_ref(), total_steps));
     if first_epoch >= config.epochs {
+        if !leader {
+            return Ok(Outcome {
+                history,
+                test: None,
+                diagnostics: None,
+            });
+        }
         // A kill after the last checkpoint may have left the charts of an earlier epoch.
         if first_epoch > 0 {
             write_curves(folder, &history)?;
@@ -104,44 +144,40 @@ pub fn train(
             diagnostics: diagnosis.map(Diagnosis::into_report),
         });
     }
-    folder.write_config(config)?;
-    if let Some(changes) = resume {
-        let mut changes = changes.clone();
-        let threads = nabla_core::num_threads();
-        if let Some(saved) = progress.threads.filter(|&t| t != threads) {
-            console.warning(&format!(
-                "the checkpoint was written with --threads {saved} and this run uses \
-                 --threads {threads}: sums are split differently, so the results will not be \
-                 bit-identical to an uninterrupted run"
-            ));
-            changes.insert("threads".to_string(), serde_json::json!([saved, threads]));
-        }
-        folder.record_resume(first_epoch, &changes)?;
-    }
+    let started = match leader {
+        true => start_run(folder, config, &progress, resume, console, comm.size()),
+        false => Ok(()),
+    };
+    settle(comm, started)?;
     let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
-    console.begin(
-        &net.describe(),
-        params.iter().map(|(_, p)| p.numel()).sum(),
-        &SetSizes {
-            train: data.train.len(),
-            val: data.val.as_ref().map(Dataset::len),
-            test: data.test.as_ref().map(Dataset::len),
-        },
-        folder.path(),
-    );
-    if data.test.is_none() {
-        console.note("no test set: the run reports no test figures");
+    if leader {
+        console.begin(
+            &net.describe(),
+            params.iter().map(|(_, p)| p.numel()).sum(),
+            &SetSizes {
+                train: data.train.len(),
+                val: data.val.as_ref().map(Dataset::len),
+                test: data.test.as_ref().map(Dataset::len),
+            },
+            folder.path(),
+        );
+        if data.test.is_none() {
+            console.note("no test set: the run reports no test figures");
+        }
+        if let Some(tip) = few_steps(data.train.len(), config.batch_size, config.epochs) {
+            console.tip(&tip);
+        }
     }
-    if let Some(tip) = few_steps(data.train.len(), config.batch_size, config.epochs) {
-        console.tip(&tip);
-    }
-    if let Some(d) = &mut diagnosis {
-        d.probe(first_epoch, &mut net, folder)?;
-    }
+    let probed = match &mut diagnosis {
+        Some(d) => d.probe(first_epoch, &mut net, folder),
+        None => Ok(()),
+    };
+    settle(comm, probed)?;
     let mut fit_options = FitOptions::new(data.schema.task.clone(), config.epochs)
         .schedule(config.schedule()?)
         .resume(first_epoch, progress.first_loss)
-        .detect_anomaly(options.detect_anomaly);
+        .detect_anomaly(options.detect_anomaly)
+        .communicator(options.comm.clone());
     if let Some(max_norm) = config.clip_norm {
         fit_options = fit_options.clip_norm(max_norm);
     }
@@ -179,7 +215,11 @@ pub fn train(
             console,
             folder,
         });
-        let mut observers: Vec<&mut dyn Observer> = vec![&mut show, &mut record];
+        let mut observers: Vec<&mut dyn Observer> = Vec::new();
+        if leader {
+            observers.push(&mut show);
+            observers.push(&mut record);
+        }
         if let Some(d) = &mut diagnose {
             observers.push(d);
         }
@@ -205,6 +245,13 @@ pub fn train(
         });
     }
     let history = record.history;
+    if !leader {
+        return Ok(Outcome {
+            history,
+            test: None,
+            diagnostics: None,
+        });
+    }
     let test = match (&data.val, &data.test) {
         (Some(_), Some(test)) => Some(evaluate(&net, test, &data.schema.task)?),
         _ => None,
@@ -237,6 +284,70 @@ pub fn train(
         test,
         diagnostics: diagnosis.map(Diagnosis::into_report),
     })
+}
+
+/// What rank 0 finds in the run folder before training: its lock, the checkpoint's progress
+/// (restored into the model and optimiser) and the metrics of the epochs it holds.
+struct Opened {
+    lock: RunLock,
+    progress: Progress,
+    history: Vec<EpochMetrics>,
+}
+
+/// Locks `folder`, clears what a killed write left, and on resume restores its checkpoint into
+/// `net` and `optimizer`.
+fn open_run(
+    folder: &RunFolder,
+    net: &dyn Module,
+    optimizer: &mut dyn Optimizer,
+    config: &TrainConfig,
+    model_meta: &nabla_nn::checkpoint::Metadata,
+    resume: Option<&Changes>,
+) -> CliResult<Opened> {
+    let lock = folder.lock(resume.is_none())?;
+    folder.remove_temporaries()?;
+    let progress = match resume {
+        Some(_) => folder.restore(net, optimizer, config.seed, model_meta)?,
+        None => Progress::default(),
+    };
+    // The epochs the checkpoint holds; the loop's run-folder observer is the only writer of the
+    // metrics file, so it keeps the history in step instead of reading the file back.
+    let history = folder.metrics_up_to(progress.epoch)?;
+    Ok(Opened {
+        lock,
+        progress,
+        history,
+    })
+}
+
+/// Writes the configuration and, on resume, what the resume changed (warning when the thread
+/// count differs from the checkpoint's, or the rank count from one process's).
+fn start_run(
+    folder: &RunFolder,
+    config: &TrainConfig,
+    progress: &Progress,
+    resume: Option<&Changes>,
+    console: &Console,
+    ranks: usize,
+) -> CliResult {
+    folder.write_config(config)?;
+    if let Some(changes) = resume {
+        let mut changes = changes.clone();
+        let threads = nabla_core::num_threads();
+        if let Some(saved) = progress.threads.filter(|&t| t != threads) {
+            console.warning(&format!(
+                "the checkpoint was written with --threads {saved} and this run uses \
+                 --threads {threads}: sums are split differently, so the results will not be \
+                 bit-identical to an uninterrupted run"
+            ));
+            changes.insert("threads".to_string(), serde_json::json!([saved, threads]));
+        }
+        if ranks > 1 {
+            changes.insert("ranks".to_string(), serde_json::json!(ranks));
+        }
+        folder.record_resume(progress.epoch, &changes)?;
+    }
+    Ok(())
 }
 
 /// A set's leading figure: `accuracy 98.12%`, `mean absolute error 0.3100`, or the loss.
@@ -318,6 +429,7 @@ mod tests {
         let options = RunOptions {
             diagnose: false,
             detect_anomaly: false,
+            comm: Rc::new(nabla_nn::train::SingleProcess),
         };
         let mut console = Console::new(true, None);
         let outcome = train(&config(), &data, &folder, &options, None, &mut console).unwrap();
