@@ -569,6 +569,28 @@ impl Tensor {
         self.set_grad(None);
     }
 
+    /// The address of this tensor's first element, for lending its memory to another library
+    /// without a copy (the Python package's NumPy arrays); the other elements sit at
+    /// [`Layout::strides`] (in elements) from it. The address stays valid while any tensor
+    /// sharing this storage is alive. Reading through it while an in-place operation runs, or
+    /// writing through it at all, bypasses the storage's lock and version counter.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// let x = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[3]);
+    /// let tail = x.narrow(0, 1, 2);
+    /// assert_eq!(tail.data_ptr() as usize - x.data_ptr() as usize, 4);
+    /// ```
+    pub fn data_ptr(&self) -> *const u8 {
+        let guard = self.0.storage.read();
+        let base = match &*guard {
+            Buffer::F32(v) => v.as_ptr().cast::<u8>(),
+            Buffer::F64(v) => v.as_ptr().cast::<u8>(),
+            Buffer::I64(v) => v.as_ptr().cast::<u8>(),
+        };
+        base.wrapping_add(self.0.layout.offset * self.dtype().size_in_bytes())
+    }
+
     /// A tensor sharing this storage but outside the graph (no `grad_fn`, no gradient).
     ///
     /// ```

@@ -1026,6 +1026,70 @@ fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
         ),
         (
             (
+                f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 3]), &f(&[2, 2]), &f(&[2, 2]), false),
+                Box::new(|| {
+                    drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 3]), &f(&[2, 2]), &f(&[2, 2]), true))
+                }),
+            ),
+            "lstm_sequence: shapes [3, 2, 8] and [8, 3] are incompatible (weight_hh must be [4·H, H] = [8, 2])",
+        ),
+        (
+            (
+                f(&[3, 2, 7]).try_lstm_sequence(&f(&[7, 1]), &f(&[2, 1]), &f(&[2, 1]), false),
+                Box::new(|| {
+                    drop(f(&[3, 2, 7]).lstm_sequence(&f(&[7, 1]), &f(&[2, 1]), &f(&[2, 1]), true))
+                }),
+            ),
+            "lstm_sequence: the input gates must be [T, N, 4·H], got shape [3, 2, 7] (width 7 is not a multiple of 4)",
+        ),
+        (
+            (
+                f(&[2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), false),
+                Box::new(|| {
+                    drop(f(&[2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), true))
+                }),
+            ),
+            "lstm_sequence: the input gates must be [T, N, 4·H], got shape [2, 8]",
+        ),
+        (
+            (
+                f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[3, 2]), &f(&[2, 2]), false),
+                Box::new(|| {
+                    drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[3, 2]), &f(&[2, 2]), true))
+                }),
+            ),
+            "lstm_sequence: shapes [3, 2, 8] and [3, 2] are incompatible (h0 must be [N, H] = [2, 2])",
+        ),
+        (
+            (
+                f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 3]), false),
+                Box::new(|| {
+                    drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 3]), true))
+                }),
+            ),
+            "lstm_sequence: shapes [3, 2, 8] and [2, 3] are incompatible (c0 must be [N, H] = [2, 2])",
+        ),
+        (
+            (
+                f(&[3, 2, 8]).try_lstm_sequence(
+                    &Tensor::zeros(&[8, 2], DType::F64),
+                    &f(&[2, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
+                Box::new(|| {
+                    drop(f(&[3, 2, 8]).lstm_sequence(
+                        &Tensor::zeros(&[8, 2], DType::F64),
+                        &f(&[2, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence: dtypes f32 and f64 differ; convert one with .to_dtype()",
+        ),
+        (
+            (
                 f(&[2, 6]).try_gru_cell(&f(&[2, 6]), &f(&[2, 3])),
                 Box::new(|| drop(f(&[2, 6]).gru_cell(&f(&[2, 6]), &f(&[2, 3])))),
             ),

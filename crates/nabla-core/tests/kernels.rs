@@ -1,6 +1,6 @@
 //! Kernels large enough to be split over threads give the same values as a plain serial loop:
 //! GEMM tiles (both orientations, transposed and batched operands), long elementwise maps and
-//! reductions; and repeated runs agree to the bit.
+//! reductions, an LSTM sequence against its steps; and repeated runs agree to the bit.
 
 use nabla_core::{DType, Generator, Tensor};
 
@@ -234,4 +234,36 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
         assert!(values.to_vec::<f32>()[0].is_nan(), "{name}(NaN)");
     }
     assert!(long.clamp(f64::NAN, 1.0).to_vec::<f32>()[3].is_nan());
+}
+
+#[test]
+fn an_lstm_sequence_cut_between_threads_equals_its_steps_one_by_one() {
+    // 40 rows and 4·16 weight rows: cut into blocks on a machine with several cores.
+    let (t, n, h) = (5, 40, 16);
+    for reverse in [false, true] {
+        let x = randn(&[t, n, 4 * h], 1).requires_grad();
+        let w = (randn(&[4 * h, h], 2) * 0.3).detach().requires_grad();
+        let h0 = randn(&[n, h], 3).requires_grad();
+        let c0 = randn(&[n, h], 4).requires_grad();
+        let weights = randn(&[t, n, 2 * h], 5);
+        let inputs = [&x, &w, &h0, &c0];
+        let fused = x.lstm_sequence(&w, &h0, &c0, reverse);
+        let fused_grads = nabla_core::grad(&[&(&fused * &weights).sum()], &inputs);
+        let (mut state_h, mut state_c) = (h0.clone(), c0.clone());
+        let mut steps = vec![None; t];
+        for s in 0..t {
+            let step = if reverse { t - 1 - s } else { s };
+            let gates_x = x.narrow(0, step, 1).squeeze(0);
+            let hc = gates_x.lstm_cell(&state_h.linear(&w, None), &state_c);
+            (state_h, state_c) = (hc.narrow(1, 0, h), hc.narrow(1, h, h));
+            steps[step] = Some(hc);
+        }
+        let steps: Vec<&Tensor> = steps.iter().flatten().collect();
+        let composed = Tensor::stack(&steps, 0);
+        let composed_grads = nabla_core::grad(&[&(&composed * &weights).sum()], &inputs);
+        assert_close(&fused.to_vec::<f64>(), &composed.to_vec::<f64>());
+        for (a, b) in fused_grads.iter().zip(&composed_grads) {
+            assert_close(&a.to_vec::<f64>(), &b.to_vec::<f64>());
+        }
+    }
 }

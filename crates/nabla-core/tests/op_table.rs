@@ -431,6 +431,26 @@ fn table() -> Vec<Row> {
             vec![any(&[12, 2], 1.0), any(&[2, 12], 2.0), any(&[2, 6], 3.0)],
         ),
         (
+            "lstm_sequence",
+            |v| v[0].lstm_sequence(&v[1], &v[2], &v[3], false),
+            vec![
+                any(&[3, 2, 12], 1.0),
+                any(&[12, 3], 2.0),
+                any(&[2, 3], 3.0),
+                any(&[2, 3], 4.0),
+            ],
+        ),
+        (
+            "lstm_sequence reverse, transposed weight, c0 narrowed",
+            |v| v[0].lstm_sequence(&v[1].t(), &v[2], &v[3].narrow(1, 3, 3), true),
+            vec![
+                any(&[3, 2, 12], 1.0),
+                any(&[3, 12], 2.0),
+                any(&[2, 3], 3.0),
+                any(&[2, 6], 4.0),
+            ],
+        ),
+        (
             "gru_cell",
             |v| v[0].gru_cell(&v[1], &v[2]),
             vec![any(&[2, 9], 1.0), any(&[2, 9], 2.0), any(&[2, 3], 3.0)],

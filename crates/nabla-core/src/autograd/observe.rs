@@ -78,6 +78,45 @@ pub fn observe<O: Observer, R>(observer: O, f: impl FnOnce() -> R) -> (R, O) {
     )
 }
 
+/// Starts `observer` receiving the events of this thread until [`finish`] hands it back: the
+/// form of [`observe`] for a caller whose scope is not a closure (a Python `with` block).
+/// Observers nest; [`finish`] stops the one started last.
+///
+/// ```
+/// use nabla_core::autograd::observe::{finish, start, ForwardEvent, Observer};
+/// use nabla_core::Tensor;
+/// #[derive(Default)]
+/// struct Count(usize);
+/// impl Observer for Count {
+///     fn forward(&mut self, _: &ForwardEvent) { self.0 += 1; }
+/// }
+/// let x = Tensor::scalar(2.0f64).requires_grad();
+/// start(Count::default());
+/// let _ = (&x * &x).exp();
+/// assert_eq!(finish::<Count>().unwrap().0, 2);
+/// assert!(finish::<Count>().is_none());
+/// ```
+pub fn start<O: Observer>(observer: O) {
+    OBSERVERS.with(|o| o.borrow_mut().push(Box::new(observer)));
+    ACTIVE.with(|a| a.set(true));
+}
+
+/// Stops the observer [`start`]ed last on this thread and hands it back; `None`, and nothing
+/// stopped, when there is none or it is not an `O`.
+pub fn finish<O: Observer>() -> Option<O> {
+    let boxed = OBSERVERS.with(|o| {
+        let mut observers = o.borrow_mut();
+        let is_o = observers
+            .last()
+            .is_some_and(|last| (last.as_ref() as &dyn Any).is::<O>());
+        let boxed = if is_o { observers.pop() } else { None };
+        ACTIVE.with(|a| a.set(!observers.is_empty()));
+        boxed
+    })?;
+    let any: Box<dyn Any> = boxed;
+    any.downcast::<O>().ok().map(|o| *o)
+}
+
 fn each(f: impl Fn(&mut dyn Observer)) {
     if !ACTIVE.with(Cell::get) {
         return;

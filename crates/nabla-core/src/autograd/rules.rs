@@ -52,6 +52,7 @@ const TYPE_RULES: &[&str] = &[
     "AvgPool2dBackward",
     "AvgPool2dBackwardBackward",
     "LstmCellBackward",
+    "LstmSequenceBackward",
     "GruCellBackward",
     "EmbeddingBackward",
     "EmbeddingBackwardBackward",

@@ -21,9 +21,19 @@ const SHARED_OPERAND_BYTES: usize = 1 << 20;
 /// handling stay a small part of each tile's work.
 const MIN_TILE: usize = 32;
 
+/// An output narrower than this many columns, with at least this many rows, is computed
+/// column-major and then transposed (see [`matmul`]).
+const NARROW_OUTPUT: usize = 64;
+
 /// `a @ b` for `a: [..., m, k]`, `b: [..., k, n]` with broadcast batch dims `batch`, plus
 /// `bias` (`n` values added to every row) when given: the GEMM accumulates onto rows that
 /// start as the bias, so the addition costs no pass of its own.
+///
+/// `gemm`'s micro-kernel runs down the columns of a column-major output, 64 rows (f32) at a
+/// time, and reads a row-major one as its transpose; so a single product with a narrow output
+/// (a weight gradient `gᵀ·x` of a layer with few inputs, `[4H, 28]` for the row-by-row MNIST
+/// LSTM) would run with the kernel's rows mostly empty. It is computed column-major instead
+/// (the long side down the kernel's rows) and transposed after, `m·n` values.
 pub(crate) fn matmul<T: Float>(
     a: &Tensor,
     b: &Tensor,
@@ -36,15 +46,47 @@ pub(crate) fn matmul<T: Float>(
     if out.is_empty() {
         return out;
     }
+    let column_major = batch_count == 1 && n < NARROW_OUTPUT && m >= NARROW_OUTPUT && k > 0;
+    if column_major {
+        let mut columns = crate::pool::take(m * n);
+        if let Some(row) = bias {
+            for (column, &v) in columns.chunks_mut(m).zip(row) {
+                column.fill(v);
+            }
+        }
+        products(a, b, batch, (m, k, n), bias.is_some(), &mut columns, (1, m));
+        for (i, out_row) in out.chunks_mut(n).enumerate() {
+            for (j, v) in out_row.iter_mut().enumerate() {
+                *v = columns[j * m + i];
+            }
+        }
+        return out;
+    }
     match bias {
         Some(row) => out.chunks_mut(n).for_each(|r| r.copy_from_slice(row)),
         None if k == 0 => out.fill(T::default()),
         None => {}
     }
     // With k = 0 the product adds nothing: the output is the bias or zeros, and no GEMM runs.
-    if k == 0 {
-        return out;
+    if k > 0 {
+        products(a, b, batch, (m, k, n), bias.is_some(), &mut out, (n, 1));
     }
+    out
+}
+
+/// Every product of [`matmul`] into `out`, whose product `i` is the m×n matrix at `i·m·n`
+/// with element `(r, c)` at `r·strides.0 + c·strides.1`; onto what `out` holds when
+/// `accumulate`.
+fn products<T: Float>(
+    a: &Tensor,
+    b: &Tensor,
+    batch: &[usize],
+    (m, k, n): (usize, usize, usize),
+    accumulate: bool,
+    out: &mut [T],
+    strides: (usize, usize),
+) {
+    let batch_count: usize = batch.iter().product();
     // Where each product's operand starts; inline for the usual single product.
     let offsets = |t: &Tensor| -> SmallVec<[usize; 4]> {
         let l = t.layout();
@@ -85,7 +127,7 @@ pub(crate) fn matmul<T: Float>(
         b: sb,
         a_strides: (a_rs, a_cs),
         b_strides: (b_rs, b_cs),
-        accumulate: bias.is_some(),
+        accumulate,
     };
     // Inside another kernel's task (the team busy) the strips would run one after the other,
     // each packing its own part again: then one strip.
@@ -98,14 +140,13 @@ pub(crate) fn matmul<T: Float>(
         let (i, tile) = (j / tiles, split.tile(j % tiles, (m, n)));
         // SAFETY: product `i` writes only its own m×n block of `out`, a tile only its own part
         // of that block, and `out` outlives the tasks.
-        unsafe { operands.product(oa[i], ob[i], (k, n), dst.at(i * m * n), tile) }
+        unsafe { operands.product(oa[i], ob[i], k, (dst.at(i * m * n), strides), tile) }
     };
     if parallel {
         for_each_task(batch_count * tiles, &task);
     } else {
         (0..batch_count).for_each(task);
     }
-    out
 }
 
 /// How a product's output is cut between threads: into `count` equal strips of rows, or of
@@ -197,17 +238,17 @@ struct Operands<'a, T> {
 
 impl<T: Float> Operands<'_, T> {
     /// Writes `tile` of the product whose operands start at offsets `a_at` and `b_at` into the
-    /// row-major m×n matrix at `dst`, on the calling thread.
+    /// m×n matrix at `dst` with element `(r, c)` at `r·row + c·col`, on the calling thread.
     ///
     /// # Safety
-    /// `dst` must point to a row-major matrix with `n` columns, writable inside `tile` and
-    /// touched there by no other thread.
+    /// `dst` must point to such a matrix, writable inside `tile` and touched there by no other
+    /// thread.
     unsafe fn product(
         &self,
         a_at: usize,
         b_at: usize,
-        (k, n): (usize, usize),
-        dst: *mut T,
+        k: usize,
+        (dst, (row, col)): (*mut T, (usize, usize)),
         tile: Tile,
     ) {
         let (a_rs, a_cs) = self.a_strides;
@@ -222,9 +263,9 @@ impl<T: Float> Operands<'_, T> {
                 r1 - r0,
                 c1 - c0,
                 k,
-                dst.add(r0 * n + c0),
-                1,
-                n as isize,
+                dst.add(r0 * row + c0 * col),
+                col as isize,
+                row as isize,
                 self.accumulate,
                 self.a.as_ptr().add(a_at).offset(r0 as isize * a_rs),
                 a_cs,

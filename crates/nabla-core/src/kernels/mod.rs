@@ -4,6 +4,7 @@
 pub(crate) mod approx;
 pub mod elementwise;
 pub mod index;
+pub(crate) mod lstm_sequence;
 pub mod matmul;
 pub(crate) mod pool;
 pub(crate) mod recurrent;

@@ -89,7 +89,7 @@ fn split<const K: usize, T>(row: &[T], h: usize) -> [&[T]; K] {
 
 /// [`split`] of a row to write.
 #[inline(always)]
-fn split_mut<const K: usize, T>(row: &mut [T], h: usize) -> [&mut [T]; K] {
+pub(super) fn split_mut<const K: usize, T>(row: &mut [T], h: usize) -> [&mut [T]; K] {
     let mut rest = row;
     std::array::from_fn(|_| {
         let (gate, after) = std::mem::take(&mut rest).split_at_mut(h);
@@ -122,12 +122,42 @@ fn lstm_row<T: Float>(x: &[T], hg: &[T], c: &[T], out: &mut [T], ws: &mut [T]) {
     let h = c.len();
     let [xi, xf, xg, xo] = split(x, h);
     let [hi, hf, hg, ho] = split(hg, h);
-    let [h_out, c_out] = split_mut(out, h);
-    let [i, f, g, o, t] = split_mut(ws, h);
+    let [i, f, g, o, _] = split_mut(ws, h);
     map2(i, xi, hi, |a, b| (a + b).sigmoid_kernel());
     map2(f, xf, hf, |a, b| (a + b).sigmoid_kernel());
     map2(g, xg, hg, |a, b| (a + b).tanh_kernel());
     map2(o, xo, ho, |a, b| (a + b).sigmoid_kernel());
+    lstm_update(c, ws, out);
+}
+
+/// The LSTM step of a row whose workspace `[· | · | · | · | ·]` holds the hidden state's gate
+/// pre-activations in its first `4H` values: the input's `x` added and the gates activated in
+/// place, then [`lstm_update`].
+#[inline(always)]
+pub(super) fn lstm_row_in_place<T: Float>(x: &[T], c: &[T], ws: &mut [T], out: &mut [T]) {
+    let h = c.len();
+    let [xi, xf, xg, xo] = split(x, h);
+    let [i, f, g, o, _] = split_mut(ws, h);
+    // One loop per gate: a chain of them would not vectorise.
+    for (gate, x) in [(i, xi), (f, xf), (o, xo)] {
+        for (a, &x) in gate.iter_mut().zip(x) {
+            *a = (*a + x).sigmoid_kernel();
+        }
+    }
+    for (a, &x) in g.iter_mut().zip(xg) {
+        *a = (*a + x).tanh_kernel();
+    }
+    lstm_update(c, ws, out);
+}
+
+/// From a row's activated gates (the first `4H` values of the workspace `[i | f | g | o | ·]`)
+/// and the cell state `c`: `c' = f·c + i·g`, `tanh c'` (into the workspace's last `H`) and
+/// `h' = o·tanh c'`, written to `out` as `[h' | c']`.
+#[inline(always)]
+fn lstm_update<T: Float>(c: &[T], ws: &mut [T], out: &mut [T]) {
+    let h = c.len();
+    let [h_out, c_out] = split_mut(out, h);
+    let [i, f, g, o, t] = split_mut(ws, h);
     for ((((c_next, &c), &i), &f), &g) in c_out.iter_mut().zip(c).zip(&*i).zip(&*f).zip(&*g) {
         *c_next = f * c + i * g;
     }
@@ -164,23 +194,35 @@ pub(crate) fn lstm_backward<T: Float>(
                     &ws[r * 5 * h..(r + 1) * 5 * h],
                     &c[r * h..(r + 1) * h],
                 );
-                lstm_row_backward(g, w, c, gates, dc);
+                let [dh, dc_next] = split(g, h);
+                dc.copy_from_slice(dc_next);
+                lstm_row_backward(dh, dc, w, c, gates);
             }
         },
     );
     (gates, dc)
 }
 
+/// A row's LSTM backward: from `dh'`, `dc'` (in `dc`), the row's workspace of [`lstm_forward`]
+/// and its cell state `c`, the gradient of the pre-activations into `gates` and of `c` into
+/// `dc`.
 #[inline(always)]
-fn lstm_row_backward<T: Float>(grad: &[T], ws: &[T], c: &[T], gates: &mut [T], dc: &mut [T]) {
+pub(super) fn lstm_row_backward<T: Float>(
+    dh: &[T],
+    dc: &mut [T],
+    ws: &[T],
+    c: &[T],
+    gates: &mut [T],
+) {
     let h = c.len();
-    let [dh, dc_next] = split(grad, h);
     let [i, f, g, o, t] = split(ws, h);
     let [di, df, dg, do_] = split_mut(gates, h);
     let one = T::one();
     // dc (through c' and through h' = o·tanh c') first, then each gate's from it.
     map2(do_, o, t, |o, t| o * (one - t * t));
-    map3(dc, dc_next, dh, do_, |dc_next, dh, d| dc_next + dh * d);
+    for ((dc, &dh), &d) in dc.iter_mut().zip(dh).zip(&*do_) {
+        *dc = *dc + dh * d;
+    }
     map3(do_, dh, t, o, |dh, t, o| dh * t * (o * (one - o)));
     map3(di, dc, g, i, |dc, g, i| dc * g * (i * (one - i)));
     map3(df, dc, c, f, |dc, c, f| dc * c * (f * (one - f)));

@@ -9,6 +9,7 @@ pub mod embedding;
 pub mod index;
 pub mod inplace;
 pub mod linear;
+pub mod lstm_sequence;
 pub mod matmul;
 pub mod pool;
 pub mod recurrent;

@@ -68,12 +68,12 @@ fn check_cell(
 }
 
 /// Gate `k` of a `[N, gates·H]` tensor: columns `k·H..(k+1)·H`.
-fn gate(t: &Tensor, k: usize, h: usize) -> Tensor {
+pub(super) fn gate(t: &Tensor, k: usize, h: usize) -> Tensor {
     t.narrow(1, k * h, h)
 }
 
 /// The activated gates of an LSTM step and `tanh c'`.
-struct LstmGates {
+pub(super) struct LstmGates {
     i: Tensor,
     f: Tensor,
     g: Tensor,
@@ -83,7 +83,7 @@ struct LstmGates {
 
 impl LstmGates {
     /// Read from the fused forward's workspace `[i | f | g | o | tanh c']` (constants).
-    fn kept(ws: &Tensor, h: usize) -> LstmGates {
+    pub(super) fn kept(ws: &Tensor, h: usize) -> LstmGates {
         LstmGates {
             i: gate(ws, 0, h),
             f: gate(ws, 1, h),
@@ -94,7 +94,7 @@ impl LstmGates {
     }
 
     /// Computed again from the inputs by differentiable operations.
-    fn recomputed(x: &Tensor, hg: &Tensor, c: &Tensor, h: usize) -> LstmGates {
+    pub(super) fn recomputed(x: &Tensor, hg: &Tensor, c: &Tensor, h: usize) -> LstmGates {
         let a = x + hg;
         let (i, f) = (gate(&a, 0, h).sigmoid(), gate(&a, 1, h).sigmoid());
         let (g, o) = (gate(&a, 2, h).tanh(), gate(&a, 3, h).sigmoid());
@@ -104,7 +104,7 @@ impl LstmGates {
 
     /// The gradients of the pre-activations (`[N, 4H]`) and of `c`, by differentiable
     /// operations, from the gradient `[dh' | dc']`.
-    fn pull_back(&self, c: &Tensor, grad: &Tensor, h: usize) -> (Tensor, Tensor) {
+    pub(super) fn pull_back(&self, c: &Tensor, grad: &Tensor, h: usize) -> (Tensor, Tensor) {
         let LstmGates { i, f, g, o, tanh_c } = self;
         let (dh, dc_next) = (gate(grad, 0, h), gate(grad, 1, h));
         let dc = dc_next + &dh * o * (1.0 - tanh_c * tanh_c);
@@ -113,6 +113,22 @@ impl LstmGates {
         let dg = &dc * i * (1.0 - g * g);
         let do_ = dh * tanh_c * (o * (1.0 - o));
         (Tensor::cat(&[&di, &df, &dg, &do_], 1), dc * f)
+    }
+}
+
+impl LstmGates {
+    /// Forward mode: the tangent of `[h' | c']` from the tangent `a` of the summed
+    /// pre-activations (`[N, 4H]`) and `tc` of the cell state `c`.
+    pub(super) fn push_forward(&self, c: &Tensor, a: &Tensor, tc: &Tensor) -> Result<Tensor> {
+        let LstmGates { i, f, g, o, tanh_c } = self;
+        let h = c.shape()[1];
+        let di = gate(a, 0, h) * (i * (1.0 - i));
+        let df = gate(a, 1, h) * (f * (1.0 - f));
+        let dg = gate(a, 2, h) * (1.0 - g * g);
+        let do_ = gate(a, 3, h) * (o * (1.0 - o));
+        let dc = df * c + f * tc + di * g + i * dg;
+        let dh = do_ * tanh_c + o * (1.0 - tanh_c * tanh_c) * &dc;
+        Tensor::try_cat(&[&dh, &dc], 1)
     }
 }
 
@@ -176,16 +192,8 @@ impl Backward for LstmCellBackward {
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
-        let (c, h) = (&saved[2], self.hidden);
-        let LstmGates { i, f, g, o, tanh_c } = LstmGates::kept(&saved[3], h);
         let a = tangents[0].try_add(&tangents[1])?;
-        let di = gate(&a, 0, h) * (&i * (1.0 - &i));
-        let df = gate(&a, 1, h) * (&f * (1.0 - &f));
-        let dg = gate(&a, 2, h) * (1.0 - &g * &g);
-        let do_ = gate(&a, 3, h) * (&o * (1.0 - &o));
-        let dc = df * c + &f * &tangents[2] + di * &g + &i * dg;
-        let dh = do_ * &tanh_c + &o * (1.0 - &tanh_c * &tanh_c) * &dc;
-        Tensor::try_cat(&[&dh, &dc], 1)
+        LstmGates::kept(&saved[3], self.hidden).push_forward(&saved[2], &a, &tangents[2])
     }
 
     fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {

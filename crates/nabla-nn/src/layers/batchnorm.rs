@@ -143,70 +143,150 @@ impl<const D: usize> BatchNorm<D> {
         };
         format!("[N, {}{spatial}]", self.num_features())
     }
-
-    fn update_running_stats(&self, mean: &Tensor, biased_var: &Tensor, n: usize) -> Result<()> {
-        let m = self.momentum;
-        let unbiased = biased_var.detach() * (n as f64 / (n - 1) as f64);
-        for (running, batch) in [
-            (&self.running_mean, &mean.detach()),
-            (&self.running_var, &unbiased),
-        ] {
-            running.try_mul_scalar_(1.0 - m)?;
-            running.try_add_scaled_(batch, m)?;
-        }
-        self.num_batches_tracked
-            .try_update_::<i64>(&[], |count, _| count[0] += 1)?;
-        Ok(())
-    }
 }
 
-impl<const D: usize> Module for BatchNorm<D> {
-    fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
-        expect_dtype(self, x, self.weight.dtype())?;
-        let c = self.num_features();
-        if x.ndim() != Self::rank() || x.shape()[1] != c {
-            return Err(invalid_input(
-                self,
-                format!("shape {:?}", x.shape()),
-                self.expected(),
+/// Batch normalisation as PyTorch's `F.batch_norm`, over `x` `[N, C, ...]` (any rank from 2)
+/// per channel `C`, the statistics taken over every dim but the channel dim.
+///
+/// With `training`, the batch statistics normalise (biased variance) and `running` — the
+/// running mean and variance, when given — moves towards them by `momentum`, the variance in
+/// its unbiased form; without it, `running` normalises and must be given. `weight` and `bias`
+/// (`[C]`) scale and shift the result when given.
+///
+/// ```
+/// use nabla_core::Tensor;
+/// use nabla_nn::layers::batch_norm;
+/// let x = Tensor::from_vec(vec![1.0f64, 10.0, 3.0, 30.0], &[2, 2]);
+/// let (mean, var) = (Tensor::from_vec(vec![0.0f64; 2], &[2]), Tensor::from_vec(vec![1.0f64; 2], &[2]));
+/// let y = batch_norm(&x, Some((&mean, &var)), None, None, true, 0.1, 1e-5).unwrap();
+/// assert!((y.to_vec::<f64>()[0] + 1.0).abs() < 1e-4);
+/// assert_eq!(mean.to_vec::<f64>(), [0.2, 2.0]);
+/// let err = batch_norm(&x, None, None, None, false, 0.1, 1e-5).unwrap_err();
+/// assert!(err.to_string().contains("running statistics"));
+/// ```
+pub fn batch_norm(
+    x: &Tensor,
+    running: Option<(&Tensor, &Tensor)>,
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    training: bool,
+    momentum: f64,
+    eps: f64,
+) -> Result<Tensor> {
+    const OP: &str = "batch_norm";
+    if x.ndim() < 2 || !x.dtype().is_float() {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "the input must be a float [N, C, ...] tensor, got {} of shape {:?}",
+                x.dtype(),
+                x.shape()
+            ),
+        ));
+    }
+    let c = x.shape()[1];
+    let per_channel = [running.map(|r| r.0), running.map(|r| r.1), weight, bias];
+    for (name, t) in ["running_mean", "running_var", "weight", "bias"]
+        .iter()
+        .zip(per_channel)
+    {
+        if let Some(t) = t.filter(|t| t.shape() != [c] || t.dtype() != x.dtype()) {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "{name} is {} of shape {:?}, the input of shape {:?} needs {} of shape [{c}]",
+                    t.dtype(),
+                    t.shape(),
+                    x.shape(),
+                    x.dtype()
+                ),
             ));
         }
-        // Per channel: the batch dim and every spatial dim.
-        let dims: Vec<isize> = std::iter::once(0).chain(2..x.ndim() as isize).collect();
-        let (mean, var) = if self.training {
+    }
+    // Per channel: the batch dim and every spatial dim.
+    let dims: Vec<isize> = std::iter::once(0).chain(2..x.ndim() as isize).collect();
+    let (mean, var) = match (training, running) {
+        (true, _) => {
             let n = x.numel() / c.max(1);
             if n < 2 {
                 return Err(Error::invalid(
-                    "forward",
+                    OP,
                     format!(
-                        "{}: training needs more than one value per channel to estimate a variance, got shape {:?}",
-                        self.describe(),
+                        "training needs more than one value per channel to estimate a variance, got shape {:?}",
                         x.shape()
                     ),
                 ));
             }
             let mean = x.try_mean_dims(&dims, false)?;
             let var = x.try_var_dims(&dims, false, 0)?;
-            self.update_running_stats(&mean, &var, n)?;
+            if let Some((running_mean, running_var)) = running {
+                let unbiased = var.detach() * (n as f64 / (n - 1) as f64);
+                for (running, batch) in [(running_mean, &mean.detach()), (running_var, &unbiased)] {
+                    running.try_mul_scalar_(1.0 - momentum)?;
+                    running.try_add_scaled_(batch, momentum)?;
+                }
+            }
             (mean, var)
-        } else {
-            (self.running_mean.clone(), self.running_var.clone())
-        };
-        // [C] broadcast against [N, C, ...]: C followed by a 1 per spatial dim; against
-        // [N, C] it broadcasts as it is, with no reshape node in the graph.
-        let per_channel: Vec<usize> = std::iter::once(c)
-            .chain(std::iter::repeat_n(1, x.ndim() - 2))
-            .collect();
-        let shaped = |t: &Tensor| match per_channel.len() {
-            1 => Ok(t.clone()),
-            _ => t.try_reshape(&per_channel),
-        };
-        let normalised = x
-            .try_sub(&shaped(&mean)?)?
-            .try_div(&shaped(&var.add_scalar(self.eps).sqrt())?)?;
-        Ok(normalised
-            .try_mul(&shaped(&self.weight)?)?
-            .try_add(&shaped(&self.bias)?)?)
+        }
+        (false, Some((mean, var))) => (mean.clone(), var.clone()),
+        (false, None) => {
+            return Err(Error::invalid(
+                OP,
+                "evaluation normalises with the running statistics, and none were given",
+            ));
+        }
+    };
+    // [C] broadcast against [N, C, ...]: C followed by a 1 per spatial dim; against [N, C] it
+    // broadcasts as it is, with no reshape node in the graph.
+    let shape: Vec<usize> = std::iter::once(c)
+        .chain(std::iter::repeat_n(1, x.ndim() - 2))
+        .collect();
+    let shaped = |t: &Tensor| match shape.len() {
+        1 => Ok(t.clone()),
+        _ => t.try_reshape(&shape),
+    };
+    let mut y = x
+        .try_sub(&shaped(&mean)?)?
+        .try_div(&shaped(&var.add_scalar(eps).sqrt())?)?;
+    if let Some(w) = weight {
+        y = y.try_mul(&shaped(w)?)?;
+    }
+    if let Some(b) = bias {
+        y = y.try_add(&shaped(b)?)?;
+    }
+    Ok(y)
+}
+
+impl<const D: usize> Module for BatchNorm<D> {
+    fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
+        expect_dtype(self, x, self.weight.dtype())?;
+        if x.ndim() != Self::rank() || x.shape()[1] != self.num_features() {
+            return Err(invalid_input(
+                self,
+                format!("shape {:?}", x.shape()),
+                self.expected(),
+            ));
+        }
+        let y = batch_norm(
+            x,
+            Some((&self.running_mean, &self.running_var)),
+            Some(&self.weight),
+            Some(&self.bias),
+            self.training,
+            self.momentum,
+            self.eps,
+        )
+        .map_err(|e| match e {
+            Error::Invalid { message, .. } => {
+                Error::invalid("forward", format!("{}: {message}", self.describe()))
+            }
+            other => other,
+        })?;
+        if self.training {
+            self.num_batches_tracked
+                .try_update_::<i64>(&[], |count, _| count[0] += 1)?;
+        }
+        Ok(y)
     }
 
     fn describe(&self) -> String {

@@ -70,10 +70,63 @@ impl LayerNorm {
     }
 }
 
+/// Layer normalisation as PyTorch's `F.layer_norm`: `x` normalised over its trailing dims
+/// `normalized_shape` (biased variance), then scaled by `weight` and shifted by `bias` (both of
+/// shape `normalized_shape`) when given.
+///
+/// ```
+/// use nabla_core::Tensor;
+/// use nabla_nn::layers::layer_norm;
+/// let y = layer_norm(&Tensor::from_vec(vec![1.0f64, 3.0], &[1, 2]), &[2], None, None, 1e-5).unwrap();
+/// assert!((y.to_vec::<f64>()[1] - 1.0).abs() < 1e-4);
+/// assert!(layer_norm(&Tensor::from_vec(vec![1.0f64, 3.0], &[1, 2]), &[3], None, None, 1e-5).is_err());
+/// ```
+pub fn layer_norm(
+    x: &Tensor,
+    normalized_shape: &[usize],
+    weight: Option<&Tensor>,
+    bias: Option<&Tensor>,
+    eps: f64,
+) -> Result<Tensor> {
+    const OP: &str = "layer_norm";
+    if normalized_shape.is_empty() || !x.shape().ends_with(normalized_shape) {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "normalized_shape {normalized_shape:?} must be the non-empty trailing dims of the input, of shape {:?}",
+                x.shape()
+            ),
+        ));
+    }
+    for (name, t) in [("weight", weight), ("bias", bias)] {
+        if let Some(t) = t.filter(|t| t.shape() != normalized_shape || t.dtype() != x.dtype()) {
+            return Err(Error::invalid(
+                OP,
+                format!(
+                    "{name} is {} of shape {:?}, expected {} of shape {normalized_shape:?}",
+                    t.dtype(),
+                    t.shape(),
+                    x.dtype()
+                ),
+            ));
+        }
+    }
+    let dims: Vec<isize> = (1..=normalized_shape.len() as isize).map(|d| -d).collect();
+    let mean = x.try_mean_dims(&dims, true)?;
+    let var = x.try_var_dims(&dims, true, 0)?;
+    let mut y = x.try_sub(&mean)?.try_div(&var.add_scalar(eps).sqrt())?;
+    if let Some(w) = weight {
+        y = y.try_mul(w)?;
+    }
+    if let Some(b) = bias {
+        y = y.try_add(b)?;
+    }
+    Ok(y)
+}
+
 impl Module for LayerNorm {
     fn try_forward(&self, x: &Tensor) -> Result<Tensor> {
         expect_dtype(self, x, self.weight.dtype())?;
-        let k = self.normalized_shape.len();
         if !x.shape().ends_with(&self.normalized_shape) {
             return Err(invalid_input(
                 self,
@@ -81,13 +134,13 @@ impl Module for LayerNorm {
                 format!("trailing dims {:?}", self.normalized_shape),
             ));
         }
-        let dims: Vec<isize> = (1..=k as isize).map(|d| -d).collect();
-        let mean = x.mean_dims(&dims, true);
-        let var = x.try_var_dims(&dims, true, 0)?;
-        let normalised = x
-            .try_sub(&mean)?
-            .try_div(&var.add_scalar(self.eps).sqrt())?;
-        Ok(normalised.try_mul(&self.weight)?.try_add(&self.bias)?)
+        layer_norm(
+            x,
+            &self.normalized_shape,
+            Some(&self.weight),
+            Some(&self.bias),
+            self.eps,
+        )
     }
 
     fn describe(&self) -> String {

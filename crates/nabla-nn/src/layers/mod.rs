@@ -17,14 +17,14 @@ mod residual;
 mod rows;
 
 pub use activation::{GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh};
-pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d};
+pub use batchnorm::{BatchNorm, BatchNorm1d, BatchNorm2d, batch_norm};
 pub use conv::{Conv, Conv1d, Conv2d};
 pub use conv_transpose::ConvTranspose2d;
 pub use dropout::{Dropout, Dropout2d};
 pub use embedding::Embedding;
 pub use flatten::Flatten;
 pub use groupnorm::GroupNorm;
-pub use layernorm::LayerNorm;
+pub use layernorm::{LayerNorm, layer_norm};
 pub use linear::Linear;
 pub use pool::{AdaptiveAvgPool2d, AvgPool2d, MaxPool2d};
 pub use recurrent::{

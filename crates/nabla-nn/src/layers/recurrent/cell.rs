@@ -9,10 +9,10 @@ use crate::{Error, Result};
 use nabla_core::{DType, Generator, Tensor};
 
 /// What the three cells share: the kind, the sizes and the weights, and one checked step.
-struct Cell {
-    kind: Kind,
-    input: usize,
-    weights: CellWeights,
+pub(super) struct Cell {
+    pub(super) kind: Kind,
+    pub(super) input: usize,
+    pub(super) weights: CellWeights,
 }
 
 impl Cell {
@@ -136,7 +136,7 @@ macro_rules! cell_module {
 /// assert_eq!(h.shape(), &[2, 4]);
 /// ```
 pub struct RnnCell {
-    cell: Cell,
+    pub(super) cell: Cell,
 }
 
 impl RnnCell {
@@ -186,7 +186,7 @@ cell_module!(RnnCell);
 /// assert_eq!((h.shape(), c.shape()), (&[4][..], &[4][..]));
 /// ```
 pub struct LstmCell {
-    cell: Cell,
+    pub(super) cell: Cell,
 }
 
 impl LstmCell {
@@ -246,7 +246,7 @@ cell_module!(LstmCell);
 /// );
 /// ```
 pub struct GruCell {
-    cell: Cell,
+    pub(super) cell: Cell,
 }
 
 impl GruCell {

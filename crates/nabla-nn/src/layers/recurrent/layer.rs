@@ -135,7 +135,7 @@ macro_rules! sequence_layer {
 /// assert_eq!(rnn.forward(&Tensor::zeros(&[5, 2, 28], DType::F32)).shape(), &[2, 128]);
 /// ```
 pub struct Rnn {
-    layers: Layers,
+    pub(super) layers: Layers,
 }
 
 impl Rnn {
@@ -182,7 +182,7 @@ sequence_layer!(Rnn);
 /// );
 /// ```
 pub struct Lstm {
-    layers: Layers,
+    pub(super) layers: Layers,
 }
 
 impl Lstm {
@@ -215,7 +215,7 @@ sequence_layer!(Lstm);
 /// assert_eq!(gru.forward(&Tensor::ones(&[2, 7, 3], DType::F64)).shape(), &[2, 7, 4]);
 /// ```
 pub struct Gru {
-    layers: Layers,
+    pub(super) layers: Layers,
 }
 
 impl Gru {

@@ -7,6 +7,7 @@
 mod cell;
 mod layer;
 mod options;
+mod parts;
 mod sequence;
 mod state;
 mod weights;

@@ -2,9 +2,13 @@
 //! parameters, the checks of its inputs, and the loop over layers, directions and time steps.
 //!
 //! Each layer and direction projects its whole input sequence at once (`X·W_ihᵀ` plus the
-//! biases, one GEMM over all `T·N` rows); every step then takes its slice of the projection and
-//! runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused cell op. The slices' gradients
-//! are added into one buffer in place (the engine's `accumulate_into`), so backward is `O(T)`.
+//! biases, one GEMM over all `T·N` rows). An LSTM then runs all its steps in one
+//! `lstm_sequence` operation (one node: every step's `h·W_hhᵀ` and cell in one kernel, and one
+//! backward through the steps), unless some sequences are shorter than others (the masks below)
+//! or the first layer's hidden states are recorded step by step; otherwise every step takes its
+//! slice of the projection and runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused
+//! cell op. The slices' gradients are added into one buffer in place (the engine's
+//! `accumulate_into`), so backward is `O(T)`.
 
 use super::options::{Kind, RecurrentOptions};
 use super::state::{RecurrentState, SequenceOutput};
@@ -244,8 +248,16 @@ impl Layers {
                     Some(states) => states[k].clone(),
                     None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype())?,
                 };
-                let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
                 let projected = self.cells[k].project(self.kind, &sequence.x)?;
+                let whole = self.kind == Kind::Lstm && masks.is_none() && !(recording && k == 0);
+                if whole {
+                    let (outputs, last) =
+                        self.lstm_sequence(k, &projected, &state, direction == 1, keep)?;
+                    finals.push(last);
+                    per_direction.push(outputs);
+                    continue;
+                }
+                let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
                 for i in 0..layout.t {
                     let t = if direction == 0 { i } else { layout.t - 1 - i };
                     let gates_x = sequence.step(&projected, t)?;
@@ -291,6 +303,41 @@ impl Layers {
             finals,
             batched: layout.batched,
         })
+    }
+
+    /// Layer and direction `k` over the whole sequence in one `lstm_sequence` operation (no
+    /// masks, no per-step recording): its hidden state at every step (`[N, H]` each, when
+    /// `keep`) and its final state.
+    fn lstm_sequence(
+        &self,
+        k: usize,
+        projected: &Tensor,
+        initial: &Hidden,
+        reverse: bool,
+        keep: bool,
+    ) -> Result<(Vec<Tensor>, Hidden)> {
+        let h = self.hidden_size;
+        // An unbatched input's projection is [T, 4H]: one sequence.
+        let projected = match projected.shape() {
+            [_, _] => projected.try_unsqueeze(1)?,
+            _ => projected.clone(),
+        };
+        let out = self.cells[k].lstm_sequence(&projected, initial, reverse)?;
+        let steps = out.shape()[0];
+        let at = |t: usize| -> Result<Tensor> { Ok(out.try_narrow(0, t, 1)?.try_squeeze(0)?) };
+        let last = at(if reverse { 0 } else { steps - 1 })?;
+        let outputs = if keep {
+            (0..steps)
+                .map(|t| Ok(at(t)?.try_narrow(1, 0, h)?))
+                .collect::<Result<_>>()?
+        } else {
+            Vec::new()
+        };
+        let last = Hidden {
+            h: last.try_narrow(1, 0, h)?,
+            c: Some(last.try_narrow(1, h, h)?),
+        };
+        Ok((outputs, last))
     }
 
     /// The initial state of every layer and direction (`[N, H]` each), from a

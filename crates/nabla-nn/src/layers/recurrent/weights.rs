@@ -100,6 +100,25 @@ impl CellWeights {
         Ok(x.try_linear(&self.weight_ih, bias.as_ref())?)
     }
 
+    /// A whole LSTM sequence in one operation (`lstm_sequence`): from the input's gate
+    /// pre-activations of every step (`[T, N, 4H]`, from [`CellWeights::project`]) and the
+    /// initial state, `[h_t | c_t]` of every step (`[T, N, 2H]`), run from the last step to
+    /// the first when `reverse`.
+    pub(crate) fn lstm_sequence(
+        &self,
+        projected: &Tensor,
+        initial: &Hidden,
+        reverse: bool,
+    ) -> Result<Tensor> {
+        let Some(c) = &initial.c else {
+            return Err(Error::invalid(
+                "lstm",
+                "an LSTM sequence needs a cell state c",
+            ));
+        };
+        Ok(projected.try_lstm_sequence(&self.weight_hh, &initial.h, c, reverse)?)
+    }
+
     /// One time step from the input's gate pre-activations `gates_x` (`[N, gates·H]`, from
     /// [`CellWeights::project`]) and the state before it: `gates_h = h·W_hhᵀ` (one GEMM; a
     /// GRU adds `b_hh` here, since its n gate scales `h_n + b_hn` by r), then the fused cell

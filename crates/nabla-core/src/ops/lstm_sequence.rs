@@ -1,0 +1,292 @@
+//! A whole LSTM sequence (one layer, one direction) as one operation, PyTorch's and cuDNN's
+//! fused RNN: every step's `h·W_hhᵀ` and cell in one forward kernel, and one backward rule
+//! through all the steps ([`crate::kernels::lstm_sequence`]). The graph gets one node per
+//! sequence instead of a GEMM, a cell and their slices per step.
+//!
+//! When the backward pass is itself recorded (`create_graph`), the rule builds the gradients
+//! step by step from differentiable operations on the gates recomputed from the saved inputs
+//! and output (the same pull-back as [`Tensor::lstm_cell`]'s rule), so gradients of gradients
+//! exist.
+
+use super::recurrent::{LstmGates, gate};
+use super::{Save, check_dtypes, ok, record};
+use crate::autograd::formula::{At, Binding, Formula, Local};
+use crate::autograd::node::{Backward, Gradients};
+use crate::error::{Error, Result};
+use crate::kernels::dispatch_float;
+use crate::kernels::lstm_sequence::{
+    SequenceGradients, Steps, lstm_sequence_backward, lstm_sequence_forward,
+};
+use crate::tensor::Tensor;
+
+const OP: &str = "lstm_sequence";
+
+/// Checks `x` is `[T, N, 4H]`, `weight_hh` `[4H, H]` and `h0`, `c0` `[N, H]`, of one float
+/// dtype; returns the sizes.
+fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool) -> Result<Steps> {
+    check_dtypes(OP, x, &[weight_hh, h0, c0])?;
+    let &[t, n, width] = x.shape() else {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "the input gates must be [T, N, 4·H], got shape {:?}",
+                x.shape()
+            ),
+        ));
+    };
+    if width % 4 != 0 {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "the input gates must be [T, N, 4·H], got shape {:?} (width {width} is not a \
+                 multiple of 4)",
+                x.shape()
+            ),
+        ));
+    }
+    let h = width / 4;
+    if weight_hh.shape() != [width, h] {
+        return Err(Error::shapes(
+            OP,
+            x.shape(),
+            weight_hh.shape(),
+            format!("weight_hh must be [4·H, H] = [{width}, {h}]"),
+        ));
+    }
+    for (name, state) in [("h0", h0), ("c0", c0)] {
+        if state.shape() != [n, h] {
+            return Err(Error::shapes(
+                OP,
+                x.shape(),
+                state.shape(),
+                format!("{name} must be [N, H] = [{n}, {h}]"),
+            ));
+        }
+    }
+    Ok(Steps { t, n, h, reverse })
+}
+
+/// Step `t` of a `[T, ...]` tensor.
+fn step(x: &Tensor, t: usize) -> Tensor {
+    x.narrow(0, t, 1).squeeze(0)
+}
+
+/// `lstm_sequence`'s rule. Saved: the input gates, `W_hh`, `h0`, `c0`, the output and the
+/// workspace `[i | f | g | o | tanh c]` of every step.
+struct LstmSequenceBackward {
+    steps: Steps,
+}
+
+impl LstmSequenceBackward {
+    /// The state `(h, c)` step `t` starts from: the initial one or the step run before.
+    fn previous(&self, saved: &[Tensor], s: usize) -> (Tensor, Tensor) {
+        let h = self.steps.h;
+        if s == 0 {
+            return (saved[2].clone(), saved[3].clone());
+        }
+        let before = step(&saved[4], self.step_at(s - 1));
+        (gate(&before, 0, h), gate(&before, 1, h))
+    }
+
+    /// The time step run `s`-th.
+    fn step_at(&self, s: usize) -> usize {
+        let d = self.steps;
+        if d.reverse { d.t - 1 - s } else { s }
+    }
+
+    /// The gradients by differentiable operations, step by step from the last run.
+    fn recorded(&self, saved: &[Tensor], grad: &Tensor) -> [Tensor; 4] {
+        let (x, w) = (&saved[0], &saved[1]);
+        let Steps { t: steps, h, .. } = self.steps;
+        let mut dgates = vec![None; steps];
+        let mut dw = Tensor::zeros(w.shape(), w.dtype());
+        let mut carry = Tensor::zeros(&[self.steps.n, 2 * h], w.dtype());
+        for s in (0..steps).rev() {
+            let t = self.step_at(s);
+            let (hp, cp) = self.previous(saved, s);
+            let hg = hp.matmul(&w.t());
+            let g = step(grad, t) + &carry;
+            let (dg, dc) = LstmGates::recomputed(&step(x, t), &hg, &cp, h).pull_back(&cp, &g, h);
+            carry = Tensor::cat(&[&dg.matmul(w), &dc], 1);
+            dw = dw + dg.t().matmul(&hp);
+            dgates[t] = Some(dg);
+        }
+        let dgates: Vec<&Tensor> = dgates.iter().flatten().collect();
+        [
+            Tensor::stack(&dgates, 0),
+            dw,
+            gate(&carry, 0, h),
+            gate(&carry, 1, h),
+        ]
+    }
+
+    fn gradients(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
+        let d = self.steps;
+        let [dx, dw, dh0, dc0] = if crate::is_grad_enabled() {
+            self.recorded(saved, grad)
+        } else {
+            let [h0, c0, out, ws] = [&saved[2], &saved[3], &saved[4], &saved[5]];
+            dispatch_float!(OP, grad.dtype(), T => {
+                let grads = grad.try_read(OP, |g: &[T]| {
+                    out.try_read(OP, |o: &[T]| ws.try_read(OP, |ws: &[T]| {
+                        saved[1].try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
+                            c0.try_read(OP, |c0: &[T]| {
+                                lstm_sequence_backward(g, (o, ws), w, (h0, c0), d)
+                            })
+                        }))
+                    }))
+                })??????;
+                let SequenceGradients { x, w, h0, c0 } = grads;
+                [
+                    Tensor::from_data(x, &[d.t, d.n, 4 * d.h]),
+                    Tensor::from_data(w, &[4 * d.h, d.h]),
+                    Tensor::from_data(h0, &[d.n, d.h]),
+                    Tensor::from_data(c0, &[d.n, d.h]),
+                ]
+            })
+        };
+        Ok(smallvec::smallvec![
+            needs[0].then_some(dx),
+            needs[1].then_some(dw),
+            needs[2].then_some(dh0),
+            needs[3].then_some(dc0),
+        ])
+    }
+}
+
+impl Backward for LstmSequenceBackward {
+    fn name(&self) -> &'static str {
+        "LstmSequenceBackward"
+    }
+
+    fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
+        let inputs = vec![
+            Local::map(
+                "[dG_t for every step t] with, from the last step run to the first, [dh_t, dc_t] = {g}_t + what step t+1 sends back and dG_t = lstm_cell's gradient of the gates at step t",
+                Binding::Sum,
+            ),
+            Local::map(
+                "Σ_t dG_tᵀ·h_(t−1) (one product over all steps)",
+                Binding::Sum,
+            ),
+            Local::map(
+                "dG_1·{1} (what the first step run sends back to h)",
+                Binding::Product,
+            ),
+            Local::map(
+                "dc_1·f_1 (what the first step run sends back to c)",
+                Binding::Product,
+            ),
+        ];
+        Some(Formula::new(
+            "lstm_sequence({0}, {1}, {2}, {3})",
+            Binding::Atom,
+            "lstm_sequence",
+            inputs,
+        ))
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
+        ok(self.gradients(saved, grad, needs))
+    }
+
+    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+        self.gradients(saved, &grad, needs)
+    }
+
+    /// Step by step from the first run: the tangent of the summed pre-activations, then the
+    /// cell's ([`LstmGates::push_forward`] at the kept gates).
+    fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
+        let (w, ws) = (&saved[1], &saved[5]);
+        let (tx, tw) = (&tangents[0], &tangents[1]);
+        let Steps { t: steps, h, .. } = self.steps;
+        let (mut th, mut tc) = (tangents[2].clone(), tangents[3].clone());
+        let mut out = vec![None; steps];
+        for s in 0..steps {
+            let t = self.step_at(s);
+            let (hp, cp) = self.previous(saved, s);
+            let a = step(tx, t)
+                .try_add(&th.try_matmul(&w.t())?)?
+                .try_add(&hp.try_matmul(&tw.t())?)?;
+            let next = LstmGates::kept(&step(ws, t), h).push_forward(&cp, &a, &tc)?;
+            (th, tc) = (gate(&next, 0, h), gate(&next, 1, h));
+            out[t] = Some(next);
+        }
+        let out: Vec<&Tensor> = out.iter().flatten().collect();
+        Tensor::try_stack(&out, 0)
+    }
+
+    fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
+        let [x, w, h0, c0] = inputs else {
+            return None;
+        };
+        Some(x.try_lstm_sequence(w, h0, c0, self.steps.reverse))
+    }
+}
+
+impl Tensor {
+    /// A whole LSTM sequence, one layer and direction (`torch.nn.LSTM` after its input
+    /// projection), in one operation. `self` holds every step's input gate pre-activations
+    /// `x_t·W_ihᵀ + b_ih + b_hh`, `[T, N, 4H]` in PyTorch's gate order i, f, g, o; `weight_hh`
+    /// is `[4H, H]` and `h0`, `c0` the initial state `[N, H]`. Step `t` computes
+    /// `[h_t | c_t] = lstm_cell(x_t, h_{t−1}·W_hhᵀ, c_{t−1})` (see [`Tensor::lstm_cell`]), from
+    /// the first step to the last, or with `reverse` from the last to the first (a
+    /// bidirectional layer's backward direction, where `h_{t+1}` comes before `h_t`). Returns
+    /// `[T, N, 2H]`: `[h_t | c_t]` of every step. One fused kernel forward and one backward
+    /// through all the steps; rule `LstmSequenceBackward`.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// // H = 1, zero weights and pre-activations: every gate 1/2, g = 0, so c halves each step.
+    /// let x = Tensor::zeros(&[2, 1, 4], DType::F64);
+    /// let w = Tensor::zeros(&[4, 1], DType::F64);
+    /// let h0 = Tensor::zeros(&[1, 1], DType::F64);
+    /// let c0 = Tensor::from_vec(vec![4.0f64], &[1, 1]);
+    /// let out = x.lstm_sequence(&w, &h0, &c0, false).to_vec::<f64>();
+    /// assert_eq!((out[1], out[3]), (2.0, 1.0)); // c_0, c_1
+    /// assert!((out[2] - 0.5 * 1.0f64.tanh()).abs() < 1e-15); // h_1 = o·tanh c_1
+    /// ```
+    pub fn try_lstm_sequence(
+        &self,
+        weight_hh: &Tensor,
+        h0: &Tensor,
+        c0: &Tensor,
+        reverse: bool,
+    ) -> Result<Tensor> {
+        let d = check(self, weight_hh, h0, c0, reverse)?;
+        crate::limits::allocation(OP, &[d.t, d.n, 7 * d.h], self.dtype())?;
+        let (out, ws) = dispatch_float!(OP, self.dtype(), T => {
+            let (out, ws) = self.try_read(OP, |x: &[T]| {
+                weight_hh.try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
+                    c0.try_read(OP, |c0: &[T]| lstm_sequence_forward(x, w, (h0, c0), d))
+                }))
+            })????;
+            (
+                Tensor::from_data(out, &[d.t, d.n, 2 * d.h]),
+                Tensor::from_data(ws, &[d.t, d.n, 5 * d.h]),
+            )
+        });
+        let save = [
+            Save::Input(0),
+            Save::Input(1),
+            Save::Input(2),
+            Save::Input(3),
+            Save::Output,
+            Save::Extra(&ws),
+        ];
+        let backward = LstmSequenceBackward { steps: d };
+        Ok(record(out, &[self, weight_hh, h0, c0], backward, &save))
+    }
+
+    /// Panicking form of [`Tensor::try_lstm_sequence`].
+    #[track_caller]
+    pub fn lstm_sequence(
+        &self,
+        weight_hh: &Tensor,
+        h0: &Tensor,
+        c0: &Tensor,
+        reverse: bool,
+    ) -> Tensor {
+        ok(self.try_lstm_sequence(weight_hh, h0, c0, reverse))
+    }
+}
