@@ -174,9 +174,10 @@ fn line_chart(title: &str, panels: Vec<PanelSpec>) -> PyResult<String> {
                 .map(|(name, points)| Series {
                     name,
                     points,
-                    dashed: false,
+                    ..Series::default()
                 })
                 .collect(),
+            ..Panel::default()
         })
         .collect();
     line_chart_svg(title, &panels).map_err(|e| PyValueError::new_err(e.0))

@@ -197,3 +197,24 @@ fn bad_values_are_one_error_line_and_start_nothing() {
     }
     assert!(!dir.path("cmp").exists());
 }
+
+#[test]
+fn a_run_that_fails_is_drawn_up_to_its_failure_with_its_note() {
+    let dir = TempDir::new("failed-run");
+    let out = dir.arg("cmp");
+    let output = compare(
+        &dir,
+        &out,
+        &["--vary", "lr", "--values", "0.1,1e30", "--optimizer", "sgd"],
+    );
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("[2/2 lr=1e30] failed: the loss became "),
+        "{stderr}"
+    );
+    let svg = std::fs::read_to_string(dir.path("cmp").join("compare.svg")).unwrap();
+    // The failed run keeps its legend entry, with the reason under it in place of an empty line.
+    assert!(svg.contains(">\n1e30\n</text>"), "{svg}");
+    assert!(svg.contains(">\nfailed: the loss became "), "{svg}");
+}

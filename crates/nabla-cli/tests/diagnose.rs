@@ -175,15 +175,32 @@ fn diagnose_records_every_layer_and_shows_a_std_1_sigmoid_net_saturated() {
             format!("outputs of each activation layer after epoch {epoch} (64 training images)");
         assert_chart(
             &run.join(format!("activations_epoch_{epoch}.svg")),
-            &[&title, "2: Sigmoid ("],
+            &[&title, "layer 2 (Sigmoid): "],
         );
     }
     assert_chart(
         &run.join("gradient_norms.svg"),
         &[
             "gradient norms per layer",
-            "1: Linear(784 -&gt; 32)",
+            "layer 1 (Linear)",
             "training step",
+        ],
+    );
+    assert_chart(
+        &run.join("distributions.svg"),
+        &[
+            "distribution over epochs 0-2",
+            "layer 2 (Sigmoid) outputs",
+            "layer 3 (Linear) weights",
+            "layer 5 (Linear) weight gradients",
+        ],
+    );
+    assert_chart(
+        &run.join("weight_histograms.svg"),
+        &[
+            "weights and weight gradients after epoch 2",
+            "layer 1 (Linear) weights, std ",
+            "layer 1 (Linear) gradients, std ",
         ],
     );
 }
@@ -218,7 +235,18 @@ fn diagnose_counts_dead_relu_units_and_warns_when_gradients_vanish() {
     assert!(
         warnings[0].contains(" at the first layer 1: Linear(784 -> 16), ")
             && warnings[0].contains(" at the last layer 9: Linear(16 -> 10) (ratio ")
-            && warnings[0].ends_with(", below 1e-3)"),
+            && warnings[0].contains(", below 1e-3); open "),
+        "{stderr}"
+    );
+    // The warning names the picture to open and the lines to look at in it.
+    let run = dir.path("run");
+    assert!(
+        warnings[0].ends_with(&format!(
+            "; open {} (the lines of layer 1 (Linear) and layer 9 (Linear)) and {} (the \
+             weight-gradient row)",
+            run.join("gradient_norms.svg").display(),
+            run.join("distributions.svg").display()
+        )),
         "{stderr}"
     );
     let report = read_json(&dir.path("run").join("diagnostics.json"));
@@ -299,7 +327,13 @@ fn detect_anomaly_stops_at_the_operation_that_made_a_nan_and_keeps_the_checkpoin
         .unwrap();
     assert!(operation.ends_with("Backward"), "{error}");
     assert!(rest.starts_with("(operation #"), "{error}");
-    assert!(rest.contains(" of the forward pass) produced "), "{error}");
+    assert!(
+        rest.contains(" of the forward pass) produced ")
+            && rest.contains(" in the forward pass, in its output of shape ")
+            && rest.contains("from finite inputs (input 0 [")
+            && rest.contains(", |max| "),
+        "{error}"
+    );
     let picture = run.join("anomaly.svg");
     assert!(
         rest.contains(" at epoch 2, step ")
@@ -313,6 +347,12 @@ fn detect_anomaly_stops_at_the_operation_that_made_a_nan_and_keeps_the_checkpoin
     let op = operation.strip_suffix("Backward").unwrap().to_lowercase();
     assert!(svg.contains(&format!("⚠ {op}: ")), "{svg}");
     assert!(svg.contains(">1.weight<"), "{svg}");
+    assert!(
+        svg.contains(" made in the forward pass by ")
+            && svg.contains(" at epoch 2, step ")
+            && svg.contains(": min "),
+        "{svg}"
+    );
     assert!(snapshot(&run) == before);
 }
 

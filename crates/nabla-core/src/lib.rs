@@ -35,7 +35,7 @@ pub mod simd;
 pub mod storage;
 mod tensor;
 
-pub use autograd::anomaly::{Anomaly, Phase, detect_anomaly};
+pub use autograd::anomaly::{Anomaly, Magnitudes, Phase, detect_anomaly};
 pub use autograd::checkpoint::checkpoint;
 pub use autograd::engine::{BackwardOptions, GradOptions, grad, try_grad, try_grad_opts};
 pub use autograd::forward::jvp;

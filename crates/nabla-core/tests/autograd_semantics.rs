@@ -351,7 +351,8 @@ fn anomaly_detection_names_the_first_operation_that_produced_a_non_finite_value(
     assert_eq!(err.forward_index, Some(1));
     assert_eq!(
         err.to_string(),
-        "LogBackward (operation #1 of the forward pass) produced inf in its output of shape [2] from inputs of shapes [[2]]"
+        "LogBackward (operation #1 of the forward pass) produced inf in the forward pass, in its \
+         output of shape [2], from finite inputs (input 0 [2]: min 0, max 1, |max| 1)"
     );
     let fine = nabla_core::detect_anomaly(|| (&x * 2.0).sum().item::<f64>()).unwrap();
     assert_eq!(fine, 6.0);

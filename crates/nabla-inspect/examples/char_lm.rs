@@ -12,7 +12,7 @@
 //! (the loss curve into OUT_DIR, `char_lm` by default; 10 epochs by default).
 
 use nabla_core::{DType, Generator, Tensor, no_grad};
-use nabla_inspect::diagnostics::{Panel, Series, line_chart_svg};
+use nabla_inspect::diagnostics::{Panel, STEP_SMOOTHING, Series, line_chart_svg};
 use nabla_nn::clip::clip_grad_norm;
 use nabla_nn::layers::{Embedding, Linear, Lstm, RecurrentOptions, RecurrentState};
 use nabla_nn::loss::try_cross_entropy;
@@ -260,20 +260,25 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         log_y: false,
         series: vec![
             Series {
-                name: "training (each step)".to_string(),
+                name: "training steps (smoothed)".to_string(),
                 points: losses
                     .iter()
                     .enumerate()
                     .map(|(i, &l)| ((i + 1) as f64, l))
                     .collect(),
                 dashed: false,
+                failure: None,
+                smoothing: STEP_SMOOTHING,
             },
             Series {
                 name: "held out (after each epoch)".to_string(),
                 points: evaluations,
                 dashed: false,
+                failure: None,
+                smoothing: 0.0,
             },
         ],
+        ..Panel::default()
     };
     let title = format!("character-level LSTM on Macbeth (hidden {HIDDEN}, chunks of {CHUNK})");
     let path = dir.join("char_lm_loss.svg");

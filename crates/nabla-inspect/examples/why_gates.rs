@@ -244,6 +244,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         name: "always 1 (baseline)".to_string(),
         points: vec![(0.0, baseline), (steps as f64, baseline)],
         dashed: true,
+        failure: None,
+        smoothing: 0.0,
     };
     let mut training: Vec<Series> = runs
         .iter()
@@ -251,6 +253,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             name: run.kind.to_string(),
             points: smoothed(&run.losses),
             dashed: false,
+            failure: None,
+            smoothing: 0.0,
         })
         .collect();
     training.push(baseline_line.clone());
@@ -264,6 +268,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 .map(|&(s, m)| (s as f64, m))
                 .collect(),
             dashed: false,
+            failure: None,
+            smoothing: 0.0,
         })
         .collect();
     evaluated.push(baseline_line);
@@ -274,6 +280,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             y_label: "MSE".to_string(),
             log_y: true,
             series: training,
+            ..Panel::default()
         },
         Panel {
             title: "held-out MSE (1000 sequences)".to_string(),
@@ -281,6 +288,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             y_label: "MSE".to_string(),
             log_y: true,
             series: evaluated,
+            ..Panel::default()
         },
     ];
     let title = format!("adding problem, T = {T}: RNN vs LSTM vs GRU (hidden {HIDDEN})");

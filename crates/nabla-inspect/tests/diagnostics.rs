@@ -4,8 +4,9 @@
 
 use nabla_core::{DType, Generator, Tensor};
 use nabla_inspect::diagnostics::{
-    AlarmKind, GradientAlarm, Histogram, LayerKind, LayerNorm, Panel, Recorder, Series,
-    activation_histograms_svg, check_gradients, gradient_norms_svg, line_chart_svg,
+    AlarmKind, Counts, GradientAlarm, Histogram, LayerKind, LayerNorm, Panel, Recorder, Series,
+    activation_histograms_svg, check_gradients, distributions_svg, gradient_norms_svg,
+    line_chart_svg, weight_histograms_svg,
 };
 use nabla_nn::layers::{Linear, Lstm, ReLU, RecurrentOptions, Sigmoid};
 use nabla_nn::models::{Hidden, MlpConfig, WeightInit};
@@ -209,6 +210,8 @@ fn charts_are_well_formed_svg() {
         name: name.into(),
         points: vec![(1.0, 2.0), (2.0, f64::NAN), (3.0, 0.5)],
         dashed,
+        failure: None,
+        smoothing: 0.0,
     };
     let panel = |log_y| Panel {
         title: "loss <&>".into(),
@@ -216,6 +219,7 @@ fn charts_are_well_formed_svg() {
         y_label: "loss".into(),
         log_y,
         series: vec![series("train", false), series("test", true)],
+        ..Panel::default()
     };
     parses(&line_chart_svg("two panels", &[panel(false), panel(true)]).unwrap());
     parses(&line_chart_svg("empty", &[]).unwrap());
@@ -227,15 +231,23 @@ fn charts_are_well_formed_svg() {
     nabla_nn::module::Module::forward(&net, &x).sum().backward();
     recorder.record_step(1, 1, &net);
     let report = recorder.report();
-    let svg = activation_histograms_svg(&report.layers, &report.epochs[0], "epoch 0").unwrap();
-    parses(&svg);
-    // The ReLU and sigmoid panels, not the linear layer.
-    assert!(
-        svg.contains(">\n1: ReLU (50.0% dead)\n<")
-            && svg.contains(">\n2: Sigmoid (0.0% saturated)\n<")
-    );
-    assert!(!svg.contains("0: Linear"));
+    for counts in [Counts::Linear, Counts::Log] {
+        let svg = activation_histograms_svg(&report.layers, &report.epochs[0], "epoch 0", counts)
+            .unwrap();
+        parses(&svg);
+        // The ReLU and sigmoid panels, named as the textbook does, not the linear layer.
+        assert!(
+            svg.contains(">\nlayer 1 (ReLU): 50.0% dead\n<")
+                && svg.contains(">\nlayer 2 (Sigmoid): 0.0% saturated\n<")
+        );
+        assert!(!svg.contains("layer 0 (Linear)"));
+        // The log-count option labels its axis so, and ticks it at powers of ten.
+        assert_eq!(svg.contains("count (log)"), counts == Counts::Log);
+        assert_eq!(svg.contains(">\n10⁰\n<"), counts == Counts::Log);
+    }
     parses(&gradient_norms_svg(report, "norms").unwrap());
+    parses(&weight_histograms_svg(&report.layers, &report.epochs[0], "weights").unwrap());
+    parses(&distributions_svg(report, "over epochs").unwrap());
 }
 
 /// LSTM(2 -> 4) over `[N, T, 2]` batch-first, its last hidden state into Linear(4 -> 1).

@@ -78,6 +78,35 @@ impl Histogram {
             .collect()
     }
 
+    /// The value below which a fraction `q` of the in-range values lie, interpolated within
+    /// its bin; `None` when no value is in range.
+    ///
+    /// ```
+    /// use nabla_inspect::diagnostics::Histogram;
+    /// let h = Histogram::new(&[0.1, 0.2, 0.6, 0.7], 0.0, 1.0, 2);
+    /// assert_eq!(h.quantile(0.5), Some(0.5));
+    /// assert_eq!(h.quantile(0.25), Some(0.25));
+    /// assert_eq!(h.quantile(1.0), Some(1.0));
+    /// ```
+    pub fn quantile(&self, q: f64) -> Option<f64> {
+        let total: u64 = self.counts.iter().sum();
+        if total == 0 {
+            return None;
+        }
+        let target = q.clamp(0.0, 1.0) * total as f64;
+        let edges = self.edges();
+        let mut below = 0.0;
+        for (i, &c) in self.counts.iter().enumerate() {
+            let c = c as f64;
+            if c > 0.0 && below + c >= target {
+                let within = ((target - below) / c).clamp(0.0, 1.0);
+                return Some(edges[i] + within * (edges[i + 1] - edges[i]));
+            }
+            below += c;
+        }
+        Some(self.hi)
+    }
+
     /// Values counted, in range or not.
     pub fn total(&self) -> u64 {
         self.counts.iter().sum::<u64>() + self.below + self.above + self.non_finite

@@ -1,5 +1,5 @@
 //! What each layer of a `Sequential` network is, as far as the diagnostics care: its kind (from
-//! its description) decides the histogram range of its outputs and whether saturated or dead
+//! its PyTorch class name, `Module::type_name`) decides the histogram range of its outputs and whether saturated or dead
 //! units are counted.
 
 use serde::Serialize;
@@ -24,25 +24,27 @@ pub enum LayerKind {
 }
 
 impl LayerKind {
-    /// The kind of a layer described as `description` (`Module::describe`).
+    /// The kind of a layer of class `type_name` ([`Module::type_name`]).
     ///
     /// ```
+    /// use nabla_core::{DType, Generator};
     /// use nabla_inspect::diagnostics::LayerKind;
-    /// assert_eq!(LayerKind::of("Linear(784 -> 100)"), LayerKind::Linear);
-    /// assert_eq!(LayerKind::of("ReLU"), LayerKind::Relu);
-    /// assert_eq!(LayerKind::of("Conv2d(1, 32, kernel_size=(3, 3), stride=(1, 1))"), LayerKind::Conv);
-    /// assert_eq!(LayerKind::of("LSTM(28 -> 128, layers=2)"), LayerKind::Recurrent);
-    /// assert_eq!(LayerKind::of("LeakyReLU(0.01)"), LayerKind::Other);
+    /// use nabla_nn::layers::{LeakyReLU, Linear, ReLU};
+    /// use nabla_nn::module::Module;
+    /// let linear = Linear::new(784, 100, DType::F32, &mut Generator::new(0));
+    /// assert_eq!(LayerKind::of(linear.type_name()), LayerKind::Linear);
+    /// assert_eq!(LayerKind::of(ReLU.type_name()), LayerKind::Relu);
+    /// assert_eq!(LayerKind::of("Conv2d"), LayerKind::Conv);
+    /// assert_eq!(LayerKind::of("LSTM"), LayerKind::Recurrent);
+    /// assert_eq!(LayerKind::of(LeakyReLU::default().type_name()), LayerKind::Other);
     /// ```
-    pub fn of(description: &str) -> LayerKind {
-        let name = description
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .next()
-            .unwrap_or("");
-        match name {
+    ///
+    /// [`Module::type_name`]: nabla_nn::module::Module::type_name
+    pub fn of(type_name: &str) -> LayerKind {
+        match type_name {
             "Linear" => LayerKind::Linear,
-            "Conv1d" | "Conv2d" | "ConvTranspose2d" => LayerKind::Conv,
-            "BatchNorm1d" | "BatchNorm2d" => LayerKind::BatchNorm,
+            "Conv1d" | "Conv2d" | "Conv3d" | "ConvTranspose2d" => LayerKind::Conv,
+            "BatchNorm1d" | "BatchNorm2d" | "BatchNorm3d" => LayerKind::BatchNorm,
             "Sigmoid" => LayerKind::Sigmoid,
             "Tanh" => LayerKind::Tanh,
             "ReLU" => LayerKind::Relu,

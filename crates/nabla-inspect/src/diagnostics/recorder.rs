@@ -21,8 +21,13 @@ pub const BINS: usize = 30;
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerInfo {
     pub index: usize,
-    /// `index: description`, as in warnings and charts.
+    /// `index: description`, as in warnings.
     pub name: String,
+    /// PyTorch's class name ([`Module::type_name`](nabla_nn::module::Module::type_name)).
+    pub type_name: String,
+    /// `layer index (type)`, as the textbook names the layers of its pictures: `layer 1
+    /// (Sigmoid)`.
+    pub label: String,
     pub kind: LayerKind,
     pub has_parameters: bool,
 }
@@ -118,11 +123,13 @@ impl Recorder {
             .iter()
             .enumerate()
             .map(|(index, layer)| {
-                let description = layer.describe();
+                let type_name = layer.type_name();
                 LayerInfo {
                     index,
-                    kind: LayerKind::of(&description),
-                    name: format!("{index}: {description}"),
+                    kind: LayerKind::of(type_name),
+                    name: format!("{index}: {}", layer.describe()),
+                    type_name: type_name.to_string(),
+                    label: format!("layer {index} ({type_name})"),
                     has_parameters: !layer.named_parameters().is_empty(),
                 }
             })

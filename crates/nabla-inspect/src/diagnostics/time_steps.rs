@@ -552,7 +552,7 @@ mod tests {
         let narrow = LogScale::around((0.2, 0.3));
         assert_eq!(narrow, LogScale { lo: -1, hi: 0 });
         let labels: Vec<String> = narrow.ticks().into_iter().map(|t| t.1).collect();
-        assert_eq!(labels, ["10⁻¹", "0.20", "0.50", "10⁰"]);
+        assert_eq!(labels, ["10⁻¹", "0.2", "0.5", "10⁰"]);
         assert_eq!(scale.position(1e-5), Some(0.0));
         assert_eq!(scale.position(1.0), Some(1.0));
         assert_eq!(scale.position(0.0), None);

@@ -7,7 +7,9 @@ mod report;
 mod vary;
 
 use crate::CliResult;
-use crate::commands::train::{Console, RunFolder, SettingsArgs, compare_svg, load_data, train};
+use crate::commands::train::{
+    ComparedRun, Console, RunFolder, SettingsArgs, compare_svg, load_data, train,
+};
 use clap::Args;
 use report::{CompareReport, RunReport, print_table};
 use std::path::{Path, PathBuf};
@@ -85,10 +87,14 @@ pub fn run(args: &CompareArgs) -> CliResult {
             &dir.join(REPORT),
             &(serde_json::to_string_pretty(&report)? + "\n"),
         )?;
-        let curves: Vec<_> = report
+        let curves: Vec<ComparedRun> = report
             .runs
             .iter()
-            .map(|r| (r.value.clone(), r.metrics.clone()))
+            .map(|r| ComparedRun {
+                name: r.value.clone(),
+                history: r.metrics.clone(),
+                error: r.error.clone(),
+            })
             .collect();
         let title = format!("{} runs varying {setting}", configs.len());
         write(&dir.join(CHART), &compare_svg(&title, &curves)?)?;

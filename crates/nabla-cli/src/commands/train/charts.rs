@@ -1,10 +1,11 @@
-//! The training curves as SVG: `curves.svg` of one run (loss and accuracy, or mean absolute
-//! error for regression; train, validation and test per epoch) and `compare.svg` of several
-//! (train loss and the accuracy, or error, the runs are ranked by, one line per run).
+//! The training curves as SVG: `curves.svg` of one run (loss and accuracy in percent, or mean
+//! absolute error for regression; train, validation and test per epoch) and `compare.svg` of
+//! several (train loss and the accuracy, or error, the runs are ranked by, one line per run; a
+//! failed run drawn up to its failure and marked).
 
 use super::run_folder::EpochMetrics;
 use crate::CliResult;
-use nabla_inspect::diagnostics::{Panel, Series, line_chart_svg};
+use nabla_inspect::diagnostics::{Failure, Panel, Series, line_chart_svg};
 
 /// A figure of an epoch's record, when the run measured it.
 type Field = fn(&EpochMetrics) -> Option<f64>;
@@ -17,29 +18,41 @@ fn series(name: &str, history: &[EpochMetrics], field: Field, dashed: bool) -> S
             .filter_map(|m| Some((m.epoch as f64, field(m)?)))
             .collect(),
         dashed,
+        failure: None,
+        smoothing: 0.0,
     }
 }
 
-fn panel(title: &str, y_label: &str, series: Vec<Series>) -> Panel {
+/// A panel of the series that have points (or a failure to mark); accuracy (`percent`) drawn
+/// as percentages, as the console prints it.
+fn panel(title: &str, y_label: &str, percent: bool, series: Vec<Series>) -> Panel {
     Panel {
         title: title.into(),
         x_label: "epoch".into(),
         y_label: y_label.into(),
-        log_y: false,
+        percent,
         series: series
             .into_iter()
-            .filter(|s| !s.points.is_empty())
+            .filter(|s| !s.points.is_empty() || s.failure.is_some())
             .collect(),
+        ..Panel::default()
     }
 }
 
 /// One panel of train (solid), validation and test (dashed) lines of the figure each field
 /// gives.
-fn sets(title: &str, y_label: &str, history: &[EpochMetrics], fields: [Field; 3]) -> Panel {
+fn sets(
+    title: &str,
+    y_label: &str,
+    percent: bool,
+    history: &[EpochMetrics],
+    fields: [Field; 3],
+) -> Panel {
     let [train, val, test] = fields;
     panel(
         title,
         y_label,
+        percent,
         vec![
             series("train", history, train, false),
             series("validation", history, val, true),
@@ -62,6 +75,7 @@ pub fn curves_svg(title: &str, history: &[EpochMetrics]) -> CliResult<String> {
             "mean squared error"
         },
         "loss",
+        false,
         history,
         [|m| Some(m.train_loss), |m| m.val_loss, |m| m.test_loss],
     );
@@ -69,6 +83,7 @@ pub fn curves_svg(title: &str, history: &[EpochMetrics]) -> CliResult<String> {
         sets(
             "accuracy",
             "accuracy",
+            true,
             history,
             [|m| m.train_acc, |m| m.val_acc, |m| m.test_acc],
         )
@@ -76,6 +91,7 @@ pub fn curves_svg(title: &str, history: &[EpochMetrics]) -> CliResult<String> {
         sets(
             "mean absolute error",
             "error",
+            false,
             history,
             [|m| m.train_mae, |m| m.val_mae, |m| m.test_mae],
         )
@@ -83,22 +99,48 @@ pub fn curves_svg(title: &str, history: &[EpochMetrics]) -> CliResult<String> {
     Ok(line_chart_svg(title, &[loss, second])?)
 }
 
+/// One run of a comparison: its name, the epochs it completed and, if it failed, why.
+pub struct ComparedRun {
+    pub name: String,
+    pub history: Vec<EpochMetrics>,
+    pub error: Option<String>,
+}
+
 /// Several runs: train loss (left) and the validation accuracy (or mean absolute error) when
-/// the runs have a validation split, else the test one (right), one line per named run.
-pub fn compare_svg(title: &str, runs: &[(String, Vec<EpochMetrics>)]) -> CliResult<String> {
+/// the runs have a validation split, else the test one (right), one line per named run. A run
+/// that failed is drawn up to its last completed epoch with a `×` in the epoch it failed in
+/// and the error in the legend.
+pub fn compare_svg(title: &str, runs: &[ComparedRun]) -> CliResult<String> {
     let of = |field: Field| {
         runs.iter()
-            .map(|(name, history)| series(name, history, field, false))
+            .map(|run| {
+                let mut line = series(&run.name, &run.history, field, false);
+                line.failure = run.error.as_ref().map(|e| Failure {
+                    x: run.history.last().map_or(1, |m| m.epoch + 1) as f64,
+                    note: e.clone(),
+                });
+                line
+            })
             .collect()
     };
-    let all: Vec<EpochMetrics> = runs.iter().flat_map(|(_, h)| h.clone()).collect();
+    let all: Vec<EpochMetrics> = runs.iter().flat_map(|r| r.history.clone()).collect();
     let validated = all.iter().any(|m| m.val_loss.is_some());
-    let loss = panel("train loss", "loss", of(|m| Some(m.train_loss)));
+    let loss = panel("train loss", "loss", false, of(|m| Some(m.train_loss)));
     let second = match (classifies(&all), validated) {
-        (true, true) => panel("validation accuracy", "accuracy", of(|m| m.val_acc)),
-        (true, false) => panel("test accuracy", "accuracy", of(|m| m.test_acc)),
-        (false, true) => panel("validation mean absolute error", "error", of(|m| m.val_mae)),
-        (false, false) => panel("test mean absolute error", "error", of(|m| m.test_mae)),
+        (true, true) => panel("validation accuracy", "accuracy", true, of(|m| m.val_acc)),
+        (true, false) => panel("test accuracy", "accuracy", true, of(|m| m.test_acc)),
+        (false, true) => panel(
+            "validation mean absolute error",
+            "error",
+            false,
+            of(|m| m.val_mae),
+        ),
+        (false, false) => panel(
+            "test mean absolute error",
+            "error",
+            false,
+            of(|m| m.test_mae),
+        ),
     };
     Ok(line_chart_svg(title, &[loss, second])?)
 }

@@ -1,7 +1,11 @@
 //! `--diagnose` and `--detect-anomaly` in the run folder: a [`Recorder`] probed on the first
 //! training images before training and after every epoch, its report as `diagnostics.json` with
-//! `activations_epoch_N.svg` and `gradient_norms.svg`, warnings when gradients vanish or explode,
-//! and `anomaly.svg` with the graph around the operation that first made a NaN or infinity. A
+//! `activations_epoch_N.svg` (each activation layer's outputs at that probe), `distributions.svg`
+//! (each layer's outputs, weights and weight gradients over the epochs so far),
+//! `weight_histograms.svg` (the latest probe's weights and weight gradients) and
+//! `gradient_norms.svg`, warnings when gradients vanish or explode that name the picture to
+//! open, and `anomaly.svg` with the graph around the operation that first made a NaN or
+//! infinity, the magnitudes of its inputs, the epoch and the step. A
 //! network with convolutions also gets, at each probe, `filters_epoch_N.svg` (its first
 //! convolution's filters) and `feature_maps_epoch_N.svg` (the first test image through each
 //! convolution). A network with a recurrent layer also gets `time_step_gradients.svg`: the
@@ -12,8 +16,10 @@ use super::run_folder::RunFolder;
 use crate::CliResult;
 use nabla_core::{Anomaly, Tensor};
 use nabla_inspect::diagnostics::{
-    Diagnostics, LayerKind, Recorder, activation_histograms_svg, anomaly_graph, feature_maps_svg,
-    filters_svg, gradient_norms_svg, time_step_gradients_svg,
+    AlarmKind, AlarmSummary, Counts, Diagnostics, EpochSnapshot, GradientAlarm, LayerInfo,
+    LayerKind, Recorder, activation_histograms_svg, anomaly_svg, distributions_svg,
+    feature_maps_svg, filters_svg, gradient_norms_svg, time_step_gradients_svg,
+    weight_histograms_svg,
 };
 use nabla_nn::data::Dataset;
 use nabla_nn::loss::try_cross_entropy;
@@ -25,6 +31,12 @@ const PROBE_SAMPLES: usize = 1000;
 const ANOMALY_DEPTH: usize = 4;
 /// The heatmap of a recurrent layer's gradient norm per time step over training.
 pub const TIME_STEP_GRADIENTS: &str = "time_step_gradients.svg";
+/// Each layer's outputs, weights and weight gradients over the epochs.
+pub const DISTRIBUTIONS: &str = "distributions.svg";
+/// The latest probe's weights and weight gradients.
+pub const WEIGHT_HISTOGRAMS: &str = "weight_histograms.svg";
+/// Gradient norms per layer and step.
+pub const GRADIENT_NORMS: &str = "gradient_norms.svg";
 
 pub struct Diagnosis {
     recorder: Recorder,
@@ -63,12 +75,31 @@ impl Diagnosis {
             })?;
         let report = self.recorder.report();
         let snapshot = report.epochs.last().expect("the snapshot just recorded");
+        let counts = counts_for(&report.layers, snapshot);
         let title = format!(
-            "outputs of each activation layer after epoch {epoch} ({} training images)",
+            "outputs of each activation layer after epoch {epoch} ({} training images{})",
+            self.probe.len(),
+            if counts == Counts::Log {
+                "; counts on a log scale"
+            } else {
+                ""
+            }
+        );
+        let svg = activation_histograms_svg(&report.layers, snapshot, &title, counts)?;
+        folder.write(&format!("activations_epoch_{epoch}.svg"), &svg)?;
+        let title = format!(
+            "weights and weight gradients after epoch {epoch} ({} training images)",
             self.probe.len()
         );
-        let svg = activation_histograms_svg(&report.layers, snapshot, &title)?;
-        folder.write(&format!("activations_epoch_{epoch}.svg"), &svg)?;
+        folder.write(
+            WEIGHT_HISTOGRAMS,
+            &weight_histograms_svg(&report.layers, snapshot, &title)?,
+        )?;
+        let title = format!(
+            "distribution over epochs 0-{epoch} (median line; bands hold 38%, 68%, 87% and all \
+             of the values)"
+        );
+        folder.write(DISTRIBUTIONS, &distributions_svg(report, &title)?)?;
         self.draw_convolutions(epoch, net, folder)?;
         self.write(folder)
     }
@@ -81,7 +112,7 @@ impl Diagnosis {
             .iter()
             .filter(|l| l.kind == LayerKind::Conv)
             .map(|l| l.index)
-            .filter(|&i| net.layers()[i].describe().starts_with("Conv2d"))
+            .filter(|&i| net.layers()[i].type_name() == "Conv2d")
             .collect();
         let Some(&first) = convs.first() else {
             return Ok(());
@@ -129,11 +160,15 @@ impl Diagnosis {
         folder: &RunFolder,
     ) -> CliResult {
         for alarm in self.recorder.finish_epoch(epoch) {
-            console.warning(&alarm.to_string());
+            console.warning(&alarm_message(
+                &alarm,
+                &self.recorder.report().layers,
+                folder,
+            ));
         }
         let report = self.recorder.report();
         folder.write(
-            "gradient_norms.svg",
+            GRADIENT_NORMS,
             &gradient_norms_svg(report, "gradient norms per layer")?,
         )?;
         match &report.time_steps {
@@ -190,6 +225,55 @@ impl Diagnosis {
     }
 }
 
+/// Counts on a log scale when one bin of a shown histogram holds more than half of its values
+/// (ReLU's zeros), which would flatten every other bar; linear otherwise.
+fn counts_for(layers: &[LayerInfo], snapshot: &EpochSnapshot) -> Counts {
+    let spiked = snapshot
+        .layers
+        .iter()
+        .filter(|l| layers[l.layer].kind == LayerKind::Relu)
+        .any(|l| {
+            let h = &l.activation.histogram;
+            let total: u64 = h.counts.iter().sum();
+            h.counts.iter().any(|&c| 2 * c > total)
+        });
+    if spiked { Counts::Log } else { Counts::Linear }
+}
+
+/// A gradient warning with where to look: the file of the gradient norms and the names of the
+/// layers' lines in it (and, for a vanishing or exploding gradient, the distributions picture
+/// whose weight-gradient row shows the same).
+fn alarm_message(alarm: &AlarmSummary, layers: &[LayerInfo], folder: &RunFolder) -> String {
+    let label = |name: &str| {
+        layers
+            .iter()
+            .find(|l| l.name == name)
+            .map_or(name.to_string(), |l| l.label.clone())
+    };
+    let names: Vec<String> = match &alarm.first {
+        GradientAlarm::NonFinite { layers } => layers.iter().map(|l| label(&l.layer)).collect(),
+        GradientAlarm::Vanishing { first, last, .. }
+        | GradientAlarm::Exploding { first, last, .. } => {
+            vec![label(&first.layer), label(&last.layer)]
+        }
+    };
+    let lines = match names.as_slice() {
+        [one] => format!("the line of {one}"),
+        _ => format!("the lines of {}", names.join(" and ")),
+    };
+    let mut message = format!(
+        "{alarm}; open {} ({lines})",
+        folder.path().join(GRADIENT_NORMS).display()
+    );
+    if alarm.kind != AlarmKind::NonFinite {
+        message.push_str(&format!(
+            " and {} (the weight-gradient row)",
+            folder.path().join(DISTRIBUTIONS).display()
+        ));
+    }
+    message
+}
+
 /// The error of a step stopped by `--detect-anomaly`: the anomaly, where in training it
 /// happened, and `anomaly.svg` (written when the anomaly has a node to draw).
 pub fn anomaly_error(
@@ -199,12 +283,12 @@ pub fn anomaly_error(
     epoch: usize,
     step: usize,
 ) -> Box<dyn std::error::Error + Send + Sync> {
-    let picture = anomaly_graph(anomaly, params, ANOMALY_DEPTH).map(|graph| {
+    let place = format!("at epoch {epoch}, step {step}");
+    let picture = anomaly_svg(anomaly, params, ANOMALY_DEPTH, &place).map(|svg| {
         folder
-            .write("anomaly.svg", &graph.to_svg())
+            .write("anomaly.svg", &svg)
             .map(|()| folder.path().join("anomaly.svg"))
     });
-    let place = format!("at epoch {epoch}, step {step}");
     match picture {
         Some(Ok(path)) => format!(
             "{anomaly} {place}; the graph around it is in {}",

@@ -18,7 +18,7 @@ mod ranks;
 mod run_folder;
 mod trainer;
 
-pub use charts::compare_svg;
+pub use charts::{ComparedRun, compare_svg};
 pub use data_args::DataArgs;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};

@@ -177,10 +177,12 @@ const OLD_OPTIMIZER: &str = "optimizer.safetensors";
 const RUN_FILES: [&str; 6] = [CONFIG, CHECKPOINT, MODEL, OLD_OPTIMIZER, METRICS, RESUMES];
 
 /// The charts and reports a run writes besides its run files.
-const REPORTS: [&str; 5] = [
+const REPORTS: [&str; 7] = [
     "curves.svg",
     "diagnostics.json",
     "gradient_norms.svg",
+    super::diagnose::DISTRIBUTIONS,
+    super::diagnose::WEIGHT_HISTOGRAMS,
     super::diagnose::TIME_STEP_GRADIENTS,
     "anomaly.svg",
 ];
