@@ -1053,6 +1053,15 @@ fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
         ),
         (
             (
+                f(&[0, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), false),
+                Box::new(|| {
+                    drop(f(&[0, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), true))
+                }),
+            ),
+            "lstm_sequence: the input gates must have at least one time step, got shape [0, 2, 8]",
+        ),
+        (
+            (
                 f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[3, 2]), &f(&[2, 2]), false),
                 Box::new(|| {
                     drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[3, 2]), &f(&[2, 2]), true))

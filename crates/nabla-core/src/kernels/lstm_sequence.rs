@@ -35,7 +35,7 @@ pub(crate) struct Steps {
 
 impl Steps {
     /// The time step run `s`-th.
-    fn at(self, s: usize) -> usize {
+    pub(crate) fn at(self, s: usize) -> usize {
         if self.reverse { self.t - 1 - s } else { s }
     }
 

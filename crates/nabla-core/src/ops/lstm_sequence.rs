@@ -44,6 +44,15 @@ fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool
             ),
         ));
     }
+    if t == 0 {
+        return Err(Error::invalid(
+            OP,
+            format!(
+                "the input gates must have at least one time step, got shape {:?}",
+                x.shape()
+            ),
+        ));
+    }
     let h = width / 4;
     if weight_hh.shape() != [width, h] {
         return Err(Error::shapes(
@@ -84,14 +93,8 @@ impl LstmSequenceBackward {
         if s == 0 {
             return (saved[2].clone(), saved[3].clone());
         }
-        let before = step(&saved[4], self.step_at(s - 1));
+        let before = step(&saved[4], self.steps.at(s - 1));
         (gate(&before, 0, h), gate(&before, 1, h))
-    }
-
-    /// The time step run `s`-th.
-    fn step_at(&self, s: usize) -> usize {
-        let d = self.steps;
-        if d.reverse { d.t - 1 - s } else { s }
     }
 
     /// The gradients by differentiable operations, step by step from the last run.
@@ -102,7 +105,7 @@ impl LstmSequenceBackward {
         let mut dw = Tensor::zeros(w.shape(), w.dtype());
         let mut carry = Tensor::zeros(&[self.steps.n, 2 * h], w.dtype());
         for s in (0..steps).rev() {
-            let t = self.step_at(s);
+            let t = self.steps.at(s);
             let (hp, cp) = self.previous(saved, s);
             let hg = hp.matmul(&w.t());
             let g = step(grad, t) + &carry;
@@ -203,7 +206,7 @@ impl Backward for LstmSequenceBackward {
         let (mut th, mut tc) = (tangents[2].clone(), tangents[3].clone());
         let mut out = vec![None; steps];
         for s in 0..steps {
-            let t = self.step_at(s);
+            let t = self.steps.at(s);
             let (hp, cp) = self.previous(saved, s);
             let a = step(tx, t)
                 .try_add(&th.try_matmul(&w.t())?)?
