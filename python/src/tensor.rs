@@ -97,13 +97,11 @@ fn to_python(py: Python<'_>, t: &CoreTensor) -> PyResult<Py<PyAny>> {
     }
 }
 
-/// A NumPy array viewing the tensor's memory; the array keeps `owner` (the Python tensor)
-/// alive, as `torch.Tensor.numpy()` does.
-fn numpy_view<'py, T: NpElement>(
-    owner: &Bound<'py, Tensor>,
-    t: &CoreTensor,
-) -> PyResult<Bound<'py, PyAny>> {
-    let py = owner.py();
+/// A NumPy array viewing the tensor's memory, as `torch.Tensor.numpy()` does. The array's base
+/// is a tensor of its own on the same storage, so the memory outlives a later `t.data = ...`
+/// that points the Python tensor somewhere else.
+fn numpy_view<'py, T: NpElement>(py: Python<'py>, t: &CoreTensor) -> PyResult<Bound<'py, PyAny>> {
+    let owner = Bound::new(py, Tensor::from_core(t.clone()))?;
     let size = std::mem::size_of::<T>() as isize;
     let dims: Vec<numpy::npyffi::npy_intp> = t.shape().iter().map(|&d| d as _).collect();
     let strides: Vec<numpy::npyffi::npy_intp> = t
@@ -114,7 +112,8 @@ fn numpy_view<'py, T: NpElement>(
         .collect();
     let descr: Bound<'py, PyArrayDescr> = T::get_dtype(py);
     // SAFETY: the pointer and strides describe this tensor's elements inside its storage,
-    // which `owner` (set as the array's base) keeps alive as long as the array lives.
+    // which `owner` (set as the array's base, holding its own handle on the storage) keeps
+    // alive as long as the array lives.
     unsafe {
         use numpy::npyffi::{NPY_ARRAY_WRITEABLE, PY_ARRAY_API};
         let api = &PY_ARRAY_API;
@@ -135,7 +134,7 @@ fn numpy_view<'py, T: NpElement>(
             return Err(PyErr::fetch(py));
         }
         let array = Bound::from_owned_ptr(py, ptr);
-        let base = owner.clone().into_ptr();
+        let base = owner.into_ptr();
         if api.PyArray_SetBaseObject(py, ptr as *mut _, base) < 0 {
             return Err(PyErr::fetch(py));
         }
@@ -286,9 +285,9 @@ impl Tensor {
             ));
         }
         match t.dtype() {
-            DType::F32 => numpy_view::<f32>(slf, &t),
-            DType::F64 => numpy_view::<f64>(slf, &t),
-            DType::I64 => numpy_view::<i64>(slf, &t),
+            DType::F32 => numpy_view::<f32>(slf.py(), &t),
+            DType::F64 => numpy_view::<f64>(slf.py(), &t),
+            DType::I64 => numpy_view::<i64>(slf.py(), &t),
         }
     }
 

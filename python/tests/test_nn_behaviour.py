@@ -45,6 +45,18 @@ def test_dtype_conversion_and_zero_grad():
     assert net.weight.grad is None
 
 
+def test_dtype_conversion_keeps_parameters_so_an_optimizer_built_before_still_trains():
+    net = nn.Linear(2, 1)
+    weight = net.weight
+    opt = nabla.optim.SGD(net.parameters(), lr=0.5)
+    net.double()
+    assert net.weight is weight and weight.dtype == nabla.float64
+    before = weight.detach().clone()
+    net(nabla.ones(1, 2, dtype=nabla.float64)).sum().backward()
+    opt.step()
+    assert (weight.detach() - before).tolist() == [[-0.5, -0.5]]
+
+
 def test_load_state_dict_errors():
     net = nn.Linear(2, 3)
     with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "bias"'):

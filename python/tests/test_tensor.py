@@ -56,6 +56,14 @@ def test_numpy_array_outlives_the_tensor_handle():
     assert a.tolist() == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_numpy_array_keeps_its_memory_when_the_tensor_data_is_replaced():
+    t = nabla.arange(4.0)
+    a = t.numpy()
+    t.data = nabla.zeros(2)
+    assert a.tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert t.tolist() == [0.0, 0.0]
+
+
 def test_array_protocol_and_from_numpy_dtypes():
     t = nabla.tensor([[1.5, 2.5]])
     assert np.asarray(t).tolist() == [[1.5, 2.5]]

@@ -77,10 +77,14 @@ class Optimizer:
 
     def _engine(self, i):
         """The fused optimiser of group ``i``, rebuilt (keeping its state) when a
-        hyper-parameter other than the learning rate changed."""
+        hyper-parameter other than the learning rate changed, or a parameter's memory did
+        (``p.data = ...``, ``model.double()``): the fused step holds the tensors it was built
+        on."""
         group = self.param_groups[i]
         hyper = self._hyper(group)
-        key = tuple((k, v) for k, v in hyper.items() if k != "lr") + (len(group["params"]),)
+        key = tuple((k, v) for k, v in hyper.items() if k != "lr") + tuple(
+            p.data_ptr() for p in group["params"]
+        )
         current = self._fused[i]
         if current is not None and current[0] == key:
             return current[1]

@@ -396,10 +396,14 @@ class Module:
 
     def _apply_to_floats(self, convert):
         for module in self.modules():
-            for name, param in list(module._parameters.items()):
+            for param in module._parameters.values():
                 if param is not None and param.is_floating_point():
-                    new = Parameter(convert(param.detach()), param.requires_grad)
-                    module._parameters[name] = new
+                    # In place, as PyTorch does: optimisers and tied modules keep the same
+                    # Parameter object.
+                    grad = param.grad
+                    param.data = convert(param.detach())
+                    if grad is not None:
+                        param.grad = convert(grad)
             for name, buf in list(module._buffers.items()):
                 if buf is not None and buf.is_floating_point():
                     module._buffers[name] = convert(buf)
