@@ -5,6 +5,7 @@ mod broken_pipe;
 mod commands;
 
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -81,7 +82,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            // One write of the whole line: under `mpiexec` several ranks share stderr, and
+            // `eprintln!`'s separate writes of the prefix and the message interleave.
+            let line = format!("error: {e}\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
             ExitCode::FAILURE
         }
     }
