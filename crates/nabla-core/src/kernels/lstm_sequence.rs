@@ -42,11 +42,17 @@ impl Steps {
     /// How many blocks the rows of a step are cut into: one per thread, each of at least
     /// [`MIN_ROWS`] rows.
     fn blocks(self) -> usize {
-        if team_is_busy() {
-            1
-        } else {
-            num_threads().min(self.n / MIN_ROWS).max(1)
-        }
+        block_count(self.n, MIN_ROWS)
+    }
+}
+
+/// How many blocks `len` rows are cut into: one per thread, each of at least `min` rows (one
+/// block when the thread team is already busy).
+fn block_count(len: usize, min: usize) -> usize {
+    if team_is_busy() {
+        1
+    } else {
+        num_threads().min(len / min).max(1)
     }
 }
 
@@ -292,11 +298,7 @@ fn weight_gradient<T: Float>(dw: &mut [T], dx: &[T], out: &[T], h0: &[T], d: Ste
     let (dx_rest, out_rest) = if d.reverse { (0, n) } else { (n, 0) };
     let rest = (steps - 1) * n;
     let gate_rows = 4 * h;
-    let blocks = if team_is_busy() {
-        1
-    } else {
-        num_threads().min(gate_rows / MIN_WEIGHT_ROWS).max(1)
-    };
+    let blocks = block_count(gate_rows, MIN_WEIGHT_ROWS);
     let dw_at = SharedMut(dw.as_mut_ptr());
     let task = |b: usize| {
         let (i0, i1) = block(b, blocks, gate_rows);
