@@ -86,26 +86,41 @@ function distribution(over, epoch, colour, title) {
   return root;
 }
 
-/** The histogram of one probe's stats as bars, with the counts outside its range noted. */
-function bars(stats, colour, title) {
+/**
+ * The histogram of one probe's stats as bars, on the axes shared by all the layer's epochs
+ * (`xRange`, `top`) so that moving through epochs shows the distribution move and spread; the
+ * counts outside its range noted.
+ */
+function bars(stats, [lo, hi], top, colour, title) {
   const root = frame(title);
   if (!stats) return root;
   const h = stats.histogram;
-  const top = Math.max(1, ...h.counts);
-  const x = scale([h.lo, h.hi], [M.left, W - M.right]);
+  const x = scale([lo, hi], [M.left, W - M.right]);
   const y = scale([0, top], [H - M.bottom, M.top]);
-  const width = (W - M.left - M.right) / h.counts.length;
+  const step = (h.hi - h.lo) / h.counts.length;
   h.counts.forEach((c, i) => {
-    root.append(svg('rect', { x: (M.left + i * width).toFixed(1), y: y(c).toFixed(1), width: Math.max(width - 0.5, 0.5).toFixed(1), height: (y(0) - y(c)).toFixed(1), fill: colour, class: 'bar' }, svg('title', {}, `${formatNumber(h.lo + i * (h.hi - h.lo) / h.counts.length)} … ${formatNumber(h.lo + (i + 1) * (h.hi - h.lo) / h.counts.length)}: ${c}`)));
+    const left = x(h.lo + i * step);
+    const right = x(h.lo + (i + 1) * step);
+    root.append(svg('rect', {
+      x: left.toFixed(1), y: y(c).toFixed(1), width: Math.max(right - left - 0.5, 0.5).toFixed(1), height: (y(0) - y(c)).toFixed(1), fill: colour, class: 'bar',
+    }, svg('title', {}, `${formatNumber(h.lo + i * step)} … ${formatNumber(h.lo + (i + 1) * step)}: ${c}`)));
   });
   root.append(svg('line', { x1: M.left, x2: W - M.right, y1: y(0), y2: y(0), class: 'axis' }));
-  for (const t of linearTicks(h.lo, h.hi, 3)) {
+  for (const t of linearTicks(lo, hi, 4)) {
     root.append(svg('text', { x: x(t), y: H - 8, 'text-anchor': 'middle', class: 'tick' }, formatNumber(t)));
   }
   root.append(svg('text', { x: M.left - 4, y: M.top + 8, 'text-anchor': 'end', class: 'tick' }, String(top)));
   const outside = [h.below ? `${h.below} below` : '', h.above ? `${h.above} above` : '', h.non_finite ? `${h.non_finite} NaN/inf` : ''].filter(Boolean).join(', ');
   root.append(svg('text', { x: W - M.right, y: M.top + 8, 'text-anchor': 'end', class: 'tick' }, `mean ${formatNumber(stats.mean)}, std ${formatNumber(stats.std)}${outside ? `; ${outside}` : ''}`));
   return root;
+}
+
+/** The range of every histogram of `over` and their highest count. */
+function sharedAxes(over) {
+  const lo = Math.min(...over.map(([, s]) => s.histogram.lo));
+  const hi = Math.max(...over.map(([, s]) => s.histogram.hi));
+  const top = Math.max(1, ...over.flatMap(([, s]) => s.histogram.counts));
+  return [[lo, hi], top];
 }
 
 /** The epochs that have a probe snapshot, in order. */
@@ -124,7 +139,7 @@ export function histograms(run, kind, epoch, colour) {
     list.append(html('div', { class: 'layer-row', 'data-layer': layer.index },
       html('h4', { text: `${layer.label}${extra}` }),
       distribution(over, epoch, colour, `${layer.label}: ${kind} over epochs`),
-      bars(at, colour, `${layer.label}: ${kind} at epoch ${epoch}`)));
+      bars(at, ...sharedAxes(over), colour, `${layer.label}: ${kind} at epoch ${epoch}`)));
   }
   if (!list.childElementCount) list.append(html('p', { class: 'note', text: 'No probe snapshots yet.' }));
   return list;
