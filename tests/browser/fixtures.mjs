@@ -143,7 +143,8 @@ export function writeToyRun(dir, { name = 'toy', epochs = 5, trained = epochs, s
 /** The lines a toy run writes at the end of epoch `e`. */
 export function epochLines(e, { seed = 7, start = 1.0 } = {}) {
   const rand = random(seed);
-  return line(stepsEvent(e, 8, start, rand)) + line(epochEvent(e, start)) + line(probe(MLP_LAYERS, e, rand)) + line(appleGraph(e)) + line(boundaryEvent(e, rand));
+  return line(stepsEvent(e, 8, start, rand)) + line(epochEvent(e, start)) + line(probe(MLP_LAYERS, e, rand))
+    + line(appleGraph(e)) + line(boundaryEvent(e, rand));
 }
 
 /** Appends epoch `e`'s lines to a toy run being trained. */
@@ -181,6 +182,20 @@ export function writeOlderRun(dir, epochs = 3) {
   }
   writeFileSync(join(dir, 'metrics.jsonl'), text);
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ epochs, lr: 0.01, batch_size: 32 }));
+}
+
+/**
+ * A run that trained 4 epochs, was resumed from epoch 2's checkpoint and trained epochs 3 to 5
+ * again with losses from `start` 2 (so a reader that kept the first epochs 3 and 4 shows them).
+ */
+export function writeResumedRun(dir) {
+  mkdirSync(dir, { recursive: true });
+  let text = line(runEvent('resumed', 5, MLP_LAYERS));
+  for (let e = 1; e <= 4; e++) text += epochLines(e, { seed: e });
+  text += line({ type: 'resume', epoch: 2, started: 1796600100 });
+  for (let e = 3; e <= 5; e++) text += epochLines(e, { seed: 10 + e, start: 2 });
+  text += line({ type: 'end', status: 'finished', message: 'trained 5 epochs', epoch: 5 });
+  writeFileSync(join(dir, 'events.jsonl'), text);
 }
 
 /** A run whose log has a malformed complete line (line 3) and a partial last line. */

@@ -10,7 +10,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFailedCnnRun, writeMalformedRun, writeOlderRun, writeToyRun } from './fixtures.mjs';
+import { writeFailedCnnRun, writeMalformedRun, writeOlderRun, writeResumedRun, writeToyRun } from './fixtures.mjs';
 import { nablaBin, serve, stop } from './harness.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -23,12 +23,16 @@ const runs = {
   failed: join(root, 'cnn-failed'),
   older: join(root, 'older-format'),
   malformed: join(root, 'malformed'),
+  resumed: join(root, 'resumed'),
+  deleted: join(root, 'deleted-while-served'),
 };
 writeToyRun(runs.finished, { name: 'spiral-finished', epochs: 6 });
 writeToyRun(runs.training, { name: 'spiral-training', epochs: 6, trained: 2, seed: 5, start: 1.4 });
 writeFailedCnnRun(runs.failed);
 writeOlderRun(runs.older);
 writeMalformedRun(runs.malformed);
+writeResumedRun(runs.resumed);
+writeToyRun(runs.deleted, { name: 'deleted-while-served', epochs: 2, trained: 1 });
 
 let server;
 let status = 1;

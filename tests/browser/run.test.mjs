@@ -4,6 +4,7 @@
 // the decision boundary, filters and feature maps. Every test fails on a console error.
 
 import assert from 'node:assert/strict';
+import { rmSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
 import { appendEpoch } from './fixtures.mjs';
 import { launch, openPage, screenshot } from './harness.mjs';
@@ -11,7 +12,7 @@ import { launch, openPage, screenshot } from './harness.mjs';
 const URL = process.env.VIEW_URL;
 const RUNS = JSON.parse(process.env.VIEW_RUNS ?? '{}');
 /** Run ids, as run.mjs hands the folders to `nabla view`. */
-const ID = { finished: 0, training: 1, failed: 2, older: 3, malformed: 4 };
+const ID = { finished: 0, training: 1, failed: 2, older: 3, malformed: 4, resumed: 5, deleted: 6 };
 
 let browser;
 let page;
@@ -31,6 +32,7 @@ afterEach(async () => {
 /** Opens the run page and waits until every run's first event has been applied. */
 async function open() {
   page = await openPage(browser, URL);
+  page.setDefaultTimeout(10000);
   await page.waitForFunction((n) => document.querySelectorAll('#run-list li.run').length === n
     && document.querySelectorAll('#loss-chart g[data-series="train_loss"]').length === n, Object.keys(ID).length);
   return page;
@@ -63,7 +65,7 @@ test('lists every run with its status, and shows failures, the older format and 
 
 test('the curves show as many points as each run has epochs', async () => {
   await open();
-  const expected = { [ID.finished]: 6, [ID.training]: 2, [ID.failed]: 2, [ID.older]: 3, [ID.malformed]: 2 };
+  const expected = { [ID.finished]: 6, [ID.training]: 2, [ID.failed]: 2, [ID.older]: 3, [ID.malformed]: 2, [ID.resumed]: 5, [ID.deleted]: 1 };
   for (const [id, epochs] of Object.entries(expected)) {
     assert.equal(await points('#loss-chart', id, 'train_loss'), epochs, `run ${id}: train loss`);
     assert.equal(await points('#loss-chart', id, 'val_loss'), epochs, `run ${id}: validation loss`);
@@ -83,6 +85,15 @@ test('hovering a curve shows the values at that epoch', async () => {
   assert.match(text, /epoch 3/);
   // spiral-finished's train loss at epoch 3: 1 / (1 + 0.6 × 3).
   assert.match(text, /spiral-finished train: 0\.3571/);
+});
+
+test('a resumed run shows the epochs trained after the resume, not those it replaced', async () => {
+  await open();
+  const third = page.locator(`#loss-chart g[data-run="${ID.resumed}"][data-series="train_loss"] circle.point`).nth(2);
+  const box = await third.boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  // Epoch 3 after the resume: 2 / (1 + 0.6 × 3); before it, 1 / (1 + 0.6 × 3) = 0.3571.
+  assert.match(await page.locator('#loss-chart .tip').innerText(), /resumed train: 0\.7143/);
 });
 
 test('the smoothing slider changes the smoothed step loss', async () => {
@@ -164,4 +175,11 @@ test('the decision boundary, filters and feature maps are drawn', async () => {
   await screenshot(page, 'cnn-inside');
   await page.selectOption('#run-select', String(ID.older));
   assert.match(await page.locator('#detail-note').innerText(), /older format/);
+});
+
+// Last: the folder it removes is gone for every test after it.
+test('a run folder deleted while served is reported on the page', async () => {
+  await open();
+  rmSync(RUNS.deleted, { recursive: true, force: true });
+  await runItem(ID.deleted).locator('.problem').first().waitFor({ timeout: 5000 });
 });

@@ -53,7 +53,8 @@ function pathOf(points, x, y, log) {
  * Draws a chart. `options`: `series` ([{label, colour, dash?, width?, opacity?, points: [[x, y]],
  * markers?, data?: {attribute: value}, hover?: false}]), `xLabel`, `yLabel`, `log`, `bands`
  * ([{from, to, colour, label}]), `xDomain`, `include` (y values the axis must show), `legend`
- * (false to leave it out), `describe` (hover: x → heading text).
+ * (false to leave it out), `legendItems` ([{label, colour, dash?}] instead of one item per
+ * series), `describe` (hover: x → heading text).
  */
 export function lineChart(options) {
   const { series, log = false, bands = [], legend = true } = options;
@@ -106,14 +107,14 @@ export function lineChart(options) {
   const box = html('figure', { class: 'chart-box' });
   if (options.title) box.append(html('figcaption', { text: options.title }));
   box.append(root);
-  if (legend) box.append(legendOf(series));
+  if (legend) box.append(legendOf(options.legendItems ?? series.filter((item) => item.legend !== false)));
   addHover(box, root, series.filter((s) => s.hover !== false), x, y, xd, log, options.describe);
   return box;
 }
 
-function legendOf(series) {
+function legendOf(items) {
   const list = html('ul', { class: 'legend' });
-  for (const s of series.filter((item) => item.legend !== false)) {
+  for (const s of items) {
     const sample = svg('svg', { width: 26, height: 10 }, svg('line', { x1: 1, x2: 25, y1: 5, y2: 5, stroke: s.colour, 'stroke-width': 2.5, 'stroke-dasharray': s.dash }));
     list.append(html('li', {}, sample, ` ${s.label}`));
   }

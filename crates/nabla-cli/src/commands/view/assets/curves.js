@@ -49,6 +49,13 @@ function epochSeries(runs, metric, percent) {
   return series;
 }
 
+/** The legend of the epoch curves: a colour per run, a dash per set. */
+function legendItems(runs, series) {
+  const sets = SETS.filter((set) => series.some((s) => s.data['data-series'].startsWith(`${set.prefix}_`)));
+  return runs.map((run) => ({ label: run.name, colour: runColour(run.index) }))
+    .concat(sets.map((set) => ({ label: set.label, colour: '#5f6b7a', dash: set.dash })));
+}
+
 /** The points of a run's per-step training loss, x in epochs (epoch e's step s at e − 1 + s/S). */
 function stepPoints(run) {
   const perEpoch = run.stepsPerEpoch;
@@ -65,18 +72,21 @@ export function curves(runs, ui) {
   const domain = epochDomain(runs);
   const describe = (x) => `epoch ${Number.isInteger(x) ? x : x.toFixed(2)}`;
   const panels = html('div', { class: 'panels' });
-  const loss = lineChart({ title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'loss', series: epochSeries(runs, 'loss', false), xDomain: domain, describe });
+  const lossSeries = epochSeries(runs, 'loss', false);
+  const loss = lineChart({ title: 'Loss per epoch', xLabel: 'epoch', yLabel: 'loss', series: lossSeries, legendItems: legendItems(runs, lossSeries), xDomain: domain, describe });
   loss.id = 'loss-chart';
   panels.append(loss);
   const classifying = runs.filter((r) => !r.isRegression);
   if (classifying.length) {
-    const acc = lineChart({ title: 'Accuracy per epoch (%)', xLabel: 'epoch', yLabel: 'accuracy %', series: epochSeries(classifying, 'acc', true), xDomain: domain, describe });
+    const accSeries = epochSeries(classifying, 'acc', true);
+    const acc = lineChart({ title: 'Accuracy per epoch (%)', xLabel: 'epoch', yLabel: 'accuracy %', series: accSeries, legendItems: legendItems(classifying, accSeries), xDomain: domain, describe });
     acc.id = 'accuracy-chart';
     panels.append(acc);
   }
   const regressing = runs.filter((r) => r.isRegression);
   if (regressing.length) {
-    const mae = lineChart({ title: 'Mean absolute error per epoch', xLabel: 'epoch', yLabel: 'MAE', series: epochSeries(regressing, 'mae', false), xDomain: domain, describe });
+    const maeSeries = epochSeries(regressing, 'mae', false);
+    const mae = lineChart({ title: 'Mean absolute error per epoch', xLabel: 'epoch', yLabel: 'MAE', series: maeSeries, legendItems: legendItems(regressing, maeSeries), xDomain: domain, describe });
     mae.id = 'mae-chart';
     panels.append(mae);
   }

@@ -91,7 +91,7 @@ function range(values, offset, length) {
 
 /** A grid of `count` maps of h × w, each normalised by `colourOf(index)`. */
 function grid(count, h, w, label, draw) {
-  const pixel = Math.max(2, Math.min(8, Math.floor(64 / Math.max(h, w))));
+  const pixel = Math.max(3, Math.min(16, Math.floor(96 / Math.max(h, w))));
   const columns = Math.min(count, 8);
   const rows = Math.ceil(count / columns);
   const gap = 4;
