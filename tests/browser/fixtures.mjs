@@ -122,7 +122,7 @@ function stepsEvent(e, steps, start, rand) {
 function runEvent(name, epochs, layers, extra = {}) {
   return {
     type: 'run', format: 1, name, started: 1796600000, task: 'classification', epochs, steps_per_epoch: 8, batch_size: 32,
-    layers, classes: ['0', '1'], vanishing_below: 1e-7, exploding_above: 1e3, config: { epochs, lr: 0.01, batch_size: 32 }, ...extra,
+    layers, classes: ['0', '1'], vanishing_below: 1e-3, exploding_above: 1e3, gradient_alarm: 'first_over_last', config: { epochs, lr: 0.01, batch_size: 32 }, ...extra,
   };
 }
 

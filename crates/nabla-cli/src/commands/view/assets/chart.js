@@ -52,16 +52,18 @@ function pathOf(points, x, y, log) {
 /**
  * Draws a chart. `options`: `series` ([{label, colour, dash?, width?, opacity?, points: [[x, y]],
  * markers?, data?: {attribute: value}, hover?: false}]), `xLabel`, `yLabel`, `log`, `bands`
- * ([{from, to, colour, label}]), `xDomain`, `include` (y values the axis must show), `legend`
+ * ([{from, to, colour, label}]), `areas` (bands whose edge moves: [{side: 'below' | 'above',
+ * points: [[x, edge]], colour, label}]), `xDomain`, `include` (y values the axis must show), `legend`
  * (false to leave it out), `legendItems` ([{label, colour, dash?}] instead of one item per
  * series), `describe` (hover: x → heading text).
  */
 export function lineChart(options) {
-  const { series, log = false, bands = [], legend = true } = options;
+  const { series, log = false, bands = [], areas = [], legend = true } = options;
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const [x0, x1] = options.xDomain ?? (xs.length ? extent(xs) : [0, 1]);
   const xd = x0 === x1 ? [x0 - 0.5, x1 + 0.5] : [x0, x1];
-  const yd = yDomain(series, log, (options.include ?? []).concat(bands.flatMap((b) => [b.from, b.to]).filter((v) => v > 0 && v < Infinity)));
+  const edges = areas.flatMap((a) => a.points.map((p) => (a.side === 'below' ? p[1] / 3 : p[1] * 3)));
+  const yd = yDomain(series, log, (options.include ?? []).concat(edges, bands.flatMap((b) => [b.from, b.to]).filter((v) => v > 0 && v < Infinity)));
   const x = scale(xd, [MARGIN.left, WIDTH - MARGIN.right]);
   const y = scale(yd, [HEIGHT - MARGIN.bottom, MARGIN.top], log);
   const root = svg('svg', { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: 'chart', role: 'img' });
@@ -74,6 +76,7 @@ export function lineChart(options) {
         svg('text', { x: WIDTH - MARGIN.right - 4, y: band.from <= yd[0] ? bottom - 5 : top + 12, 'text-anchor': 'end', class: 'band-label' }, band.label));
     }
   }
+  for (const area of areas) drawArea(root, area, x, y, log);
   const yTicks = log ? logTicks(...yd) : linearTicks(...yd);
   for (const t of yTicks) {
     root.append(svg('line', { x1: MARGIN.left, x2: WIDTH - MARGIN.right, y1: y(t), y2: y(t), class: 'grid' }),
@@ -110,6 +113,22 @@ export function lineChart(options) {
   if (legend) box.append(legendOf(options.legendItems ?? series.filter((item) => item.legend !== false)));
   addHover(box, root, series.filter((s) => s.hover !== false), x, y, xd, log, options.describe);
   return box;
+}
+
+/** Shades the chart below or above a curve, with the area's label at its right end. */
+function drawArea(root, area, x, y, log) {
+  const points = area.points.filter((p) => drawable(p[1], log));
+  if (points.length === 0) return;
+  const top = MARGIN.top;
+  const bottom = HEIGHT - MARGIN.bottom;
+  const clamp = (v) => Math.max(top, Math.min(bottom, v));
+  const edge = points.map(([px, py]) => `${x(px).toFixed(1)},${clamp(y(py)).toFixed(1)}`);
+  const base = area.side === 'below' ? bottom : top;
+  const first = x(points[0][0]).toFixed(1);
+  const last = x(points[points.length - 1][0]).toFixed(1);
+  root.append(svg('polygon', { points: [`${first},${base}`, ...edge, `${last},${base}`].join(' '), fill: area.colour, class: 'band' }));
+  const end = clamp(y(points[points.length - 1][1]));
+  root.append(svg('text', { x: WIDTH - MARGIN.right - 4, y: area.side === 'below' ? Math.min(bottom - 5, end + 14) : Math.max(top + 12, end - 6), 'text-anchor': 'end', class: 'band-label' }, area.label));
 }
 
 function legendOf(items) {

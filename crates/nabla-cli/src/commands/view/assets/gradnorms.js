@@ -24,8 +24,37 @@ function perProbe(run) {
   return run.gradientLayers.map((layer) => ({
     layer,
     points: [...run.probes].sort((a, b) => a.epoch - b.epoch)
-      .map((p) => [p.epoch, p.snapshot.layers.find((l) => l.layer === layer.index)?.grad_norm ?? null]),
+      .map((p) => [p.epoch, p.snapshot?.layers?.find((l) => l.layer === layer.index)?.grad_norm ?? null]),
   }));
+}
+
+/**
+ * Where the gradient alarm of `run` goes off, to shade. With `gradient_alarm` `first_over_last`
+ * the bounds are ratios of the first layer's norm to the last one's (docs/events.md), so the
+ * bands follow the last layer's norm: below `last × vanishing_below`, above
+ * `last × exploding_above`. Otherwise they are bounds on every norm, fixed bands.
+ */
+function alarmBands(run, lines) {
+  const low = run.header?.vanishing_below;
+  const high = run.header?.exploding_above;
+  const bands = [];
+  const areas = [];
+  const include = [];
+  if (run.header?.gradient_alarm === 'first_over_last') {
+    const last = lines.length > 1 ? lines[lines.length - 1].points : [];
+    if (typeof low === 'number') areas.push({ side: 'below', points: last.map(([x, y]) => [x, y * low]), colour: '#c6dbef', label: `vanishing: first layer below last × ${low}` });
+    if (typeof high === 'number') areas.push({ side: 'above', points: last.map(([x, y]) => [x, y * high]), colour: '#fcbba1', label: `exploding: first layer above last × ${high}` });
+    return { bands, areas, include };
+  }
+  if (typeof low === 'number') {
+    bands.push({ from: 0, to: low, colour: '#c6dbef', label: `vanishing (below ${low})` });
+    include.push(low / 10);
+  }
+  if (typeof high === 'number') {
+    bands.push({ from: high, to: Infinity, colour: '#fcbba1', label: `exploding (above ${high})` });
+    include.push(high * 10);
+  }
+  return { bands, areas, include };
 }
 
 /** The gradient-norm chart of `run`. */
@@ -37,15 +66,10 @@ export function gradientNorms(run) {
     source = 'the probe batch, per epoch';
   }
   if (!lines.some((l) => l.points.length)) return html('p', { class: 'note', text: 'No gradient norms recorded yet.' });
-  const bands = [];
-  const low = run.header?.vanishing_below;
-  const high = run.header?.exploding_above;
-  if (typeof low === 'number') bands.push({ from: 0, to: low, colour: '#c6dbef', label: `vanishing (below ${low})` });
-  if (typeof high === 'number') bands.push({ from: high, to: Infinity, colour: '#fcbba1', label: `exploding (above ${high})` });
-  // A decade beyond each threshold, so both bands show.
-  const include = [typeof low === 'number' ? low / 10 : null, typeof high === 'number' ? high * 10 : null].filter((v) => v !== null);
+  const { bands, areas, include } = alarmBands(run, lines);
   const chart = lineChart({
     include,
+    areas,
     title: `Gradient norm per layer (${source})`, xLabel: 'epoch', yLabel: '‖∇W‖ (log)', log: true, bands,
     series: lines.map(({ layer, points }, i) => ({
       label: layer.label, colour: LAYER_COLOURS[i % LAYER_COLOURS.length], width: 1.4, points, data: { 'data-layer': layer.index },

@@ -42,7 +42,7 @@ export function quantile(stats, q) {
 function statsOver(run, layer, kind) {
   return [...run.probes]
     .sort((a, b) => a.epoch - b.epoch)
-    .map((p) => [p.epoch, p.snapshot.layers.find((l) => l.layer === layer)?.[kind]])
+    .map((p) => [p.epoch, p.snapshot?.layers?.find((l) => l.layer === layer)?.[kind]])
     .filter(([, stats]) => stats && stats.histogram);
 }
 
@@ -146,7 +146,7 @@ export function histograms(run, kind, epoch, colour) {
 }
 
 function saturation(run, layer, epoch) {
-  const snap = run.probes.find((p) => p.epoch === epoch)?.snapshot.layers.find((l) => l.layer === layer);
+  const snap = run.probes.find((p) => p.epoch === epoch)?.snapshot?.layers?.find((l) => l.layer === layer);
   if (typeof snap?.saturated === 'number') return ` · saturated ${(snap.saturated * 100).toFixed(1)}%`;
   if (typeof snap?.dead === 'number') return ` · dead ${(snap.dead * 100).toFixed(1)}%`;
   return '';

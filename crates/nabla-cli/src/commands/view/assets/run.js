@@ -29,6 +29,7 @@ export class Run {
         if (event.name) this.name = event.name;
         return true;
       case 'resume':
+        if (this.header && typeof event.epochs === 'number') this.header = { ...this.header, epochs: event.epochs };
         for (const list of PER_EPOCH) this[list] = this[list].filter((e) => e.epoch <= event.epoch);
         this.end = null;
         this.status = 'training';
