@@ -14,10 +14,15 @@ export class Run {
     this.format = info.format;
     this.status = info.status;
     this.problems = info.problem ? [info.problem] : [];
-    this.header = null;
-    this.end = null;
     this.connection = 'connecting';
     this.lastEventId = null;
+    this.reset();
+  }
+
+  /** Forgets every event applied. */
+  reset() {
+    this.header = null;
+    this.end = null;
     for (const list of PER_EPOCH) this[list] = [];
   }
 
@@ -25,6 +30,9 @@ export class Run {
   apply(event) {
     switch (event.type) {
       case 'run':
+        // The log's first line: met again, the log is being read from its start again (the
+        // server restarts a file that was replaced), so what came before is dropped.
+        if (this.header) this.reset();
         this.header = event;
         if (event.name) this.name = event.name;
         return true;
