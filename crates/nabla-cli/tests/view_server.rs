@@ -31,28 +31,58 @@ impl Drop for Server {
 
 /// Starts `nabla view` with `args` and reads the address it prints.
 fn serve(args: &[&str]) -> Server {
+    let (server, _) = start(&[&["view"], args].concat());
+    server
+}
+
+/// Starts `nabla` with `args`, reads its output up to the line that gives the address it
+/// serves at, and returns the server and the rest of its output.
+fn start(args: &[&str]) -> (Server, BufReader<std::process::ChildStdout>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nabla"))
-        .arg("view")
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"));
-    assert!(line.starts_with("viewing "), "{line}");
+    let mut output = BufReader::new(child.stdout.take().unwrap());
+    let mut printed = String::new();
+    let url = loop {
+        let mut line = String::new();
+        assert_ne!(
+            output.read_line(&mut line).unwrap(),
+            0,
+            "no address in {printed:?}"
+        );
+        printed.push_str(&line);
+        if line.starts_with("viewing ") {
+            break line
+                .split_whitespace()
+                .find(|w| w.starts_with("http://"))
+                .unwrap_or_else(|| panic!("no address in {line:?}"))
+                .to_string();
+        }
+    };
     let addr = url
         .trim_start_matches("http://")
-        .trim_end_matches(['/', ';'])
+        .split('/')
+        .next()
+        .unwrap()
         .parse()
         .unwrap();
-    Server { child, addr }
+    (Server { child, addr }, output)
+}
+
+/// Sends Ctrl-C (SIGINT) to the server and waits for it to exit; whether it succeeded.
+fn interrupt(mut server: Server) -> bool {
+    let pid = server.child.id().to_string();
+    let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(sent.success());
+    server.child.wait().unwrap().success()
+}
+
+/// The body of a response.
+fn body(response: &str) -> &str {
+    response.split_once("\r\n\r\n").map_or("", |(_, b)| b)
 }
 
 /// A run folder holding `events` as its events.jsonl.
@@ -87,6 +117,11 @@ fn get(server: &Server, target: &str) -> (u16, String) {
 
 /// Sends `head` (request line and headers, each ending in CRLF) and reads the response.
 fn request(server: &Server, head: &str) -> (u16, String) {
+    send(server, head, b"")
+}
+
+/// Sends `head` then `body` and reads the response.
+fn send(server: &Server, head: &str, body: &[u8]) -> (u16, String) {
     let mut stream = TcpStream::connect(server.addr).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(20)))
@@ -94,6 +129,8 @@ fn request(server: &Server, head: &str) -> (u16, String) {
     stream
         .write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
         .unwrap();
+    // A refused body may be left unread: the server can close before it is all sent.
+    let _ = stream.write_all(body);
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response
@@ -206,8 +243,7 @@ fn serves_pages_and_the_run_list_and_refuses_climbing_paths() {
     assert!(page.contains("Content-Security-Policy: default-src 'self'"));
     let (status, list) = get(&server, "/api/runs");
     assert_eq!(status, 200);
-    let body = list.split("\r\n\r\n").nth(1).unwrap();
-    let runs: serde_json::Value = serde_json::from_str(body).unwrap();
+    let runs: serde_json::Value = serde_json::from_str(body(&list)).unwrap();
     assert_eq!(
         runs,
         serde_json::json!([{"id": 0, "name": "train-7", "path": run, "format": "events",
@@ -407,4 +443,84 @@ fn bad_folders_and_a_busy_port_get_one_readable_line() {
         message.starts_with("error: invalid value '70000' for '--port <PORT>'"),
         "{message}"
     );
+}
+
+#[test]
+fn train_view_serves_the_run_from_before_its_first_epoch_until_ctrl_c() {
+    let dir = TempDir::new("view-train");
+    let out = dir.arg("run");
+    let (server, mut output) = start(&[
+        "train",
+        "--data",
+        "moons",
+        "--samples",
+        "64",
+        "--layers",
+        "linear 8, relu, linear",
+        "--epochs",
+        "2",
+        "--quiet",
+        "--out",
+        &out,
+        "--view",
+    ]);
+    let mut rest = String::new();
+    while !rest.contains("still serving it at") {
+        let mut line = String::new();
+        assert_ne!(output.read_line(&mut line).unwrap(), 0, "{rest}");
+        rest.push_str(&line);
+    }
+    assert!(
+        rest.contains("epoch  1/2"),
+        "the address comes first: {rest}"
+    );
+    assert!(rest.contains("press Ctrl-C to stop"), "{rest}");
+    let (status, list) = get(&server, "/api/runs");
+    assert_eq!(status, 200);
+    let runs: serde_json::Value = serde_json::from_str(body(&list)).unwrap();
+    assert_eq!(runs[0]["name"], "run");
+    assert_eq!(runs[0]["status"], "finished", "{runs}");
+    let mut events = Events::open(&server, "/api/runs/0/events", "");
+    assert!(events.wait_for("\"epoch\":2", Duration::from_secs(10)));
+    assert!(interrupt(server));
+}
+
+#[test]
+fn grad_view_serves_the_expression_and_refuses_bad_requests() {
+    let (server, _) = start(&[
+        "grad",
+        "apple*count*tax",
+        "--at",
+        "apple=100,count=2,tax=1.1",
+        "--view",
+    ]);
+    let (status, start) = get(&server, "/api/grad");
+    assert_eq!(status, 200);
+    assert_eq!(
+        body(&start),
+        r#"{"expression":"apple*count*tax","at":{"apple":100.0,"count":2.0,"tax":1.1}}"#
+    );
+    let post = |body: &[u8]| {
+        let head = format!(
+            "POST /api/grad HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            server.addr,
+            body.len()
+        );
+        send(&server, &head, body)
+    };
+    let (status, refused) = post(b"{\"expression\": 3}");
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        body(&refused).starts_with("{\"error\":\"the body must be"),
+        "{refused}"
+    );
+    let (status, refused) = post(&[b' '; 65 << 10]);
+    assert_eq!(status, 413, "{refused}");
+    assert!(body(&refused).contains("the request body is over 64 KiB"));
+    let (status, _) = request(
+        &server,
+        &format!("PUT /api/grad HTTP/1.1\r\nHost: {}\r\n", server.addr),
+    );
+    assert_eq!(status, 405);
+    assert!(interrupt(server));
 }
