@@ -48,7 +48,11 @@ function line(event) {
   return `${JSON.stringify(event)}\n`;
 }
 
-/** The `graph` event of the textbook's apple example (apple*count*tax at 100, 2, 1.1). */
+/**
+ * The `graph` event of the textbook's apple example, apple*count*tax at 100, 2, 1.1: in
+ * fixtures/apple-graph.json, nabla-inspect's `Graph::to_svg` (left to right) of
+ * `expr::record`'s graph and its `explanation`, as `nabla train` writes a graph event.
+ */
 export function appleGraph(epoch) {
   const event = JSON.parse(readFileSync(new URL('./fixtures/apple-graph.json', import.meta.url), 'utf8'));
   return { ...event, epoch };

@@ -161,4 +161,7 @@ async function start() {
 }
 
 wireControls();
-start();
+// The streams open once the page has loaded: an event stream never ends, and one opened before
+// the load event would hold it back.
+if (document.readyState === 'complete') start();
+else window.addEventListener('load', start, { once: true });

@@ -5,7 +5,8 @@
 // at most MAX_OPEN streams are open at a time and the rest wait: a run's stream closes once its
 // `end` line is read (nothing follows it), and a run still being written gives its place to a
 // waiting one after a second without news, to reopen later from the offset it had reached
-// (`?from=`). With few runs every stream simply stays open.
+// (`?from=`). With few runs every stream simply stays open. Streams open one after another
+// (the next once the last has answered), never in a burst of new connections.
 //
 // The browser reconnects a dropped stream by itself (sending the last event id, so no line is
 // applied twice); when it gives up, the page tries again every few seconds, and the run shows
@@ -24,8 +25,22 @@ export function follow(run, changed) {
   pump();
 }
 
+/** Whether a stream is being opened: streams open one at a time, not in a burst. */
+let opening = false;
+
 function pump() {
-  while (open < MAX_OPEN && waiting.length) connect(waiting.shift());
+  if (!opening && open < MAX_OPEN && waiting.length) {
+    opening = true;
+    connect(waiting.shift());
+  }
+}
+
+/** The stream being opened has answered (or failed): the next may open. */
+function opened() {
+  if (opening) {
+    opening = false;
+    pump();
+  }
 }
 
 function connect(follower) {
@@ -57,6 +72,7 @@ function connect(follower) {
   };
 
   source.onopen = () => {
+    opened();
     watchIdle();
     if (run.connection !== 'open') {
       run.connection = 'open';
@@ -89,6 +105,7 @@ function connect(follower) {
     changed();
   });
   source.onerror = () => {
+    opened();
     const closed = source.readyState === EventSource.CLOSED;
     run.connection = closed ? 'lost' : 'retrying';
     changed();
