@@ -202,9 +202,21 @@ export function writeResumedRun(dir) {
   writeFileSync(join(dir, 'events.jsonl'), text);
 }
 
-/** A run whose log has a malformed complete line (line 3) and a partial last line. */
+/** A graph picture that tries to run code and load things, as a hostile log could hold. */
+const HOSTILE_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80" onload="window.hostile = 1">'
+  + '<script>window.hostile = 2</script><foreignObject><iframe src="http://example.invalid/"></iframe></foreignObject>'
+  + '<a href="javascript:window.hostile = 3"><text x="5" y="70">link</text></a>'
+  + '<g class="node" data-step="1" onclick="window.hostile = 4"><rect x="10" y="10" width="80" height="40" fill="#dbe9f8"/>'
+  + '<text x="20" y="35">[1] ×</text></g></svg>';
+
+/**
+ * A run whose log has a malformed complete line (line 3), a graph whose SVG carries scripts,
+ * handlers and links, and a partial last line.
+ */
 export function writeMalformedRun(dir) {
   mkdirSync(dir, { recursive: true });
-  const text = line(runEvent('broken', 3, MLP_LAYERS)) + line(epochEvent(1)) + '{"type":"epoch","epoch":2,\n' + line(epochEvent(2)) + '{"type":"epo';
+  const graph = { ...appleGraph(2), svg: HOSTILE_SVG };
+  const text = line(runEvent('broken', 3, MLP_LAYERS)) + line(epochEvent(1)) + '{"type":"epoch","epoch":2,\n' + line(epochEvent(2))
+    + line(graph) + '{"type":"epo';
   writeFileSync(join(dir, 'events.jsonl'), text);
 }

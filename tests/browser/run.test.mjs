@@ -163,6 +163,18 @@ test('clicking a node of the graph shows its chain-rule step with the numbers', 
   assert.match(await page.locator('#graph-detail').innerText(), /to tax \(= 1\.1\): local .* = 200/);
 });
 
+test('a graph picture is inserted without its scripts, handlers and links', async () => {
+  await open();
+  await page.selectOption('#run-select', String(ID.malformed));
+  const node = page.locator('#graph-picture g.node[data-step="1"]');
+  await node.click();
+  assert.match(await page.locator('#graph-detail').innerText(), /\[1\] ×: apple\*count\*tax = 220/);
+  const picture = page.locator('#graph-picture');
+  assert.equal(await picture.locator('script, foreignObject, iframe, a').count(), 0);
+  assert.equal(await picture.locator('[onload], [onclick]').count(), 0);
+  assert.equal(await page.evaluate(() => window.hostile), undefined, 'nothing of the picture ran');
+});
+
 /** Whether a canvas has any pixel that is not transparent. */
 function painted(locator) {
   return locator.evaluate((c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0));

@@ -13,7 +13,10 @@ const FORBIDDEN = ['script', 'foreignObject', 'iframe', 'object', 'embed', 'imag
  * is not an SVG document.
  */
 export function safeSvg(text) {
-  const doc = new DOMParser().parseFromString(text, 'image/svg+xml');
+  // Handlers are dropped from the tags before parsing too: the page's content security policy
+  // would refuse them anyway, but it says so on the console as each one is parsed.
+  const unhandled = text.replace(/<[^>]*>/g, (tag) => tag.replace(/\son[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, ''));
+  const doc = new DOMParser().parseFromString(unhandled, 'image/svg+xml');
   const root = doc.documentElement;
   if (root.nodeName !== 'svg' || doc.getElementsByTagName('parsererror').length) return null;
   for (const name of FORBIDDEN) {
