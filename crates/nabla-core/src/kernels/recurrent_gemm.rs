@@ -103,7 +103,10 @@ macro_rules! micro_kernel {
     };
 }
 
+// The AVX-512 intrinsics are stable since Rust 1.89, as is the `avx512f` target feature that
+// `crate::simd::with_simd` already enables: the workspace needs 1.89 for either.
 #[cfg(target_arch = "x86_64")]
+#[allow(clippy::incompatible_msrv)]
 mod x86 {
     use std::arch::x86_64::*;
 
