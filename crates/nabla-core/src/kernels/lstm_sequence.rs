@@ -11,7 +11,6 @@
 
 use super::matmul::{Strided, gemm_into};
 use super::recurrent::{lstm_row_backward, lstm_row_in_place};
-use super::recurrent_gemm::{Isa, PackedMatrix, Recurrent};
 use crate::dtype::Float;
 use crate::parallel::{SharedMut, for_each_task, num_threads, team_is_busy};
 use crate::pool::take;
@@ -127,7 +126,7 @@ unsafe fn rows_mut<'a, T>(
 
 /// The forward pass: from the pre-activations `x`, `W_hh` `w` and the initial state, every
 /// step's `[h | c]` (`[T, N, 2H]`) and the workspace backward reads (`[T, N, 5H]`).
-pub(crate) fn lstm_sequence_forward<T: Recurrent>(
+pub(crate) fn lstm_sequence_forward<T: Float>(
     x: &[T],
     w: &[T],
     (h0, c0): (&[T], &[T]),
@@ -138,13 +137,18 @@ pub(crate) fn lstm_sequence_forward<T: Recurrent>(
     if out.is_empty() {
         return (out, ws);
     }
-    // W_hhᵀ, [H, 4H], laid out once for every step's product.
+    // W_hhᵀ, [H, 4H]: every step's product reads it row-major.
+    let mut wt: Data<T> = take(4 * h * h);
+    for (r, row) in w.chunks_exact(h).enumerate() {
+        for (k, &v) in row.iter().enumerate() {
+            wt[k * 4 * h + r] = v;
+        }
+    }
     let wt = Strided {
-        data: w,
-        row: 1,
-        col: h,
+        data: &wt[..],
+        row: 4 * h,
+        col: 1,
     };
-    let wt = PackedMatrix::pack(wt, (h, 4 * h), Isa::detected());
     let blocks = d.blocks();
     let (out_at, ws_at) = (SharedMut(out.as_mut_ptr()), SharedMut(ws.as_mut_ptr()));
     for s in 0..steps {
@@ -166,7 +170,7 @@ pub(crate) fn lstm_sequence_forward<T: Recurrent>(
                 col: 1,
             };
             let count = rows.1 - rows.0;
-            wt.product(ws_t, 5 * h, hp, count);
+            gemm_into(ws_t, 5 * h, hp, wt, (count, h, 4 * h), false);
             let x_t = &x[(t * n + rows.0) * 4 * h..(t * n + rows.1) * 4 * h];
             with_simd(
                 #[inline(always)]
@@ -196,7 +200,7 @@ pub(crate) struct SequenceGradients<T> {
 
 /// The backward pass: from the gradient of every step's `[h | c]` (`[T, N, 2H]`), what forward
 /// returned (`out`, `ws`), `W_hh` and the initial state, the gradients of the four inputs.
-pub(crate) fn lstm_sequence_backward<T: Recurrent>(
+pub(crate) fn lstm_sequence_backward<T: Float>(
     grad: &[T],
     (out, ws): (&[T], &[T]),
     w: &[T],
@@ -224,7 +228,6 @@ pub(crate) fn lstm_sequence_backward<T: Recurrent>(
         row: h,
         col: 1,
     };
-    let w = PackedMatrix::pack(w, (4 * h, h), Isa::detected());
     let blocks = d.blocks();
     let (dx_at, dh_at, dc_at) = (
         SharedMut(dx.as_mut_ptr()),
@@ -270,7 +273,7 @@ pub(crate) fn lstm_sequence_backward<T: Recurrent>(
                 row: 4 * h,
                 col: 1,
             };
-            w.product(dh, h, dg, rows.1 - rows.0);
+            gemm_into(dh, h, dg, w, (rows.1 - rows.0, 4 * h, h), false);
         };
         for_each_task(blocks, &task);
     }

@@ -294,7 +294,7 @@ pub(crate) struct Strided<'a, T> {
 
 impl<T> Strided<'_, T> {
     /// Whether every element of a `rows`×`cols` matrix lies inside the slice.
-    pub(crate) fn fits(&self, rows: usize, cols: usize) -> bool {
+    fn fits(&self, rows: usize, cols: usize) -> bool {
         // In checked arithmetic: a wrapped product would pass for a small offset.
         let last = (rows.saturating_sub(1).checked_mul(self.row))
             .zip(cols.saturating_sub(1).checked_mul(self.col))

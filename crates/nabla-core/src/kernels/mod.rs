@@ -8,7 +8,6 @@ pub(crate) mod lstm_sequence;
 pub mod matmul;
 pub(crate) mod pool;
 pub(crate) mod recurrent;
-pub(crate) mod recurrent_gemm;
 pub mod reduce;
 
 /// Below this many elements, a kernel runs on the calling thread: spawning costs more than it saves.
