@@ -16,6 +16,7 @@ use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
 use super::divergence::divergence_message;
 use super::events::{EventLog, Events, run_start};
+use super::interrupt::{Interrupts, StopOnInterrupt};
 use super::observers::{
     AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves, write_decision_boundary,
 };
@@ -169,6 +170,8 @@ pub fn train(
         _ => Ok(None),
     };
     let log = settle(comm, started)?;
+    // Ctrl-C on one process ends the run between steps, so that its log says so.
+    let interrupts = (log.is_some() && comm.size() == 1).then(Interrupts::catch);
     let mut events = log
         .as_ref()
         .map(|log| Events::new(log, &data.train, &data.schema));
@@ -237,6 +240,7 @@ pub fn train(
             hook: &hook,
             steps: 0,
         };
+        let mut stop = interrupts.as_ref().map(StopOnInterrupt);
         let result = {
             let mut diagnose = diagnosis.as_mut().map(|diagnosis| Diagnose {
                 diagnosis,
@@ -253,6 +257,9 @@ pub fn train(
                 observers.push(d);
             }
             observers.push(&mut points);
+            if let Some(stop) = &mut stop {
+                observers.push(stop);
+            }
             fit(
                 &mut net,
                 &loader,
@@ -325,17 +332,19 @@ pub fn train(
     let Some(log) = &log else {
         return trained.map(|(outcome, _)| outcome);
     };
-    match trained {
-        Ok((outcome, line)) => {
-            log.end(Status::Finished, &line)?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            // The run's own error comes first; a log that cannot take its end adds nothing.
-            let _ = log.end(Status::Failed, &e.to_string());
-            Err(e)
-        }
+    let interrupted = interrupts.as_ref().is_some_and(Interrupts::requested);
+    let ended = match &trained {
+        Ok((_, line)) => log.end(Status::Finished, line),
+        Err(e) if interrupted => log.end(Status::Interrupted, &e.to_string()),
+        Err(e) => log.end(Status::Failed, &e.to_string()),
+    };
+    if let (true, Some(interrupts)) = (interrupted, interrupts) {
+        interrupts.end_process();
     }
+    // The run's own error comes first; a log that cannot take its end adds nothing to it.
+    let (outcome, _) = trained?;
+    ended?;
+    Ok(outcome)
 }
 
 /// What rank 0 finds in the run folder before training: its lock, the checkpoint's progress
