@@ -145,6 +145,8 @@ pub struct TrainArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    view: crate::commands::view::ViewFlags,
 }
 
 /// `Hidden` as a command-line value.
@@ -483,15 +485,25 @@ fn run_on(args: &TrainArgs, given: &[String], comm: &Rc<dyn Communicator>) -> Cl
         comm: comm.clone(),
         ..args.settings.options()
     };
-    train(
+    let viewing = match leader && args.view.view {
+        true => Some(crate::commands::view::serve_training(
+            folder.path(),
+            args.view.port,
+        )?),
+        false => None,
+    };
+    let trained = train(
         &config,
         &data,
         &folder,
         &options,
         changes.as_ref(),
         &mut console,
-    )?;
-    Ok(())
+    );
+    if let Some(url) = viewing {
+        crate::commands::view::keep_serving(&url, trained.as_ref().err().map(|e| e.to_string()));
+    }
+    trained.map(|_| ())
 }
 
 /// The run folder and configuration of `nabla train`: a new run's from the flags, a resumed
