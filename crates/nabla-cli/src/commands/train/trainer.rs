@@ -6,6 +6,8 @@
 //! that becomes NaN or infinite stops the run naming the layer where the first non-finite value
 //! appears, with the usual causes. Runs in-process for `nabla train` and for each run of
 //! `nabla compare`, and hands back the metrics history (and the diagnostics with `--diagnose`).
+//! Every run writes its event log ([`super::events`]), which ends with how the run stopped:
+//! finished, failed with its error, or interrupted by Ctrl-C ([`super::interrupt`]).
 //!
 //! Over several ranks (`mpiexec`, feature `mpi`) every rank builds the model and trains its
 //! rows of each batch; rank 0 alone locks and writes the run folder, restores the checkpoint
