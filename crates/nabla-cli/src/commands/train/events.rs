@@ -593,6 +593,16 @@ mod tests {
             )
         );
         assert_eq!(std::fs::read_to_string(&path).unwrap(), log);
+        // Nothing of the run changed: no resume was recorded, the configuration is the same.
+        assert!(!dir.0.join("resumes.jsonl").exists());
+        assert_eq!(
+            RunFolder::open(&dir.0)
+                .unwrap()
+                .read_config()
+                .unwrap()
+                .epochs,
+            1
+        );
     }
 
     #[test]

@@ -159,12 +159,24 @@ pub fn train(
                 .map(Diagnosis::into_report),
         });
     }
+    // A resumed run's log is read (and a line that is not an event refused) before anything of
+    // the run changes; a new run's is created once its configuration is written, since a folder
+    // holding a log but no config.json is refused.
     let started = match (leader, &diagnosis) {
-        (true, Some(d)) => start_run(folder, config, &progress, resume, console, comm.size())
-            .and_then(|()| {
-                let start = run_start(folder, config, data, &d.report().layers)?;
-                match resume {
-                    Some(_) => EventLog::resume(folder, start, &history, config.epochs),
+        (true, Some(d)) => run_start(folder, config, data, &d.report().layers)
+            .and_then(|start| {
+                let resumed = match resume {
+                    Some(_) => Some(EventLog::resume(
+                        folder,
+                        start.clone(),
+                        &history,
+                        config.epochs,
+                    )?),
+                    None => None,
+                };
+                start_run(folder, config, &progress, resume, console, comm.size())?;
+                match resumed {
+                    Some(log) => Ok(log),
                     None => EventLog::create(folder, start),
                 }
             })
