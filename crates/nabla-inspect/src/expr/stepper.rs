@@ -129,6 +129,8 @@ pub struct Sent {
     pub local: String,
     pub local_value: Option<f64>,
     pub contribution: Option<f64>,
+    /// `contribution` to six significant digits.
+    pub contribution_text: String,
     /// `1.1 × 2 = 2.2`.
     pub text: String,
 }
@@ -425,6 +427,7 @@ fn backward_step(
                 local,
                 local_value,
                 contribution: sent.and_then(values_scalar),
+                contribution_text: sent_text.to_string(),
                 text,
             })
         })
