@@ -5,7 +5,7 @@ import { svg } from './svg.js';
 
 const LINE_HEIGHT = 15;
 const PADDING_Y = 6;
-/** How much larger than laid out the graph is drawn: the layout's 12 px font reads small. */
+/** The most the graph is enlarged to fill the page: the layout's 12 px font reads small. */
 const ZOOM = 1.4;
 
 /** The curve through an edge's route, leaving and entering horizontally. */
@@ -41,8 +41,8 @@ function middleOf(route) {
 export function drawGraph(data, view) {
   const picture = svg('svg', {
     xmlns: 'http://www.w3.org/2000/svg',
-    width: data.width * ZOOM,
-    height: data.height * ZOOM,
+    width: '100%',
+    style: `max-width: ${data.width * ZOOM}px; height: auto`,
     viewBox: `0 0 ${data.width} ${data.height}`,
     'font-family': 'DejaVu Sans Mono, Menlo, Consolas, monospace',
     'font-size': 12,
@@ -50,7 +50,8 @@ export function drawGraph(data, view) {
     'aria-label': `the graph of ${data.expression}`,
   });
   picture.append(svg('defs', {}, svg('marker', {
-    id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: 'auto',
+    id: 'arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 8, markerHeight: 8,
+    markerUnits: 'userSpaceOnUse', orient: 'auto',
   }, svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#555555' }))));
 
   data.edges.forEach((edge, k) => {
