@@ -51,6 +51,13 @@ function gradients() {
   return page.locator('#gradients li').allInnerTexts();
 }
 
+/** Saves a screenshot of the page down to the end of its content. */
+async function screenshotOfPage(name) {
+  const box = await page.locator('main').boundingBox();
+  const width = page.viewportSize().width;
+  await screenshot(page, name, { fullPage: false, clip: { x: 0, y: 0, width, height: box.y + box.height + 16 } });
+}
+
 /** Types `text` into the field `selector` in place of what it held, and waits for the answer. */
 async function retype(selector, text) {
   const answered = page.waitForResponse((r) => r.url().endsWith('/api/grad') && r.request().method() === 'POST');
@@ -82,11 +89,13 @@ test('steps forward, then backward to the gradients in the textbook\'s order', a
     steps.push(await page.locator('#step-text').innerText());
     reached.push(await gradients());
     if (i === 2) {
-      // At apple*count: its upstream 1.1 times each local derivative, written on the edges.
+      // At apple*count: the 1.1 it received, and that upstream times each local derivative,
+      // written on the edges.
       const edges = await page.locator('#graph g.edge.current text.grad').allTextContents();
-      assert.deepEqual(edges.sort(), ['1.1 × 100 = 110', '1.1 × 2 = 2.2']);
+      assert.deepEqual(edges.sort(), ['1.1', '1.1 × 100 = 110', '1.1 × 2 = 2.2']);
       const lines = await page.locator('#step-inputs li').allInnerTexts();
       assert.equal(lines[0], 'to apple: local ∂(apple*count)/∂apple = count = 2; upstream × local = 1.1 × 2 = 2.2');
+      await screenshotOfPage('grad-stepper');
     }
   }
   assert.match(steps[0], /step \[1\]: ∂L\/∂\(apple\*count\*tax\) = 1/);
@@ -100,7 +109,7 @@ test('steps forward, then backward to the gradients in the textbook\'s order', a
   assert.ok(await page.isDisabled('#next'));
   assert.match(await nodeText('apple'), /grad 2\.2/);
   assert.match(await nodeText('apple*count'), /grad 1\.1/);
-  await screenshot(page, 'grad-stepper');
+  await screenshotOfPage('grad-stepper-end');
 
   await page.keyboard.press('ArrowLeft');
   assert.deepEqual(await gradients(), ['∂L/∂tax = 200', '∂L/∂apple = 2.2']);
@@ -134,7 +143,7 @@ test('a fan-out sums what each consumer sent; a bad expression shows its error',
   assert.equal(await page.locator('#step-text').innerText(),
     'Backward 4 of 4, step [4]: ∂L/∂x = (-0.416147) + 2 + 2 = 3.58385');
   assert.deepEqual(await gradients(), ['∂L/∂x = 3.58385']);
-  await screenshot(page, 'grad-stepper-fan-out');
+  await screenshotOfPage('grad-stepper-fan-out');
 
   await page.fill('#value-x', '');
   await page.locator('#error').waitFor();

@@ -56,16 +56,22 @@ export function drawGraph(data, view) {
 
   data.edges.forEach((edge, k) => {
     const [x, y] = middleOf(edge.route);
+    // The value over the gradient at the middle of the edge; of two edges between the same
+    // nodes (x*x), which run close together, the first one's labels go above both, the
+    // second one's below.
+    const twins = data.edges.filter((e) => e.from === edge.from && e.to === edge.to);
+    let [valueY, gradY] = [y - 4, y + 12];
+    if (twins.length === 2) [valueY, gradY] = twins[0] === edge ? [y - 30, y - 16] : [y + 16, y + 30];
     const group = svg('g', {
       class: view.currentEdges.has(k) ? 'edge current' : 'edge',
       'data-edge': k,
     }, svg('path', { d: pathOf(edge.route), 'marker-end': 'url(#arrow)' }));
     if (view.values.has(edge.from)) {
-      group.append(svg('text', { x, y: y - 4, 'text-anchor': 'middle', class: 'value' },
+      group.append(svg('text', { x, y: valueY, 'text-anchor': 'middle', class: 'value' },
         data.nodes[edge.from].value_text));
     }
     if (view.edgeGrads.has(k)) {
-      group.append(svg('text', { x, y: y + 12, 'text-anchor': 'middle', class: 'grad' },
+      group.append(svg('text', { x, y: gradY, 'text-anchor': 'middle', class: 'grad' },
         view.edgeGrads.get(k)));
     }
     picture.append(group);

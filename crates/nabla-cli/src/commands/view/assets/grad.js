@@ -123,7 +123,10 @@ function viewAt(data, index) {
       view.edgeGrads.set(input.edge, current ? input.text : input.contribution_text);
       if (current) view.currentEdges.add(input.edge);
     }
-    if (current) view.current = step.node;
+    if (current) {
+      view.current = step.node;
+      for (const received of step.from) view.currentEdges.add(received.edge);
+    }
   });
   return view;
 }
