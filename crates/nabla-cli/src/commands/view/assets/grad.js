@@ -161,6 +161,9 @@ function render() {
   const { text, inputs } = describe(data, index);
   $('step-text').textContent = text;
   $('step-inputs').replaceChildren(...inputs.map((line) => html('li', { text: line })));
+  $('omitted').hidden = data.omitted === 0;
+  $('omitted').textContent = `${data.omitted} more nodes, further from the output, are not drawn; `
+    + 'the steps through them are left out.';
   $('position').textContent = `step ${index} of ${stepCount()}`;
   $('back').disabled = index === 0;
   $('reset').disabled = index === 0;
