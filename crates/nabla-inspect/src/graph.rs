@@ -65,8 +65,8 @@ pub struct GraphNode {
     pub value: Option<Tensor>,
     /// The gradient of the graph's output with respect to this node's value, when known.
     pub grad: Option<Tensor>,
-    /// The node's step `[n]` in the backward pass (as `explain` numbers them), when the trace
-    /// saw one.
+    /// The node's step `[n]` in the backward pass, as `explain` numbers it, when the trace saw
+    /// one.
     pub step: Option<usize>,
 }
 
