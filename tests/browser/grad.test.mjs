@@ -58,11 +58,15 @@ async function screenshotOfPage(name) {
   await screenshot(page, name, { fullPage: false, clip: { x: 0, y: 0, width, height: box.y + box.height + 16 } });
 }
 
-/** Types `text` into the field `selector` in place of what it held, and waits for the answer. */
+/**
+ * Types `text` into the field `selector` in place of what it held, and waits until the page has
+ * shown the server's answer.
+ */
 async function retype(selector, text) {
   const answered = page.waitForResponse((r) => r.url().endsWith('/api/grad') && r.request().method() === 'POST');
   await page.fill(selector, text);
   await answered;
+  await page.locator('#graph[aria-busy="false"]').waitFor();
 }
 
 test('steps forward, then backward to the gradients in the textbook\'s order', async () => {

@@ -76,6 +76,7 @@ async function recompute() {
   }
   state.asked += 1;
   const asked = state.asked;
+  $('graph').setAttribute('aria-busy', 'true');
   let answer;
   try {
     const response = await fetch('/api/grad', {
@@ -88,6 +89,7 @@ async function recompute() {
     answer = { ok: false, body: { error: `cannot reach nabla: ${error.message}` } };
   }
   if (asked !== state.asked) return;
+  $('graph').setAttribute('aria-busy', 'false');
   if (!answer.ok) {
     showError(answer.body.error ?? 'nabla gave no reason');
     return;
