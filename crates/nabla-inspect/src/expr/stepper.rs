@@ -28,6 +28,10 @@ const SPACING: Spacing = Spacing {
     dummy_width: 14.0,
 };
 
+/// Most nodes drawn, nearest the output first: more is more than a person steps through, and
+/// the layout's time grows with the cube of the nodes an edge passes.
+const MAX_NODES: usize = 100;
+
 /// An expression's graph with its forward and backward passes, node by node
 /// ([`stepper`] builds it). Numbers that are NaN or infinite serialise as `null`.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -48,7 +52,8 @@ pub struct Stepper {
     pub backward: Vec<BackwardStep>,
     /// Each variable's gradient, in order of first appearance.
     pub gradients: Gradients,
-    /// Nodes left out of the drawing past [`GraphOptions::max_nodes`] (their steps too).
+    /// Nodes left out of the drawing, which keeps the 100 nearest the output (their steps are
+    /// left out too).
     pub omitted: usize,
 }
 
@@ -178,6 +183,7 @@ pub fn stepper(source: &str, at: &[(String, f64)]) -> Result<Stepper> {
     let recording = record(&expression, &bind(&expression, &pairs)?)?;
     let trace = recording.named_trace();
     let options = GraphOptions {
+        max_nodes: MAX_NODES,
         rankdir: RankDir::LeftRight,
         ..GraphOptions::default()
     };
@@ -687,10 +693,10 @@ mod tests {
     fn a_long_expression_is_drawn_capped() {
         let source = vec!["x"; 500].join("+");
         let s = stepper(&source, &at(&[("x", 1.0)])).unwrap();
-        assert_eq!((s.nodes.len(), s.value), (200, 500.0));
+        assert_eq!((s.nodes.len(), s.value), (MAX_NODES, 500.0));
         assert!(s.omitted > 0);
         assert_eq!(s.gradients.0, [("x".to_string(), 500.0)]);
         assert!(s.backward.iter().all(|b| b.node < s.nodes.len()));
-        assert!(s.forward.len() < 200);
+        assert!(s.forward.len() < MAX_NODES);
     }
 }
