@@ -3,6 +3,7 @@
 mod allocator;
 mod broken_pipe;
 mod commands;
+mod run_events;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;
@@ -42,6 +43,9 @@ enum Command {
     Evaluate(commands::evaluate::EvaluateArgs),
     /// Differentiate an expression at a point: value, gradient, Hessian, chain rule, graph.
     Grad(commands::grad::GradArgs),
+    /// Watch runs in the browser, live while they train: a local page (127.0.0.1 only) with
+    /// their curves, histograms, gradient norms, graph and more.
+    View(commands::view::ViewArgs),
 }
 
 /// What a command returns: an error becomes one line on stderr and exit status 1.
@@ -77,6 +81,7 @@ fn main() -> ExitCode {
             Command::Summary(args) => commands::summary::run(&args),
             Command::Predict(args) => commands::predict::run(&args),
             Command::Evaluate(args) => commands::evaluate::run(&args),
+            Command::View(args) => commands::view::run(&args),
         }
     })();
     match result {

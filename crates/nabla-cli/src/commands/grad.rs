@@ -65,6 +65,8 @@ pub struct GradArgs {
     /// Which way values flow in --dot and --svg: TB (top to bottom) or LR (left to right).
     #[arg(long, value_enum, default_value_t = RankDirArg::Tb)]
     rankdir: RankDirArg,
+    #[command(flatten)]
+    view: super::view::ViewFlags,
 }
 
 pub fn run(args: &GradArgs) -> CliResult {
@@ -121,12 +123,20 @@ pub fn run(args: &GradArgs) -> CliResult {
     };
     if args.json {
         println!("{}", report.json());
-        return Ok(());
+    } else {
+        print!("{}", report.text());
+        if let Some(recording) = recording.filter(|_| args.explain) {
+            println!();
+            print!("{}", recording.explain()?);
+        }
     }
-    print!("{}", report.text());
-    if let Some(recording) = recording.filter(|_| args.explain) {
-        println!();
-        print!("{}", recording.explain()?);
+    if args.view.view {
+        let start = super::view::GradStart {
+            expression: args.expression.clone(),
+            at,
+        };
+        super::view::serve_expression(start, args.view.port)?;
+        super::view::wait_for_interrupt();
     }
     Ok(())
 }

@@ -8,3 +8,4 @@ pub mod json;
 pub mod predict;
 pub mod summary;
 pub mod train;
+pub mod view;

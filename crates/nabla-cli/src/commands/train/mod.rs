@@ -2,7 +2,7 @@
 //! table, an image folder or a toy set (see [`data_args`]) with a progress bar, one
 //! summary line per epoch, and a run folder holding `config.json`, `metrics.jsonl`,
 //! `curves.svg`, `checkpoint.safetensors` (so `--resume` continues where it stopped, to the
-//! same weights) and `model.safetensors`; `--diagnose` adds per-layer diagnostics and
+//! same weights), `model.safetensors` and `events.jsonl` (the log a live page follows); `--diagnose` adds per-layer diagnostics and
 //! `--detect-anomaly` stops at the first NaN or infinity. `nabla compare` runs the same trainer
 //! over several settings.
 
@@ -12,6 +12,7 @@ pub mod config;
 mod data_args;
 mod diagnose;
 mod divergence;
+mod events;
 mod observers;
 mod progress;
 mod ranks;
@@ -143,6 +144,8 @@ pub struct TrainArgs {
     /// No progress bars.
     #[arg(long)]
     quiet: bool,
+    #[command(flatten)]
+    view: crate::commands::view::ViewFlags,
 }
 
 /// `Hidden` as a command-line value.
@@ -481,15 +484,25 @@ fn run_on(args: &TrainArgs, given: &[String], comm: &Rc<dyn Communicator>) -> Cl
         comm: comm.clone(),
         ..args.settings.options()
     };
-    train(
+    let viewing = match leader && args.view.view {
+        true => Some(crate::commands::view::serve_training(
+            folder.path(),
+            args.view.port,
+        )?),
+        false => None,
+    };
+    let trained = train(
         &config,
         &data,
         &folder,
         &options,
         changes.as_ref(),
         &mut console,
-    )?;
-    Ok(())
+    );
+    if let Some(url) = viewing {
+        crate::commands::view::keep_serving(&url, trained.as_ref().err().map(|e| e.to_string()));
+    }
+    trained.map(|_| ())
 }
 
 /// The run folder and configuration of `nabla train`: a new run's from the flags, a resumed
