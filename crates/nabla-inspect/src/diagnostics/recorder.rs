@@ -366,7 +366,7 @@ impl Recorder {
         step: usize,
         net: &Sequential,
     ) -> Option<GradientAlarm> {
-        let norms: Vec<LayerNorm> = self
+        let norms: Vec<f64> = self
             .report
             .gradient_layers
             .iter()
@@ -375,13 +375,9 @@ impl Recorder {
                     .iter()
                     .map(|(_, p)| p.grad().map_or(0.0, |g| norm_of(&g)))
                     .collect();
-                LayerNorm {
-                    layer: self.report.layers[i].name.clone(),
-                    norm: l2(&squares),
-                }
+                l2(&squares)
             })
             .collect();
-        let norms: Vec<f64> = norms.iter().map(|n| n.norm).collect();
         let alarm = self.record_norms(epoch, step, &norms);
         let training_step = self.report.steps.len();
         if let Some(grads) = &mut self.report.time_steps {
