@@ -206,6 +206,10 @@ type LayerProbe<'py> = (
     Option<f64>,
 );
 
+/// One layer of the latest probe: `(label, output mean, output std, saturated, dead,
+/// grad_norm)`.
+type LayerRow = (String, f64, f64, Option<f64>, Option<f64>, Option<f64>);
+
 /// The tensor `value` holds, outside the graph, or `None`.
 fn probed(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<CoreTensor>> {
     value
@@ -315,9 +319,8 @@ impl Diagnostics {
         self.recorder.report().steps.len()
     }
 
-    /// The latest probe's statistics per layer: `(label, output mean, std, saturated, dead,
-    /// grad_norm)`.
-    fn latest(&self) -> Vec<(String, f64, f64, Option<f64>, Option<f64>, Option<f64>)> {
+    /// The latest probe's statistics per layer.
+    fn latest(&self) -> Vec<LayerRow> {
         let report = self.recorder.report();
         report
             .epochs

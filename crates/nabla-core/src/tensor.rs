@@ -155,12 +155,20 @@ impl Tensor {
     /// ```
     /// use nabla_core::Tensor;
     /// use std::ptr::NonNull;
-    /// let mut memory = Box::new([1.0f32, 2.0, 3.0, 4.0]);
+    /// use std::sync::Arc;
+    /// let mut memory = vec![1.0f32, 2.0, 3.0, 4.0];
     /// let ptr = NonNull::new(memory.as_mut_ptr()).unwrap();
-    /// // SAFETY: the box holds the 4 elements and lives as long as the tensor's owner.
-    /// let t = unsafe { Tensor::try_from_foreign(ptr, &[2, 2], Box::new(memory)) }.unwrap();
+    /// let alive = Arc::new(());
+    /// let owner = Box::new((memory, alive.clone()));
+    /// // SAFETY: the vector holds the 4 elements and, in the owner, lives as long as the tensor.
+    /// let t = unsafe { Tensor::try_from_foreign(ptr, &[2, 2], owner) }.unwrap();
     /// assert_eq!(t.to_f64_vec(), [1.0, 2.0, 3.0, 4.0]);
     /// assert_eq!(t.data_ptr(), ptr.as_ptr().cast::<u8>().cast_const());
+    /// let row = t.narrow(0, 1, 1);
+    /// drop(t);
+    /// assert_eq!((row.to_f64_vec(), Arc::strong_count(&alive)), (vec![3.0, 4.0], 2));
+    /// drop(row); // the last tensor over the memory: the owner goes with it
+    /// assert_eq!(Arc::strong_count(&alive), 1);
     /// ```
     pub unsafe fn try_from_foreign<T: Element>(
         ptr: std::ptr::NonNull<T>,
