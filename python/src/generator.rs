@@ -84,8 +84,11 @@ impl Generator {
                 s.len()
             ))
         })?;
-        let stream =
-            CoreGenerator::from_state(state).map_err(|e| PyValueError::new_err(e.to_string()))?;
+        let stream = CoreGenerator::from_state(state).map_err(|_| {
+            PyValueError::new_err(
+                "Generator.set_state: the state is all zeros, which xoshiro256++ never reaches",
+            )
+        })?;
         *self.stream.lock().unwrap_or_else(|p| p.into_inner()) = stream;
         Ok(())
     }

@@ -249,6 +249,11 @@ class History:
         return f"<History {self.title}: {last}>"
 
 
+def _norm(grads):
+    """The L2 norm over a layer's parameter gradients (a missing one counts as 0)."""
+    return math.sqrt(sum(float((g.detach().double() ** 2).sum()) for g in grads if g is not None))
+
+
 class Monitor:
     """Per-layer health of a model trained in a plain Python loop, shown inline in Jupyter.
 
@@ -319,8 +324,7 @@ class Monitor:
                 continue
             grads = [p.grad for p in params]
             self._grads[i] = grads
-            norms.append(math.sqrt(sum(float((g.detach().double() ** 2).sum())
-                                       for g in grads if g is not None)))
+            norms.append(_norm(grads))
         self._native.record_norms(self._epoch + 1, self._step, norms)
 
     def epoch(self, **metrics):
@@ -335,10 +339,7 @@ class Monitor:
             weight_grad = None
             if weight is not None and grads is not None:
                 weight_grad = next((g for p, g in zip(params, grads) if p is weight), None)
-            norm = None
-            if grads is not None:
-                norm = math.sqrt(sum(float((g.detach().double() ** 2).sum())
-                                     for g in grads if g is not None))
+            norm = None if grads is None else _norm(grads)
             probes.append((i, self._outputs[i], weight if weight_grad is not None else None,
                            weight_grad, norm))
         loss = float(metrics.get("loss", math.nan))
