@@ -3,7 +3,8 @@
 //! (`events.jsonl`, or `metrics.jsonl` of an older run) as server-sent events; `nabla train
 //! --view` serves the run it writes and `nabla grad --view` an expression's stepper.
 //!
-//! Modules: [`server`] (binding, the `Host` check, a thread per request), [`routes`] (paths,
+//! Modules: [`server`] (binding, the `Host` check, a thread per request), [`reply`]
+//! (responses), [`routes`] (paths,
 //! refused when they could escape), [`assets`] (the embedded files), [`runs`] (the run list
 //! and statuses), [`tail`] and [`stream`] (following a log and sending it as events),
 //! [`grad_api`] (`/api/grad`), [`interrupt`] (waiting for Ctrl-C).
@@ -11,6 +12,7 @@
 mod assets;
 mod grad_api;
 mod interrupt;
+mod reply;
 mod routes;
 mod runs;
 mod server;
