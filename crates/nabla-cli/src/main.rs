@@ -3,6 +3,7 @@
 mod allocator;
 mod broken_pipe;
 mod commands;
+mod run_events;
 
 use clap::{Parser, Subcommand};
 use std::io::Write;

@@ -65,6 +65,9 @@ pub struct GraphNode {
     pub value: Option<Tensor>,
     /// The gradient of the graph's output with respect to this node's value, when known.
     pub grad: Option<Tensor>,
+    /// The node's step `[n]` in the backward pass, as `explain` numbers it, when the trace saw
+    /// one.
+    pub step: Option<usize>,
 }
 
 /// A value flowing from node `from` into node `to` (forward direction).
@@ -160,6 +163,7 @@ impl Graph {
                     input_shape: None,
                     value: Some(root.detach()),
                     grad: root.grad(),
+                    step: None,
                 });
             }
         }
@@ -303,10 +307,8 @@ impl Builder<'_> {
 
     fn add_node(&mut self, node: &Arc<Node>, shape: Vec<usize>) -> usize {
         let trace = self.trace;
-        let number = self
-            .steps
-            .get(&key(node))
-            .map_or_else(String::new, |n| format!("[{n}] "));
+        let step = self.steps.get(&key(node)).copied();
+        let number = step.map_or_else(String::new, |n| format!("[{n}] "));
         let graph_node = match node.variable() {
             Some(leaf) => GraphNode {
                 kind: NodeKind::Leaf,
@@ -323,6 +325,7 @@ impl Builder<'_> {
                     .step(node)
                     .map(|s| s.grad_output.clone())
                     .or_else(|| leaf.grad()),
+                step,
             },
             None => {
                 let op = symbol(node, node.formula(None).as_ref());
@@ -336,6 +339,7 @@ impl Builder<'_> {
                     shape,
                     value: trace.op(node).map(|r| r.output.clone()),
                     grad: trace.step(node).map(|s| s.grad_output.clone()),
+                    step,
                 }
             }
         };
@@ -360,6 +364,7 @@ impl Builder<'_> {
             input_shape: None,
             value: Some(c.detach()),
             grad: None,
+            step: None,
         });
         Some(self.graph.nodes.len() - 1)
     }

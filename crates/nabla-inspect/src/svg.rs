@@ -5,6 +5,8 @@
 //! gradient; each edge carrying, when they are single numbers, the value flowing forward over
 //! the gradient sent back (red). Edge labels are placed where they overlap no node and no other
 //! label, the layers spread further apart until they fit; the canvas is fitted to the drawing.
+//! Each node is one `<g class="node">` group, with `data-step="n"` when it has a step `[n]`, so
+//! a page can find the node of an explanation's step.
 
 use crate::dot::{GRAD_COLOUR, colours};
 use crate::graph::{Graph, GraphEdge, LineRole, NodeKind, RankDir};
@@ -203,6 +205,10 @@ impl Graph {
                 NodeKind::Constant => (3.0, " stroke-dasharray=\"4 3\""),
             };
             let stroke_width = if i == 0 { 2.5 } else { 1.2 };
+            let step = node
+                .step
+                .map_or_else(String::new, |n| format!(" data-step=\"{n}\""));
+            let _ = writeln!(out, "<g class=\"node\"{step}>");
             let _ = writeln!(
                 out,
                 "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" rx=\"{rx}\" \
@@ -225,6 +231,7 @@ impl Graph {
                     escape(text)
                 );
             }
+            out.push_str("</g>\n");
         }
         for (j, note) in notes.iter().enumerate() {
             let _ = writeln!(

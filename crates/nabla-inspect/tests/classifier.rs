@@ -240,10 +240,11 @@ fn gallery_refuses_a_picture_that_is_not_its_size() {
 fn halves(side: usize) -> DecisionMap {
     let x = [-3.0, 5.0];
     let y = [10.0, 20.0];
-    let regions = DecisionMap::grid(x, y, side)
+    let regions: Vec<usize> = DecisionMap::grid(x, y, side)
         .iter()
         .map(|[px, _]| usize::from(*px > 1.0))
         .collect();
+    let confidence = vec![1.0; regions.len()];
     let points = (0..30)
         .map(|i| {
             let px = -2.5 + 7.0 * i as f64 / 29.0;
@@ -257,6 +258,7 @@ fn halves(side: usize) -> DecisionMap {
         y,
         side,
         regions,
+        confidence,
         points,
     }
 }
@@ -357,6 +359,13 @@ fn a_small_mlp_fits_the_spiral_and_its_boundary_is_drawn() {
     let map = DecisionMap::of(&model, &splits.train, &splits.schema).unwrap();
     assert_eq!(map.points.len(), 500);
     assert_eq!(map.regions.len(), map.side * map.side);
+    assert_eq!(map.confidence.len(), map.regions.len());
+    // A class's probability is at least 1/classes where it is the predicted one.
+    assert!(
+        map.confidence
+            .iter()
+            .all(|&p| (1.0 / 3.0..=1.0).contains(&p))
+    );
     // The model's regions agree with the classes of the training points they hold.
     let cell = |[x, y]: [f64; 2]| {
         let column = ((x - map.x[0]) / (map.x[1] - map.x[0]) * map.side as f64) as usize;

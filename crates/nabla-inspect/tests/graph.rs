@@ -412,3 +412,34 @@ fn no_two_text_boxes_overlap_and_labels_stay_off_the_nodes() {
         }
     }
 }
+
+#[test]
+fn each_svg_node_is_a_group_carrying_its_explanation_step() {
+    let (total, trace) = apple();
+    let svg = Graph::of(&total, &trace, GraphOptions::default()).to_svg();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let groups: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("g") && n.attribute("class") == Some("node"))
+        .collect();
+    assert_eq!(groups.len(), 5);
+    // Each group holds its box and its lines, the first of which is its title `[n] …`.
+    for g in &groups {
+        let step = g.attribute("data-step").unwrap();
+        assert!(g.children().any(|c| c.has_tag_name("rect")));
+        let title = g.descendants().find(|c| c.has_tag_name("text")).unwrap();
+        assert!(
+            title.text().unwrap().starts_with(&format!("[{step}] ")),
+            "{step}: {:?}",
+            title.text()
+        );
+    }
+    let explained = nabla_inspect::explanation(&trace, Default::default()).unwrap();
+    let mut steps: Vec<usize> = groups
+        .iter()
+        .map(|g| g.attribute("data-step").unwrap().parse().unwrap())
+        .collect();
+    steps.sort();
+    let numbers: Vec<usize> = explained.steps.iter().map(|s| s.number).collect();
+    assert_eq!(steps, numbers);
+}

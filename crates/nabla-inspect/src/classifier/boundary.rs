@@ -32,6 +32,8 @@ pub struct DecisionMap {
     /// The predicted class of each cell, row by row from the bottom, left to right:
     /// `side * side` values.
     pub regions: Vec<usize>,
+    /// The softmax probability of each cell's predicted class, in the order of `regions`.
+    pub confidence: Vec<f64>,
     /// The points drawn on top, each with its class.
     pub points: Vec<([f64; 2], usize)>,
 }
@@ -47,6 +49,17 @@ impl DecisionMap {
         data: &Dataset,
         schema: &Schema,
     ) -> nabla_nn::Result<DecisionMap> {
+        DecisionMap::with_side(model, data, schema, GRID_SIDE)
+    }
+
+    /// [`DecisionMap::of`] on a grid of `side` cells per side (at least 1).
+    pub fn with_side(
+        model: &dyn Module,
+        data: &Dataset,
+        schema: &Schema,
+        side: usize,
+    ) -> nabla_nn::Result<DecisionMap> {
+        let side = side.max(1);
         let Task::Classification { classes } = &schema.task else {
             return Err(Error::invalid(
                 "decision boundary",
@@ -76,16 +89,20 @@ impl DecisionMap {
                 "the data has no points with finite coordinates",
             ));
         }
-        let grid: Vec<f32> = DecisionMap::grid(x, y, GRID_SIDE)
+        let grid: Vec<f32> = DecisionMap::grid(x, y, side)
             .into_iter()
             .flat_map(|[a, b]| [a as f32, b as f32])
             .collect();
-        let outputs = predict(model, &Tensor::from_vec(grid, &[GRID_SIDE * GRID_SIDE, 2]))?;
-        let regions = outputs
+        let outputs = predict(model, &Tensor::from_vec(grid, &[side * side, 2]))?;
+        let (regions, confidence) = outputs
             .to_f64_vec()
             .chunks(classes.len())
-            .map(|row| top_k(row, 1)[0].0)
-            .collect();
+            .map(|row| {
+                let (class, top) = top_k(row, 1)[0];
+                let total: f64 = row.iter().map(|&v| (v - top).exp()).sum();
+                (class, 1.0 / total)
+            })
+            .unzip();
         let step = labels.len().div_ceil(MAX_POINTS).max(1);
         let mut kept: Vec<f32> = features
             .chunks(2)
@@ -112,8 +129,9 @@ impl DecisionMap {
             axes,
             x: [f64::from(corners[0]), f64::from(corners[2])],
             y: [f64::from(corners[1]), f64::from(corners[3])],
-            side: GRID_SIDE,
+            side,
             regions,
+            confidence,
             points,
         })
     }
@@ -162,6 +180,7 @@ const SIDE_PX: u32 = 600;
 ///     y: [-1.0, 1.0],
 ///     side: 2,
 ///     regions: vec![0, 1, 0, 1],
+///     confidence: vec![0.9, 0.8, 0.7, 0.6],
 ///     points: vec![([-0.5, 0.0], 0), ([0.5, 0.2], 1)],
 /// };
 /// let svg = decision_boundary_svg(&map, "two halves").unwrap();

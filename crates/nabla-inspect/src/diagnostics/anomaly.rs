@@ -63,6 +63,7 @@ pub fn anomaly_graph(anomaly: &Anomaly, names: &[(String, Tensor)], depth: usize
         input_shape: None,
         value: None,
         grad: None,
+        step: None,
     });
     let mut queue: VecDeque<(Arc<Node>, usize, usize)> = VecDeque::from([(root, 0, 0)]);
     while let Some((node, at, level)) = queue.pop_front() {
@@ -210,6 +211,7 @@ fn describe(node: &Node, shape: Option<Vec<usize>>, names: &[(String, Tensor)]) 
             input_shape: None,
             value: None,
             grad: None,
+            step: None,
         },
         None => GraphNode {
             kind: NodeKind::Op,
@@ -218,6 +220,7 @@ fn describe(node: &Node, shape: Option<Vec<usize>>, names: &[(String, Tensor)]) 
             input_shape: crate::graph::window_input_shape(node),
             value: None,
             grad: None,
+            step: None,
         },
     }
 }
@@ -235,6 +238,7 @@ fn add_constants(graph: &mut Graph, node: &Node, at: usize, shapes: &[Vec<usize>
             input_shape: None,
             value: None,
             grad: None,
+            step: None,
         });
         graph.edges.push(GraphEdge {
             from: graph.nodes.len() - 1,

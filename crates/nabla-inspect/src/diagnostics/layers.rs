@@ -2,10 +2,10 @@
 //! its PyTorch class name, `Module::type_name`) decides the histogram range of its outputs and whether saturated or dead
 //! units are counted.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The kinds of layer the diagnostics treat differently.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LayerKind {
     Linear,

@@ -9,16 +9,16 @@ use super::gradients::{AlarmKind, AlarmSummary, GradientAlarm, LayerNorm, check_
 use super::histogram::{Histogram, TensorStats};
 use super::layers::LayerKind;
 use super::time_steps::TimeStepGradients;
-use nabla_core::{GradOptions, Tensor, enable_grad, try_grad_opts};
+use nabla_core::{DType, GradOptions, Tensor, enable_grad, try_grad_opts};
 use nabla_nn::Result;
 use nabla_nn::module::Sequential;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Bins of every histogram (the textbook's figures use 30).
 pub const BINS: usize = 30;
 
 /// A layer of the watched network.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LayerInfo {
     pub index: usize,
     /// `index: description`, as in warnings.
@@ -114,6 +114,20 @@ fn layer_parameters(net: &Sequential, layer: usize) -> Vec<(String, Tensor)> {
 /// The L2 norm of `values`.
 pub(crate) fn l2(values: &[f64]) -> f64 {
     values.iter().map(|v| v * v).sum::<f64>().sqrt()
+}
+
+/// The L2 norm of a tensor's elements, summed in `f64` without copying them (a training step's
+/// gradients are read in place).
+fn norm_of(t: &Tensor) -> f64 {
+    fn squares<T: Copy + Into<f64>>(s: &[T]) -> f64 {
+        s.iter().map(|&v| v.into() * v.into()).sum::<f64>().sqrt()
+    }
+    match t.dtype() {
+        DType::F32 => t.try_with_slice(squares::<f32>),
+        DType::F64 => t.try_with_slice(squares::<f64>),
+        DType::I64 => Ok(l2(&t.to_f64_vec())),
+    }
+    .unwrap_or(f64::NAN)
 }
 
 impl Recorder {
@@ -305,7 +319,7 @@ impl Recorder {
             .map(|&i| {
                 let squares: Vec<f64> = layer_parameters(net, i)
                     .iter()
-                    .map(|(_, p)| p.grad().map_or(0.0, |g| l2(&g.to_f64_vec())))
+                    .map(|(_, p)| p.grad().map_or(0.0, |g| norm_of(&g)))
                     .collect();
                 LayerNorm {
                     layer: self.report.layers[i].name.clone(),

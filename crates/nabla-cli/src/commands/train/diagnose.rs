@@ -10,6 +10,9 @@
 //! convolution's filters) and `feature_maps_epoch_N.svg` (the first test image through each
 //! convolution). A network with a recurrent layer also gets `time_step_gradients.svg`: the
 //! gradient norm of that layer's hidden state at each time step, every few training steps.
+//!
+//! Every run is probed this way (on fewer images without `--diagnose`), for its event log
+//! ([`super::events`]); only `--diagnose` writes the files and prints the warnings.
 
 use super::progress::Console;
 use super::run_folder::RunFolder;
@@ -22,11 +25,16 @@ use nabla_inspect::diagnostics::{
     weight_histograms_svg,
 };
 use nabla_nn::data::Dataset;
-use nabla_nn::loss::try_cross_entropy;
 use nabla_nn::module::{Module, Sequential};
+use nabla_nn::task::Task;
+use nabla_nn::train::task_loss;
 
-/// Training images in the probe batch (the textbook's histograms use 1000 samples).
+/// Training images in the probe batch of `--diagnose` (the textbook's histograms use 1000
+/// samples).
 const PROBE_SAMPLES: usize = 1000;
+/// Training images in the probe batch of a run without `--diagnose`, kept small so that
+/// probing costs little next to an epoch.
+pub const EVENT_PROBE_SAMPLES: usize = 256;
 /// Levels of inputs drawn above the anomaly's operation.
 const ANOMALY_DEPTH: usize = 4;
 /// The heatmap of a recurrent layer's gradient norm per time step over training.
@@ -41,38 +49,77 @@ pub const GRADIENT_NORMS: &str = "gradient_norms.svg";
 pub struct Diagnosis {
     recorder: Recorder,
     probe: Dataset,
+    /// The task whose loss the probe batch is differentiated through.
+    task: Task,
     /// The image whose feature maps are drawn: the first test image (the first training image
     /// without a test set), `[1, C, H, W]`.
     image: Tensor,
+    /// `--diagnose`: the files are written and the warnings printed.
+    files: bool,
+}
+
+/// A convolutional network's first convolution and what one image becomes at each of them.
+pub struct Convolutions {
+    /// The first convolution and its weight.
+    pub layer: LayerInfo,
+    pub weight: Tensor,
+    /// The image, `[C, H, W]`.
+    pub image: Tensor,
+    /// Each convolution and its output for the image, `[C, H, W]`.
+    pub maps: Vec<(LayerInfo, Tensor)>,
 }
 
 impl Diagnosis {
-    /// The diagnosis of `net` over a run of `total_steps` training steps (for a recurrent
-    /// network, its time steps' gradients are recorded often enough to draw 100 to 200 rows).
+    /// The diagnosis of `net` learning `task` over a run of `total_steps` training steps. With
+    /// `files` (`--diagnose`), a recurrent network's time steps' gradients are recorded often
+    /// enough to draw 100 to 200 rows.
     pub fn new(
         net: &Sequential,
-        train: &Dataset,
-        test: Option<&Dataset>,
+        task: &Task,
+        (train, test): (&Dataset, Option<&Dataset>),
         total_steps: usize,
+        files: bool,
     ) -> Diagnosis {
         let mut recorder = Recorder::new(net);
-        recorder.watch_time_steps(net, total_steps);
+        if files {
+            recorder.watch_time_steps(net, total_steps);
+        }
+        let samples = if files {
+            PROBE_SAMPLES
+        } else {
+            EVENT_PROBE_SAMPLES
+        };
         Diagnosis {
             recorder,
-            probe: train.take(PROBE_SAMPLES),
+            probe: train.take(samples),
+            task: task.clone(),
             image: test.unwrap_or(train).take(1).features,
+            files,
         }
     }
 
-    /// Probes the network after `epoch` (0: before training) in evaluation mode, and writes the
-    /// report and that epoch's histograms.
+    /// Whether this is `--diagnose`'s diagnosis, which writes files.
+    pub fn writes_files(&self) -> bool {
+        self.files
+    }
+
+    /// What has been recorded.
+    pub fn report(&self) -> &Diagnostics {
+        self.recorder.report()
+    }
+
+    /// Probes the network after `epoch` (0: before training) in evaluation mode, and with
+    /// `--diagnose` writes the report and that epoch's histograms.
     pub fn probe(&mut self, epoch: usize, net: &mut Sequential, folder: &RunFolder) -> CliResult {
         net.set_training(false);
-        let targets = self.probe.targets.clone();
+        let (targets, task) = (&self.probe.targets, &self.task);
         self.recorder
-            .snapshot(epoch, net, &self.probe.features, |logits| {
-                try_cross_entropy(logits, &targets)
+            .snapshot(epoch, net, &self.probe.features, |outputs| {
+                task_loss(task, outputs, targets)
             })?;
+        if !self.files {
+            return Ok(());
+        }
         let report = self.recorder.report();
         let snapshot = report.epochs.last().expect("the snapshot just recorded");
         let counts = counts_for(&report.layers, snapshot);
@@ -104,9 +151,9 @@ impl Diagnosis {
         self.write(folder)
     }
 
-    /// For a network with 2-D convolutions, the first one's filters and the feature maps of the
-    /// drawn image at each of them, after `epoch`.
-    fn draw_convolutions(&self, epoch: usize, net: &Sequential, folder: &RunFolder) -> CliResult {
+    /// For a network with 2-D convolutions, the first one's weight and the feature maps of the
+    /// drawn image at each of them; `None` without one.
+    pub fn convolutions(&self, net: &Sequential) -> CliResult<Option<Convolutions>> {
         let layers = &self.recorder.report().layers;
         let convs: Vec<usize> = layers
             .iter()
@@ -115,35 +162,50 @@ impl Diagnosis {
             .filter(|&i| net.layers()[i].type_name() == "Conv2d")
             .collect();
         let Some(&first) = convs.first() else {
-            return Ok(());
+            return Ok(None);
         };
         let weight = net.layers()[first]
             .named_parameters()
             .into_iter()
             .find(|(name, _)| name == "weight")
-            .map(|(_, w)| w)
+            .map(|(_, w)| w.detach())
             .expect("the layer's weight, found above");
-        let title = format!(
-            "filters of layer {} after epoch {epoch}",
-            layers[first].name
-        );
-        folder.write(
-            &format!("filters_epoch_{epoch}.svg"),
-            &filters_svg(&weight, &title)?,
-        )?;
-        let outputs = net.forward_trace(&self.image)?;
-        let maps: Vec<(String, Tensor)> = convs
+        let outputs = nabla_core::no_grad(|| net.forward_trace(&self.image))?;
+        let maps = convs
             .iter()
             .map(|&i| {
                 let output = &outputs[i];
-                (layers[i].name.clone(), output.reshape(&output.shape()[1..]))
+                (layers[i].clone(), output.reshape(&output.shape()[1..]))
             })
             .collect();
-        let image = self.image.reshape(&self.image.shape()[1..]);
+        Ok(Some(Convolutions {
+            layer: layers[first].clone(),
+            weight,
+            image: self.image.reshape(&self.image.shape()[1..]),
+            maps,
+        }))
+    }
+
+    /// For a network with 2-D convolutions, the first one's filters and the feature maps of the
+    /// drawn image at each of them, after `epoch`.
+    fn draw_convolutions(&self, epoch: usize, net: &Sequential, folder: &RunFolder) -> CliResult {
+        let Some(conv) = self.convolutions(net)? else {
+            return Ok(());
+        };
+        let title = format!("filters of layer {} after epoch {epoch}", conv.layer.name);
+        folder.write(
+            &format!("filters_epoch_{epoch}.svg"),
+            &filters_svg(&conv.weight, &title)?,
+        )?;
+        let named: Vec<(String, Tensor)> = conv
+            .maps
+            .into_iter()
+            .map(|(layer, map)| (layer.name, map))
+            .collect();
         let title = format!("feature maps of one image at each convolution after epoch {epoch}");
         folder.write(
             &format!("feature_maps_epoch_{epoch}.svg"),
-            &feature_maps_svg(&image, &maps, &title)?,
+            &feature_maps_svg(&conv.image, &named, &title)?,
         )
     }
 
@@ -152,14 +214,29 @@ impl Diagnosis {
         self.recorder.record_step(epoch, step, net);
     }
 
-    /// Prints the epoch's gradient warnings and writes the gradient-norm chart.
+    /// The gradient norms of the latest step recorded, in the order of the layers with
+    /// parameters.
+    pub fn last_step_norms(&self) -> &[f64] {
+        self.recorder
+            .report()
+            .steps
+            .last()
+            .map_or(&[], |s| s.norms.as_slice())
+    }
+
+    /// Ends the epoch's gradient checks; with `--diagnose`, prints its gradient warnings and
+    /// writes the gradient-norm chart.
     pub fn finish_epoch(
         &mut self,
         epoch: usize,
         console: &Console,
         folder: &RunFolder,
     ) -> CliResult {
-        for alarm in self.recorder.finish_epoch(epoch) {
+        let alarms = self.recorder.finish_epoch(epoch);
+        if !self.files {
+            return Ok(());
+        }
+        for alarm in alarms {
             console.warning(&alarm_message(
                 &alarm,
                 &self.recorder.report().layers,
@@ -329,10 +406,13 @@ mod tests {
         );
         let y = Tensor::from_vec((0..8).map(|i| i % 2).collect::<Vec<i64>>(), &[8]);
         let train = Dataset::new(x.clone(), y.clone()).unwrap();
-        let mut diagnosis = Diagnosis::new(&net, &train, None, 450);
+        let task = nabla_nn::task::Task::classes(2);
+        let mut diagnosis = Diagnosis::new(&net, &task, (&train, None), 450, true);
         assert!(diagnosis.summary(&folder).is_none(), "nothing recorded yet");
         for step in 1..=4 {
-            try_cross_entropy(&net.forward(&x), &y).unwrap().backward();
+            nabla_nn::loss::try_cross_entropy(&net.forward(&x), &y)
+                .unwrap()
+                .backward();
             diagnosis.step(1, step, &net);
         }
         let console = Console::new(true, None);

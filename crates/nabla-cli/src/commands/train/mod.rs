@@ -2,7 +2,7 @@
 //! table, an image folder or a toy set (see [`data_args`]) with a progress bar, one
 //! summary line per epoch, and a run folder holding `config.json`, `metrics.jsonl`,
 //! `curves.svg`, `checkpoint.safetensors` (so `--resume` continues where it stopped, to the
-//! same weights) and `model.safetensors`; `--diagnose` adds per-layer diagnostics and
+//! same weights), `model.safetensors` and `events.jsonl` (the log a live page follows); `--diagnose` adds per-layer diagnostics and
 //! `--detect-anomaly` stops at the first NaN or infinity. `nabla compare` runs the same trainer
 //! over several settings.
 
@@ -12,6 +12,7 @@ pub mod config;
 mod data_args;
 mod diagnose;
 mod divergence;
+mod events;
 mod observers;
 mod progress;
 mod ranks;

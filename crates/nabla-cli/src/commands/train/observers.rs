@@ -1,15 +1,17 @@
 //! What `nabla train` watches the library loop ([`nabla_nn::train::fit`]) with: the console
 //! (progress bar with ETA, epoch lines, warnings), the run folder (metrics line, checkpoint,
-//! curves), `--diagnose`'s recorder, and the test hook's abort points; and the pictures a run
-//! ends with.
+//! curves), the recorder of gradient norms and probes (the event log's, and `--diagnose`'s
+//! charts), and the test hook's abort points; and the pictures a run ends with.
 
 use super::abort_hook::AbortHook;
 use super::charts::curves_svg;
 use super::diagnose::Diagnosis;
 use super::divergence::warning_message;
+use super::events::{EventLog, Events};
 use super::progress::Console;
 use super::run_folder::{EpochMetrics, Progress, RunFolder};
 use crate::CliResult;
+use crate::run_events::RunEvent;
 use nabla_inspect::classifier::{DecisionMap, decision_boundary_svg};
 use nabla_nn::checkpoint::Metadata;
 use nabla_nn::data::{Dataset, Schema};
@@ -87,6 +89,8 @@ impl Observer for ShowProgress<'_> {
 pub struct RecordRun<'a> {
     pub folder: &'a RunFolder,
     pub hook: &'a AbortHook,
+    /// The event log, which gets the metrics line as an `epoch` event (rank 0).
+    pub log: Option<&'a EventLog>,
     pub seed: u64,
     /// The layers and schema saved with the model.
     pub model_meta: &'a Metadata,
@@ -99,6 +103,9 @@ impl Observer for RecordRun<'_> {
     fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> nabla_nn::Result<Control> {
         let metrics = EpochMetrics::new(end.report, self.evaluated_is_test);
         observed(self.folder.append_metrics(&metrics))?;
+        if let Some(log) = self.log {
+            observed(log.write_synced(&RunEvent::Epoch(metrics.clone())))?;
+        }
         self.hook.at("metrics", metrics.epoch);
         self.progress.epoch = metrics.epoch;
         self.progress.first_loss = end.first_loss;
@@ -116,14 +123,16 @@ impl Observer for RecordRun<'_> {
     }
 }
 
-/// `--diagnose`: gradient norms at every step, a probe and the charts after every epoch.
-pub struct Diagnose<'a> {
+/// Gradient norms at every step, a probe after every epoch, and what they give: the event
+/// log's steps and probes, and with `--diagnose` the charts.
+pub struct Diagnose<'a, 'b> {
     pub diagnosis: &'a mut Diagnosis,
+    pub events: Option<&'a mut Events<'b>>,
     pub console: &'a Console,
     pub folder: &'a RunFolder,
 }
 
-impl Observer for Diagnose<'_> {
+impl Observer for Diagnose<'_, '_> {
     fn after_backward(
         &mut self,
         epoch: usize,
@@ -134,6 +143,13 @@ impl Observer for Diagnose<'_> {
         Ok(())
     }
 
+    fn step_end(&mut self, step: &StepEnd) -> nabla_nn::Result<Control> {
+        if let Some(events) = &mut self.events {
+            observed(events.step(step, self.diagnosis.last_step_norms()))?;
+        }
+        Ok(Control::Continue)
+    }
+
     fn epoch_end(&mut self, end: &mut EpochEnd<'_>) -> nabla_nn::Result<Control> {
         let epoch = end.report.epoch;
         observed(
@@ -141,6 +157,9 @@ impl Observer for Diagnose<'_> {
                 .finish_epoch(epoch, self.console, self.folder),
         )?;
         observed(self.diagnosis.probe(epoch, end.model, self.folder))?;
+        if let Some(events) = &mut self.events {
+            observed(events.probed(epoch, end.model, self.diagnosis))?;
+        }
         Ok(Control::Continue)
     }
 }

@@ -12,7 +12,9 @@
 //! checkpoint that completes the epoch; a resumed run cuts it back to the checkpoint's epoch,
 //! dropping a line whose checkpoint never landed. `model.safetensors` (the model alone, loadable
 //! into the matching `torch.nn.Sequential`) is written after the checkpoint and rewritten from
-//! it on resume when a kill came in between. `config.json`, the charts and `resumes.jsonl` (each
+//! it on resume when a kill came in between. `events.jsonl` (see [`super::events`]) is
+//! appended to, never rewritten: its `epoch` line is synced after the metrics line, and a
+//! resumed run appends a `resume` event instead of cutting the log back. `config.json`, the charts and `resumes.jsonl` (each
 //! resume and the settings it changed) are replaced atomically. Temporary files a kill left
 //! behind are removed when the run starts again.
 
@@ -33,7 +35,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// One line of `metrics.jsonl`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 ///
 /// The loss is the task's (cross-entropy, or the mean squared error for regression); `acc` is
 /// the accuracy of classification and `mae` the mean absolute error of regression. `val_` holds
@@ -170,11 +172,20 @@ const METRICS: &str = "metrics.jsonl";
 const CHECKPOINT: &str = "checkpoint.safetensors";
 const MODEL: &str = "model.safetensors";
 const RESUMES: &str = "resumes.jsonl";
+const EVENTS: &str = crate::run_events::EVENTS;
 /// The optimiser file of runs written before the single checkpoint.
 const OLD_OPTIMIZER: &str = "optimizer.safetensors";
 
 /// Files only a run writes: a folder holding one of them holds a run.
-const RUN_FILES: [&str; 6] = [CONFIG, CHECKPOINT, MODEL, OLD_OPTIMIZER, METRICS, RESUMES];
+const RUN_FILES: [&str; 7] = [
+    CONFIG,
+    CHECKPOINT,
+    MODEL,
+    OLD_OPTIMIZER,
+    METRICS,
+    RESUMES,
+    EVENTS,
+];
 
 /// The charts and reports a run writes besides its run files.
 const REPORTS: [&str; 7] = [

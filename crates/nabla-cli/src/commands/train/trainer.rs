@@ -15,6 +15,7 @@ use super::abort_hook::AbortHook;
 use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
 use super::divergence::divergence_message;
+use super::events::{EventLog, Events, run_start};
 use super::observers::{
     AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves, write_decision_boundary,
 };
@@ -22,6 +23,7 @@ use super::progress::{Console, SetSizes};
 use super::ranks::{from_leader, settle};
 use super::run_folder::{EpochMetrics, Progress, RunFolder, RunLock};
 use crate::CliResult;
+use crate::run_events::Status;
 use nabla_core::{DType, Generator};
 use nabla_inspect::diagnostics::Diagnostics;
 use nabla_nn::data::{DataLoader, Dataset, Splits};
@@ -115,8 +117,16 @@ pub fn train(
     let first_epoch = progress.epoch;
     let total_steps = data.train.len().div_ceil(config.batch_size.max(1))
         * config.epochs.saturating_sub(first_epoch);
-    let mut diagnosis = (options.diagnose && leader)
-        .then(|| Diagnosis::new(&net, &data.train, data.test.as_ref(), total_steps));
+    // Rank 0 probes every run for its event log; `--diagnose` adds the files.
+    let mut diagnosis = leader.then(|| {
+        Diagnosis::new(
+            &net,
+            &schema.task,
+            (&data.train, data.test.as_ref()),
+            total_steps,
+            options.diagnose,
+        )
+    });
     if first_epoch >= config.epochs {
         if !leader {
             return Ok(Outcome {
@@ -129,7 +139,7 @@ pub fn train(
         if first_epoch > 0 {
             write_curves(folder, &history)?;
         }
-        if let Some(d) = &mut diagnosis {
+        if let Some(d) = diagnosis.as_mut().filter(|d| d.writes_files()) {
             d.probe(first_epoch, &mut net, folder)?;
         }
         console.note(&format!(
@@ -141,149 +151,191 @@ pub fn train(
         return Ok(Outcome {
             history,
             test: None,
-            diagnostics: diagnosis.map(Diagnosis::into_report),
+            diagnostics: diagnosis
+                .filter(Diagnosis::writes_files)
+                .map(Diagnosis::into_report),
         });
     }
-    let started = match leader {
-        true => start_run(folder, config, &progress, resume, console, comm.size()),
-        false => Ok(()),
+    let started = match (leader, &diagnosis) {
+        (true, Some(d)) => start_run(folder, config, &progress, resume, console, comm.size())
+            .and_then(|()| {
+                let start = run_start(folder, config, data, &d.report().layers)?;
+                match resume {
+                    Some(_) => EventLog::resume(folder, start, &history, config.epochs),
+                    None => EventLog::create(folder, start),
+                }
+            })
+            .map(Some),
+        _ => Ok(None),
     };
-    settle(comm, started)?;
-    let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
-    if leader {
-        console.begin(
-            &net.describe(),
-            params.iter().map(|(_, p)| p.numel()).sum(),
-            &SetSizes {
-                train: data.train.len(),
-                val: data.val.as_ref().map(Dataset::len),
-                test: data.test.as_ref().map(Dataset::len),
-            },
-            folder.path(),
-        );
-        if data.test.is_none() {
-            console.note("no test set: the run reports no test figures");
-        }
-        if let Some(tip) = few_steps(data.train.len(), config.batch_size, config.epochs) {
-            console.tip(&tip);
-        }
-    }
-    let probed = match &mut diagnosis {
-        Some(d) => d.probe(first_epoch, &mut net, folder),
-        None => Ok(()),
-    };
-    settle(comm, probed)?;
-    let mut fit_options = FitOptions::new(data.schema.task.clone(), config.epochs)
-        .schedule(config.schedule()?)
-        .resume(first_epoch, progress.first_loss)
-        .detect_anomaly(options.detect_anomaly)
-        .communicator(options.comm.clone());
-    if let Some(max_norm) = config.clip_norm {
-        fit_options = fit_options.clip_norm(max_norm);
-    }
-    if let Some(clip) = config.clip_value {
-        fit_options = fit_options.clip_value(clip);
-    }
-    // Without a validation split the test set is followed every epoch, as the run always did.
-    let evaluated_is_test = data.val.is_none();
-    fit_options = match (&data.val, &data.test) {
-        (Some(val), _) => fit_options.validation(val.clone()),
-        (None, Some(test)) => fit_options.validation_named("test", test.clone()),
-        (None, None) => fit_options,
-    };
-    let mut show = ShowProgress {
-        console,
-        weight_decay: config.weight_decay,
-        evaluated_is_test,
-    };
-    let mut record = RecordRun {
-        folder,
-        hook: &hook,
-        seed: config.seed,
-        model_meta: &model_meta,
-        evaluated_is_test,
-        progress,
-        history,
-    };
-    let mut points = AbortPoints {
-        hook: &hook,
-        steps: 0,
-    };
-    let result = {
-        let mut diagnose = diagnosis.as_mut().map(|diagnosis| Diagnose {
-            diagnosis,
-            console,
-            folder,
-        });
-        let mut observers: Vec<&mut dyn Observer> = Vec::new();
+    let log = settle(comm, started)?;
+    let mut events = log
+        .as_ref()
+        .map(|log| Events::new(log, &data.train, &data.schema));
+    let trained = (|| -> CliResult<(Outcome, String)> {
+        let loader = DataLoader::new(data.train.clone(), config.batch_size)?.shuffle(config.seed);
         if leader {
-            observers.push(&mut show);
-            observers.push(&mut record);
+            console.begin(
+                &net.describe(),
+                params.iter().map(|(_, p)| p.numel()).sum(),
+                &SetSizes {
+                    train: data.train.len(),
+                    val: data.val.as_ref().map(Dataset::len),
+                    test: data.test.as_ref().map(Dataset::len),
+                },
+                folder.path(),
+            );
+            if data.test.is_none() {
+                console.note("no test set: the run reports no test figures");
+            }
+            if let Some(tip) = few_steps(data.train.len(), config.batch_size, config.epochs) {
+                console.tip(&tip);
+            }
         }
-        if let Some(d) = &mut diagnose {
-            observers.push(d);
-        }
-        observers.push(&mut points);
-        fit(
-            &mut net,
-            &loader,
-            optimizer.as_mut(),
-            &fit_options,
-            &mut observers,
-        )
-    };
-    if let Err(e) = result {
-        return Err(match e {
-            nabla_nn::Error::Diverged(d) => divergence_message(&d, config.weight_decay).into(),
-            nabla_nn::Error::Anomaly {
-                anomaly,
-                epoch,
-                step,
-            } => anomaly_error(&anomaly, &params, folder, epoch, step),
-            nabla_nn::Error::Observer(e) => e,
-            e => e.into(),
-        });
-    }
-    let history = record.history;
-    if !leader {
-        return Ok(Outcome {
-            history,
-            test: None,
-            diagnostics: None,
-        });
-    }
-    let test = match (&data.val, &data.test) {
-        (Some(_), Some(test)) => Some(evaluate(&net, test, &data.schema.task)?),
-        _ => None,
-    };
-    if data.schema.input_shape == [2] && data.schema.task.is_classification() {
-        write_decision_boundary(folder, &net, &data.train, &data.schema)?;
-    }
-    if let Some(last) = history.last() {
-        let total: f64 = history.iter().map(|m| m.seconds).sum();
-        let (set, figure) = match (&test, last.test_loss, last.val_loss) {
-            (Some(m), _, _) => ("test", headline(m.loss, m.accuracy, m.mae)),
-            (None, Some(loss), _) => ("test", headline(loss, last.test_acc, last.test_mae)),
-            (None, None, Some(loss)) => ("validation", headline(loss, last.val_acc, last.val_mae)),
-            (None, None, None) => (
-                "training",
-                headline(last.train_loss, last.train_acc, last.train_mae),
-            ),
+        let probed = match (&mut diagnosis, &mut events) {
+            (Some(d), Some(events)) => d
+                .probe(first_epoch, &mut net, folder)
+                .and_then(|()| events.probed(first_epoch, &mut net, d)),
+            _ => Ok(()),
         };
-        console.note(&format!(
-            "final {set} {figure} after {} ({total:.1}s of training); run folder {}",
-            epochs(last.epoch),
-            folder.path().display()
-        ));
+        settle(comm, probed)?;
+        let mut fit_options = FitOptions::new(data.schema.task.clone(), config.epochs)
+            .schedule(config.schedule()?)
+            .resume(first_epoch, progress.first_loss)
+            .detect_anomaly(options.detect_anomaly)
+            .communicator(options.comm.clone());
+        if let Some(max_norm) = config.clip_norm {
+            fit_options = fit_options.clip_norm(max_norm);
+        }
+        if let Some(clip) = config.clip_value {
+            fit_options = fit_options.clip_value(clip);
+        }
+        // Without a validation split the test set is followed every epoch, as the run always
+        // did.
+        let evaluated_is_test = data.val.is_none();
+        fit_options = match (&data.val, &data.test) {
+            (Some(val), _) => fit_options.validation(val.clone()),
+            (None, Some(test)) => fit_options.validation_named("test", test.clone()),
+            (None, None) => fit_options,
+        };
+        let mut show = ShowProgress {
+            console,
+            weight_decay: config.weight_decay,
+            evaluated_is_test,
+        };
+        let mut record = RecordRun {
+            folder,
+            hook: &hook,
+            log: log.as_ref(),
+            seed: config.seed,
+            model_meta: &model_meta,
+            evaluated_is_test,
+            progress,
+            history,
+        };
+        let mut points = AbortPoints {
+            hook: &hook,
+            steps: 0,
+        };
+        let result = {
+            let mut diagnose = diagnosis.as_mut().map(|diagnosis| Diagnose {
+                diagnosis,
+                events: events.as_mut(),
+                console,
+                folder,
+            });
+            let mut observers: Vec<&mut dyn Observer> = Vec::new();
+            if leader {
+                observers.push(&mut show);
+                observers.push(&mut record);
+            }
+            if let Some(d) = &mut diagnose {
+                observers.push(d);
+            }
+            observers.push(&mut points);
+            fit(
+                &mut net,
+                &loader,
+                optimizer.as_mut(),
+                &fit_options,
+                &mut observers,
+            )
+        };
+        if let Err(e) = result {
+            return Err(match e {
+                nabla_nn::Error::Diverged(d) => divergence_message(&d, config.weight_decay).into(),
+                nabla_nn::Error::Anomaly {
+                    anomaly,
+                    epoch,
+                    step,
+                } => anomaly_error(&anomaly, &params, folder, epoch, step),
+                nabla_nn::Error::Observer(e) => e,
+                e => e.into(),
+            });
+        }
+        let history = record.history;
+        if !leader {
+            let outcome = Outcome {
+                history,
+                test: None,
+                diagnostics: None,
+            };
+            return Ok((outcome, String::new()));
+        }
+        let test = match (&data.val, &data.test) {
+            (Some(_), Some(test)) => Some(evaluate(&net, test, &data.schema.task)?),
+            _ => None,
+        };
+        if data.schema.input_shape == [2] && data.schema.task.is_classification() {
+            write_decision_boundary(folder, &net, &data.train, &data.schema)?;
+        }
+        let mut last_line = format!("finished after {}", epochs(history.len()));
+        if let Some(last) = history.last() {
+            let total: f64 = history.iter().map(|m| m.seconds).sum();
+            let (set, figure) = match (&test, last.test_loss, last.val_loss) {
+                (Some(m), _, _) => ("test", headline(m.loss, m.accuracy, m.mae)),
+                (None, Some(loss), _) => ("test", headline(loss, last.test_acc, last.test_mae)),
+                (None, None, Some(loss)) => {
+                    ("validation", headline(loss, last.val_acc, last.val_mae))
+                }
+                (None, None, None) => (
+                    "training",
+                    headline(last.train_loss, last.train_acc, last.train_mae),
+                ),
+            };
+            last_line = format!(
+                "final {set} {figure} after {} ({total:.1}s of training); run folder {}",
+                epochs(last.epoch),
+                folder.path().display()
+            );
+            console.note(&last_line);
+        }
+        if let Some(line) = diagnosis.as_ref().and_then(|d| d.summary(folder)) {
+            console.note(&line);
+        }
+        let outcome = Outcome {
+            history,
+            test,
+            diagnostics: diagnosis
+                .filter(Diagnosis::writes_files)
+                .map(Diagnosis::into_report),
+        };
+        Ok((outcome, last_line))
+    })();
+    let Some(log) = &log else {
+        return trained.map(|(outcome, _)| outcome);
+    };
+    match trained {
+        Ok((outcome, line)) => {
+            log.end(Status::Finished, &line)?;
+            Ok(outcome)
+        }
+        Err(e) => {
+            // The run's own error comes first; a log that cannot take its end adds nothing.
+            let _ = log.end(Status::Failed, &e.to_string());
+            Err(e)
+        }
     }
-    if let Some(line) = diagnosis.as_ref().and_then(|d| d.summary(folder)) {
-        console.note(&line);
-    }
-    Ok(Outcome {
-        history,
-        test,
-        diagnostics: diagnosis.map(Diagnosis::into_report),
-    })
 }
 
 /// What rank 0 finds in the run folder before training: its lock, the checkpoint's progress
