@@ -346,6 +346,18 @@ fn streams_complete_lines_then_appended_ones_and_resumes_from_an_offset() {
     assert!(resumed.wait_for(&event(EPOCH_2, third_end), Duration::from_secs(10)));
     assert!(!resumed.received.contains(RUN_EVENT));
     assert!(resumed.received.contains(&event(EPOCH_1, second_end)));
+    let (status, refused) = request(
+        &server,
+        &format!(
+            "GET /api/runs/0/events HTTP/1.1\r\nHost: {}\r\nLast-Event-ID: x1\r\n",
+            server.addr
+        ),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body(&refused).contains("Last-Event-ID takes a byte offset of the run's log, got `x1`"),
+        "{refused}"
+    );
     let mut from = Events::open(
         &server,
         &format!("/api/runs/0/events?from={second_end}"),
@@ -474,6 +486,26 @@ fn bad_folders_and_a_busy_port_get_one_readable_line() {
             "error: port {port} is in use on 127.0.0.1; choose another with --port (0 picks a \
              free one)\n"
         )
+    );
+    let file = dir.path("run/events.jsonl").display().to_string();
+    assert_eq!(
+        refused(&[&file]),
+        format!("error: {file} is a file, not a run folder\n")
+    );
+    let message = refused(&[&run, "--port", "abc"]);
+    assert!(
+        message.starts_with("error: invalid value 'abc' for '--port <PORT>'"),
+        "{message}"
+    );
+    let train = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["train", "--port", "8080"])
+        .output()
+        .unwrap();
+    assert!(!train.status.success());
+    let message = String::from_utf8(train.stderr).unwrap();
+    assert!(
+        message.starts_with("error: the following required arguments were not provided:\n  --view"),
+        "{message}"
     );
     let message = refused(&[&run, "--port", "70000"]);
     assert!(
