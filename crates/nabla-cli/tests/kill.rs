@@ -2,7 +2,8 @@
 //! the writes of a checkpoint, before the first checkpoint, even before its folder exists), then
 //! resumed until it completes, must end with the very bytes of an uninterrupted run. The test
 //! hook `NABLA_TEST_ABORT_AT` reaches every named moment of a checkpoint write; SIGKILLs at
-//! moments spread over the run's duration reach the rest.
+//! moments spread over the run's duration reach the rest. Its event log must give a reader the
+//! same epochs as its metrics.
 
 mod common;
 
@@ -99,8 +100,44 @@ fn outcome(run: &Path) -> (Vec<Vec<u8>>, Vec<serde_json::Value>) {
     (files, metrics)
 }
 
+/// The `epoch` events of `events.jsonl` a reader keeps, without the timings: complete lines
+/// only, and a `resume` after epoch k drops the events of later epochs written before it.
+fn logged_epochs(run: &Path) -> Vec<serde_json::Value> {
+    let log = std::fs::read_to_string(run.join("events.jsonl")).unwrap();
+    assert!(
+        log.ends_with('\n'),
+        "{}: a partial last line",
+        run.display()
+    );
+    let mut epochs: Vec<serde_json::Value> = Vec::new();
+    for line in log.lines() {
+        let mut event: serde_json::Value = serde_json::from_str(line).unwrap();
+        let fields = event.as_object_mut().unwrap();
+        match fields["type"].as_str().unwrap() {
+            "resume" => {
+                let k = fields["epoch"].as_u64().unwrap();
+                epochs.retain(|m| m["epoch"].as_u64().unwrap() <= k);
+            }
+            "epoch" => {
+                for field in ["type", "seconds", "samples_per_second"] {
+                    fields.remove(field);
+                }
+                epochs.push(event);
+            }
+            _ => {}
+        }
+    }
+    epochs
+}
+
 fn assert_same_as(reference: &(Vec<Vec<u8>>, Vec<serde_json::Value>), run: &Path) {
     let (files, metrics) = outcome(run);
+    assert_eq!(
+        logged_epochs(run),
+        metrics,
+        "{}: events.jsonl",
+        run.display()
+    );
     assert!(
         files == reference.0,
         "{}: the final checkpoint differs",

@@ -577,6 +577,23 @@ fn grad_view_serves_the_expression_and_refuses_bad_requests() {
         );
         send(&server, &head, body)
     };
+    let (status, stepped) =
+        post(br#"{"expression":"apple*count*tax","at":{"apple":100,"count":2,"tax":1.1}}"#);
+    assert_eq!(status, 200, "{stepped}");
+    assert!(
+        body(&stepped)
+            .contains(r#""gradients":{"apple":2.2,"count":110.00000000000001,"tax":200.0}"#),
+        "{stepped}"
+    );
+    let (status, refused) = post(br#"{"expression":"x*y","at":{"x":1}}"#);
+    assert_eq!(status, 400);
+    assert_eq!(
+        body(&refused),
+        r#"{"error":"no value for the variable `y`"}"#
+    );
+    let (status, page) = get(&server, "/grad");
+    assert_eq!(status, 200);
+    assert!(page.contains("Content-Type: text/html; charset=utf-8"));
     let (status, refused) = post(b"{\"expression\": 3}");
     assert_eq!(status, 400, "{refused}");
     assert!(

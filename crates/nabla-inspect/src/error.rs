@@ -31,6 +31,9 @@ pub enum Error {
         expression: String,
         variables: Vec<String>,
     },
+    /// A name given two values.
+    #[error("{} is given twice", clip(name))]
+    Twice { name: String },
     /// The chain-rule explanation works on scalars only.
     #[error(
         "explain: {what} has shape {shape:?}; the chain rule is explained from a scalar output (a loss)"

@@ -592,7 +592,7 @@ fn name_binding(name: &str, operation: Binding) -> Binding {
 
 /// A number as explanations write it (six significant digits), negative ones in parentheses
 /// beside an operator.
-fn number(v: f64) -> (String, Binding) {
+pub(crate) fn number(v: f64) -> (String, Binding) {
     let binding = if v < 0.0 { Binding::Sum } else { Binding::Atom };
     (compact(v), binding)
 }
@@ -617,7 +617,7 @@ fn shape_suffix(shape: &[usize]) -> String {
 }
 
 /// A number as a factor of a product: `(-1)` rather than `-1`.
-fn factor(text: &str) -> String {
+pub(crate) fn factor(text: &str) -> String {
     if text.starts_with('-') {
         format!("({text})")
     } else {

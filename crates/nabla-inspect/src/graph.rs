@@ -154,16 +154,25 @@ impl Graph {
                 } else {
                     NodeKind::Constant
                 };
+                let step = trace
+                    .steps()
+                    .iter()
+                    .position(|s| s.node.variable().is_some_and(|v| v.same_as(root)))
+                    .map(|i| i + 1);
+                let name = trace
+                    .name_of(root)
+                    .map_or_else(|| default_title(kind, root), str::to_owned);
                 builder.graph.nodes.push(GraphNode {
                     kind,
-                    title: trace
-                        .name_of(root)
-                        .map_or_else(|| default_title(kind, root), str::to_owned),
+                    title: match step {
+                        Some(n) => format!("[{n}] {name}"),
+                        None => name,
+                    },
                     shape: root.shape().to_vec(),
                     input_shape: None,
                     value: Some(root.detach()),
                     grad: root.grad(),
-                    step: None,
+                    step,
                 });
             }
         }

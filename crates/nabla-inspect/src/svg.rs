@@ -102,13 +102,7 @@ impl Graph {
             self.nodes.iter().map(|n| self.lines(n)).collect();
         let sizes: Vec<(f64, f64)> = labels
             .iter()
-            .map(|lines| {
-                let widest = lines.iter().map(|(_, l)| text_width(l)).fold(0.0, f64::max);
-                (
-                    widest + 2.0 * PADDING_X,
-                    lines.len() as f64 * LINE_HEIGHT + 2.0 * PADDING_Y,
-                )
-            })
+            .map(|lines| box_size(lines.iter().map(|(_, l)| l.as_str())))
             .collect();
         let edges: Vec<(usize, usize)> = self.edges.iter().map(|e| (e.from, e.to)).collect();
         let texts: Vec<Vec<(String, bool)>> =
@@ -259,8 +253,18 @@ impl Graph {
     }
 }
 
+/// The size of a node's box holding `lines` of the 12 px monospace font, padding included.
+pub(crate) fn box_size<'a>(lines: impl ExactSizeIterator<Item = &'a str>) -> (f64, f64) {
+    let count = lines.len() as f64;
+    let widest = lines.map(text_width).fold(0.0, f64::max);
+    (
+        widest + 2.0 * PADDING_X,
+        count * LINE_HEIGHT + 2.0 * PADDING_Y,
+    )
+}
+
 /// The layered layout, turned a quarter for left-to-right graphs (layers become columns).
-fn lay_out(
+pub(crate) fn lay_out(
     sizes: &[(f64, f64)],
     edges: &[(usize, usize)],
     spacing: Spacing,

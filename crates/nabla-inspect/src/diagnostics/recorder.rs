@@ -117,10 +117,23 @@ pub(crate) fn l2(values: &[f64]) -> f64 {
 }
 
 /// The L2 norm of a tensor's elements, summed in `f64` without copying them (a training step's
-/// gradients are read in place).
+/// gradients are read in place), in eight running sums that the compiler vectorises: a single
+/// sum waits on each addition and made this a tenth of an MLP's training step.
 fn norm_of(t: &Tensor) -> f64 {
     fn squares<T: Copy + Into<f64>>(s: &[T]) -> f64 {
-        s.iter().map(|&v| v.into() * v.into()).sum::<f64>().sqrt()
+        let square = |v: T| {
+            let v: f64 = v.into();
+            v * v
+        };
+        let mut lanes = [0.0f64; 8];
+        let chunks = s.chunks_exact(8);
+        let rest: f64 = chunks.remainder().iter().map(|&v| square(v)).sum();
+        for chunk in chunks {
+            for (lane, &v) in lanes.iter_mut().zip(chunk) {
+                *lane += square(v);
+            }
+        }
+        (lanes.iter().sum::<f64>() + rest).sqrt()
     }
     match t.dtype() {
         DType::F32 => t.try_with_slice(squares::<f32>),

@@ -101,11 +101,22 @@ impl Recording {
     /// ));
     /// ```
     pub fn explain(&self) -> Result<String> {
+        explain(&self.named_trace())
+    }
+
+    /// The trace with every operation named by its source text (`apple*count`), as
+    /// [`Recording::explain`] and the stepper show them.
+    pub(crate) fn named_trace(&self) -> Trace {
         let mut named = self.trace.clone();
         for (tensor, text) in &self.operations {
             named.name(tensor, text.clone());
         }
-        explain(&named)
+        named
+    }
+
+    /// Each operation's result, in the order they were evaluated (innermost first).
+    pub(crate) fn operations(&self) -> impl Iterator<Item = &Tensor> {
+        self.operations.iter().map(|(tensor, _)| tensor)
     }
 }
 

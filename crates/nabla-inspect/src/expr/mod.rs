@@ -32,9 +32,14 @@ mod derivatives;
 mod eval;
 mod lexer;
 mod parser;
+mod stepper;
 
 pub use derivatives::{Evaluation, Mode, Recording, bind, gradient, hessian, record};
 pub use parser::parse;
+pub use stepper::{
+    BackwardStep, ForwardStep, Gradients, Received, Sent, Stepper, StepperEdge, StepperNode,
+    stepper,
+};
 
 use crate::error::Error;
 use std::ops::Range;

@@ -571,6 +571,57 @@ mod tests {
     }
 
     #[test]
+    fn a_log_with_a_line_that_is_not_an_event_stops_the_resume_naming_it() {
+        let dir = Dir::new("bad-line");
+        let (mut config, data) = spiral();
+        config.epochs = 1;
+        run(&config, &data, &dir.0, false).unwrap();
+        let path = dir.0.join(EVENTS);
+        let mut log = std::fs::read_to_string(&path).unwrap();
+        let lines = log.lines().count();
+        log.push_str("{\"type\":\"epoch\"}\n");
+        std::fs::write(&path, &log).unwrap();
+        config.epochs = 2;
+        let error = run(&config, &data, &dir.0, true).unwrap_err().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{} line {}: missing field `epoch`; move the file aside to resume the run with a \
+                 new log",
+                path.display(),
+                lines + 1
+            )
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), log);
+        // Nothing of the run changed: no resume was recorded, the configuration is the same.
+        assert!(!dir.0.join("resumes.jsonl").exists());
+        assert_eq!(
+            RunFolder::open(&dir.0)
+                .unwrap()
+                .read_config()
+                .unwrap()
+                .epochs,
+            1
+        );
+    }
+
+    #[test]
+    fn a_folder_holding_only_a_log_is_refused_for_a_new_run() {
+        let dir = Dir::new("only-log");
+        std::fs::create_dir_all(&dir.0).unwrap();
+        std::fs::write(dir.0.join(EVENTS), "").unwrap();
+        let error = RunFolder::new_run(Some(&dir.0)).err().unwrap().to_string();
+        assert_eq!(
+            error,
+            format!(
+                "{}: holds events.jsonl of an earlier run but no config.json; choose another \
+                 --out or remove it",
+                dir.0.display()
+            )
+        );
+    }
+
+    #[test]
     fn a_run_of_an_older_nabla_starts_its_log_when_resumed() {
         let dir = Dir::new("older");
         let (mut config, data) = spiral();

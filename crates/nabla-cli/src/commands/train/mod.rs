@@ -13,6 +13,7 @@ mod data_args;
 mod diagnose;
 mod divergence;
 mod events;
+mod interrupt;
 mod observers;
 mod progress;
 mod ranks;

@@ -6,6 +6,8 @@
 //! that becomes NaN or infinite stops the run naming the layer where the first non-finite value
 //! appears, with the usual causes. Runs in-process for `nabla train` and for each run of
 //! `nabla compare`, and hands back the metrics history (and the diagnostics with `--diagnose`).
+//! Every run writes its event log ([`super::events`]), which ends with how the run stopped:
+//! finished, failed with its error, or interrupted by Ctrl-C ([`super::interrupt`]).
 //!
 //! Over several ranks (`mpiexec`, feature `mpi`) every rank builds the model and trains its
 //! rows of each batch; rank 0 alone locks and writes the run folder, restores the checkpoint
@@ -16,6 +18,7 @@ use super::config::TrainConfig;
 use super::diagnose::{Diagnosis, anomaly_error};
 use super::divergence::divergence_message;
 use super::events::{EventLog, Events, run_start};
+use super::interrupt::{Interrupts, StopOnInterrupt};
 use super::observers::{
     AbortPoints, Diagnose, RecordRun, ShowProgress, write_curves, write_decision_boundary,
 };
@@ -156,12 +159,24 @@ pub fn train(
                 .map(Diagnosis::into_report),
         });
     }
+    // A resumed run's log is read (and a line that is not an event refused) before anything of
+    // the run changes; a new run's is created once its configuration is written, since a folder
+    // holding a log but no config.json is refused.
     let started = match (leader, &diagnosis) {
-        (true, Some(d)) => start_run(folder, config, &progress, resume, console, comm.size())
-            .and_then(|()| {
-                let start = run_start(folder, config, data, &d.report().layers)?;
-                match resume {
-                    Some(_) => EventLog::resume(folder, start, &history, config.epochs),
+        (true, Some(d)) => run_start(folder, config, data, &d.report().layers)
+            .and_then(|start| {
+                let resumed = match resume {
+                    Some(_) => Some(EventLog::resume(
+                        folder,
+                        start.clone(),
+                        &history,
+                        config.epochs,
+                    )?),
+                    None => None,
+                };
+                start_run(folder, config, &progress, resume, console, comm.size())?;
+                match resumed {
+                    Some(log) => Ok(log),
                     None => EventLog::create(folder, start),
                 }
             })
@@ -169,6 +184,8 @@ pub fn train(
         _ => Ok(None),
     };
     let log = settle(comm, started)?;
+    // Ctrl-C on one process ends the run between steps, so that its log says so.
+    let interrupts = (log.is_some() && comm.size() == 1).then(Interrupts::catch);
     let mut events = log
         .as_ref()
         .map(|log| Events::new(log, &data.train, &data.schema));
@@ -237,6 +254,7 @@ pub fn train(
             hook: &hook,
             steps: 0,
         };
+        let mut stop = interrupts.as_ref().map(StopOnInterrupt);
         let result = {
             let mut diagnose = diagnosis.as_mut().map(|diagnosis| Diagnose {
                 diagnosis,
@@ -253,6 +271,9 @@ pub fn train(
                 observers.push(d);
             }
             observers.push(&mut points);
+            if let Some(stop) = &mut stop {
+                observers.push(stop);
+            }
             fit(
                 &mut net,
                 &loader,
@@ -325,17 +346,19 @@ pub fn train(
     let Some(log) = &log else {
         return trained.map(|(outcome, _)| outcome);
     };
-    match trained {
-        Ok((outcome, line)) => {
-            log.end(Status::Finished, &line)?;
-            Ok(outcome)
-        }
-        Err(e) => {
-            // The run's own error comes first; a log that cannot take its end adds nothing.
-            let _ = log.end(Status::Failed, &e.to_string());
-            Err(e)
-        }
+    let interrupted = interrupts.as_ref().is_some_and(Interrupts::requested);
+    let ended = match &trained {
+        Ok((_, line)) => log.end(Status::Finished, line),
+        Err(e) if interrupted => log.end(Status::Interrupted, &e.to_string()),
+        Err(e) => log.end(Status::Failed, &e.to_string()),
+    };
+    if let (true, Some(interrupts)) = (interrupted, interrupts) {
+        interrupts.end_process();
     }
+    // The run's own error comes first; a log that cannot take its end adds nothing to it.
+    let (outcome, _) = trained?;
+    ended?;
+    Ok(outcome)
 }
 
 /// What rank 0 finds in the run folder before training: its lock, the checkpoint's progress

@@ -105,11 +105,11 @@ fn too_large() -> Reply {
     )
 }
 
-/// The stepper's data, computed by nabla-inspect.
+/// The stepper's data, computed by nabla-inspect; a bad expression or value is a 400 with the
+/// message `nabla grad` gives for it.
 fn stepper(asked: &Start) -> Reply {
-    let _ = asked;
-    Reply::error(
-        501,
-        "this build of nabla has no expression stepper (nabla_inspect::expr::stepper)",
-    )
+    match nabla_inspect::expr::stepper(&asked.expression, &asked.at) {
+        Ok(stepper) => Reply::json(200, serde_json::to_string(&stepper).unwrap_or_default()),
+        Err(e) => Reply::error(400, &e.to_string()),
+    }
 }
