@@ -95,7 +95,6 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         413 => "Payload Too Large",
-        501 => "Not Implemented",
         503 => "Service Unavailable",
         _ => "",
     }
