@@ -6,6 +6,8 @@
 >>> f = lambda x: (x ** 3).sum()
 >>> grad(f)(nabla.tensor([2.0]))
 tensor([12.])
+>>> grad(lambda x: grad(f)(x).sum())(nabla.tensor([2.0]))
+tensor([12.])
 >>> hessian(f)(nabla.tensor([2.0]))
 tensor([[12.]])
 """
@@ -32,22 +34,30 @@ def jvp(func, primals, tangents):
 
 
 def grad_and_value(func, argnums=0):
-    """A function returning ``(gradient of func's scalar output at argument argnums, value)``."""
+    """A function returning ``(gradient of func's scalar output at argument argnums, value)``.
+
+    Transforms compose as PyTorch's do: when the argument is itself being differentiated (an
+    outer ``grad``, or a tensor that requires grad), the gradient is computed with its graph,
+    so ``grad(grad(f))`` is the second derivative."""
 
     def wrapper(*args):
         args = list(args)
-        x = args[argnums].detach().requires_grad_()
+        outer = args[argnums]
+        nested = outer.requires_grad
+        # An alias in the caller's graph when nested, else a fresh leaf.
+        x = outer.view_as(outer) if nested else outer.detach().requires_grad_()
         args[argnums] = x
         with enable_grad():
             out = func(*args)
-            (g,) = _C.grad(out, (x,))
-        return g, out.detach()
+            (g,) = _C.grad(out, (x,), create_graph=nested)
+        return (g, out) if nested else (g, out.detach())
 
     return wrapper
 
 
 def grad(func, argnums=0):
-    """A function returning the gradient of ``func``'s scalar output at argument ``argnums``."""
+    """A function returning the gradient of ``func``'s scalar output at argument ``argnums``;
+    ``grad(grad(f))`` is the second derivative."""
     inner = grad_and_value(func, argnums)
     return lambda *args: inner(*args)[0]
 

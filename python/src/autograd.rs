@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 /// PyTorch's node names end in an overload number (`MulBackward0`) and name the accumulator
 /// by its namespace; the core's do neither.
@@ -23,6 +23,50 @@ fn torch_name(name: &str) -> String {
         "AccumulateGrad" => "nabla::autograd::AccumulateGrad".to_string(),
         _ if name.ends_with("Backward") => format!("{name}0"),
         _ => name.to_string(),
+    }
+}
+
+/// PyTorch's names of the nodes whose core name is not PyTorch's for the call that made them
+/// (a mean is the core's sum then division, so its last node is a `DivBackward`; `sum(dim)` is
+/// PyTorch's overload 1), keyed by the node's address and checked against a weak handle, so a
+/// freed node's address reused by another is not misnamed.
+struct Renamed {
+    names: HashMap<usize, (Weak<Node>, &'static str)>,
+    /// Entries of freed nodes are dropped when the table reaches this size.
+    prune_at: usize,
+}
+
+static RENAMED: LazyLock<Mutex<Renamed>> = LazyLock::new(|| {
+    Mutex::new(Renamed {
+        names: HashMap::new(),
+        prune_at: 1024,
+    })
+});
+
+/// `t` with its `grad_fn` named `name` (PyTorch's name for the call that made it); a tensor
+/// outside the graph is returned as it is.
+pub fn torch_named(t: CoreTensor, name: &'static str) -> CoreTensor {
+    if let Some(node) = t.grad_fn() {
+        let mut table = RENAMED.lock().unwrap_or_else(|p| p.into_inner());
+        if table.names.len() >= table.prune_at {
+            table.names.retain(|_, (weak, _)| weak.strong_count() > 0);
+            table.prune_at = (2 * table.names.len()).max(1024);
+        }
+        let key = Arc::as_ptr(&node).cast::<u8>() as usize;
+        table.names.insert(key, (Arc::downgrade(&node), name));
+    }
+    t
+}
+
+/// The name `grad_fn.name()` shows for `node`.
+fn name_of(node: &Arc<Node>) -> String {
+    let table = RENAMED.lock().unwrap_or_else(|p| p.into_inner());
+    let key = Arc::as_ptr(node).cast::<u8>() as usize;
+    match table.names.get(&key) {
+        Some((weak, name)) if weak.upgrade().is_some_and(|n| Arc::ptr_eq(&n, node)) => {
+            (*name).to_string()
+        }
+        _ => torch_name(node.name()),
     }
 }
 
@@ -36,7 +80,7 @@ pub struct GradFn {
 impl GradFn {
     /// The node's name, as PyTorch's (`MulBackward0`, `AccumulateGrad`).
     fn name(&self) -> String {
-        torch_name(self.node.name())
+        name_of(&self.node)
     }
 
     /// One `(node, 0)` pair per input, `(None, 0)` for inputs without gradient.
@@ -74,7 +118,7 @@ impl GradFn {
     }
 
     fn __repr__(&self) -> String {
-        let name = torch_name(self.node.name());
+        let name = name_of(&self.node);
         format!(
             "<{} object at {:#x}>",
             name.rsplit("::").next().unwrap_or(&name),

@@ -4,6 +4,7 @@
 
 use crate::dtype::PyDType;
 use crate::errors::IntoPyResult;
+use crate::generator::with_generator;
 use crate::tensor::{Tensor, as_core, type_name};
 use nabla_core::{DType, Tensor as CoreTensor};
 use numpy::{
@@ -364,7 +365,7 @@ fn eye(
     finish(t, requires_grad)
 }
 
-/// Uniform samples in [0, 1) from the global generator (`manual_seed`).
+/// Uniform samples in [0, 1) from `generator` or the global generator (`manual_seed`).
 #[pyfunction]
 #[pyo3(signature = (*size, dtype = None, device = None, requires_grad = false, generator = None))]
 fn rand(
@@ -375,18 +376,14 @@ fn rand(
     generator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
     cpu_only(device)?;
-    if generator.is_some_and(|g| !g.is_none()) {
-        return Err(PyTypeError::new_err(
-            "generator= is not supported; seed the global generator with nabla.manual_seed",
-        ));
-    }
-    finish(
-        CoreTensor::try_rand(&shape_of(size)?, dtype_or(dtype)).py()?,
-        requires_grad,
-    )
+    let shape = shape_of(size)?;
+    let t = with_generator(generator, |g| {
+        CoreTensor::try_rand_with(&shape, dtype_or(dtype), g)
+    })?;
+    finish(t.py()?, requires_grad)
 }
 
-/// Standard normal samples from the global generator (`manual_seed`).
+/// Standard normal samples from `generator` or the global generator (`manual_seed`).
 #[pyfunction]
 #[pyo3(signature = (*size, dtype = None, device = None, requires_grad = false, generator = None))]
 fn randn(
@@ -397,15 +394,11 @@ fn randn(
     generator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
     cpu_only(device)?;
-    if generator.is_some_and(|g| !g.is_none()) {
-        return Err(PyTypeError::new_err(
-            "generator= is not supported; seed the global generator with nabla.manual_seed",
-        ));
-    }
-    finish(
-        CoreTensor::try_randn(&shape_of(size)?, dtype_or(dtype)).py()?,
-        requires_grad,
-    )
+    let shape = shape_of(size)?;
+    let t = with_generator(generator, |g| {
+        CoreTensor::try_randn_with(&shape, dtype_or(dtype), g)
+    })?;
+    finish(t.py()?, requires_grad)
 }
 
 /// Seeds the global generator behind `rand`, `randn` and the layers' initialisation.
@@ -414,13 +407,50 @@ fn manual_seed(seed: u64) {
     nabla_core::manual_seed(seed);
 }
 
-/// A tensor sharing nothing with the array: a copy in the array's dtype.
+/// A tensor sharing the array's memory, as `torch.from_numpy`: writes through either show in
+/// the other, and the tensor keeps the array alive. That needs a C-contiguous, aligned,
+/// writeable float32, float64 or int64 array in the machine's byte order; any other array is
+/// copied (in the matching dtype, as `tensor` does).
 #[pyfunction]
 fn from_numpy(array: &Bound<'_, PyAny>) -> PyResult<Tensor> {
     let array = array.cast::<PyUntypedArray>().map_err(|_| {
         PyTypeError::new_err(format!("expected np.ndarray (got {})", type_name(array)))
     })?;
-    Ok(Tensor::from_core(from_ndarray(array, None)?))
+    let shared = if let Ok(a) = array.cast::<PyArrayDyn<f32>>() {
+        shared(a)?
+    } else if let Ok(a) = array.cast::<PyArrayDyn<f64>>() {
+        shared(a)?
+    } else if let Ok(a) = array.cast::<PyArrayDyn<i64>>() {
+        shared(a)?
+    } else {
+        None
+    };
+    match shared {
+        Some(t) => Ok(Tensor::from_core(t)),
+        None => Ok(Tensor::from_core(from_ndarray(array, None)?)),
+    }
+}
+
+/// A tensor over `array`'s memory when its layout allows one, else `None`.
+fn shared<T: nabla_core::Element + numpy::Element>(
+    array: &Bound<'_, PyArrayDyn<T>>,
+) -> PyResult<Option<CoreTensor>> {
+    // SAFETY: `array` is a live NumPy array, whose object holds its flags.
+    let flags = unsafe { (*array.as_array_ptr()).fields.flags };
+    let writeable = flags & numpy::npyffi::flags::NPY_ARRAY_WRITEABLE != 0;
+    if !(array.is_c_contiguous() && array.is_aligned() && writeable) {
+        return Ok(None);
+    }
+    let Some(ptr) = std::ptr::NonNull::new(array.data()) else {
+        return Ok(None);
+    };
+    let owner: Py<PyAny> = array.clone().into_any().unbind();
+    // SAFETY: a C-contiguous, aligned, writeable array holds its shape's elements of type `T`
+    // from `data()` on, and they stay valid while the array object lives, which `owner` keeps
+    // alive (a `Py` dropped without the interpreter is released once it is next held).
+    unsafe { CoreTensor::try_from_foreign(ptr, array.shape(), Box::new(owner)) }
+        .py()
+        .map(Some)
 }
 
 fn like(input: &Bound<'_, PyAny>, dtype: Option<PyDType>) -> PyResult<(Vec<usize>, DType)> {
@@ -524,7 +554,7 @@ fn stack(py: Python<'_>, tensors: &Bound<'_, PyAny>, dim: isize) -> PyResult<Ten
     let work = list.iter().map(CoreTensor::numel).sum();
     crate::ops::heavy(py, work, || CoreTensor::try_stack(&refs, dim))
         .py()
-        .map(Tensor::from_core)
+        .map(|t| Tensor::from_core(crate::autograd::torch_named(t, "StackBackward0")))
 }
 
 /// Sets how many threads the kernels use (PyTorch's `set_num_threads`). The thread team

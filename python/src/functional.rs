@@ -3,7 +3,9 @@
 //! pools, normalisations, embeddings, dropout masks, losses and the recurrent layers), with
 //! PyTorch's argument conventions. The kernels of large inputs run with the GIL released.
 
+use crate::autograd::torch_named;
 use crate::errors::IntoPyResult;
+use crate::generator::with_generator;
 use crate::ops::heavy;
 use crate::tensor::{Tensor, as_core, expect_core};
 use nabla_core::Tensor as CoreTensor;
@@ -388,38 +390,51 @@ fn dropout_mask(
 
 #[pyfunction]
 #[pyo3(signature = (input, negative_slope = 0.01))]
-fn leaky_relu(input: PyRef<'_, Tensor>, negative_slope: f64) -> PyResult<Tensor> {
-    input.core().try_leaky_relu(negative_slope).py().map(wrap)
+fn leaky_relu(py: Python<'_>, input: PyRef<'_, Tensor>, negative_slope: f64) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_leaky_relu(negative_slope))
+        .py()
+        .map(wrap)
 }
 
 #[pyfunction]
-fn relu(input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
-    input.core().try_relu().py().map(wrap)
+fn relu(py: Python<'_>, input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_relu()).py().map(wrap)
 }
 
 #[pyfunction]
-fn sigmoid(input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
-    input.core().try_sigmoid().py().map(wrap)
+fn sigmoid(py: Python<'_>, input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_sigmoid()).py().map(wrap)
 }
 
 #[pyfunction]
-fn tanh(input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
-    input.core().try_tanh().py().map(wrap)
+fn tanh(py: Python<'_>, input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_tanh()).py().map(wrap)
 }
 
 #[pyfunction]
-fn gelu(input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
-    input.core().try_gelu().py().map(wrap)
+fn gelu(py: Python<'_>, input: PyRef<'_, Tensor>) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_gelu()).py().map(wrap)
 }
 
 #[pyfunction]
-fn softmax(input: PyRef<'_, Tensor>, dim: isize) -> PyResult<Tensor> {
-    input.core().try_softmax(dim).py().map(wrap)
+fn softmax(py: Python<'_>, input: PyRef<'_, Tensor>, dim: isize) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_softmax(dim))
+        .py()
+        .map(|t| wrap(torch_named(t, "SoftmaxBackward0")))
 }
 
 #[pyfunction]
-fn log_softmax(input: PyRef<'_, Tensor>, dim: isize) -> PyResult<Tensor> {
-    input.core().try_log_softmax(dim).py().map(wrap)
+fn log_softmax(py: Python<'_>, input: PyRef<'_, Tensor>, dim: isize) -> PyResult<Tensor> {
+    let x = input.core();
+    heavy(py, x.numel(), || x.try_log_softmax(dim))
+        .py()
+        .map(|t| wrap(torch_named(t, "LogSoftmaxBackward0")))
 }
 
 /// Mean cross-entropy of `[N, C]` logits against class indices, nabla-nn's fused op.
@@ -451,7 +466,7 @@ fn nll_loss(input: PyRef<'_, Tensor>, target: PyRef<'_, Tensor>) -> PyResult<Ten
 fn mse_loss(input: PyRef<'_, Tensor>, target: PyRef<'_, Tensor>) -> PyResult<Tensor> {
     nabla_nn::loss::try_mse_loss(input.core(), target.core())
         .py()
-        .map(wrap)
+        .map(|t| wrap(torch_named(t, "MseLossBackward0")))
 }
 
 #[pyfunction]
@@ -604,35 +619,48 @@ fn pair(value: &Bound<'_, PyAny>, what: &str) -> PyResult<(CoreTensor, CoreTenso
     Ok((h, c))
 }
 
-/// Writes `values` (drawn for `target`'s shape and dtype) into `target` in place, outside the
-/// graph: how `nn.init` fills a parameter.
+/// Writes `values` (drawn for `target`'s shape and dtype from `generator`, or the global
+/// generator) into `target` in place, outside the graph: how `nn.init` fills a parameter.
 fn fill_with(
     target: &CoreTensor,
+    generator: Option<&Bound<'_, PyAny>>,
     values: impl FnOnce(&mut nabla_core::Generator) -> nabla_core::Result<CoreTensor>,
 ) -> PyResult<()> {
-    let values = nabla_core::random::with_global_generator(values).py()?;
+    let values = with_generator(generator, values)?.py()?;
     nabla_core::no_grad(|| target.try_copy_(&values)).py()
 }
 
-/// Fills `tensor` from `U(low, high)` with the global generator.
+/// Fills `tensor` from `U(low, high)` with `generator` or the global generator.
 #[pyfunction]
-fn uniform_(tensor: PyRef<'_, Tensor>, low: f64, high: f64) -> PyResult<()> {
+#[pyo3(signature = (tensor, low, high, generator = None))]
+fn uniform_(
+    tensor: PyRef<'_, Tensor>,
+    low: f64,
+    high: f64,
+    generator: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
     let t = tensor.core();
-    fill_with(t, |g| {
+    fill_with(t, generator, |g| {
         CoreTensor::try_uniform_with(t.shape(), low, high, t.dtype(), g)
     })
 }
 
-/// Fills `tensor` from `N(mean, std²)` with the global generator.
+/// Fills `tensor` from `N(mean, std²)` with `generator` or the global generator.
 #[pyfunction]
-fn normal_(tensor: PyRef<'_, Tensor>, mean: f64, std: f64) -> PyResult<()> {
+#[pyo3(signature = (tensor, mean, std, generator = None))]
+fn normal_(
+    tensor: PyRef<'_, Tensor>,
+    mean: f64,
+    std: f64,
+    generator: Option<&Bound<'_, PyAny>>,
+) -> PyResult<()> {
     if std.is_nan() || std < 0.0 {
         return Err(PyValueError::new_err(format!(
             "normal_: std must be non-negative, got {std}"
         )));
     }
     let t = tensor.core();
-    fill_with(t, |g| {
+    fill_with(t, generator, |g| {
         CoreTensor::try_randn_with(t.shape(), t.dtype(), g)
             .and_then(|n| n.try_mul_scalar(std))
             .and_then(|n| n.try_add_scalar(mean))
@@ -721,15 +749,15 @@ fn clip_grad_value(py: Python<'_>, params: Vec<PyRef<'_, Tensor>>, clip: f64) ->
         .py()
 }
 
-/// `0..n` in an order shuffled by a generator seeded with `seed`, or with a seed drawn from the
-/// global generator (`nabla.manual_seed`) when `None`: a `DataLoader`'s epoch order.
+/// `0..n` in an order shuffled by `generator` (a `nabla.Generator`, whose stream it advances),
+/// or by the global generator (`nabla.manual_seed`) when `None`: a `DataLoader`'s epoch order,
+/// as `torch.randperm(n, generator=...)` gives a `RandomSampler`'s.
 #[pyfunction]
-#[pyo3(signature = (n, seed = None))]
-fn permutation(n: usize, seed: Option<u64>) -> Vec<usize> {
-    let seed = seed.unwrap_or_else(random_seed);
+#[pyo3(signature = (n, generator = None))]
+fn permutation(n: usize, generator: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<usize>> {
     let mut order: Vec<usize> = (0..n).collect();
-    nabla_core::Generator::new(seed).shuffle(&mut order);
-    order
+    with_generator(generator, |g| g.shuffle(&mut order))?;
+    Ok(order)
 }
 
 /// The rows `indices` of each tensor (along dim 0), copied into new tensors: a batch of a

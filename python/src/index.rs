@@ -237,7 +237,23 @@ impl Tensor {
 #[pymethods]
 impl Tensor {
     fn __getitem__(&self, key: &Bound<'_, PyAny>) -> PyResult<Tensor> {
-        index(&self.inner, key).map(Tensor::from_core)
+        let out = index(&self.inner, key)?;
+        // PyTorch names a basic index by its last step: an int selects, a slice slices.
+        let before = self.inner.grad_fn();
+        let name = match out.grad_fn() {
+            Some(node) if !before.is_some_and(|b| std::sync::Arc::ptr_eq(&b, &node)) => {
+                match node.name() {
+                    "SqueezeBackward" => Some("SelectBackward0"),
+                    "NarrowBackward" => Some("SliceBackward0"),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(Tensor::from_core(match name {
+            Some(name) => crate::autograd::torch_named(out, name),
+            None => out,
+        }))
     }
 
     /// Writes `value` (a number or a tensor broadcast to the selection) into the elements

@@ -5,20 +5,23 @@
 //! be contiguous.
 
 use crate::errors::IntoPyResult;
-use crate::ops::{Op, Operand, apply};
+use crate::ops::{Op, Operand, apply, heavy};
 use crate::tensor::{Tensor, type_name};
 use nabla_core::Tensor as CoreTensor;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-/// Writes `value` (the result of an out-of-place op) into `target`, in `target`'s dtype.
-fn write(target: &CoreTensor, value: &CoreTensor) -> PyResult<()> {
-    let value = value
-        .detach()
-        .try_to_dtype(target.dtype())
-        .and_then(|v| v.try_expand(target.shape()))
-        .py()?;
-    target.try_copy_(&value).py()
+/// Writes `value` (the result of an out-of-place op) into `target`, in `target`'s dtype, with
+/// the GIL released for a large tensor (as every kernel of this file).
+fn write(py: Python<'_>, target: &CoreTensor, value: &CoreTensor) -> PyResult<()> {
+    heavy(py, target.numel(), || {
+        let value = value
+            .detach()
+            .try_to_dtype(target.dtype())
+            .and_then(|v| v.try_expand(target.shape()))?;
+        target.try_copy_(&value)
+    })
+    .py()
 }
 
 /// `target op= other`, computed out of place without recording and written back.
@@ -27,7 +30,7 @@ fn update(target: &CoreTensor, other: &Bound<'_, PyAny>, op: Op) -> PyResult<()>
     // The fast paths of the optimiser loop: `w -= lr * g` and `w *= s` without a temporary.
     match (op, Operand::of(other)) {
         (Op::Mul, Some(Operand::Float(s))) if target.dtype().is_float() => {
-            return target.try_mul_scalar_(s).py();
+            return heavy(py, target.numel(), || target.try_mul_scalar_(s)).py();
         }
         (Op::Add | Op::Sub, Some(Operand::Tensor(o)))
             if target.dtype().is_float()
@@ -35,7 +38,7 @@ fn update(target: &CoreTensor, other: &Bound<'_, PyAny>, op: Op) -> PyResult<()>
                 && o.shape() == target.shape() =>
         {
             let alpha = if op == Op::Sub { -1.0 } else { 1.0 };
-            return target.try_add_scaled_(&o, alpha).py();
+            return heavy(py, target.numel(), || target.try_add_scaled_(&o, alpha)).py();
         }
         (_, None) => {
             return Err(PyTypeError::new_err(format!(
@@ -50,7 +53,7 @@ fn update(target: &CoreTensor, other: &Bound<'_, PyAny>, op: Op) -> PyResult<()>
         apply(py, target, other, op, false)?
     };
     match value {
-        Some(v) => write(target, v.core()),
+        Some(v) => write(py, target, v.core()),
         None => Err(PyTypeError::new_err(format!(
             "in-place operation with {} is not supported",
             type_name(other)
@@ -118,20 +121,23 @@ impl Tensor {
 
     /// Sets every element to 0.
     fn zero_(slf: Bound<'_, Self>) -> PyResult<Bound<'_, Self>> {
-        slf.borrow().inner.try_fill_(0.0).py()?;
+        let t = slf.borrow().inner.clone();
+        heavy(slf.py(), t.numel(), || t.try_fill_(0.0)).py()?;
         Ok(slf)
     }
 
     /// Sets every element to `value`.
     fn fill_(slf: Bound<'_, Self>, value: f64) -> PyResult<Bound<'_, Self>> {
-        slf.borrow().inner.try_fill_(value).py()?;
+        let t = slf.borrow().inner.clone();
+        heavy(slf.py(), t.numel(), || t.try_fill_(value)).py()?;
         Ok(slf)
     }
 
     /// Copies `src` (broadcast to this shape, converted to this dtype) into this tensor.
     fn copy_<'py>(slf: Bound<'py, Self>, src: &Bound<'py, PyAny>) -> PyResult<Bound<'py, Self>> {
         let src = crate::tensor::expect_core(src, "src")?;
-        write(&slf.borrow().inner, &src)?;
+        let t = slf.borrow().inner.clone();
+        write(slf.py(), &t, &src)?;
         Ok(slf)
     }
 }

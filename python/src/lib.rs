@@ -7,6 +7,7 @@ mod creation;
 mod dtype;
 pub mod errors;
 mod functional;
+mod generator;
 mod index;
 mod inplace;
 mod io;
@@ -23,6 +24,7 @@ fn native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dtype::register(m)?;
     tensor::register(m)?;
     creation::register(m)?;
+    generator::register(m)?;
     autograd::register(m)?;
     functional::register(m)?;
     optim::register(m)?;

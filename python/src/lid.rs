@@ -1,12 +1,19 @@
 //! `nabla._C._lid`: backpropagation with the lid off, from Python, on nabla-inspect's public
 //! API: recording a computation (`start`/`finish` around a `with nabla.record():` block), its
 //! graph as SVG with values and gradients, the chain rule node by node, the textbook's
-//! expressions (`grad_expr("apple*count*tax", ...)`) and line charts of training curves.
+//! expressions (`grad_expr("apple*count*tax", ...)`), line charts of training curves, and the
+//! training diagnostics of `nabla.lid.Monitor` (a nabla-inspect `Recorder` fed from Python
+//! modules' hooks, drawn with its histogram and gradient-norm charts).
 
 use crate::errors::IntoPyResult;
-use crate::tensor::Tensor;
+use crate::tensor::{Tensor, expect_core};
+use nabla_core::Tensor as CoreTensor;
 use nabla_core::autograd::observe;
-use nabla_inspect::diagnostics::{Panel, Series, line_chart_svg};
+use nabla_inspect::diagnostics::{
+    Counts, EpochSnapshot, LayerInfo, LayerKind, LayerSnapshot, Panel, Recorder, Series,
+    activation_histograms_svg, distributions_svg, gradient_norms_svg, line_chart_svg,
+    weight_histograms_svg,
+};
 use nabla_inspect::expr::{self, Recording};
 use nabla_inspect::{Graph, GraphOptions, Trace as CoreTrace};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -183,11 +190,203 @@ fn line_chart(title: &str, panels: Vec<PanelSpec>) -> PyResult<String> {
     line_chart_svg(title, &panels).map_err(|e| PyValueError::new_err(e.0))
 }
 
+/// Per-layer training diagnostics of a Python model: `layers` are `(name, type_name,
+/// has_parameters)`, in forward order.
+#[pyclass(module = "nabla._C._lid", unsendable)]
+struct Diagnostics {
+    recorder: Recorder,
+}
+
+/// One layer at a probe, from Python: `(index, output, weight, weight_grad, grad_norm)`.
+type LayerProbe<'py> = (
+    usize,
+    Option<Bound<'py, PyAny>>,
+    Option<Bound<'py, PyAny>>,
+    Option<Bound<'py, PyAny>>,
+    Option<f64>,
+);
+
+/// One layer of the latest probe: `(label, output mean, output std, saturated, dead,
+/// grad_norm)`.
+type LayerRow = (String, f64, f64, Option<f64>, Option<f64>, Option<f64>);
+
+/// The tensor `value` holds, outside the graph, or `None`.
+fn probed(value: Option<&Bound<'_, PyAny>>, what: &str) -> PyResult<Option<CoreTensor>> {
+    value
+        .map(|v| expect_core(v, what).map(|t| t.detach()))
+        .transpose()
+}
+
+#[pymethods]
+impl Diagnostics {
+    #[new]
+    fn new(layers: Vec<(String, String, bool)>) -> Self {
+        let layers = layers
+            .into_iter()
+            .enumerate()
+            .map(|(index, (name, type_name, has_parameters))| LayerInfo {
+                index,
+                label: format!("{name} ({type_name})"),
+                kind: LayerKind::of(&type_name),
+                name,
+                type_name,
+                has_parameters,
+            })
+            .collect();
+        Diagnostics {
+            recorder: Recorder::with_layers(layers),
+        }
+    }
+
+    /// Records one step's gradient norms (one per layer with parameters) and returns the
+    /// alarm's message, if any.
+    fn record_norms(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        norms: Vec<f64>,
+    ) -> PyResult<Option<String>> {
+        let expected = self.recorder.report().gradient_layers.len();
+        if norms.len() != expected {
+            return Err(PyValueError::new_err(format!(
+                "Monitor: {} gradient norms for {expected} layers with parameters",
+                norms.len()
+            )));
+        }
+        Ok(self
+            .recorder
+            .record_norms(epoch, step, &norms)
+            .map(|a| a.to_string()))
+    }
+
+    /// Closes `epoch`: the summaries of the alarms of its steps.
+    fn finish_epoch(&mut self, epoch: usize) -> Vec<String> {
+        self.recorder
+            .finish_epoch(epoch)
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// Keeps a probe of every layer after `epoch`: `layers` as [`LayerProbe`], `samples` the
+    /// probe batch's size.
+    fn snapshot(
+        &mut self,
+        epoch: usize,
+        loss: f64,
+        samples: usize,
+        layers: Vec<LayerProbe<'_>>,
+    ) -> PyResult<()> {
+        let count = self.recorder.report().layers.len();
+        let mut out = Vec::with_capacity(layers.len());
+        for (index, output, weight, grad, grad_norm) in layers {
+            let Some(info) = self.recorder.report().layers.get(index) else {
+                return Err(PyValueError::new_err(format!(
+                    "Monitor: layer {index} of a model of {count} layers"
+                )));
+            };
+            let Some(output) = probed(output.as_ref(), "output")? else {
+                continue;
+            };
+            let weight = probed(weight.as_ref(), "weight")?;
+            let grad = probed(grad.as_ref(), "weight_grad")?;
+            out.push(LayerSnapshot::of(
+                index,
+                info.kind,
+                &output,
+                weight.as_ref().zip(grad.as_ref()),
+                grad_norm,
+            ));
+        }
+        let snapshot = EpochSnapshot {
+            epoch,
+            loss,
+            layers: out,
+        };
+        self.recorder.push_snapshot(snapshot, samples);
+        Ok(())
+    }
+
+    /// How many probes were kept.
+    #[getter]
+    fn epochs(&self) -> usize {
+        self.recorder.report().epochs.len()
+    }
+
+    /// How many steps' gradient norms were kept.
+    #[getter]
+    fn steps(&self) -> usize {
+        self.recorder.report().steps.len()
+    }
+
+    /// The latest probe's statistics per layer.
+    fn latest(&self) -> Vec<LayerRow> {
+        let report = self.recorder.report();
+        report
+            .epochs
+            .last()
+            .map(|e| {
+                e.layers
+                    .iter()
+                    .map(|l| {
+                        (
+                            report.layers[l.layer].label.clone(),
+                            l.activation.mean,
+                            l.activation.std,
+                            l.saturated,
+                            l.dead,
+                            l.grad_norm,
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The charts, each `(title, svg)`: gradient norms per step, the latest probe's
+    /// activation histograms, its weight and gradient histograms, and every layer's
+    /// distribution over the probes; a chart without data is left out.
+    fn charts(&self) -> PyResult<Vec<(String, String)>> {
+        let report = self.recorder.report();
+        let chart = |r: Result<String, nabla_inspect::diagnostics::ChartError>| {
+            r.map_err(|e| PyValueError::new_err(e.0))
+        };
+        let mut out = Vec::new();
+        if !report.steps.is_empty() && !report.gradient_layers.is_empty() {
+            let title = "gradient norm per layer and step";
+            out.push((title.into(), chart(gradient_norms_svg(report, title))?));
+        }
+        if let Some(last) = report.epochs.last() {
+            let title = format!("epoch {}: outputs", last.epoch);
+            out.push((
+                title.clone(),
+                chart(activation_histograms_svg(
+                    &report.layers,
+                    last,
+                    &title,
+                    Counts::Log,
+                ))?,
+            ));
+            if last.layers.iter().any(|l| l.weight.is_some()) {
+                let title = format!("epoch {}: weights and gradients", last.epoch);
+                out.push((
+                    title.clone(),
+                    chart(weight_histograms_svg(&report.layers, last, &title))?,
+                ));
+            }
+            let title = "distributions over epochs";
+            out.push((title.into(), chart(distributions_svg(report, title))?));
+        }
+        Ok(out)
+    }
+}
+
 /// Adds `nabla._C._lid`.
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let sub = PyModule::new(m.py(), "_lid")?;
     sub.add_class::<Trace>()?;
     sub.add_class::<Expression>()?;
+    sub.add_class::<Diagnostics>()?;
     sub.add_function(wrap_pyfunction!(start, &sub)?)?;
     sub.add_function(wrap_pyfunction!(finish, &sub)?)?;
     sub.add_function(wrap_pyfunction!(grad_expr, &sub)?)?;

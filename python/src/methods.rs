@@ -3,6 +3,7 @@
 //! `transpose`, `T`, `unsqueeze`, `squeeze`, `flatten`, `expand`). Each is also a function of
 //! the module (`nabla.sum(t, dim)`), added by `nabla/__init__.py`.
 
+use crate::autograd::torch_named;
 use crate::errors::IntoPyResult;
 use crate::ops::heavy;
 use crate::tensor::{Tensor, expect_core};
@@ -56,6 +57,11 @@ fn wrap(
     f: impl FnOnce() -> Result<CoreTensor> + Send,
 ) -> PyResult<Tensor> {
     heavy(py, numel, f).py().map(Tensor::from_core)
+}
+
+/// `t` with its `grad_fn` under PyTorch's name for the call that made it.
+fn named(t: PyResult<Tensor>, name: &'static str) -> PyResult<Tensor> {
+    t.map(|t| Tensor::from_core(torch_named(t.inner, name)))
 }
 
 /// A reduction by `dim` (all dims when `None`) with `keepdim`.
@@ -218,9 +224,15 @@ impl Tensor {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
         };
-        reduce(py, &t, dim, keepdim, |x, d, k| {
+        let by_dim = dim.is_some_and(|d| !d.is_none());
+        let out = reduce(py, &t, dim, keepdim, |x, d, k| {
             via_float(x, |f| f.try_sum_dims(d, k))
-        })
+        });
+        if by_dim {
+            named(out, "SumBackward1")
+        } else {
+            out
+        }
     }
     #[pyo3(signature = (dim = None, keepdim = false, *, dtype = None))]
     fn mean(
@@ -240,7 +252,16 @@ impl Tensor {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
         };
-        reduce(py, &t, dim, keepdim, |x, d, k| x.try_mean_dims(d, k))
+        let by_dim = dim.is_some_and(|d| !d.is_none());
+        let out = reduce(py, &t, dim, keepdim, |x, d, k| x.try_mean_dims(d, k));
+        named(
+            out,
+            if by_dim {
+                "MeanBackward1"
+            } else {
+                "MeanBackward0"
+            },
+        )
     }
     /// `max()` is the largest element; `max(dim)` the `(values, indices)` along `dim`;
     /// `max(other)` the elementwise maximum.
@@ -337,7 +358,10 @@ impl Tensor {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
         };
-        wrap(py, t.numel(), || t.try_softmax(dim))
+        named(
+            wrap(py, t.numel(), || t.try_softmax(dim)),
+            "SoftmaxBackward0",
+        )
     }
     #[pyo3(signature = (dim, dtype = None))]
     fn log_softmax(
@@ -350,7 +374,10 @@ impl Tensor {
             Some(d) => self.inner.try_to_dtype(d.0).py()?,
             None => self.inner.clone(),
         };
-        wrap(py, t.numel(), || t.try_log_softmax(dim))
+        named(
+            wrap(py, t.numel(), || t.try_log_softmax(dim)),
+            "LogSoftmaxBackward0",
+        )
     }
 
     // Products.
@@ -364,9 +391,15 @@ impl Tensor {
             )));
         }
         let work = a.numel().max(b.numel());
-        wrap(py, work, || {
+        let out = wrap(py, work, || {
             via_float(&a, |x| x.try_matmul(&b.try_to_dtype(x.dtype())?))
-        })
+        });
+        match (a.ndim(), b.ndim()) {
+            (1, 1) => named(out, "DotBackward0"),
+            (2, 1) => named(out, "MvBackward0"),
+            (2, 2) => named(out, "MmBackward0"),
+            _ => out,
+        }
     }
     fn __matmul__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         if other.cast::<Tensor>().is_err() {
@@ -399,10 +432,7 @@ impl Tensor {
     #[pyo3(signature = (*shape))]
     fn reshape(&self, shape: &Bound<'_, PyTuple>) -> PyResult<Tensor> {
         let dims: Vec<isize> = int_args(shape)?.into_iter().map(|d| d as isize).collect();
-        self.inner
-            .try_reshape_infer(&dims)
-            .py()
-            .map(Tensor::from_core)
+        self.reshaped(&dims)
     }
     /// `view(*shape)`: a reshape that never copies (an error for a layout that would need one).
     #[pyo3(signature = (*shape))]
@@ -426,10 +456,7 @@ impl Tensor {
     fn view_as(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         let o = expect_core(other, "other")?;
         let dims: Vec<isize> = o.shape().iter().map(|&d| d as isize).collect();
-        self.inner
-            .try_reshape_infer(&dims)
-            .py()
-            .map(Tensor::from_core)
+        self.reshaped(&dims)
     }
     fn reshape_as(&self, other: &Bound<'_, PyAny>) -> PyResult<Tensor> {
         self.view_as(other)
@@ -453,16 +480,14 @@ impl Tensor {
         self.inner.try_permute(&dims).py().map(Tensor::from_core)
     }
     fn transpose(&self, dim0: isize, dim1: isize) -> PyResult<Tensor> {
-        self.inner
-            .try_transpose(dim0, dim1)
-            .py()
-            .map(Tensor::from_core)
+        let out = self.inner.try_transpose(dim0, dim1).py();
+        named(out.map(Tensor::from_core), "TransposeBackward0")
     }
     fn t(&self) -> PyResult<Tensor> {
         if self.inner.ndim() < 2 {
             return Ok(Tensor::from_core(self.inner.clone()));
         }
-        self.inner.try_t().py().map(Tensor::from_core)
+        named(self.inner.try_t().py().map(Tensor::from_core), "TBackward0")
     }
     /// The dimensions reversed.
     #[getter(T)]
@@ -473,7 +498,8 @@ impl Tensor {
     /// The last two dimensions swapped.
     #[getter(mT)]
     fn matrix_t(&self) -> PyResult<Tensor> {
-        self.inner.try_transpose(-2, -1).py().map(Tensor::from_core)
+        let out = self.inner.try_transpose(-2, -1).py();
+        named(out.map(Tensor::from_core), "TransposeBackward0")
     }
     fn unsqueeze(&self, dim: isize) -> PyResult<Tensor> {
         self.inner.try_unsqueeze(dim).py().map(Tensor::from_core)
@@ -482,6 +508,11 @@ impl Tensor {
     #[pyo3(signature = (dim = None))]
     fn squeeze(&self, dim: Option<&Bound<'_, PyAny>>) -> PyResult<Tensor> {
         let n = self.inner.ndim() as isize;
+        let name = match dim {
+            Some(d) if d.is_instance_of::<PyInt>() => "SqueezeBackward1",
+            Some(d) if !d.is_none() => "SqueezeBackward2",
+            _ => "SqueezeBackward0",
+        };
         let mut dims: Vec<isize> = match dims(dim)? {
             None => (0..n)
                 .filter(|&d| self.inner.shape()[d as usize] == 1)
@@ -510,17 +541,15 @@ impl Tensor {
         for d in dims.into_iter().rev() {
             out = out.try_squeeze(d).py()?;
         }
-        Ok(Tensor::from_core(out))
+        named(Ok(Tensor::from_core(out)), name)
     }
     #[pyo3(signature = (start_dim = 0, end_dim = -1))]
     fn flatten(&self, start_dim: isize, end_dim: isize) -> PyResult<Tensor> {
         if self.inner.ndim() == 0 {
-            return self.inner.try_reshape(&[1]).py().map(Tensor::from_core);
+            return self.reshaped(&[1]);
         }
-        self.inner
-            .try_flatten(start_dim, end_dim)
-            .py()
-            .map(Tensor::from_core)
+        let out = self.inner.try_flatten(start_dim, end_dim).py()?;
+        Ok(self.viewed(out))
     }
     /// A broadcast view; -1 keeps a dimension's size.
     #[pyo3(signature = (*sizes))]
@@ -558,6 +587,22 @@ impl Tensor {
 }
 
 impl Tensor {
+    /// This tensor reshaped to `dims` (one may be -1).
+    fn reshaped(&self, dims: &[isize]) -> PyResult<Tensor> {
+        let out = self.inner.try_reshape_infer(dims).py()?;
+        Ok(self.viewed(out))
+    }
+
+    /// `out`, a reshape of this tensor, named `ViewBackward0` as PyTorch names a reshape that
+    /// is a view.
+    fn viewed(&self, out: CoreTensor) -> Tensor {
+        if out.shares_storage(&self.inner) {
+            Tensor::from_core(torch_named(out, "ViewBackward0"))
+        } else {
+            Tensor::from_core(out)
+        }
+    }
+
     fn extremum<'py>(
         &self,
         py: Python<'py>,
@@ -585,8 +630,9 @@ impl Tensor {
                 }
                 let out = wrap(py, t.numel(), || {
                     via_float(t, |x| if max { x.try_max() } else { x.try_min() })
-                })?;
-                Ok(Bound::new(py, out)?.into_any())
+                });
+                let name = if max { "MaxBackward1" } else { "MinBackward1" };
+                Ok(Bound::new(py, named(out, name)?)?.into_any())
             }
         }
     }

@@ -3,6 +3,7 @@
 //! is made for it); integer tensors, which the core's arithmetic kernels do not take, are
 //! computed in float64 and converted back, exactly for values below 2⁵³.
 
+use crate::autograd::torch_named;
 use crate::errors::IntoPyResult;
 use crate::tensor::Tensor;
 use nabla_core::{DType, Result, Tensor as CoreTensor};
@@ -142,7 +143,7 @@ fn float_tensor_op(a: &CoreTensor, b: &CoreTensor, op: Op) -> Result<CoreTensor>
         Op::Sub => a.try_sub(b),
         Op::Mul => a.try_mul(b),
         Op::Div => a.try_div(b),
-        Op::Pow => a.try_pow(b),
+        Op::Pow => a.try_pow(b).map(|t| torch_named(t, "PowBackward1")),
         Op::Eq => a.try_eq(b).and_then(as_mask),
         Op::Ne => a.try_ne(b).and_then(as_mask),
         Op::Lt => a.try_lt(b).and_then(as_mask),
@@ -179,8 +180,11 @@ fn scalar_op(
     let op = if reflected { op.swapped() } else { op };
     match (op, reflected) {
         (Op::Add, _) => t.try_add_scalar(s),
-        (Op::Sub, false) => t.try_add_scalar(-s),
-        (Op::Sub, true) => t.try_neg()?.try_add_scalar(s),
+        (Op::Sub, false) => t.try_add_scalar(-s).map(|t| torch_named(t, "SubBackward0")),
+        (Op::Sub, true) => t
+            .try_neg()?
+            .try_add_scalar(s)
+            .map(|t| torch_named(t, "RsubBackward1")),
         (Op::Mul, _) => t.try_mul_scalar(s),
         (Op::Div, false) => t.try_div_scalar(s),
         (Op::Div, true) => t.try_recip()?.try_mul_scalar(s),

@@ -448,7 +448,10 @@ impl Tensor {
             _ => t.try_mul_scalar(1.0),
         })
         .py()?;
-        Ok(Tensor::from_core(out))
+        Ok(Tensor::from_core(crate::autograd::torch_named(
+            out,
+            "CloneBackward0",
+        )))
     }
 
     /// A contiguous tensor with the same values (this one when already contiguous).

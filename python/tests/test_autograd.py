@@ -228,3 +228,20 @@ def test_exception_in_backward_of_a_two_input_function_reaches_the_caller():
     with pytest.raises(ArithmeticError, match="two inputs"):
         (Broken.apply(a, b) * 3).sum().backward()
     assert nabla.is_grad_enabled()
+
+
+def test_func_grad_composes():
+    # torch.func.grad on f(x) = sin(x)·x² at 0.7 in float64
+    # (tools/pytorch_reference/python_func_grad.py).
+    from nabla.func import grad
+
+    f = lambda x: x.sin() * x ** 2  # noqa: E731
+    x = nabla.tensor(0.7, dtype=nabla.float64)
+    assert grad(f)(x).item() == pytest.approx(1.2766774339021667, rel=1e-12)
+    assert grad(grad(f))(x).item() == pytest.approx(3.114326832125481, rel=1e-12)
+    assert grad(grad(grad(f)))(x).item() == pytest.approx(1.5085661655392295, rel=1e-12)
+    g = lambda w: (w ** 3).sum() * w[0]  # noqa: E731
+    w = nabla.tensor([1.5, -2.0], dtype=nabla.float64)
+    assert grad(lambda w: grad(g)(w)[1])(w).tolist() == [12.0, -18.0]
+    # The outermost transform leaves no graph behind, and its input untouched.
+    assert grad(grad(f))(x).grad_fn is None and not x.requires_grad

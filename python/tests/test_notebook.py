@@ -1,6 +1,7 @@
 """examples/chapter5.ipynb runs from top to bottom (nbclient, the ``python3`` kernel of this
 environment) and shows what it says: the apple graph with its gradients, the layers' checks,
-a gradient check within 1e-7 and a TwoLayerNet above 90% on MNIST."""
+a gradient check within 1e-7 and a TwoLayerNet above 90% on MNIST, watched by a
+``nabla.lid.Monitor`` shown inline."""
 
 import pathlib
 
@@ -40,6 +41,11 @@ def test_chapter5_notebook_runs_and_shows_its_results():
     apple_svg = next(o["data"]["image/svg+xml"] for o in code[1]["outputs"] if "data" in o)
     for label in ("apple", "apple_num", "tax", "220", "2.2", "110", "200"):
         assert label in apple_svg, label
+    monitor = next(o["data"]["text/html"] for c in code for o in c.get("outputs", [])
+                   if "nabla-monitor" in o.get("data", {}).get("text/html", ""))
+    for label in ("affine1 (Linear)", "relu (ReLU)", "dead", "gradient norm per layer and step",
+                  "train_accuracy", "epoch 3: weights and gradients"):
+        assert label in monitor, label
     last_epoch = [line for line in text.splitlines() if line.startswith("epoch 3")][0]
     assert float(last_epoch.rsplit(" ", 1)[1]) > 0.9, last_epoch
     check_lines = [line for line in text.splitlines() if "mean |numerical - backprop|" in line]

@@ -126,6 +126,26 @@ def test_large_kernels_release_the_gil_and_small_ones_keep_it():
     assert ticks_while(small_ops) == 0
 
 
+def test_activations_and_in_place_kernels_release_the_gil():
+    F = nabla.nn.functional
+    big = nabla.randn(1 << 22)
+    other = nabla.randn(1 << 22)
+
+    def activations():
+        for _ in range(3):
+            F.relu(big), F.sigmoid(big), F.tanh(big), F.gelu(big), F.softmax(big, 0)
+
+    def in_place():
+        for _ in range(3):
+            big.mul_(1.0).add_(other).sub_(other)
+            big.copy_(other)
+            big.fill_(0.5)
+            big.zero_()
+
+    assert ticks_while(activations) > 0
+    assert ticks_while(in_place) > 0
+
+
 def test_pickle_and_deepcopy_keep_values_dtype_and_requires_grad():
     w = nabla.tensor([[1.5, -2.0]], dtype=nabla.float64, requires_grad=True)
     for copy_ in (pickle.loads(pickle.dumps(w)), copy.deepcopy(w)):

@@ -1,8 +1,11 @@
 //! The memory behind tensors. Views share one [`Storage`]; a version counter, bumped by every
 //! in-place write, lets autograd refuse gradients computed from a tensor changed after it was saved.
+//! A storage may also hold memory another library owns (a NumPy array), kept alive by an owner
+//! it drops last.
 
 use crate::dtype::{DType, Element};
 use smallvec::SmallVec;
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
@@ -44,11 +47,26 @@ impl Buffer {
     }
 }
 
+/// What keeps foreign memory alive (the Python array it belongs to).
+pub type Owner = Box<dyn Any + Send + Sync>;
+
 /// Shared, lockable storage with a version counter.
-#[derive(Debug)]
 pub struct Storage {
     data: RwLock<Buffer>,
     version: AtomicU64,
+    /// `Some` when the buffer's memory belongs to someone else: the buffer is then never grown,
+    /// shrunk, pooled or freed, and the owner is dropped after it.
+    owner: Option<Owner>,
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Storage")
+            .field("data", &self.data)
+            .field("version", &self.version)
+            .field("foreign", &self.owner.is_some())
+            .finish()
+    }
 }
 
 impl Storage {
@@ -57,6 +75,30 @@ impl Storage {
         Storage {
             data: RwLock::new(buffer),
             version: AtomicU64::new(0),
+            owner: None,
+        }
+    }
+
+    /// A storage over `len` elements of type `T` at `ptr`, which `owner` keeps alive.
+    ///
+    /// # Safety
+    /// `ptr` must point at `len` initialised, aligned elements of type `T`, valid for reads and
+    /// writes until `owner` is dropped.
+    pub(crate) unsafe fn foreign<T: Element>(
+        ptr: std::ptr::NonNull<T>,
+        len: usize,
+        owner: Owner,
+    ) -> Self {
+        // SAFETY: the caller vouches for the `len` elements. A capacity above the two inline
+        // elements makes the vector treat them as a heap block; nothing ever grows, shrinks or
+        // frees a storage's buffer (`Drop` forgets one with an owner), so the capacity is only
+        // ever read by that test.
+        let data = unsafe { Data::from_raw_parts(ptr.as_ptr(), len, len.max(3)) };
+        crate::live::storage_created();
+        Storage {
+            data: RwLock::new(T::into_buffer(data)),
+            version: AtomicU64::new(0),
+            owner: Some(owner),
         }
     }
 
@@ -93,10 +135,16 @@ impl Storage {
 }
 
 impl Drop for Storage {
-    /// Hands the buffer to the calling thread's pool for the next output of its size.
+    /// Hands the buffer to the calling thread's pool for the next output of its size; foreign
+    /// memory is left to its owner, dropped after this.
     fn drop(&mut self) {
         crate::live::storage_freed();
         let data = self.data.get_mut().unwrap_or_else(|p| p.into_inner());
-        crate::pool::give(std::mem::replace(data, Buffer::F32(Data::new())));
+        let buffer = std::mem::replace(data, Buffer::F32(Data::new()));
+        if self.owner.is_some() {
+            std::mem::forget(buffer);
+        } else {
+            crate::pool::give(buffer);
+        }
     }
 }

@@ -142,6 +142,47 @@ impl Tensor {
         crate::ops::ok(Self::try_from_vec(data, shape))
     }
 
+    /// A tensor over memory it does not own, laid out row-major with `shape`, without a copy:
+    /// writes through either side show in the other, and `owner` (what keeps the memory alive,
+    /// such as the NumPy array it belongs to) is dropped when the last tensor over it is, on
+    /// whichever thread drops that. Errors when the shape's element count overflows.
+    ///
+    /// # Safety
+    /// `ptr` must point at as many initialised, aligned elements of type `T` as `shape` holds,
+    /// valid for reads and writes until `owner` is dropped. Writes through other handles on
+    /// that memory bypass the storage's lock and version counter, as [`Tensor::data_ptr`]'s do.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// use std::ptr::NonNull;
+    /// use std::sync::Arc;
+    /// let mut memory = vec![1.0f32, 2.0, 3.0, 4.0];
+    /// let ptr = NonNull::new(memory.as_mut_ptr()).unwrap();
+    /// let alive = Arc::new(());
+    /// let owner = Box::new((memory, alive.clone()));
+    /// // SAFETY: the vector holds the 4 elements and, in the owner, lives as long as the tensor.
+    /// let t = unsafe { Tensor::try_from_foreign(ptr, &[2, 2], owner) }.unwrap();
+    /// assert_eq!(t.to_f64_vec(), [1.0, 2.0, 3.0, 4.0]);
+    /// assert_eq!(t.data_ptr(), ptr.as_ptr().cast::<u8>().cast_const());
+    /// let row = t.narrow(0, 1, 1);
+    /// drop(t);
+    /// assert_eq!((row.to_f64_vec(), Arc::strong_count(&alive)), (vec![3.0, 4.0], 2));
+    /// drop(row); // the last tensor over the memory: the owner goes with it
+    /// assert_eq!(Arc::strong_count(&alive), 1);
+    /// ```
+    pub unsafe fn try_from_foreign<T: Element>(
+        ptr: std::ptr::NonNull<T>,
+        shape: &[usize],
+        owner: crate::storage::Owner,
+    ) -> Result<Tensor> {
+        let len = crate::limits::numel("from_foreign", shape)?;
+        // SAFETY: the caller's contract is `Storage::foreign`'s.
+        let storage = share(|| unsafe { Storage::foreign(ptr, len, owner) });
+        Ok(Tensor(share(|| {
+            TensorImpl::new(storage, Layout::contiguous(shape), T::DTYPE, None)
+        })))
+    }
+
     /// A 0-dimensional tensor holding `value`.
     pub fn scalar<T: Element>(value: T) -> Tensor {
         Tensor::from_data(smallvec::smallvec![value], &[])

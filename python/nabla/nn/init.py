@@ -1,5 +1,5 @@
 """``nn.init``: PyTorch's weight initialisers, filling tensors in place (outside the graph) from
-the global generator (``nabla.manual_seed``)."""
+``generator`` (a ``nabla.Generator``) or the global generator (``nabla.manual_seed``)."""
 
 import math
 
@@ -46,12 +46,12 @@ def _fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    _nn.uniform_(tensor, float(a), float(b))
+    _nn.uniform_(tensor, float(a), float(b), generator)
     return tensor
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    _nn.normal_(tensor, float(mean), float(std))
+    _nn.normal_(tensor, float(mean), float(std), generator)
     return tensor
 
 
@@ -71,12 +71,12 @@ def ones_(tensor):
 def xavier_uniform_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
-    return uniform_(tensor, -a, a)
+    return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -84,11 +84,11 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     if fan == 0:
         return tensor
     bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
     fan = _fan(tensor, mode)
     if fan == 0:
         return tensor
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)

@@ -49,6 +49,63 @@ pub struct LayerSnapshot {
     pub grad_norm: Option<f64>,
 }
 
+impl LayerSnapshot {
+    /// Layer `layer` (of kind `kind`) from its `output` on a probe batch, its weight with that
+    /// batch's gradient, and the gradient norm over all its parameters. A unit is a feature of
+    /// `[N, F]` or a channel (dim 1) of a convolution's `[N, C, ...]`, over every sample and
+    /// position.
+    ///
+    /// ```
+    /// use nabla_core::Tensor;
+    /// use nabla_inspect::diagnostics::{LayerKind, LayerSnapshot};
+    /// let out = Tensor::from_vec(vec![0.0f32, 2.0, 0.0, 1.0], &[2, 2]);
+    /// let s = LayerSnapshot::of(1, LayerKind::Relu, &out, None, None);
+    /// assert_eq!(s.dead, Some(0.5));
+    /// ```
+    pub fn of(
+        layer: usize,
+        kind: LayerKind,
+        output: &Tensor,
+        weight: Option<(&Tensor, &Tensor)>,
+        grad_norm: Option<f64>,
+    ) -> LayerSnapshot {
+        // Channels (dim 1 of a convolution's `[N, C, ...]` output) last, so a unit is a
+        // channel over every sample and position, as features are for `[N, F]`.
+        let values = match output.ndim() {
+            0..=2 => output.to_f64_vec(),
+            n => {
+                let order: Vec<usize> = std::iter::once(0)
+                    .chain(2..n)
+                    .chain(std::iter::once(1))
+                    .collect();
+                output.permute(&order).to_f64_vec()
+            }
+        };
+        let histogram = match kind.output_range() {
+            Some((lo, hi)) => Histogram::new(&values, lo, hi, BINS),
+            None => Histogram::spanning(&values, BINS),
+        };
+        let units = match output.shape() {
+            [] => 1,
+            [units] => *units,
+            [_, units, ..] => *units,
+        };
+        let stats = |t: &Tensor| {
+            let v = t.to_f64_vec();
+            TensorStats::new(&v, Histogram::spanning(&v, BINS))
+        };
+        LayerSnapshot {
+            layer,
+            saturated: kind.saturated(&values),
+            dead: kind.dead(&values, units),
+            activation: TensorStats::new(&values, histogram),
+            weight: weight.map(|(w, _)| stats(w)),
+            weight_grad: weight.map(|(_, g)| stats(g)),
+            grad_norm,
+        }
+    }
+}
+
 /// The network at the end of an epoch (epoch 0: before training).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct EpochSnapshot {
@@ -161,6 +218,24 @@ impl Recorder {
                 }
             })
             .collect();
+        Recorder::with_layers(layers)
+    }
+
+    /// A recorder for layers described by hand, for networks that are not a `Sequential`
+    /// (the Python package's modules): feed it with [`Recorder::record_norms`] and
+    /// [`Recorder::push_snapshot`].
+    ///
+    /// ```
+    /// use nabla_inspect::diagnostics::{LayerInfo, LayerKind, Recorder};
+    /// let layer = |index: usize, type_name: &str, has_parameters| LayerInfo {
+    ///     index, name: format!("{index}"), type_name: type_name.into(),
+    ///     label: format!("{index} ({type_name})"), kind: LayerKind::of(type_name), has_parameters };
+    /// let mut recorder = Recorder::with_layers(vec![layer(0, "Linear", true), layer(1, "ReLU", false),
+    ///     layer(2, "Linear", true)]);
+    /// assert!(recorder.record_norms(1, 1, &[1e-9, 1.0]).is_some()); // vanishing
+    /// assert_eq!(recorder.finish_epoch(1).len(), 1);
+    /// ```
+    pub fn with_layers(layers: Vec<LayerInfo>) -> Recorder {
         Recorder {
             report: Diagnostics {
                 gradient_layers: layers
@@ -261,58 +336,37 @@ impl Recorder {
             .iter()
             .enumerate()
             .map(|(i, output)| {
-                let kind = self.report.layers[i].kind;
-                // Channels (dim 1 of a convolution's `[N, C, ...]` output) last, so a unit is a
-                // channel over every sample and position, as features are for `[N, F]`.
-                let values = match output.ndim() {
-                    0..=2 => output.to_f64_vec(),
-                    n => {
-                        let order: Vec<usize> = std::iter::once(0)
-                            .chain(2..n)
-                            .chain(std::iter::once(1))
-                            .collect();
-                        output.permute(&order).to_f64_vec()
-                    }
-                };
-                let histogram = match kind.output_range() {
-                    Some((lo, hi)) => Histogram::new(&values, lo, hi, BINS),
-                    None => Histogram::spanning(&values, BINS),
-                };
-                let units = match output.shape() {
-                    [] => 1,
-                    [units] => *units,
-                    [_, units, ..] => *units,
-                };
                 let mine = || {
                     params
                         .iter()
                         .zip(&grads)
                         .filter(move |((layer, _, _), _)| *layer == i)
                 };
-                let weight = mine().find(|((_, name, _), _)| name == "weight");
-                let stats = |t: &Tensor| {
-                    let v = t.to_f64_vec();
-                    TensorStats::new(&v, Histogram::spanning(&v, BINS))
-                };
+                let weight = mine()
+                    .find(|((_, name, _), _)| name == "weight")
+                    .map(|((_, _, w), g)| (w, g));
                 let squares: Vec<f64> = mine().map(|(_, g)| l2(&g.to_f64_vec())).collect();
-                LayerSnapshot {
-                    layer: i,
-                    saturated: kind.saturated(&values),
-                    dead: kind.dead(&values, units),
-                    activation: TensorStats::new(&values, histogram),
-                    weight: weight.map(|((_, _, w), _)| stats(w)),
-                    weight_grad: weight.map(|(_, g)| stats(g)),
-                    grad_norm: (!squares.is_empty()).then(|| l2(&squares)),
-                }
+                let grad_norm = (!squares.is_empty()).then(|| l2(&squares));
+                LayerSnapshot::of(i, self.report.layers[i].kind, output, weight, grad_norm)
             })
             .collect();
-        self.report.probe_samples = x.shape().first().copied().unwrap_or(1);
-        self.report.epochs.push(EpochSnapshot {
+        let snapshot = EpochSnapshot {
             epoch,
             loss: loss.to_f64_vec()[0],
             layers,
-        });
-        Ok(self.report.epochs.last().expect("just pushed"))
+        };
+        Ok(self.push_snapshot(snapshot, x.shape().first().copied().unwrap_or(1)))
+    }
+
+    /// Keeps `snapshot`, taken on a probe batch of `probe_samples` samples.
+    pub fn push_snapshot(
+        &mut self,
+        snapshot: EpochSnapshot,
+        probe_samples: usize,
+    ) -> &EpochSnapshot {
+        self.report.probe_samples = probe_samples;
+        self.report.epochs.push(snapshot);
+        self.report.epochs.last().expect("just pushed")
     }
 
     /// Records the gradient norm of each layer with parameters after a training step's backward
@@ -325,7 +379,7 @@ impl Recorder {
         step: usize,
         net: &Sequential,
     ) -> Option<GradientAlarm> {
-        let norms: Vec<LayerNorm> = self
+        let norms: Vec<f64> = self
             .report
             .gradient_layers
             .iter()
@@ -334,19 +388,10 @@ impl Recorder {
                     .iter()
                     .map(|(_, p)| p.grad().map_or(0.0, |g| norm_of(&g)))
                     .collect();
-                LayerNorm {
-                    layer: self.report.layers[i].name.clone(),
-                    norm: l2(&squares),
-                }
+                l2(&squares)
             })
             .collect();
-        let alarm = check_gradients(&norms);
-        self.report.steps.push(StepNorms {
-            epoch,
-            step,
-            norms: norms.iter().map(|n| n.norm).collect(),
-        });
-        self.steps_in_epoch += 1;
+        let alarm = self.record_norms(epoch, step, &norms);
         let training_step = self.report.steps.len();
         if let Some(grads) = &mut self.report.time_steps {
             let layer = self.report.layers.iter().find(|l| l.name == grads.layer);
@@ -355,6 +400,34 @@ impl Recorder {
                 grads.record(training_step, epoch, step, &states);
             }
         }
+        alarm
+    }
+
+    /// Records one training step's gradient norms, one per layer of
+    /// [`Diagnostics::gradient_layers`], and checks them; returns the step's alarm, if any.
+    pub fn record_norms(
+        &mut self,
+        epoch: usize,
+        step: usize,
+        norms: &[f64],
+    ) -> Option<GradientAlarm> {
+        let named: Vec<LayerNorm> = self
+            .report
+            .gradient_layers
+            .iter()
+            .zip(norms)
+            .map(|(&i, &norm)| LayerNorm {
+                layer: self.report.layers[i].name.clone(),
+                norm,
+            })
+            .collect();
+        let alarm = check_gradients(&named);
+        self.report.steps.push(StepNorms {
+            epoch,
+            step,
+            norms: norms.to_vec(),
+        });
+        self.steps_in_epoch += 1;
         if let Some(a) = &alarm {
             self.pending.push((step, a.clone()));
         }

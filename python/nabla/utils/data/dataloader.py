@@ -3,7 +3,7 @@
 from ..._C import Tensor
 from ... import _C
 from ..._C import _nn
-from .dataset import TensorDataset, _seed_of
+from .dataset import TensorDataset
 
 
 def default_collate(batch):
@@ -24,8 +24,10 @@ def default_collate(batch):
 class DataLoader:
     """Iterates over ``dataset`` in batches of ``batch_size``.
 
-    With ``shuffle``, each epoch draws a new order from a seed taken from ``generator`` (or the
-    global generator), so ``nabla.manual_seed(s)`` fixes every epoch's order."""
+    With ``shuffle``, each epoch draws a new order from ``generator``'s stream (a
+    ``nabla.Generator``), or from the global generator's, as PyTorch's ``RandomSampler`` draws
+    ``randperm(n, generator=...)``: ``nabla.manual_seed(s)`` or ``generator.manual_seed(s)``
+    fixes every epoch's order, and each epoch advances the stream."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, sampler=None, batch_sampler=None,
                  num_workers=0, collate_fn=None, pin_memory=False, drop_last=False,
@@ -45,8 +47,6 @@ class DataLoader:
         self.collate_fn = collate_fn
         self.drop_last = drop_last
         self.generator = generator
-        self._seed = _seed_of(generator)
-        self._epoch = 0
 
     def _order(self):
         n = len(self.dataset)
@@ -54,9 +54,7 @@ class DataLoader:
             return list(self.sampler)
         if not self.shuffle:
             return range(n)
-        seed = None if self._seed is None else self._seed + self._epoch
-        self._epoch += 1
-        return _nn.permutation(n, seed)
+        return _nn.permutation(n, self.generator)
 
     def _batches(self):
         if self.batch_sampler is not None:

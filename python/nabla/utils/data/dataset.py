@@ -64,19 +64,9 @@ def random_split(dataset, lengths, generator=None):
         raise ValueError(
             "Sum of input lengths does not equal the length of the input dataset!"
         )
-    order = _nn.permutation(n, _seed_of(generator))
+    order = _nn.permutation(n, generator)
     subsets, start = [], 0
     for length in lengths:
         subsets.append(Subset(dataset, order[start:start + length]))
         start += length
     return subsets
-
-
-def _seed_of(generator):
-    """A seed from ``generator`` (anything with ``initial_seed()``, such as
-    ``nabla.Generator().manual_seed(s)``), or ``None`` for the global generator."""
-    if generator is None:
-        return None
-    if hasattr(generator, "initial_seed"):
-        return int(generator.initial_seed())
-    return int(generator)
