@@ -57,7 +57,7 @@ fn in_order<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, f
 /// `GET /api/grad`: the expression being served, or 404 when none is.
 pub fn start(grad: Option<&Start>) -> Reply {
     match grad {
-        Some(start) => Reply::json(200, serde_json::to_string(start).unwrap_or_default()),
+        Some(start) => Reply::serialized(start, "the expression"),
         None => Reply::error(
             404,
             "this server shows runs, not an expression (start it with nabla grad EXPR --at ... \
@@ -109,7 +109,7 @@ fn too_large() -> Reply {
 /// message `nabla grad` gives for it.
 fn stepper(asked: &Start) -> Reply {
     match nabla_inspect::expr::stepper(&asked.expression, &asked.at) {
-        Ok(stepper) => Reply::json(200, serde_json::to_string(&stepper).unwrap_or_default()),
+        Ok(stepper) => Reply::serialized(&stepper, "the stepper's data"),
         Err(e) => Reply::error(400, &e.to_string()),
     }
 }

@@ -89,7 +89,7 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
         (Method::Get, Route::Asset(asset)) => Reply::file(asset.content_type, asset.bytes),
         (Method::Get, Route::Runs) => {
             let listing: Vec<_> = site.runs.iter().map(Run::listing).collect();
-            Reply::json(200, serde_json::to_string(&listing).unwrap_or_default())
+            Reply::serialized(&listing, "the run list")
         }
         (Method::Get, Route::Events { id, from }) => match events_from(&request, id, from, site) {
             Ok((run, from)) => {
