@@ -42,9 +42,8 @@ pub fn start(site: Site, port: u16) -> CliResult<SocketAddr> {
     let hosts = [
         format!("127.0.0.1:{}", addr.port()),
         format!("localhost:{}", addr.port()),
-        format!("[::1]:{}", addr.port()),
     ];
-    let shared = Arc::new((site, hosts));
+    let shared = Arc::new((site, hosts, addr));
     std::thread::Builder::new()
         .name("view-server".into())
         .spawn(move || accept(server, shared))?;
@@ -52,7 +51,7 @@ pub fn start(site: Site, port: u16) -> CliResult<SocketAddr> {
 }
 
 /// Hands each request to a thread of its own.
-fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
+fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 2], SocketAddr)>) {
     let active = Arc::new(AtomicUsize::new(0));
     for request in server.incoming_requests() {
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_ACTIVE {
@@ -64,8 +63,8 @@ fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
         let spawned = std::thread::Builder::new()
             .name("view-request".into())
             .spawn(move || {
-                let (site, hosts) = &*shared;
-                handle(request, site, hosts);
+                let (site, hosts, addr) = &*shared;
+                handle(request, site, hosts, *addr);
                 done.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -75,7 +74,7 @@ fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
 }
 
 /// Answers one request.
-fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
+fn handle(mut request: Request, site: &Site, hosts: &[String; 2], addr: SocketAddr) {
     let host = header(&request, "Host");
     if !host.is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h))) {
         let message = format!("this server answers only requests for {}", hosts[0]);
@@ -93,7 +92,7 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
         }
         (Method::Get, Route::Events { id, from }) => match events_from(&request, id, from, site) {
             Ok((run, from)) => {
-                nudge(hosts);
+                nudge(addr);
                 let mut out = request.into_writer();
                 let _ = stream::stream(&mut out, run, from);
                 return;
@@ -125,10 +124,12 @@ fn method_not_allowed(allowed: &str) -> Reply {
 /// without waking a thread for it, to be taken up only when another connection ends; the
 /// connection opened here ends at once, so its thread goes on to the queued ones. Called as
 /// each event stream starts, so a burst of streams cannot leave one of them unanswered.
-fn nudge(hosts: &[String; 3]) {
-    if let Ok(addr) = hosts[0].parse::<SocketAddr>() {
-        let _ = std::net::TcpStream::connect(addr);
-    }
+///
+/// An event stream's connection has no write timeout: tiny_http does not hand out its socket,
+/// so a client that stops reading holds its thread (one of [`MAX_ACTIVE`]) until the
+/// operating system gives up on the connection.
+fn nudge(addr: SocketAddr) {
+    let _ = std::net::TcpStream::connect(addr);
 }
 
 /// The run an event stream follows and the byte offset it starts at: `Last-Event-ID` when a
