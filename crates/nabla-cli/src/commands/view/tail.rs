@@ -121,7 +121,7 @@ impl Tail {
         let read_to = self.offset + self.pending.len() as u64;
         let replaced = self.identity.is_some_and(|id| id != identity);
         if self.file.is_none() || replaced || metadata.len() < read_to {
-            if self.file.is_some() || metadata.len() < read_to {
+            if self.file.is_some() {
                 items.push(Item::Problem(format!(
                     "{} was {} (it holds {} bytes, {read_to} had been read); its lines are \
                      sent again from the start",
@@ -177,9 +177,12 @@ impl Tail {
             if counted == self.offset && last == b'\n' {
                 self.lines = lines;
             } else {
+                let why = match counted < self.offset {
+                    true => format!("is beyond the end of the file ({counted} bytes)"),
+                    false => "is not the end of a line".to_string(),
+                };
                 problem = Some(format!(
-                    "{}: the offset {} to resume from is not the end of a line (the file \
-                     holds {counted} bytes up to there); its lines are sent from the start",
+                    "{}: the offset {} to resume from {why}; its lines are sent from the start",
                     path.display(),
                     self.offset
                 ));
@@ -360,6 +363,12 @@ mod tests {
         assert_eq!(items[1], line("{\"type\":\"a\"}", 13));
         let items = Tail::new(&dir, Log::Events, 5).poll();
         assert!(matches!(&items[0], Item::Problem(m) if m.contains("not the end of a line")));
+        assert_eq!(items[1], line("{\"type\":\"a\"}", 13));
+        let items = Tail::new(&dir, Log::Events, 99).poll();
+        assert!(
+            matches!(&items[0], Item::Problem(m) if m.contains("the offset 99 to resume from is beyond the end of the file (13 bytes)")),
+            "{items:?}"
+        );
         assert_eq!(items[1], line("{\"type\":\"a\"}", 13));
         std::fs::remove_dir_all(&dir).unwrap();
         let items = tail.poll();
