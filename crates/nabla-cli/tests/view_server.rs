@@ -12,9 +12,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUN_EVENT: &str = r#"{"type":"run","format":1,"name":"train-1","epochs":2}"#;
-const EPOCH_1: &str = r#"{"type":"epoch","epoch":1,"train_loss":0.5}"#;
-const EPOCH_2: &str = r#"{"type":"epoch","epoch":2,"train_loss":0.25}"#;
+const RUN_EVENT: &str = r#"{"type":"run","format":1,"name":"train-1","started":1.5,"task":"classification","epochs":2,"steps_per_epoch":1,"batch_size":4,"vanishing_below":1e-7,"exploding_above":1e3,"gradient_alarm":"first_over_last","config":{}}"#;
+const EPOCH_1: &str = r#"{"type":"epoch","epoch":1,"lr":0.1,"train_loss":0.5,"seconds":1,"samples_per_second":4}"#;
+const EPOCH_2: &str = r#"{"type":"epoch","epoch":2,"lr":0.1,"train_loss":0.25,"seconds":1,"samples_per_second":4}"#;
 
 /// A running `nabla view`, killed when dropped.
 struct Server {
@@ -268,7 +268,7 @@ fn serves_pages_and_the_run_list_and_refuses_climbing_paths() {
     let run = run_folder(
         &dir,
         "train-7",
-        &format!("{RUN_EVENT}\n{EPOCH_1}\n{{\"type\":\"end\",\"status\":\"finished\"}}\n"),
+        &format!("{RUN_EVENT}\n{EPOCH_1}\n{{\"type\":\"end\",\"status\":\"finished\",\"message\":\"done\",\"epoch\":1}}\n"),
     );
     let server = serve(&[&run]);
     let (status, page) = get(&server, "/");

@@ -168,7 +168,7 @@ fn check_free(dir: &Path) -> CliResult {
 }
 
 const CONFIG: &str = "config.json";
-const METRICS: &str = "metrics.jsonl";
+pub(crate) const METRICS: &str = "metrics.jsonl";
 const CHECKPOINT: &str = "checkpoint.safetensors";
 const MODEL: &str = "model.safetensors";
 const RESUMES: &str = "resumes.jsonl";

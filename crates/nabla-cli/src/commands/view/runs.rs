@@ -2,7 +2,7 @@
 //! `GET /api/runs` lists them.
 
 use super::tail::Log;
-use crate::run_events::Status;
+use crate::run_events::{End, FORMAT, RunEvent};
 use serde::Serialize;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -137,16 +137,10 @@ fn ended(path: &Path) -> Option<String> {
     file.read_to_end(&mut bytes).ok()?;
     let complete = &bytes[..bytes.iter().rposition(|&b| b == b'\n')?];
     let last = complete.rsplit(|&b| b == b'\n').next()?;
-    /// The `end` event as far as the status goes.
-    #[derive(serde::Deserialize)]
-    struct End {
-        #[serde(rename = "type")]
-        kind: String,
-        status: Status,
+    match serde_json::from_slice(last).ok()? {
+        RunEvent::End(End { status, .. }) => Some(status.name().to_string()),
+        _ => None,
     }
-    let end: End = serde_json::from_slice(last).ok()?;
-    let status = serde_json::to_value(end.status).ok()?;
-    (end.kind == "end").then(|| status.as_str().map(str::to_string))?
 }
 
 /// Whether `metrics.jsonl` holds as many lines as `config.json`'s `epochs`.
@@ -200,7 +194,7 @@ pub fn synthesised_run_event(run: &Run) -> String {
     let field = |name: &str| config.as_ref().and_then(|c| c.get(name)).cloned();
     serde_json::json!({
         "type": "run",
-        "format": 1,
+        "format": FORMAT,
         "name": run.name(),
         "task": if regression { "regression" } else { "classification" },
         "epochs": field("epochs"),
@@ -208,7 +202,7 @@ pub fn synthesised_run_event(run: &Run) -> String {
         "layers": [],
         "classes": null,
         "config": config,
-        "synthesised_from": "metrics.jsonl",
+        "synthesised_from": Log::Metrics.file_name(),
     })
     .to_string()
 }
