@@ -1,7 +1,8 @@
 //! The HTTP server: bound to 127.0.0.1 only, answering only requests addressed to it by name
 //! (the `Host` check against DNS rebinding), each request on a thread of its own (at most
 //! [`MAX_ACTIVE`] at once, so a slow client or an event stream never holds up another
-//! request), and only `GET`, or `POST /api/grad`.
+//! request), not to pages of other sites (`Sec-Fetch-Site`, `Origin`), and only `GET`, or
+//! `POST /api/grad` of JSON.
 
 use super::grad_api;
 use super::reply::Reply;
@@ -81,6 +82,10 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 2], addr: SocketAd
         respond(request, Reply::text(403, &message));
         return;
     }
+    if let Some(refusal) = cross_site(&request, hosts) {
+        respond(request, Reply::text(403, &refusal));
+        return;
+    }
     let route = routes::route(request.url());
     let response = match (request.method(), route) {
         (_, Route::NotFound) => Reply::text(404, "not found"),
@@ -105,6 +110,34 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 2], addr: SocketAd
         (_, _) => method_not_allowed("GET"),
     };
     respond(request, response);
+}
+
+/// Why a request sent by a page of another site is refused, if it is one: a browser says so
+/// in `Sec-Fetch-Site` (anything but `same-origin`, or `none` for an address typed in), and
+/// names the page's origin in `Origin`, which must be this server's. A page elsewhere can
+/// still send a request to 127.0.0.1 (a form's `POST`, an `EventSource`); this keeps it from
+/// being answered.
+fn cross_site(request: &Request, hosts: &[String; 2]) -> Option<String> {
+    if let Some(site) = header(request, "Sec-Fetch-Site")
+        && !matches!(site.trim(), "same-origin" | "none")
+    {
+        return Some(format!(
+            "requests from other sites are refused (Sec-Fetch-Site: {site})"
+        ));
+    }
+    let origin = header(request, "Origin")?;
+    let ours = hosts.iter().any(|host| {
+        origin
+            .trim()
+            .strip_prefix("http://")
+            .is_some_and(|o| o.eq_ignore_ascii_case(host))
+    });
+    (!ours).then(|| {
+        format!(
+            "requests from other sites are refused (Origin: {origin}; this server is http://{})",
+            hosts[0]
+        )
+    })
 }
 
 /// Writes `reply` to the request's connection (see [`Reply`] for why tiny_http's own
@@ -159,7 +192,7 @@ fn events_from<'a>(
 }
 
 /// The value of the request's header `name`.
-fn header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
+pub(super) fn header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
     request
         .headers()
         .iter()
