@@ -1,10 +1,10 @@
 //! The runs a server shows: each one's folder, the format of its log, and its status, as
 //! `GET /api/runs` lists them.
 
-use super::tail::Log;
-use crate::run_events::{End, FORMAT, RunEvent};
+use super::tail::{Log, count_lines};
+use crate::run_events::{End, FORMAT, MAX_LINE, RunEvent};
 use serde::Serialize;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// The lock file a training run holds (see `train::run_folder`).
@@ -149,9 +149,8 @@ fn all_epochs_recorded(folder: &Path) -> bool {
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|config| config.get("epochs")?.as_u64());
-    let lines = std::fs::read(folder.join(Log::Metrics.file_name()))
-        .map(|bytes| bytes.iter().filter(|&&b| b == b'\n').count() as u64);
-    matches!((epochs, lines), (Some(e), Ok(l)) if e > 0 && l >= e)
+    let lines = count_lines(&folder.join(Log::Metrics.file_name()), u64::MAX);
+    matches!((epochs, lines), (Some(e), Ok(l)) if e > 0 && l as u64 >= e)
 }
 
 /// Whether a process holds the run folder's lock (a run is training into it). Probed with a
@@ -182,11 +181,14 @@ pub fn synthesised_run_event(run: &Run) -> String {
     let config = std::fs::read_to_string(folder.join("config.json"))
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
-    let first = std::fs::read_to_string(folder.join(Log::Metrics.file_name()))
+    let first = std::fs::File::open(folder.join(Log::Metrics.file_name()))
         .ok()
-        .and_then(|text| {
-            let line = text.lines().next()?.to_string();
-            serde_json::from_str::<serde_json::Value>(&line).ok()
+        .and_then(|file| {
+            let mut line = Vec::new();
+            BufReader::new(file.take(MAX_LINE as u64))
+                .read_until(b'\n', &mut line)
+                .ok()?;
+            serde_json::from_slice::<serde_json::Value>(&line).ok()
         });
     let regression = first
         .as_ref()

@@ -231,8 +231,8 @@ impl Tail {
     }
 }
 
-/// The lines of `path` up to the byte offset `end` (the end of a line), read through a buffer.
-fn count_lines(path: &Path, end: u64) -> std::io::Result<usize> {
+/// The newlines of `path` up to the byte offset `end`, read through a buffer.
+pub fn count_lines(path: &Path, end: u64) -> std::io::Result<usize> {
     let mut reader = BufReader::new(File::open(path)?.take(end));
     let mut lines = 0;
     loop {
