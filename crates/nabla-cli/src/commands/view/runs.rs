@@ -2,13 +2,12 @@
 //! `GET /api/runs` lists them.
 
 use super::tail::{Log, count_lines};
+use crate::commands::train::run_folder;
 use crate::run_events::{End, FORMAT, MAX_LINE, RunEvent};
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// The lock file a training run holds (see `train::run_folder`).
-const LOCK: &str = ".lock";
 /// How much of the end of `events.jsonl` is read to find its last line, an `end` event.
 const TAIL_BYTES: u64 = 64 << 10;
 
@@ -109,8 +108,8 @@ impl Run {
 }
 
 /// `finished`, `failed` or `interrupted` from the run's last `end` event; else `training`
-/// while a process holds the run's lock; else, for an older run, `finished` when it has the
-/// records of every epoch its configuration asks; else `unknown`.
+/// while the process that locked the run is running; else, for an older run, `finished` when
+/// it has the records of every epoch its configuration asks; else `unknown`.
 fn status(folder: &Path, log: Option<Log>) -> String {
     let end = (log == Some(Log::Events))
         .then(|| ended(&folder.join(Log::Events.file_name())))
@@ -118,7 +117,7 @@ fn status(folder: &Path, log: Option<Log>) -> String {
     if let Some(status) = end {
         return status;
     }
-    if is_locked(folder) {
+    if run_folder::is_training(folder) {
         return "training".to_string();
     }
     if log == Some(Log::Metrics) && all_epochs_recorded(folder) {
@@ -151,27 +150,6 @@ fn all_epochs_recorded(folder: &Path) -> bool {
         .and_then(|config| config.get("epochs")?.as_u64());
     let lines = count_lines(&folder.join(Log::Metrics.file_name()), u64::MAX);
     matches!((epochs, lines), (Some(e), Ok(l)) if e > 0 && l as u64 >= e)
-}
-
-/// Whether a process holds the run folder's lock (a run is training into it). Probed with a
-/// shared lock taken and dropped at once: the instant it is held, a run starting on the folder
-/// would be refused, so it is probed only when the run list is asked for.
-#[cfg(unix)]
-fn is_locked(folder: &Path) -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(file) = std::fs::File::open(folder.join(LOCK)) else {
-        return false;
-    };
-    // SAFETY: the descriptor belongs to `file`, open for the whole call; the lock goes with it
-    // when it is closed.
-    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
-    !taken && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
-}
-
-/// Where there is no `flock`, runs are not locked.
-#[cfg(not(unix))]
-fn is_locked(_folder: &Path) -> bool {
-    false
 }
 
 /// The `run` event of an older run (no `events.jsonl`): what `config.json` gives, the task as
