@@ -12,9 +12,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUN_EVENT: &str = r#"{"type":"run","format":1,"name":"train-1","epochs":2}"#;
-const EPOCH_1: &str = r#"{"type":"epoch","epoch":1,"train_loss":0.5}"#;
-const EPOCH_2: &str = r#"{"type":"epoch","epoch":2,"train_loss":0.25}"#;
+const RUN_EVENT: &str = r#"{"type":"run","format":1,"name":"train-1","started":1.5,"task":"classification","epochs":2,"steps_per_epoch":1,"batch_size":4,"vanishing_below":1e-7,"exploding_above":1e3,"gradient_alarm":"first_over_last","config":{}}"#;
+const EPOCH_1: &str =
+    r#"{"type":"epoch","epoch":1,"lr":0.1,"train_loss":0.5,"seconds":1,"samples_per_second":4}"#;
+const EPOCH_2: &str =
+    r#"{"type":"epoch","epoch":2,"lr":0.1,"train_loss":0.25,"seconds":1,"samples_per_second":4}"#;
 
 /// A running `nabla view`, killed when dropped.
 struct Server {
@@ -242,13 +244,13 @@ fn binds_loopback_only_and_answers_only_its_own_host_names() {
         format!("127.0.0.1:{port}"),
         format!("localhost:{port}"),
         format!("LOCALHOST:{port}"),
-        format!("[::1]:{port}"),
     ] {
         let (status, _) = request(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n"));
         assert_eq!(status, 200, "{host}");
     }
     for head in [
         format!("GET / HTTP/1.1\r\nHost: evil.example:{port}\r\n"),
+        format!("GET / HTTP/1.1\r\nHost: [::1]:{port}\r\n"),
         format!(
             "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
             port.wrapping_add(1)
@@ -260,6 +262,29 @@ fn binds_loopback_only_and_answers_only_its_own_host_names() {
         assert_eq!(status, 403, "{head}");
         assert!(body.contains("this server answers only requests for 127.0.0.1:"));
     }
+    let host = format!("Host: 127.0.0.1:{port}\r\n");
+    for (extra, expected) in [
+        ("Sec-Fetch-Site: none\r\n".to_string(), 200),
+        (format!("Origin: http://localhost:{port}\r\n"), 200),
+        ("Sec-Fetch-Site: same-site\r\n".to_string(), 403),
+        ("Origin: null\r\n".to_string(), 403),
+        (format!("Origin: https://127.0.0.1:{port}\r\n"), 403),
+    ] {
+        for target in ["/", "/api/runs/0/events"] {
+            let head = format!("GET {target} HTTP/1.1\r\n{host}{extra}");
+            if expected == 200 && target != "/" {
+                continue;
+            }
+            let (status, body) = request(&server, &head);
+            assert_eq!(status, expected, "{head}");
+            if expected == 403 {
+                assert!(
+                    body.contains("requests from other sites are refused"),
+                    "{body}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -268,7 +293,9 @@ fn serves_pages_and_the_run_list_and_refuses_climbing_paths() {
     let run = run_folder(
         &dir,
         "train-7",
-        &format!("{RUN_EVENT}\n{EPOCH_1}\n{{\"type\":\"end\",\"status\":\"finished\"}}\n"),
+        &format!(
+            "{RUN_EVENT}\n{EPOCH_1}\n{{\"type\":\"end\",\"status\":\"finished\",\"message\":\"done\",\"epoch\":1}}\n"
+        ),
     );
     let server = serve(&[&run]);
     let (status, page) = get(&server, "/");
@@ -569,14 +596,15 @@ fn grad_view_serves_the_expression_and_refuses_bad_requests() {
         body(&start),
         r#"{"expression":"apple*count*tax","at":{"apple":100.0,"count":2.0,"tax":1.1}}"#
     );
-    let post = |body: &[u8]| {
+    let post_with = |headers: &str, body: &[u8]| {
         let head = format!(
-            "POST /api/grad HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            "POST /api/grad HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n",
             server.addr,
             body.len()
         );
         send(&server, &head, body)
     };
+    let post = |body: &[u8]| post_with("Content-Type: application/json\r\n", body);
     let (status, stepped) =
         post(br#"{"expression":"apple*count*tax","at":{"apple":100,"count":2,"tax":1.1}}"#);
     assert_eq!(status, 200, "{stepped}");
@@ -599,6 +627,52 @@ fn grad_view_serves_the_expression_and_refuses_bad_requests() {
     assert!(
         body(&refused).starts_with("{\"error\":\"the body must be"),
         "{refused}"
+    );
+    let asked = br#"{"expression":"x","at":{"x":1}}"#;
+    let (status, same_site) = post_with(
+        &format!(
+            "Content-Type: application/json; charset=utf-8\r\nOrigin: http://{}\r\n\
+             Sec-Fetch-Site: same-origin\r\n",
+            server.addr
+        ),
+        asked,
+    );
+    assert_eq!(status, 200, "{same_site}");
+    for (headers, message) in [
+        (
+            "",
+            "the body must be sent as Content-Type: application/json (got none)",
+        ),
+        (
+            "Content-Type: text/plain\r\n",
+            "the body must be sent as Content-Type: application/json (got text/plain)",
+        ),
+    ] {
+        let (status, refused) = post_with(headers, asked);
+        assert_eq!(status, 415, "{refused}");
+        assert_eq!(body(&refused), format!("{{\"error\":\"{message}\"}}"));
+    }
+    let (status, refused) = post_with(
+        "Content-Type: application/json\r\nOrigin: http://evil.example\r\n",
+        asked,
+    );
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        body(&refused),
+        format!(
+            "requests from other sites are refused (Origin: http://evil.example; this server is \
+             http://{})\n",
+            server.addr
+        )
+    );
+    let (status, refused) = post_with(
+        "Content-Type: application/json\r\nSec-Fetch-Site: cross-site\r\n",
+        asked,
+    );
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        body(&refused),
+        "requests from other sites are refused (Sec-Fetch-Site: cross-site)\n"
     );
     let (status, refused) = post(&[b' '; 65 << 10]);
     assert_eq!(status, 413, "{refused}");

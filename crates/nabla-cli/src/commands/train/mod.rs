@@ -17,7 +17,7 @@ mod interrupt;
 mod observers;
 mod progress;
 mod ranks;
-mod run_folder;
+pub(crate) mod run_folder;
 mod trainer;
 
 pub use charts::{ComparedRun, compare_svg};

@@ -56,6 +56,14 @@ impl Reply {
             .with_header("Cache-Control", "no-store")
     }
 
+    /// `value` as a JSON body with status 200, or 500 naming `what` could not be written.
+    pub fn serialized<T: serde::Serialize + ?Sized>(value: &T, what: &str) -> Reply {
+        match serde_json::to_string(value) {
+            Ok(body) => Reply::json(200, body),
+            Err(e) => Reply::error(500, &format!("cannot write {what} as JSON: {e}")),
+        }
+    }
+
     /// `{"error": message}`.
     pub fn error(status: u16, message: &str) -> Reply {
         Reply::json(status, serde_json::json!({ "error": message }).to_string())
@@ -95,6 +103,8 @@ fn reason(status: u16) -> &'static str {
         404 => "Not Found",
         405 => "Method Not Allowed",
         413 => "Payload Too Large",
+        415 => "Unsupported Media Type",
+        500 => "Internal Server Error",
         503 => "Service Unavailable",
         _ => "",
     }
@@ -112,5 +122,23 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 404 Not Found\r\n"), "{text}");
         assert!(text.contains("Content-Type: text/plain; charset=utf-8\r\n"));
         assert!(text.ends_with("Content-Length: 10\r\nConnection: close\r\n\r\nnot found\n"));
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_written_is_a_500_naming_it() {
+        struct Broken;
+        impl serde::Serialize for Broken {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no form"))
+            }
+        }
+        let reply = Reply::serialized(&Broken, "the run list");
+        assert_eq!(reply.status, 500);
+        let body = String::from_utf8(reply.body).unwrap();
+        assert_eq!(
+            body,
+            r#"{"error":"cannot write the run list as JSON: no form"}"#
+        );
+        assert_eq!(Reply::serialized(&[1], "a list").status, 200);
     }
 }

@@ -1,7 +1,8 @@
 //! The HTTP server: bound to 127.0.0.1 only, answering only requests addressed to it by name
 //! (the `Host` check against DNS rebinding), each request on a thread of its own (at most
 //! [`MAX_ACTIVE`] at once, so a slow client or an event stream never holds up another
-//! request), and only `GET`, or `POST /api/grad`.
+//! request), not to pages of other sites (`Sec-Fetch-Site`, `Origin`), and only `GET`, or
+//! `POST /api/grad` of JSON.
 
 use super::grad_api;
 use super::reply::Reply;
@@ -42,9 +43,8 @@ pub fn start(site: Site, port: u16) -> CliResult<SocketAddr> {
     let hosts = [
         format!("127.0.0.1:{}", addr.port()),
         format!("localhost:{}", addr.port()),
-        format!("[::1]:{}", addr.port()),
     ];
-    let shared = Arc::new((site, hosts));
+    let shared = Arc::new((site, hosts, addr));
     std::thread::Builder::new()
         .name("view-server".into())
         .spawn(move || accept(server, shared))?;
@@ -52,7 +52,7 @@ pub fn start(site: Site, port: u16) -> CliResult<SocketAddr> {
 }
 
 /// Hands each request to a thread of its own.
-fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
+fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 2], SocketAddr)>) {
     let active = Arc::new(AtomicUsize::new(0));
     for request in server.incoming_requests() {
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_ACTIVE {
@@ -64,8 +64,8 @@ fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
         let spawned = std::thread::Builder::new()
             .name("view-request".into())
             .spawn(move || {
-                let (site, hosts) = &*shared;
-                handle(request, site, hosts);
+                let (site, hosts, addr) = &*shared;
+                handle(request, site, hosts, *addr);
                 done.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -75,11 +75,15 @@ fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
 }
 
 /// Answers one request.
-fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
+fn handle(mut request: Request, site: &Site, hosts: &[String; 2], addr: SocketAddr) {
     let host = header(&request, "Host");
     if !host.is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h))) {
         let message = format!("this server answers only requests for {}", hosts[0]);
         respond(request, Reply::text(403, &message));
+        return;
+    }
+    if let Some(refusal) = cross_site(&request, hosts) {
+        respond(request, Reply::text(403, &refusal));
         return;
     }
     let route = routes::route(request.url());
@@ -89,11 +93,11 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
         (Method::Get, Route::Asset(asset)) => Reply::file(asset.content_type, asset.bytes),
         (Method::Get, Route::Runs) => {
             let listing: Vec<_> = site.runs.iter().map(Run::listing).collect();
-            Reply::json(200, serde_json::to_string(&listing).unwrap_or_default())
+            Reply::serialized(&listing, "the run list")
         }
         (Method::Get, Route::Events { id, from }) => match events_from(&request, id, from, site) {
             Ok((run, from)) => {
-                nudge(hosts);
+                nudge(addr);
                 let mut out = request.into_writer();
                 let _ = stream::stream(&mut out, run, from);
                 return;
@@ -106,6 +110,34 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
         (_, _) => method_not_allowed("GET"),
     };
     respond(request, response);
+}
+
+/// Why a request sent by a page of another site is refused, if it is one: a browser says so
+/// in `Sec-Fetch-Site` (anything but `same-origin`, or `none` for an address typed in), and
+/// names the page's origin in `Origin`, which must be this server's. A page elsewhere can
+/// still send a request to 127.0.0.1 (a form's `POST`, an `EventSource`); this keeps it from
+/// being answered.
+fn cross_site(request: &Request, hosts: &[String; 2]) -> Option<String> {
+    if let Some(site) = header(request, "Sec-Fetch-Site")
+        && !matches!(site.trim(), "same-origin" | "none")
+    {
+        return Some(format!(
+            "requests from other sites are refused (Sec-Fetch-Site: {site})"
+        ));
+    }
+    let origin = header(request, "Origin")?;
+    let ours = hosts.iter().any(|host| {
+        origin
+            .trim()
+            .strip_prefix("http://")
+            .is_some_and(|o| o.eq_ignore_ascii_case(host))
+    });
+    (!ours).then(|| {
+        format!(
+            "requests from other sites are refused (Origin: {origin}; this server is http://{})",
+            hosts[0]
+        )
+    })
 }
 
 /// Writes `reply` to the request's connection (see [`Reply`] for why tiny_http's own
@@ -125,10 +157,12 @@ fn method_not_allowed(allowed: &str) -> Reply {
 /// without waking a thread for it, to be taken up only when another connection ends; the
 /// connection opened here ends at once, so its thread goes on to the queued ones. Called as
 /// each event stream starts, so a burst of streams cannot leave one of them unanswered.
-fn nudge(hosts: &[String; 3]) {
-    if let Ok(addr) = hosts[0].parse::<SocketAddr>() {
-        let _ = std::net::TcpStream::connect(addr);
-    }
+///
+/// An event stream's connection has no write timeout: tiny_http does not hand out its socket,
+/// so a client that stops reading holds its thread (one of [`MAX_ACTIVE`]) until the
+/// operating system gives up on the connection.
+fn nudge(addr: SocketAddr) {
+    let _ = std::net::TcpStream::connect(addr);
 }
 
 /// The run an event stream follows and the byte offset it starts at: `Last-Event-ID` when a
@@ -158,7 +192,7 @@ fn events_from<'a>(
 }
 
 /// The value of the request's header `name`.
-fn header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
+pub(super) fn header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
     request
         .headers()
         .iter()
