@@ -214,7 +214,7 @@ const HOSTILE_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height=
   + '</x:foreignObject>'
   + '<h:img xmlns:h="http://www.w3.org/1999/xhtml" src="http://example.invalid/img.png"/>'
   + '<image href="http://example.invalid/i.png" width="10" height="10"/><use href="#arrow"/><style>rect { fill: url(http://example.invalid/p) }</style>'
-  + '<rect class="lure" id="graph-detail" x="0" y="0" width="5" height="5" fill="url(http://example.invalid/paint#p)" src="http://example.invalid/s" style="fill: red" marker-end="url(http://example.invalid/m#m)"/>'
+  + '<rect class="lure" id="graph-detail" x="0" y="0" width="5" height="5" fill="url(http://example.invalid/paint#p)" stroke="u\\72l(http://example.invalid/escaped#p)" src="http://example.invalid/s" style="fill: red" marker-end="url(http://example.invalid/m#m)"/>'
   + '<g class="node" data-step="1" onclick="window.hostile = 4"><rect x="10" y="10" width="80" height="40" fill="#dbe9f8"/>'
   + '<text x="20" y="35">[1] ×</text></g></svg>';
 

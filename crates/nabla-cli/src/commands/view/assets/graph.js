@@ -20,11 +20,12 @@ const ATTRIBUTES = new Set(['x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', '
 
 /**
  * Whether an attribute of element `name` may be copied: allowed by name (an `id` on a marker
- * only, which arrows refer to), and naming no resource but `url(#local)`.
+ * only, which arrows refer to), with no CSS escape (`u\72l(` reads as `url(`), and naming no
+ * resource but `url(#local)`.
  */
 function allowed(name, attr) {
   if (attr.namespaceURI !== null || !ATTRIBUTES.has(attr.localName)) return false;
-  if (attr.localName === 'id' && name !== 'marker') return false;
+  if ((attr.localName === 'id' && name !== 'marker') || attr.value.includes('\\')) return false;
   const urls = attr.value.match(/url\s*\(/gi) ?? [];
   return urls.length === 0 || /^url\(#[A-Za-z_][\w.-]*\)$/.test(attr.value.trim());
 }
