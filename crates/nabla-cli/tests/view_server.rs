@@ -141,6 +141,43 @@ fn send(server: &Server, head: &str, body: &[u8]) -> (u16, String) {
     (status, response)
 }
 
+/// Loads the page as a browser does: the connection is kept alive (no `Connection: close` in
+/// the request), the response read to its `Content-Length`, then the connection closed.
+fn load_page(server: &Server) -> u16 {
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let (mut length, mut closes) = (0, false);
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.trim().parse().unwrap();
+        }
+        closes |= line == "Connection: close\r\n";
+        if line == "\r\n" {
+            break;
+        }
+    }
+    // The browser is told to close, so no idle connection holds a thread of the server.
+    assert!(closes);
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("<html"));
+    status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// An open event stream, read as it arrives.
 struct Events {
     stream: TcpStream,
@@ -309,6 +346,18 @@ fn streams_complete_lines_then_appended_ones_and_resumes_from_an_offset() {
     assert!(resumed.wait_for(&event(EPOCH_2, third_end), Duration::from_secs(10)));
     assert!(!resumed.received.contains(RUN_EVENT));
     assert!(resumed.received.contains(&event(EPOCH_1, second_end)));
+    let (status, refused) = request(
+        &server,
+        &format!(
+            "GET /api/runs/0/events HTTP/1.1\r\nHost: {}\r\nLast-Event-ID: x1\r\n",
+            server.addr
+        ),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body(&refused).contains("Last-Event-ID takes a byte offset of the run's log, got `x1`"),
+        "{refused}"
+    );
     let mut from = Events::open(
         &server,
         &format!("/api/runs/0/events?from={second_end}"),
@@ -393,7 +442,7 @@ fn fifty_concurrent_page_loads_are_answered_while_streams_are_open() {
     let server = &server;
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let loads: Vec<_> = (0..50)
-            .map(|_| scope.spawn(move || get(server, "/").0))
+            .map(|_| scope.spawn(move || load_page(server)))
             .collect();
         loads.into_iter().map(|l| l.join().unwrap()).collect()
     });
@@ -437,6 +486,26 @@ fn bad_folders_and_a_busy_port_get_one_readable_line() {
             "error: port {port} is in use on 127.0.0.1; choose another with --port (0 picks a \
              free one)\n"
         )
+    );
+    let file = dir.path("run/events.jsonl").display().to_string();
+    assert_eq!(
+        refused(&[&file]),
+        format!("error: {file} is a file, not a run folder\n")
+    );
+    let message = refused(&[&run, "--port", "abc"]);
+    assert!(
+        message.starts_with("error: invalid value 'abc' for '--port <PORT>'"),
+        "{message}"
+    );
+    let train = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["train", "--port", "8080"])
+        .output()
+        .unwrap();
+    assert!(!train.status.success());
+    let message = String::from_utf8(train.stderr).unwrap();
+    assert!(
+        message.starts_with("error: the following required arguments were not provided:\n  --view"),
+        "{message}"
     );
     let message = refused(&[&run, "--port", "70000"]);
     assert!(
@@ -508,6 +577,23 @@ fn grad_view_serves_the_expression_and_refuses_bad_requests() {
         );
         send(&server, &head, body)
     };
+    let (status, stepped) =
+        post(br#"{"expression":"apple*count*tax","at":{"apple":100,"count":2,"tax":1.1}}"#);
+    assert_eq!(status, 200, "{stepped}");
+    assert!(
+        body(&stepped)
+            .contains(r#""gradients":{"apple":2.2,"count":110.00000000000001,"tax":200.0}"#),
+        "{stepped}"
+    );
+    let (status, refused) = post(br#"{"expression":"x*y","at":{"x":1}}"#);
+    assert_eq!(status, 400);
+    assert_eq!(
+        body(&refused),
+        r#"{"error":"no value for the variable `y`"}"#
+    );
+    let (status, page) = get(&server, "/grad");
+    assert_eq!(status, 200);
+    assert!(page.contains("Content-Type: text/html; charset=utf-8"));
     let (status, refused) = post(b"{\"expression\": 3}");
     assert_eq!(status, 400, "{refused}");
     assert!(

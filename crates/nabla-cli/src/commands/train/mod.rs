@@ -22,6 +22,7 @@ mod trainer;
 
 pub use charts::{ComparedRun, compare_svg};
 pub use data_args::DataArgs;
+pub use interrupt::Interrupts;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
 pub use trainer::{Changes, Outcome, RunOptions, train};

@@ -2,6 +2,7 @@
 //! `GET /api/runs` lists them.
 
 use super::tail::Log;
+use crate::run_events::Status;
 use serde::Serialize;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -136,14 +137,16 @@ fn ended(path: &Path) -> Option<String> {
     file.read_to_end(&mut bytes).ok()?;
     let complete = &bytes[..bytes.iter().rposition(|&b| b == b'\n')?];
     let last = complete.rsplit(|&b| b == b'\n').next()?;
+    /// The `end` event as far as the status goes.
     #[derive(serde::Deserialize)]
     struct End {
         #[serde(rename = "type")]
         kind: String,
-        status: String,
+        status: Status,
     }
     let end: End = serde_json::from_slice(last).ok()?;
-    (end.kind == "end").then_some(end.status)
+    let status = serde_json::to_value(end.status).ok()?;
+    (end.kind == "end").then(|| status.as_str().map(str::to_string))?
 }
 
 /// Whether `metrics.jsonl` holds as many lines as `config.json`'s `epochs`.

@@ -3,27 +3,19 @@
 //! [`MAX_ACTIVE`] at once, so a slow client or an event stream never holds up another
 //! request), and only `GET`, or `POST /api/grad`.
 
-use super::assets::Asset;
 use super::grad_api;
+use super::reply::Reply;
 use super::routes::{self, Route};
 use super::runs::Run;
 use super::stream;
 use crate::CliResult;
-use std::io::Cursor;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tiny_http::{Header, Method, Request, Response};
+use tiny_http::{Method, Request};
 
 /// Requests handled at once; beyond, a request is answered 503 at once.
 const MAX_ACTIVE: usize = 256;
-
-/// The page's content security policy: scripts, styles and data from this server alone
-/// (styles and images may be inline: charts and graphs are drawn as SVG), nothing sent
-/// elsewhere, no framing.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                   img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; \
-                   base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// What a server shows: run folders, an expression for the stepper, or both.
 pub struct Site {
@@ -65,7 +57,7 @@ fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
     for request in server.incoming_requests() {
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_ACTIVE {
             active.fetch_sub(1, Ordering::SeqCst);
-            let _ = request.respond(text(503, "the server is busy; try again"));
+            respond(request, Reply::text(503, "the server is busy; try again"));
             continue;
         }
         let (shared, done) = (shared.clone(), active.clone());
@@ -87,17 +79,17 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
     let host = header(&request, "Host");
     if !host.is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h))) {
         let message = format!("this server answers only requests for {}", hosts[0]);
-        let _ = request.respond(text(403, &message));
+        respond(request, Reply::text(403, &message));
         return;
     }
     let route = routes::route(request.url());
     let response = match (request.method(), route) {
-        (_, Route::NotFound) => text(404, "not found"),
-        (_, Route::BadQuery(message)) => json_error(400, &message),
-        (Method::Get, Route::Asset(asset)) => asset_response(asset),
+        (_, Route::NotFound) => Reply::text(404, "not found"),
+        (_, Route::BadQuery(message)) => Reply::error(400, &message),
+        (Method::Get, Route::Asset(asset)) => Reply::file(asset.content_type, asset.bytes),
         (Method::Get, Route::Runs) => {
             let listing: Vec<_> = site.runs.iter().map(Run::listing).collect();
-            json(200, &serde_json::to_string(&listing).unwrap_or_default())
+            Reply::json(200, serde_json::to_string(&listing).unwrap_or_default())
         }
         (Method::Get, Route::Events { id, from }) => match events_from(&request, id, from, site) {
             Ok((run, from)) => {
@@ -113,7 +105,18 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
         (_, Route::Grad) => method_not_allowed("GET, POST"),
         (_, _) => method_not_allowed("GET"),
     };
-    let _ = request.respond(response);
+    respond(request, response);
+}
+
+/// Writes `reply` to the request's connection (see [`Reply`] for why tiny_http's own
+/// responses are not used).
+fn respond(request: Request, reply: Reply) {
+    let mut out = request.into_writer();
+    let _ = reply.write_to(&mut out);
+}
+
+fn method_not_allowed(allowed: &str) -> Reply {
+    Reply::text(405, &format!("method not allowed (only {allowed})")).with_header("Allow", allowed)
 }
 
 /// Opens and at once closes a connection to this server, which makes tiny_http's connection
@@ -139,11 +142,11 @@ fn events_from<'a>(
     let run = site
         .runs
         .get(id)
-        .ok_or_else(|| json_error(404, &format!("no run {id} is served")))?;
+        .ok_or_else(|| Reply::error(404, &format!("no run {id} is served")))?;
     match header(request, "Last-Event-ID").map(str::trim) {
         Some(last) if !last.is_empty() => {
             let offset = last.parse::<u64>().map_err(|_| {
-                json_error(
+                Reply::error(
                     400,
                     &format!("Last-Event-ID takes a byte offset of the run's log, got `{last}`"),
                 )
@@ -152,63 +155,6 @@ fn events_from<'a>(
         }
         _ => Ok((run, from.unwrap_or(0))),
     }
-}
-
-/// A response whose body is in memory.
-pub type Reply = Response<Cursor<Vec<u8>>>;
-
-/// An embedded file with its type; a page also gets the content security policy.
-fn asset_response(asset: Asset) -> Reply {
-    let mut response = with_type(
-        Response::from_data(asset.bytes.to_vec()),
-        asset.content_type,
-    )
-    .with_header(header_line("Cache-Control", "no-cache"));
-    if asset.content_type.starts_with("text/html") {
-        response = response.with_header(header_line("Content-Security-Policy", CSP));
-    }
-    response
-}
-
-/// A JSON body.
-pub fn json(status: u16, body: &str) -> Reply {
-    with_type(
-        Response::from_data(body.as_bytes().to_vec()),
-        "application/json",
-    )
-    .with_status_code(status)
-    .with_header(header_line("Cache-Control", "no-store"))
-}
-
-/// `{"error": message}`.
-pub fn json_error(status: u16, message: &str) -> Reply {
-    json(status, &serde_json::json!({ "error": message }).to_string())
-}
-
-/// A plain-text body.
-fn text(status: u16, message: &str) -> Reply {
-    with_type(
-        Response::from_data(format!("{message}\n").into_bytes()),
-        "text/plain; charset=utf-8",
-    )
-    .with_status_code(status)
-}
-
-fn method_not_allowed(allowed: &str) -> Reply {
-    text(405, &format!("method not allowed (only {allowed})"))
-        .with_header(header_line("Allow", allowed))
-}
-
-/// Sets the content type and the headers every response carries.
-fn with_type(response: Reply, content_type: &str) -> Reply {
-    response
-        .with_header(header_line("Content-Type", content_type))
-        .with_header(header_line("X-Content-Type-Options", "nosniff"))
-        .with_header(header_line("Referrer-Policy", "no-referrer"))
-}
-
-fn header_line(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
 }
 
 /// The value of the request's header `name`.

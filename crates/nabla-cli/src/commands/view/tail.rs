@@ -1,7 +1,7 @@
 //! Following a run's append-only log (`events.jsonl`, or `metrics.jsonl` of an older run) as
 //! it grows: each poll hands back the complete lines appended since the last one, each with
 //! the byte offset just past it and its line number. A partial last line is held back until
-//! its newline arrives. A malformed complete line, a file that shrank or was replaced, and a
+//! its newline arrives; blank lines are skipped. A malformed complete line, a file that shrank or was replaced, and a
 //! deleted file or run folder are reported as problems; after a truncation or replacement the
 //! file is read again from its start.
 
@@ -25,7 +25,7 @@ pub enum Log {
 impl Log {
     pub fn file_name(self) -> &'static str {
         match self {
-            Log::Events => "events.jsonl",
+            Log::Events => crate::run_events::EVENTS,
             Log::Metrics => "metrics.jsonl",
         }
     }
@@ -41,7 +41,8 @@ pub enum Item {
     Problem(String),
 }
 
-/// A line of `events.jsonl`: an object with a string `"type"`.
+/// A line of `events.jsonl` as the server checks it: an object with a string `"type"` (the
+/// page reads the rest, ignoring what it does not know).
 #[derive(Deserialize)]
 struct Typed {
     #[serde(rename = "type")]
@@ -207,6 +208,10 @@ impl Tail {
             self.lines += 1;
             let text = line.strip_suffix(b"\n").unwrap_or(line);
             let text = text.strip_suffix(b"\r").unwrap_or(text);
+            // Blank lines are skipped, as `run_events::read_events` skips them.
+            if text.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
             items.push(match self.event(text) {
                 Ok(event) => Item::Line {
                     event,
