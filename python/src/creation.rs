@@ -32,11 +32,12 @@ fn flatten(value: &Bound<'_, PyAny>, depth: usize, flat: &mut Flat) -> PyResult<
         let v: i64 = value.extract()?;
         return leaf(v as f64, false, depth, flat);
     }
-    if let Some(t) = as_core(value) {
-        if t.numel() == 1 && t.ndim() == 0 {
-            let v = t.try_to_f64_vec().py()?[0];
-            return leaf(v, t.dtype().is_float(), depth, flat);
-        }
+    if let Some(t) = as_core(value)
+        && t.numel() == 1
+        && t.ndim() == 0
+    {
+        let v = t.try_to_f64_vec().py()?[0];
+        return leaf(v, t.dtype().is_float(), depth, flat);
     }
     if !value.hasattr("__len__")? {
         // NumPy scalars and other numbers.

@@ -206,6 +206,15 @@ export function writeResumedRun(dir) {
 const HOSTILE_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="80" onload="window.hostile = 1">'
   + '<script>window.hostile = 2</script><foreignObject><iframe src="http://example.invalid/"></iframe></foreignObject>'
   + '<a href="javascript:window.hostile = 3"><text x="5" y="70">link</text></a>'
+  // Prefixed names of the SVG and XHTML namespaces, which a search by tag name does not match.
+  + '<s:script xmlns:s="http://www.w3.org/2000/svg">window.hostile = 5</s:script>'
+  + '<x:foreignObject xmlns:x="http://www.w3.org/2000/svg" width="100" height="50">'
+  + '<h:iframe xmlns:h="http://www.w3.org/1999/xhtml" src="http://example.invalid/frame"/>'
+  + '<h:form xmlns:h="http://www.w3.org/1999/xhtml" action="http://example.invalid/form"><h:button formaction="http://example.invalid/b">go</h:button></h:form>'
+  + '</x:foreignObject>'
+  + '<h:img xmlns:h="http://www.w3.org/1999/xhtml" src="http://example.invalid/img.png"/>'
+  + '<image href="http://example.invalid/i.png" width="10" height="10"/><use href="#arrow"/><style>rect { fill: url(http://example.invalid/p) }</style>'
+  + '<rect class="lure" id="graph-detail" x="0" y="0" width="5" height="5" fill="url(http://example.invalid/paint#p)" stroke="u\\72l(http://example.invalid/escaped#p)" src="http://example.invalid/s" style="fill: red" marker-end="url(http://example.invalid/m#m)"/>'
   + '<g class="node" data-step="1" onclick="window.hostile = 4"><rect x="10" y="10" width="80" height="40" fill="#dbe9f8"/>'
   + '<text x="20" y="35">[1] ×</text></g></svg>';
 

@@ -1,7 +1,8 @@
 // The expression stepper (GET /grad) of `nabla grad EXPR --at ... --view`: the apple example
 // steps forward node by node, then backward, reaching the gradients in the textbook's order
 // (tax 200, then apple 2.2 and count 110) with upstream × local = contribution on the edges;
-// a fan-out sums what its consumers sent; editing a value or the expression recomputes; a bad
+// a fan-out sums what its consumers sent; editing a value or the expression recomputes (a variable
+// typed into the expression gets a field, one taken out loses it); a bad
 // expression shows nabla's error on the page. Every test fails on a console error.
 
 import assert from 'node:assert/strict';
@@ -149,7 +150,33 @@ test('a fan-out sums what each consumer sent; a bad expression shows its error',
   assert.deepEqual(await gradients(), ['∂L/∂x = 3.58385']);
   await screenshotOfPage('grad-stepper-fan-out');
 
-  await page.fill('#value-x', '');
+  await retype('#value-x', '');
   await page.locator('#error').waitFor();
-  assert.equal(await page.locator('#error').innerText(), 'the value of x is not a number');
+  assert.equal(await page.locator('#error').innerText(), 'no value for the variable `x`');
+});
+
+test('a variable typed into the expression gets a field; one taken out loses it', async () => {
+  await open();
+  page.expectsBadRequest = true;
+  const fields = () => page.locator('#values input').evaluateAll((inputs) => inputs.map((i) => i.name));
+  await retype('#expression', 'apple*count*tax+y');
+  await page.locator('#value-y').waitFor();
+  assert.deepEqual(await fields(), ['apple', 'count', 'tax', 'y']);
+  assert.ok(await page.locator('#error').isHidden());
+  for (let i = 0; i < 3; i += 1) await page.click('#next');
+  assert.match(await nodeText('y'), /= 1/);
+  assert.match(await nodeText('apple*count*tax+y'), /= 221/);
+  await retype('#value-y', '5');
+  assert.match(await nodeText('apple*count*tax+y'), /= 225/);
+
+  await retype('#expression', 'count*y');
+  await page.locator('#value-apple').waitFor({ state: 'detached' });
+  assert.deepEqual(await fields(), ['count', 'y']);
+  assert.match(await nodeText('count*y'), /= 10/, 'the step is kept, past the forward pass');
+  // A name too long for the message is cut short there: it is shown as nabla's error.
+  const long = 'v'.repeat(60);
+  await retype('#expression', `count*${long}`);
+  await page.locator('#error').waitFor();
+  assert.match(await page.locator('#error').innerText(), /^no value for the variable `v+…`$/);
+  assert.deepEqual(await fields(), ['count'], 'y is not used any more; the cut name gets no field');
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { after, afterEach, before, test } from 'node:test';
-import { appendEpoch } from './fixtures.mjs';
+import { appendEpoch, appleGraph } from './fixtures.mjs';
 import { launch, openPage, screenshot } from './harness.mjs';
 
 const URL = process.env.VIEW_URL;
@@ -173,6 +173,26 @@ test('a graph picture is inserted without its scripts, handlers and links', asyn
   assert.equal(await picture.locator('script, foreignObject, iframe, a').count(), 0);
   assert.equal(await picture.locator('[onload], [onclick]').count(), 0);
   assert.equal(await page.evaluate(() => window.hostile), undefined, 'nothing of the picture ran');
+  // Only SVG elements a graph is drawn with, whatever prefix named them, with no attribute that
+  // names a resource.
+  const names = await picture.locator('svg, svg *').evaluateAll((nodes) => [...new Set(nodes.map((n) => `${n.namespaceURI} ${n.localName}`))].sort());
+  assert.deepEqual(names, ['g', 'rect', 'svg', 'text'].map((n) => `http://www.w3.org/2000/svg ${n}`));
+  assert.equal(await picture.locator('[src], [action], [formaction], [href], [style]').count(), 0);
+  const lure = picture.locator('rect.lure');
+  assert.deepEqual(await lure.evaluate((r) => r.getAttributeNames().sort()), ['class', 'height', 'width', 'x', 'y']);
+});
+
+test('a graph picture nabla drew is kept whole, arrow markers included', async () => {
+  await open();
+  const { svg } = appleGraph(1);
+  const [kept, parsed] = await page.evaluate(async (text) => {
+    const { safeSvg } = await import('/static/graph.js');
+    const serialise = (node) => new XMLSerializer().serializeToString(node);
+    return [serialise(safeSvg(text)), serialise(new DOMParser().parseFromString(text, 'image/svg+xml').documentElement)];
+  }, svg);
+  assert.equal(kept, parsed);
+  assert.match(kept, /<marker id="arrow"[^>]*>/);
+  assert.match(kept, /marker-end="url\(#arrow\)"/);
 });
 
 /** Whether a canvas has any pixel that is not transparent. */

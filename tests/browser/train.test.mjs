@@ -83,6 +83,14 @@ test('a run being trained gains each epoch on the page within 2 s of the trainer
   assert.ok(detail.includes(`[${step.number}`), detail);
   assert.ok(detail.includes(`upstream gradient: ${step.upstream.text}`), `${detail}\nupstream ${step.upstream.text}`);
   for (const input of step.inputs) assert.ok(detail.includes(`to ${input.name}`), `${detail}\ninput ${input.name}`);
+  // The picture the page shows is the one nabla drew, element for element, arrows included.
+  const [shown, drawnSvg] = await page.evaluate((text) => {
+    const serialise = (node) => new XMLSerializer().serializeToString(node);
+    const parsed = new DOMParser().parseFromString(text, 'image/svg+xml').documentElement;
+    return [serialise(document.querySelector('#graph-picture svg')), serialise(parsed)];
+  }, graph.svg);
+  assert.equal(shown.replace(/ class="node selected"/, ' class="node"'), drawnSvg);
+  assert.match(shown, /marker-end="url\(#arrow\)"/);
   await screenshot(page, 'real-spiral-run');
   assert.deepEqual(page.errors, []);
 

@@ -5,9 +5,11 @@
 //! (histograms per layer), `graph` (one batch's graph and chain rule), `boundary` (2-D
 //! classifiers), `filters` and `feature_maps` (convolutional networks), and `end`.
 //!
-//! [`read_events`] reads the log as a writer may have left it: whole lines and at most one
-//! partial last line, which it leaves for later; [`current`] applies the resume rule. Numbers
-//! that are NaN or infinite are written as `null` and read back as NaN.
+//! [`LineReader`] splits the log into lines as its bytes arrive, for every reader of it (the
+//! resume, `nabla view`'s tail); [`read_events`] reads the log as a writer may have left it:
+//! whole lines and at most one partial last line, which it leaves for later; [`current`]
+//! applies the resume rule. Numbers that are NaN or infinite are written as `null` and read
+//! back as NaN.
 
 use crate::commands::train::EpochMetrics;
 use nabla_inspect::diagnostics::LayerInfo;
@@ -164,6 +166,17 @@ pub enum Status {
     Interrupted,
 }
 
+impl Status {
+    /// The status as the log writes it: `finished`, `failed` or `interrupted`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Finished => "finished",
+            Status::Failed => "failed",
+            Status::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// The `end` event: the last line of a run that stopped (a killed one has none).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct End {
@@ -211,29 +224,184 @@ impl std::fmt::Display for BadLine {
     }
 }
 
-/// The events of the complete lines of `bytes` (a log as read so far, from its start) and how
-/// many bytes those lines take: a last line without its newline is one still being written (or
-/// cut short by a kill) and is left for a later read. Events of unknown types are skipped; a
-/// complete line that is not an event is an error naming its line.
-pub fn read_events(bytes: &[u8]) -> Result<(Vec<RunEvent>, usize), BadLine> {
-    let complete = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let mut events = Vec::new();
-    for (i, line) in bytes[..complete].split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        match serde_json::from_slice::<RunEvent>(line) {
-            Ok(RunEvent::Unknown) => {}
-            Ok(event) => events.push(event),
-            Err(e) => {
-                return Err(BadLine {
-                    line: i + 1,
-                    message: e.to_string(),
-                });
-            }
+/// The longest line a reader of a log takes: a longer one is skipped (and said to be too
+/// long), so a corrupt log without newlines never fills the memory.
+pub const MAX_LINE: usize = 16 << 20;
+
+/// What [`LineReader::feed`] finds: a complete line, or one over [`MAX_LINE`] that was skipped.
+#[derive(Debug, PartialEq)]
+pub enum Line<'a> {
+    /// The line's bytes, without its newline; `number` counts from 1 and `end` is the byte
+    /// offset just past the newline.
+    Whole {
+        number: usize,
+        end: u64,
+        bytes: &'a [u8],
+    },
+    TooLong {
+        number: usize,
+        end: u64,
+    },
+}
+
+impl Line<'_> {
+    /// The problem of a line over [`MAX_LINE`].
+    pub fn too_long(number: usize) -> String {
+        format!("line {number} is over {} MiB", MAX_LINE >> 20)
+    }
+}
+
+/// Splits a log into lines as its bytes arrive, in pieces of any size: a line whose newline
+/// has not arrived is held back (at most [`MAX_LINE`] bytes of it), and a longer one is
+/// skipped to its newline.
+#[derive(Debug, Default)]
+pub struct LineReader {
+    /// The offset just past the last complete line.
+    complete: u64,
+    /// Bytes fed so far, from the start of the log.
+    read: u64,
+    /// Complete lines so far.
+    lines: usize,
+    /// The start of a line whose newline has not arrived.
+    pending: Vec<u8>,
+    /// Bytes of the line whose newline has not arrived (kept in `pending` unless skipped).
+    partial: u64,
+    /// Whether the line being read is over [`MAX_LINE`] (and is not kept).
+    skipping: bool,
+}
+
+impl LineReader {
+    /// A reader of a log from the byte offset `offset` (the end of a line; 0: the start), its
+    /// lines numbered from there.
+    pub fn new(offset: u64) -> LineReader {
+        LineReader {
+            complete: offset,
+            read: offset,
+            ..LineReader::default()
         }
     }
-    Ok((events, complete))
+
+    /// The offset just past the last complete line.
+    pub fn complete(&self) -> u64 {
+        self.complete
+    }
+
+    /// The offset of the next byte to feed.
+    pub fn read(&self) -> u64 {
+        self.read
+    }
+
+    /// Reads the next bytes of the log, handing each line they complete to `each`.
+    pub fn feed(&mut self, mut bytes: &[u8], mut each: impl FnMut(Line<'_>)) {
+        self.read += bytes.len() as u64;
+        while let Some(newline) = bytes.iter().position(|&b| b == b'\n') {
+            let (head, rest) = (&bytes[..newline], &bytes[newline + 1..]);
+            self.lines += 1;
+            self.complete += self.partial + newline as u64 + 1;
+            self.partial = 0;
+            let (number, end) = (self.lines, self.complete);
+            if self.skipping || self.pending.len() + head.len() > MAX_LINE {
+                self.skipping = false;
+                self.pending.clear();
+                each(Line::TooLong { number, end });
+            } else if self.pending.is_empty() {
+                each(Line::Whole {
+                    number,
+                    end,
+                    bytes: head,
+                });
+            } else {
+                self.pending.extend_from_slice(head);
+                each(Line::Whole {
+                    number,
+                    end,
+                    bytes: &self.pending,
+                });
+                self.pending.clear();
+            }
+            bytes = rest;
+        }
+        self.partial += bytes.len() as u64;
+        if self.skipping || self.pending.len() + bytes.len() > MAX_LINE {
+            self.skipping = true;
+            self.pending = Vec::new();
+        } else {
+            self.pending.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// The events of the complete lines of a log read from `source` (from its start, through a
+/// buffer, a piece at a time) and how many bytes those lines take: a last line without its
+/// newline is one still being written (or cut short by a kill) and is left for a later read.
+/// Events of unknown types are skipped; a complete line that is not an event (or is over
+/// [`MAX_LINE`]) is an error naming its line.
+pub fn read_events(
+    source: impl std::io::Read,
+) -> std::io::Result<Result<(Vec<RunEvent>, u64), BadLine>> {
+    use std::io::BufRead;
+    let mut source = std::io::BufReader::with_capacity(1 << 20, source);
+    let mut events = Events::default();
+    while events.bad.is_none() {
+        let bytes = source.fill_buf()?;
+        if bytes.is_empty() {
+            break;
+        }
+        events.feed(bytes);
+        let n = bytes.len();
+        source.consume(n);
+    }
+    Ok(events.finish())
+}
+
+/// The events of a log read so far, up to its first bad line.
+#[derive(Default)]
+struct Events {
+    events: Vec<RunEvent>,
+    bad: Option<BadLine>,
+    reader: LineReader,
+}
+
+impl Events {
+    fn feed(&mut self, bytes: &[u8]) {
+        let (events, bad) = (&mut self.events, &mut self.bad);
+        self.reader.feed(bytes, |line| {
+            if bad.is_none() {
+                match parse_line(line) {
+                    Ok(Some(event)) => events.push(event),
+                    Ok(None) => {}
+                    Err(e) => *bad = Some(e),
+                }
+            }
+        });
+    }
+
+    /// The events and the offset just past the last complete line, or the first bad line.
+    fn finish(self) -> Result<(Vec<RunEvent>, u64), BadLine> {
+        match self.bad {
+            Some(bad) => Err(bad),
+            None => Ok((self.events, self.reader.complete())),
+        }
+    }
+}
+
+/// The event of one line: `None` for a blank line or an unknown type.
+pub fn parse_line(line: Line<'_>) -> Result<Option<RunEvent>, BadLine> {
+    match line {
+        Line::TooLong { number, .. } => Err(BadLine {
+            line: number,
+            message: format!("over {} MiB", MAX_LINE >> 20),
+        }),
+        Line::Whole { bytes, .. } if bytes.iter().all(u8::is_ascii_whitespace) => Ok(None),
+        Line::Whole { number, bytes, .. } => match serde_json::from_slice::<RunEvent>(bytes) {
+            Ok(RunEvent::Unknown) => Ok(None),
+            Ok(event) => Ok(Some(event)),
+            Err(e) => Err(BadLine {
+                line: number,
+                message: e.to_string(),
+            }),
+        },
+    }
 }
 
 /// The events a reader shows: a `resume` after epoch k drops every event of a later epoch
@@ -278,6 +446,10 @@ fn nan_for_null_rows<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<f64>>, D
 mod tests {
     use super::*;
 
+    fn read_events(bytes: &[u8]) -> Result<(Vec<RunEvent>, u64), BadLine> {
+        super::read_events(bytes).unwrap()
+    }
+
     const RESUME: &str = r#"{"type":"resume","epoch":1,"started":2.5}"#;
 
     fn steps(epoch: usize) -> String {
@@ -291,7 +463,7 @@ mod tests {
         let whole = format!("{}\n{RESUME}\n", steps(1));
         let log = format!("{whole}{}", &steps(2)[..20]);
         let (events, complete) = read_events(log.as_bytes()).unwrap();
-        assert_eq!(complete, whole.len());
+        assert_eq!(complete, whole.len() as u64);
         assert_eq!(events.len(), 2);
         let RunEvent::Steps(first) = &events[0] else {
             panic!("{events:?}")
@@ -330,6 +502,41 @@ mod tests {
     }
 
     #[test]
+    fn lines_are_read_across_pieces_and_an_over_long_one_is_skipped_to_its_newline() {
+        let mut reader = LineReader::new(0);
+        let mut lines = Vec::new();
+        let mut keep = |line: Line<'_>| {
+            lines.push(match line {
+                Line::Whole { number, end, bytes } => (number, end, Some(bytes.to_vec())),
+                Line::TooLong { number, end } => (number, end, None),
+            })
+        };
+        reader.feed(b"{}\n{\"ty", &mut keep);
+        reader.feed(b"pe\":1}\n{", &mut keep);
+        assert_eq!((reader.complete(), reader.read()), (14, 15));
+        let long = vec![b'x'; MAX_LINE / 2 + 1];
+        reader.feed(&long, &mut keep);
+        reader.feed(&long, &mut keep);
+        assert!(reader.pending.is_empty());
+        reader.feed(b"x\n[]\n", &mut keep);
+        let end = 14 + 1 + 2 * long.len() as u64 + 2;
+        assert_eq!(
+            lines,
+            [
+                (1, 3, Some(b"{}".to_vec())),
+                (2, 14, Some(b"{\"type\":1}".to_vec())),
+                (3, end, None),
+                (4, end + 3, Some(b"[]".to_vec())),
+            ]
+        );
+        assert_eq!(Line::too_long(3), "line 3 is over 16 MiB");
+        let mut log = vec![b'x'; MAX_LINE + 1];
+        log.push(b'\n');
+        let error = read_events(&log).unwrap_err();
+        assert_eq!(error.to_string(), "line 1: over 16 MiB");
+    }
+
+    #[test]
     fn a_resume_drops_the_later_epochs_and_the_end_written_before_it() {
         let log = [
             steps(1),
@@ -343,6 +550,13 @@ mod tests {
         let (events, _) = read_events(log.as_bytes()).unwrap();
         let epochs: Vec<Option<usize>> = current(events).iter().map(RunEvent::epoch).collect();
         assert_eq!(epochs, [Some(1), None, Some(2)]);
+    }
+
+    #[test]
+    fn a_status_is_named_as_the_log_writes_it() {
+        for status in [Status::Finished, Status::Failed, Status::Interrupted] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.name());
+        }
     }
 
     #[test]

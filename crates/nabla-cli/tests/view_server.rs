@@ -12,9 +12,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const RUN_EVENT: &str = r#"{"type":"run","format":1,"name":"train-1","epochs":2}"#;
-const EPOCH_1: &str = r#"{"type":"epoch","epoch":1,"train_loss":0.5}"#;
-const EPOCH_2: &str = r#"{"type":"epoch","epoch":2,"train_loss":0.25}"#;
+const RUN_EVENT: &str = r#"{"type":"run","format":1,"name":"train-1","started":1.5,"task":"classification","epochs":2,"steps_per_epoch":1,"batch_size":4,"vanishing_below":1e-7,"exploding_above":1e3,"gradient_alarm":"first_over_last","config":{}}"#;
+const EPOCH_1: &str =
+    r#"{"type":"epoch","epoch":1,"lr":0.1,"train_loss":0.5,"seconds":1,"samples_per_second":4}"#;
+const EPOCH_2: &str =
+    r#"{"type":"epoch","epoch":2,"lr":0.1,"train_loss":0.25,"seconds":1,"samples_per_second":4}"#;
 
 /// A running `nabla view`, killed when dropped.
 struct Server {
@@ -141,6 +143,43 @@ fn send(server: &Server, head: &str, body: &[u8]) -> (u16, String) {
     (status, response)
 }
 
+/// Loads the page as a browser does: the connection is kept alive (no `Connection: close` in
+/// the request), the response read to its `Content-Length`, then the connection closed.
+fn load_page(server: &Server) -> u16 {
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!("GET / HTTP/1.1\r\nHost: {}\r\n\r\n", server.addr);
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut status_line = String::new();
+    reader.read_line(&mut status_line).unwrap();
+    let (mut length, mut closes) = (0, false);
+    loop {
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        if let Some(value) = line.strip_prefix("Content-Length: ") {
+            length = value.trim().parse().unwrap();
+        }
+        closes |= line == "Connection: close\r\n";
+        if line == "\r\n" {
+            break;
+        }
+    }
+    // The browser is told to close, so no idle connection holds a thread of the server.
+    assert!(closes);
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body).unwrap();
+    assert!(String::from_utf8_lossy(&body).contains("<html"));
+    status_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 /// An open event stream, read as it arrives.
 struct Events {
     stream: TcpStream,
@@ -205,13 +244,13 @@ fn binds_loopback_only_and_answers_only_its_own_host_names() {
         format!("127.0.0.1:{port}"),
         format!("localhost:{port}"),
         format!("LOCALHOST:{port}"),
-        format!("[::1]:{port}"),
     ] {
         let (status, _) = request(&server, &format!("GET / HTTP/1.1\r\nHost: {host}\r\n"));
         assert_eq!(status, 200, "{host}");
     }
     for head in [
         format!("GET / HTTP/1.1\r\nHost: evil.example:{port}\r\n"),
+        format!("GET / HTTP/1.1\r\nHost: [::1]:{port}\r\n"),
         format!(
             "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n",
             port.wrapping_add(1)
@@ -223,6 +262,29 @@ fn binds_loopback_only_and_answers_only_its_own_host_names() {
         assert_eq!(status, 403, "{head}");
         assert!(body.contains("this server answers only requests for 127.0.0.1:"));
     }
+    let host = format!("Host: 127.0.0.1:{port}\r\n");
+    for (extra, expected) in [
+        ("Sec-Fetch-Site: none\r\n".to_string(), 200),
+        (format!("Origin: http://localhost:{port}\r\n"), 200),
+        ("Sec-Fetch-Site: same-site\r\n".to_string(), 403),
+        ("Origin: null\r\n".to_string(), 403),
+        (format!("Origin: https://127.0.0.1:{port}\r\n"), 403),
+    ] {
+        for target in ["/", "/api/runs/0/events"] {
+            let head = format!("GET {target} HTTP/1.1\r\n{host}{extra}");
+            if expected == 200 && target != "/" {
+                continue;
+            }
+            let (status, body) = request(&server, &head);
+            assert_eq!(status, expected, "{head}");
+            if expected == 403 {
+                assert!(
+                    body.contains("requests from other sites are refused"),
+                    "{body}"
+                );
+            }
+        }
+    }
 }
 
 #[test]
@@ -231,7 +293,9 @@ fn serves_pages_and_the_run_list_and_refuses_climbing_paths() {
     let run = run_folder(
         &dir,
         "train-7",
-        &format!("{RUN_EVENT}\n{EPOCH_1}\n{{\"type\":\"end\",\"status\":\"finished\"}}\n"),
+        &format!(
+            "{RUN_EVENT}\n{EPOCH_1}\n{{\"type\":\"end\",\"status\":\"finished\",\"message\":\"done\",\"epoch\":1}}\n"
+        ),
     );
     let server = serve(&[&run]);
     let (status, page) = get(&server, "/");
@@ -309,6 +373,18 @@ fn streams_complete_lines_then_appended_ones_and_resumes_from_an_offset() {
     assert!(resumed.wait_for(&event(EPOCH_2, third_end), Duration::from_secs(10)));
     assert!(!resumed.received.contains(RUN_EVENT));
     assert!(resumed.received.contains(&event(EPOCH_1, second_end)));
+    let (status, refused) = request(
+        &server,
+        &format!(
+            "GET /api/runs/0/events HTTP/1.1\r\nHost: {}\r\nLast-Event-ID: x1\r\n",
+            server.addr
+        ),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        body(&refused).contains("Last-Event-ID takes a byte offset of the run's log, got `x1`"),
+        "{refused}"
+    );
     let mut from = Events::open(
         &server,
         &format!("/api/runs/0/events?from={second_end}"),
@@ -393,7 +469,7 @@ fn fifty_concurrent_page_loads_are_answered_while_streams_are_open() {
     let server = &server;
     let statuses: Vec<u16> = std::thread::scope(|scope| {
         let loads: Vec<_> = (0..50)
-            .map(|_| scope.spawn(move || get(server, "/").0))
+            .map(|_| scope.spawn(move || load_page(server)))
             .collect();
         loads.into_iter().map(|l| l.join().unwrap()).collect()
     });
@@ -437,6 +513,26 @@ fn bad_folders_and_a_busy_port_get_one_readable_line() {
             "error: port {port} is in use on 127.0.0.1; choose another with --port (0 picks a \
              free one)\n"
         )
+    );
+    let file = dir.path("run/events.jsonl").display().to_string();
+    assert_eq!(
+        refused(&[&file]),
+        format!("error: {file} is a file, not a run folder\n")
+    );
+    let message = refused(&[&run, "--port", "abc"]);
+    assert!(
+        message.starts_with("error: invalid value 'abc' for '--port <PORT>'"),
+        "{message}"
+    );
+    let train = Command::new(env!("CARGO_BIN_EXE_nabla"))
+        .args(["train", "--port", "8080"])
+        .output()
+        .unwrap();
+    assert!(!train.status.success());
+    let message = String::from_utf8(train.stderr).unwrap();
+    assert!(
+        message.starts_with("error: the following required arguments were not provided:\n  --view"),
+        "{message}"
     );
     let message = refused(&[&run, "--port", "70000"]);
     assert!(
@@ -500,19 +596,83 @@ fn grad_view_serves_the_expression_and_refuses_bad_requests() {
         body(&start),
         r#"{"expression":"apple*count*tax","at":{"apple":100.0,"count":2.0,"tax":1.1}}"#
     );
-    let post = |body: &[u8]| {
+    let post_with = |headers: &str, body: &[u8]| {
         let head = format!(
-            "POST /api/grad HTTP/1.1\r\nHost: {}\r\nContent-Length: {}\r\n",
+            "POST /api/grad HTTP/1.1\r\nHost: {}\r\n{headers}Content-Length: {}\r\n",
             server.addr,
             body.len()
         );
         send(&server, &head, body)
     };
+    let post = |body: &[u8]| post_with("Content-Type: application/json\r\n", body);
+    let (status, stepped) =
+        post(br#"{"expression":"apple*count*tax","at":{"apple":100,"count":2,"tax":1.1}}"#);
+    assert_eq!(status, 200, "{stepped}");
+    assert!(
+        body(&stepped)
+            .contains(r#""gradients":{"apple":2.2,"count":110.00000000000001,"tax":200.0}"#),
+        "{stepped}"
+    );
+    let (status, refused) = post(br#"{"expression":"x*y","at":{"x":1}}"#);
+    assert_eq!(status, 400);
+    assert_eq!(
+        body(&refused),
+        r#"{"error":"no value for the variable `y`"}"#
+    );
+    let (status, page) = get(&server, "/grad");
+    assert_eq!(status, 200);
+    assert!(page.contains("Content-Type: text/html; charset=utf-8"));
     let (status, refused) = post(b"{\"expression\": 3}");
     assert_eq!(status, 400, "{refused}");
     assert!(
         body(&refused).starts_with("{\"error\":\"the body must be"),
         "{refused}"
+    );
+    let asked = br#"{"expression":"x","at":{"x":1}}"#;
+    let (status, same_site) = post_with(
+        &format!(
+            "Content-Type: application/json; charset=utf-8\r\nOrigin: http://{}\r\n\
+             Sec-Fetch-Site: same-origin\r\n",
+            server.addr
+        ),
+        asked,
+    );
+    assert_eq!(status, 200, "{same_site}");
+    for (headers, message) in [
+        (
+            "",
+            "the body must be sent as Content-Type: application/json (got none)",
+        ),
+        (
+            "Content-Type: text/plain\r\n",
+            "the body must be sent as Content-Type: application/json (got text/plain)",
+        ),
+    ] {
+        let (status, refused) = post_with(headers, asked);
+        assert_eq!(status, 415, "{refused}");
+        assert_eq!(body(&refused), format!("{{\"error\":\"{message}\"}}"));
+    }
+    let (status, refused) = post_with(
+        "Content-Type: application/json\r\nOrigin: http://evil.example\r\n",
+        asked,
+    );
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        body(&refused),
+        format!(
+            "requests from other sites are refused (Origin: http://evil.example; this server is \
+             http://{})\n",
+            server.addr
+        )
+    );
+    let (status, refused) = post_with(
+        "Content-Type: application/json\r\nSec-Fetch-Site: cross-site\r\n",
+        asked,
+    );
+    assert_eq!(status, 403, "{refused}");
+    assert_eq!(
+        body(&refused),
+        "requests from other sites are refused (Sec-Fetch-Site: cross-site)\n"
     );
     let (status, refused) = post(&[b' '; 65 << 10]);
     assert_eq!(status, 413, "{refused}");

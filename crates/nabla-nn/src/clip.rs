@@ -85,13 +85,13 @@ fn clamp<T: Float>(data: &mut [T], clip: f64) {
 /// Fails before anything changes if a gradient is not a float tensor.
 fn check_float_grads(op: &'static str, params: &[(String, Tensor)]) -> Result<()> {
     for (name, p) in params {
-        if let Some(g) = p.grad() {
-            if !g.dtype().is_float() {
-                return Err(Error::invalid(
-                    op,
-                    format!("the gradient of {name:?} has dtype {}", g.dtype()),
-                ));
-            }
+        if let Some(g) = p.grad()
+            && !g.dtype().is_float()
+        {
+            return Err(Error::invalid(
+                op,
+                format!("the gradient of {name:?} has dtype {}", g.dtype()),
+            ));
         }
     }
     Ok(())

@@ -114,11 +114,11 @@ impl<'a> Graph<'a> {
                 let edges = self.edges_of(i);
                 if let Some(next) = edges.get(child) {
                     stack.push((i, child + 1));
-                    if let Some(j) = *next {
-                        if !visited[j as usize] {
-                            visited[j as usize] = true;
-                            stack.push((j, 0));
-                        }
+                    if let Some(j) = *next
+                        && !visited[j as usize]
+                    {
+                        visited[j as usize] = true;
+                        stack.push((j, 0));
                     }
                     continue;
                 }

@@ -158,14 +158,14 @@ fn coalesce(shape: &[usize], sa: &[usize], sb: &[usize]) -> (Dims, Dims, Dims) {
             continue;
         }
         if let (Some(&last), Some(&la), Some(&lb)) = (shape_out.last(), a_out.last(), b_out.last())
+            && la == sa[i] * shape[i]
+            && lb == sb[i] * shape[i]
         {
-            if la == sa[i] * shape[i] && lb == sb[i] * shape[i] {
-                let k = shape_out.len() - 1;
-                shape_out[k] = last * shape[i];
-                a_out[k] = sa[i];
-                b_out[k] = sb[i];
-                continue;
-            }
+            let k = shape_out.len() - 1;
+            shape_out[k] = last * shape[i];
+            a_out[k] = sa[i];
+            b_out[k] = sb[i];
+            continue;
         }
         shape_out.push(shape[i]);
         a_out.push(sa[i]);

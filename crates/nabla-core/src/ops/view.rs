@@ -323,7 +323,7 @@ impl Tensor {
             .collect();
         let known = crate::limits::numel("reshape", &given)?;
         let unknown = shape.iter().filter(|&&d| d < 0).count();
-        if unknown > 1 || (unknown == 1 && (known == 0 || self.numel() % known != 0)) {
+        if unknown > 1 || (unknown == 1 && (known == 0 || !self.numel().is_multiple_of(known))) {
             return Err(Error::invalid(
                 "reshape",
                 format!("cannot infer shape {shape:?} for {} elements", self.numel()),

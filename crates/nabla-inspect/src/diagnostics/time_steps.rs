@@ -102,7 +102,7 @@ impl TimeStepGradients {
 
     /// Whether training step `training_step` (from 1) is one to record.
     pub fn wants(&self, training_step: usize) -> bool {
-        training_step.saturating_sub(1) % self.every == 0
+        training_step.saturating_sub(1).is_multiple_of(self.every)
     }
 
     /// Adds the row of a training step.

@@ -50,6 +50,9 @@ pub struct Stepper {
     pub forward: Vec<ForwardStep>,
     /// The nodes in the order backward ran through them, from the output to the leaves.
     pub backward: Vec<BackwardStep>,
+    /// The expression's variables, in order of first appearance (the names a page asks values
+    /// for).
+    pub variables: Vec<String>,
     /// Each variable's gradient, in order of first appearance.
     pub gradients: Gradients,
     /// Nodes left out of the drawing, which keeps the 100 nearest the output (their steps are
@@ -167,6 +170,7 @@ impl Serialize for Gradients {
 /// let reached: Vec<&str> = s.backward.iter().map(|b| s.nodes[b.node].name.as_str()).collect();
 /// assert_eq!(reached, ["apple*count*tax", "tax", "apple*count", "apple", "count"]);
 /// assert_eq!(s.backward[2].inputs[0].text, "1.1 × 2 = 2.2");
+/// assert_eq!(s.variables, ["apple", "count", "tax"]);
 /// let json = serde_json::to_string(&s).unwrap();
 /// assert!(json.contains(r#""gradients":{"apple":2.2,"count":110.00000000000001,"tax":200.0}"#));
 /// ```
@@ -270,9 +274,10 @@ pub fn stepper(source: &str, at: &[(String, f64)]) -> Result<Stepper> {
             let node = t.grad_fn()?;
             let number = *numbers.get(&node.id())?;
             let id = *by_step.get(&number)?;
+            let step = steps.get(number.checked_sub(1)?)?;
             Some(ForwardStep {
                 node: id,
-                text: forward_text(&node, &steps[number - 1].inputs, &nodes[id]),
+                text: forward_text(&node, &step.inputs, &nodes[id]),
             })
         })
         .collect();
@@ -293,6 +298,7 @@ pub fn stepper(source: &str, at: &[(String, f64)]) -> Result<Stepper> {
         edges,
         forward,
         backward,
+        variables: expression.variables().to_vec(),
         gradients: Gradients(
             expression
                 .variables()
@@ -661,6 +667,20 @@ mod tests {
         let s = stepper("2*3", &[]).unwrap();
         assert_eq!((s.value, s.nodes.len()), (6.0, 1));
         assert!(s.backward.is_empty() && s.gradients.0.is_empty());
+    }
+
+    #[test]
+    fn variables_are_listed_in_order_of_first_appearance() {
+        let s = stepper(
+            "y*sin(x) + y + exp(z)",
+            &at(&[("x", 1.0), ("y", 2.0), ("z", 0.0)]),
+        )
+        .unwrap();
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["variables"], serde_json::json!(["y", "x", "z"]));
+        // Function names and numbers are not variables.
+        let s = stepper("2e3*exp(1)", &[]).unwrap();
+        assert!(s.variables.is_empty());
     }
 
     #[test]

@@ -220,10 +220,9 @@ impl Batches {
     fn join_worker(&mut self) {
         if let Source::Ahead { worker, .. } = &mut self.source
             && let Some(worker) = worker.take()
+            && let Err(panic) = worker.join()
         {
-            if let Err(panic) = worker.join() {
-                std::panic::resume_unwind(panic);
-            }
+            std::panic::resume_unwind(panic);
         }
     }
 }

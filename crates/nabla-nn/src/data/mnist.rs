@@ -67,13 +67,13 @@ impl Mnist {
     /// Loads the four files from `dir`, each either raw or with a `.gz` suffix.
     pub fn load(dir: impl AsRef<Path>, normalization: Normalization) -> Result<Mnist> {
         let dir = dir.as_ref();
-        if let Normalization::Standardize { std, .. } = normalization {
-            if !(std > 0.0 && std.is_finite()) {
-                return Err(Error::invalid(
-                    "Mnist::load",
-                    format!("standardisation needs a positive finite std, got {std}"),
-                ));
-            }
+        if let Normalization::Standardize { std, .. } = normalization
+            && !(std > 0.0 && std.is_finite())
+        {
+            return Err(Error::invalid(
+                "Mnist::load",
+                format!("standardisation needs a positive finite std, got {std}"),
+            ));
         }
         if !dir.is_dir() {
             return Err(Error::Io {

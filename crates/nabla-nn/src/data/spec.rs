@@ -147,13 +147,13 @@ impl DataSpec {
     /// statistics of the remaining training samples (images per channel after scaling pixels
     /// to `0..=1`, tables per column; the toy sets are used as drawn).
     pub fn load(&self, seed: u64) -> Result<Splits> {
-        if let Some(f) = self.val_split {
-            if !(f > 0.0 && f < 1.0) {
-                return Err(Error::invalid(
-                    "DataSpec::load",
-                    format!("the validation split must be a fraction between 0 and 1, got {f}"),
-                ));
-            }
+        if let Some(f) = self.val_split
+            && !(f > 0.0 && f < 1.0)
+        {
+            return Err(Error::invalid(
+                "DataSpec::load",
+                format!("the validation split must be a fraction between 0 and 1, got {f}"),
+            ));
         }
         if self.train_subset == Some(0) {
             return Err(Error::invalid(
@@ -345,13 +345,13 @@ fn read_image_folders(
     test: Option<&Path>,
     resize: Option<[usize; 2]>,
 ) -> Result<Raw> {
-    if let Some([h, w]) = resize {
-        if h == 0 || w == 0 {
-            return Err(Error::invalid(
-                "DataSpec::load",
-                format!("the image size must be at least 1x1, got {h}x{w}"),
-            ));
-        }
+    if let Some([h, w]) = resize
+        && (h == 0 || w == 0)
+    {
+        return Err(Error::invalid(
+            "DataSpec::load",
+            format!("the image size must be at least 1x1, got {h}x{w}"),
+        ));
     }
     let train_folder = ImageFolder::scan(train, None)?;
     let test_folder = test

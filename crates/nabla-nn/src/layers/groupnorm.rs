@@ -48,7 +48,7 @@ impl GroupNorm {
     /// `num_groups` groups over `num_channels` channels (a multiple of it), weight 1, bias 0,
     /// eps 1e-5.
     pub fn try_new(num_groups: usize, num_channels: usize, dtype: DType) -> Result<Self> {
-        if num_groups == 0 || num_channels % num_groups != 0 {
+        if num_groups == 0 || !num_channels.is_multiple_of(num_groups) {
             return Err(Error::invalid(
                 "GroupNorm",
                 format!(

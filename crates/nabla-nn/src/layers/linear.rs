@@ -78,18 +78,18 @@ impl Linear {
                 format!("the weight must be f32 or f64, not {}", weight.dtype()),
             ));
         }
-        if let Some(b) = &bias {
-            if b.shape() != [*out_features] || b.dtype() != weight.dtype() {
-                return Err(Error::invalid(
-                    "Linear",
-                    format!(
-                        "the bias must be [{out_features}] of dtype {}, got shape {:?} of dtype {}",
-                        weight.dtype(),
-                        b.shape(),
-                        b.dtype()
-                    ),
-                ));
-            }
+        if let Some(b) = &bias
+            && (b.shape() != [*out_features] || b.dtype() != weight.dtype())
+        {
+            return Err(Error::invalid(
+                "Linear",
+                format!(
+                    "the bias must be [{out_features}] of dtype {}, got shape {:?} of dtype {}",
+                    weight.dtype(),
+                    b.shape(),
+                    b.dtype()
+                ),
+            ));
         }
         Ok(Linear { weight, bias })
     }

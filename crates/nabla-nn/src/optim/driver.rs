@@ -161,19 +161,19 @@ impl<R: UpdateRule> Optim<R> {
     /// leaves the parameters half-stepped.
     fn check_grads(&self) -> Result<()> {
         for (name, p) in &self.params {
-            if let Some(g) = p.grad() {
-                if g.shape() != p.shape() || g.dtype() != p.dtype() {
-                    return Err(Error::invalid(
-                        R::NAME,
-                        format!(
-                            "gradient of {name:?} is {} {:?} but the parameter is {} {:?}",
-                            g.dtype(),
-                            g.shape(),
-                            p.dtype(),
-                            p.shape()
-                        ),
-                    ));
-                }
+            if let Some(g) = p.grad()
+                && (g.shape() != p.shape() || g.dtype() != p.dtype())
+            {
+                return Err(Error::invalid(
+                    R::NAME,
+                    format!(
+                        "gradient of {name:?} is {} {:?} but the parameter is {} {:?}",
+                        g.dtype(),
+                        g.shape(),
+                        p.dtype(),
+                        p.shape()
+                    ),
+                ));
             }
         }
         Ok(())

@@ -54,7 +54,7 @@ impl RegressionReport {
         if k == 0 {
             return Err(Error::invalid(CONTEXT, "no targets"));
         }
-        if actual.len() != predicted.len() || actual.len() % k != 0 || actual.is_empty() {
+        if actual.len() != predicted.len() || !actual.len().is_multiple_of(k) || actual.is_empty() {
             return Err(Error::invalid(
                 CONTEXT,
                 format!(

@@ -66,7 +66,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -408,7 +408,7 @@ impl ModelSpec {
                             batch_shape(&shape)
                         )));
                     }
-                    if c % num_groups != 0 {
+                    if !c.is_multiple_of(*num_groups) {
                         return Err(fail(format!(
                             "its input {} has {c} channels, not a multiple of the {num_groups} \
                              groups",

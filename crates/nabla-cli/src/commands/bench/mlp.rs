@@ -82,7 +82,7 @@ impl Observer for Stopwatch {
         if self.length == 0 || self.steps < self.warmup {
             return Ok(Control::Continue);
         }
-        if (self.steps - self.warmup) % self.length == 0 {
+        if (self.steps - self.warmup).is_multiple_of(self.length) {
             if let Some(start) = self.started {
                 self.windows.push(start.elapsed().as_secs_f64());
             }

@@ -269,15 +269,15 @@ impl TrainConfig {
             ("--dampening", self.dampening != 0.0),
             ("--nesterov", self.nesterov),
         ];
-        if let Some((flag, _)) = set.iter().find(|(_, on)| *on) {
-            if self.optimizer != OptimizerKind::Sgd {
-                return Err(format!(
-                    "{flag} applies to --optimizer sgd (PyTorch's SGD), not to --optimizer {}",
-                    self.optimizer
-                        .to_possible_value()
-                        .map_or_else(String::new, |v| v.get_name().to_string())
-                ));
-            }
+        if let Some((flag, _)) = set.iter().find(|(_, on)| *on)
+            && self.optimizer != OptimizerKind::Sgd
+        {
+            return Err(format!(
+                "{flag} applies to --optimizer sgd (PyTorch's SGD), not to --optimizer {}",
+                self.optimizer
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_string())
+            ));
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return Err(format!(

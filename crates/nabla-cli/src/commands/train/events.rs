@@ -26,7 +26,7 @@ use nabla_nn::task::Task;
 use nabla_nn::train::{StepEnd, task_loss};
 use std::cell::Cell;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Seek, SeekFrom, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -104,21 +104,22 @@ impl EventLog {
         epochs: usize,
     ) -> CliResult<EventLog> {
         let log = EventLog::open_file(folder)?;
-        let mut bytes = Vec::new();
-        (&log.file)
+        let length = (&log.file)
             .seek(SeekFrom::Start(0))
-            .and_then(|_| (&log.file).read_to_end(&mut bytes))
-            .map_err(|e| log.failed(e))?;
-        let (events, complete) = read_events(&bytes).map_err(|bad| {
-            format!(
-                "{} {bad}; move the file aside to resume the run with a new log",
-                log.path.display()
-            )
-        })?;
-        if complete < bytes.len() {
-            log.file
-                .set_len(complete as u64)
-                .map_err(|e| log.failed(e))?;
+            .and_then(|_| log.file.metadata())
+            .map_err(|e| log.failed(e))?
+            .len();
+        let (events, complete) =
+            read_events(&log.file)
+                .map_err(|e| log.failed(e))?
+                .map_err(|bad| {
+                    format!(
+                        "{} {bad}; move the file aside to resume the run with a new log",
+                        log.path.display()
+                    )
+                })?;
+        if complete < length {
+            log.file.set_len(complete).map_err(|e| log.failed(e))?;
         }
         if !events.iter().any(|e| matches!(e, RunEvent::Run(_))) {
             log.write(&RunEvent::Run(start))?;
@@ -423,8 +424,8 @@ mod tests {
 
     fn events(dir: &Path) -> Vec<RunEvent> {
         let bytes = std::fs::read(dir.join(EVENTS)).unwrap();
-        let (events, complete) = read_events(&bytes).unwrap();
-        assert_eq!(complete, bytes.len());
+        let (events, complete) = read_events(&bytes[..]).unwrap().unwrap();
+        assert_eq!(complete, bytes.len() as u64);
         events
     }
 

@@ -17,11 +17,12 @@ mod interrupt;
 mod observers;
 mod progress;
 mod ranks;
-mod run_folder;
+pub(crate) mod run_folder;
 mod trainer;
 
 pub use charts::{ComparedRun, compare_svg};
 pub use data_args::DataArgs;
+pub use interrupt::Interrupts;
 pub use progress::Console;
 pub use run_folder::{EpochMetrics, RunFolder};
 pub use trainer::{Changes, Outcome, RunOptions, train};

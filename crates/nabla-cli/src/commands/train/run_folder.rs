@@ -108,9 +108,17 @@ pub struct RunFolder {
     dir: PathBuf,
 }
 
-/// The lock of a run folder, released when dropped (or when the process ends).
+/// The lock of a run folder, released when dropped (or when the process ends); dropping it
+/// also empties the lock file, so [`is_training`] no longer sees the run.
 pub struct RunLock {
-    _file: std::fs::File,
+    file: std::fs::File,
+}
+
+impl Drop for RunLock {
+    fn drop(&mut self) {
+        // A lock file left holding the PID only makes a later `nabla view` check that process.
+        let _ = self.file.set_len(0);
+    }
 }
 
 /// A file's name is that of a file a run writes: the run files, the charts and reports.
@@ -147,6 +155,37 @@ fn try_lock(_file: &std::fs::File) -> std::io::Result<bool> {
     Ok(true)
 }
 
+/// Whether a run is training into `dir`: its lock file records the PID of the process that
+/// took the lock last ([`RunFolder::lock`]), and that process is running. Unlike taking the
+/// lock to see whether it is free, this never stands in the way of a run starting at the same
+/// instant. (A run killed without its `end` event whose PID another process took since reads
+/// as training while that process runs.)
+pub fn is_training(dir: &Path) -> bool {
+    std::fs::read_to_string(dir.join(LOCK))
+        .ok()
+        .and_then(|text| text.trim().parse::<u32>().ok())
+        .is_some_and(is_running)
+}
+
+/// Whether the process `pid` exists (signal 0 checks without sending anything; a process of
+/// another user answers `EPERM`).
+#[cfg(unix)]
+fn is_running(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 is no signal: kill only checks that the process exists.
+    pid > 0
+        && (unsafe { libc::kill(pid, 0) } == 0
+            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM))
+}
+
+/// Where there is no `kill`, runs are not locked, so none is seen training.
+#[cfg(not(unix))]
+fn is_running(_pid: u32) -> bool {
+    false
+}
+
 /// Refuses a folder that holds a run, or any file of one.
 fn check_free(dir: &Path) -> CliResult {
     if dir.join(CONFIG).exists() {
@@ -168,7 +207,7 @@ fn check_free(dir: &Path) -> CliResult {
 }
 
 const CONFIG: &str = "config.json";
-const METRICS: &str = "metrics.jsonl";
+pub(crate) const METRICS: &str = "metrics.jsonl";
 const CHECKPOINT: &str = "checkpoint.safetensors";
 const MODEL: &str = "model.safetensors";
 const RESUMES: &str = "resumes.jsonl";
@@ -197,7 +236,8 @@ const REPORTS: [&str; 7] = [
     super::diagnose::TIME_STEP_GRADIENTS,
     "anomaly.svg",
 ];
-/// The lock file: empty or the PID of the process that last held the lock.
+/// The lock file: the PID of the process holding the lock, empty once it let go (a killed
+/// process leaves its PID).
 const LOCK: &str = ".lock";
 
 const OPTIMIZER_PREFIX: &str = "optimizer.";
@@ -283,7 +323,7 @@ impl RunFolder {
         if new_run {
             check_free(&self.dir)?;
         }
-        Ok(RunLock { _file: file })
+        Ok(RunLock { file })
     }
 
     /// Removes the temporary files a killed write of this run left in the folder (only those
@@ -629,4 +669,25 @@ fn prefixed(prefix: &str, tensors: Vec<(String, Tensor)>) -> Vec<(String, Tensor
         .into_iter()
         .map(|(name, t)| (format!("{prefix}{name}"), t))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_is_training_while_the_process_holding_its_lock_runs() {
+        let dir = std::env::temp_dir().join(format!("nabla-lock-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(!is_training(&dir));
+        let lock = RunFolder::named(&dir).lock(false).unwrap();
+        assert!(is_training(&dir));
+        drop(lock);
+        assert!(!is_training(&dir));
+        for recorded in ["4194305\n", "0\n", "not a pid\n"] {
+            std::fs::write(dir.join(LOCK), recorded).unwrap();
+            assert!(!is_training(&dir), "{recorded}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

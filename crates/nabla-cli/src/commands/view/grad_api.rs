@@ -1,7 +1,7 @@
 //! `/api/grad`: the expression `nabla grad --view` was started with (`GET`), and the stepper's
 //! data for an expression and values the page sends (`POST`).
 
-use super::server::{Reply, json, json_error};
+use super::reply::Reply;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::io::Read;
@@ -57,8 +57,8 @@ fn in_order<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<(String, f
 /// `GET /api/grad`: the expression being served, or 404 when none is.
 pub fn start(grad: Option<&Start>) -> Reply {
     match grad {
-        Some(start) => json(200, &serde_json::to_string(start).unwrap_or_default()),
-        None => json_error(
+        Some(start) => Reply::serialized(start, "the expression"),
+        None => Reply::error(
             404,
             "this server shows runs, not an expression (start it with nabla grad EXPR --at ... \
              --view)",
@@ -67,8 +67,24 @@ pub fn start(grad: Option<&Start>) -> Reply {
 }
 
 /// `POST /api/grad`: the stepper's data for the body's expression and values, 400 with the
-/// message `nabla grad` gives for a bad one, 413 for a body over [`MAX_BODY`].
+/// message `nabla grad` gives for a bad one, 413 for a body over [`MAX_BODY`], 415 for one
+/// not sent as `application/json` (which a page of another site cannot send without asking).
 pub fn step(request: &mut Request) -> Reply {
+    let content_type = super::server::header(request, "Content-Type");
+    let json = content_type.is_some_and(|t| {
+        t.split(';')
+            .next()
+            .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+    });
+    if !json {
+        return Reply::error(
+            415,
+            &format!(
+                "the body must be sent as Content-Type: application/json (got {})",
+                content_type.unwrap_or("none")
+            ),
+        );
+    }
     if request.body_length().is_some_and(|n| n > MAX_BODY) {
         return too_large();
     }
@@ -78,7 +94,7 @@ pub fn step(request: &mut Request) -> Reply {
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut body);
     if let Err(e) = read {
-        return json_error(400, &format!("cannot read the request body: {e}"));
+        return Reply::error(400, &format!("cannot read the request body: {e}"));
     }
     if body.len() > MAX_BODY {
         return too_large();
@@ -86,7 +102,7 @@ pub fn step(request: &mut Request) -> Reply {
     let asked: Start = match serde_json::from_slice(&body) {
         Ok(asked) => asked,
         Err(e) => {
-            return json_error(
+            return Reply::error(
                 400,
                 &format!(
                     "the body must be {{\"expression\": \"...\", \"at\": {{\"name\": value, \
@@ -99,7 +115,7 @@ pub fn step(request: &mut Request) -> Reply {
 }
 
 fn too_large() -> Reply {
-    json_error(
+    Reply::error(
         413,
         &format!("the request body is over {} KiB", MAX_BODY >> 10),
     )
@@ -109,7 +125,7 @@ fn too_large() -> Reply {
 /// message `nabla grad` gives for it.
 fn stepper(asked: &Start) -> Reply {
     match nabla_inspect::expr::stepper(&asked.expression, &asked.at) {
-        Ok(stepper) => json(200, &serde_json::to_string(&stepper).unwrap_or_default()),
-        Err(e) => json_error(400, &e.to_string()),
+        Ok(stepper) => Reply::serialized(&stepper, "the stepper's data"),
+        Err(e) => Reply::error(400, &e.to_string()),
     }
 }

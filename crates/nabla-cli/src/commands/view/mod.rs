@@ -3,14 +3,15 @@
 //! (`events.jsonl`, or `metrics.jsonl` of an older run) as server-sent events; `nabla train
 //! --view` serves the run it writes and `nabla grad --view` an expression's stepper.
 //!
-//! Modules: [`server`] (binding, the `Host` check, a thread per request), [`routes`] (paths,
+//! Modules: [`server`] (binding, the `Host` check, a thread per request), [`reply`]
+//! (responses), [`routes`] (paths,
 //! refused when they could escape), [`assets`] (the embedded files), [`runs`] (the run list
 //! and statuses), [`tail`] and [`stream`] (following a log and sending it as events),
-//! [`grad_api`] (`/api/grad`), [`interrupt`] (waiting for Ctrl-C).
+//! [`grad_api`] (`/api/grad`).
 
 mod assets;
 mod grad_api;
-mod interrupt;
+mod reply;
 mod routes;
 mod runs;
 mod server;
@@ -18,14 +19,15 @@ mod stream;
 mod tail;
 
 pub use grad_api::Start as GradStart;
-pub use interrupt::wait_for_interrupt;
 
 use crate::CliResult;
+use crate::commands::train::Interrupts;
 use clap::Args;
 use runs::Run;
 use server::Site;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 #[derive(Args)]
 pub struct ViewArgs {
@@ -118,6 +120,15 @@ pub fn serve_expression(start: GradStart, port: u16) -> CliResult<String> {
     let url = url(addr, "/grad");
     println!("viewing the expression at {url}");
     Ok(url)
+}
+
+/// Blocks until Ctrl-C (SIGINT), caught as a training run catches it; a second Ctrl-C ends the
+/// process at once.
+pub fn wait_for_interrupt() {
+    let interrupts = Interrupts::catch();
+    while !interrupts.requested() {
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 fn url(addr: SocketAddr, path: &str) -> String {

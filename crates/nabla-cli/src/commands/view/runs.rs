@@ -1,13 +1,13 @@
 //! The runs a server shows: each one's folder, the format of its log, and its status, as
 //! `GET /api/runs` lists them.
 
-use super::tail::Log;
+use super::tail::{Log, count_lines};
+use crate::commands::train::run_folder;
+use crate::run_events::{End, FORMAT, MAX_LINE, RunEvent};
 use serde::Serialize;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-/// The lock file a training run holds (see `train::run_folder`).
-const LOCK: &str = ".lock";
 /// How much of the end of `events.jsonl` is read to find its last line, an `end` event.
 const TAIL_BYTES: u64 = 64 << 10;
 
@@ -108,8 +108,8 @@ impl Run {
 }
 
 /// `finished`, `failed` or `interrupted` from the run's last `end` event; else `training`
-/// while a process holds the run's lock; else, for an older run, `finished` when it has the
-/// records of every epoch its configuration asks; else `unknown`.
+/// while the process that locked the run is running; else, for an older run, `finished` when
+/// it has the records of every epoch its configuration asks; else `unknown`.
 fn status(folder: &Path, log: Option<Log>) -> String {
     let end = (log == Some(Log::Events))
         .then(|| ended(&folder.join(Log::Events.file_name())))
@@ -117,7 +117,7 @@ fn status(folder: &Path, log: Option<Log>) -> String {
     if let Some(status) = end {
         return status;
     }
-    if is_locked(folder) {
+    if run_folder::is_training(folder) {
         return "training".to_string();
     }
     if log == Some(Log::Metrics) && all_epochs_recorded(folder) {
@@ -136,14 +136,10 @@ fn ended(path: &Path) -> Option<String> {
     file.read_to_end(&mut bytes).ok()?;
     let complete = &bytes[..bytes.iter().rposition(|&b| b == b'\n')?];
     let last = complete.rsplit(|&b| b == b'\n').next()?;
-    #[derive(serde::Deserialize)]
-    struct End {
-        #[serde(rename = "type")]
-        kind: String,
-        status: String,
+    match serde_json::from_slice(last).ok()? {
+        RunEvent::End(End { status, .. }) => Some(status.name().to_string()),
+        _ => None,
     }
-    let end: End = serde_json::from_slice(last).ok()?;
-    (end.kind == "end").then_some(end.status)
 }
 
 /// Whether `metrics.jsonl` holds as many lines as `config.json`'s `epochs`.
@@ -152,30 +148,8 @@ fn all_epochs_recorded(folder: &Path) -> bool {
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
         .and_then(|config| config.get("epochs")?.as_u64());
-    let lines = std::fs::read(folder.join(Log::Metrics.file_name()))
-        .map(|bytes| bytes.iter().filter(|&&b| b == b'\n').count() as u64);
-    matches!((epochs, lines), (Some(e), Ok(l)) if e > 0 && l >= e)
-}
-
-/// Whether a process holds the run folder's lock (a run is training into it). Probed with a
-/// shared lock taken and dropped at once: the instant it is held, a run starting on the folder
-/// would be refused, so it is probed only when the run list is asked for.
-#[cfg(unix)]
-fn is_locked(folder: &Path) -> bool {
-    use std::os::fd::AsRawFd;
-    let Ok(file) = std::fs::File::open(folder.join(LOCK)) else {
-        return false;
-    };
-    // SAFETY: the descriptor belongs to `file`, open for the whole call; the lock goes with it
-    // when it is closed.
-    let taken = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_SH | libc::LOCK_NB) } == 0;
-    !taken && std::io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
-}
-
-/// Where there is no `flock`, runs are not locked.
-#[cfg(not(unix))]
-fn is_locked(_folder: &Path) -> bool {
-    false
+    let lines = count_lines(&folder.join(Log::Metrics.file_name()), u64::MAX);
+    matches!((epochs, lines), (Some(e), Ok(l)) if e > 0 && l as u64 >= e)
 }
 
 /// The `run` event of an older run (no `events.jsonl`): what `config.json` gives, the task as
@@ -185,11 +159,14 @@ pub fn synthesised_run_event(run: &Run) -> String {
     let config = std::fs::read_to_string(folder.join("config.json"))
         .ok()
         .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok());
-    let first = std::fs::read_to_string(folder.join(Log::Metrics.file_name()))
+    let first = std::fs::File::open(folder.join(Log::Metrics.file_name()))
         .ok()
-        .and_then(|text| {
-            let line = text.lines().next()?.to_string();
-            serde_json::from_str::<serde_json::Value>(&line).ok()
+        .and_then(|file| {
+            let mut line = Vec::new();
+            BufReader::new(file.take(MAX_LINE as u64))
+                .read_until(b'\n', &mut line)
+                .ok()?;
+            serde_json::from_slice::<serde_json::Value>(&line).ok()
         });
     let regression = first
         .as_ref()
@@ -197,7 +174,7 @@ pub fn synthesised_run_event(run: &Run) -> String {
     let field = |name: &str| config.as_ref().and_then(|c| c.get(name)).cloned();
     serde_json::json!({
         "type": "run",
-        "format": 1,
+        "format": FORMAT,
         "name": run.name(),
         "task": if regression { "regression" } else { "classification" },
         "epochs": field("epochs"),
@@ -205,7 +182,7 @@ pub fn synthesised_run_event(run: &Run) -> String {
         "layers": [],
         "classes": null,
         "config": config,
-        "synthesised_from": "metrics.jsonl",
+        "synthesised_from": Log::Metrics.file_name(),
     })
     .to_string()
 }

@@ -1,29 +1,22 @@
 //! The HTTP server: bound to 127.0.0.1 only, answering only requests addressed to it by name
 //! (the `Host` check against DNS rebinding), each request on a thread of its own (at most
 //! [`MAX_ACTIVE`] at once, so a slow client or an event stream never holds up another
-//! request), and only `GET`, or `POST /api/grad`.
+//! request), not to pages of other sites (`Sec-Fetch-Site`, `Origin`), and only `GET`, or
+//! `POST /api/grad` of JSON.
 
-use super::assets::Asset;
 use super::grad_api;
+use super::reply::Reply;
 use super::routes::{self, Route};
 use super::runs::Run;
 use super::stream;
 use crate::CliResult;
-use std::io::Cursor;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use tiny_http::{Header, Method, Request, Response};
+use tiny_http::{Method, Request};
 
 /// Requests handled at once; beyond, a request is answered 503 at once.
 const MAX_ACTIVE: usize = 256;
-
-/// The page's content security policy: scripts, styles and data from this server alone
-/// (styles and images may be inline: charts and graphs are drawn as SVG), nothing sent
-/// elsewhere, no framing.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
-                   img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; \
-                   base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// What a server shows: run folders, an expression for the stepper, or both.
 pub struct Site {
@@ -50,9 +43,8 @@ pub fn start(site: Site, port: u16) -> CliResult<SocketAddr> {
     let hosts = [
         format!("127.0.0.1:{}", addr.port()),
         format!("localhost:{}", addr.port()),
-        format!("[::1]:{}", addr.port()),
     ];
-    let shared = Arc::new((site, hosts));
+    let shared = Arc::new((site, hosts, addr));
     std::thread::Builder::new()
         .name("view-server".into())
         .spawn(move || accept(server, shared))?;
@@ -60,20 +52,20 @@ pub fn start(site: Site, port: u16) -> CliResult<SocketAddr> {
 }
 
 /// Hands each request to a thread of its own.
-fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
+fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 2], SocketAddr)>) {
     let active = Arc::new(AtomicUsize::new(0));
     for request in server.incoming_requests() {
         if active.fetch_add(1, Ordering::SeqCst) >= MAX_ACTIVE {
             active.fetch_sub(1, Ordering::SeqCst);
-            let _ = request.respond(text(503, "the server is busy; try again"));
+            respond(request, Reply::text(503, "the server is busy; try again"));
             continue;
         }
         let (shared, done) = (shared.clone(), active.clone());
         let spawned = std::thread::Builder::new()
             .name("view-request".into())
             .spawn(move || {
-                let (site, hosts) = &*shared;
-                handle(request, site, hosts);
+                let (site, hosts, addr) = &*shared;
+                handle(request, site, hosts, *addr);
                 done.fetch_sub(1, Ordering::SeqCst);
             });
         if spawned.is_err() {
@@ -83,25 +75,29 @@ fn accept(server: tiny_http::Server, shared: Arc<(Site, [String; 3])>) {
 }
 
 /// Answers one request.
-fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
+fn handle(mut request: Request, site: &Site, hosts: &[String; 2], addr: SocketAddr) {
     let host = header(&request, "Host");
     if !host.is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h))) {
         let message = format!("this server answers only requests for {}", hosts[0]);
-        let _ = request.respond(text(403, &message));
+        respond(request, Reply::text(403, &message));
+        return;
+    }
+    if let Some(refusal) = cross_site(&request, hosts) {
+        respond(request, Reply::text(403, &refusal));
         return;
     }
     let route = routes::route(request.url());
     let response = match (request.method(), route) {
-        (_, Route::NotFound) => text(404, "not found"),
-        (_, Route::BadQuery(message)) => json_error(400, &message),
-        (Method::Get, Route::Asset(asset)) => asset_response(asset),
+        (_, Route::NotFound) => Reply::text(404, "not found"),
+        (_, Route::BadQuery(message)) => Reply::error(400, &message),
+        (Method::Get, Route::Asset(asset)) => Reply::file(asset.content_type, asset.bytes),
         (Method::Get, Route::Runs) => {
             let listing: Vec<_> = site.runs.iter().map(Run::listing).collect();
-            json(200, &serde_json::to_string(&listing).unwrap_or_default())
+            Reply::serialized(&listing, "the run list")
         }
         (Method::Get, Route::Events { id, from }) => match events_from(&request, id, from, site) {
             Ok((run, from)) => {
-                nudge(hosts);
+                nudge(addr);
                 let mut out = request.into_writer();
                 let _ = stream::stream(&mut out, run, from);
                 return;
@@ -113,7 +109,46 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
         (_, Route::Grad) => method_not_allowed("GET, POST"),
         (_, _) => method_not_allowed("GET"),
     };
-    let _ = request.respond(response);
+    respond(request, response);
+}
+
+/// Why a request sent by a page of another site is refused, if it is one: a browser says so
+/// in `Sec-Fetch-Site` (anything but `same-origin`, or `none` for an address typed in), and
+/// names the page's origin in `Origin`, which must be this server's. A page elsewhere can
+/// still send a request to 127.0.0.1 (a form's `POST`, an `EventSource`); this keeps it from
+/// being answered.
+fn cross_site(request: &Request, hosts: &[String; 2]) -> Option<String> {
+    if let Some(site) = header(request, "Sec-Fetch-Site")
+        && !matches!(site.trim(), "same-origin" | "none")
+    {
+        return Some(format!(
+            "requests from other sites are refused (Sec-Fetch-Site: {site})"
+        ));
+    }
+    let origin = header(request, "Origin")?;
+    let ours = hosts.iter().any(|host| {
+        origin
+            .trim()
+            .strip_prefix("http://")
+            .is_some_and(|o| o.eq_ignore_ascii_case(host))
+    });
+    (!ours).then(|| {
+        format!(
+            "requests from other sites are refused (Origin: {origin}; this server is http://{})",
+            hosts[0]
+        )
+    })
+}
+
+/// Writes `reply` to the request's connection (see [`Reply`] for why tiny_http's own
+/// responses are not used).
+fn respond(request: Request, reply: Reply) {
+    let mut out = request.into_writer();
+    let _ = reply.write_to(&mut out);
+}
+
+fn method_not_allowed(allowed: &str) -> Reply {
+    Reply::text(405, &format!("method not allowed (only {allowed})")).with_header("Allow", allowed)
 }
 
 /// Opens and at once closes a connection to this server, which makes tiny_http's connection
@@ -122,10 +157,12 @@ fn handle(mut request: Request, site: &Site, hosts: &[String; 3]) {
 /// without waking a thread for it, to be taken up only when another connection ends; the
 /// connection opened here ends at once, so its thread goes on to the queued ones. Called as
 /// each event stream starts, so a burst of streams cannot leave one of them unanswered.
-fn nudge(hosts: &[String; 3]) {
-    if let Ok(addr) = hosts[0].parse::<SocketAddr>() {
-        let _ = std::net::TcpStream::connect(addr);
-    }
+///
+/// An event stream's connection has no write timeout: tiny_http does not hand out its socket,
+/// so a client that stops reading holds its thread (one of [`MAX_ACTIVE`]) until the
+/// operating system gives up on the connection.
+fn nudge(addr: SocketAddr) {
+    let _ = std::net::TcpStream::connect(addr);
 }
 
 /// The run an event stream follows and the byte offset it starts at: `Last-Event-ID` when a
@@ -139,11 +176,11 @@ fn events_from<'a>(
     let run = site
         .runs
         .get(id)
-        .ok_or_else(|| json_error(404, &format!("no run {id} is served")))?;
+        .ok_or_else(|| Reply::error(404, &format!("no run {id} is served")))?;
     match header(request, "Last-Event-ID").map(str::trim) {
         Some(last) if !last.is_empty() => {
             let offset = last.parse::<u64>().map_err(|_| {
-                json_error(
+                Reply::error(
                     400,
                     &format!("Last-Event-ID takes a byte offset of the run's log, got `{last}`"),
                 )
@@ -154,65 +191,8 @@ fn events_from<'a>(
     }
 }
 
-/// A response whose body is in memory.
-pub type Reply = Response<Cursor<Vec<u8>>>;
-
-/// An embedded file with its type; a page also gets the content security policy.
-fn asset_response(asset: Asset) -> Reply {
-    let mut response = with_type(
-        Response::from_data(asset.bytes.to_vec()),
-        asset.content_type,
-    )
-    .with_header(header_line("Cache-Control", "no-cache"));
-    if asset.content_type.starts_with("text/html") {
-        response = response.with_header(header_line("Content-Security-Policy", CSP));
-    }
-    response
-}
-
-/// A JSON body.
-pub fn json(status: u16, body: &str) -> Reply {
-    with_type(
-        Response::from_data(body.as_bytes().to_vec()),
-        "application/json",
-    )
-    .with_status_code(status)
-    .with_header(header_line("Cache-Control", "no-store"))
-}
-
-/// `{"error": message}`.
-pub fn json_error(status: u16, message: &str) -> Reply {
-    json(status, &serde_json::json!({ "error": message }).to_string())
-}
-
-/// A plain-text body.
-fn text(status: u16, message: &str) -> Reply {
-    with_type(
-        Response::from_data(format!("{message}\n").into_bytes()),
-        "text/plain; charset=utf-8",
-    )
-    .with_status_code(status)
-}
-
-fn method_not_allowed(allowed: &str) -> Reply {
-    text(405, &format!("method not allowed (only {allowed})"))
-        .with_header(header_line("Allow", allowed))
-}
-
-/// Sets the content type and the headers every response carries.
-fn with_type(response: Reply, content_type: &str) -> Reply {
-    response
-        .with_header(header_line("Content-Type", content_type))
-        .with_header(header_line("X-Content-Type-Options", "nosniff"))
-        .with_header(header_line("Referrer-Policy", "no-referrer"))
-}
-
-fn header_line(name: &str, value: &str) -> Header {
-    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a valid header")
-}
-
 /// The value of the request's header `name`.
-fn header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
+pub(super) fn header<'a>(request: &'a Request, name: &'static str) -> Option<&'a str> {
     request
         .headers()
         .iter()

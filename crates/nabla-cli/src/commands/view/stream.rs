@@ -58,18 +58,25 @@ pub fn stream(out: &mut dyn Write, run: &Run, from: u64) -> std::io::Result<()> 
     let mut tail = Tail::new(&run.path, log, from);
     loop {
         let items = tail.poll();
-        if !items.is_empty() {
-            for item in items {
-                match item {
-                    Item::Line { event: line, end } => event(out, &line, Some(end))?,
-                    Item::Problem(message) => problem(out, &message)?,
+        let mut lines = false;
+        for item in &items {
+            match item {
+                Item::Line { event: line, end } => {
+                    event(out, line, Some(*end))?;
+                    lines = true;
                 }
+                Item::Problem(message) => problem(out, message)?,
             }
+        }
+        if !items.is_empty() {
             out.flush()?;
             said = Instant::now();
         }
-        said = keep_alive(out, said)?;
-        std::thread::sleep(POLL);
+        // After lines more may be waiting (a backlog is read in slices): poll again at once.
+        if !lines {
+            said = keep_alive(out, said)?;
+            std::thread::sleep(POLL);
+        }
     }
 }
 

@@ -1,22 +1,25 @@
 //! Following a run's append-only log (`events.jsonl`, or `metrics.jsonl` of an older run) as
 //! it grows: each poll hands back the complete lines appended since the last one, each with
-//! the byte offset just past it and its line number. A partial last line is held back until
-//! its newline arrives. A malformed complete line, a file that shrank or was replaced, and a
-//! deleted file or run folder are reported as problems; after a truncation or replacement the
-//! file is read again from its start.
+//! the byte offset just past it, split by [`LineReader`] as every reader of the log splits it
+//! (a partial last line held back until its newline arrives, a line over 16 MiB skipped).
+//! Blank lines are skipped. A malformed complete line (checked as `nabla train --resume`
+//! checks it), a file that shrank or was replaced, and a deleted file or run folder are
+//! reported as problems; after a truncation or replacement the file is read again from its
+//! start.
 
+use crate::run_events::{Line, LineReader, RunEvent};
 use serde::Deserialize;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Most bytes read in one poll: a large backlog is sent in slices.
-const READ_LIMIT: u64 = 8 << 20;
+const READ_LIMIT: u64 = 1 << 20;
 
 /// What a log holds, and so what each of its lines must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Log {
-    /// `events.jsonl`: objects with a `"type"`, passed on as they are.
+    /// `events.jsonl`: events, passed on as they are.
     Events,
     /// `metrics.jsonl`: one object per epoch with an `"epoch"`, passed on as `epoch` events.
     Metrics,
@@ -25,8 +28,8 @@ pub enum Log {
 impl Log {
     pub fn file_name(self) -> &'static str {
         match self {
-            Log::Events => "events.jsonl",
-            Log::Metrics => "metrics.jsonl",
+            Log::Events => crate::run_events::EVENTS,
+            Log::Metrics => crate::commands::train::run_folder::METRICS,
         }
     }
 }
@@ -39,13 +42,6 @@ pub enum Item {
     Line { event: String, end: u64 },
     /// Something the reader should be told about.
     Problem(String),
-}
-
-/// A line of `events.jsonl`: an object with a string `"type"`.
-#[derive(Deserialize)]
-struct Typed {
-    #[serde(rename = "type")]
-    _kind: String,
 }
 
 /// A line of `metrics.jsonl`: an object with an `"epoch"`.
@@ -62,12 +58,11 @@ pub struct Tail {
     file: Option<File>,
     /// The file's identity (device and inode) when it was opened, to notice a replacement.
     identity: Option<(u64, u64)>,
-    /// Bytes of complete lines consumed.
-    offset: u64,
-    /// Complete lines consumed.
-    lines: usize,
-    /// Bytes read past `offset`: the start of a line whose newline has not arrived.
-    pending: Vec<u8>,
+    /// The lines read so far.
+    reader: LineReader,
+    /// Whether `reader` counts lines from the start of the file (not from an offset resumed
+    /// from, whose lines are counted only when a problem must name one).
+    from_start: bool,
     /// The problem already reported for a missing file or folder, so it is said once.
     missing: Option<String>,
 }
@@ -82,9 +77,8 @@ impl Tail {
             folder: folder.to_path_buf(),
             file: None,
             identity: None,
-            offset: from,
-            lines: 0,
-            pending: Vec::new(),
+            reader: LineReader::new(from),
+            from_start: from == 0,
             missing: None,
         }
     }
@@ -117,10 +111,10 @@ impl Tail {
         };
         self.missing = None;
         let identity = identity(&metadata);
-        let read_to = self.offset + self.pending.len() as u64;
+        let read_to = self.reader.read();
         let replaced = self.identity.is_some_and(|id| id != identity);
         if self.file.is_none() || replaced || metadata.len() < read_to {
-            if self.file.is_some() || metadata.len() < read_to {
+            if self.file.is_some() {
                 items.push(Item::Problem(format!(
                     "{} was {} (it holds {} bytes, {read_to} had been read); its lines are \
                      sent again from the start",
@@ -130,7 +124,7 @@ impl Tail {
                 )));
                 self.restart();
             }
-            match self.open(&path, identity) {
+            match self.open(&path, identity, metadata.len()) {
                 Ok(Some(problem)) => items.push(Item::Problem(problem)),
                 Ok(None) => {}
                 Err(e) => {
@@ -148,42 +142,38 @@ impl Tail {
     fn restart(&mut self) {
         self.file = None;
         self.identity = None;
-        self.offset = 0;
-        self.lines = 0;
-        self.pending.clear();
+        self.reader = LineReader::new(0);
+        self.from_start = true;
     }
 
-    /// Opens the file and counts the lines before the starting offset; an offset that is not
-    /// at the end of a line gives a problem and a start from the beginning.
-    fn open(&mut self, path: &Path, identity: (u64, u64)) -> std::io::Result<Option<String>> {
+    /// Opens the file and checks that the starting offset ends a line (the byte before it is a
+    /// newline); one that does not gives a problem and a start from the beginning.
+    fn open(
+        &mut self,
+        path: &Path,
+        identity: (u64, u64),
+        length: u64,
+    ) -> std::io::Result<Option<String>> {
         let mut file = File::open(path)?;
         let mut problem = None;
-        if self.offset > 0 {
-            let mut counted = 0u64;
-            let mut lines = 0usize;
-            let mut last = b'\n';
-            let mut buffer = vec![0u8; 64 << 10];
-            while counted < self.offset {
-                let want = buffer.len().min((self.offset - counted) as usize);
-                let n = file.read(&mut buffer[..want])?;
-                if n == 0 {
-                    break;
-                }
-                lines += buffer[..n].iter().filter(|&&b| b == b'\n').count();
-                last = buffer[n - 1];
-                counted += n as u64;
-            }
-            if counted == self.offset && last == b'\n' {
-                self.lines = lines;
+        let offset = self.reader.read();
+        if offset > 0 {
+            let why = if offset > length {
+                Some(format!("is beyond the end of the file ({length} bytes)"))
             } else {
+                let mut last = [0u8];
+                file.seek(SeekFrom::Start(offset - 1))?;
+                file.read_exact(&mut last)?;
+                (last[0] != b'\n').then(|| "is not the end of a line".to_string())
+            };
+            if let Some(why) = why {
                 problem = Some(format!(
-                    "{}: the offset {} to resume from is not the end of a line (the file \
-                     holds {counted} bytes up to there); its lines are sent from the start",
+                    "{}: the offset {offset} to resume from {why}; its lines are sent from the \
+                     start",
                     path.display(),
-                    self.offset
                 ));
-                self.offset = 0;
-                self.lines = 0;
+                self.reader = LineReader::new(0);
+                self.from_start = true;
             }
         }
         self.file = Some(file);
@@ -191,63 +181,89 @@ impl Tail {
         Ok(problem)
     }
 
-    /// Reads what was appended, and turns its complete lines into items.
+    /// Reads what was appended (at most [`READ_LIMIT`] bytes), and turns its complete lines
+    /// into items.
     fn read_new(&mut self, items: &mut Vec<Item>) -> std::io::Result<()> {
         let Some(file) = &mut self.file else {
             return Ok(());
         };
-        file.seek(SeekFrom::Start(self.offset + self.pending.len() as u64))?;
-        file.take(READ_LIMIT).read_to_end(&mut self.pending)?;
-        let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') else {
-            return Ok(());
-        };
-        let complete: Vec<u8> = self.pending.drain(..=last_newline).collect();
-        for line in complete.split_inclusive(|&b| b == b'\n') {
-            self.offset += line.len() as u64;
-            self.lines += 1;
-            let text = line.strip_suffix(b"\n").unwrap_or(line);
-            let text = text.strip_suffix(b"\r").unwrap_or(text);
-            items.push(match self.event(text) {
-                Ok(event) => Item::Line {
-                    event,
-                    end: self.offset,
-                },
-                Err(message) => Item::Problem(message),
+        file.seek(SeekFrom::Start(self.reader.read()))?;
+        // Read afresh each poll, so a follower waiting for lines holds no buffer.
+        let mut bytes = Vec::new();
+        file.take(READ_LIMIT).read_to_end(&mut bytes)?;
+        // Problems are placed in order and worded after the reading, which may need the file
+        // again to number their lines.
+        let mut bad = Vec::new();
+        let (log, path) = (self.log, self.folder.join(self.log.file_name()));
+        self.reader.feed(&bytes, |line| {
+            let (number, end, problem) = match line {
+                Line::TooLong { number, end } => (number, end, None),
+                Line::Whole { bytes, .. } if bytes.iter().all(u8::is_ascii_whitespace) => return,
+                Line::Whole { number, end, bytes } => {
+                    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+                    match event(log, bytes) {
+                        Ok(event) => return items.push(Item::Line { event, end }),
+                        Err(message) => (number, end, Some(message)),
+                    }
+                }
+            };
+            bad.push((items.len(), number, end, problem));
+            items.push(Item::Problem(String::new()));
+        });
+        for (at, number, end, problem) in bad {
+            let number = match self.from_start {
+                true => number,
+                false => count_lines(&path, end).unwrap_or(number),
+            };
+            items[at] = Item::Problem(match problem {
+                Some(message) => format!(
+                    "{} line {number}: not {}: {message}",
+                    path.display(),
+                    match log {
+                        Log::Events => "an event",
+                        Log::Metrics => "an epoch's record (a JSON object with an \"epoch\")",
+                    }
+                ),
+                None => format!("{} {}", path.display(), Line::too_long(number)),
             });
         }
         Ok(())
     }
+}
 
-    /// A complete line as the event sent, or the problem naming its line.
-    fn event(&self, line: &[u8]) -> Result<String, String> {
-        let checked = match self.log {
-            Log::Events => serde_json::from_slice::<Typed>(line).map(|_| ()),
-            Log::Metrics => serde_json::from_slice::<Epoch>(line).map(|_| ()),
-        };
-        let malformed = |e: &dyn std::fmt::Display| {
-            format!(
-                "{} line {}: not {}: {e}",
-                self.path().display(),
-                self.lines,
-                match self.log {
-                    Log::Events => "an event (a JSON object with a \"type\")",
-                    Log::Metrics => "an epoch's record (a JSON object with an \"epoch\")",
-                }
-            )
-        };
-        checked.map_err(|e| malformed(&e))?;
-        // Valid JSON is UTF-8; a carriage return can only be whitespace between its tokens,
-        // and would end the event's data line early.
-        let text = String::from_utf8(line.to_vec()).map_err(|e| malformed(&e))?;
-        let text = text.replace('\r', " ");
-        Ok(match self.log {
-            Log::Events => text,
-            Log::Metrics => {
-                let body = text.trim_start().strip_prefix('{').unwrap_or_default();
-                format!("{{\"type\":\"epoch\",{body}")
-            }
-        })
+/// The newlines of `path` up to the byte offset `end`, read through a buffer.
+pub fn count_lines(path: &Path, end: u64) -> std::io::Result<usize> {
+    let mut reader = BufReader::new(File::open(path)?.take(end));
+    let mut lines = 0;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(lines);
+        }
+        lines += buffer.iter().filter(|&&b| b == b'\n').count();
+        let n = buffer.len();
+        reader.consume(n);
     }
+}
+
+/// A complete line as the event sent, or what is wrong with it.
+fn event(log: Log, line: &[u8]) -> Result<String, String> {
+    match log {
+        Log::Events => serde_json::from_slice::<RunEvent>(line).map(|_| ()),
+        Log::Metrics => serde_json::from_slice::<Epoch>(line).map(|_| ()),
+    }
+    .map_err(|e| e.to_string())?;
+    // Valid JSON is UTF-8; a carriage return can only be whitespace between its tokens,
+    // and would end the event's data line early.
+    let text = std::str::from_utf8(line).map_err(|e| e.to_string())?;
+    let text = text.replace('\r', " ");
+    Ok(match log {
+        Log::Events => text,
+        Log::Metrics => {
+            let body = text.trim_start().strip_prefix('{').unwrap_or_default();
+            format!("{{\"type\":\"epoch\",{body}")
+        }
+    })
 }
 
 /// The device and inode of a file (where there are none, every file is the same).
@@ -293,14 +309,14 @@ mod tests {
     #[test]
     fn complete_lines_with_their_offsets_and_a_partial_one_held_back() {
         let dir = folder("partial");
-        append(&dir, "events.jsonl", "{\"type\":\"run\"}\n{\"type\":\"ep");
+        append(&dir, "events.jsonl", "{\"type\":\"rux\"}\n{\"type\":\"ep");
         let mut tail = Tail::new(&dir, Log::Events, 0);
-        assert_eq!(tail.poll(), [line("{\"type\":\"run\"}", 15)]);
+        assert_eq!(tail.poll(), [line("{\"type\":\"rux\"}", 15)]);
         assert_eq!(tail.poll(), []);
-        append(&dir, "events.jsonl", "och\"}\r\n");
-        assert_eq!(tail.poll(), [line("{\"type\":\"epoch\"}", 33)]);
+        append(&dir, "events.jsonl", "oxy\"}\r\n");
+        assert_eq!(tail.poll(), [line("{\"type\":\"epoxy\"}", 33)]);
         let mut resumed = Tail::new(&dir, Log::Events, 15);
-        assert_eq!(resumed.poll(), [line("{\"type\":\"epoch\"}", 33)]);
+        assert_eq!(resumed.poll(), [line("{\"type\":\"epoxy\"}", 33)]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -310,10 +326,22 @@ mod tests {
         append(
             &dir,
             "events.jsonl",
-            "{\"type\":\"run\"}\n[1]\n{\"type\":\"end\"}\n",
+            "{\"type\":\"rux\"}\n[1]\n{\"type\":\"enx\"}\n{\"type\":\"steps\",\"epoch\":1}\n",
         );
         let items = Tail::new(&dir, Log::Events, 0).poll();
-        assert_eq!(items.len(), 3);
+        assert_eq!(items.len(), 4);
+        let Item::Problem(message) = &items[3] else {
+            panic!("{items:?}")
+        };
+        assert!(
+            message.contains("events.jsonl line 4: not an event: missing field `first_step`"),
+            "{message}"
+        );
+        let resumed = Tail::new(&dir, Log::Events, 34).poll();
+        assert!(
+            matches!(&resumed[..], [Item::Problem(m)] if m.contains("line 4: not an event")),
+            "{resumed:?}"
+        );
         let Item::Problem(message) = &items[1] else {
             panic!("{items:?}")
         };
@@ -321,7 +349,28 @@ mod tests {
             message.contains("events.jsonl line 2: not an event"),
             "{message}"
         );
-        assert_eq!(items[2], line("{\"type\":\"end\"}", 34));
+        assert_eq!(items[2], line("{\"type\":\"enx\"}", 34));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_line_over_16_mib_is_a_problem_and_reading_goes_on_after_it() {
+        let dir = folder("long");
+        let long = "x".repeat(crate::run_events::MAX_LINE + 1);
+        append(
+            &dir,
+            "events.jsonl",
+            &format!("{long}\n{{\"type\":\"a\"}}\n"),
+        );
+        let mut tail = Tail::new(&dir, Log::Events, 0);
+        let items: Vec<Item> = (0..20).flat_map(|_| tail.poll()).collect();
+        let end = long.len() as u64 + 1;
+        assert!(
+            matches!(&items[0], Item::Problem(m) if m.ends_with("events.jsonl line 1 is over 16 MiB")),
+            "{:?}",
+            items[0]
+        );
+        assert_eq!(items[1..], [line("{\"type\":\"a\"}", end + 13)]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -343,7 +392,7 @@ mod tests {
     #[test]
     fn truncation_a_bad_offset_and_deletion_are_problems() {
         let dir = folder("problems");
-        append(&dir, "events.jsonl", "{\"type\":\"run\"}\n");
+        append(&dir, "events.jsonl", "{\"type\":\"rux\"}\n");
         let mut tail = Tail::new(&dir, Log::Events, 0);
         assert_eq!(tail.poll().len(), 1);
         std::fs::write(dir.join("events.jsonl"), "{\"type\":\"a\"}\n").unwrap();
@@ -355,6 +404,12 @@ mod tests {
         assert_eq!(items[1], line("{\"type\":\"a\"}", 13));
         let items = Tail::new(&dir, Log::Events, 5).poll();
         assert!(matches!(&items[0], Item::Problem(m) if m.contains("not the end of a line")));
+        assert_eq!(items[1], line("{\"type\":\"a\"}", 13));
+        let items = Tail::new(&dir, Log::Events, 99).poll();
+        assert!(
+            matches!(&items[0], Item::Problem(m) if m.contains("the offset 99 to resume from is beyond the end of the file (13 bytes)")),
+            "{items:?}"
+        );
         assert_eq!(items[1], line("{\"type\":\"a\"}", 13));
         std::fs::remove_dir_all(&dir).unwrap();
         let items = tail.poll();

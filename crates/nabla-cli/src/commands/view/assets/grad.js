@@ -13,6 +13,8 @@ const state = {
   data: null,
   /** Steps taken: 0 is the start, then one per forward step, then one per backward step. */
   index: 0,
+  /** The variables offered a field: those of the last answer, and any nabla asked a value for since. */
+  names: [],
   /** Every value typed, by variable name, kept when the expression drops and regains a name. */
   values: new Map(),
   /** Which request's answer is the latest asked for; older answers are dropped. */
@@ -20,17 +22,15 @@ const state = {
 };
 
 /**
- * The variables of an expression as far as the page can tell before asking: names not followed
- * by `(`, in order of first appearance. The server has the final word (its errors are shown).
+ * The name an error of nabla's is about, when it is that a variable has no value (`missing`) or
+ * that a value is for a name the expression does not use (`unused`): the messages of
+ * `Error::Unbound` and `Error::Unused` in crates/nabla-inspect/src/error.rs.
  */
-function variablesIn(expression) {
-  const names = [];
-  for (const match of expression.matchAll(/[A-Za-z_][A-Za-z0-9_]*(?!\s*[A-Za-z0-9_(])/g)) {
-    const before = expression[match.index - 1];
-    const inNumber = before !== undefined && /[0-9.]/.test(before);
-    if (!inNumber && !names.includes(match[0])) names.push(match[0]);
-  }
-  return names;
+function namedIn(message) {
+  const missing = /^no value for the variable `([^`]+)`$/.exec(message);
+  if (missing) return { missing: missing[1] };
+  const unused = /^`([^`]+)` is given a value but /.exec(message);
+  return unused ? { unused: unused[1] } : {};
 }
 
 /** One labelled number field per variable, holding the value last typed for it. */
@@ -59,36 +59,57 @@ function showError(message) {
   $('graph').classList.toggle('stale', Boolean(message));
 }
 
-/** Asks the server for the stepper's data of the expression and values typed, and shows it. */
-async function recompute() {
-  const expression = $('expression').value;
-  const names = variablesIn(expression);
-  showValueFields(names);
+/** POSTs the expression with the values of `names` that are filled in; the answer as `{ ok, body }`. */
+async function ask(expression, names) {
   const at = {};
   for (const name of names) {
     const text = state.values.get(name);
-    const value = Number(text);
-    if (text === '' || !Number.isFinite(value)) {
-      showError(`the value of ${name} is not a number`);
-      return;
-    }
-    at[name] = value;
+    if (text !== '' && text !== undefined) at[name] = Number(text);
   }
-  state.asked += 1;
-  const asked = state.asked;
-  $('graph').setAttribute('aria-busy', 'true');
-  let answer;
   try {
     const response = await fetch('/api/grad', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ expression, at }),
     });
-    answer = { ok: response.ok, body: await response.json() };
+    return { ok: response.ok, body: await response.json() };
   } catch (error) {
-    answer = { ok: false, body: { error: `cannot reach nabla: ${error.message}` } };
+    return { ok: false, body: { error: `cannot reach nabla: ${error.message}` } };
   }
-  if (asked !== state.asked) return;
+}
+
+/**
+ * Asks the server for the stepper's data of the expression and the values typed, and shows it.
+ * nabla has the final word on the expression's variables: when it answers that one has no value,
+ * the page offers a field for it (1 until typed) and asks again; when a value is for a name the
+ * expression no longer uses, the field goes and the page asks again. Each name is added or
+ * dropped once per edit, so the asking ends.
+ */
+async function recompute() {
+  const expression = $('expression').value;
+  state.asked += 1;
+  const asked = state.asked;
+  $('graph').setAttribute('aria-busy', 'true');
+  const tried = new Set();
+  let answer;
+  for (;;) {
+    answer = await ask(expression, state.names);
+    if (asked !== state.asked) return;
+    if (answer.ok) break;
+    const { missing, unused } = namedIn(answer.body.error ?? '');
+    // A name cut short in the message (`…` at its end, which no variable's name holds) is
+    // shown as an error, not offered a field.
+    if (missing && !missing.endsWith('…') && !state.names.includes(missing) && !tried.has(missing)) {
+      state.names = [...state.names, missing];
+      tried.add(missing);
+    } else if (unused && state.names.includes(unused) && !tried.has(unused)) {
+      state.names = state.names.filter((name) => name !== unused);
+      tried.add(unused);
+    } else {
+      break;
+    }
+    showValueFields(state.names);
+  }
   $('graph').setAttribute('aria-busy', 'false');
   if (!answer.ok) {
     showError(answer.body.error ?? 'nabla gave no reason');
@@ -96,7 +117,8 @@ async function recompute() {
   }
   showError(null);
   state.data = answer.body;
-  showValueFields(Object.keys(state.data.gradients));
+  state.names = state.data.variables;
+  showValueFields(state.names);
   state.index = Math.min(state.index, stepCount());
   render();
 }
@@ -216,6 +238,8 @@ async function start() {
   }
   $('expression').value = initial.expression;
   for (const [name, value] of Object.entries(initial.at)) state.values.set(name, String(value));
+  state.names = Object.keys(initial.at);
+  showValueFields(state.names);
   await recompute();
 }
 

@@ -4,13 +4,58 @@
 
 import { html } from './svg.js';
 
-/** Elements an SVG picture of a graph never needs and that could run or load something. */
-const FORBIDDEN = ['script', 'foreignObject', 'iframe', 'object', 'embed', 'image', 'use', 'a', 'animate', 'set', 'style'];
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** The elements a graph picture is drawn with; any other element is dropped with its content. */
+const ELEMENTS = new Set(['svg', 'g', 'path', 'rect', 'ellipse', 'polygon', 'polyline', 'line', 'circle', 'text',
+  'tspan', 'title', 'defs', 'marker']);
+
+/** Geometry and presentation attributes; any other attribute (handlers, links, styles) is dropped. */
+const ATTRIBUTES = new Set(['x', 'y', 'x1', 'y1', 'x2', 'y2', 'cx', 'cy', 'r', 'rx', 'ry', 'dx', 'dy', 'width', 'height',
+  'd', 'points', 'transform', 'viewBox', 'preserveAspectRatio', 'fill', 'fill-opacity', 'fill-rule', 'stroke',
+  'stroke-width', 'stroke-opacity', 'stroke-dasharray', 'stroke-linecap', 'stroke-linejoin', 'opacity',
+  'font-family', 'font-size', 'font-weight', 'font-style', 'text-anchor', 'dominant-baseline', 'paint-order',
+  'class', 'data-step', 'id', 'refX', 'refY', 'markerWidth', 'markerHeight', 'markerUnits', 'orient',
+  'marker-start', 'marker-mid', 'marker-end']);
 
 /**
- * Parses `text` as SVG and strips anything that could run code or load a resource (scripts,
- * embedded documents, `on…` handlers, links); returns the `<svg>` element, or null when the text
- * is not an SVG document.
+ * Whether an attribute of element `name` may be copied: allowed by name (an `id` on a marker
+ * only, which arrows refer to), with no CSS escape (`u\72l(` reads as `url(`), and naming no
+ * resource but `url(#local)`.
+ */
+function allowed(name, attr) {
+  if (attr.namespaceURI !== null || !ATTRIBUTES.has(attr.localName)) return false;
+  if ((attr.localName === 'id' && name !== 'marker') || attr.value.includes('\\')) return false;
+  const urls = attr.value.match(/url\s*\(/gi) ?? [];
+  return urls.length === 0 || /^url\(#[A-Za-z_][\w.-]*\)$/.test(attr.value.trim());
+}
+
+/**
+ * A copy of the SVG element `node` made of allowed elements and attributes only, with its text;
+ * null when `node` itself is not allowed (an element of another namespace, whatever its prefix).
+ */
+function cleanCopy(node) {
+  if (node.namespaceURI !== SVG || !ELEMENTS.has(node.localName)) return null;
+  const copy = document.createElementNS(SVG, node.localName);
+  for (const attr of node.attributes) {
+    if (allowed(node.localName, attr)) copy.setAttribute(attr.localName, attr.value);
+  }
+  for (const child of node.childNodes) {
+    if (child.nodeType === Node.ELEMENT_NODE) {
+      const kept = cleanCopy(child);
+      if (kept) copy.append(kept);
+    } else if (child.nodeType === Node.TEXT_NODE || child.nodeType === Node.CDATA_SECTION_NODE) {
+      copy.append(document.createTextNode(child.data));
+    }
+  }
+  return copy;
+}
+
+/**
+ * Parses `text` as SVG and rebuilds it from an allow-list: SVG elements a graph is drawn with,
+ * their geometry and presentation attributes, and text; everything else (scripts, embedded
+ * documents, handlers, links, styles, elements of other namespaces) is left out. Returns the
+ * `<svg>` element, or null when the text is not an SVG document.
  */
 export function safeSvg(text) {
   // Handlers are dropped from the tags before parsing too: the page's content security policy
@@ -18,17 +63,8 @@ export function safeSvg(text) {
   const unhandled = text.replace(/<[^>]*>/g, (tag) => tag.replace(/\son[a-z]+\s*=\s*("[^"]*"|'[^']*'|[^\s>]+)/gi, ''));
   const doc = new DOMParser().parseFromString(unhandled, 'image/svg+xml');
   const root = doc.documentElement;
-  if (root.nodeName !== 'svg' || doc.getElementsByTagName('parsererror').length) return null;
-  for (const name of FORBIDDEN) {
-    for (const node of [...root.getElementsByTagName(name)]) node.remove();
-  }
-  for (const node of [root, ...root.querySelectorAll('*')]) {
-    for (const attr of [...node.attributes]) {
-      const name = attr.name.toLowerCase();
-      if (name.startsWith('on') || name.endsWith('href') || (name === 'style' && /url\(/i.test(attr.value))) node.removeAttribute(attr.name);
-    }
-  }
-  return document.importNode(root, true);
+  if (root.localName !== 'svg' || doc.getElementsByTagNameNS('*', 'parsererror').length) return null;
+  return cleanCopy(root);
 }
 
 function shapeSuffix(values) {

@@ -37,6 +37,9 @@ export class Run {
         if (event.name) this.name = event.name;
         return true;
       case 'resume':
+        // The rule of `current` in crates/nabla-cli/src/run_events.rs, restated for the page (the
+        // two languages cannot share it): a resume after epoch k drops every event of a later
+        // epoch seen before it, and the earlier attempt's end.
         if (this.header && typeof event.epochs === 'number') this.header = { ...this.header, epochs: event.epochs };
         for (const list of PER_EPOCH) this[list] = this[list].filter((e) => e.epoch <= event.epoch);
         this.end = null;
