@@ -1,9 +1,10 @@
 //! An LSTM layer's whole sequence in one kernel, forward and backward, as PyTorch's and cuDNN's
 //! fused RNNs run it: the recurrent weight is laid out once per sequence for every step's
-//! product, each step's rows are cut between the kernel threads once (the thread that computes
-//! a block of rows' gate pre-activations also runs their cell, and in backward their cell's
-//! backward and their share of `dG·W_hh`), and the weight's gradient is one GEMM over all the
-//! steps (`Σ_t dG_tᵀ·h_{t−1}`) instead of one per step.
+//! product, the batch's rows are cut between the kernel threads once per sequence (a row's
+//! state never depends on another row's, so the thread that owns a block of rows runs their
+//! product and cell through every step, and in backward their cell's backward and their share
+//! of `dG·W_hh`, with no meeting between steps), and the weight's gradient is one GEMM over all
+//! the steps (`Σ_t dG_tᵀ·h_{t−1}`) instead of one per step.
 //!
 //! Layouts (row-major): the input's gate pre-activations `x` `[T, N, 4H]` (gates i, f, g, o),
 //! `W_hh` `[4H, H]`, the initial states `[N, H]`; the output `[T, N, 2H]` holds `[h_t | c_t]`
@@ -39,7 +40,7 @@ impl Steps {
         if self.reverse { self.t - 1 - s } else { s }
     }
 
-    /// How many blocks the rows of a step are cut into: one per thread, each of at least
+    /// How many blocks the batch's rows are cut into: one per thread, each of at least
     /// [`MIN_ROWS`] rows.
     fn blocks(self) -> usize {
         block_count(self.n, MIN_ROWS)
@@ -151,12 +152,13 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
     };
     let blocks = d.blocks();
     let (out_at, ws_at) = (SharedMut(out.as_mut_ptr()), SharedMut(ws.as_mut_ptr()));
-    for s in 0..steps {
-        let t = d.at(s);
-        let task = |b: usize| {
-            let rows = block(b, blocks, n);
+    // A row's state depends on no other row's: each task runs its rows through every step.
+    let task = |b: usize| {
+        let rows = block(b, blocks, n);
+        for s in 0..steps {
+            let t = d.at(s);
             // SAFETY: step `t`'s rows of this block are this task's alone; the step before
-            // (read through `prev`) is finished and no task writes it.
+            // (read through `prev`, the same rows) was finished by this task.
             let (prev, out_t, ws_t) = unsafe {
                 (
                     Previous::at(d, s, rows, out_at.0, (h0, c0)),
@@ -183,9 +185,9 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
                     }
                 },
             );
-        };
-        for_each_task(blocks, &task);
-    }
+        }
+    };
+    for_each_task(blocks, &task);
     (out, ws)
 }
 
@@ -235,10 +237,11 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
         SharedMut(dc.as_mut_ptr()),
     );
     let one_step = Steps { t: 1, ..d };
-    for s in (0..steps).rev() {
-        let t = d.at(s);
-        let task = |b: usize| {
-            let rows = block(b, blocks, n);
+    // A row's gradients depend on no other row's: each task runs its rows through every step.
+    let task = |b: usize| {
+        let rows = block(b, blocks, n);
+        for s in (0..steps).rev() {
+            let t = d.at(s);
             // SAFETY: step `t`'s rows of this block, in dx, and the block's rows of the
             // carried dh and dc, are this task's alone; `out` is only read.
             let (prev, dx_t, dh, dc) = unsafe {
@@ -274,9 +277,9 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
                 col: 1,
             };
             gemm_into(dh, h, dg, w, (rows.1 - rows.0, 4 * h, h), false);
-        };
-        for_each_task(blocks, &task);
-    }
+        }
+    };
+    for_each_task(blocks, &task);
     weight_gradient(&mut dw, &dx, out, h0, d);
     SequenceGradients {
         x: dx,
