@@ -110,62 +110,74 @@ fn extremum_along<'py>(
     namedtuple.call1((Tensor::from_core(values), Tensor::from_core(indices)))
 }
 
+impl Tensor {
+    /// `f` on the elements as floats (integer tensors become float32, as `float_input` says),
+    /// with the GIL released for large tensors.
+    fn float_map(
+        &self,
+        py: Python<'_>,
+        f: fn(&CoreTensor) -> Result<CoreTensor>,
+    ) -> PyResult<Tensor> {
+        let t = float_input(&self.inner).py()?;
+        wrap(py, t.numel(), || f(&t))
+    }
+
+    /// `f` on the elements keeping the dtype (integer tensors go through float64, as
+    /// `via_float` says), with the GIL released for large tensors.
+    fn dtype_map(
+        &self,
+        py: Python<'_>,
+        f: fn(&CoreTensor) -> Result<CoreTensor>,
+    ) -> PyResult<Tensor> {
+        let t = &self.inner;
+        wrap(py, t.numel(), || via_float(t, f))
+    }
+}
+
 #[pymethods]
 impl Tensor {
     // Elementwise math.
     fn exp(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_exp())
+        self.float_map(py, CoreTensor::try_exp)
     }
     fn log(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_log())
+        self.float_map(py, CoreTensor::try_log)
     }
     fn sqrt(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_sqrt())
+        self.float_map(py, CoreTensor::try_sqrt)
     }
     fn sin(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_sin())
+        self.float_map(py, CoreTensor::try_sin)
     }
     fn cos(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_cos())
+        self.float_map(py, CoreTensor::try_cos)
     }
     fn tanh(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_tanh())
+        self.float_map(py, CoreTensor::try_tanh)
     }
     fn sigmoid(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_sigmoid())
+        self.float_map(py, CoreTensor::try_sigmoid)
     }
     fn reciprocal(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = float_input(&self.inner).py()?;
-        wrap(py, t.numel(), || t.try_recip())
+        self.float_map(py, CoreTensor::try_recip)
     }
     fn relu(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = &self.inner;
-        wrap(py, t.numel(), || via_float(t, |x| x.try_relu()))
+        self.dtype_map(py, CoreTensor::try_relu)
     }
     fn abs(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = &self.inner;
-        wrap(py, t.numel(), || via_float(t, |x| x.try_abs()))
+        self.dtype_map(py, CoreTensor::try_abs)
     }
     fn __abs__(&self, py: Python<'_>) -> PyResult<Tensor> {
         self.abs(py)
     }
     fn sign(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = &self.inner;
-        wrap(py, t.numel(), || via_float(t, |x| x.try_sign()))
+        self.dtype_map(py, CoreTensor::try_sign)
     }
     fn neg(&self, py: Python<'_>) -> PyResult<Tensor> {
         self.__neg__(py)
     }
     fn square(&self, py: Python<'_>) -> PyResult<Tensor> {
-        let t = &self.inner;
-        wrap(py, t.numel(), || via_float(t, |x| x.try_powf(2.0)))
+        self.dtype_map(py, |x| x.try_powf(2.0))
     }
     fn pow(&self, exponent: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         self.__pow__(exponent, None)
