@@ -50,6 +50,15 @@ fn sizes<const N: usize>(value: &Bound<'_, PyAny>, what: &str) -> PyResult<[usiz
     }
 }
 
+/// [`sizes`] of an argument that may be left out (`None`), `default` in every dimension then.
+fn sizes_or<const N: usize>(
+    value: Option<&Bound<'_, PyAny>>,
+    default: usize,
+    what: &str,
+) -> PyResult<[usize; N]> {
+    value.map_or(Ok([default; N]), |v| sizes(v, what))
+}
+
 /// A convolution's `padding`: an int, a tuple, `"valid"` (none) or `"same"`.
 fn padding<const N: usize>(value: &Bound<'_, PyAny>) -> PyResult<Padding<N>> {
     if let Ok(s) = value.cast::<PyString>() {
@@ -65,15 +74,15 @@ fn padding<const N: usize>(value: &Bound<'_, PyAny>) -> PyResult<Padding<N>> {
 }
 
 fn conv_options<const N: usize>(
-    stride: &Bound<'_, PyAny>,
-    pad: &Bound<'_, PyAny>,
-    dilation: &Bound<'_, PyAny>,
+    stride: Option<&Bound<'_, PyAny>>,
+    pad: Option<&Bound<'_, PyAny>>,
+    dilation: Option<&Bound<'_, PyAny>>,
     groups: usize,
 ) -> PyResult<ConvOptions<N>> {
     Ok(ConvOptions {
-        stride: sizes(stride, "stride")?,
-        padding: padding(pad)?,
-        dilation: sizes(dilation, "dilation")?,
+        stride: sizes_or(stride, 1, "stride")?,
+        padding: pad.map_or(Ok(Padding::Explicit([0; N])), padding)?,
+        dilation: sizes_or(dilation, 1, "dilation")?,
         groups,
     })
 }
@@ -107,14 +116,7 @@ fn conv1d(
     dilation: Option<Bound<'_, PyAny>>,
     groups: usize,
 ) -> PyResult<Tensor> {
-    let one = 1usize.into_pyobject(py)?.into_any();
-    let zero = 0usize.into_pyobject(py)?.into_any();
-    let options = conv_options::<1>(
-        stride.as_ref().unwrap_or(&one),
-        padding.as_ref().unwrap_or(&zero),
-        dilation.as_ref().unwrap_or(&one),
-        groups,
-    )?;
+    let options = conv_options::<1>(stride.as_ref(), padding.as_ref(), dilation.as_ref(), groups)?;
     let (x, w, b) = (input.core(), weight.core(), core_of(&bias));
     heavy(py, x.numel() * w.numel(), || {
         x.try_conv1d(w, b.as_ref(), &options)
@@ -136,14 +138,7 @@ fn conv2d(
     dilation: Option<Bound<'_, PyAny>>,
     groups: usize,
 ) -> PyResult<Tensor> {
-    let one = 1usize.into_pyobject(py)?.into_any();
-    let zero = 0usize.into_pyobject(py)?.into_any();
-    let options = conv_options::<2>(
-        stride.as_ref().unwrap_or(&one),
-        padding.as_ref().unwrap_or(&zero),
-        dilation.as_ref().unwrap_or(&one),
-        groups,
-    )?;
+    let options = conv_options::<2>(stride.as_ref(), padding.as_ref(), dilation.as_ref(), groups)?;
     let (x, w, b) = (input.core(), weight.core(), core_of(&bias));
     heavy(py, x.numel() * w.numel(), || {
         x.try_conv2d(w, b.as_ref(), &options)
@@ -166,13 +161,11 @@ fn conv_transpose2d(
     groups: usize,
     dilation: Option<Bound<'_, PyAny>>,
 ) -> PyResult<Tensor> {
-    let one = 1usize.into_pyobject(py)?.into_any();
-    let zero = 0usize.into_pyobject(py)?.into_any();
     let options = ConvTransposeOptions::<2> {
-        stride: sizes(stride.as_ref().unwrap_or(&one), "stride")?,
-        padding: sizes(padding.as_ref().unwrap_or(&zero), "padding")?,
-        output_padding: sizes(output_padding.as_ref().unwrap_or(&zero), "output_padding")?,
-        dilation: sizes(dilation.as_ref().unwrap_or(&one), "dilation")?,
+        stride: sizes_or(stride.as_ref(), 1, "stride")?,
+        padding: sizes_or(padding.as_ref(), 0, "padding")?,
+        output_padding: sizes_or(output_padding.as_ref(), 0, "output_padding")?,
+        dilation: sizes_or(dilation.as_ref(), 1, "dilation")?,
         groups,
     };
     let (x, w, b) = (input.core(), weight.core(), core_of(&bias));
@@ -187,8 +180,8 @@ fn conv_transpose2d(
 fn pool_options(
     kernel_size: &Bound<'_, PyAny>,
     stride: Option<&Bound<'_, PyAny>>,
-    padding: &Bound<'_, PyAny>,
-    dilation: &Bound<'_, PyAny>,
+    padding: Option<&Bound<'_, PyAny>>,
+    dilation: Option<&Bound<'_, PyAny>>,
     ceil_mode: bool,
     count_include_pad: bool,
 ) -> PyResult<PoolOptions<2>> {
@@ -200,8 +193,8 @@ fn pool_options(
     Ok(PoolOptions {
         kernel,
         stride,
-        padding: sizes(padding, "padding")?,
-        dilation: sizes(dilation, "dilation")?,
+        padding: sizes_or(padding, 0, "padding")?,
+        dilation: sizes_or(dilation, 1, "dilation")?,
         ceil_mode,
         count_include_pad,
     })
@@ -218,13 +211,11 @@ fn max_pool2d(
     dilation: Option<Bound<'_, PyAny>>,
     ceil_mode: bool,
 ) -> PyResult<Tensor> {
-    let one = 1usize.into_pyobject(py)?.into_any();
-    let zero = 0usize.into_pyobject(py)?.into_any();
     let options = pool_options(
         &kernel_size,
         stride.as_ref(),
-        padding.as_ref().unwrap_or(&zero),
-        dilation.as_ref().unwrap_or(&one),
+        padding.as_ref(),
+        dilation.as_ref(),
         ceil_mode,
         true,
     )?;
@@ -245,13 +236,11 @@ fn avg_pool2d(
     ceil_mode: bool,
     count_include_pad: bool,
 ) -> PyResult<Tensor> {
-    let one = 1usize.into_pyobject(py)?.into_any();
-    let zero = 0usize.into_pyobject(py)?.into_any();
     let options = pool_options(
         &kernel_size,
         stride.as_ref(),
-        padding.as_ref().unwrap_or(&zero),
-        &one,
+        padding.as_ref(),
+        None,
         ceil_mode,
         count_include_pad,
     )?;
