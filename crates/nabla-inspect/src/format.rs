@@ -64,7 +64,8 @@ pub fn compact(v: f64) -> String {
     }
 }
 
-fn trim_zeros(s: &str) -> &str {
+/// A decimal number's text without trailing zeros after its point (`2.50` → `2.5`, `3.0` → `3`).
+pub(crate) fn trim_zeros(s: &str) -> &str {
     if s.contains('.') {
         s.trim_end_matches('0').trim_end_matches('.')
     } else {

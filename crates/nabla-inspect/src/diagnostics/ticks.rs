@@ -41,12 +41,7 @@ pub(crate) fn log_tick_label(log10: f64) -> String {
 
 /// `text` (a decimal number) without trailing zeros after the point, and `-0` as `0`.
 fn trimmed(text: String) -> String {
-    let text = if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        &text
-    };
-    match text {
+    match crate::format::trim_zeros(&text) {
         "-0" => "0".to_string(),
         t => t.to_string(),
     }
