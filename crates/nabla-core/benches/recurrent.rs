@@ -1,21 +1,27 @@
 //! One LSTM and one GRU step's gate nonlinearities at batch 128, hidden size 128, f32 (the
 //! row-by-row MNIST model's cell): the fused `lstm_cell` and `gru_cell` against the same step
 //! composed from elementwise operations, forward alone and forward plus backward, best of 20
-//! rounds of 100. `cargo bench -p nabla-core --bench recurrent [-- THREADS]` (all cores by
-//! default).
+//! rounds of 100; then the whole 28-step sequence of that model's LSTM layer in one
+//! `lstm_sequence`, from a zero initial state as `nn::LSTM` starts, best of 20 rounds of 10.
+//! `cargo bench -p nabla-core --bench recurrent [-- THREADS]` (all cores by default).
 
 use nabla_core::{DType, Generator, Tensor, no_grad};
 use std::time::Instant;
 
 fn time(name: &str, f: impl Fn()) {
+    time_rounds(name, 100, f);
+}
+
+/// The best of 20 rounds of `calls` calls of `f`, per call.
+fn time_rounds(name: &str, calls: usize, f: impl Fn()) {
     f();
     let best = (0..20)
         .map(|_| {
             let start = Instant::now();
-            for _ in 0..100 {
+            for _ in 0..calls {
                 f();
             }
-            start.elapsed().as_secs_f64() / 100.0
+            start.elapsed().as_secs_f64() / calls as f64
         })
         .fold(f64::INFINITY, f64::min);
     println!("{name:>34}: {:8.1} µs", best * 1e6);
@@ -78,4 +84,17 @@ fn main() {
     let gru = [randn(&[n, 3 * h]), randn(&[n, 3 * h]), randn(&[n, h])];
     forward_and_backward("gru_cell", &gru, |v| v[0].gru_cell(&v[1], &v[2]));
     forward_and_backward("gru composed", &gru, composed_gru);
+    let steps = 28;
+    let x = randn(&[steps, n, 4 * h]);
+    let w = (randn(&[4 * h, h]) * 0.09).detach();
+    let zero = Tensor::zeros(&[n, h], DType::F32);
+    time_rounds("lstm_sequence T=28 forward", 10, || {
+        no_grad(|| x.lstm_sequence(&w, &zero, &zero, false));
+    });
+    let (x, w) = (x.detach().requires_grad(), w.detach().requires_grad());
+    let seed = no_grad(|| x.lstm_sequence(&w, &zero, &zero, false)).ones_like();
+    time_rounds("lstm_sequence T=28 forward+backward", 10, || {
+        let y = x.lstm_sequence(&w, &zero, &zero, false);
+        let _ = nabla_core::try_grad(&[&y], Some(&[&seed]), &[&x, &w], Default::default());
+    });
 }

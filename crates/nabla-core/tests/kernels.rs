@@ -236,6 +236,36 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     assert!(long.clamp(f64::NAN, 1.0).to_vec::<f32>()[3].is_nan());
 }
 
+/// `lstm_sequence` and the same steps as `lstm_cell`s, forward and gradients of a weighted
+/// sum, from the initial state `(h0, c0)`; `inputs` are the tensors differentiated against.
+fn assert_sequence_equals_its_steps(
+    (x, w): (&Tensor, &Tensor),
+    (h0, c0): (&Tensor, &Tensor),
+    inputs: &[&Tensor],
+    reverse: bool,
+) {
+    let (t, n, h) = (x.shape()[0], x.shape()[1], w.shape()[1]);
+    let weights = randn(&[t, n, 2 * h], 5);
+    let fused = x.lstm_sequence(w, h0, c0, reverse);
+    let fused_grads = nabla_core::grad(&[&(&fused * &weights).sum()], inputs);
+    let (mut state_h, mut state_c) = (h0.clone(), c0.clone());
+    let mut steps = vec![None; t];
+    for s in 0..t {
+        let step = if reverse { t - 1 - s } else { s };
+        let gates_x = x.narrow(0, step, 1).squeeze(0);
+        let hc = gates_x.lstm_cell(&state_h.linear(w, None), &state_c);
+        (state_h, state_c) = (hc.narrow(1, 0, h), hc.narrow(1, h, h));
+        steps[step] = Some(hc);
+    }
+    let steps: Vec<&Tensor> = steps.iter().flatten().collect();
+    let composed = Tensor::stack(&steps, 0);
+    let composed_grads = nabla_core::grad(&[&(&composed * &weights).sum()], inputs);
+    assert_close(&fused.to_vec::<f64>(), &composed.to_vec::<f64>());
+    for (a, b) in fused_grads.iter().zip(&composed_grads) {
+        assert_close(&a.to_vec::<f64>(), &b.to_vec::<f64>());
+    }
+}
+
 #[test]
 fn an_lstm_sequence_cut_between_threads_equals_its_steps_one_by_one() {
     // 40 rows and 4·16 weight rows: cut into blocks on a machine with several cores.
@@ -245,25 +275,46 @@ fn an_lstm_sequence_cut_between_threads_equals_its_steps_one_by_one() {
         let w = (randn(&[4 * h, h], 2) * 0.3).detach().requires_grad();
         let h0 = randn(&[n, h], 3).requires_grad();
         let c0 = randn(&[n, h], 4).requires_grad();
-        let weights = randn(&[t, n, 2 * h], 5);
-        let inputs = [&x, &w, &h0, &c0];
-        let fused = x.lstm_sequence(&w, &h0, &c0, reverse);
-        let fused_grads = nabla_core::grad(&[&(&fused * &weights).sum()], &inputs);
-        let (mut state_h, mut state_c) = (h0.clone(), c0.clone());
-        let mut steps = vec![None; t];
-        for s in 0..t {
-            let step = if reverse { t - 1 - s } else { s };
-            let gates_x = x.narrow(0, step, 1).squeeze(0);
-            let hc = gates_x.lstm_cell(&state_h.linear(&w, None), &state_c);
-            (state_h, state_c) = (hc.narrow(1, 0, h), hc.narrow(1, h, h));
-            steps[step] = Some(hc);
-        }
-        let steps: Vec<&Tensor> = steps.iter().flatten().collect();
-        let composed = Tensor::stack(&steps, 0);
-        let composed_grads = nabla_core::grad(&[&(&composed * &weights).sum()], &inputs);
-        assert_close(&fused.to_vec::<f64>(), &composed.to_vec::<f64>());
-        for (a, b) in fused_grads.iter().zip(&composed_grads) {
-            assert_close(&a.to_vec::<f64>(), &b.to_vec::<f64>());
-        }
+        assert_sequence_equals_its_steps((&x, &w), (&h0, &c0), &[&x, &w, &h0, &c0], reverse);
+        // From h0 = 0, a layer's default, whose products the kernel skips: with and without
+        // h0's gradient asked for.
+        let zero = Tensor::zeros(&[n, h], DType::F64);
+        assert_sequence_equals_its_steps((&x, &w), (&zero, &c0), &[&x, &w, &c0], reverse);
+        let zero = zero.requires_grad();
+        let inputs = [&x, &w, &zero, &c0];
+        assert_sequence_equals_its_steps((&x, &w), (&zero, &c0), &inputs, reverse);
+    }
+}
+
+#[test]
+fn an_lstm_sequence_from_zero_still_spreads_a_nan_weight_through_its_first_step() {
+    let (t, n, h) = (3, 2, 2);
+    let x = randn(&[t, n, 4 * h], 1);
+    let zero = Tensor::zeros(&[n, h], DType::F64);
+    let mut w = vec![0.1; 4 * h * h];
+    w[5] = f64::NAN;
+    let w = Tensor::from_vec(w, &[4 * h, h]);
+    let out = x.lstm_sequence(&w, &zero, &zero, false).to_vec::<f64>();
+    // 0·NaN is NaN: the first step's h0·W_hhᵀ carries it as the product would.
+    assert!(out[..n * 2 * h].iter().any(|v| v.is_nan()));
+}
+
+#[test]
+fn an_lstm_sequence_backward_run_twice_on_a_kept_graph_gives_the_same_gradients() {
+    // With the graph kept, the saved workspace is not reused for the gradient: the second
+    // pass reads the same gates as the first.
+    let (t, n, h) = (4, 3, 5);
+    let x = randn(&[t, n, 4 * h], 1).requires_grad();
+    let w = (randn(&[4 * h, h], 2) * 0.3).detach().requires_grad();
+    let (h0, c0) = (randn(&[n, h], 3), randn(&[n, h], 4));
+    let loss = (x.lstm_sequence(&w, &h0, &c0, false) * randn(&[t, n, 2 * h], 5)).sum();
+    let keep = nabla_core::BackwardOptions {
+        retain_graph: true,
+        ..Default::default()
+    };
+    let first = nabla_core::try_grad(&[&loss], None, &[&x, &w], keep).unwrap();
+    let second = nabla_core::try_grad(&[&loss], None, &[&x, &w], Default::default()).unwrap();
+    for (a, b) in first.iter().zip(&second) {
+        assert_eq!(a.to_vec::<f64>(), b.to_vec::<f64>());
     }
 }

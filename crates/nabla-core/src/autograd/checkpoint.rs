@@ -120,10 +120,15 @@ impl Backward for CheckpointBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
-        crate::ops::ok(self.try_vjp_owned(saved, grad.clone(), needs))
+        crate::ops::ok(self.try_vjp_owned(&mut saved.to_vec(), grad.clone(), needs))
     }
 
-    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+    fn try_vjp_owned(
+        &self,
+        saved: &mut [Tensor],
+        grad: Tensor,
+        needs: &[bool],
+    ) -> Result<Gradients> {
         let create_graph = is_grad_enabled();
         let output = enable_grad(|| (self.f)(&saved[..self.inputs]));
         if output.shape() != grad.shape() || output.dtype() != grad.dtype() {

@@ -61,8 +61,15 @@ pub trait Backward: Send + Sync {
 
     /// [`Backward::vjp_owned`] for a rule that can fail as it runs (one that runs a forward
     /// computation again, say, and finds it changed): what the engine calls, its error ending
-    /// the backward pass. The default cannot fail.
-    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+    /// the backward pass. The default cannot fail. `saved` is handed over: when the graph is
+    /// not retained, the engine has let go of them, so a saved tensor nothing else holds may be
+    /// reused for a gradient.
+    fn try_vjp_owned(
+        &self,
+        saved: &mut [Tensor],
+        grad: Tensor,
+        needs: &[bool],
+    ) -> Result<Gradients> {
         Ok(self.vjp_owned(saved, grad, needs))
     }
 
@@ -390,7 +397,7 @@ impl Node {
     /// backward pass is itself recorded. Frees the saved tensors unless `retain`.
     pub(crate) fn apply(this: &Arc<Node>, grad: Tensor, retain: bool) -> Result<Gradients> {
         let rule = &this.rule;
-        let tensors = if !this.saves_tensors {
+        let mut tensors = if !this.saves_tensors {
             Few::new()
         } else {
             let mut saved = this.saved.lock().unwrap_or_else(|p| p.into_inner());
@@ -438,7 +445,7 @@ impl Node {
         for next in &this.next {
             needs.push(next.is_some());
         }
-        rule.try_vjp_owned(&tensors, grad, &needs)
+        rule.try_vjp_owned(&mut tensors, grad, &needs)
     }
 }
 

@@ -8,10 +8,18 @@
 //!
 //! Layouts (row-major): the input's gate pre-activations `x` `[T, N, 4H]` (gates i, f, g, o),
 //! `W_hh` `[4H, H]`, the initial states `[N, H]`; the output `[T, N, 2H]` holds `[h_t | c_t]`
-//! of every step, the workspace `[T, N, 5H]` the activated gates and `tanh c_t`.
+//! of every step, the workspace `[T, N, 4H]` the activated gates. Backward computes `tanh c_t`
+//! again from the output (cheaper than storing and reading it back from memory) and turns the
+//! workspace, in place, into the gates' gradient: the memory a step's cell reads is then the
+//! memory it writes, already in cache.
+//!
+//! A sequence that starts from `h0 = 0` (a layer's default) skips the products of `h0`, which
+//! are zero: the first step's `h0·W_hhᵀ` and its term `dG_1ᵀ·h0` of the weight's gradient
+//! (each only when the operand it multiplies is finite, so a NaN or infinity still spreads as
+//! the product would spread it). `dh0 = dG_1·W_hh` runs only when `h0` needs its gradient.
 
 use super::matmul::{Strided, gemm_into};
-use super::recurrent::{lstm_row_backward, lstm_row_in_place};
+use super::recurrent::{lstm_row, lstm_row_backward};
 use crate::dtype::Float;
 use crate::parallel::{SharedMut, for_each_task, num_threads, team_is_busy};
 use crate::pool::take;
@@ -125,8 +133,18 @@ unsafe fn rows_mut<'a, T>(
     unsafe { std::slice::from_raw_parts_mut(buf.at((t * d.n + r0) * width), (r1 - r0) * width) }
 }
 
+/// Whether every value is zero.
+fn all_zero<T: Float>(values: &[T]) -> bool {
+    values.iter().all(|&v| v == T::default())
+}
+
+/// Whether every value is finite.
+fn all_finite<T: Float>(values: &[T]) -> bool {
+    values.iter().all(|v| v.is_finite())
+}
+
 /// The forward pass: from the pre-activations `x`, `W_hh` `w` and the initial state, every
-/// step's `[h | c]` (`[T, N, 2H]`) and the workspace backward reads (`[T, N, 5H]`).
+/// step's `[h | c]` (`[T, N, 2H]`) and the workspace backward reads (`[T, N, 4H]`).
 pub(crate) fn lstm_sequence_forward<T: Float>(
     x: &[T],
     w: &[T],
@@ -134,7 +152,7 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
     d: Steps,
 ) -> (Data<T>, Data<T>) {
     let Steps { t: steps, n, h, .. } = d;
-    let (mut out, mut ws) = (take(steps * n * 2 * h), take(steps * n * 5 * h));
+    let (mut out, mut ws) = (take(steps * n * 2 * h), take(steps * n * 4 * h));
     if out.is_empty() {
         return (out, ws);
     }
@@ -150,11 +168,15 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
         row: 4 * h,
         col: 1,
     };
+    let zero_start = all_zero(h0) && all_finite(w);
     let blocks = d.blocks();
     let (out_at, ws_at) = (SharedMut(out.as_mut_ptr()), SharedMut(ws.as_mut_ptr()));
     // A row's state depends on no other row's: each task runs its rows through every step.
     let task = |b: usize| {
         let rows = block(b, blocks, n);
+        let count = rows.1 - rows.0;
+        // The block's `h·W_hhᵀ`, kept in cache for the cell that reads it next.
+        let mut hg: Data<T> = take(count * 4 * h);
         for s in 0..steps {
             let t = d.at(s);
             // SAFETY: step `t`'s rows of this block are this task's alone; the step before
@@ -163,25 +185,28 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
                 (
                     Previous::at(d, s, rows, out_at.0, (h0, c0)),
                     rows_mut(out_at, d, t, rows, 2 * h),
-                    rows_mut(ws_at, d, t, rows, 5 * h),
+                    rows_mut(ws_at, d, t, rows, 4 * h),
                 )
             };
-            let hp = Strided {
-                data: prev.h,
-                row: prev.stride,
-                col: 1,
-            };
-            let count = rows.1 - rows.0;
-            gemm_into(ws_t, 5 * h, hp, wt, (count, h, 4 * h), false);
+            if s == 0 && zero_start {
+                hg.fill(T::default());
+            } else {
+                let hp = Strided {
+                    data: prev.h,
+                    row: prev.stride,
+                    col: 1,
+                };
+                gemm_into(&mut hg, 4 * h, hp, wt, (count, h, 4 * h), false);
+            }
             let x_t = &x[(t * n + rows.0) * 4 * h..(t * n + rows.1) * 4 * h];
             with_simd(
                 #[inline(always)]
                 || {
-                    let rows = (ws_t.chunks_exact_mut(5 * h))
+                    let rows = (ws_t.chunks_exact_mut(4 * h))
                         .zip(out_t.chunks_exact_mut(2 * h))
-                        .zip(x_t.chunks_exact(4 * h));
-                    for (j, ((ws, out), x)) in rows.enumerate() {
-                        lstm_row_in_place(x, prev.c_row(j, h), ws, out);
+                        .zip(x_t.chunks_exact(4 * h).zip(hg.chunks_exact(4 * h)));
+                    for (j, ((gates, out), pre)) in rows.enumerate() {
+                        lstm_row(pre, prev.c_row(j, h), out, gates, None);
                     }
                 },
             );
@@ -191,26 +216,27 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
     (out, ws)
 }
 
-/// What [`lstm_sequence_backward`] returns: the gradients of the pre-activations
-/// (`[T, N, 4H]`), of `W_hh` (`[4H, H]`) and of the initial `h` and `c` (`[N, H]` each).
+/// What [`lstm_sequence_backward`] returns besides the gates' gradient (written over the
+/// workspace): the gradients of `W_hh` (`[4H, H]`) and of the initial `h` and `c` (`[N, H]`
+/// each; `h`'s only when asked for).
 pub(crate) struct SequenceGradients<T> {
-    pub(crate) x: Data<T>,
     pub(crate) w: Data<T>,
     pub(crate) h0: Data<T>,
     pub(crate) c0: Data<T>,
 }
 
 /// The backward pass: from the gradient of every step's `[h | c]` (`[T, N, 2H]`), what forward
-/// returned (`out`, `ws`), `W_hh` and the initial state, the gradients of the four inputs.
+/// returned (`out`, and `ws`, which becomes the gradient of the gates' pre-activations,
+/// `[T, N, 4H]`), `W_hh` and the initial state, the gradients of the other inputs; `dh0` is
+/// computed only when `needs_h0`.
 pub(crate) fn lstm_sequence_backward<T: Float>(
     grad: &[T],
-    (out, ws): (&[T], &[T]),
+    (out, ws): (&[T], &mut [T]),
     w: &[T],
     (h0, c0): (&[T], &[T]),
-    d: Steps,
+    (d, needs_h0): (Steps, bool),
 ) -> SequenceGradients<T> {
     let Steps { t: steps, n, h, .. } = d;
-    let mut dx: Data<T> = take(steps * n * 4 * h);
     // The gradients flowing into the step run before: dh, dc (zero after the last step).
     let (mut dh, mut dc): (Data<T>, Data<T>) = (take(n * h), take(n * h));
     dh.fill(T::default());
@@ -219,7 +245,6 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
     if steps == 0 || n == 0 || h == 0 {
         dw.fill(T::default());
         return SequenceGradients {
-            x: dx,
             w: dw,
             h0: dh,
             c0: dc,
@@ -232,7 +257,7 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
     };
     let blocks = d.blocks();
     let (dx_at, dh_at, dc_at) = (
-        SharedMut(dx.as_mut_ptr()),
+        SharedMut(ws.as_mut_ptr()),
         SharedMut(dh.as_mut_ptr()),
         SharedMut(dc.as_mut_ptr()),
     );
@@ -240,10 +265,12 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
     // A row's gradients depend on no other row's: each task runs its rows through every step.
     let task = |b: usize| {
         let rows = block(b, blocks, n);
+        // One row's tanh c_t, computed again from the output.
+        let mut tanh_c: Data<T> = take(h);
         for s in (0..steps).rev() {
             let t = d.at(s);
-            // SAFETY: step `t`'s rows of this block, in dx, and the block's rows of the
-            // carried dh and dc, are this task's alone; `out` is only read.
+            // SAFETY: step `t`'s rows of this block in the workspace (becoming dx), and the
+            // block's rows of the carried dh and dc, are this task's alone; `out` is only read.
             let (prev, dx_t, dh, dc) = unsafe {
                 (
                     Previous::at(d, s, rows, out.as_ptr(), (h0, c0)),
@@ -253,24 +280,30 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
                 )
             };
             let grad_t = &grad[(t * n + rows.0) * 2 * h..(t * n + rows.1) * 2 * h];
-            let ws_t = &ws[(t * n + rows.0) * 5 * h..(t * n + rows.1) * 5 * h];
+            let out_t = &out[(t * n + rows.0) * 2 * h..(t * n + rows.1) * 2 * h];
             with_simd(
                 #[inline(always)]
                 || {
                     let rows = (dh.chunks_exact_mut(h).zip(dc.chunks_exact_mut(h)))
-                        .zip(grad_t.chunks_exact(2 * h).zip(ws_t.chunks_exact(5 * h)))
+                        .zip(grad_t.chunks_exact(2 * h).zip(out_t.chunks_exact(2 * h)))
                         .zip(dx_t.chunks_exact_mut(4 * h));
-                    for (j, (((dh, dc), (g, ws)), dx)) in rows.enumerate() {
+                    for (j, (((dh, dc), (g, o)), gates)) in rows.enumerate() {
                         let (g_h, g_c) = g.split_at(h);
                         for (carried, g) in [(&mut *dh, g_h), (&mut *dc, g_c)] {
                             for (a, &b) in carried.iter_mut().zip(g) {
                                 *a = *a + b;
                             }
                         }
-                        lstm_row_backward(dh, dc, ws, prev.c_row(j, h), dx);
+                        for (t, &c) in tanh_c.iter_mut().zip(&o[h..]) {
+                            *t = c.tanh_kernel();
+                        }
+                        lstm_row_backward(dh, dc, gates, &tanh_c, prev.c_row(j, h));
                     }
                 },
             );
+            if s == 0 && !needs_h0 {
+                continue;
+            }
             let dg = Strided {
                 data: &*dx_t,
                 row: 4 * h,
@@ -280,9 +313,8 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
         }
     };
     for_each_task(blocks, &task);
-    weight_gradient(&mut dw, &dx, out, h0, d);
+    weight_gradient(&mut dw, ws, out, h0, d);
     SequenceGradients {
-        x: dx,
         w: dw,
         h0: dh,
         c0: dc,
@@ -290,17 +322,22 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
 }
 
 /// `dW_hh = Σ_t dG_tᵀ·h_{t−1}` (`h_{t−1}` the state the step started from) as two GEMMs: the
-/// first step run (from the initial `h0`) and all the others at once (from `out`), the rows of
-/// `dW_hh` cut between the threads.
+/// first step run (from the initial `h0`; skipped when `h0` is zero and that step's `dG` finite)
+/// and all the others at once (from `out`), the rows of `dW_hh` cut between the threads.
 fn weight_gradient<T: Float>(dw: &mut [T], dx: &[T], out: &[T], h0: &[T], d: Steps) {
     let Steps { t: steps, n, h, .. } = d;
     let first = d.at(0);
+    let gate_rows = 4 * h;
+    let from_h0 = !(all_zero(h0) && all_finite(&dx[first * n * gate_rows..][..n * gate_rows]));
     // The steps that start from `out`, as one block of (steps − 1)·N rows of dx and of out:
     // forward, dx of steps 1.. with out of steps ..T−1; reverse, dx of steps ..T−1 with out of
     // steps 1...
     let (dx_rest, out_rest) = if d.reverse { (0, n) } else { (n, 0) };
     let rest = (steps - 1) * n;
-    let gate_rows = 4 * h;
+    if !from_h0 && rest == 0 {
+        dw.fill(T::default());
+        return;
+    }
     let blocks = block_count(gate_rows, MIN_WEIGHT_ROWS);
     let dw_at = SharedMut(dw.as_mut_ptr());
     let task = |b: usize| {
@@ -313,19 +350,21 @@ fn weight_gradient<T: Float>(dw: &mut [T], dx: &[T], out: &[T], h0: &[T], d: Ste
             row: 1,
             col: gate_rows,
         };
-        let h0 = Strided {
-            data: h0,
-            row: h,
-            col: 1,
-        };
-        gemm_into(dw, h, dg_t(first * n), h0, (i1 - i0, n, h), false);
+        if from_h0 {
+            let h0 = Strided {
+                data: h0,
+                row: h,
+                col: 1,
+            };
+            gemm_into(dw, h, dg_t(first * n), h0, (i1 - i0, n, h), false);
+        }
         if rest > 0 {
             let hp = Strided {
                 data: &out[out_rest * 2 * h..],
                 row: 2 * h,
                 col: 1,
             };
-            gemm_into(dw, h, dg_t(dx_rest), hp, (i1 - i0, rest, h), true);
+            gemm_into(dw, h, dg_t(dx_rest), hp, (i1 - i0, rest, h), from_h0);
         }
     };
     for_each_task(blocks, &task);

@@ -67,14 +67,10 @@ pub(crate) fn lstm_forward<T: Float>(
         |k, (out, ws)| {
             let rows = out.chunks_exact_mut(2 * h).zip(ws.chunks_exact_mut(5 * h));
             for (r, (out, ws)) in (k * rows_per_task(h)..).zip(rows) {
-                let gates = r * 4 * h..(r + 1) * 4 * h;
-                lstm_row(
-                    &x[gates.clone()],
-                    &hg[gates],
-                    &c[r * h..(r + 1) * h],
-                    out,
-                    ws,
-                );
+                let pre = r * 4 * h..(r + 1) * 4 * h;
+                let (gates, kept_tanh) = ws.split_at_mut(4 * h);
+                let c = &c[r * h..(r + 1) * h];
+                lstm_row((&x[pre.clone()], &hg[pre]), c, out, gates, Some(kept_tanh));
             }
         },
     );
@@ -117,52 +113,45 @@ fn map3<T: Float>(out: &mut [T], a: &[T], b: &[T], c: &[T], f: impl Fn(T, T, T) 
     }
 }
 
+/// A row's LSTM step from the pre-activations `x + hg` (`4H` each) and the cell state `c`: the
+/// activated gates `[i | f | g | o]` into `gates`, then [`lstm_update`].
 #[inline(always)]
-fn lstm_row<T: Float>(x: &[T], hg: &[T], c: &[T], out: &mut [T], ws: &mut [T]) {
+pub(super) fn lstm_row<T: Float>(
+    (x, hg): (&[T], &[T]),
+    c: &[T],
+    out: &mut [T],
+    gates: &mut [T],
+    kept_tanh: Option<&mut [T]>,
+) {
     let h = c.len();
     let [xi, xf, xg, xo] = split(x, h);
     let [hi, hf, hg, ho] = split(hg, h);
-    let [i, f, g, o, _] = split_mut(ws, h);
+    let [i, f, g, o] = split_mut(gates, h);
     map2(i, xi, hi, |a, b| (a + b).sigmoid_kernel());
     map2(f, xf, hf, |a, b| (a + b).sigmoid_kernel());
     map2(g, xg, hg, |a, b| (a + b).tanh_kernel());
     map2(o, xo, ho, |a, b| (a + b).sigmoid_kernel());
-    lstm_update(c, ws, out);
+    lstm_update(c, gates, out, kept_tanh);
 }
 
-/// The LSTM step of a row whose workspace `[· | · | · | · | ·]` holds the hidden state's gate
-/// pre-activations in its first `4H` values: the input's `x` added and the gates activated in
-/// place, then [`lstm_update`].
+/// From a row's activated gates `[i | f | g | o]` and the cell state `c`: `c' = f·c + i·g` and
+/// `h' = o·tanh c'`, written to `out` as `[h' | c']`; `tanh c'` also into `kept_tanh` when
+/// given (else backward computes it again from `c'`).
 #[inline(always)]
-pub(super) fn lstm_row_in_place<T: Float>(x: &[T], c: &[T], ws: &mut [T], out: &mut [T]) {
-    let h = c.len();
-    let [xi, xf, xg, xo] = split(x, h);
-    let [i, f, g, o, _] = split_mut(ws, h);
-    // One loop per gate: a chain of them would not vectorise.
-    for (gate, x) in [(i, xi), (f, xf), (o, xo)] {
-        for (a, &x) in gate.iter_mut().zip(x) {
-            *a = (*a + x).sigmoid_kernel();
-        }
-    }
-    for (a, &x) in g.iter_mut().zip(xg) {
-        *a = (*a + x).tanh_kernel();
-    }
-    lstm_update(c, ws, out);
-}
-
-/// From a row's activated gates (the first `4H` values of the workspace `[i | f | g | o | ·]`)
-/// and the cell state `c`: `c' = f·c + i·g`, `tanh c'` (into the workspace's last `H`) and
-/// `h' = o·tanh c'`, written to `out` as `[h' | c']`.
-#[inline(always)]
-fn lstm_update<T: Float>(c: &[T], ws: &mut [T], out: &mut [T]) {
+fn lstm_update<T: Float>(c: &[T], gates: &[T], out: &mut [T], kept_tanh: Option<&mut [T]>) {
     let h = c.len();
     let [h_out, c_out] = split_mut(out, h);
-    let [i, f, g, o, t] = split_mut(ws, h);
-    for ((((c_next, &c), &i), &f), &g) in c_out.iter_mut().zip(c).zip(&*i).zip(&*f).zip(&*g) {
+    let [i, f, g, o] = split(gates, h);
+    for ((((c_next, &c), &i), &f), &g) in c_out.iter_mut().zip(c).zip(i).zip(f).zip(g) {
         *c_next = f * c + i * g;
     }
-    map2(t, c_out, c_out, |c, _| c.tanh_kernel());
-    map2(h_out, o, t, |o, t| o * t);
+    match kept_tanh {
+        Some(t) => {
+            map2(t, c_out, c_out, |c, _| c.tanh_kernel());
+            map2(h_out, o, t, |o, t| o * t);
+        }
+        None => map2(h_out, o, c_out, |o, c| o * c.tanh_kernel()),
+    }
 }
 
 /// The LSTM step's backward: from the gradient `[dh' | dc']` (`[N, 2H]`), the workspace of
@@ -196,39 +185,46 @@ pub(crate) fn lstm_backward<T: Float>(
                 );
                 let [dh, dc_next] = split(g, h);
                 dc.copy_from_slice(dc_next);
-                lstm_row_backward(dh, dc, w, c, gates);
+                let (kept_gates, kept_tanh) = w.split_at(4 * h);
+                gates.copy_from_slice(kept_gates);
+                lstm_row_backward(dh, dc, gates, kept_tanh, c);
             }
         },
     );
     (gates, dc)
 }
 
-/// A row's LSTM backward: from `dh'`, `dc'` (in `dc`), the row's workspace of [`lstm_forward`]
-/// and its cell state `c`, the gradient of the pre-activations into `gates` and of `c` into
-/// `dc`.
+/// A row's LSTM backward, in place: `gates` holds the row's activated gates `[i | f | g | o]`
+/// and becomes the gradient of their pre-activations; `dc` holds `dc'` and becomes the
+/// gradient of the cell state `c`; `dh` is `dh'` and `t` is `tanh c'`.
 #[inline(always)]
 pub(super) fn lstm_row_backward<T: Float>(
     dh: &[T],
     dc: &mut [T],
-    ws: &[T],
-    c: &[T],
     gates: &mut [T],
+    t: &[T],
+    c: &[T],
 ) {
     let h = c.len();
-    let [i, f, g, o, t] = split(ws, h);
-    let [di, df, dg, do_] = split_mut(gates, h);
+    let [i, f, g, o] = split_mut(gates, h);
     let one = T::one();
-    // dc (through c' and through h' = o·tanh c') first, then each gate's from it.
-    map2(do_, o, t, |o, t| o * (one - t * t));
-    for ((dc, &dh), &d) in dc.iter_mut().zip(dh).zip(&*do_) {
-        *dc = *dc + dh * d;
+    // dc (through c' and through h' = o·tanh c') first, then each gate's from it; a gate is
+    // overwritten only after the last formula that reads it.
+    for (((dc, &dh), &o), &t) in dc.iter_mut().zip(dh).zip(&*o).zip(t) {
+        *dc = *dc + dh * (o * (one - t * t));
     }
-    map3(do_, dh, t, o, |dh, t, o| dh * t * (o * (one - o)));
-    map3(di, dc, g, i, |dc, g, i| dc * g * (i * (one - i)));
-    map3(df, dc, c, f, |dc, c, f| dc * c * (f * (one - f)));
-    map3(dg, dc, i, g, |dc, i, g| dc * i * (one - g * g));
-    for (dc, &f) in dc.iter_mut().zip(f) {
-        *dc = *dc * f;
+    for ((o, &dh), &t) in o.iter_mut().zip(dh).zip(t) {
+        *o = dh * t * (*o * (one - *o));
+    }
+    for ((i, g), &dc) in i.iter_mut().zip(g.iter_mut()).zip(&*dc) {
+        let (iv, gv) = (*i, *g);
+        *i = dc * gv * (iv * (one - iv));
+        *g = dc * iv * (one - gv * gv);
+    }
+    for ((f, dc), &c) in f.iter_mut().zip(dc.iter_mut()).zip(c) {
+        let fv = *f;
+        *f = *dc * c * (fv * (one - fv));
+        *dc = *dc * fv;
     }
 }
 

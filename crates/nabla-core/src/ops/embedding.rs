@@ -140,7 +140,7 @@ impl Backward for EmbeddingBackward {
         smallvec::smallvec![Some(ok(add_rows_of(grad, &self.lookup)))]
     }
 
-    fn try_vjp_owned(&self, _: &[Tensor], grad: Tensor, _: &[bool]) -> Result<Gradients> {
+    fn try_vjp_owned(&self, _: &mut [Tensor], grad: Tensor, _: &[bool]) -> Result<Gradients> {
         Ok(smallvec::smallvec![Some(add_rows_of(&grad, &self.lookup)?)])
     }
 
@@ -178,7 +178,7 @@ impl Backward for EmbeddingBackwardBackward {
         smallvec::smallvec![Some(ok(rows_of(grad, &self.lookup, true)))]
     }
 
-    fn try_vjp_owned(&self, _: &[Tensor], grad: Tensor, _: &[bool]) -> Result<Gradients> {
+    fn try_vjp_owned(&self, _: &mut [Tensor], grad: Tensor, _: &[bool]) -> Result<Gradients> {
         Ok(smallvec::smallvec![Some(rows_of(
             &grad,
             &self.lookup,

@@ -17,6 +17,7 @@ use crate::kernels::dispatch_float;
 use crate::kernels::lstm_sequence::{
     SequenceGradients, Steps, lstm_sequence_backward, lstm_sequence_forward,
 };
+use crate::storage::Data;
 use crate::tensor::Tensor;
 
 const OP: &str = "lstm_sequence";
@@ -81,7 +82,7 @@ fn step(x: &Tensor, t: usize) -> Tensor {
 }
 
 /// `lstm_sequence`'s rule. Saved: the input gates, `W_hh`, `h0`, `c0`, the output and the
-/// workspace `[i | f | g | o | tanh c]` of every step.
+/// workspace `[i | f | g | o]` of every step (which backward turns into the gates' gradient).
 struct LstmSequenceBackward {
     steps: Steps,
 }
@@ -123,25 +124,44 @@ impl LstmSequenceBackward {
         ]
     }
 
-    fn gradients(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
+    fn gradients(&self, saved: &mut [Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
         let d = self.steps;
         let [dx, dw, dh0, dc0] = if crate::is_grad_enabled() {
             self.recorded(saved, grad)
         } else {
-            let [h0, c0, out, ws] = [&saved[2], &saved[3], &saved[4], &saved[5]];
+            let (inputs, workspace) = saved.split_at_mut(5);
+            let [_, w, h0, c0, out] = &*inputs else {
+                unreachable!("lstm_sequence saves six tensors")
+            };
+            let gates = &mut workspace[0];
             dispatch_float!(OP, grad.dtype(), T => {
-                let grads = grad.try_read(OP, |g: &[T]| {
-                    out.try_read(OP, |o: &[T]| ws.try_read(OP, |ws: &[T]| {
-                        saved[1].try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
-                            c0.try_read(OP, |c0: &[T]| {
-                                lstm_sequence_backward(g, (o, ws), w, (h0, c0), d)
-                            })
+                let backward = |ws: &mut [T]| {
+                    grad.try_read(OP, |g: &[T]| {
+                        out.try_read(OP, |o: &[T]| w.try_read(OP, |w: &[T]| {
+                            h0.try_read(OP, |h0: &[T]| c0.try_read(OP, |c0: &[T]| {
+                                lstm_sequence_backward(g, (o, ws), w, (h0, c0), (d, needs[2]))
+                            }))
                         }))
-                    }))
-                })??????;
-                let SequenceGradients { x, w, h0, c0 } = grads;
+                    })
+                };
+                // The workspace becomes the gates' gradient: in place when nothing else holds
+                // it (the graph is not kept for another pass), else in a copy.
+                let mut grads = None;
+                let dx = if gates.update_private(|ws: &mut [T]| grads = Some(backward(ws))) {
+                    gates.clone()
+                } else {
+                    let mut copy: Data<T> = gates.try_read(OP, |ws: &[T]| {
+                        let mut copy = crate::pool::take(ws.len());
+                        copy.copy_from_slice(ws);
+                        copy
+                    })?;
+                    grads = Some(backward(&mut copy));
+                    Tensor::from_data(copy, gates.shape())
+                };
+                let SequenceGradients { w, h0, c0 } =
+                    grads.expect("the backward ran")?????;
                 [
-                    Tensor::from_data(x, &[d.t, d.n, 4 * d.h]),
+                    dx,
                     Tensor::from_data(w, &[4 * d.h, d.h]),
                     Tensor::from_data(h0, &[d.n, d.h]),
                     Tensor::from_data(c0, &[d.n, d.h]),
@@ -190,17 +210,22 @@ impl Backward for LstmSequenceBackward {
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
-        ok(self.gradients(saved, grad, needs))
+        ok(self.gradients(&mut saved.to_vec(), grad, needs))
     }
 
-    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+    fn try_vjp_owned(
+        &self,
+        saved: &mut [Tensor],
+        grad: Tensor,
+        needs: &[bool],
+    ) -> Result<Gradients> {
         self.gradients(saved, &grad, needs)
     }
 
     /// Step by step from the first run: the tangent of the summed pre-activations, then the
-    /// cell's ([`LstmGates::push_forward`] at the kept gates).
+    /// cell's ([`LstmGates::push_forward`] at the kept gates and `tanh c_t` of the output).
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
-        let (w, ws) = (&saved[1], &saved[5]);
+        let (w, ws, output) = (&saved[1], &saved[5], saved[4].detach());
         let (tx, tw) = (&tangents[0], &tangents[1]);
         let Steps { t: steps, h, .. } = self.steps;
         let (mut th, mut tc) = (tangents[2].clone(), tangents[3].clone());
@@ -211,7 +236,8 @@ impl Backward for LstmSequenceBackward {
             let a = step(tx, t)
                 .try_add(&th.try_matmul(&w.t())?)?
                 .try_add(&hp.try_matmul(&tw.t())?)?;
-            let next = LstmGates::kept(&step(ws, t), h).push_forward(&cp, &a, &tc)?;
+            let tanh_c = gate(&step(&output, t), 1, h).try_tanh()?;
+            let next = LstmGates::kept(&step(ws, t), tanh_c, h).push_forward(&cp, &a, &tc)?;
             (th, tc) = (gate(&next, 0, h), gate(&next, 1, h));
             out[t] = Some(next);
         }
@@ -257,7 +283,7 @@ impl Tensor {
         reverse: bool,
     ) -> Result<Tensor> {
         let d = check(self, weight_hh, h0, c0, reverse)?;
-        crate::limits::allocation(OP, &[d.t, d.n, 7 * d.h], self.dtype())?;
+        crate::limits::allocation(OP, &[d.t, d.n, 6 * d.h], self.dtype())?;
         let (out, ws) = dispatch_float!(OP, self.dtype(), T => {
             let (out, ws) = self.try_read(OP, |x: &[T]| {
                 weight_hh.try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
@@ -266,7 +292,7 @@ impl Tensor {
             })????;
             (
                 Tensor::from_data(out, &[d.t, d.n, 2 * d.h]),
-                Tensor::from_data(ws, &[d.t, d.n, 5 * d.h]),
+                Tensor::from_data(ws, &[d.t, d.n, 4 * d.h]),
             )
         });
         let save = [

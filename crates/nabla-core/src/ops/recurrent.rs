@@ -82,14 +82,15 @@ pub(super) struct LstmGates {
 }
 
 impl LstmGates {
-    /// Read from the fused forward's workspace `[i | f | g | o | tanh c']` (constants).
-    pub(super) fn kept(ws: &Tensor, h: usize) -> LstmGates {
+    /// Read from a fused forward's workspace, which begins with `[i | f | g | o]`, and `tanh c'`
+    /// (constants).
+    pub(super) fn kept(ws: &Tensor, tanh_c: Tensor, h: usize) -> LstmGates {
         LstmGates {
             i: gate(ws, 0, h),
             f: gate(ws, 1, h),
             g: gate(ws, 2, h),
             o: gate(ws, 3, h),
-            tanh_c: gate(ws, 4, h),
+            tanh_c,
         }
     }
 
@@ -187,13 +188,19 @@ impl Backward for LstmCellBackward {
         ok(self.gradients(saved, grad, needs))
     }
 
-    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+    fn try_vjp_owned(
+        &self,
+        saved: &mut [Tensor],
+        grad: Tensor,
+        needs: &[bool],
+    ) -> Result<Gradients> {
         self.gradients(saved, &grad, needs)
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {
         let a = tangents[0].try_add(&tangents[1])?;
-        LstmGates::kept(&saved[3], self.hidden).push_forward(&saved[2], &a, &tangents[2])
+        let (ws, h) = (&saved[3], self.hidden);
+        LstmGates::kept(ws, gate(ws, 4, h), h).push_forward(&saved[2], &a, &tangents[2])
     }
 
     fn replay(&self, _: &[Tensor], inputs: &[Tensor]) -> Option<Result<Tensor>> {
@@ -307,7 +314,12 @@ impl Backward for GruCellBackward {
         ok(self.gradients(saved, grad, needs))
     }
 
-    fn try_vjp_owned(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
+    fn try_vjp_owned(
+        &self,
+        saved: &mut [Tensor],
+        grad: Tensor,
+        needs: &[bool],
+    ) -> Result<Gradients> {
         self.gradients(saved, &grad, needs)
     }
 
