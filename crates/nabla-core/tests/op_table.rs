@@ -451,6 +451,26 @@ fn table() -> Vec<Row> {
             ],
         ),
         (
+            "lstm_sequence_final",
+            |v| v[0].lstm_sequence_final(&v[1], &v[2], &v[3], false),
+            vec![
+                any(&[3, 2, 12], 1.0),
+                any(&[12, 3], 2.0),
+                any(&[2, 3], 3.0),
+                any(&[2, 3], 4.0),
+            ],
+        ),
+        (
+            "lstm_sequence_final reverse, from zero",
+            |v| v[0].lstm_sequence_final(&v[1], &(&v[2] * 0.0), &v[3], true),
+            vec![
+                any(&[3, 2, 12], 1.0),
+                any(&[12, 3], 2.0),
+                any(&[2, 3], 3.0),
+                any(&[2, 3], 4.0),
+            ],
+        ),
+        (
             "gru_cell",
             |v| v[0].gru_cell(&v[1], &v[2]),
             vec![any(&[2, 9], 1.0), any(&[2, 9], 2.0), any(&[2, 3], 3.0)],

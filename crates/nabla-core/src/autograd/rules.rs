@@ -53,6 +53,7 @@ const TYPE_RULES: &[&str] = &[
     "AvgPool2dBackwardBackward",
     "LstmCellBackward",
     "LstmSequenceBackward",
+    "LstmSequenceBackward(final)",
     "GruCellBackward",
     "EmbeddingBackward",
     "EmbeddingBackwardBackward",

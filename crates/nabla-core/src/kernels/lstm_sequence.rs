@@ -225,12 +225,32 @@ pub(crate) struct SequenceGradients<T> {
     pub(crate) c0: Data<T>,
 }
 
-/// The backward pass: from the gradient of every step's `[h | c]` (`[T, N, 2H]`), what forward
-/// returned (`out`, and `ws`, which becomes the gradient of the gates' pre-activations,
-/// `[T, N, 4H]`), `W_hh` and the initial state, the gradients of the other inputs; `dh0` is
-/// computed only when `needs_h0`.
+/// The gradient arriving at a sequence's output.
+#[derive(Clone, Copy)]
+pub(crate) enum Incoming<'a, T> {
+    /// Of every step's `[h | c]`, `[T, N, 2H]`.
+    EveryStep(&'a [T]),
+    /// Of the last step run's `[h | c]` alone, `[N, 2H]` (the other steps' is zero).
+    FinalStep(&'a [T]),
+}
+
+impl<'a, T> Incoming<'a, T> {
+    /// Rows `r0..r1` of the gradient of the step run `s`-th (time step `t`), if it has one.
+    fn rows(self, d: Steps, (s, t): (usize, usize), (r0, r1): (usize, usize)) -> Option<&'a [T]> {
+        let width = 2 * d.h;
+        match self {
+            Incoming::EveryStep(g) => Some(&g[(t * d.n + r0) * width..(t * d.n + r1) * width]),
+            Incoming::FinalStep(g) => (s + 1 == d.t).then(|| &g[r0 * width..r1 * width]),
+        }
+    }
+}
+
+/// The backward pass: from the gradient arriving at the output, what forward returned (`out`,
+/// and `ws`, which becomes the gradient of the gates' pre-activations, `[T, N, 4H]`), `W_hh`
+/// and the initial state, the gradients of the other inputs; `dh0` is computed only when
+/// `needs_h0`.
 pub(crate) fn lstm_sequence_backward<T: Float>(
-    grad: &[T],
+    grad: Incoming<'_, T>,
     (out, ws): (&[T], &mut [T]),
     w: &[T],
     (h0, c0): (&[T], &[T]),
@@ -279,19 +299,21 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
                     rows_mut(dc_at, one_step, 0, rows, h),
                 )
             };
-            let grad_t = &grad[(t * n + rows.0) * 2 * h..(t * n + rows.1) * 2 * h];
+            let grad_t = grad.rows(d, (s, t), rows);
             let out_t = &out[(t * n + rows.0) * 2 * h..(t * n + rows.1) * 2 * h];
             with_simd(
                 #[inline(always)]
                 || {
                     let rows = (dh.chunks_exact_mut(h).zip(dc.chunks_exact_mut(h)))
-                        .zip(grad_t.chunks_exact(2 * h).zip(out_t.chunks_exact(2 * h)))
+                        .zip(out_t.chunks_exact(2 * h))
                         .zip(dx_t.chunks_exact_mut(4 * h));
-                    for (j, (((dh, dc), (g, o)), gates)) in rows.enumerate() {
-                        let (g_h, g_c) = g.split_at(h);
-                        for (carried, g) in [(&mut *dh, g_h), (&mut *dc, g_c)] {
-                            for (a, &b) in carried.iter_mut().zip(g) {
-                                *a = *a + b;
+                    for (j, (((dh, dc), o), gates)) in rows.enumerate() {
+                        if let Some(g) = grad_t.map(|g| &g[j * 2 * h..(j + 1) * 2 * h]) {
+                            let (g_h, g_c) = g.split_at(h);
+                            for (carried, g) in [(&mut *dh, g_h), (&mut *dc, g_c)] {
+                                for (a, &b) in carried.iter_mut().zip(g) {
+                                    *a = *a + b;
+                                }
                             }
                         }
                         for (t, &c) in tanh_c.iter_mut().zip(&o[h..]) {

@@ -15,7 +15,7 @@ use crate::autograd::node::{Backward, Gradients};
 use crate::error::{Error, Result};
 use crate::kernels::dispatch_float;
 use crate::kernels::lstm_sequence::{
-    SequenceGradients, Steps, lstm_sequence_backward, lstm_sequence_forward,
+    Incoming, SequenceGradients, Steps, lstm_sequence_backward, lstm_sequence_forward,
 };
 use crate::storage::Data;
 use crate::tensor::Tensor;
@@ -81,53 +81,76 @@ fn step(x: &Tensor, t: usize) -> Tensor {
     x.narrow(0, t, 1).squeeze(0)
 }
 
-/// `lstm_sequence`'s rule. Saved: the input gates, `W_hh`, `h0`, `c0`, the output and the
-/// workspace `[i | f | g | o]` of every step (which backward turns into the gates' gradient).
+/// The rule of `lstm_sequence` and of `lstm_sequence_final` (`final_step`, whose output is the
+/// last step run's `[h | c]` alone). Saved: the input gates, `W_hh`, `h0`, `c0`, every step's
+/// `[h | c]` and the workspace `[i | f | g | o]` of every step (which backward turns into the
+/// gates' gradient).
 struct LstmSequenceBackward {
     steps: Steps,
+    final_step: bool,
 }
 
 impl LstmSequenceBackward {
-    /// The state `(h, c)` step `t` starts from: the initial one or the step run before.
-    fn previous(&self, saved: &[Tensor], s: usize) -> (Tensor, Tensor) {
+    /// The state `(h, c)` the step run `s`-th starts from: the initial one (`saved[2]`,
+    /// `saved[3]`) or the step run before, from every step's `[h | c]` in `states`.
+    fn previous(&self, saved: &[Tensor], states: &Tensor, s: usize) -> (Tensor, Tensor) {
         let h = self.steps.h;
         if s == 0 {
             return (saved[2].clone(), saved[3].clone());
         }
-        let before = step(&saved[4], self.steps.at(s - 1));
+        let before = step(states, self.steps.at(s - 1));
         (gate(&before, 0, h), gate(&before, 1, h))
     }
 
+    /// The gradient arriving at the `[h | c]` of the step run `s`-th (time step `t`), if any.
+    fn arriving(&self, grad: &Tensor, (s, t): (usize, usize)) -> Option<Tensor> {
+        if !self.final_step {
+            Some(step(grad, t))
+        } else {
+            (s + 1 == self.steps.t).then(|| grad.clone())
+        }
+    }
+
     /// The gradients by differentiable operations, step by step from the last run.
-    fn recorded(&self, saved: &[Tensor], grad: &Tensor) -> [Tensor; 4] {
+    fn recorded(&self, saved: &[Tensor], grad: &Tensor) -> Result<[Tensor; 4]> {
         let (x, w) = (&saved[0], &saved[1]);
         let Steps { t: steps, h, .. } = self.steps;
         let mut dgates = vec![None; steps];
         let mut dw = Tensor::zeros(w.shape(), w.dtype());
         let mut carry = Tensor::zeros(&[self.steps.n, 2 * h], w.dtype());
+        // The states as functions of the inputs: the saved output is one, but the final
+        // operation saved every step's as a constant, so it runs the sequence again, recorded.
+        let states = if self.final_step {
+            sequence(x, (w, &saved[2], &saved[3]), self.steps.reverse, false)?
+        } else {
+            saved[4].clone()
+        };
         for s in (0..steps).rev() {
             let t = self.steps.at(s);
-            let (hp, cp) = self.previous(saved, s);
+            let (hp, cp) = self.previous(saved, &states, s);
             let hg = hp.matmul(&w.t());
-            let g = step(grad, t) + &carry;
+            let g = match self.arriving(grad, (s, t)) {
+                Some(arriving) => arriving + &carry,
+                None => carry.clone(),
+            };
             let (dg, dc) = LstmGates::recomputed(&step(x, t), &hg, &cp, h).pull_back(&cp, &g, h);
             carry = Tensor::cat(&[&dg.matmul(w), &dc], 1);
             dw = dw + dg.t().matmul(&hp);
             dgates[t] = Some(dg);
         }
         let dgates: Vec<&Tensor> = dgates.iter().flatten().collect();
-        [
+        Ok([
             Tensor::stack(&dgates, 0),
             dw,
             gate(&carry, 0, h),
             gate(&carry, 1, h),
-        ]
+        ])
     }
 
     fn gradients(&self, saved: &mut [Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
         let d = self.steps;
         let [dx, dw, dh0, dc0] = if crate::is_grad_enabled() {
-            self.recorded(saved, grad)
+            self.recorded(saved, grad)?
         } else {
             let (inputs, workspace) = saved.split_at_mut(5);
             let [_, w, h0, c0, out] = &*inputs else {
@@ -137,6 +160,11 @@ impl LstmSequenceBackward {
             dispatch_float!(OP, grad.dtype(), T => {
                 let backward = |ws: &mut [T]| {
                     grad.try_read(OP, |g: &[T]| {
+                        let g = if self.final_step {
+                            Incoming::FinalStep(g)
+                        } else {
+                            Incoming::EveryStep(g)
+                        };
                         out.try_read(OP, |o: &[T]| w.try_read(OP, |w: &[T]| {
                             h0.try_read(OP, |h0: &[T]| c0.try_read(OP, |c0: &[T]| {
                                 lstm_sequence_backward(g, (o, ws), w, (h0, c0), (d, needs[2]))
@@ -182,6 +210,14 @@ impl Backward for LstmSequenceBackward {
         "LstmSequenceBackward"
     }
 
+    fn rule(&self) -> &'static str {
+        if self.final_step {
+            "LstmSequenceBackward(final)"
+        } else {
+            "LstmSequenceBackward"
+        }
+    }
+
     fn formula(&self, _: usize, _: Option<&At>) -> Option<Formula> {
         let inputs = vec![
             Local::map(
@@ -201,12 +237,15 @@ impl Backward for LstmSequenceBackward {
                 Binding::Product,
             ),
         ];
-        Some(Formula::new(
-            "lstm_sequence({0}, {1}, {2}, {3})",
-            Binding::Atom,
-            "lstm_sequence",
-            inputs,
-        ))
+        let (output, symbol) = if self.final_step {
+            (
+                "lstm_sequence_final({0}, {1}, {2}, {3})",
+                "lstm_sequence_final",
+            )
+        } else {
+            ("lstm_sequence({0}, {1}, {2}, {3})", "lstm_sequence")
+        };
+        Some(Formula::new(output, Binding::Atom, symbol, inputs))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
@@ -232,7 +271,7 @@ impl Backward for LstmSequenceBackward {
         let mut out = vec![None; steps];
         for s in 0..steps {
             let t = self.steps.at(s);
-            let (hp, cp) = self.previous(saved, s);
+            let (hp, cp) = self.previous(saved, &output, s);
             let a = step(tx, t)
                 .try_add(&th.try_matmul(&w.t())?)?
                 .try_add(&hp.try_matmul(&tw.t())?)?;
@@ -240,6 +279,11 @@ impl Backward for LstmSequenceBackward {
             let next = LstmGates::kept(&step(ws, t), tanh_c, h).push_forward(&cp, &a, &tc)?;
             (th, tc) = (gate(&next, 0, h), gate(&next, 1, h));
             out[t] = Some(next);
+        }
+        if self.final_step {
+            return Ok(out[self.steps.at(steps - 1)]
+                .take()
+                .expect("every step ran"));
         }
         let out: Vec<&Tensor> = out.iter().flatten().collect();
         Tensor::try_stack(&out, 0)
@@ -249,8 +293,56 @@ impl Backward for LstmSequenceBackward {
         let [x, w, h0, c0] = inputs else {
             return None;
         };
-        Some(x.try_lstm_sequence(w, h0, c0, self.steps.reverse))
+        let reverse = self.steps.reverse;
+        Some(if self.final_step {
+            x.try_lstm_sequence_final(w, h0, c0, reverse)
+        } else {
+            x.try_lstm_sequence(w, h0, c0, reverse)
+        })
     }
+}
+
+/// Both sequence operations: every step's `[h | c]` (`[T, N, 2H]`), or with `final_step` the
+/// last step run's alone (`[N, 2H]`, every step's still saved for backward).
+fn sequence(
+    x: &Tensor,
+    (weight_hh, h0, c0): (&Tensor, &Tensor, &Tensor),
+    reverse: bool,
+    final_step: bool,
+) -> Result<Tensor> {
+    let d = check(x, weight_hh, h0, c0, reverse)?;
+    crate::limits::allocation(OP, &[d.t, d.n, 6 * d.h], x.dtype())?;
+    let (out, ws) = dispatch_float!(OP, x.dtype(), T => {
+        let (out, ws) = x.try_read(OP, |x: &[T]| {
+            weight_hh.try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
+                c0.try_read(OP, |c0: &[T]| lstm_sequence_forward(x, w, (h0, c0), d))
+            }))
+        })????;
+        (
+            Tensor::from_data(out, &[d.t, d.n, 2 * d.h]),
+            Tensor::from_data(ws, &[d.t, d.n, 4 * d.h]),
+        )
+    });
+    let backward = LstmSequenceBackward {
+        steps: d,
+        final_step,
+    };
+    let inputs = [x, weight_hh, h0, c0];
+    let saved = |every_step| {
+        [
+            Save::Input(0),
+            Save::Input(1),
+            Save::Input(2),
+            Save::Input(3),
+            every_step,
+            Save::Extra(&ws),
+        ]
+    };
+    if !final_step {
+        return Ok(record(out, &inputs, backward, &saved(Save::Output)));
+    }
+    let last = crate::no_grad(|| step(&out, d.at(d.t - 1)).try_contiguous())?;
+    Ok(record(last, &inputs, backward, &saved(Save::Extra(&out))))
 }
 
 impl Tensor {
@@ -282,29 +374,7 @@ impl Tensor {
         c0: &Tensor,
         reverse: bool,
     ) -> Result<Tensor> {
-        let d = check(self, weight_hh, h0, c0, reverse)?;
-        crate::limits::allocation(OP, &[d.t, d.n, 6 * d.h], self.dtype())?;
-        let (out, ws) = dispatch_float!(OP, self.dtype(), T => {
-            let (out, ws) = self.try_read(OP, |x: &[T]| {
-                weight_hh.try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
-                    c0.try_read(OP, |c0: &[T]| lstm_sequence_forward(x, w, (h0, c0), d))
-                }))
-            })????;
-            (
-                Tensor::from_data(out, &[d.t, d.n, 2 * d.h]),
-                Tensor::from_data(ws, &[d.t, d.n, 4 * d.h]),
-            )
-        });
-        let save = [
-            Save::Input(0),
-            Save::Input(1),
-            Save::Input(2),
-            Save::Input(3),
-            Save::Output,
-            Save::Extra(&ws),
-        ];
-        let backward = LstmSequenceBackward { steps: d };
-        Ok(record(out, &[self, weight_hh, h0, c0], backward, &save))
+        sequence(self, (weight_hh, h0, c0), reverse, false)
     }
 
     /// Panicking form of [`Tensor::try_lstm_sequence`].
@@ -317,5 +387,43 @@ impl Tensor {
         reverse: bool,
     ) -> Tensor {
         ok(self.try_lstm_sequence(weight_hh, h0, c0, reverse))
+    }
+
+    /// [`Tensor::try_lstm_sequence`] when only the state it ends in is wanted (a classifier
+    /// reading a sequence, `torch.nn.LSTM`'s `h_n` and `c_n`): returns the last step run's
+    /// `[h | c]`, `[N, 2H]` (time step `T − 1`, or `0` with `reverse`). The same kernels;
+    /// backward starts from this one step's gradient instead of reading a `[T, N, 2H]` one that
+    /// is zero everywhere else. Rule `LstmSequenceBackward(final)`.
+    ///
+    /// ```
+    /// use nabla_core::{DType, Tensor};
+    /// // H = 1, zero weights and pre-activations: every gate 1/2, g = 0, so c halves each step.
+    /// let x = Tensor::zeros(&[3, 1, 4], DType::F64);
+    /// let w = Tensor::zeros(&[4, 1], DType::F64);
+    /// let h0 = Tensor::zeros(&[1, 1], DType::F64);
+    /// let c0 = Tensor::from_vec(vec![8.0f64], &[1, 1]);
+    /// let last = x.lstm_sequence_final(&w, &h0, &c0, false);
+    /// assert_eq!((last.shape(), last.to_vec::<f64>()[1]), (&[1, 2][..], 1.0)); // c_2
+    /// ```
+    pub fn try_lstm_sequence_final(
+        &self,
+        weight_hh: &Tensor,
+        h0: &Tensor,
+        c0: &Tensor,
+        reverse: bool,
+    ) -> Result<Tensor> {
+        sequence(self, (weight_hh, h0, c0), reverse, true)
+    }
+
+    /// Panicking form of [`Tensor::try_lstm_sequence_final`].
+    #[track_caller]
+    pub fn lstm_sequence_final(
+        &self,
+        weight_hh: &Tensor,
+        h0: &Tensor,
+        c0: &Tensor,
+        reverse: bool,
+    ) -> Tensor {
+        ok(self.try_lstm_sequence_final(weight_hh, h0, c0, reverse))
     }
 }

@@ -307,7 +307,8 @@ impl Layers {
 
     /// Layer and direction `k` over the whole sequence in one `lstm_sequence` operation (no
     /// masks, no per-step recording): its hidden state at every step (`[N, H]` each, when
-    /// `keep`) and its final state.
+    /// `keep`) and its final state; without `keep`, `lstm_sequence_final` gives the final
+    /// state alone.
     fn lstm_sequence(
         &self,
         k: usize,
@@ -322,22 +323,24 @@ impl Layers {
             [_, _] => projected.try_unsqueeze(1)?,
             _ => projected.clone(),
         };
-        let out = self.cells[k].lstm_sequence(&projected, initial, reverse)?;
+        // A step's [h | c] as the state it holds.
+        let state = |hc: &Tensor| -> Result<Hidden> {
+            Ok(Hidden {
+                h: hc.try_narrow(1, 0, h)?,
+                c: Some(hc.try_narrow(1, h, h)?),
+            })
+        };
+        if !keep {
+            let last = self.cells[k].lstm_sequence(&projected, initial, (reverse, true))?;
+            return Ok((Vec::new(), state(&last)?));
+        }
+        let out = self.cells[k].lstm_sequence(&projected, initial, (reverse, false))?;
         let steps = out.shape()[0];
         let at = |t: usize| -> Result<Tensor> { Ok(out.try_narrow(0, t, 1)?.try_squeeze(0)?) };
-        let last = at(if reverse { 0 } else { steps - 1 })?;
-        let outputs = if keep {
-            (0..steps)
-                .map(|t| Ok(at(t)?.try_narrow(1, 0, h)?))
-                .collect::<Result<_>>()?
-        } else {
-            Vec::new()
-        };
-        let last = Hidden {
-            h: last.try_narrow(1, 0, h)?,
-            c: Some(last.try_narrow(1, h, h)?),
-        };
-        Ok((outputs, last))
+        let outputs = (0..steps)
+            .map(|t| Ok(at(t)?.try_narrow(1, 0, h)?))
+            .collect::<Result<_>>()?;
+        Ok((outputs, state(&at(if reverse { 0 } else { steps - 1 })?)?))
     }
 
     /// The initial state of every layer and direction (`[N, H]` each), from a

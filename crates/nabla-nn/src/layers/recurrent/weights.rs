@@ -103,12 +103,13 @@ impl CellWeights {
     /// A whole LSTM sequence in one operation (`lstm_sequence`): from the input's gate
     /// pre-activations of every step (`[T, N, 4H]`, from [`CellWeights::project`]) and the
     /// initial state, `[h_t | c_t]` of every step (`[T, N, 2H]`), run from the last step to
-    /// the first when `reverse`.
+    /// the first when `reverse`; with `final_only` the last step run's alone (`[N, 2H]`,
+    /// `lstm_sequence_final`), whose backward reads no gradient of the other steps.
     pub(crate) fn lstm_sequence(
         &self,
         projected: &Tensor,
         initial: &Hidden,
-        reverse: bool,
+        (reverse, final_only): (bool, bool),
     ) -> Result<Tensor> {
         let Some(c) = &initial.c else {
             return Err(Error::invalid(
@@ -116,7 +117,12 @@ impl CellWeights {
                 "an LSTM sequence needs a cell state c",
             ));
         };
-        Ok(projected.try_lstm_sequence(&self.weight_hh, &initial.h, c, reverse)?)
+        let (w, h0) = (&self.weight_hh, &initial.h);
+        Ok(if final_only {
+            projected.try_lstm_sequence_final(w, h0, c, reverse)?
+        } else {
+            projected.try_lstm_sequence(w, h0, c, reverse)?
+        })
     }
 
     /// One time step from the input's gate pre-activations `gates_x` (`[N, gates·H]`, from
