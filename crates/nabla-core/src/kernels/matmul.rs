@@ -27,7 +27,10 @@ const NARROW_OUTPUT: usize = 64;
 
 /// `a @ b` for `a: [..., m, k]`, `b: [..., k, n]` with broadcast batch dims `batch`, plus
 /// `bias` (`n` values added to every row) when given: the GEMM accumulates onto rows that
-/// start as the bias, so the addition costs no pass of its own.
+/// start as the bias, so the addition costs no pass of its own. Each thread writes the bias
+/// into its own part of the output a block of rows at a time, just before the GEMM of that
+/// block: no pass over the whole output on one thread, and the block is still in cache when
+/// the GEMM reads it back.
 ///
 /// `gemm`'s micro-kernel runs down the columns of a column-major output, 64 rows (f32) at a
 /// time, and reads a row-major one as its transpose; so a single product with a narrow output
@@ -49,12 +52,7 @@ pub(crate) fn matmul<T: Float>(
     let column_major = batch_count == 1 && n < NARROW_OUTPUT && m >= NARROW_OUTPUT && k > 0;
     if column_major {
         let mut columns = crate::pool::take(m * n);
-        if let Some(row) = bias {
-            for (column, &v) in columns.chunks_mut(m).zip(row) {
-                column.fill(v);
-            }
-        }
-        products(a, b, batch, (m, k, n), bias.is_some(), &mut columns, (1, m));
+        products(a, b, batch, (m, k, n), bias, &mut columns, (1, m));
         for (i, out_row) in out.chunks_mut(n).enumerate() {
             for (j, v) in out_row.iter_mut().enumerate() {
                 *v = columns[j * m + i];
@@ -62,27 +60,26 @@ pub(crate) fn matmul<T: Float>(
         }
         return out;
     }
-    match bias {
-        Some(row) => out.chunks_mut(n).for_each(|r| r.copy_from_slice(row)),
-        None if k == 0 => out.fill(T::default()),
-        None => {}
-    }
     // With k = 0 the product adds nothing: the output is the bias or zeros, and no GEMM runs.
-    if k > 0 {
-        products(a, b, batch, (m, k, n), bias.is_some(), &mut out, (n, 1));
+    if k == 0 {
+        match bias {
+            Some(row) => out.chunks_mut(n).for_each(|r| r.copy_from_slice(row)),
+            None => out.fill(T::default()),
+        }
+        return out;
     }
+    products(a, b, batch, (m, k, n), bias, &mut out, (n, 1));
     out
 }
 
 /// Every product of [`matmul`] into `out`, whose product `i` is the m×n matrix at `i·m·n`
-/// with element `(r, c)` at `r·strides.0 + c·strides.1`; onto what `out` holds when
-/// `accumulate`.
+/// with element `(r, c)` at `r·strides.0 + c·strides.1`, plus `bias[c]` when given.
 fn products<T: Float>(
     a: &Tensor,
     b: &Tensor,
     batch: &[usize],
     (m, k, n): (usize, usize, usize),
-    accumulate: bool,
+    bias: Option<&[T]>,
     out: &mut [T],
     strides: (usize, usize),
 ) {
@@ -127,7 +124,7 @@ fn products<T: Float>(
         b: sb,
         a_strides: (a_rs, a_cs),
         b_strides: (b_rs, b_cs),
-        accumulate,
+        bias,
     };
     // Inside another kernel's task (the team busy) the strips would run one after the other,
     // each packing its own part again: then one strip.
@@ -227,14 +224,19 @@ struct Tile {
     cols: (usize, usize),
 }
 
-/// The two operands of a GEMM: their whole storages, read through row and column strides.
+/// The two operands of a GEMM: their whole storages, read through row and column strides; and
+/// the bias added to every row of the product, if any.
 struct Operands<'a, T> {
     a: &'a [T],
     b: &'a [T],
     a_strides: (isize, isize),
     b_strides: (isize, isize),
-    accumulate: bool,
+    bias: Option<&'a [T]>,
 }
+
+/// About this many output values are biased and then multiplied at a time: a block that stays
+/// in the second-level cache between the two.
+const BIASED_BLOCK: usize = 1 << 16;
 
 impl<T: Float> Operands<'_, T> {
     /// Writes `tile` of the product whose operands start at offsets `a_at` and `b_at` into the
@@ -253,33 +255,58 @@ impl<T: Float> Operands<'_, T> {
     ) {
         let (a_rs, a_cs) = self.a_strides;
         let (b_rs, b_cs) = self.b_strides;
-        let (r0, r1) = tile.rows;
         let (c0, c1) = tile.cols;
-        // SAFETY: the offsets and strides come from the operands' layouts, which stay inside
-        // their storages for every (row, col) of an m×k and a k×n matrix; the tile lies inside
-        // the m×n output at `dst` (the caller's contract).
-        unsafe {
-            gemm::gemm(
-                r1 - r0,
-                c1 - c0,
-                k,
-                dst.add(r0 * row + c0 * col),
-                col as isize,
-                row as isize,
-                self.accumulate,
-                self.a.as_ptr().add(a_at).offset(r0 as isize * a_rs),
-                a_cs,
-                a_rs,
-                self.b.as_ptr().add(b_at).offset(c0 as isize * b_cs),
-                b_cs,
-                b_rs,
-                T::one(),
-                T::one(),
-                false,
-                false,
-                false,
-                Parallelism::None,
-            );
+        let gemm_rows = |(r0, r1): (usize, usize)| {
+            // SAFETY: the offsets and strides come from the operands' layouts, which stay
+            // inside their storages for every (row, col) of an m×k and a k×n matrix; rows
+            // r0..r1 of the tile lie inside the m×n output at `dst` (the caller's contract).
+            unsafe {
+                gemm::gemm(
+                    r1 - r0,
+                    c1 - c0,
+                    k,
+                    dst.add(r0 * row + c0 * col),
+                    col as isize,
+                    row as isize,
+                    self.bias.is_some(),
+                    self.a.as_ptr().add(a_at).offset(r0 as isize * a_rs),
+                    a_cs,
+                    a_rs,
+                    self.b.as_ptr().add(b_at).offset(c0 as isize * b_cs),
+                    b_cs,
+                    b_rs,
+                    T::one(),
+                    T::one(),
+                    false,
+                    false,
+                    false,
+                    Parallelism::None,
+                );
+            }
+        };
+        let Some(bias) = self.bias else {
+            return gemm_rows(tile.rows);
+        };
+        let block = (BIASED_BLOCK / (c1 - c0).max(1)).max(1);
+        for r0 in (tile.rows.0..tile.rows.1).step_by(block) {
+            let r1 = (r0 + block).min(tile.rows.1);
+            // SAFETY: rows r0..r1 of the tile's columns lie inside the output (the caller's
+            // contract), which is row-major (`col == 1`: a row is one run of values) or
+            // column-major (`row == 1`: a column is).
+            unsafe {
+                if col == 1 {
+                    for r in r0..r1 {
+                        let run = std::slice::from_raw_parts_mut(dst.add(r * row + c0), c1 - c0);
+                        run.copy_from_slice(&bias[c0..c1]);
+                    }
+                } else {
+                    debug_assert_eq!(row, 1, "the output is row- or column-major");
+                    for (c, &v) in bias.iter().enumerate().take(c1).skip(c0) {
+                        std::slice::from_raw_parts_mut(dst.add(r0 + c * col), r1 - r0).fill(v);
+                    }
+                }
+            }
+            gemm_rows((r0, r1));
         }
     }
 }

@@ -50,6 +50,9 @@ pub(crate) fn reduce<T: Element, U: Element>(
     })
 }
 
+/// Columns per task when one block of rows is summed down its columns by several threads.
+const COLUMNS_PER_TASK: usize = 64;
+
 /// Sum over `dims` (sorted, unique), accumulated in f64. When the tensor is contiguous and the
 /// reduced dims are adjacent, `[outer, reduced, inner]`, whole rows of `inner` values are
 /// added at once (a bias gradient, a sum over the batch, runs at memory speed); otherwise
@@ -67,14 +70,29 @@ pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Result<Vec<T>> {
     let outer: usize = shape[..dims[0]].iter().product();
     let reduced: usize = dims.iter().map(|&d| shape[d]).product();
     x.try_read("sum", |data: &[T]| {
-        let mut out = Vec::with_capacity(outer * inner);
-        let mut acc = vec![0.0f64; inner];
-        for block in data.chunks(reduced * inner) {
-            acc.iter_mut().for_each(|a| *a = 0.0);
-            for row in block.chunks(inner) {
+        let mut out = vec![T::zero(); outer * inner];
+        // Columns `start..` of block `b`'s sums, each added in row order: the same order
+        // however the columns are shared out.
+        let add = |b: usize, start: usize, part: &mut [T]| {
+            let mut acc = vec![0.0f64; part.len()];
+            for row in data[b * reduced * inner..][..reduced * inner].chunks(inner) {
+                let row = &row[start..start + part.len()];
                 acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.as_f64());
             }
-            out.extend(acc.iter().map(|&a| T::from_f64(a)));
+            part.iter_mut()
+                .zip(&acc)
+                .for_each(|(o, &a)| *o = T::from_f64(a));
+        };
+        // One block (a bias gradient's sum over the batch) is cut into runs of columns for
+        // the threads; several blocks go one after the other.
+        if outer == 1 && data.len() >= PARALLEL_THRESHOLD && inner >= 2 * COLUMNS_PER_TASK {
+            for_each_chunk_mut(&mut out, COLUMNS_PER_TASK, |start, part| {
+                add(0, start, part)
+            });
+        } else {
+            for (b, part) in out.chunks_mut(inner).enumerate() {
+                add(b, 0, part);
+            }
         }
         out
     })
