@@ -1035,6 +1035,20 @@ fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
         ),
         (
             (
+                f(&[3, 2, 8]).try_lstm_sequence_final(&f(&[8, 2]), &f(&[2, 2]), &f(&[3, 2]), false),
+                Box::new(|| {
+                    drop(f(&[3, 2, 8]).lstm_sequence_final(
+                        &f(&[8, 2]),
+                        &f(&[2, 2]),
+                        &f(&[3, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence_final: shapes [3, 2, 8] and [3, 2] are incompatible (c0 must be [N, H] = [2, 2])",
+        ),
+        (
+            (
                 f(&[3, 2, 7]).try_lstm_sequence(&f(&[7, 1]), &f(&[2, 1]), &f(&[2, 1]), false),
                 Box::new(|| {
                     drop(f(&[3, 2, 7]).lstm_sequence(&f(&[7, 1]), &f(&[2, 1]), &f(&[2, 1]), true))

@@ -104,31 +104,10 @@ struct CheckpointBackward {
     boundary: Vec<Option<Weak<Node>>>,
 }
 
-impl Backward for CheckpointBackward {
-    fn name(&self) -> &'static str {
-        "CheckpointBackward"
-    }
-
-    fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
-        let holes: Vec<String> = (0..inputs).map(|i| format!("{{{i}}}")).collect();
-        let output = format!("checkpoint({})", holes.join(", "));
-        let back = "{g} back through the segment, run again";
-        let locals = (0..inputs)
-            .map(|_| Local::map(back, Binding::Sum))
-            .collect();
-        Some(Formula::new(&output, Binding::Atom, "checkpoint", locals))
-    }
-
-    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
-        crate::ops::ok(self.try_vjp_owned(&mut saved.to_vec(), grad.clone(), needs))
-    }
-
-    fn try_vjp_owned(
-        &self,
-        saved: &mut [Tensor],
-        grad: Tensor,
-        needs: &[bool],
-    ) -> Result<Gradients> {
+impl CheckpointBackward {
+    /// Runs the segment again from the saved inputs, recorded, and takes `grad` back through
+    /// it to the segment's inputs.
+    fn gradients(&self, saved: &[Tensor], grad: Tensor, needs: &[bool]) -> Result<Gradients> {
         let create_graph = is_grad_enabled();
         let output = enable_grad(|| (self.f)(&saved[..self.inputs]));
         if output.shape() != grad.shape() || output.dtype() != grad.dtype() {
@@ -165,6 +144,35 @@ impl Backward for CheckpointBackward {
             gradients[slot] = g;
         }
         Ok(gradients)
+    }
+}
+
+impl Backward for CheckpointBackward {
+    fn name(&self) -> &'static str {
+        "CheckpointBackward"
+    }
+
+    fn formula(&self, inputs: usize, _: Option<&At>) -> Option<Formula> {
+        let holes: Vec<String> = (0..inputs).map(|i| format!("{{{i}}}")).collect();
+        let output = format!("checkpoint({})", holes.join(", "));
+        let back = "{g} back through the segment, run again";
+        let locals = (0..inputs)
+            .map(|_| Local::map(back, Binding::Sum))
+            .collect();
+        Some(Formula::new(&output, Binding::Atom, "checkpoint", locals))
+    }
+
+    fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
+        crate::ops::ok(self.gradients(saved, grad.clone(), needs))
+    }
+
+    fn try_vjp_owned(
+        &self,
+        saved: &mut [Tensor],
+        grad: Tensor,
+        needs: &[bool],
+    ) -> Result<Gradients> {
+        self.gradients(saved, grad, needs)
     }
 
     fn jvp(&self, saved: &[Tensor], tangents: &[Tensor]) -> Result<Tensor> {

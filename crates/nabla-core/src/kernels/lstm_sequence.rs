@@ -224,7 +224,7 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
 
 /// What [`lstm_sequence_backward`] returns besides the gates' gradient (written over the
 /// workspace): the gradients of `W_hh` (`[4H, H]`) and of the initial `h` and `c` (`[N, H]`
-/// each; `h`'s only when asked for).
+/// each; `h0` holds unspecified values unless `needs_h0` was given).
 pub(crate) struct SequenceGradients<T> {
     pub(crate) w: Data<T>,
     pub(crate) h0: Data<T>,

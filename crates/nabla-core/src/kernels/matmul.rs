@@ -238,6 +238,10 @@ struct Operands<'a, T> {
 /// in the second-level cache between the two.
 const BIASED_BLOCK: usize = 1 << 16;
 
+/// The fewest rows of a biased block: each block is a GEMM of its own that lays out the tile's
+/// columns of `b` again, so a wide tile takes taller blocks rather than many thin ones.
+const MIN_BIASED_ROWS: usize = 256;
+
 impl<T: Float> Operands<'_, T> {
     /// Writes `tile` of the product whose operands start at offsets `a_at` and `b_at` into the
     /// m×n matrix at `dst` with element `(r, c)` at `r·row + c·col`, on the calling thread.
@@ -287,7 +291,7 @@ impl<T: Float> Operands<'_, T> {
         let Some(bias) = self.bias else {
             return gemm_rows(tile.rows);
         };
-        let block = (BIASED_BLOCK / (c1 - c0).max(1)).max(1);
+        let block = (BIASED_BLOCK / (c1 - c0).max(1)).max(MIN_BIASED_ROWS);
         for r0 in (tile.rows.0..tile.rows.1).step_by(block) {
             let r1 = (r0 + block).min(tile.rows.1);
             // SAFETY: rows r0..r1 of the tile's columns lie inside the output (the caller's

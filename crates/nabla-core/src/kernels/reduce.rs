@@ -71,27 +71,28 @@ pub(crate) fn sum<T: Float>(x: &Tensor, dims: &[usize]) -> Result<Vec<T>> {
     let reduced: usize = dims.iter().map(|&d| shape[d]).product();
     x.try_read("sum", |data: &[T]| {
         let mut out = vec![T::zero(); outer * inner];
-        // Columns `start..` of block `b`'s sums, each added in row order: the same order
-        // however the columns are shared out.
-        let add = |b: usize, start: usize, part: &mut [T]| {
-            let mut acc = vec![0.0f64; part.len()];
+        // Columns `start..` of block `b`'s sums, each added in row order (the same order
+        // however the columns are shared out), in `acc`.
+        let add = |b: usize, start: usize, part: &mut [T], acc: &mut [f64]| {
+            acc.fill(0.0);
             for row in data[b * reduced * inner..][..reduced * inner].chunks(inner) {
                 let row = &row[start..start + part.len()];
                 acc.iter_mut().zip(row).for_each(|(a, &v)| *a += v.as_f64());
             }
             part.iter_mut()
-                .zip(&acc)
+                .zip(&*acc)
                 .for_each(|(o, &a)| *o = T::from_f64(a));
         };
         // One block (a bias gradient's sum over the batch) is cut into runs of columns for
         // the threads; several blocks go one after the other.
         if outer == 1 && data.len() >= PARALLEL_THRESHOLD && inner >= 2 * COLUMNS_PER_TASK {
             for_each_chunk_mut(&mut out, COLUMNS_PER_TASK, |start, part| {
-                add(0, start, part)
+                add(0, start, part, &mut vec![0.0; part.len()])
             });
         } else {
+            let mut acc = vec![0.0; inner];
             for (b, part) in out.chunks_mut(inner).enumerate() {
-                add(b, 0, part);
+                add(b, 0, part, &mut acc);
             }
         }
         out

@@ -5,8 +5,9 @@
 //!
 //! When the backward pass is itself recorded (`create_graph`), the rule builds the gradients
 //! step by step from differentiable operations on the gates recomputed from the saved inputs
-//! and output (the same pull-back as [`Tensor::lstm_cell`]'s rule), so gradients of gradients
-//! exist.
+//! and output (the same pull-back as [`Tensor::lstm_cell`]'s rule; `lstm_sequence_final`, whose
+//! saved states are constants, runs the sequence again, recorded, for them), so gradients of
+//! gradients exist.
 
 use super::recurrent::{LstmGates, gate};
 use super::{Save, check_dtypes, ok, record};
@@ -20,15 +21,18 @@ use crate::kernels::lstm_sequence::{
 use crate::storage::Data;
 use crate::tensor::Tensor;
 
-const OP: &str = "lstm_sequence";
-
 /// Checks `x` is `[T, N, 4H]`, `weight_hh` `[4H, H]` and `h0`, `c0` `[N, H]`, of one float
-/// dtype; returns the sizes.
-fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool) -> Result<Steps> {
-    check_dtypes(OP, x, &[weight_hh, h0, c0])?;
+/// dtype, naming `op` in the error; returns the sizes.
+fn check(
+    op: &'static str,
+    x: &Tensor,
+    (weight_hh, h0, c0): (&Tensor, &Tensor, &Tensor),
+    reverse: bool,
+) -> Result<Steps> {
+    check_dtypes(op, x, &[weight_hh, h0, c0])?;
     let &[t, n, width] = x.shape() else {
         return Err(Error::invalid(
-            OP,
+            op,
             format!(
                 "the input gates must be [T, N, 4·H], got shape {:?}",
                 x.shape()
@@ -37,7 +41,7 @@ fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool
     };
     if width % 4 != 0 {
         return Err(Error::invalid(
-            OP,
+            op,
             format!(
                 "the input gates must be [T, N, 4·H], got shape {:?} (width {width} is not a \
                  multiple of 4)",
@@ -47,7 +51,7 @@ fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool
     }
     if t == 0 {
         return Err(Error::invalid(
-            OP,
+            op,
             format!(
                 "the input gates must have at least one time step, got shape {:?}",
                 x.shape()
@@ -57,7 +61,7 @@ fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool
     let h = width / 4;
     if weight_hh.shape() != [width, h] {
         return Err(Error::shapes(
-            OP,
+            op,
             x.shape(),
             weight_hh.shape(),
             format!("weight_hh must be [4·H, H] = [{width}, {h}]"),
@@ -66,7 +70,7 @@ fn check(x: &Tensor, weight_hh: &Tensor, h0: &Tensor, c0: &Tensor, reverse: bool
     for (name, state) in [("h0", h0), ("c0", c0)] {
         if state.shape() != [n, h] {
             return Err(Error::shapes(
-                OP,
+                op,
                 x.shape(),
                 state.shape(),
                 format!("{name} must be [N, H] = [{n}, {h}]"),
@@ -91,6 +95,11 @@ struct LstmSequenceBackward {
 }
 
 impl LstmSequenceBackward {
+    /// The operation's name, for errors.
+    fn op(&self) -> &'static str {
+        name(self.final_step)
+    }
+
     /// The state `(h, c)` the step run `s`-th starts from: the initial one (`saved[2]`,
     /// `saved[3]`) or the step run before, from every step's `[h | c]` in `states`.
     fn previous(&self, saved: &[Tensor], states: &Tensor, s: usize) -> (Tensor, Tensor) {
@@ -148,7 +157,7 @@ impl LstmSequenceBackward {
     }
 
     fn gradients(&self, saved: &mut [Tensor], grad: &Tensor, needs: &[bool]) -> Result<Gradients> {
-        let d = self.steps;
+        let (d, op) = (self.steps, self.op());
         let [dx, dw, dh0, dc0] = if crate::is_grad_enabled() {
             self.recorded(saved, grad)?
         } else {
@@ -157,16 +166,16 @@ impl LstmSequenceBackward {
                 unreachable!("lstm_sequence saves six tensors")
             };
             let gates = &mut workspace[0];
-            dispatch_float!(OP, grad.dtype(), T => {
+            dispatch_float!(op, grad.dtype(), T => {
                 let backward = |ws: &mut [T]| {
-                    grad.try_read(OP, |g: &[T]| {
+                    grad.try_read(op, |g: &[T]| {
                         let g = if self.final_step {
                             Incoming::FinalStep(g)
                         } else {
                             Incoming::EveryStep(g)
                         };
-                        out.try_read(OP, |o: &[T]| w.try_read(OP, |w: &[T]| {
-                            h0.try_read(OP, |h0: &[T]| c0.try_read(OP, |c0: &[T]| {
+                        out.try_read(op, |o: &[T]| w.try_read(op, |w: &[T]| {
+                            h0.try_read(op, |h0: &[T]| c0.try_read(op, |c0: &[T]| {
                                 lstm_sequence_backward(g, (o, ws), w, (h0, c0), (d, needs[2]))
                             }))
                         }))
@@ -178,7 +187,7 @@ impl LstmSequenceBackward {
                 let dx = if gates.update_private(|ws: &mut [T]| grads = Some(backward(ws))) {
                     gates.clone()
                 } else {
-                    let mut copy: Data<T> = gates.try_read(OP, |ws: &[T]| {
+                    let mut copy: Data<T> = gates.try_read(op, |ws: &[T]| {
                         let mut copy = crate::pool::take(ws.len());
                         copy.copy_from_slice(ws);
                         copy
@@ -237,15 +246,12 @@ impl Backward for LstmSequenceBackward {
                 Binding::Product,
             ),
         ];
-        let (output, symbol) = if self.final_step {
-            (
-                "lstm_sequence_final({0}, {1}, {2}, {3})",
-                "lstm_sequence_final",
-            )
+        let output = if self.final_step {
+            "lstm_sequence_final({0}, {1}, {2}, {3})"
         } else {
-            ("lstm_sequence({0}, {1}, {2}, {3})", "lstm_sequence")
+            "lstm_sequence({0}, {1}, {2}, {3})"
         };
-        Some(Formula::new(output, Binding::Atom, symbol, inputs))
+        Some(Formula::new(output, Binding::Atom, self.op(), inputs))
     }
 
     fn vjp(&self, saved: &[Tensor], grad: &Tensor, needs: &[bool]) -> Gradients {
@@ -293,34 +299,53 @@ impl Backward for LstmSequenceBackward {
         let [x, w, h0, c0] = inputs else {
             return None;
         };
-        let reverse = self.steps.reverse;
-        Some(if self.final_step {
-            x.try_lstm_sequence_final(w, h0, c0, reverse)
-        } else {
-            x.try_lstm_sequence(w, h0, c0, reverse)
-        })
+        Some(sequence(
+            x,
+            (w, h0, c0),
+            self.steps.reverse,
+            self.final_step,
+        ))
     }
 }
 
-/// Both sequence operations: every step's `[h | c]` (`[T, N, 2H]`), or with `final_step` the
-/// last step run's alone (`[N, 2H]`, every step's still saved for backward).
+/// The name of the sequence operation that returns only the final step's state when
+/// `final_step`, else every step's.
+fn name(final_step: bool) -> &'static str {
+    if final_step {
+        "lstm_sequence_final"
+    } else {
+        "lstm_sequence"
+    }
+}
+
+/// Both sequence operations: `lstm_sequence` returns every step's `[h | c]` (`[T, N, 2H]`);
+/// with `final_step`, `lstm_sequence_final` a copy of the last step run's alone (`[N, 2H]`),
+/// every step's kept for backward only.
 fn sequence(
     x: &Tensor,
     (weight_hh, h0, c0): (&Tensor, &Tensor, &Tensor),
     reverse: bool,
     final_step: bool,
 ) -> Result<Tensor> {
-    let d = check(x, weight_hh, h0, c0, reverse)?;
-    crate::limits::allocation(OP, &[d.t, d.n, 6 * d.h], x.dtype())?;
-    let (out, ws) = dispatch_float!(OP, x.dtype(), T => {
-        let (out, ws) = x.try_read(OP, |x: &[T]| {
-            weight_hh.try_read(OP, |w: &[T]| h0.try_read(OP, |h0: &[T]| {
-                c0.try_read(OP, |c0: &[T]| lstm_sequence_forward(x, w, (h0, c0), d))
+    let op = name(final_step);
+    let d = check(op, x, (weight_hh, h0, c0), reverse)?;
+    crate::limits::allocation(op, &[d.t, d.n, 6 * d.h], x.dtype())?;
+    let (out, ws, last) = dispatch_float!(op, x.dtype(), T => {
+        let (out, ws) = x.try_read(op, |x: &[T]| {
+            weight_hh.try_read(op, |w: &[T]| h0.try_read(op, |h0: &[T]| {
+                c0.try_read(op, |c0: &[T]| lstm_sequence_forward(x, w, (h0, c0), d))
             }))
         })????;
+        let last = final_step.then(|| {
+            let width = d.n * 2 * d.h;
+            let mut last: Data<T> = crate::pool::take(width);
+            last.copy_from_slice(&out[d.at(d.t - 1) * width..][..width]);
+            Tensor::from_data(last, &[d.n, 2 * d.h])
+        });
         (
             Tensor::from_data(out, &[d.t, d.n, 2 * d.h]),
             Tensor::from_data(ws, &[d.t, d.n, 4 * d.h]),
+            last,
         )
     });
     let backward = LstmSequenceBackward {
@@ -338,11 +363,10 @@ fn sequence(
             Save::Extra(&ws),
         ]
     };
-    if !final_step {
-        return Ok(record(out, &inputs, backward, &saved(Save::Output)));
-    }
-    let last = crate::no_grad(|| step(&out, d.at(d.t - 1)).try_contiguous())?;
-    Ok(record(last, &inputs, backward, &saved(Save::Extra(&out))))
+    Ok(match last {
+        None => record(out, &inputs, backward, &saved(Save::Output)),
+        Some(last) => record(last, &inputs, backward, &saved(Save::Extra(&out))),
+    })
 }
 
 impl Tensor {
