@@ -3,7 +3,10 @@
 the speed targets, as Markdown.
 
 Each side may give several JSON files (repeated runs); every figure takes its best over them
-(least time and memory, most throughput). The FMA peak, a property of the machine, comes from
+(least time and memory, most throughput). When both sides give as many runs, the runs are taken
+as pairs in the order given (alternating runs: nabla-1 with torch-1, ...), and each ratio also
+shows its range and median pair by pair, which a machine whose speed drifts between minutes
+disturbs less than best against best. The FMA peak, a property of the machine, comes from
 nabla's runs (the highest measured) and is applied to both sides' matmul figures; the target is
 judged against the widest instruction set's peak (AVX-512 where the CPU has it).
 
@@ -12,6 +15,7 @@ judged against the widest instruction set's peak (AVX-512 where the CPU has it).
 
 import argparse
 import json
+import statistics
 
 
 def load(paths):
@@ -70,11 +74,24 @@ def main():
 
     rows = []
 
+    def pairs(pick):
+        """The ratio of each nabla run to the PyTorch run in the same place, when both sides
+        gave as many runs."""
+        if len(nabla) != len(torch):
+            return []
+        values = ((pick(a), pick(b)) for a, b in zip(nabla, torch))
+        return [n / t for n, t in values if n is not None and t]
+
     def ratio_row(name, unit, pick, better, target, spec):
         n, t = best(nabla, pick, better), best(torch, pick, better)
         ratio = n / t if n is not None and t else None
         ok = None if ratio is None else target(ratio)
-        rows.append((name, f"{fmt(n, spec)} {unit}", f"{fmt(t, spec)} {unit}", fmt(ratio, ".2f") + "x", ok))
+        shown = fmt(ratio, ".2f") + "x"
+        paired = pairs(pick)
+        if len(paired) > 1:
+            shown += (f" (pair by pair {min(paired):.2f}-{max(paired):.2f}x, "
+                      f"median {statistics.median(paired):.2f}x)")
+        rows.append((name, f"{fmt(n, spec)} {unit}", f"{fmt(t, spec)} {unit}", shown, ok))
 
     ratio_row("MLP 784-100-10 SGD epoch (target <= 0.45x PyTorch's time)", "s",
               dig("mnist_mlp", "epoch_seconds"), min, lambda r: r <= 0.45, ".3f")
