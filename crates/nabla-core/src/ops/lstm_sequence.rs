@@ -183,20 +183,21 @@ impl LstmSequenceBackward {
                 };
                 // The workspace becomes the gates' gradient: in place when nothing else holds
                 // it (the graph is not kept for another pass), else in a copy.
-                let mut grads = None;
-                let dx = if gates.update_private(|ws: &mut [T]| grads = Some(backward(ws))) {
-                    gates.clone()
-                } else {
-                    let mut copy: Data<T> = gates.try_read(op, |ws: &[T]| {
-                        let mut copy = crate::pool::take(ws.len());
-                        copy.copy_from_slice(ws);
-                        copy
-                    })?;
-                    grads = Some(backward(&mut copy));
-                    Tensor::from_data(copy, gates.shape())
+                let mut in_place = None;
+                gates.update_private(|ws: &mut [T]| in_place = Some(backward(ws)));
+                let (dx, grads) = match in_place {
+                    Some(grads) => (gates.clone(), grads),
+                    None => {
+                        let mut copy: Data<T> = gates.try_read(op, |ws: &[T]| {
+                            let mut copy = crate::pool::take(ws.len());
+                            copy.copy_from_slice(ws);
+                            copy
+                        })?;
+                        let grads = backward(&mut copy);
+                        (Tensor::from_data(copy, gates.shape()), grads)
+                    }
                 };
-                let SequenceGradients { w, h0, c0 } =
-                    grads.expect("the backward ran")?????;
+                let SequenceGradients { w, h0, c0 } = grads?????;
                 [
                     dx,
                     Tensor::from_data(w, &[4 * d.h, d.h]),
@@ -287,9 +288,8 @@ impl Backward for LstmSequenceBackward {
             out[t] = Some(next);
         }
         if self.final_step {
-            return Ok(out[self.steps.at(steps - 1)]
-                .take()
-                .expect("every step ran"));
+            // The last step run's tangent.
+            return Tensor::try_cat(&[&th, &tc], 1);
         }
         let out: Vec<&Tensor> = out.iter().flatten().collect();
         Tensor::try_stack(&out, 0)
