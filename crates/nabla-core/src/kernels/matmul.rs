@@ -265,27 +265,21 @@ impl<T: Float> Operands<'_, T> {
             // inside their storages for every (row, col) of an m×k and a k×n matrix; rows
             // r0..r1 of the tile lie inside the m×n output at `dst` (the caller's contract).
             unsafe {
-                gemm::gemm(
-                    r1 - r0,
-                    c1 - c0,
-                    k,
-                    dst.add(r0 * row + c0 * col),
-                    col as isize,
-                    row as isize,
+                raw_gemm(
+                    (r1 - r0, k, c1 - c0),
+                    (dst.add(r0 * row + c0 * col), row as isize, col as isize),
+                    (
+                        self.a.as_ptr().add(a_at).offset(r0 as isize * a_rs),
+                        a_rs,
+                        a_cs,
+                    ),
+                    (
+                        self.b.as_ptr().add(b_at).offset(c0 as isize * b_cs),
+                        b_rs,
+                        b_cs,
+                    ),
                     self.bias.is_some(),
-                    self.a.as_ptr().add(a_at).offset(r0 as isize * a_rs),
-                    a_cs,
-                    a_rs,
-                    self.b.as_ptr().add(b_at).offset(c0 as isize * b_cs),
-                    b_cs,
-                    b_rs,
-                    T::one(),
-                    T::one(),
-                    false,
-                    false,
-                    false,
-                    Parallelism::None,
-                );
+                )
             }
         };
         let Some(bias) = self.bias else {
@@ -334,6 +328,45 @@ impl<T> Strided<'_, T> {
     }
 }
 
+/// `dst = a·b`, or `dst += a·b` with `accumulate`, on the calling thread, each matrix given
+/// as its first element and its (row, column) strides: the one call into `gemm`.
+///
+/// # Safety
+/// Every element of the m×n `dst`, the m×k `a` and the k×n `b` must be in bounds, and no
+/// other thread may touch `dst`'s meanwhile.
+unsafe fn raw_gemm<T: Float>(
+    (m, k, n): (usize, usize, usize),
+    (dst, dst_row, dst_col): (*mut T, isize, isize),
+    (a, a_row, a_col): (*const T, isize, isize),
+    (b, b_row, b_col): (*const T, isize, isize),
+    accumulate: bool,
+) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst,
+            dst_col,
+            dst_row,
+            accumulate,
+            a,
+            a_col,
+            a_row,
+            b,
+            b_col,
+            b_row,
+            T::one(),
+            T::one(),
+            false,
+            false,
+            false,
+            Parallelism::None,
+        )
+    }
+}
+
 /// `dst = a·b`, or `dst += a·b` with `accumulate`, on the calling thread: `a` is m×k and `b`
 /// k×n read through their strides, `dst` is m×n with rows `dst_row` elements apart. The GEMM
 /// for kernels that work on parts of buffers (a convolution's per-sample products).
@@ -369,26 +402,12 @@ pub(crate) fn gemm_into<T: Float>(
     // SAFETY: the three matrices lie inside their slices (checked above) and `dst` is borrowed
     // mutably, so no other reference sees the writes.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_row as isize,
+        raw_gemm(
+            (m, k, n),
+            (dst.as_mut_ptr(), dst_row as isize, 1),
+            (a.data.as_ptr(), a.row as isize, a.col as isize),
+            (b.data.as_ptr(), b.row as isize, b.col as isize),
             accumulate,
-            a.data.as_ptr(),
-            a.col as isize,
-            a.row as isize,
-            b.data.as_ptr(),
-            b.col as isize,
-            b.row as isize,
-            T::one(),
-            T::one(),
-            false,
-            false,
-            false,
-            Parallelism::None,
-        );
+        )
     }
 }
