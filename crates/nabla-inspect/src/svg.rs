@@ -18,7 +18,7 @@ pub(crate) const CHAR_WIDTH: f64 = 7.3;
 const LINE_HEIGHT: f64 = 15.0;
 const PADDING_X: f64 = 10.0;
 const PADDING_Y: f64 = 6.0;
-const SPACING: Spacing = Spacing {
+pub(crate) const SPACING: Spacing = Spacing {
     gap_x: 28.0,
     gap_y: 46.0,
     margin: 16.0,

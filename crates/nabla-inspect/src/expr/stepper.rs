@@ -19,13 +19,12 @@ use nabla_core::{Node, Tensor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::collections::HashMap;
 
-/// Distances of the stepper's layout: columns far enough apart for an edge's value over its
-/// gradient, or its `upstream × local = contribution`, to sit between them.
+/// Distances of the stepper's layout: the graph picture's, with columns far enough apart for
+/// an edge's value over its gradient, or its `upstream × local = contribution`, to sit between
+/// them.
 const SPACING: Spacing = Spacing {
-    gap_x: 28.0,
     gap_y: 130.0,
-    margin: 16.0,
-    dummy_width: 14.0,
+    ..crate::svg::SPACING
 };
 
 /// Most nodes drawn, nearest the output first: more is more than a person steps through, and
