@@ -48,6 +48,11 @@ impl Steps {
         if self.reverse { self.t - 1 - s } else { s }
     }
 
+    /// Whether the step run `s`-th is the last run: the one whose state a sequence ends in.
+    pub(crate) fn is_last_run(self, s: usize) -> bool {
+        s + 1 == self.t
+    }
+
     /// How many blocks the batch's rows are cut into: one per thread, each of at least
     /// [`MIN_ROWS`] rows.
     fn blocks(self) -> usize {
@@ -246,7 +251,7 @@ impl<'a, T> Incoming<'a, T> {
         let width = 2 * d.h;
         match self {
             Incoming::EveryStep(g) => Some(&g[(t * d.n + r0) * width..(t * d.n + r1) * width]),
-            Incoming::FinalStep(g) => (s + 1 == d.t).then(|| &g[r0 * width..r1 * width]),
+            Incoming::FinalStep(g) => d.is_last_run(s).then(|| &g[r0 * width..r1 * width]),
         }
     }
 }

@@ -116,7 +116,7 @@ impl LstmSequenceBackward {
         if !self.final_step {
             Some(step(grad, t))
         } else {
-            (s + 1 == self.steps.t).then(|| grad.clone())
+            self.steps.is_last_run(s).then(|| grad.clone())
         }
     }
 
@@ -275,7 +275,8 @@ impl Backward for LstmSequenceBackward {
         let (tx, tw) = (&tangents[0], &tangents[1]);
         let Steps { t: steps, h, .. } = self.steps;
         let (mut th, mut tc) = (tangents[2].clone(), tangents[3].clone());
-        let mut out = vec![None; steps];
+        // Every step's tangent, unless only the last is returned.
+        let mut out = vec![None; if self.final_step { 0 } else { steps }];
         for s in 0..steps {
             let t = self.steps.at(s);
             let (hp, cp) = self.previous(saved, &output, s);
@@ -285,7 +286,9 @@ impl Backward for LstmSequenceBackward {
             let tanh_c = gate(&step(&output, t), 1, h).try_tanh()?;
             let next = LstmGates::kept(&step(ws, t), tanh_c, h).push_forward(&cp, &a, &tc)?;
             (th, tc) = (gate(&next, 0, h), gate(&next, 1, h));
-            out[t] = Some(next);
+            if let Some(slot) = out.get_mut(t) {
+                *slot = Some(next);
+            }
         }
         if self.final_step {
             // The last step run's tangent.
