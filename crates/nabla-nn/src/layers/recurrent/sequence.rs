@@ -213,10 +213,11 @@ impl Layers {
         want_outputs: bool,
     ) -> Result<Run> {
         let layout = Layout::of(self, x)?;
-        // Time-major, so that each step's slice of the projection is one contiguous block.
+        // Time-major, so that each step's slice of the projection is one contiguous block; laid
+        // out once here, so each direction's projection and its backward read it as it is.
         let mut sequence = Sequence {
             x: if layout.batched && self.options.batch_first {
-                x.try_transpose(0, 1)?
+                x.try_transpose(0, 1)?.try_contiguous()?
             } else {
                 x.clone()
             },
