@@ -84,17 +84,24 @@ fn main() {
     let gru = [randn(&[n, 3 * h]), randn(&[n, 3 * h]), randn(&[n, h])];
     forward_and_backward("gru_cell", &gru, |v| v[0].gru_cell(&v[1], &v[2]));
     forward_and_backward("gru composed", &gru, composed_gru);
-    let steps = 28;
-    let x = randn(&[steps, n, 4 * h]);
-    let w = (randn(&[4 * h, h]) * 0.09).detach();
+    // The MNIST-by-rows layer: 28 steps of 28 inputs, with a bias.
+    let (steps, inputs) = (28, 28);
+    let x = randn(&[steps, n, inputs]);
+    let w_ih = (randn(&[4 * h, inputs]) * 0.2).detach();
+    let w_hh = (randn(&[4 * h, h]) * 0.09).detach();
+    let b = randn(&[4 * h]).detach();
     let zero = Tensor::zeros(&[n, h], DType::F32);
+    let run = |w_ih: &Tensor, w_hh: &Tensor, b: &Tensor| {
+        x.lstm_sequence(w_ih, w_hh, Some(b), &zero, &zero, false)
+    };
     time_rounds("lstm_sequence T=28 forward", 10, || {
-        no_grad(|| x.lstm_sequence(&w, &zero, &zero, false));
+        no_grad(|| run(&w_ih, &w_hh, &b));
     });
-    let (x, w) = (x.detach().requires_grad(), w.detach().requires_grad());
-    let seed = no_grad(|| x.lstm_sequence(&w, &zero, &zero, false)).ones_like();
+    let weights = [w_ih, w_hh, b].map(|w| w.requires_grad());
+    let seed = no_grad(|| run(&weights[0], &weights[1], &weights[2])).ones_like();
     time_rounds("lstm_sequence T=28 forward+backward", 10, || {
-        let y = x.lstm_sequence(&w, &zero, &zero, false);
-        let _ = nabla_core::try_grad(&[&y], Some(&[&seed]), &[&x, &w], Default::default());
+        let y = run(&weights[0], &weights[1], &weights[2]);
+        let leaves: Vec<&Tensor> = weights.iter().collect();
+        let _ = nabla_core::try_grad(&[&y], Some(&[&seed]), &leaves, Default::default());
     });
 }

@@ -1026,83 +1026,180 @@ fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
         ),
         (
             (
-                f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 3]), &f(&[2, 2]), &f(&[2, 2]), false),
+                f(&[3, 2, 5]).try_lstm_sequence(
+                    &f(&[8, 5]),
+                    &f(&[8, 3]),
+                    None,
+                    &f(&[2, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
                 Box::new(|| {
-                    drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 3]), &f(&[2, 2]), &f(&[2, 2]), true))
+                    drop(f(&[3, 2, 5]).lstm_sequence(
+                        &f(&[8, 5]),
+                        &f(&[8, 3]),
+                        None,
+                        &f(&[2, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
                 }),
             ),
-            "lstm_sequence: shapes [3, 2, 8] and [8, 3] are incompatible (weight_hh must be [4·H, H] = [8, 2])",
+            "lstm_sequence: weight_hh must be [4·H, H], got shape [8, 3]",
         ),
         (
             (
-                f(&[3, 2, 8]).try_lstm_sequence_final(&f(&[8, 2]), &f(&[2, 2]), &f(&[3, 2]), false),
+                f(&[3, 2, 5]).try_lstm_sequence(
+                    &f(&[8, 4]),
+                    &f(&[8, 2]),
+                    None,
+                    &f(&[2, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
                 Box::new(|| {
-                    drop(f(&[3, 2, 8]).lstm_sequence_final(
+                    drop(f(&[3, 2, 5]).lstm_sequence(
+                        &f(&[8, 4]),
                         &f(&[8, 2]),
+                        None,
+                        &f(&[2, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence: shapes [3, 2, 5] and [8, 4] are incompatible (weight_ih must be [4·H, I] = [8, 5])",
+        ),
+        (
+            (
+                f(&[3, 2, 5]).try_lstm_sequence(
+                    &f(&[8, 5]),
+                    &f(&[8, 2]),
+                    Some(&f(&[4])),
+                    &f(&[2, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
+                Box::new(|| {
+                    drop(f(&[3, 2, 5]).lstm_sequence(
+                        &f(&[8, 5]),
+                        &f(&[8, 2]),
+                        Some(&f(&[4])),
+                        &f(&[2, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence: shapes [8, 2] and [4] are incompatible (the bias must be [4·H] = [8])",
+        ),
+        (
+            (
+                f(&[3, 2, 5]).try_lstm_sequence_final(
+                    &f(&[8, 5]),
+                    &f(&[8, 2]),
+                    None,
+                    &f(&[2, 2]),
+                    &f(&[3, 2]),
+                    false,
+                ),
+                Box::new(|| {
+                    drop(f(&[3, 2, 5]).lstm_sequence_final(
+                        &f(&[8, 5]),
+                        &f(&[8, 2]),
+                        None,
                         &f(&[2, 2]),
                         &f(&[3, 2]),
                         true,
                     ))
                 }),
             ),
-            "lstm_sequence_final: shapes [3, 2, 8] and [3, 2] are incompatible (c0 must be [N, H] = [2, 2])",
+            "lstm_sequence_final: shapes [3, 2, 5] and [3, 2] are incompatible (c0 must be [N, H] = [2, 2])",
         ),
         (
             (
-                f(&[3, 2, 7]).try_lstm_sequence(&f(&[7, 1]), &f(&[2, 1]), &f(&[2, 1]), false),
-                Box::new(|| {
-                    drop(f(&[3, 2, 7]).lstm_sequence(&f(&[7, 1]), &f(&[2, 1]), &f(&[2, 1]), true))
-                }),
-            ),
-            "lstm_sequence: the input gates must be [T, N, 4·H], got shape [3, 2, 7] (width 7 is not a multiple of 4)",
-        ),
-        (
-            (
-                f(&[2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), false),
-                Box::new(|| {
-                    drop(f(&[2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), true))
-                }),
-            ),
-            "lstm_sequence: the input gates must be [T, N, 4·H], got shape [2, 8]",
-        ),
-        (
-            (
-                f(&[0, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), false),
-                Box::new(|| {
-                    drop(f(&[0, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 2]), true))
-                }),
-            ),
-            "lstm_sequence: the input gates must have at least one time step, got shape [0, 2, 8]",
-        ),
-        (
-            (
-                f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[3, 2]), &f(&[2, 2]), false),
-                Box::new(|| {
-                    drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[3, 2]), &f(&[2, 2]), true))
-                }),
-            ),
-            "lstm_sequence: shapes [3, 2, 8] and [3, 2] are incompatible (h0 must be [N, H] = [2, 2])",
-        ),
-        (
-            (
-                f(&[3, 2, 8]).try_lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 3]), false),
-                Box::new(|| {
-                    drop(f(&[3, 2, 8]).lstm_sequence(&f(&[8, 2]), &f(&[2, 2]), &f(&[2, 3]), true))
-                }),
-            ),
-            "lstm_sequence: shapes [3, 2, 8] and [2, 3] are incompatible (c0 must be [N, H] = [2, 2])",
-        ),
-        (
-            (
-                f(&[3, 2, 8]).try_lstm_sequence(
-                    &Tensor::zeros(&[8, 2], DType::F64),
+                f(&[2, 5]).try_lstm_sequence(
+                    &f(&[8, 5]),
+                    &f(&[8, 2]),
+                    None,
                     &f(&[2, 2]),
                     &f(&[2, 2]),
                     false,
                 ),
                 Box::new(|| {
-                    drop(f(&[3, 2, 8]).lstm_sequence(
+                    drop(f(&[2, 5]).lstm_sequence(
+                        &f(&[8, 5]),
+                        &f(&[8, 2]),
+                        None,
+                        &f(&[2, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence: the input must be [T, N, I], got shape [2, 5]",
+        ),
+        (
+            (
+                f(&[0, 2, 5]).try_lstm_sequence(
+                    &f(&[8, 5]),
+                    &f(&[8, 2]),
+                    None,
+                    &f(&[2, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
+                Box::new(|| {
+                    drop(f(&[0, 2, 5]).lstm_sequence(
+                        &f(&[8, 5]),
+                        &f(&[8, 2]),
+                        None,
+                        &f(&[2, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence: the input must have at least one time step, got shape [0, 2, 5]",
+        ),
+        (
+            (
+                f(&[3, 2, 5]).try_lstm_sequence(
+                    &f(&[8, 5]),
+                    &f(&[8, 2]),
+                    None,
+                    &f(&[3, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
+                Box::new(|| {
+                    drop(f(&[3, 2, 5]).lstm_sequence(
+                        &f(&[8, 5]),
+                        &f(&[8, 2]),
+                        None,
+                        &f(&[3, 2]),
+                        &f(&[2, 2]),
+                        true,
+                    ))
+                }),
+            ),
+            "lstm_sequence: shapes [3, 2, 5] and [3, 2] are incompatible (h0 must be [N, H] = [2, 2])",
+        ),
+        (
+            (
+                f(&[3, 2, 5]).try_lstm_sequence(
+                    &f(&[8, 5]),
+                    &Tensor::zeros(&[8, 2], DType::F64),
+                    None,
+                    &f(&[2, 2]),
+                    &f(&[2, 2]),
+                    false,
+                ),
+                Box::new(|| {
+                    drop(f(&[3, 2, 5]).lstm_sequence(
+                        &f(&[8, 5]),
                         &Tensor::zeros(&[8, 2], DType::F64),
+                        None,
                         &f(&[2, 2]),
                         &f(&[2, 2]),
                         true,

@@ -236,24 +236,29 @@ fn vectorised_maps_keep_the_scalar_rules_at_the_edges() {
     assert!(long.clamp(f64::NAN, 1.0).to_vec::<f32>()[3].is_nan());
 }
 
-/// `lstm_sequence` and the same steps as `lstm_cell`s, forward and gradients of a weighted
-/// sum, from the initial state `(h0, c0)`; `inputs` are the tensors differentiated against.
+/// A sequence's weights: `W_ih`, `W_hh` and the bias.
+type Weights<'a> = (&'a Tensor, &'a Tensor, Option<&'a Tensor>);
+
+/// `lstm_sequence` and the same steps as `linear`s and `lstm_cell`s, forward and gradients of a
+/// weighted sum, from the initial state `(h0, c0)`; `inputs` are the tensors differentiated
+/// against.
 fn assert_sequence_equals_its_steps(
-    (x, w): (&Tensor, &Tensor),
+    x: &Tensor,
+    (w_ih, w_hh, b): Weights<'_>,
     (h0, c0): (&Tensor, &Tensor),
     inputs: &[&Tensor],
     reverse: bool,
 ) {
-    let (t, n, h) = (x.shape()[0], x.shape()[1], w.shape()[1]);
+    let (t, n, h) = (x.shape()[0], x.shape()[1], w_hh.shape()[1]);
     let weights = randn(&[t, n, 2 * h], 5);
-    let fused = x.lstm_sequence(w, h0, c0, reverse);
+    let fused = x.lstm_sequence(w_ih, w_hh, b, h0, c0, reverse);
     let fused_grads = nabla_core::grad(&[&(&fused * &weights).sum()], inputs);
     let (mut state_h, mut state_c) = (h0.clone(), c0.clone());
     let mut steps = vec![None; t];
     for s in 0..t {
         let step = if reverse { t - 1 - s } else { s };
-        let gates_x = x.narrow(0, step, 1).squeeze(0);
-        let hc = gates_x.lstm_cell(&state_h.linear(w, None), &state_c);
+        let gates_x = x.narrow(0, step, 1).squeeze(0).linear(w_ih, b);
+        let hc = gates_x.lstm_cell(&state_h.linear(w_hh, None), &state_c);
         (state_h, state_c) = (hc.narrow(1, 0, h), hc.narrow(1, h, h));
         steps[step] = Some(hc);
     }
@@ -269,45 +274,81 @@ fn assert_sequence_equals_its_steps(
 #[test]
 fn an_lstm_sequence_cut_between_threads_equals_its_steps_one_by_one() {
     // 40 rows and 4·16 weight rows: cut into blocks on a machine with several cores.
-    let (t, n, h) = (5, 40, 16);
+    let (t, n, i, h) = (5, 40, 7, 16);
     for reverse in [false, true] {
-        let x = randn(&[t, n, 4 * h], 1).requires_grad();
-        let w = (randn(&[4 * h, h], 2) * 0.3).detach().requires_grad();
+        let x = randn(&[t, n, i], 1).requires_grad();
+        let w_ih = (randn(&[4 * h, i], 6) * 0.4).detach().requires_grad();
+        let w_hh = (randn(&[4 * h, h], 2) * 0.3).detach().requires_grad();
+        let b = randn(&[4 * h], 7).requires_grad();
         let h0 = randn(&[n, h], 3).requires_grad();
         let c0 = randn(&[n, h], 4).requires_grad();
-        assert_sequence_equals_its_steps((&x, &w), (&h0, &c0), &[&x, &w, &h0, &c0], reverse);
+        let weights = (&w_ih, &w_hh, Some(&b));
+        let every = [&x, &w_ih, &w_hh, &b, &h0, &c0];
+        assert_sequence_equals_its_steps(&x, weights, (&h0, &c0), &every, reverse);
+        // Without a bias.
+        let unbiased = (&w_ih, &w_hh, None);
+        let inputs = [&x, &w_ih, &w_hh, &h0, &c0];
+        assert_sequence_equals_its_steps(&x, unbiased, (&h0, &c0), &inputs, reverse);
         // From h0 = 0, a layer's default, whose products the kernel skips: with and without
         // h0's gradient asked for.
         let zero = Tensor::zeros(&[n, h], DType::F64);
-        assert_sequence_equals_its_steps((&x, &w), (&zero, &c0), &[&x, &w, &c0], reverse);
+        let inputs = [&x, &w_ih, &w_hh, &b, &c0];
+        assert_sequence_equals_its_steps(&x, weights, (&zero, &c0), &inputs, reverse);
         let zero = zero.requires_grad();
-        let inputs = [&x, &w, &zero, &c0];
-        assert_sequence_equals_its_steps((&x, &w), (&zero, &c0), &inputs, reverse);
+        let inputs = [&x, &w_ih, &w_hh, &b, &zero, &c0];
+        assert_sequence_equals_its_steps(&x, weights, (&zero, &c0), &inputs, reverse);
     }
 }
 
 #[test]
 fn an_lstm_sequence_from_zero_still_spreads_a_nan_weight_through_its_first_step() {
-    let (t, n, h) = (3, 2, 2);
-    let x = randn(&[t, n, 4 * h], 1);
+    let (t, n, i, h) = (3, 2, 3, 2);
+    let x = randn(&[t, n, i], 1);
+    let w_ih = randn(&[4 * h, i], 2);
     let zero = Tensor::zeros(&[n, h], DType::F64);
     let mut w = vec![0.1; 4 * h * h];
     w[5] = f64::NAN;
     let w = Tensor::from_vec(w, &[4 * h, h]);
-    let out = x.lstm_sequence(&w, &zero, &zero, false).to_vec::<f64>();
+    let out = x
+        .lstm_sequence(&w_ih, &w, None, &zero, &zero, false)
+        .to_vec::<f64>();
     // 0·NaN is NaN: the first step's h0·W_hhᵀ carries it as the product would.
     assert!(out[..n * 2 * h].iter().any(|v| v.is_nan()));
+}
+
+#[test]
+fn an_lstm_sequence_of_an_input_with_no_features_is_its_bias_alone() {
+    // I = 0: x·W_ihᵀ is zero, so each step's gates come from the bias and h·W_hhᵀ.
+    let (t, n, h) = (3, 2, 2);
+    let x = Tensor::zeros(&[t, n, 0], DType::F64);
+    let w_ih = Tensor::zeros(&[4 * h, 0], DType::F64);
+    let w_hh = randn(&[4 * h, h], 2);
+    let b = randn(&[4 * h], 3);
+    let (h0, c0) = (randn(&[n, h], 4), randn(&[n, h], 5));
+    let fused = x.lstm_sequence(&w_ih, &w_hh, Some(&b), &h0, &c0, false);
+    let gates_x = b.unsqueeze(0).expand(&[n, 4 * h]);
+    let mut state = (h0.clone(), c0.clone());
+    for step in 0..t {
+        let hc = gates_x.lstm_cell(&state.0.linear(&w_hh, None), &state.1);
+        assert_close(
+            &fused.narrow(0, step, 1).squeeze(0).to_vec::<f64>(),
+            &hc.to_vec::<f64>(),
+        );
+        state = (hc.narrow(1, 0, h), hc.narrow(1, h, h));
+    }
 }
 
 #[test]
 fn an_lstm_sequence_backward_run_twice_on_a_kept_graph_gives_the_same_gradients() {
     // With the graph kept, the saved workspace is not reused for the gradient: the second
     // pass reads the same gates as the first.
-    let (t, n, h) = (4, 3, 5);
-    let x = randn(&[t, n, 4 * h], 1).requires_grad();
+    let (t, n, i, h) = (4, 3, 2, 5);
+    let x = randn(&[t, n, i], 1).requires_grad();
+    let w_ih = randn(&[4 * h, i], 6);
     let w = (randn(&[4 * h, h], 2) * 0.3).detach().requires_grad();
     let (h0, c0) = (randn(&[n, h], 3), randn(&[n, h], 4));
-    let loss = (x.lstm_sequence(&w, &h0, &c0, false) * randn(&[t, n, 2 * h], 5)).sum();
+    let out = x.lstm_sequence(&w_ih, &w, None, &h0, &c0, false);
+    let loss = (out * randn(&[t, n, 2 * h], 5)).sum();
     let keep = nabla_core::BackwardOptions {
         retain_graph: true,
         ..Default::default()

@@ -6,12 +6,19 @@
 //! of `dG·W_hh`, with no meeting between steps), and the weight's gradient is one GEMM over all
 //! the steps (`Σ_t dG_tᵀ·h_{t−1}`) instead of one per step.
 //!
-//! Layouts (row-major): the input's gate pre-activations `x` `[T, N, 4H]` (gates i, f, g, o),
-//! `W_hh` `[4H, H]`, the initial states `[N, H]`; the output `[T, N, 2H]` holds `[h_t | c_t]`
-//! of every step, the workspace `[T, N, 4H]` the activated gates. Backward computes `tanh c_t`
-//! again from the output (cheaper than storing and reading it back from memory) and turns the
-//! workspace, in place, into the gates' gradient: the memory a step's cell reads is then the
-//! memory it writes, already in cache.
+//! The input's projection `x_t·W_ihᵀ` is part of each step's product too: a block's
+//! `x_t·W_ihᵀ + h_{t−1}·W_hhᵀ` goes to a buffer of its rows that stays in cache, where the cell
+//! adds the bias and reads it. Projecting every step at once beforehand, as one GEMM, would
+//! write a `[T, N, 4H]` tensor to memory and read it back, and the input is narrow (28 values
+//! a row for MNIST read by rows) next to those `4H`.
+//!
+//! Layouts (row-major): the input `x` `[T, N, I]`, `W_ih` `[4H, I]`, `W_hh` `[4H, H]` and the
+//! bias `[4H]` (gates i, f, g, o), the initial states `[N, H]`; the output `[T, N, 2H]` holds
+//! `[h_t | c_t]` of every step, the workspace `[T, N, 4H]` the activated gates. Backward
+//! computes `tanh c_t` again from the output (cheaper than storing and reading it back from
+//! memory) and turns the workspace, in place, into the gates' gradient: the memory a step's
+//! cell reads is then the memory it writes, already in cache. The input projection's gradients
+//! (`W_ih`, the bias, the input) are then products and sums over that gradient of every step.
 //!
 //! A sequence that starts from `h0 = 0` (a layer's default) skips the products of `h0`, which
 //! are zero: the first step's `h0·W_hhᵀ` and its term `dG_1ᵀ·h0` of the weight's gradient
@@ -138,6 +145,13 @@ unsafe fn rows_mut<'a, T>(
     unsafe { std::slice::from_raw_parts_mut(buf.at((t * d.n + r0) * width), (r1 - r0) * width) }
 }
 
+/// `len` zeros.
+fn zeros<T: Float>(len: usize) -> Data<T> {
+    let mut values: Data<T> = take(len);
+    values.fill(T::default());
+    values
+}
+
 /// Whether every value is zero.
 fn all_zero<T: Float>(values: &[T]) -> bool {
     values.iter().all(|&v| v == T::default())
@@ -148,11 +162,46 @@ fn all_finite<T: Float>(values: &[T]) -> bool {
     values.iter().all(|v| v.is_finite())
 }
 
-/// The forward pass: from the pre-activations `x`, `W_hh` `w` and the initial state, every
-/// step's `[h | c]` (`[T, N, 2H]`) and the workspace backward reads (`[T, N, 4H]`).
+/// `w` (`[rows, cols]`, row-major) transposed into `[cols, rows]`, copied in tiles of 16×16 so
+/// that the writes of a tile's rows stay in a few cache lines instead of striding over them all.
+fn transposed<T: Float>(w: &[T], (rows, cols): (usize, usize)) -> Data<T> {
+    const TILE: usize = 16;
+    let mut wt: Data<T> = take(rows * cols);
+    for r0 in (0..rows).step_by(TILE) {
+        for k0 in (0..cols).step_by(TILE) {
+            for r in r0..(r0 + TILE).min(rows) {
+                for k in k0..(k0 + TILE).min(cols) {
+                    wt[k * rows + r] = w[r * cols + k];
+                }
+            }
+        }
+    }
+    wt
+}
+
+/// A transposed weight `[K, 4H]` as the right operand of a step's product.
+fn gate_columns<T>(wt: &[T], h: usize) -> Strided<'_, T> {
+    Strided {
+        data: wt,
+        row: 4 * h,
+        col: 1,
+    }
+}
+
+/// The weights of a sequence: `W_ih` (`[4H, I]`), `W_hh` (`[4H, H]`) and the bias added to
+/// every step's gate pre-activations (`[4H]`; `b_ih + b_hh` for a layer with biases).
+pub(crate) struct SequenceWeights<'a, T> {
+    pub(crate) ih: &'a [T],
+    pub(crate) hh: &'a [T],
+    pub(crate) bias: Option<&'a [T]>,
+}
+
+/// The forward pass: from the input `x` (`[T, N, I]`, `i` values a row), the weights and the
+/// initial state, every step's `[h | c]` (`[T, N, 2H]`) and the workspace backward reads
+/// (`[T, N, 4H]`).
 pub(crate) fn lstm_sequence_forward<T: Float>(
-    x: &[T],
-    w: &[T],
+    (x, i): (&[T], usize),
+    w: SequenceWeights<'_, T>,
     (h0, c0): (&[T], &[T]),
     d: Steps,
 ) -> (Data<T>, Data<T>) {
@@ -161,32 +210,25 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
     if out.is_empty() {
         return (out, ws);
     }
-    // W_hhᵀ, [H, 4H]: every step's product reads it row-major. Copied in tiles of 16×16, so
-    // the writes of a tile's rows stay in a few cache lines instead of striding over them all.
-    const TILE: usize = 16;
-    let mut wt: Data<T> = take(4 * h * h);
-    for r0 in (0..4 * h).step_by(TILE) {
-        for k0 in (0..h).step_by(TILE) {
-            for r in r0..(r0 + TILE).min(4 * h) {
-                for k in k0..(k0 + TILE).min(h) {
-                    wt[k * 4 * h + r] = w[r * h + k];
-                }
-            }
+    // W_ihᵀ ([I, 4H]) and W_hhᵀ ([H, 4H]): every step's products read them row-major.
+    let (w_iht, w_hht) = (transposed(w.ih, (4 * h, i)), transposed(w.hh, (4 * h, h)));
+    let (w_iht, w_hht) = (gate_columns(&w_iht, h), gate_columns(&w_hht, h));
+    let no_bias: Data<T>;
+    let bias = match w.bias {
+        Some(b) => b,
+        None => {
+            no_bias = zeros(4 * h);
+            &no_bias
         }
-    }
-    let wt = Strided {
-        data: &wt[..],
-        row: 4 * h,
-        col: 1,
     };
-    let zero_start = all_zero(h0) && all_finite(w);
+    let zero_start = all_zero(h0) && all_finite(w.hh);
     let blocks = d.blocks();
     let (out_at, ws_at) = (SharedMut(out.as_mut_ptr()), SharedMut(ws.as_mut_ptr()));
     // A row's state depends on no other row's: each task runs its rows through every step.
     let task = |b: usize| {
         let rows = block(b, blocks, n);
         let count = rows.1 - rows.0;
-        // The block's `h·W_hhᵀ`, kept in cache for the cell that reads it next.
+        // The block's `x_t·W_ihᵀ + h·W_hhᵀ`, kept in cache for the cell that reads it next.
         let mut hg: Data<T> = take(count * 4 * h);
         for s in 0..steps {
             let t = d.at(s);
@@ -199,25 +241,33 @@ pub(crate) fn lstm_sequence_forward<T: Float>(
                     rows_mut(ws_at, d, t, rows, 4 * h),
                 )
             };
-            if s == 0 && zero_start {
+            // x_t·W_ihᵀ, then + h_{t−1}·W_hhᵀ (none from a zero h0).
+            if i == 0 {
                 hg.fill(T::default());
             } else {
+                let x_t = Strided {
+                    data: &x[(t * n + rows.0) * i..],
+                    row: i,
+                    col: 1,
+                };
+                gemm_into(&mut hg, 4 * h, x_t, w_iht, (count, i, 4 * h), false);
+            }
+            if !(s == 0 && zero_start) {
                 let hp = Strided {
                     data: prev.h,
                     row: prev.stride,
                     col: 1,
                 };
-                gemm_into(&mut hg, 4 * h, hp, wt, (count, h, 4 * h), false);
+                gemm_into(&mut hg, 4 * h, hp, w_hht, (count, h, 4 * h), true);
             }
-            let x_t = &x[(t * n + rows.0) * 4 * h..(t * n + rows.1) * 4 * h];
             with_simd(
                 #[inline(always)]
                 || {
                     let rows = (ws_t.chunks_exact_mut(4 * h))
                         .zip(out_t.chunks_exact_mut(2 * h))
-                        .zip(x_t.chunks_exact(4 * h).zip(hg.chunks_exact(4 * h)));
-                    for (j, ((gates, out), pre)) in rows.enumerate() {
-                        lstm_row(pre, prev.c_row(j, h), out, gates, None);
+                        .zip(hg.chunks_exact(4 * h));
+                    for (j, ((gates, out), hg)) in rows.enumerate() {
+                        lstm_row((bias, hg), prev.c_row(j, h), out, gates, None);
                     }
                 },
             );
@@ -269,14 +319,10 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
 ) -> SequenceGradients<T> {
     let Steps { t: steps, n, h, .. } = d;
     // The gradients flowing into the step run before: dh, dc (zero after the last step).
-    let (mut dh, mut dc): (Data<T>, Data<T>) = (take(n * h), take(n * h));
-    dh.fill(T::default());
-    dc.fill(T::default());
-    let mut dw: Data<T> = take(4 * h * h);
+    let (mut dh, mut dc): (Data<T>, Data<T>) = (zeros(n * h), zeros(n * h));
     if steps == 0 || n == 0 || h == 0 {
-        dw.fill(T::default());
         return SequenceGradients {
-            w: dw,
+            w: zeros(4 * h * h),
             h0: dh,
             c0: dc,
         };
@@ -346,6 +392,7 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
         }
     };
     for_each_task(blocks, &task);
+    let mut dw: Data<T> = take(4 * h * h);
     weight_gradient(&mut dw, ws, out, h0, d);
     SequenceGradients {
         w: dw,

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::kernels::{dispatch_float, matmul::matmul};
 use crate::tensor::Tensor;
 
-struct LinearBackward;
+pub(super) struct LinearBackward;
 
 /// `t` with its leading dims merged: `[rows, last]` (a copy when the strides allow no view:
 /// an error naming `linear` when that copy could not be held in memory).

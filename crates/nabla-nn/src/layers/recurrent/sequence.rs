@@ -1,13 +1,13 @@
 //! The stack of recurrent cells behind [`super::Rnn`], [`super::Lstm`] and [`super::Gru`]: its
 //! parameters, the checks of its inputs, and the loop over layers, directions and time steps.
 //!
-//! Each layer and direction projects its whole input sequence at once (`X·W_ihᵀ` plus the
-//! biases, one GEMM over all `T·N` rows). An LSTM then runs all its steps in one
-//! `lstm_sequence` operation (one node: every step's `h·W_hhᵀ` and cell in one kernel, and one
-//! backward through the steps), unless some sequences are shorter than others (the masks below)
-//! or the first layer's hidden states are recorded step by step; otherwise every step takes its
-//! slice of the projection and runs one GEMM for the recurrent part (`h·W_hhᵀ`) and the fused
-//! cell op. The slices' gradients are added into one buffer in place (the engine's
+//! An LSTM runs all its steps in one `lstm_sequence` operation (one node: every step's
+//! `x_t·W_ihᵀ + h·W_hhᵀ` and cell in one kernel, and one backward through the steps), unless
+//! some sequences are shorter than others (the masks below) or the first layer's hidden states
+//! are recorded step by step. Otherwise each layer and direction projects its whole input
+//! sequence at once (`X·W_ihᵀ` plus the biases, one GEMM over all `T·N` rows), and every step
+//! takes its slice of the projection and runs one GEMM for the recurrent part (`h·W_hhᵀ`) and
+//! the fused cell op. The slices' gradients are added into one buffer in place (the engine's
 //! `accumulate_into`), so backward is `O(T)`.
 
 use super::options::{Kind, RecurrentOptions};
@@ -249,15 +249,15 @@ impl Layers {
                     Some(states) => states[k].clone(),
                     None => Hidden::zeros(self.kind, layout.n, self.hidden_size, self.dtype())?,
                 };
-                let projected = self.cells[k].project(self.kind, &sequence.x)?;
                 let whole = self.kind == Kind::Lstm && masks.is_none() && !(recording && k == 0);
                 if whole {
                     let (outputs, last) =
-                        self.lstm_sequence(k, &projected, &state, direction == 1, keep)?;
+                        self.lstm_sequence(k, &sequence.x, &state, direction == 1, keep)?;
                     finals.push(last);
                     per_direction.push(outputs);
                     continue;
                 }
+                let projected = self.cells[k].project(self.kind, &sequence.x)?;
                 let mut outputs: Vec<Option<Tensor>> = vec![None; if keep { layout.t } else { 0 }];
                 for i in 0..layout.t {
                     let t = if direction == 0 { i } else { layout.t - 1 - i };
@@ -313,16 +313,16 @@ impl Layers {
     fn lstm_sequence(
         &self,
         k: usize,
-        projected: &Tensor,
+        x: &Tensor,
         initial: &Hidden,
         reverse: bool,
         keep: bool,
     ) -> Result<(Vec<Tensor>, Hidden)> {
         let h = self.hidden_size;
-        // An unbatched input's projection is [T, 4H]: one sequence.
-        let projected = match projected.shape() {
-            [_, _] => projected.try_unsqueeze(1)?,
-            _ => projected.clone(),
+        // An unbatched input is [T, I]: one sequence.
+        let x = match x.shape() {
+            [_, _] => x.try_unsqueeze(1)?,
+            _ => x.clone(),
         };
         // A step's [h | c] as the state it holds.
         let state = |hc: &Tensor| -> Result<Hidden> {
@@ -332,10 +332,10 @@ impl Layers {
             })
         };
         if !keep {
-            let last = self.cells[k].lstm_sequence(&projected, initial, (reverse, true))?;
+            let last = self.cells[k].lstm_sequence(&x, initial, (reverse, true))?;
             return Ok((Vec::new(), state(&last)?));
         }
-        let out = self.cells[k].lstm_sequence(&projected, initial, (reverse, false))?;
+        let out = self.cells[k].lstm_sequence(&x, initial, (reverse, false))?;
         let steps = out.shape()[0];
         let at = |t: usize| -> Result<Tensor> { Ok(out.try_narrow(0, t, 1)?.try_squeeze(0)?) };
         let outputs = (0..steps)

@@ -93,21 +93,26 @@ impl CellWeights {
     /// projections before anything else, `+ b_hh` too, so the steps' GEMMs need no bias and
     /// `b_hh` gets its gradient from one sum over the sequence instead of one per step.
     pub(crate) fn project(&self, kind: Kind, x: &Tensor) -> Result<Tensor> {
-        let bias = match (&self.bias_ih, &self.bias_hh) {
-            (Some(b_ih), Some(b_hh)) if kind != Kind::Gru => Some(b_ih.try_add(b_hh)?),
-            (b_ih, _) => b_ih.clone(),
-        };
-        Ok(x.try_linear(&self.weight_ih, bias.as_ref())?)
+        Ok(x.try_linear(&self.weight_ih, self.input_bias(kind)?.as_ref())?)
     }
 
-    /// A whole LSTM sequence in one operation (`lstm_sequence`): from the input's gate
-    /// pre-activations of every step (`[T, N, 4H]`, from [`CellWeights::project`]) and the
-    /// initial state, `[h_t | c_t]` of every step (`[T, N, 2H]`), run from the last step to
-    /// the first when `reverse`; with `final_only` the last step run's alone (`[N, 2H]`,
+    /// The bias of the input's projection: `b_ih`, and for an LSTM or an RNN `+ b_hh` (see
+    /// [`CellWeights::project`]).
+    fn input_bias(&self, kind: Kind) -> Result<Option<Tensor>> {
+        Ok(match (&self.bias_ih, &self.bias_hh) {
+            (Some(b_ih), Some(b_hh)) if kind != Kind::Gru => Some(b_ih.try_add(b_hh)?),
+            (b_ih, _) => b_ih.clone(),
+        })
+    }
+
+    /// A whole LSTM sequence in one operation (`lstm_sequence`, which projects each step's
+    /// input itself): from the input of every step (`[T, N, I]`) and the initial state,
+    /// `[h_t | c_t]` of every step (`[T, N, 2H]`), run from the last step to the first when
+    /// `reverse`; with `final_only` the last step run's alone (`[N, 2H]`,
     /// `lstm_sequence_final`), whose backward reads no gradient of the other steps.
     pub(crate) fn lstm_sequence(
         &self,
-        projected: &Tensor,
+        x: &Tensor,
         initial: &Hidden,
         (reverse, final_only): (bool, bool),
     ) -> Result<Tensor> {
@@ -117,11 +122,12 @@ impl CellWeights {
                 "an LSTM sequence needs a cell state c",
             ));
         };
-        let (w, h0) = (&self.weight_hh, &initial.h);
+        let (w_ih, w_hh, h0) = (&self.weight_ih, &self.weight_hh, &initial.h);
+        let bias = self.input_bias(Kind::Lstm)?;
         Ok(if final_only {
-            projected.try_lstm_sequence_final(w, h0, c, reverse)?
+            x.try_lstm_sequence_final(w_ih, w_hh, bias.as_ref(), h0, c, reverse)?
         } else {
-            projected.try_lstm_sequence(w, h0, c, reverse)?
+            x.try_lstm_sequence(w_ih, w_hh, bias.as_ref(), h0, c, reverse)?
         })
     }
 
