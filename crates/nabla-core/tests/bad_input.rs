@@ -979,6 +979,22 @@ fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
     let ints = |shape: &[usize]| Tensor::zeros(shape, DType::I64);
     let weight = f(&[5, 3]);
     let index = |values: &[i64]| Tensor::from_vec(values.to_vec(), &[values.len()]);
+    // `lstm_sequence` (`lstm_sequence_final` when `final_step`) of `[x, W_ih, W_hh, h0, c0]` and
+    // the bias, by its `try_` form and its panicking one.
+    type SequenceOp<R> =
+        fn(&Tensor, &Tensor, &Tensor, Option<&Tensor>, &Tensor, &Tensor, bool) -> R;
+    let sequence = |[x, w_ih, w_hh, h0, c0]: [Tensor; 5], bias: Option<Tensor>, final_step| {
+        let (checked, panicking): (SequenceOp<nabla_core::Result<Tensor>>, SequenceOp<Tensor>) =
+            if final_step {
+                (Tensor::try_lstm_sequence_final, Tensor::lstm_sequence_final)
+            } else {
+                (Tensor::try_lstm_sequence, Tensor::lstm_sequence)
+            };
+        let result = checked(&x, &w_ih, &w_hh, bias.as_ref(), &h0, &c0, false);
+        let run = move || drop(panicking(&x, &w_ih, &w_hh, bias.as_ref(), &h0, &c0, true));
+        let case: Case = (result, Box::new(run));
+        case
+    };
     let cases: Vec<(Case, &str)> = vec![
         (
             (
@@ -1025,186 +1041,108 @@ fn recurrent_cells_and_embedding_refuse_bad_operands_naming_the_op() {
             "lstm_cell: dtype i64 is not supported (expected f32 or f64)",
         ),
         (
-            (
-                f(&[3, 2, 5]).try_lstm_sequence(
-                    &f(&[8, 5]),
-                    &f(&[8, 3]),
-                    None,
-                    &f(&[2, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[3, 2, 5]).lstm_sequence(
-                        &f(&[8, 5]),
-                        &f(&[8, 3]),
-                        None,
-                        &f(&[2, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[3, 2, 5]),
+                    f(&[8, 5]),
+                    f(&[8, 3]),
+                    f(&[2, 2]),
+                    f(&[2, 2]),
+                ],
+                None,
+                false,
             ),
             "lstm_sequence: weight_hh must be [4·H, H], got shape [8, 3]",
         ),
         (
-            (
-                f(&[3, 2, 5]).try_lstm_sequence(
-                    &f(&[8, 4]),
-                    &f(&[8, 2]),
-                    None,
-                    &f(&[2, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[3, 2, 5]).lstm_sequence(
-                        &f(&[8, 4]),
-                        &f(&[8, 2]),
-                        None,
-                        &f(&[2, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[3, 2, 5]),
+                    f(&[8, 4]),
+                    f(&[8, 2]),
+                    f(&[2, 2]),
+                    f(&[2, 2]),
+                ],
+                None,
+                false,
             ),
             "lstm_sequence: shapes [3, 2, 5] and [8, 4] are incompatible (weight_ih must be [4·H, I] = [8, 5])",
         ),
         (
-            (
-                f(&[3, 2, 5]).try_lstm_sequence(
-                    &f(&[8, 5]),
-                    &f(&[8, 2]),
-                    Some(&f(&[4])),
-                    &f(&[2, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[3, 2, 5]).lstm_sequence(
-                        &f(&[8, 5]),
-                        &f(&[8, 2]),
-                        Some(&f(&[4])),
-                        &f(&[2, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[3, 2, 5]),
+                    f(&[8, 5]),
+                    f(&[8, 2]),
+                    f(&[2, 2]),
+                    f(&[2, 2]),
+                ],
+                Some(f(&[4])),
+                false,
             ),
             "lstm_sequence: shapes [8, 2] and [4] are incompatible (the bias must be [4·H] = [8])",
         ),
         (
-            (
-                f(&[3, 2, 5]).try_lstm_sequence_final(
-                    &f(&[8, 5]),
-                    &f(&[8, 2]),
-                    None,
-                    &f(&[2, 2]),
-                    &f(&[3, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[3, 2, 5]).lstm_sequence_final(
-                        &f(&[8, 5]),
-                        &f(&[8, 2]),
-                        None,
-                        &f(&[2, 2]),
-                        &f(&[3, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[3, 2, 5]),
+                    f(&[8, 5]),
+                    f(&[8, 2]),
+                    f(&[2, 2]),
+                    f(&[3, 2]),
+                ],
+                None,
+                true,
             ),
             "lstm_sequence_final: shapes [3, 2, 5] and [3, 2] are incompatible (c0 must be [N, H] = [2, 2])",
         ),
         (
-            (
-                f(&[2, 5]).try_lstm_sequence(
-                    &f(&[8, 5]),
-                    &f(&[8, 2]),
-                    None,
-                    &f(&[2, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[2, 5]).lstm_sequence(
-                        &f(&[8, 5]),
-                        &f(&[8, 2]),
-                        None,
-                        &f(&[2, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [f(&[2, 5]), f(&[8, 5]), f(&[8, 2]), f(&[2, 2]), f(&[2, 2])],
+                None,
+                false,
             ),
             "lstm_sequence: the input must be [T, N, I], got shape [2, 5]",
         ),
         (
-            (
-                f(&[0, 2, 5]).try_lstm_sequence(
-                    &f(&[8, 5]),
-                    &f(&[8, 2]),
-                    None,
-                    &f(&[2, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[0, 2, 5]).lstm_sequence(
-                        &f(&[8, 5]),
-                        &f(&[8, 2]),
-                        None,
-                        &f(&[2, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[0, 2, 5]),
+                    f(&[8, 5]),
+                    f(&[8, 2]),
+                    f(&[2, 2]),
+                    f(&[2, 2]),
+                ],
+                None,
+                false,
             ),
             "lstm_sequence: the input must have at least one time step, got shape [0, 2, 5]",
         ),
         (
-            (
-                f(&[3, 2, 5]).try_lstm_sequence(
-                    &f(&[8, 5]),
-                    &f(&[8, 2]),
-                    None,
-                    &f(&[3, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[3, 2, 5]).lstm_sequence(
-                        &f(&[8, 5]),
-                        &f(&[8, 2]),
-                        None,
-                        &f(&[3, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[3, 2, 5]),
+                    f(&[8, 5]),
+                    f(&[8, 2]),
+                    f(&[3, 2]),
+                    f(&[2, 2]),
+                ],
+                None,
+                false,
             ),
             "lstm_sequence: shapes [3, 2, 5] and [3, 2] are incompatible (h0 must be [N, H] = [2, 2])",
         ),
         (
-            (
-                f(&[3, 2, 5]).try_lstm_sequence(
-                    &f(&[8, 5]),
-                    &Tensor::zeros(&[8, 2], DType::F64),
-                    None,
-                    &f(&[2, 2]),
-                    &f(&[2, 2]),
-                    false,
-                ),
-                Box::new(|| {
-                    drop(f(&[3, 2, 5]).lstm_sequence(
-                        &f(&[8, 5]),
-                        &Tensor::zeros(&[8, 2], DType::F64),
-                        None,
-                        &f(&[2, 2]),
-                        &f(&[2, 2]),
-                        true,
-                    ))
-                }),
+            sequence(
+                [
+                    f(&[3, 2, 5]),
+                    f(&[8, 5]),
+                    Tensor::zeros(&[8, 2], DType::F64),
+                    f(&[2, 2]),
+                    f(&[2, 2]),
+                ],
+                None,
+                false,
             ),
             "lstm_sequence: dtypes f32 and f64 differ; convert one with .to_dtype()",
         ),
