@@ -317,25 +317,17 @@ fn an_lstm_sequence_from_zero_still_spreads_a_nan_weight_through_its_first_step(
 }
 
 #[test]
-fn an_lstm_sequence_of_an_input_with_no_features_is_its_bias_alone() {
-    // I = 0: x·W_ihᵀ is zero, so each step's gates come from the bias and h·W_hhᵀ.
+fn an_lstm_sequence_of_an_input_with_no_features_equals_its_steps() {
+    // I = 0: x·W_ihᵀ is zero, so each step's gates come from the bias and h·W_hhᵀ; the input's
+    // and W_ih's gradients are empty.
     let (t, n, h) = (3, 2, 2);
-    let x = Tensor::zeros(&[t, n, 0], DType::F64);
-    let w_ih = Tensor::zeros(&[4 * h, 0], DType::F64);
-    let w_hh = randn(&[4 * h, h], 2);
-    let b = randn(&[4 * h], 3);
+    let x = Tensor::zeros(&[t, n, 0], DType::F64).requires_grad();
+    let w_ih = Tensor::zeros(&[4 * h, 0], DType::F64).requires_grad();
+    let w_hh = randn(&[4 * h, h], 2).requires_grad();
+    let b = randn(&[4 * h], 3).requires_grad();
     let (h0, c0) = (randn(&[n, h], 4), randn(&[n, h], 5));
-    let fused = x.lstm_sequence(&w_ih, &w_hh, Some(&b), &h0, &c0, false);
-    let gates_x = b.unsqueeze(0).expand(&[n, 4 * h]);
-    let mut state = (h0.clone(), c0.clone());
-    for step in 0..t {
-        let hc = gates_x.lstm_cell(&state.0.linear(&w_hh, None), &state.1);
-        assert_close(
-            &fused.narrow(0, step, 1).squeeze(0).to_vec::<f64>(),
-            &hc.to_vec::<f64>(),
-        );
-        state = (hc.narrow(1, 0, h), hc.narrow(1, h, h));
-    }
+    let inputs = [&x, &w_ih, &w_hh, &b];
+    assert_sequence_equals_its_steps(&x, (&w_ih, &w_hh, Some(&b)), (&h0, &c0), &inputs, false);
 }
 
 #[test]

@@ -454,6 +454,18 @@ fn table() -> Vec<Row> {
             ],
         ),
         (
+            "lstm_sequence of an input with no features",
+            |v| v[0].lstm_sequence(&v[1], &v[2], Some(&v[3]), &v[4], &v[5], false),
+            vec![
+                any(&[3, 2, 0], 1.0),
+                any(&[12, 0], 5.0),
+                any(&[12, 3], 2.0),
+                any(&[12], 6.0),
+                any(&[2, 3], 3.0),
+                any(&[2, 3], 4.0),
+            ],
+        ),
+        (
             "lstm_sequence_final",
             |v| v[0].lstm_sequence_final(&v[1], &v[2], Some(&v[3]), &v[4], &v[5], false),
             vec![

@@ -1,10 +1,10 @@
 //! An LSTM layer's whole sequence in one kernel, forward and backward, as PyTorch's and cuDNN's
-//! fused RNNs run it: the recurrent weight is laid out once per sequence for every step's
-//! product, the batch's rows are cut between the kernel threads once per sequence (a row's
-//! state never depends on another row's, so the thread that owns a block of rows runs their
-//! product and cell through every step, and in backward their cell's backward and their share
-//! of `dG·W_hh`, with no meeting between steps), and the weight's gradient is one GEMM over all
-//! the steps (`Σ_t dG_tᵀ·h_{t−1}`) instead of one per step.
+//! fused RNNs run it: both weights are laid out once per sequence for every step's products,
+//! the batch's rows are cut between the kernel threads once per sequence (a row's state never
+//! depends on another row's, so the thread that owns a block of rows runs their products and
+//! cell through every step, and in backward their cell's backward and their share of `dG·W_hh`,
+//! with no meeting between steps), and the recurrent weight's gradient is one GEMM over all the
+//! steps (`Σ_t dG_tᵀ·h_{t−1}`) instead of one per step.
 //!
 //! The input's projection `x_t·W_ihᵀ` is part of each step's product too: a block's
 //! `x_t·W_ihᵀ + h_{t−1}·W_hhᵀ` goes to a buffer of its rows that stays in cache, where the cell
@@ -333,7 +333,7 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
         col: 1,
     };
     let blocks = d.blocks();
-    let (dx_at, dh_at, dc_at) = (
+    let (dg_at, dh_at, dc_at) = (
         SharedMut(ws.as_mut_ptr()),
         SharedMut(dh.as_mut_ptr()),
         SharedMut(dc.as_mut_ptr()),
@@ -346,12 +346,12 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
         let mut tanh_c: Data<T> = take(h);
         for s in (0..steps).rev() {
             let t = d.at(s);
-            // SAFETY: step `t`'s rows of this block in the workspace (becoming dx), and the
+            // SAFETY: step `t`'s rows of this block in the workspace (becoming dG), and the
             // block's rows of the carried dh and dc, are this task's alone; `out` is only read.
-            let (prev, dx_t, dh, dc) = unsafe {
+            let (prev, dgates_t, dh, dc) = unsafe {
                 (
                     Previous::at(d, s, rows, out.as_ptr(), (h0, c0)),
-                    rows_mut(dx_at, d, t, rows, 4 * h),
+                    rows_mut(dg_at, d, t, rows, 4 * h),
                     rows_mut(dh_at, one_step, 0, rows, h),
                     rows_mut(dc_at, one_step, 0, rows, h),
                 )
@@ -363,7 +363,7 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
                 || {
                     let rows = (dh.chunks_exact_mut(h).zip(dc.chunks_exact_mut(h)))
                         .zip(out_t.chunks_exact(2 * h))
-                        .zip(dx_t.chunks_exact_mut(4 * h));
+                        .zip(dgates_t.chunks_exact_mut(4 * h));
                     for (j, (((dh, dc), o), gates)) in rows.enumerate() {
                         if let Some(g) = grad_t.map(|g| &g[j * 2 * h..(j + 1) * 2 * h]) {
                             let (g_h, g_c) = g.split_at(h);
@@ -384,7 +384,7 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
                 continue;
             }
             let dg = Strided {
-                data: &*dx_t,
+                data: &*dgates_t,
                 row: 4 * h,
                 col: 1,
             };
@@ -404,15 +404,15 @@ pub(crate) fn lstm_sequence_backward<T: Float>(
 /// `dW_hh = Σ_t dG_tᵀ·h_{t−1}` (`h_{t−1}` the state the step started from) as two GEMMs: the
 /// first step run (from the initial `h0`; skipped when `h0` is zero and that step's `dG` finite)
 /// and all the others at once (from `out`), the rows of `dW_hh` cut between the threads.
-fn weight_gradient<T: Float>(dw: &mut [T], dx: &[T], out: &[T], h0: &[T], d: Steps) {
+fn weight_gradient<T: Float>(dw: &mut [T], dg: &[T], out: &[T], h0: &[T], d: Steps) {
     let Steps { t: steps, n, h, .. } = d;
     let first = d.at(0);
     let gate_rows = 4 * h;
-    let from_h0 = !(all_zero(h0) && all_finite(&dx[first * n * gate_rows..][..n * gate_rows]));
-    // The steps that start from `out`, as one block of (steps − 1)·N rows of dx and of out:
-    // forward, dx of steps 1.. with out of steps ..T−1; reverse, dx of steps ..T−1 with out of
+    let from_h0 = !(all_zero(h0) && all_finite(&dg[first * n * gate_rows..][..n * gate_rows]));
+    // The steps that start from `out`, as one block of (steps − 1)·N rows of dG and of out:
+    // forward, dG of steps 1.. with out of steps ..T−1; reverse, dG of steps ..T−1 with out of
     // steps 1...
-    let (dx_rest, out_rest) = if d.reverse { (0, n) } else { (n, 0) };
+    let (dg_rest, out_rest) = if d.reverse { (0, n) } else { (n, 0) };
     let rest = (steps - 1) * n;
     if !from_h0 && rest == 0 {
         dw.fill(T::default());
@@ -424,9 +424,9 @@ fn weight_gradient<T: Float>(dw: &mut [T], dx: &[T], out: &[T], h0: &[T], d: Ste
         let (i0, i1) = block(b, blocks, gate_rows);
         // SAFETY: rows i0..i1 of dW are this task's alone.
         let dw = unsafe { std::slice::from_raw_parts_mut(dw_at.at(i0 * h), (i1 - i0) * h) };
-        // dGᵀ: element (i, r) of rows i0.. at dx[r·4H + i].
+        // dGᵀ: element (i, r) of rows i0.. at dg[r·4H + i].
         let dg_t = |row: usize| Strided {
-            data: &dx[row * gate_rows + i0..],
+            data: &dg[row * gate_rows + i0..],
             row: 1,
             col: gate_rows,
         };
@@ -444,7 +444,7 @@ fn weight_gradient<T: Float>(dw: &mut [T], dx: &[T], out: &[T], h0: &[T], d: Ste
                 row: 2 * h,
                 col: 1,
             };
-            gemm_into(dw, h, dg_t(dx_rest), hp, (i1 - i0, rest, h), from_h0);
+            gemm_into(dw, h, dg_t(dg_rest), hp, (i1 - i0, rest, h), from_h0);
         }
     };
     for_each_task(blocks, &task);

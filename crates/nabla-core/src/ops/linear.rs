@@ -17,18 +17,25 @@ pub(super) struct LinearBackward;
 fn try_rows(t: &Tensor) -> Result<Tensor> {
     let last = *t.shape().last().expect("at least one dim");
     t.check_gather("linear")?;
-    t.try_reshape(&[t.numel() / last.max(1), last])
+    t.try_reshape(&[leading(t), last])
+}
+
+/// The product of all dims but the last: the rows `t` has when its leading dims are merged
+/// (even when the last dim is 0 and the tensor empty).
+fn leading(t: &Tensor) -> usize {
+    t.shape()
+        .split_last()
+        .map_or(1, |(_, dims)| dims.iter().product())
 }
 
 /// Whether backward computes the input's and the weight's gradient at once, one GEMM per
-/// thread: when the pass is not recorded, no operand carries a tangent, and each product is too small for splitting it over
-/// threads to pay (a recurrent layer's per-step `h·W_hhᵀ` at batch 128, a small MLP's layers).
+/// thread: when the pass is not recorded, no operand carries a tangent, and each product is too
+/// small for splitting it over threads to pay (a recurrent layer's per-step `h·W_hhᵀ` at batch 128, a small MLP's layers).
 fn concurrent(x: &Tensor, w: &Tensor, grad: &Tensor) -> bool {
     /// Multiply-adds of one product below which two products side by side beat each split
     /// in two (measured on the recurrent and MLP benches, docs/performance.md).
     const SMALL_PRODUCT: usize = 1 << 24;
-    let rows = x.numel() / x.shape().last().copied().unwrap_or(1).max(1);
-    let product = rows * w.numel();
+    let product = leading(x) * w.numel();
     // Forward mode's state is the calling thread's: a tangent stays on it.
     let tangents = [x, w, grad].iter().any(|t| t.0.tangent.is_some());
     crate::parallel::num_threads() > 1

@@ -265,14 +265,16 @@ impl LstmSequenceBackward {
         } else {
             smallvec::smallvec![None; projection_needs.len()]
         };
+        let mut projection = projection.into_iter();
+        let (dx, dw_ih, db) = (projection.next(), projection.next(), projection.next());
         let mut grads: Gradients = smallvec::smallvec![
-            projection[0].clone(),
-            projection[1].clone(),
+            dx.flatten(),
+            dw_ih.flatten(),
             needs[W_HH].then_some(dw_hh),
             needs[H0].then_some(dh0),
             needs[C0].then_some(dc0),
         ];
-        grads.extend(projection.get(2).cloned());
+        grads.extend(db);
         Ok(grads)
     }
 }
