@@ -433,14 +433,7 @@ fn table() -> Vec<Row> {
         (
             "lstm_sequence",
             |v| v[0].lstm_sequence(&v[1], &v[2], Some(&v[3]), &v[4], &v[5], false),
-            vec![
-                any(&[3, 2, 2], 1.0),
-                any(&[12, 2], 5.0),
-                any(&[12, 3], 2.0),
-                any(&[12], 6.0),
-                any(&[2, 3], 3.0),
-                any(&[2, 3], 4.0),
-            ],
+            lstm_sequence_operands(2),
         ),
         (
             "lstm_sequence reverse, unbiased, transposed weight, c0 narrowed",
@@ -456,38 +449,17 @@ fn table() -> Vec<Row> {
         (
             "lstm_sequence of an input with no features",
             |v| v[0].lstm_sequence(&v[1], &v[2], Some(&v[3]), &v[4], &v[5], false),
-            vec![
-                any(&[3, 2, 0], 1.0),
-                any(&[12, 0], 5.0),
-                any(&[12, 3], 2.0),
-                any(&[12], 6.0),
-                any(&[2, 3], 3.0),
-                any(&[2, 3], 4.0),
-            ],
+            lstm_sequence_operands(0),
         ),
         (
             "lstm_sequence_final",
             |v| v[0].lstm_sequence_final(&v[1], &v[2], Some(&v[3]), &v[4], &v[5], false),
-            vec![
-                any(&[3, 2, 2], 1.0),
-                any(&[12, 2], 5.0),
-                any(&[12, 3], 2.0),
-                any(&[12], 6.0),
-                any(&[2, 3], 3.0),
-                any(&[2, 3], 4.0),
-            ],
+            lstm_sequence_operands(2),
         ),
         (
             "lstm_sequence_final reverse, from zero",
             |v| v[0].lstm_sequence_final(&v[1], &v[2], Some(&v[3]), &(&v[4] * 0.0), &v[5], true),
-            vec![
-                any(&[3, 2, 2], 1.0),
-                any(&[12, 2], 5.0),
-                any(&[12, 3], 2.0),
-                any(&[12], 6.0),
-                any(&[2, 3], 3.0),
-                any(&[2, 3], 4.0),
-            ],
+            lstm_sequence_operands(2),
         ),
         (
             "gru_cell",
@@ -543,6 +515,19 @@ fn pool(kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2]) -> PoolOpti
         padding,
         ..PoolOptions::new(kernel)
     }
+}
+
+/// A biased LSTM sequence's operands `[x, W_ih, W_hh, bias, h0, c0]`: 3 steps of 2 rows of
+/// `features` inputs, hidden size 3.
+fn lstm_sequence_operands(features: usize) -> Vec<Tensor> {
+    vec![
+        any(&[3, 2, features], 1.0),
+        any(&[12, features], 5.0),
+        any(&[12, 3], 2.0),
+        any(&[12], 6.0),
+        any(&[2, 3], 3.0),
+        any(&[2, 3], 4.0),
+    ]
 }
 
 /// Indices `[2, 3]` into 4 rows, with repeats (row 1, the padding row of the rows with

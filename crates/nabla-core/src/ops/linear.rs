@@ -30,7 +30,8 @@ fn leading(t: &Tensor) -> usize {
 
 /// Whether backward computes the input's and the weight's gradient at once, one GEMM per
 /// thread: when the pass is not recorded, no operand carries a tangent, and each product is too
-/// small for splitting it over threads to pay (a recurrent layer's per-step `h·W_hhᵀ` at batch 128, a small MLP's layers).
+/// small for splitting it over threads to pay (a recurrent layer's per-step `h·W_hhᵀ` at batch
+/// 128, a small MLP's layers).
 fn concurrent(x: &Tensor, w: &Tensor, grad: &Tensor) -> bool {
     /// Multiply-adds of one product below which two products side by side beat each split
     /// in two (measured on the recurrent and MLP benches, docs/performance.md).
